@@ -1,0 +1,19 @@
+"""The Chalice app: creates `app`, registers blueprints and middleware. No logic here."""
+
+from chalice import Chalice
+
+from chalicelib.api import auth, health, recipients
+from chalicelib.api.errors import framework_error_middleware
+from chalicelib.api.idempotency import idempotency_middleware
+from chalicelib.api.logging import request_log_middleware
+from chalicelib.config import get_settings
+
+app = Chalice(app_name="rewards")
+app.debug = get_settings().debug  # only ever true for the local stage
+
+app.register_middleware(request_log_middleware, "http")
+app.register_middleware(framework_error_middleware, "http")
+app.register_middleware(idempotency_middleware, "http")
+
+for face in (health, auth, recipients):
+    app.register_blueprint(face.routes.blueprint)

@@ -1,0 +1,1 @@
+"""The HTTP edge: one Blueprint per face of the spec, over one shared request pipeline."""

@@ -1,0 +1,69 @@
+"""Domain errors to HTTP: one status table and the default JSON error body.
+
+A face whose document prescribes another error shape passes its own renderer to its routes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Response
+
+from chalicelib.domain import errors
+
+STATUS_BY_ERROR: tuple[tuple[type[errors.RewardsError], int], ...] = (
+    (errors.InvalidInputError, 422),
+    (errors.IdempotencyKeyReusedError, 422),
+    (errors.MalformedRequestError, 400),
+    (errors.UnsupportedMediaTypeError, 415),
+    (errors.AuthenticationError, 401),
+    (errors.PermissionDeniedError, 403),
+    (errors.NotFoundError, 404),
+    (errors.RequestInProgressError, 409),
+    (errors.ConflictError, 409),
+)
+
+ErrorRenderer = Callable[[errors.RewardsError], dict[str, Any]]
+
+
+def status_of(error: errors.RewardsError) -> int:
+    for error_class, status in STATUS_BY_ERROR:
+        if isinstance(error, error_class):
+            return status
+    return 400
+
+
+def default_error_body(error: errors.RewardsError) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": error.message, "code": error.code}
+    if isinstance(error, errors.InvalidInputError):
+        body["errors"] = error.errors
+    return body
+
+
+def error_response(
+    error: errors.RewardsError, render: ErrorRenderer = default_error_body
+) -> Response:
+    status = status_of(error)
+    headers = {"Content-Type": "application/json"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="rewards", Basic realm="rewards"'
+    if isinstance(error, errors.RequestInProgressError):
+        headers["Retry-After"] = "1"
+    return Response(body=json.dumps(render(error)), status_code=status, headers=headers)
+
+
+def _snake(name: str) -> str:
+    name = name.removesuffix("Error")
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def framework_error_middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Give Chalice's own 4xx/5xx answers (405, 415, 500) the service's error shape."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        response.body = json.dumps({"message": body["Message"], "code": _snake(body["Code"])})
+        response.headers["Content-Type"] = "application/json"
+    return response

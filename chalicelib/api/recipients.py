@@ -1,0 +1,79 @@
+"""Alpha recipients API: `/recipients` and `/recipients/{ref}` (ID, email or public key)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from chalicelib.api.errors import default_error_body
+from chalicelib.api.request import ApiRequest
+from chalicelib.api.routes import Routes
+from chalicelib.domain import recipients
+from chalicelib.domain.auth import Role
+from chalicelib.domain.errors import InvalidInputError, RewardsError
+from chalicelib.storage.customers import RECIPIENT_FIELDS, CustomerModel
+
+STORE_ROLES = (Role.STORE, Role.ADMIN)
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+DEFAULT_PAGE_SIZE = 25
+
+
+def render_error(error: RewardsError) -> dict[str, Any]:
+    """The document's shapes: `{"message": ""}` for 404, message + errors for 422."""
+    if isinstance(error, recipients.RecipientNotFoundError):
+        return {"message": error.message}
+    return default_error_body(error)
+
+
+routes = Routes(__name__, render_error)
+
+
+def recipient_body(customer: CustomerModel) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": customer.customer_id}
+    body.update({field: getattr(customer, field) for field in RECIPIENT_FIELDS})
+    body["active"] = 1 if customer.active else 0
+    body["created_at"] = customer.created_at.strftime(TIME_FORMAT)
+    body["updated_at"] = customer.updated_at.strftime(TIME_FORMAT)
+    body["balance"] = int(customer.points_available or 0)
+    return body
+
+
+def _page_size(request: ApiRequest) -> int:
+    value = request.query.get("per_page", str(DEFAULT_PAGE_SIZE))
+    if not value.isdigit() or not 1 <= int(value) <= recipients.MAX_PAGE_SIZE:
+        raise InvalidInputError(
+            {"per_page": [f"The per page must be between 1 and {recipients.MAX_PAGE_SIZE}."]}
+        )
+    return int(value)
+
+
+@routes.route("/recipients", methods=["GET"], roles=STORE_ROLES)
+def list_recipients(request: ApiRequest) -> dict[str, Any]:
+    per_page = _page_size(request)
+    page = recipients.list_recipients(request.store_code, per_page, request.query.get("cursor"))
+    return {
+        "data": [recipient_body(customer) for customer in page.recipients],
+        "per_page": per_page,
+        "next_cursor": page.next_cursor,
+    }
+
+
+@routes.route("/recipients", methods=["POST", "PUT"], roles=STORE_ROLES, status=201)
+def create_recipient(request: ApiRequest) -> dict[str, Any]:
+    return recipient_body(recipients.create_recipient(request.store_code, request.body))
+
+
+@routes.route("/recipients/{ref}", methods=["GET"], roles=STORE_ROLES)
+def get_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
+    return recipient_body(recipients.find_recipient(request.store_code, unquote(ref)))
+
+
+@routes.route("/recipients/{ref}", methods=["PUT", "PATCH"], roles=STORE_ROLES)
+def update_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
+    customer = recipients.update_recipient(request.store_code, unquote(ref), request.body)
+    return recipient_body(customer)
+
+
+@routes.route("/recipients/{ref}", methods=["DELETE"], roles=STORE_ROLES)
+def delete_recipient(request: ApiRequest, ref: str) -> None:
+    recipients.delete_recipient(request.store_code, unquote(ref))

@@ -1,0 +1,80 @@
+"""The request pipeline shared by every route: authenticate, run the handler, render errors.
+
+`Routes` wraps a Chalice Blueprint. A handler declares its path, methods and accepted roles and
+receives an `ApiRequest`; it returns a body (serialised as JSON) or a Chalice `Response`.
+Domain errors become 4xx bodies here, so handlers stay a line or two.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.errors import ErrorRenderer, default_error_body, error_response
+from chalicelib.api.request import BODY_TYPES, ApiRequest
+from chalicelib.api.security import authenticate
+from chalicelib.domain.auth import Role
+from chalicelib.domain.errors import RewardsError
+
+Handler = Callable[..., Any]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # Whole amounts stay integers; others keep their exact digits as a JSON number.
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, default=_json_default),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+class Routes:
+    """A Blueprint for one face of the spec, with its error shape."""
+
+    def __init__(self, import_name: str, render_error: ErrorRenderer = default_error_body):
+        self.blueprint = Blueprint(import_name)
+        self.render_error = render_error
+
+    def route(
+        self,
+        path: str,
+        methods: Sequence[str] = ("GET",),
+        roles: tuple[Role, ...] | None = None,
+        status: int = 200,
+        content_types: Sequence[str] = BODY_TYPES,
+    ) -> Callable[[Handler], Handler]:
+        """Register `handler(request, **path_params)`; `roles=None` means a public route."""
+
+        def register(handler: Handler) -> Handler:
+            @functools.wraps(handler)
+            def view(**params: str) -> Response:
+                request = ApiRequest(self.blueprint.current_request, params)
+                try:
+                    if roles is not None:
+                        request.principal = authenticate(request, roles)
+                    result = handler(request, **params)
+                except RewardsError as error:
+                    return error_response(error, self.render_error)
+                if isinstance(result, Response):
+                    return result
+                if result is None:
+                    return Response(body="", status_code=204 if status == 200 else status)
+                return json_response(result, status)
+
+            self.blueprint.route(path, methods=list(methods), content_types=list(content_types))(
+                view
+            )
+            return handler
+
+        return register

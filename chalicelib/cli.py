@@ -1,0 +1,113 @@
+"""Operator commands against whichever AWS the environment points at.
+
+    python -m chalicelib.cli create-store CODE [--currency EUR] [--ratio 200] ...
+    python -m chalicelib.cli create-api-key CODE [--label LABEL]      (prints the key once)
+    python -m chalicelib.cli list-api-keys CODE
+    python -m chalicelib.cli revoke-api-key CODE KEY_ID
+    python -m chalicelib.cli create-user CODE ROLE USERNAME           (password from stdin/env)
+    python -m chalicelib.cli seed-demo                               (what `make run` does)
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from decimal import Decimal
+
+from chalicelib.domain import auth, stores
+from chalicelib.domain.auth import Role
+from chalicelib.domain.errors import RewardsError
+
+
+def seed_demo(store_code: str, api_key: str, admin_email: str, admin_password: str) -> None:
+    """Create the demo store, its API key and admin user unless they exist (idempotent)."""
+    stores.create_store(store_code, name="Demo store", exist_ok=True)
+    auth.ensure_api_key(store_code, api_key, label="demo")
+    auth.ensure_user(store_code, Role.ADMIN, admin_email, admin_password)
+
+
+def _password(args: argparse.Namespace) -> str:
+    return os.environ.get("REWARDS_USER_PASSWORD") or getpass.getpass("Password: ")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    store = commands.add_parser("create-store", help="create a store (tenant)")
+    store.add_argument("store_code")
+    store.add_argument("--name")
+    store.add_argument("--currency")
+    store.add_argument("--ratio", type=Decimal, help="default point-to-amount ratio")
+    store.add_argument("--claim-expiry-days", type=int)
+    store.add_argument("--sender", help="email sender address")
+    store.add_argument("--base-url", help="public base URL for links")
+    store.add_argument("--country", help="default ISO 3166-1 alpha-2 country code")
+
+    key = commands.add_parser("create-api-key", help="make a store API key (shown once)")
+    key.add_argument("store_code")
+    key.add_argument("--label")
+
+    keys = commands.add_parser("list-api-keys", help="list a store's API keys (ids only)")
+    keys.add_argument("store_code")
+
+    revoke = commands.add_parser("revoke-api-key", help="revoke an API key by its id")
+    revoke.add_argument("store_code")
+    revoke.add_argument("key_id")
+
+    user = commands.add_parser("create-user", help="create an admin, seller or customer login")
+    user.add_argument("store_code")
+    user.add_argument("role", choices=[role.value for role in auth.USER_ROLES])
+    user.add_argument("username")
+    user.add_argument("--subject", help="customer id (customer) or seller id")
+
+    demo = commands.add_parser("seed-demo", help="the demo store, key and admin of `make run`")
+    demo.add_argument("--store", default="DEFAULT")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "create-store":
+            created = stores.create_store(
+                args.store_code,
+                name=args.name,
+                currency=args.currency,
+                point_to_amount_ratio=args.ratio,
+                claim_expiry_days=args.claim_expiry_days,
+                email_sender=args.sender,
+                public_base_url=args.base_url,
+                country_code=args.country,
+            )
+            print(f"created store {created.store_code}")
+        elif args.command == "create-api-key":
+            made = auth.create_api_key(args.store_code, label=args.label)
+            print(f"key id: {made.key_id}\napi key (shown once): {made.key}")
+        elif args.command == "list-api-keys":
+            for item in auth.list_api_keys(args.store_code):
+                state = "revoked" if item.revoked else "active"
+                print(f"{item.key_id}\t{state}\t{item.label or ''}\t{item.created_at:%Y-%m-%d}")
+        elif args.command == "revoke-api-key":
+            auth.revoke_api_key(args.store_code, args.key_id)
+            print(f"revoked {args.key_id}")
+        elif args.command == "create-user":
+            subject = auth.create_user(
+                args.store_code, Role(args.role), args.username, _password(args), args.subject
+            )
+            print(f"created {args.role} {args.username} (subject {subject})")
+        elif args.command == "seed-demo":
+            seed_demo(
+                args.store,
+                os.environ["REWARDS_DEMO_API_KEY"],
+                os.environ.get("REWARDS_DEMO_ADMIN_EMAIL", "admin@example.com"),
+                os.environ.get("REWARDS_DEMO_ADMIN_PASSWORD", "admin123"),
+            )
+            print(f"demo store {args.store} ready")
+    except RewardsError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

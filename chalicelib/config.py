@@ -1,0 +1,74 @@
+"""Settings of the service, read once per process from the environment.
+
+Every other module asks `get_settings()`; nothing else reads `os.environ`. Tests that change the
+environment call `reset_settings()` (and `chalicelib.aws.reset_clients()`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    aws_endpoint_url: str | None
+    resource_prefix: str
+    jwt_secret: str
+    jwt_ttl_seconds: int
+    jwt_issuer: str
+    default_store_code: str
+    default_currency: str
+    default_point_to_amount_ratio: Decimal
+    default_claim_expiry_days: int | None
+    default_country_code: str
+    default_email_sender: str
+    public_base_url: str
+    idempotency_ttl_seconds: int
+    log_level: str
+    debug: bool
+
+    def table_name(self, name: str) -> str:
+        return f"{self.resource_prefix}{name}"
+
+    def queue_name(self, name: str) -> str:
+        return f"{self.resource_prefix}{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ
+    stage = env.get("REWARDS_STAGE", "dev")
+    expiry = env.get("REWARDS_DEFAULT_CLAIM_EXPIRY_DAYS", "30").strip().lower()
+    return Settings(
+        stage=stage,
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        resource_prefix=env.get("REWARDS_RESOURCE_PREFIX", f"rewards-{stage}-"),
+        # Locally a fixed development secret is fine; deployed stages must set their own.
+        jwt_secret=env.get("REWARDS_JWT_SECRET", "local-development-secret-change-me-0000"),
+        jwt_ttl_seconds=int(env.get("REWARDS_JWT_TTL_SECONDS", "3600")),
+        jwt_issuer=env.get("REWARDS_JWT_ISSUER", "rewards"),
+        default_store_code=env.get("REWARDS_DEFAULT_STORE", "DEFAULT"),
+        default_currency=env.get("REWARDS_DEFAULT_CURRENCY", "USD"),
+        default_point_to_amount_ratio=Decimal(env.get("REWARDS_DEFAULT_POINT_RATIO", "1")),
+        default_claim_expiry_days=None if expiry in {"", "never", "none"} else int(expiry),
+        default_country_code=env.get("REWARDS_DEFAULT_COUNTRY", "gb").lower(),
+        default_email_sender=env.get("REWARDS_EMAIL_SENDER", "rewards@example.com"),
+        public_base_url=env.get("REWARDS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        idempotency_ttl_seconds=int(env.get("REWARDS_IDEMPOTENCY_TTL_SECONDS", "86400")),
+        log_level=env.get("REWARDS_LOG_LEVEL", "INFO"),
+        debug=_flag(env.get("REWARDS_DEBUG")) and stage == "local",
+    )
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()

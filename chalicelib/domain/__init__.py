@@ -1,0 +1,1 @@
+"""Business rules as plain functions and classes. Nothing here imports Chalice."""

@@ -1,0 +1,265 @@
+"""Credentials and principals: every credential style of the spec resolves here, once.
+
+A principal is (store, role, subject). API keys (`csapikey`, Basic token, Bearer key) give the
+store role; JWTs from the login endpoints give admin, seller or customer; a campaign passcode
+gives the issuer role for that campaign. The HTTP edge only extracts the credential and asks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.config import get_settings
+from chalicelib.domain import secrets
+from chalicelib.domain.errors import AuthenticationError, ConflictError, InvalidInputError
+from chalicelib.domain.stores import get_store
+from chalicelib.storage.credentials import CredentialModel
+
+KEY_ID_LENGTH = 12
+
+
+class Role(StrEnum):
+    STORE = "store"
+    ADMIN = "admin"
+    SELLER = "seller"
+    CUSTOMER = "customer"
+    ISSUER = "issuer"
+
+
+USER_ROLES = (Role.ADMIN, Role.SELLER, Role.CUSTOMER)
+
+
+@dataclass(frozen=True)
+class Principal:
+    store_code: str
+    role: Role
+    subject: str
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    key: str
+
+
+def _api_key_pk(key: str) -> str:
+    return f"apikey#{secrets.token_digest(key)}"
+
+
+def _user_pk(store_code: str, role: Role, username: str) -> str:
+    return f"user#{store_code}#{role.value}#{username.strip().lower()}"
+
+
+def _passcode_pk(campaign_id: str) -> str:
+    return f"passcode#{campaign_id}"
+
+
+def _get(pk: str) -> CredentialModel | None:
+    try:
+        return CredentialModel.get(pk)
+    except DoesNotExist:
+        return None
+
+
+def _put_new(item: CredentialModel) -> None:
+    try:
+        item.save(condition=CredentialModel.pk.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise ConflictError("This credential already exists.") from error
+        raise
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+def create_api_key(store_code: str, label: str | None = None, key: str | None = None) -> ApiKey:
+    """Make a store API key. The key itself is returned once and stored only as a digest."""
+    get_store(store_code)
+    key = key or secrets.new_token()
+    if len(key) < 16:
+        raise InvalidInputError({"key": ["An API key needs at least 16 characters."]})
+    pk = _api_key_pk(key)
+    key_id = pk.removeprefix("apikey#")[:KEY_ID_LENGTH]
+    _put_new(
+        CredentialModel(
+            pk,
+            kind="api_key",
+            store_code=store_code,
+            role=Role.STORE.value,
+            subject=key_id,
+            key_id=key_id,
+            label=label,
+            created_at=datetime.now(UTC),
+        )
+    )
+    return ApiKey(key_id=key_id, key=key)
+
+
+def ensure_api_key(store_code: str, key: str, label: str | None = None) -> bool:
+    """Register `key` for the store unless it already is; True when it was added."""
+    existing = _get(_api_key_pk(key))
+    if existing is not None:
+        if existing.store_code != store_code:
+            raise ConflictError("This key belongs to another store.")
+        return False
+    create_api_key(store_code, label=label, key=key)
+    return True
+
+
+def list_api_keys(store_code: str) -> list[CredentialModel]:
+    return list(
+        CredentialModel.by_store.query(store_code, CredentialModel.pk.startswith("apikey#"))
+    )
+
+
+def revoke_api_key(store_code: str, key_id: str) -> None:
+    for item in list_api_keys(store_code):
+        if item.key_id == key_id:
+            item.update(actions=[CredentialModel.revoked.set(True)])
+            return
+    raise AuthenticationError(f"No API key {key_id} in store {store_code}.")
+
+
+def principal_for_api_key(key: str) -> Principal:
+    item = _get(_api_key_pk(key)) if key else None
+    if item is None or item.kind != "api_key" or item.revoked:
+        raise AuthenticationError("Invalid or revoked API key.")
+    return Principal(item.store_code, Role.STORE, item.subject)
+
+
+# --- users and their tokens ------------------------------------------------------------------
+
+
+def create_user(
+    store_code: str,
+    role: Role,
+    username: str,
+    password: str,
+    subject: str | None = None,
+) -> str:
+    """Create a login for admin, seller or customer; returns the subject the tokens carry."""
+    if role not in USER_ROLES:
+        raise InvalidInputError({"role": [f"Users are one of: {', '.join(USER_ROLES)}."]})
+    if not username.strip() or len(password) < 6:
+        raise InvalidInputError({"password": ["A password needs at least 6 characters."]})
+    get_store(store_code)
+    subject = subject or str(uuid.uuid4())
+    _put_new(
+        CredentialModel(
+            _user_pk(store_code, role, username),
+            kind="user",
+            store_code=store_code,
+            role=role.value,
+            subject=subject,
+            label=username.strip(),
+            secret_hash=secrets.hash_password(password),
+            created_at=datetime.now(UTC),
+        )
+    )
+    return subject
+
+
+def ensure_user(store_code: str, role: Role, username: str, password: str) -> None:
+    """Create the user, or set its password when it exists (one item either way)."""
+    try:
+        create_user(store_code, role, username, password)
+    except ConflictError:
+        CredentialModel(_user_pk(store_code, role, username)).update(
+            actions=[CredentialModel.secret_hash.set(secrets.hash_password(password))]
+        )
+
+
+@lru_cache(maxsize=1)
+def _dummy_password_hash() -> str:
+    return secrets.hash_password(secrets.new_token())
+
+
+def login(store_code: str, role: Role, username: str, password: str) -> str:
+    """Check a user's password and return a signed JWT for (store, role, subject)."""
+    item = _get(_user_pk(store_code, role, username))
+    # Hash even for an unknown user, so timing does not tell which usernames exist.
+    stored = item.secret_hash if item is not None and not item.revoked else _dummy_password_hash()
+    if not secrets.password_matches(password, stored or "") or item is None or item.revoked:
+        raise AuthenticationError("Bad credentials.", code="bad_credentials")
+    return issue_token(Principal(store_code, role, item.subject))
+
+
+def issue_token(principal: Principal) -> str:
+    import jwt
+
+    settings = get_settings()
+    now = datetime.now(UTC)
+    claims = {
+        "iss": settings.jwt_issuer,
+        "sub": principal.subject,
+        "store": principal.store_code,
+        "role": principal.role.value,
+        "iat": now,
+        "exp": now + timedelta(seconds=settings.jwt_ttl_seconds),
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+def principal_for_token(token: str) -> Principal:
+    import jwt
+
+    settings = get_settings()
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=["HS256"],
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iat", "sub", "iss"]},
+        )
+        role = Role(claims["role"])
+        store_code = str(claims["store"])
+    except jwt.ExpiredSignatureError as error:
+        raise AuthenticationError("The token has expired.", code="token_expired") from error
+    except (jwt.InvalidTokenError, KeyError, ValueError) as error:
+        raise AuthenticationError("Invalid token.", code="invalid_token") from error
+    if role not in USER_ROLES:
+        raise AuthenticationError("Invalid token.", code="invalid_token")
+    return Principal(store_code, role, str(claims["sub"]))
+
+
+# --- campaign passcodes ----------------------------------------------------------------------
+
+
+def set_passcode(store_code: str, campaign_id: str) -> str:
+    """Set (or rotate) a campaign's issuing passcode; the new passcode is returned once."""
+    passcode = secrets.new_token()
+    item = CredentialModel(
+        _passcode_pk(campaign_id),
+        kind="passcode",
+        store_code=store_code,
+        role=Role.ISSUER.value,
+        subject=campaign_id,
+        secret_hash=secrets.token_digest(passcode),
+        created_at=datetime.now(UTC),
+    )
+    # Rotation overwrites the old passcode, but never one another store's campaign holds.
+    try:
+        item.save(
+            condition=CredentialModel.pk.does_not_exist()
+            | (CredentialModel.store_code == store_code)
+        )
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise ConflictError("This campaign belongs to another store.") from error
+        raise
+    return passcode
+
+
+def principal_for_passcode(campaign_id: str, passcode: str) -> Principal:
+    item = _get(_passcode_pk(campaign_id)) if passcode else None
+    if item is None or item.revoked or not secrets.token_matches(passcode, item.secret_hash or ""):
+        raise AuthenticationError("Invalid passcode.", code="bad_passcode")
+    return Principal(item.store_code, Role.ISSUER, item.subject)

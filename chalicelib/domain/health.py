@@ -1,0 +1,42 @@
+"""Health report: the running versions and whether every table is reachable."""
+
+from __future__ import annotations
+
+import platform
+from functools import lru_cache
+from importlib import metadata
+from typing import Any
+
+from chalicelib.config import get_settings
+from chalicelib.storage import schema
+
+SERVICE_VERSION = "0.1.0"
+PACKAGES = ("chalice", "boto3", "botocore", "pynamodb", "pydantic", "aws-lambda-powertools")
+
+
+@lru_cache(maxsize=1)
+def versions() -> dict[str, str]:
+    found = {"rewards": SERVICE_VERSION, "python": platform.python_version()}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue  # chalice is not shipped to Lambda; that is expected
+    return found
+
+
+def _reachable(model: Any) -> bool:
+    try:
+        return bool(model.exists())
+    except Exception:  # any failure to reach the table means "not reachable", never a 500
+        return False
+
+
+def report() -> dict[str, Any]:
+    tables = {model.Meta.table_basename: _reachable(model) for model in schema.MODELS}
+    return {
+        "status": "ok" if all(tables.values()) else "degraded",
+        "stage": get_settings().stage,
+        "versions": versions(),
+        "tables": tables,
+    }

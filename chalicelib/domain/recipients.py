@@ -1,0 +1,355 @@
+"""Recipients: the customer directory of the Alpha document (create, find, update, delete, list).
+
+A recipient is found by its ID, its email or its public key (an ID the caller's own system
+knows). Email and public key are unique within a store: guard items are written in the same
+transaction as the customer, so two concurrent creates cannot both take one email.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import ValidationError as PydanticValidationError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.errors import InvalidInputError, MalformedRequestError, NotFoundError
+from chalicelib.domain.stores import get_store
+from chalicelib.domain.validation import errors_of, field_label
+from chalicelib.storage.base import cancellation_codes, connection
+from chalicelib.storage.customers import (
+    RECIPIENT_FIELDS,
+    CustomerModel,
+    UniqueValueModel,
+    email_key,
+    public_key_key,
+    unique_email_pk,
+    unique_public_key_pk,
+)
+
+REQUIRED_ON_CREATE = ("email", "firstname", "surname", "address1", "town", "postcode")
+ID_ALPHABET = string.ascii_letters + string.digits
+ID_LENGTH = 10
+MAX_PAGE_SIZE = 100
+
+
+class RecipientNotFoundError(NotFoundError):
+    """The document answers an unknown recipient with an empty message."""
+
+    default_message = ""
+
+
+def _email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValueError("The email must be a valid email address.") from error
+
+
+def _country_code(value: str) -> str:
+    import pycountry  # its data loads slowly: only when a country code is checked
+
+    code = value.lower()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code.upper()) is None:
+        raise ValueError("The selected country code is invalid.")
+    return code
+
+
+Text = Annotated[str, StringConstraints(max_length=255)]
+Email = Annotated[Text, AfterValidator(_email)]
+CountryCode = Annotated[str, StringConstraints(max_length=2), AfterValidator(_country_code)]
+
+
+class RecipientInput(BaseModel):
+    """Every field of the document; all optional here, required ones are checked on create."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, coerce_numbers_to_str=True)
+
+    email: Email | None = None
+    public_key: Text | None = None
+    locale: Annotated[str, StringConstraints(max_length=35)] | None = None
+    firstname: Text | None = None
+    surname: Text | None = None
+    company: Text | None = None
+    address1: Text | None = None
+    address2: Text | None = None
+    address3: Text | None = None
+    town: Text | None = None
+    postcode: Annotated[str, StringConstraints(max_length=32)] | None = None
+    country_code: CountryCode | None = None
+    telephone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    del_firstname: Text | None = None
+    del_surname: Text | None = None
+    del_company: Text | None = None
+    del_address1: Text | None = None
+    del_address2: Text | None = None
+    del_address3: Text | None = None
+    del_town: Text | None = None
+    del_postcode: Annotated[str, StringConstraints(max_length=32)] | None = None
+    del_country_code: CountryCode | None = None
+    del_telephone: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+@dataclass(frozen=True)
+class RecipientPage:
+    recipients: list[CustomerModel]
+    next_cursor: str | None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _parse(data: Any, required: tuple[str, ...]) -> dict[str, str | None]:
+    """The recipient fields present in `data`, validated; blank values become None."""
+    if not isinstance(data, dict):
+        raise InvalidInputError({"body": ["The request body must be a JSON object."]})
+    present = {field: data[field] for field in RECIPIENT_FIELDS if field in data}
+    errors: dict[str, list[str]] = {}
+    for field in required:
+        if _blank(present.get(field)):
+            errors[field] = [f"The {field_label(field)} field is required."]
+    try:
+        parsed = RecipientInput.model_validate(
+            {field: value for field, value in present.items() if not _blank(value)}
+        )
+    except PydanticValidationError as error:
+        for field, messages in errors_of(error).items():
+            errors.setdefault(field, messages)
+        parsed = None
+    if errors or parsed is None:
+        raise InvalidInputError(errors)
+    return {field: getattr(parsed, field) for field in present}
+
+
+def _new_id() -> str:
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _taken(field: str) -> InvalidInputError:
+    return InvalidInputError({field: [f"The {field_label(field)} has already been taken."]})
+
+
+def _first(results: Any) -> CustomerModel | None:
+    return next(iter(results), None)
+
+
+def find_recipient(store_code: str, ref: str) -> CustomerModel:
+    """The store's recipient whose ID, email or public key is `ref`."""
+    ref = ref.strip()
+    if not ref:
+        raise RecipientNotFoundError()
+    if "@" in ref:
+        found = _first(CustomerModel.by_email.query(email_key(store_code, ref), limit=1))
+        if found is not None:
+            return found
+    else:
+        try:
+            return CustomerModel.get(store_code, ref)
+        except DoesNotExist:
+            pass
+    found = _first(CustomerModel.by_public_key.query(public_key_key(store_code, ref), limit=1))
+    if found is None:
+        raise RecipientNotFoundError()
+    return found
+
+
+def create_recipient(store_code: str, data: Any) -> CustomerModel:
+    fields = _parse(data, REQUIRED_ON_CREATE)
+    if not fields.get("country_code"):
+        fields["country_code"] = get_store(store_code).country_code
+    now = _now()
+    customer = CustomerModel(
+        store_code,
+        _new_id(),
+        active=True,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    email = fields["email"]
+    public_key = fields.get("public_key")
+    customer.email_key = email_key(store_code, email)
+    customer.public_key_key = public_key_key(store_code, public_key) if public_key else None
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(customer, condition=CustomerModel.customer_id.does_not_exist())
+            transaction.save(
+                UniqueValueModel(unique_email_pk(store_code, email), owner_id=customer.customer_id),
+                condition=UniqueValueModel.pk.does_not_exist(),
+            )
+            if public_key:
+                transaction.save(
+                    UniqueValueModel(
+                        unique_public_key_pk(store_code, public_key),
+                        owner_id=customer.customer_id,
+                    ),
+                    condition=UniqueValueModel.pk.does_not_exist(),
+                )
+    except TransactWriteError as error:
+        codes = cancellation_codes(error)
+        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+            raise _taken("email") from error
+        if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+            raise _taken("public_key") from error
+        raise
+    return customer
+
+
+def _swap_guard(
+    transaction: TransactWrite,
+    customer: CustomerModel,
+    old_pk: str | None,
+    new_pk: str | None,
+) -> None:
+    if old_pk:
+        transaction.delete(
+            UniqueValueModel(old_pk), condition=UniqueValueModel.owner_id == customer.customer_id
+        )
+    if new_pk:
+        transaction.save(
+            UniqueValueModel(new_pk, owner_id=customer.customer_id),
+            condition=UniqueValueModel.pk.does_not_exist(),
+        )
+
+
+def update_recipient(store_code: str, ref: str, data: Any) -> CustomerModel:
+    """Change only the fields given; null clears an optional field."""
+    customer = find_recipient(store_code, ref)
+    fields = _parse(data, tuple(field for field in REQUIRED_ON_CREATE if field in data))
+    actions = [
+        getattr(CustomerModel, field).set(value)
+        if value is not None
+        else getattr(CustomerModel, field).remove()
+        for field, value in fields.items()
+    ]
+    actions.append(CustomerModel.updated_at.set(_now()))
+    # The update applies only if nobody changed the guarded values since we read them.
+    condition = CustomerModel.customer_id.exists()
+    guard_changes = []
+    if "email" in fields and email_key(store_code, fields["email"] or "") != customer.email_key:
+        new_email = fields["email"]
+        assert new_email is not None  # required when present
+        actions.append(CustomerModel.email_key.set(email_key(store_code, new_email)))
+        condition &= CustomerModel.email_key == customer.email_key
+        guard_changes.append(
+            (
+                "email",
+                unique_email_pk(store_code, customer.email) if customer.email else None,
+                unique_email_pk(store_code, new_email),
+            )
+        )
+    if "public_key" in fields and fields["public_key"] != customer.public_key:
+        new_key = fields["public_key"]
+        if new_key:
+            actions.append(CustomerModel.public_key_key.set(public_key_key(store_code, new_key)))
+        else:
+            actions.append(CustomerModel.public_key_key.remove())
+        condition &= (
+            CustomerModel.public_key == customer.public_key
+            if customer.public_key
+            else CustomerModel.public_key.does_not_exist()
+        )
+        guard_changes.append(
+            (
+                "public_key",
+                unique_public_key_pk(store_code, customer.public_key)
+                if customer.public_key
+                else None,
+                unique_public_key_pk(store_code, new_key) if new_key else None,
+            )
+        )
+    if not guard_changes:
+        try:
+            customer.update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise RecipientNotFoundError() from error
+            raise
+        return customer
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(customer, actions=actions, condition=condition)
+            for _field, old_pk, new_pk in guard_changes:
+                _swap_guard(transaction, customer, old_pk, new_pk)
+    except TransactWriteError as error:
+        codes = cancellation_codes(error)
+        # Items after the customer come in pairs per changed value (delete old?, put new?).
+        position = 1
+        for field, old_pk, new_pk in guard_changes:
+            span = int(bool(old_pk)) + int(bool(new_pk))
+            if "ConditionalCheckFailed" in codes[position : position + span]:
+                raise _taken(field) from error
+            position += span
+        raise
+    return CustomerModel.get(store_code, customer.customer_id, consistent_read=True)
+
+
+def delete_recipient(store_code: str, ref: str) -> None:
+    customer = find_recipient(store_code, ref)
+    try:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.delete(customer, condition=CustomerModel.customer_id.exists())
+            for pk in (
+                unique_email_pk(store_code, customer.email) if customer.email else None,
+                unique_public_key_pk(store_code, customer.public_key)
+                if customer.public_key
+                else None,
+            ):
+                if pk:
+                    transaction.delete(
+                        UniqueValueModel(pk),
+                        condition=UniqueValueModel.owner_id == customer.customer_id,
+                    )
+    except TransactWriteError as error:
+        if "ConditionalCheckFailed" in cancellation_codes(error):
+            raise RecipientNotFoundError() from error
+        raise
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii") + b"==="))
+        customer_id = decoded["after"]
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError) as error:
+        raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor") from error
+    if not isinstance(customer_id, str) or not customer_id:
+        raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor")
+    return customer_id
+
+
+def _encode_cursor(customer_id: str) -> str:
+    raw = json.dumps({"after": customer_id}).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def list_recipients(store_code: str, limit: int, cursor: str | None) -> RecipientPage:
+    """One page of the store's recipients, in ID order; one Query per page."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    # The cursor names only the last ID; the store always comes from the credential.
+    start = (
+        {"store_code": {"S": store_code}, "customer_id": {"S": _decode_cursor(cursor)}}
+        if cursor
+        else None
+    )
+    results = CustomerModel.query(
+        store_code, limit=limit, page_size=limit, last_evaluated_key=start
+    )
+    recipients = list(results)
+    last = results.last_evaluated_key
+    next_cursor = _encode_cursor(last["customer_id"]["S"]) if last and recipients else None
+    return RecipientPage(recipients, next_cursor)

@@ -1,0 +1,82 @@
+"""What every table model shares: naming from settings, the registry, and custom attributes.
+
+Table names carry the stage prefix from settings (`rewards-dev-customers`). Models are bound
+to the settings when first imported and can be re-bound by tests (`bind_models`), which also
+drops PynamoDB's cached connections.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pynamodb.attributes import Attribute
+from pynamodb.connection import Connection
+from pynamodb.constants import NUMBER
+from pynamodb.models import Model
+
+from chalicelib.config import get_settings
+
+M = TypeVar("M", bound=type[Model])
+
+MODELS: list[type[Model]] = []
+
+
+def table(name: str, ttl_attribute: str | None = None) -> Any:
+    """Register a model as the table `name` (prefixed per stage), optionally with a TTL."""
+
+    def register(model: M) -> M:
+        model.Meta.table_basename = name  # type: ignore[attr-defined]
+        model.Meta.ttl_attribute = ttl_attribute  # type: ignore[attr-defined]
+        model.Meta.billing_mode = "PAY_PER_REQUEST"
+        MODELS.append(model)
+        _bind(model)
+        return model
+
+    return register
+
+
+def _bind(model: type[Model]) -> None:
+    settings = get_settings()
+    model.Meta.table_name = settings.table_name(model.Meta.table_basename)  # type: ignore[attr-defined]
+    model.Meta.region = settings.region
+    model.Meta.host = settings.aws_endpoint_url
+    model._connection = None
+
+
+def bind_models() -> None:
+    """Point every model at the tables and endpoint of the current settings."""
+    global _connection
+    _connection = None
+    for model in MODELS:
+        _bind(model)
+
+
+_connection: Connection | None = None
+
+
+def connection() -> Connection:
+    """The process-wide connection that transactions (`TransactWrite`) run on."""
+    global _connection
+    if _connection is None:
+        settings = get_settings()
+        _connection = Connection(region=settings.region, host=settings.aws_endpoint_url)
+    return _connection
+
+
+def cancellation_codes(error: Exception) -> list[str | None]:
+    """Per transaction item, why DynamoDB cancelled it (`ConditionalCheckFailed`, ...)."""
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return [reason.code if reason is not None else None for reason in reasons]
+
+
+class DecimalAttribute(Attribute[Decimal]):
+    """A DynamoDB number read back as `Decimal` (PynamoDB's NumberAttribute returns floats)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Decimal) -> str:
+        return str(Decimal(value))
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)

@@ -1,0 +1,124 @@
+"""The customers table (one record per customer, all five faces) and its uniqueness guards.
+
+A customer is keyed by (store_code, customer_id), so a key of one store can never address
+another store's record. Email and public key are found through GSIs on store-qualified keys.
+Their uniqueness within a store is kept by guard items in `unique-values`, written in the same
+transaction as the customer with `attribute_not_exists`, never by a read followed by a write.
+The customer item also carries the points balance (`points_available`, `points_used`): the
+balance row the ledger moves, so reading a recipient with its balance is one GetItem.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.storage.base import table
+
+# Recipient fields of the Alpha document, stored under their own names.
+ADDRESS_FIELDS = (
+    "company",
+    "address1",
+    "address2",
+    "address3",
+    "town",
+    "postcode",
+    "country_code",
+    "telephone",
+)
+PROFILE_FIELDS = ("email", "public_key", "locale", "firstname", "surname", *ADDRESS_FIELDS)
+DELIVERY_FIELDS = tuple(f"del_{name}" for name in ("firstname", "surname", *ADDRESS_FIELDS))
+RECIPIENT_FIELDS = PROFILE_FIELDS + DELIVERY_FIELDS
+
+
+def email_key(store_code: str, email: str) -> str:
+    return f"{store_code}#{email.strip().lower()}"
+
+
+def public_key_key(store_code: str, public_key: str) -> str:
+    return f"{store_code}#{public_key}"
+
+
+class CustomersByEmailIndex(GlobalSecondaryIndex["CustomerModel"]):
+    class Meta:
+        index_name = "email-index"
+        projection = AllProjection()
+
+    email_key = UnicodeAttribute(hash_key=True)
+
+
+class CustomersByPublicKeyIndex(GlobalSecondaryIndex["CustomerModel"]):
+    class Meta:
+        index_name = "public-key-index"
+        projection = AllProjection()
+
+    public_key_key = UnicodeAttribute(hash_key=True)
+
+
+@table("customers")
+class CustomerModel(Model):
+    class Meta:
+        pass
+
+    store_code = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(range_key=True)
+    email_key = UnicodeAttribute(null=True)
+    public_key_key = UnicodeAttribute(null=True)
+    active = BooleanAttribute(default=True)
+
+    email = UnicodeAttribute(null=True)
+    public_key = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    firstname = UnicodeAttribute(null=True)
+    surname = UnicodeAttribute(null=True)
+    company = UnicodeAttribute(null=True)
+    address1 = UnicodeAttribute(null=True)
+    address2 = UnicodeAttribute(null=True)
+    address3 = UnicodeAttribute(null=True)
+    town = UnicodeAttribute(null=True)
+    postcode = UnicodeAttribute(null=True)
+    country_code = UnicodeAttribute(null=True)
+    telephone = UnicodeAttribute(null=True)
+    del_firstname = UnicodeAttribute(null=True)
+    del_surname = UnicodeAttribute(null=True)
+    del_company = UnicodeAttribute(null=True)
+    del_address1 = UnicodeAttribute(null=True)
+    del_address2 = UnicodeAttribute(null=True)
+    del_address3 = UnicodeAttribute(null=True)
+    del_town = UnicodeAttribute(null=True)
+    del_postcode = UnicodeAttribute(null=True)
+    del_country_code = UnicodeAttribute(null=True)
+    del_telephone = UnicodeAttribute(null=True)
+
+    points_available = NumberAttribute(default=0)
+    points_used = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+    by_email = CustomersByEmailIndex()
+    by_public_key = CustomersByPublicKeyIndex()
+
+
+@table("unique-values")
+class UniqueValueModel(Model):
+    """Guard item claiming a value (`<store>#email#<email>`) for one owner."""
+
+    class Meta:
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+
+
+def unique_email_pk(store_code: str, email: str) -> str:
+    return f"{store_code}#email#{email.strip().lower()}"
+
+
+def unique_public_key_pk(store_code: str, public_key: str) -> str:
+    return f"{store_code}#public_key#{public_key}"

@@ -1,0 +1,20 @@
+"""The idempotency table, in the layout Powertools' DynamoDB persistence layer writes.
+
+Only its schema is declared here (so it is deployed and bootstrapped like every other table);
+records are read and written by `aws_lambda_powertools.utilities.idempotency`.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.models import Model
+
+from chalicelib.storage.base import table
+
+
+@table("idempotency", ttl_attribute="expiration")
+class IdempotencyRecordModel(Model):
+    class Meta:
+        pass
+
+    id = UnicodeAttribute(hash_key=True)
