@@ -26,8 +26,10 @@ def logger() -> Any:
 
 def request_log_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
     log = logger()
-    context = event.context or {}
-    log.append_keys(request_id=context.get("requestId"), route=event.path, method=event.method)
+    request_id = (event.context or {}).get("requestId") or getattr(
+        event.lambda_context, "aws_request_id", None
+    )
+    log.append_keys(request_id=request_id, route=event.path, method=event.method)
     started = time.perf_counter()
     try:
         response = get_response(event)

@@ -67,7 +67,7 @@ def _country_code(value: str) -> str:
 
 Text = Annotated[str, StringConstraints(max_length=255)]
 Email = Annotated[Text, AfterValidator(_email)]
-CountryCode = Annotated[str, StringConstraints(max_length=2), AfterValidator(_country_code)]
+CountryCode = Annotated[str, AfterValidator(_country_code)]
 
 
 class RecipientInput(BaseModel):
