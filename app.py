@@ -11,9 +11,10 @@ from chalicelib.config import get_settings
 app = Chalice(app_name="rewards")
 app.debug = get_settings().debug  # only ever true for the local stage
 
+# Outermost first: idempotency stores responses already in the service's error shape.
 app.register_middleware(request_log_middleware, "http")
-app.register_middleware(framework_error_middleware, "http")
 app.register_middleware(idempotency_middleware, "http")
+app.register_middleware(framework_error_middleware, "http")
 
 for face in (health, auth, recipients):
     app.register_blueprint(face.routes.blueprint)

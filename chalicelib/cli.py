@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"created {args.role} {args.username} (subject {subject})")
         elif args.command == "seed-demo":
+            if not os.environ.get("REWARDS_DEMO_API_KEY"):
+                print("error: set REWARDS_DEMO_API_KEY to the demo key", file=sys.stderr)
+                return 1
             seed_demo(
                 args.store,
                 os.environ["REWARDS_DEMO_API_KEY"],
@@ -105,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"demo store {args.store} ready")
     except RewardsError as error:
         print(f"error: {error.message}", file=sys.stderr)
+        for field, messages in getattr(error, "errors", {}).items():
+            print(f"  {field}: {' '.join(messages)}", file=sys.stderr)
         return 1
     return 0
 

@@ -55,6 +55,8 @@ def error_response(
 
 
 def _snake(name: str) -> str:
+    if name == "InternalServerError":
+        return "internal_error"
     name = name.removesuffix("Error")
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 

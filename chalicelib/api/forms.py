@@ -29,9 +29,7 @@ def _split(key: str) -> list[str]:
             break
         parts.append(match.group(1))
         position = match.end()
-    if position != len(tail):
-        # Like PHP: anything after the last well-formed bracket is kept as text.
-        parts.append(tail[position:])
+    # Like PHP, anything after the last well-formed bracket (`a[b]c`) is ignored.
     if len(parts) > MAX_DEPTH + 1:
         raise MalformedRequestError(f"Form key nested deeper than {MAX_DEPTH}: {key[:80]}")
     return parts
@@ -63,7 +61,8 @@ def parse_form(text: str) -> dict[str, Any]:
         for depth, part in enumerate(parts):
             last = depth == len(parts) - 1
             if part == "" and depth > 0:
-                part = str(sum(1 for existing in node if existing.isdigit()))
+                # Like PHP, `a[]` appends after the highest index given so far.
+                part = str(max((int(key) + 1 for key in node if key.isdigit()), default=0))
             if last:
                 node[part] = value
                 break

@@ -65,9 +65,17 @@ def _digest(*parts: str | bytes) -> str:
 
 def _request_data(request: Request, key: str) -> dict[str, Any]:
     query = request.query_params or {}
-    credential = (request.headers.get("authorization") or "") + (query.get("csapikey") or "")
+    # Every credential a request may carry outside its body scopes the key: a replay can only
+    # reach a caller who sent the same credential. Credentials in the path or body are part of
+    # the request fingerprint below, so a different one there is a mismatch (422), not a replay.
+    credential = (
+        request.headers.get("authorization") or "",
+        request.headers.get("x-passcode") or "",
+        query.get("csapikey") or "",
+        query.get("passcode") or "",
+    )
     return {
-        "scope": _digest(credential, key),
+        "scope": _digest(*credential, key),
         "request": {
             "method": request.method,
             "resource": request.path,

@@ -1,0 +1,169 @@
+"""The local stack as a user runs it: `python -m local.run`, then the API over real HTTP.
+
+Each test starts the stack in its own session on free ports with a temporary data dir, and
+stops it with SIGINT as Ctrl-C would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+API_KEY = "e2e-demo-key-0123456789abcdefghijklmnop"
+START_SECONDS = 180
+STOP_SECONDS = 20
+
+WALLACE = {
+    "email": "wallace@example.com",
+    "public_key": "dQw4w9WgXcQ",
+    "firstname": "Wallace",
+    "surname": "Wensleydale",
+    "address1": "62 West Wallaby Street",
+    "town": "Wigan",
+    "postcode": "WG7 7FU",
+    "country_code": "gb",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[bytes]
+    aws_port: int
+    api_port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> int:
+        """Ctrl-C the stack's process group; its exit status."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.process.wait(STOP_SECONDS)
+
+
+def start_stack(data_dir: Path) -> Stack:
+    # Only what a user's shell would have: none of the test session's AWS or REWARDS settings.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "REWARDS_"))}
+    aws_port, api_port = free_port(), free_port()
+    env.update(
+        AWS_PORT=str(aws_port),
+        REWARDS_PORT=str(api_port),
+        REWARDS_DATA_DIR=str(data_dir),
+        REWARDS_DEMO_API_KEY=API_KEY,
+    )
+    log = data_dir / f"stack-{api_port}.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local.run"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    stack = Stack(process, aws_port, api_port, log)
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"local.run exited with {process.returncode}:\n{stack.output()}")
+        try:
+            if requests.get(f"{stack.url}/health", timeout=5).status_code == 200:
+                return stack
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    stack.stop()
+    pytest.fail(f"/health did not answer 200 within {START_SECONDS} s:\n{stack.output()}")
+
+
+@pytest.fixture
+def stacks() -> Iterator[list[Stack]]:
+    """Stacks a test started; any still running at the end are stopped."""
+    started: list[Stack] = []
+    yield started
+    for stack in started:
+        if stack.process.poll() is None:
+            try:
+                stack.stop()
+            except subprocess.TimeoutExpired:
+                os.killpg(stack.process.pid, signal.SIGKILL)
+
+
+def api(stack: Stack, method: str, path: str, **kwargs: Any) -> requests.Response:
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    return requests.request(method, f"{stack.url}{path}", headers=headers, timeout=30, **kwargs)
+
+
+def assert_stops_cleanly(stack: Stack) -> None:
+    status = stack.stop()
+    assert status == 0, stack.output()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and (listening(stack.api_port) or listening(stack.aws_port)):
+        time.sleep(0.2)
+    assert not listening(stack.api_port), "chalice local still serving"
+    assert not listening(stack.aws_port), "embedded AWS still serving"
+
+
+def test_recipient_round_trip_over_http(tmp_path: Path, stacks: list[Stack]) -> None:
+    stack = start_stack(tmp_path / "data")
+    stacks.append(stack)
+
+    created = api(stack, "POST", "/recipients", json=WALLACE)
+    assert created.status_code == 201, created.text
+    recipient = created.json()
+    assert recipient["email"] == WALLACE["email"]
+    for ref in (recipient["id"], "wallace%40example.com", WALLACE["public_key"]):
+        found = api(stack, "GET", f"/recipients/{ref}")
+        assert found.status_code == 200, (ref, found.text)
+        assert found.json()["id"] == recipient["id"]
+
+    assert_stops_cleanly(stack)
+
+
+def test_data_survives_a_restart(tmp_path: Path, stacks: list[Stack]) -> None:
+    data_dir = tmp_path / "data"
+    first = start_stack(data_dir)
+    stacks.append(first)
+    created = api(first, "POST", "/recipients", json=WALLACE)
+    assert created.status_code == 201, created.text
+    assert_stops_cleanly(first)
+
+    second = start_stack(data_dir)
+    stacks.append(second)
+    found = api(second, "GET", f"/recipients/{created.json()['id']}")
+    assert found.status_code == 200, found.text
+    assert found.json()["email"] == WALLACE["email"]
+    assert_stops_cleanly(second)

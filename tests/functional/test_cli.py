@@ -1,0 +1,281 @@
+"""Operator commands: stores, API keys (shown once), users, and the idempotent demo seed."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib import cli
+from chalicelib.domain import auth, stores
+from chalicelib.domain.auth import Role
+from chalicelib.domain.errors import AuthenticationError
+from tests.conftest import bearer, body_of
+
+KEY_LINE = re.compile(r"^api key \(shown once\): (\S+)$", re.MULTILINE)
+KEY_ID_LINE = re.compile(r"^key id: (\S+)$", re.MULTILINE)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _new_key(capsys: pytest.CaptureFixture[str], store_code: str) -> tuple[str, str]:
+    code, out, _ = _run(capsys, "create-api-key", store_code, "--label", "ops")
+    assert code == 0
+    key_match, id_match = KEY_LINE.search(out), KEY_ID_LINE.search(out)
+    assert key_match and id_match, out
+    return id_match.group(1), key_match.group(1)
+
+
+def _stores_in_table() -> list[dict[str, Any]]:
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table("test-stores")
+    return table.scan(ConsistentRead=True)["Items"]
+
+
+def test_create_store(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(
+        capsys,
+        "create-store",
+        "SHOP",
+        "--name",
+        "Shop",
+        "--currency",
+        "eur",
+        "--ratio",
+        "200",
+        "--claim-expiry-days",
+        "7",
+        "--sender",
+        "shop@example.org",
+        "--base-url",
+        "https://shop.example.org/",
+        "--country",
+        "DE",
+    )
+
+    assert code == 0
+    assert "SHOP" in out
+    store = stores.get_store("SHOP")
+    assert store.name == "Shop"
+    assert store.currency == "EUR"
+    assert store.point_to_amount_ratio == Decimal("200")
+    assert store.claim_expiry_days == 7
+    assert store.email_sender == "shop@example.org"
+    assert store.public_base_url == "https://shop.example.org"
+    assert store.country_code == "de"
+
+
+def test_create_store_twice_is_an_error(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(capsys, "create-store", "SHOP")[0] == 0
+
+    code, _, err = _run(capsys, "create-store", "SHOP")
+
+    assert code == 1
+    assert "error" in err
+    assert len(_stores_in_table()) == 1
+
+
+def test_invalid_store_code_is_an_error(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "create-store", "no spaces allowed")
+
+    assert code == 1
+    assert err.startswith("error:")
+    assert _stores_in_table() == []
+
+
+def test_api_key_is_printed_once_and_authenticates(
+    client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(capsys, "create-store", "CLI")[0] == 0
+    key_id, key = _new_key(capsys, "CLI")
+
+    principal = auth.principal_for_api_key(key)
+    response = client.get("/recipients", headers=bearer(key))
+
+    assert (principal.store_code, principal.role) == ("CLI", Role.STORE)
+    assert response.status_code == 200
+    assert body_of(response)["data"] == []
+
+    code, listed, _ = _run(capsys, "list-api-keys", "CLI")
+    assert code == 0
+    assert key not in listed
+    (line,) = listed.strip().splitlines()
+    assert line.split("\t")[:3] == [key_id, "active", "ops"]
+
+
+def test_api_key_for_an_unknown_store_is_an_error(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "create-api-key", "NOPE")
+
+    assert code == 1
+    assert "api key" not in out
+    assert "error" in err
+
+
+def test_revoke_api_key(client: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(capsys, "create-store", "CLI")[0] == 0
+    key_id, key = _new_key(capsys, "CLI")
+    other_id, other_key = _new_key(capsys, "CLI")
+
+    code, out, _ = _run(capsys, "revoke-api-key", "CLI", key_id)
+
+    assert code == 0
+    assert key_id in out
+    assert client.get("/recipients", headers=bearer(key)).status_code == 401
+    assert client.get("/recipients", headers=bearer(other_key)).status_code == 200
+    with pytest.raises(AuthenticationError):
+        auth.principal_for_api_key(key)
+    listed = dict(
+        line.split("\t")[:2] for line in _run(capsys, "list-api-keys", "CLI")[1].splitlines()
+    )
+    assert listed == {key_id: "revoked", other_id: "active"}
+
+
+def test_revoke_an_unknown_key_is_an_error(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(capsys, "create-store", "CLI")[0] == 0
+
+    code, _, err = _run(capsys, "revoke-api-key", "CLI", "000000000000")
+
+    assert code == 1
+    assert "error" in err
+
+
+def test_create_user_reads_the_password_from_the_environment(
+    client: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REWARDS_USER_PASSWORD", "from-env-pass")
+
+    code, out, _ = _run(capsys, "create-user", "DEFAULT", "admin", "ops@example.com")
+
+    assert code == 0
+    assert "from-env-pass" not in out
+    response = client.post(
+        "/api/admin/login_check",
+        headers={"Content-Type": "application/json"},
+        body=b'{"username": "ops@example.com", "password": "from-env-pass"}',
+    )
+    assert response.status_code == 200
+    assert auth.principal_for_token(body_of(response)["token"]).role is Role.ADMIN
+
+
+def test_create_customer_user_with_subject(
+    store: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REWARDS_USER_PASSWORD", "from-env-pass")
+
+    code, out, _ = _run(
+        capsys, "create-user", store, "customer", "c@example.com", "--subject", "cust-1"
+    )
+
+    assert code == 0
+    assert "cust-1" in out
+    token = auth.login(store, Role.CUSTOMER, "c@example.com", "from-env-pass")
+    assert auth.principal_for_token(token).subject == "cust-1"
+
+
+def test_create_user_with_an_unknown_role_is_refused(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REWARDS_USER_PASSWORD", "from-env-pass")
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["create-user", store, "store", "someone"])
+    assert exited.value.code == 2
+
+
+def test_create_user_twice_is_an_error(
+    store: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REWARDS_USER_PASSWORD", "from-env-pass")
+    assert _run(capsys, "create-user", store, "seller", "s@example.com")[0] == 0
+
+    code, _, err = _run(capsys, "create-user", store, "seller", "s@example.com")
+
+    assert code == 1
+    assert "error" in err
+
+
+def test_create_user_with_a_short_password_says_why(
+    store: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REWARDS_USER_PASSWORD", "abc")
+
+    code, _, err = _run(capsys, "create-user", store, "admin", "a@example.com")
+
+    assert code == 1
+    assert "password" in err.lower()
+
+
+def _seed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    monkeypatch.setenv("REWARDS_DEMO_API_KEY", "demo-api-key-0123456789abcdef")
+    monkeypatch.setenv("REWARDS_DEMO_ADMIN_EMAIL", "demo@example.com")
+    monkeypatch.setenv("REWARDS_DEMO_ADMIN_PASSWORD", password)
+    code, out, err = _run(capsys, "seed-demo", "--store", "DEMO")
+    assert code == 0, err
+    assert "DEMO" in out
+
+
+def test_seed_demo_twice_keeps_one_of_each_and_updates_the_password(
+    aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(capsys, monkeypatch, "first-password")
+    _seed(capsys, monkeypatch, "second-password")
+
+    assert [item["store_code"] for item in _stores_in_table()] == ["DEMO"]
+    assert len(auth.list_api_keys("DEMO")) == 1
+    assert auth.principal_for_api_key("demo-api-key-0123456789abcdef").store_code == "DEMO"
+    token = auth.login("DEMO", Role.ADMIN, "demo@example.com", "second-password")
+    assert auth.principal_for_token(token).store_code == "DEMO"
+    with pytest.raises(AuthenticationError):
+        auth.login("DEMO", Role.ADMIN, "demo@example.com", "first-password")
+
+
+def test_seed_demo_over_http(
+    aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalice.test import Client
+
+    from app import app
+
+    _seed(capsys, monkeypatch, "first-password")
+    _seed(capsys, monkeypatch, "second-password")
+
+    with Client(app) as test_client:
+        http = test_client.http
+        login = http.post(
+            "/api/admin/login_check",
+            headers={"Content-Type": "application/json"},
+            body=b'{"username": "demo@example.com", "password": "second-password",'
+            b' "storeCode": "DEMO"}',
+        )
+        old = http.post(
+            "/api/admin/login_check",
+            headers={"Content-Type": "application/json"},
+            body=b'{"username": "demo@example.com", "password": "first-password",'
+            b' "storeCode": "DEMO"}',
+        )
+        listed = http.get("/recipients", headers=bearer("demo-api-key-0123456789abcdef"))
+
+    assert login.status_code == 200
+    assert old.status_code == 401
+    assert listed.status_code == 200
+
+
+def test_seed_demo_without_a_key_is_a_clear_error(
+    aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REWARDS_DEMO_API_KEY", raising=False)
+
+    code, _, err = _run(capsys, "seed-demo")
+
+    assert code != 0
+    assert "REWARDS_DEMO_API_KEY" in err

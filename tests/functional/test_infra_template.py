@@ -1,0 +1,157 @@
+"""The committed merge template matches the models, and the queue is set up to survive faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.storage.base import MODELS
+from chalicelib.storage.schema import logical_id
+from infra import template
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict[str, Any]:
+    return json.loads((ROOT / "infra" / "resources.json").read_text())
+
+
+def _lambda_timeout() -> int:
+    return int(
+        json.loads((ROOT / ".chalice" / "config.json").read_text()).get("lambda_timeout", 60)
+    )
+
+
+def test_check_passes_for_the_committed_template() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.template", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr or "infra/resources.json is out of date"
+
+
+def test_check_fails_when_the_template_differs(tmp_path: Path) -> None:
+    copy = tmp_path / "infra"
+    shutil.copytree(ROOT / "infra", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    stale = (ROOT / "infra" / "resources.json").read_text().replace("PAY_PER_REQUEST", "X", 1)
+    (copy / "resources.json").write_text(stale)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.template", "--check"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert (copy / "resources.json").read_text() == stale
+
+
+def test_committed_template_equals_the_rendered_one(committed: dict[str, Any]) -> None:
+    assert committed == json.loads(template.render())
+
+
+@pytest.mark.parametrize(
+    "model",
+    MODELS,
+    ids=[model.Meta.table_basename for model in MODELS],  # type: ignore[attr-defined]
+)
+def test_every_model_has_its_table_with_keys_and_indexes(
+    committed: dict[str, Any], model: Any
+) -> None:
+    resource = committed["Resources"][logical_id(model)]
+    properties = resource["Properties"]
+    schema = model._get_schema()
+
+    assert resource["Type"] == "AWS::DynamoDB::Table"
+    assert properties["TableName"] == {"Fn::Sub": "${ResourcePrefix}" + model.Meta.table_basename}
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert {(key["AttributeName"], key["KeyType"]) for key in properties["KeySchema"]} == {
+        (key["AttributeName"], key["KeyType"]) for key in schema["key_schema"]
+    }
+    assert properties["KeySchema"][0]["KeyType"] == "HASH"
+    defined = {
+        item["AttributeName"]: item["AttributeType"] for item in properties["AttributeDefinitions"]
+    }
+    assert defined == {
+        item["AttributeName"]: item["AttributeType"] for item in schema["attribute_definitions"]
+    }
+    indexes = {index["IndexName"]: index for index in properties.get("GlobalSecondaryIndexes", [])}
+    expected = {index["index_name"]: index for index in schema["global_secondary_indexes"]}
+    assert set(indexes) == set(expected)
+    for name, index in indexes.items():
+        assert {(key["AttributeName"], key["KeyType"]) for key in index["KeySchema"]} == {
+            (key["AttributeName"], key["KeyType"]) for key in expected[name]["key_schema"]
+        }
+        assert index["KeySchema"][0]["KeyType"] == "HASH"
+        assert index["Projection"] == expected[name]["projection"]
+    ttl = model.Meta.ttl_attribute
+    if ttl:
+        assert properties["TimeToLiveSpecification"] == {"AttributeName": ttl, "Enabled": True}
+    else:
+        assert "TimeToLiveSpecification" not in properties
+
+
+def test_known_indexes_are_declared(committed: dict[str, Any]) -> None:
+    resources = committed["Resources"]
+
+    def index_names(logical: str) -> set[str]:
+        return {
+            index["IndexName"]
+            for index in resources[logical]["Properties"].get("GlobalSecondaryIndexes", [])
+        }
+
+    assert "store-index" in index_names("CredentialsTable")
+    assert {"email-index", "public-key-index"} <= index_names("CustomersTable")
+    ttl = resources["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expiration", "Enabled": True}
+
+
+def test_every_table_resource_belongs_to_a_model(committed: dict[str, Any]) -> None:
+    tables = {
+        logical
+        for logical, resource in committed["Resources"].items()
+        if resource["Type"] == "AWS::DynamoDB::Table"
+    }
+
+    assert tables == {logical_id(model) for model in MODELS}
+
+
+def test_queue_redrives_to_the_dead_letter_queue(committed: dict[str, Any]) -> None:
+    resources = committed["Resources"]
+    queues = {
+        logical: resource
+        for logical, resource in resources.items()
+        if resource["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in resource["Properties"]
+    }
+    assert queues, "no queue with a redrive policy"
+
+    for logical, queue in queues.items():
+        properties = queue["Properties"]
+        redrive = properties["RedrivePolicy"]
+        target = redrive["deadLetterTargetArn"]["Fn::GetAtt"]
+        assert target[1] == "Arn"
+        dead_letter = resources[target[0]]
+        assert dead_letter["Type"] == "AWS::SQS::Queue"
+        assert "RedrivePolicy" not in dead_letter["Properties"]
+        assert 1 <= int(redrive["maxReceiveCount"]) <= 10, logical
+        assert properties["VisibilityTimeout"] >= 6 * 30
+        assert properties["VisibilityTimeout"] >= 6 * _lambda_timeout()
+        assert (
+            dead_letter["Properties"]["MessageRetentionPeriod"]
+            >= properties["MessageRetentionPeriod"]
+        )
