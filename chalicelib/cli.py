@@ -1,11 +1,11 @@
 """Operator commands against whichever AWS the environment points at.
 
-    python -m chalicelib.cli create-store CODE [--currency EUR] [--ratio 200] ...
-    python -m chalicelib.cli create-api-key CODE [--label LABEL]      (prints the key once)
-    python -m chalicelib.cli list-api-keys CODE
-    python -m chalicelib.cli revoke-api-key CODE KEY_ID
-    python -m chalicelib.cli create-user CODE ROLE USERNAME           (password from stdin/env)
-    python -m chalicelib.cli seed-demo                               (what `make run` does)
+python -m chalicelib.cli create-store CODE [--currency EUR] [--ratio 200] ...
+python -m chalicelib.cli create-api-key CODE [--label LABEL]      (prints the key once)
+python -m chalicelib.cli list-api-keys CODE
+python -m chalicelib.cli revoke-api-key CODE KEY_ID
+python -m chalicelib.cli create-user CODE ROLE USERNAME           (password from stdin/env)
+python -m chalicelib.cli seed-demo                               (what `make run` does)
 """
 
 from __future__ import annotations
