@@ -71,6 +71,22 @@ def build_template() -> dict[str, Any]:
         "Type": "AWS::SES::EmailIdentity",
         "Properties": {"EmailIdentity": {"Ref": "EmailSender"}},
     }
+    # API Gateway answers an unknown path (or method) itself, before Lambda, with a 403
+    # "Missing Authentication Token"; give it the service's 404 JSON error instead.
+    # `RestAPI` is the API resource `chalice package` generates.
+    resources["UnknownRouteResponse"] = {
+        "Type": "AWS::ApiGateway::GatewayResponse",
+        "Properties": {
+            "RestApiId": {"Ref": "RestAPI"},
+            "ResponseType": "MISSING_AUTHENTICATION_TOKEN",
+            "StatusCode": "404",
+            "ResponseTemplates": {
+                "application/json": json.dumps(
+                    {"message": "No such route.", "code": "route_not_found"}
+                )
+            },
+        },
+    }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Parameters": {
