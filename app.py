@@ -2,11 +2,12 @@
 
 from chalice import Chalice
 
-from chalicelib.api import auth, health, recipients
+from chalicelib.api import auth, claims, health, imonggo, ledger, points, recipients
 from chalicelib.api.errors import framework_error_middleware
 from chalicelib.api.idempotency import idempotency_middleware
 from chalicelib.api.logging import request_log_middleware
 from chalicelib.config import get_settings
+from chalicelib.jobs import claims as claim_jobs
 
 app = Chalice(app_name="rewards")
 app.debug = get_settings().debug  # only ever true for the local stage
@@ -16,5 +17,6 @@ app.register_middleware(request_log_middleware, "http")
 app.register_middleware(idempotency_middleware, "http")
 app.register_middleware(framework_error_middleware, "http")
 
-for face in (health, auth, recipients):
+for face in (health, auth, recipients, points, claims, imonggo, ledger):
     app.register_blueprint(face.routes.blueprint)
+app.register_blueprint(claim_jobs.jobs)

@@ -33,6 +33,7 @@ class Settings:
     default_email_sender: str
     public_base_url: str
     idempotency_ttl_seconds: int
+    claim_expiry_rate_minutes: int
     log_level: str
     debug: bool
 
@@ -65,6 +66,7 @@ def get_settings() -> Settings:
         default_email_sender=env.get("REWARDS_EMAIL_SENDER", "rewards@example.com"),
         public_base_url=env.get("REWARDS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         idempotency_ttl_seconds=int(env.get("REWARDS_IDEMPOTENCY_TTL_SECONDS", "86400")),
+        claim_expiry_rate_minutes=int(env.get("REWARDS_CLAIM_EXPIRY_RATE_MINUTES", "60")),
         log_level=env.get("REWARDS_LOG_LEVEL", "INFO"),
         debug=_flag(env.get("REWARDS_DEBUG")) and stage == "local",
     )

@@ -41,6 +41,11 @@ class Principal:
     role: Role
     subject: str
 
+    @property
+    def actor(self) -> str:
+        """How ledger entries and audit fields name who did something."""
+        return f"{self.role.value}:{self.subject}"
+
 
 @dataclass(frozen=True)
 class ApiKey:

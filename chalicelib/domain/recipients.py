@@ -7,11 +7,6 @@ transaction as the customer, so two concurrent creates cannot both take one emai
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import secrets
-import string
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -21,23 +16,24 @@ from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.errors import InvalidInputError, MalformedRequestError, NotFoundError
+from chalicelib.domain.customers import email_guard, find_by_email, new_customer
+from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.stores import get_store
 from chalicelib.domain.validation import errors_of, field_label
-from chalicelib.storage.base import cancellation_codes, connection
+from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customers import (
     RECIPIENT_FIELDS,
     CustomerModel,
     UniqueValueModel,
     email_key,
+    guarded_field,
     public_key_key,
     unique_email_pk,
     unique_public_key_pk,
 )
 
 REQUIRED_ON_CREATE = ("email", "firstname", "surname", "address1", "town", "postcode")
-ID_ALPHABET = string.ascii_letters + string.digits
-ID_LENGTH = 10
 MAX_PAGE_SIZE = 100
 
 
@@ -132,16 +128,18 @@ def _parse(data: Any, required: tuple[str, ...]) -> dict[str, str | None]:
     return {field: getattr(parsed, field) for field in present}
 
 
-def _new_id() -> str:
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _taken(field: str) -> InvalidInputError:
-    return InvalidInputError({field: [f"The {field_label(field)} has already been taken."]})
+def _raise_taken(transaction: TransactWrite, error: TransactWriteError) -> None:
+    """Name the field whose uniqueness guard refused the transaction, if one did."""
+    for failure in failed_items(transaction, error):
+        if failure.model is UniqueValueModel and failure.code == "ConditionalCheckFailed":
+            field = guarded_field(failure.key["pk"]["S"])
+            raise InvalidInputError(
+                {field: [f"The {field_label(field)} has already been taken."]}
+            ) from error
 
 
 def _first(results: Any) -> CustomerModel | None:
@@ -154,7 +152,7 @@ def find_recipient(store_code: str, ref: str) -> CustomerModel:
     if not ref:
         raise RecipientNotFoundError()
     if "@" in ref:
-        found = _first(CustomerModel.by_email.query(email_key(store_code, ref), limit=1))
+        found = find_by_email(store_code, ref)
         if found is not None:
             return found
     else:
@@ -172,26 +170,14 @@ def create_recipient(store_code: str, data: Any) -> CustomerModel:
     fields = _parse(data, REQUIRED_ON_CREATE)
     if not fields.get("country_code"):
         fields["country_code"] = get_store(store_code).country_code
-    now = _now()
-    customer = CustomerModel(
-        store_code,
-        _new_id(),
-        active=True,
-        created_at=now,
-        updated_at=now,
-        **fields,
-    )
-    email = fields["email"]
+    customer = new_customer(store_code, **fields)
     public_key = fields.get("public_key")
-    customer.email_key = email_key(store_code, email)
     customer.public_key_key = public_key_key(store_code, public_key) if public_key else None
+    transaction = TransactWrite(connection=connection())
     try:
-        with TransactWrite(connection=connection()) as transaction:
+        with transaction:
             transaction.save(customer, condition=CustomerModel.customer_id.does_not_exist())
-            transaction.save(
-                UniqueValueModel(unique_email_pk(store_code, email), owner_id=customer.customer_id),
-                condition=UniqueValueModel.pk.does_not_exist(),
-            )
+            transaction.save(email_guard(customer), condition=UniqueValueModel.pk.does_not_exist())
             if public_key:
                 transaction.save(
                     UniqueValueModel(
@@ -201,11 +187,7 @@ def create_recipient(store_code: str, data: Any) -> CustomerModel:
                     condition=UniqueValueModel.pk.does_not_exist(),
                 )
     except TransactWriteError as error:
-        codes = cancellation_codes(error)
-        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-            raise _taken("email") from error
-        if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
-            raise _taken("public_key") from error
+        _raise_taken(transaction, error)
         raise
     return customer
 
@@ -248,7 +230,6 @@ def update_recipient(store_code: str, ref: str, data: Any) -> CustomerModel:
         condition &= CustomerModel.email_key == customer.email_key
         guard_changes.append(
             (
-                "email",
                 unique_email_pk(store_code, customer.email) if customer.email else None,
                 unique_email_pk(store_code, new_email),
             )
@@ -266,7 +247,6 @@ def update_recipient(store_code: str, ref: str, data: Any) -> CustomerModel:
         )
         guard_changes.append(
             (
-                "public_key",
                 unique_public_key_pk(store_code, customer.public_key)
                 if customer.public_key
                 else None,
@@ -281,20 +261,16 @@ def update_recipient(store_code: str, ref: str, data: Any) -> CustomerModel:
                 raise RecipientNotFoundError() from error
             raise
         return customer
+    transaction = TransactWrite(connection=connection())
     try:
-        with TransactWrite(connection=connection()) as transaction:
+        with transaction:
             transaction.update(customer, actions=actions, condition=condition)
-            for _field, old_pk, new_pk in guard_changes:
+            for old_pk, new_pk in guard_changes:
                 _swap_guard(transaction, customer, old_pk, new_pk)
     except TransactWriteError as error:
-        codes = cancellation_codes(error)
-        # Items after the customer come in pairs per changed value (delete old?, put new?).
-        position = 1
-        for field, old_pk, new_pk in guard_changes:
-            span = int(bool(old_pk)) + int(bool(new_pk))
-            if "ConditionalCheckFailed" in codes[position : position + span]:
-                raise _taken(field) from error
-            position += span
+        _raise_taken(transaction, error)
+        if "ConditionalCheckFailed" in cancellation_codes(error):
+            raise ConflictError("The recipient changed meanwhile; read it and retry.") from error
         raise
     return CustomerModel.get(store_code, customer.customer_id, consistent_read=True)
 
@@ -321,28 +297,12 @@ def delete_recipient(store_code: str, ref: str) -> None:
         raise
 
 
-def _decode_cursor(cursor: str) -> str:
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii") + b"==="))
-        customer_id = decoded["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError) as error:
-        raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor") from error
-    if not isinstance(customer_id, str) or not customer_id:
-        raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor")
-    return customer_id
-
-
-def _encode_cursor(customer_id: str) -> str:
-    raw = json.dumps({"after": customer_id}).encode("utf-8")
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
 def list_recipients(store_code: str, limit: int, cursor: str | None) -> RecipientPage:
     """One page of the store's recipients, in ID order; one Query per page."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     # The cursor names only the last ID; the store always comes from the credential.
     start = (
-        {"store_code": {"S": store_code}, "customer_id": {"S": _decode_cursor(cursor)}}
+        {"store_code": {"S": store_code}, "customer_id": {"S": decode_cursor(cursor)}}
         if cursor
         else None
     )
@@ -351,5 +311,5 @@ def list_recipients(store_code: str, limit: int, cursor: str | None) -> Recipien
     )
     recipients = list(results)
     last = results.last_evaluated_key
-    next_cursor = _encode_cursor(last["customer_id"]["S"]) if last and recipients else None
+    next_cursor = encode_cursor(last["customer_id"]["S"]) if last and recipients else None
     return RecipientPage(recipients, next_cursor)

@@ -1,0 +1,1 @@
+"""Event-driven functions: SQS consumers and EventBridge schedules, as Chalice blueprints."""

@@ -7,6 +7,7 @@ drops PynamoDB's cached connections.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
 from pynamodb.constants import NUMBER
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import get_settings
 
@@ -68,6 +70,50 @@ def cancellation_codes(error: Exception) -> list[str | None]:
     """Per transaction item, why DynamoDB cancelled it (`ConditionalCheckFailed`, ...)."""
     reasons = getattr(error, "cancellation_reasons", None) or []
     return [reason.code if reason is not None else None for reason in reasons]
+
+
+@dataclass(frozen=True)
+class FailedItem:
+    """One item of a cancelled transaction that caused the cancellation."""
+
+    model: type[Model] | None
+    key: dict[str, Any]  # the item's key attributes, in DynamoDB's JSON form
+    code: str  # ConditionalCheckFailed, TransactionConflict, ...
+    old_item: dict[str, Any] | None  # the item as it was, when ALL_OLD was asked for
+
+
+def failed_items(transaction: TransactWrite, error: Exception) -> list[FailedItem]:
+    """Which items of `transaction` made DynamoDB cancel it, identified by table and key.
+
+    PynamoDB sends condition checks, deletes, puts and updates in that order, whatever order
+    they were added in; cancellation reasons follow the sent order, so they are matched here.
+    """
+    sent = [
+        *transaction._condition_check_items,
+        *transaction._delete_items,
+        *transaction._put_items,
+        *transaction._update_items,
+    ]
+    models = {model.Meta.table_name: model for model in MODELS}
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    failed = []
+    for item, reason in zip(sent, reasons, strict=False):
+        if reason is None or reason.code in (None, "None"):
+            continue
+        model = models.get(item["TableName"])
+        attributes = item.get("Key") or item.get("Item") or {}
+        key_names = {key.attr_name for key in _key_attributes(model)} if model else set()
+        key = {name: value for name, value in attributes.items() if name in key_names}
+        failed.append(FailedItem(model, key, reason.code, reason.raw_item))
+    return failed
+
+
+def _key_attributes(model: type[Model]) -> list[Attribute[Any]]:
+    return [
+        attribute
+        for attribute in model.get_attributes().values()
+        if attribute.is_hash_key or attribute.is_range_key
+    ]
 
 
 class DecimalAttribute(Attribute[Decimal]):

@@ -96,6 +96,8 @@ class CustomerModel(Model):
     del_country_code = UnicodeAttribute(null=True)
     del_telephone = UnicodeAttribute(null=True)
 
+    customer_type_id = UnicodeAttribute(null=True)  # a CustomerTypeModel of the store
+
     points_available = NumberAttribute(default=0)
     points_used = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
@@ -122,3 +124,8 @@ def unique_email_pk(store_code: str, email: str) -> str:
 
 def unique_public_key_pk(store_code: str, public_key: str) -> str:
     return f"{store_code}#public_key#{public_key}"
+
+
+def guarded_field(pk: str) -> str:
+    """The field a guard item claims: `email` for `<store>#email#<value>`."""
+    return pk.split("#", 2)[1]

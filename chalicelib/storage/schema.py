@@ -12,7 +12,15 @@ from typing import Any
 from pynamodb.models import Model
 
 # Importing the model modules registers their tables.
-from chalicelib.storage import credentials, customers, idempotency, stores  # noqa: F401
+from chalicelib.storage import (  # noqa: F401
+    claims,
+    credentials,
+    customer_types,
+    customers,
+    idempotency,
+    ledger,
+    stores,
+)
 from chalicelib.storage.base import MODELS
 
 

@@ -1,0 +1,5 @@
+"""(being written)"""
+
+from chalicelib.api.routes import Routes
+
+routes = Routes(__name__)

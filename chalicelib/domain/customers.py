@@ -1,0 +1,71 @@
+"""Customer records shared by every face: ids, lookup by email, and new records with guards.
+
+A customer made here (by a claim, an instant credit, a reward) is the same record the
+recipients API shows; its email is claimed through the same uniqueness guard.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.domain.errors import NotFoundError
+from chalicelib.storage.customers import (
+    CustomerModel,
+    UniqueValueModel,
+    email_key,
+    unique_email_pk,
+)
+
+ID_ALPHABET = string.ascii_letters + string.digits
+ID_LENGTH = 10
+
+
+class CustomerNotFoundError(NotFoundError):
+    code = "customer_not_found"
+    default_message = "Customer not found."
+
+
+def new_customer_id() -> str:
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+
+
+def normalize_email(email: str) -> str:
+    """Emails are compared trimmed and case-insensitively (`A@x.com ` is `a@x.com`)."""
+    return email.strip().lower()
+
+
+def find_by_email(store_code: str, email: str) -> CustomerModel | None:
+    """One Query on the email index; None when the store has no such customer."""
+    results = CustomerModel.by_email.query(email_key(store_code, email), limit=1)
+    return next(iter(results), None)
+
+
+def get_customer(store_code: str, customer_id: str) -> CustomerModel:
+    from pynamodb.exceptions import DoesNotExist
+
+    try:
+        return CustomerModel.get(store_code, customer_id)
+    except DoesNotExist as error:
+        raise CustomerNotFoundError() from error
+
+
+def new_customer(store_code: str, email: str | None, **fields: Any) -> CustomerModel:
+    """An unsaved customer with a fresh id; `email_guard` gives the item that claims its email."""
+    now = datetime.now(UTC)
+    customer = CustomerModel(
+        store_code, new_customer_id(), active=True, created_at=now, updated_at=now, **fields
+    )
+    if email:
+        customer.email = email.strip()
+        customer.email_key = email_key(store_code, email)
+    return customer
+
+
+def email_guard(customer: CustomerModel) -> UniqueValueModel:
+    assert customer.email, "only a customer with an email has an email guard"
+    return UniqueValueModel(
+        unique_email_pk(customer.store_code, customer.email), owner_id=customer.customer_id
+    )

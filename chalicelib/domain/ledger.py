@@ -1,0 +1,194 @@
+"""The points ledger: every balance change is an entry plus the balance move, in one transaction.
+
+The balance row is the customer item (`points_available`, `points_used`). A posting adds its
+signed amount with `add()` under a condition that the balance covers a debit, and writes the
+entry, in one `TransactWrite`: the balance never goes negative and always equals the sum of
+the entries, with no read before the write. Features that write more in the same transaction
+(buying a campaign takes coupons too) call `add_posting` on their own transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.customers import CustomerNotFoundError, email_guard
+from chalicelib.domain.errors import ConflictError, RewardsError
+from chalicelib.domain.paging import decode_cursor, encode_cursor
+from chalicelib.storage.base import FailedItem, connection, failed_items
+from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.ledger import LedgerEntryModel, account_key
+
+TRANSACTION_ATTEMPTS = 4
+MAX_PAGE_SIZE = 100
+
+
+class EntryKind(StrEnum):
+    EARN = "earn"
+    CLAIM = "claim"
+    ADJUST = "adjust"
+    SPEND = "spend"
+    EXPIRE = "expire"
+    BUY = "buy"
+    REFUND = "refund"
+
+
+# Debits that count as points used (Coggins' UsedPoints); a refund gives them back.
+USED_KINDS = frozenset({EntryKind.SPEND, EntryKind.BUY, EntryKind.REFUND})
+
+
+class InsufficientPointsError(RewardsError):
+    code = "insufficient_points"
+    default_message = "Insufficient points."
+
+    def __init__(self, available: int | None = None, requested: int | None = None) -> None:
+        message = self.default_message
+        if available is not None and requested is not None:
+            message = f"Insufficient points: {requested} needed, {available} available."
+        super().__init__(message)
+        self.available = available
+        self.requested = requested
+
+
+class CustomerExistsError(ConflictError):
+    """A new customer's email was taken meanwhile; post to the existing customer instead."""
+
+    code = "customer_exists"
+
+
+@dataclass(frozen=True)
+class Posting:
+    store_code: str
+    customer_id: str
+    amount: int  # signed: credits positive, debits negative
+    kind: EntryKind
+    reference: str | None = None
+    reason: str | None = None
+    actor: str | None = None
+
+
+def new_entry_id(now: datetime) -> str:
+    return f"{now.strftime('%Y%m%dT%H%M%S%fZ')}#{secrets.token_hex(4)}"
+
+
+def add_posting(
+    transaction: TransactWrite,
+    posting: Posting,
+    new_customer: CustomerModel | None = None,
+) -> LedgerEntryModel:
+    """Add the balance move and the entry to `transaction`: customer first, entry last.
+
+    With `new_customer` (unsaved, from `customers.new_customer`), the customer is created with
+    this posting as its first entry, and its email guard is written in between.
+    """
+    if not isinstance(posting.amount, int) or isinstance(posting.amount, bool):
+        raise TypeError("points are whole numbers")
+    now = datetime.now(UTC)
+    used = -posting.amount if posting.kind in USED_KINDS else 0
+    if new_customer is not None:
+        if posting.amount < 0:
+            raise InsufficientPointsError(available=0, requested=-posting.amount)
+        new_customer.points_available = posting.amount
+        new_customer.points_used = used
+        transaction.save(new_customer, condition=CustomerModel.customer_id.does_not_exist())
+        if new_customer.email:
+            transaction.save(
+                email_guard(new_customer), condition=UniqueValueModel.pk.does_not_exist()
+            )
+    else:
+        actions = [
+            CustomerModel.points_available.add(posting.amount),
+            CustomerModel.updated_at.set(now),
+        ]
+        if used:
+            actions.append(CustomerModel.points_used.add(used))
+        condition = CustomerModel.customer_id.exists()
+        if posting.amount < 0:
+            condition &= CustomerModel.points_available >= -posting.amount
+        transaction.update(
+            CustomerModel(posting.store_code, posting.customer_id),
+            actions=actions,
+            condition=condition,
+            return_values="ALL_OLD",
+        )
+    entry = LedgerEntryModel(
+        account_key(posting.store_code, posting.customer_id),
+        new_entry_id(now),
+        store_code=posting.store_code,
+        customer_id=posting.customer_id,
+        kind=posting.kind.value,
+        amount=posting.amount,
+        reference=posting.reference,
+        reason=posting.reason,
+        actor=posting.actor,
+        created_at=now,
+    )
+    transaction.save(entry, condition=LedgerEntryModel.entry_id.does_not_exist())
+    return entry
+
+
+def raise_for_customer(failures: list[FailedItem], posting: Posting) -> None:
+    """Raise the domain error when the customer's condition cancelled a transaction."""
+    for failure in failures:
+        if failure.model is CustomerModel and failure.code == "ConditionalCheckFailed":
+            if not failure.old_item:
+                raise CustomerNotFoundError()
+            available = int(failure.old_item.get("points_available", {}).get("N", "0"))
+            raise InsufficientPointsError(available=available, requested=-posting.amount)
+
+
+def post(posting: Posting, new_customer: CustomerModel | None = None) -> LedgerEntryModel:
+    """Write one posting in its own transaction; retried when DynamoDB reports a conflict."""
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        transaction = TransactWrite(connection=connection())
+        try:
+            with transaction:
+                entry = add_posting(transaction, posting, new_customer)
+            return entry
+        except TransactWriteError as error:
+            failures = failed_items(transaction, error)
+            if any(f.model is UniqueValueModel for f in failures):
+                raise CustomerExistsError("A customer with this email exists.") from error
+            if new_customer is None:
+                try:
+                    raise_for_customer(failures, posting)
+                except RewardsError as domain_error:
+                    raise domain_error from error
+            if not any(f.code == "TransactionConflict" for f in failures):
+                raise
+            if attempt == TRANSACTION_ATTEMPTS - 1:
+                raise ConflictError("The balance is busy; retry.") from error
+            time.sleep(0.05 * 2**attempt)  # another transaction holds the item: back off
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    entries: list[LedgerEntryModel]
+    next_cursor: str | None
+
+
+def history(store_code: str, customer_id: str, limit: int, cursor: str | None) -> HistoryPage:
+    """A customer's entries, newest first, one Query per page."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    account = account_key(store_code, customer_id)
+    start = (
+        {"account": {"S": account}, "entry_id": {"S": decode_cursor(cursor)}} if cursor else None
+    )
+    results = LedgerEntryModel.query(
+        account,
+        scan_index_forward=False,
+        limit=limit,
+        page_size=limit,
+        last_evaluated_key=start,
+    )
+    entries = list(results)
+    last = results.last_evaluated_key
+    next_cursor = encode_cursor(last["entry_id"]["S"]) if last and entries else None
+    return HistoryPage(entries, next_cursor)

@@ -1,0 +1,5 @@
+"""(being written)"""
+
+from chalice import Blueprint
+
+jobs = Blueprint(__name__)

@@ -1,0 +1,50 @@
+"""Point claims: points waiting behind a token until someone claims them, or they expire.
+
+Keyed by the token (32 hex digits, the UUID without dashes, as in the claim URL). The expiry
+index is sparse: only pending claims with an expiry carry `pending_expires_at`, so the expiry
+job queries exactly the claims it may have to expire, oldest first, and a claimed or expired
+claim drops out of the index by removing that attribute.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.storage.base import table
+
+PENDING = "pending"
+CLAIMED = "claimed"
+EXPIRED = "expired"
+
+
+class PendingClaimsByExpiryIndex(GlobalSecondaryIndex["ClaimModel"]):
+    class Meta:
+        index_name = "pending-expiry-index"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    pending_expires_at = UnicodeAttribute(range_key=True)  # ISO UTC, sorts as time
+
+
+@table("claims")
+class ClaimModel(Model):
+    class Meta:
+        pass
+
+    token = UnicodeAttribute(hash_key=True)
+    store_code = UnicodeAttribute()
+    amount = NumberAttribute()
+    email = UnicodeAttribute(null=True)  # when set, only this email may claim
+    customer_type = UnicodeAttribute(null=True)
+    expires_days = NumberAttribute(null=True)
+    expires_at = UTCDateTimeAttribute(null=True)  # None: never expires
+    pending_expires_at = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default=PENDING)
+    created_at = UTCDateTimeAttribute()
+    claimed_at = UTCDateTimeAttribute(null=True)
+    claimed_by = UnicodeAttribute(null=True)  # customer id
+    expired_at = UTCDateTimeAttribute(null=True)
+
+    by_pending_expiry = PendingClaimsByExpiryIndex()
