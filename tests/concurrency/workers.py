@@ -1,0 +1,50 @@
+"""What each process of a concurrency test runs: its own import of the app, like a Lambda
+container, talking to the shared serialized embedded AWS over HTTP.
+
+Kept apart from the tests' conftest, which would reset the environment for moto in-process.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+_client: Any = None
+
+
+def start(environment: dict[str, str]) -> None:
+    """Pool initializer: point this process at the shared AWS and import the app once."""
+    global _client
+    os.environ.update(environment)
+    from chalice.test import Client
+
+    from app import app
+
+    _client = Client(app).__enter__()
+
+
+def debit(task: tuple[str, str, int]) -> str:
+    """Post one debit through the ledger; 'ok' or the error's code."""
+    from chalicelib.domain import ledger
+    from chalicelib.domain.errors import RewardsError
+    from chalicelib.domain.ledger import EntryKind, Posting
+
+    store_code, customer_id, points = task
+    try:
+        ledger.post(Posting(store_code, customer_id, -points, EntryKind.SPEND))
+    except RewardsError as error:
+        return error.code
+    return "ok"
+
+
+def request(task: tuple[str, str, dict[str, str], str]) -> tuple[int, str]:
+    """Send one HTTP request through the whole app; (status, body)."""
+    method, path, headers, body = task
+    response = getattr(_client.http, method.lower())(path, headers=headers, body=body)
+    raw = response.body
+    return response.status_code, raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+
+
+def ready(_: Any) -> int:
+    """A no-op task that proves the process has started and imported the app."""
+    return os.getpid()
