@@ -19,13 +19,13 @@ from chalicelib.domain.validation import validate
 
 routes = Routes(__name__)
 
-Field = Annotated[str, StringConstraints(min_length=1, max_length=320)]
+Username = Annotated[str, StringConstraints(min_length=1, max_length=320)]
 
 
 class LoginInput(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, populate_by_name=True)
 
-    username: Field
+    username: Username
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
     storeCode: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
 
