@@ -51,6 +51,41 @@ def reset_process_state() -> None:
     reset_persistence()
 
 
+class AwsCalls:
+    """Every AWS API call made by any client created during a test, in order."""
+
+    def __init__(self) -> None:
+        self.operations: list[tuple[str, str]] = []  # (service, operation)
+
+    def record(self, model: Any, **_: Any) -> None:
+        self.operations.append((model.service_model.service_name, model.name))
+
+    def count(self, operation: str | None = None, service: str = "dynamodb") -> int:
+        return sum(
+            1
+            for called_service, called in self.operations
+            if called_service == service and operation in (None, called)
+        )
+
+    def reset(self) -> None:
+        self.operations.clear()
+
+
+@pytest.fixture
+def aws_calls() -> Iterator[AwsCalls]:
+    """Counts AWS calls through botocore's event hooks (ask for it before `aws`/`store`)."""
+    from botocore import handlers
+
+    calls = AwsCalls()
+    hook = ("before-call", calls.record)
+    # Clients (boto3's and PynamoDB's) created from here on get the hook, as they get moto's.
+    handlers.BUILTIN_HANDLERS.append(hook)
+    try:
+        yield calls
+    finally:
+        handlers.BUILTIN_HANDLERS.remove(hook)
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     """moto in-process with every table, queue and bucket of `infra/resources.json`."""
