@@ -66,12 +66,13 @@ def _digest(*parts: str | bytes) -> str:
 def _request_data(request: Request, key: str) -> dict[str, Any]:
     query = request.query_params or {}
     # Every credential a request may carry outside its body scopes the key: a replay can only
-    # reach a caller who sent the same credential. Credentials in the path or body are part of
-    # the request fingerprint below, so a different one there is a mismatch (422), not a replay.
+    # reach a caller who sent the same credential, and tenants never share keys. A passcode in
+    # the body is part of the request fingerprint below, so another one is a mismatch (422).
     credential = (
         request.headers.get("authorization") or "",
         request.headers.get("x-passcode") or "",
         query.get("csapikey") or "",
+        (request.uri_params or {}).get("csapikey") or "",
         query.get("passcode") or "",
     )
     return {

@@ -106,6 +106,18 @@ def test_the_same_key_from_another_store_has_its_own_effect(client: Any) -> None
     assert [item["id"] for item in _listed(client, OTHER_API_KEY)] == [body_of(theirs)["id"]]
 
 
+def test_a_key_in_the_path_scopes_the_idempotency_key(client: Any) -> None:
+    # Coggins puts the API key in the path; two stores' keys must not collide there either.
+    body = json.dumps([{"amount": 5, "email": "pat@example.com"}])
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "instant-1"}
+    mine = client.post(f"/api/v1/points/{API_KEY}/INSTANT", headers=headers, body=body)
+    theirs = client.post(f"/api/v1/points/{OTHER_API_KEY}/INSTANT", headers=headers, body=body)
+
+    assert (mine.status_code, theirs.status_code) == (200, 200)
+    assert REPLAYED not in theirs.headers
+    assert body_of(theirs)[0]["applied"] is True
+
+
 def test_a_key_longer_than_255_characters_is_400(client: Any) -> None:
     response = _post(client, "k" * 256, RECIPIENT)
 

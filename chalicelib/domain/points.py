@@ -1,0 +1,268 @@
+"""Coggins points: the balance lookup by email, instant balance edits, and a customer's history.
+
+Lookup: one Query on the email index, which projects the balance.
+
+Instant edits take a list of `{amount, email}` and apply them in order, each as its own ledger
+posting (kind `adjust`, reason `instant`), so one item failing leaves the others applied:
+
+- a positive amount credits, creating the customer when the email is new;
+- a negative amount debits under the ledger's balance condition: more than the balance fails
+  that item with `insufficient_points`, an unknown email with `customer_not_found` (nothing is
+  created);
+- an item that is not `{amount: non-zero whole number, email: valid address}` fails with
+  per-field errors.
+
+Emails are trimmed and compared case-insensitively; an email repeated in one request applies in
+order. The customers are read once up front: their email guards, then the customers those
+name, two strongly consistent BatchGetItem calls per 100 distinct emails. The balance reported
+per item is that read plus this request's own postings, tracked in memory: changes made
+meanwhile by other requests are not reflected (the ledger stays right; only the figure shown
+may lag). More than `MAX_INSTANT_ITEMS` items are refused before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, StrictInt, field_validator
+
+from chalicelib.domain import ledger
+from chalicelib.domain.customers import (
+    CustomerNotFoundError,
+    find_by_email,
+    new_customer,
+    normalize_email,
+)
+from chalicelib.domain.errors import InvalidInputError, RewardsError
+from chalicelib.domain.ledger import CustomerExistsError, EntryKind, InsufficientPointsError
+from chalicelib.domain.recipients import Email, RecipientNotFoundError, find_recipient
+from chalicelib.domain.validation import validate
+from chalicelib.storage.customers import CustomerModel, UniqueValueModel, unique_email_pk
+
+MAX_INSTANT_ITEMS = 1000
+# Far below DynamoDB's 38 digits, so no sum of edits can overflow a balance.
+MAX_INSTANT_AMOUNT = 1_000_000_000
+INSTANT_REASON = "instant"
+DEFAULT_HISTORY_PAGE_SIZE = 25
+
+
+class TooManyItemsError(InvalidInputError):
+    code = "too_many_items"
+
+
+@dataclass(frozen=True)
+class Balance:
+    available: int
+    used: int
+
+    @classmethod
+    def of(cls, customer: CustomerModel) -> Balance:
+        return cls(int(customer.points_available or 0), int(customer.points_used or 0))
+
+    def plus(self, amount: int) -> Balance:
+        """After an adjustment of `amount`: adjustments never count as used."""
+        return replace(self, available=self.available + amount)
+
+
+def lookup_balance(store_code: str, email: str) -> Balance:
+    """The balance of the store's customer with this email (trimmed, any case)."""
+    email = email.strip()
+    customer = find_by_email(store_code, email) if email else None
+    if customer is None:
+        raise CustomerNotFoundError("No customer with this email.")
+    return Balance.of(customer)
+
+
+# --- instant edits ------------------------------------------------------------------------
+
+
+class InstantEdit(BaseModel):
+    """One item of an instant edit; other fields of the item are ignored."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    amount: StrictInt
+    email: Email
+
+    @field_validator("amount")
+    @classmethod
+    def _amount_in_range(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("The amount must not be zero.")
+        if abs(value) > MAX_INSTANT_AMOUNT:
+            raise ValueError(
+                f"The amount must be between -{MAX_INSTANT_AMOUNT} and {MAX_INSTANT_AMOUNT}."
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class InstantOutcome:
+    """What became of one item: its balance afterwards, when the customer exists, or its error."""
+
+    email: Any  # trimmed when valid, else as given
+    amount: Any
+    balance: Balance | None
+    error: RewardsError | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class _Account:
+    customer_id: str
+    balance: Balance
+
+
+def instant_items(data: Any) -> list[Any]:
+    """The items of an instant edit request, refused whole if it is not a list of at most 1,000."""
+    if not isinstance(data, list):
+        raise InvalidInputError({"body": ["The request body must be a JSON array."]})
+    if len(data) > MAX_INSTANT_ITEMS:
+        raise TooManyItemsError(
+            {"body": [f"At most {MAX_INSTANT_ITEMS} items per request; {len(data)} given."]},
+            f"Too many items: at most {MAX_INSTANT_ITEMS} per request.",
+        )
+    return data
+
+
+def parse_instant_item(item: Any) -> InstantEdit:
+    if not isinstance(item, dict):
+        raise InvalidInputError({"item": ["Each item must be an object."]})
+    return validate(InstantEdit, item)
+
+
+def _read_accounts(store_code: str, emails: Iterable[str]) -> dict[str, _Account]:
+    """Customers by normalized email, through the email guards (consistent, batched)."""
+    email_by_pk = {unique_email_pk(store_code, email): email for email in emails}
+    if not email_by_pk:
+        return {}
+    owners = {
+        guard.owner_id: email_by_pk[guard.pk]
+        for guard in UniqueValueModel.batch_get(list(email_by_pk), consistent_read=True)
+    }
+    if not owners:
+        return {}
+    customers = CustomerModel.batch_get(
+        [(store_code, owner) for owner in owners], consistent_read=True
+    )
+    return {
+        owners[customer.customer_id]: _Account(customer.customer_id, Balance.of(customer))
+        for customer in customers
+    }
+
+
+def _posting(
+    store_code: str, customer_id: str, amount: int, actor: str, reference: str | None
+) -> ledger.Posting:
+    return ledger.Posting(
+        store_code, customer_id, amount, EntryKind.ADJUST, reference, INSTANT_REASON, actor
+    )
+
+
+def _apply(
+    store_code: str,
+    edit: InstantEdit,
+    accounts: dict[str, _Account],
+    actor: str,
+    reference: str | None,
+) -> Balance:
+    """Post one edit and return the balance it leaves; `accounts` follows along."""
+    key = normalize_email(edit.email)
+    if key not in accounts:
+        if edit.amount < 0:
+            raise CustomerNotFoundError()
+        customer = new_customer(store_code, edit.email)
+        try:
+            ledger.post(
+                _posting(store_code, customer.customer_id, edit.amount, actor, reference),
+                new_customer=customer,
+            )
+        except CustomerExistsError:
+            # Another request created this email meanwhile: credit that customer instead.
+            accounts.update(_read_accounts(store_code, [key]))
+            if key not in accounts:
+                raise
+        else:
+            accounts[key] = _Account(customer.customer_id, Balance(edit.amount, 0))
+            return accounts[key].balance
+    account = accounts[key]
+    try:
+        ledger.post(_posting(store_code, account.customer_id, edit.amount, actor, reference))
+    except InsufficientPointsError as error:
+        if error.available is not None:  # the balance DynamoDB saw: fresher than our read
+            account.balance = replace(account.balance, available=error.available)
+        raise
+    except CustomerNotFoundError:
+        del accounts[key]  # deleted meanwhile
+        raise
+    account.balance = account.balance.plus(edit.amount)
+    return account.balance
+
+
+def instant_edit(
+    store_code: str, data: Any, actor: str, reference: str | None = None
+) -> list[InstantOutcome]:
+    """Apply the items of `data` in order; one outcome per item, in the same order."""
+    items = instant_items(data)
+    edits: list[InstantEdit | InvalidInputError] = []
+    for item in items:
+        try:
+            edits.append(parse_instant_item(item))
+        except InvalidInputError as error:
+            edits.append(error)
+    accounts = _read_accounts(
+        store_code, {normalize_email(e.email) for e in edits if isinstance(e, InstantEdit)}
+    )
+    outcomes = []
+    for item, edit in zip(items, edits, strict=True):
+        if isinstance(edit, InvalidInputError):
+            given = item if isinstance(item, dict) else {}
+            outcomes.append(InstantOutcome(given.get("email"), given.get("amount"), None, edit))
+            continue
+        try:
+            balance = _apply(store_code, edit, accounts, actor, reference)
+        except RewardsError as error:
+            account = accounts.get(normalize_email(edit.email))
+            balance = account.balance if account else None
+            outcomes.append(InstantOutcome(edit.email, edit.amount, balance, error))
+        else:
+            outcomes.append(InstantOutcome(edit.email, edit.amount, balance))
+    return outcomes
+
+
+# --- history -------------------------------------------------------------------------------
+
+
+class HistoryQuery(BaseModel):
+    per_page: int = DEFAULT_HISTORY_PAGE_SIZE
+    cursor: str | None = None
+
+    @field_validator("per_page")
+    @classmethod
+    def _page_size(cls, value: int) -> int:
+        if not 1 <= value <= ledger.MAX_PAGE_SIZE:
+            raise ValueError(f"The per page must be between 1 and {ledger.MAX_PAGE_SIZE}.")
+        return value
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    per_page: int
+    balance: Balance
+    page: ledger.HistoryPage
+
+
+def customer_history(store_code: str, ref: str, query: dict[str, str]) -> CustomerHistory:
+    """One page of the ledger of the customer whose id, email or public key is `ref`."""
+    params = validate(HistoryQuery, query)
+    try:
+        customer = find_recipient(store_code, ref)
+    except RecipientNotFoundError as error:
+        raise CustomerNotFoundError() from error
+    page = ledger.history(store_code, customer.customer_id, params.per_page, params.cursor)
+    return CustomerHistory(params.per_page, Balance.of(customer), page)
