@@ -32,7 +32,7 @@ from moto import mock_aws  # noqa: E402
 from chalicelib import aws as aws_clients  # noqa: E402
 from chalicelib.api.idempotency import reset_persistence  # noqa: E402
 from chalicelib.config import get_settings, reset_settings  # noqa: E402
-from chalicelib.domain import auth, stores  # noqa: E402
+from chalicelib.domain import auth, customer_types, stores  # noqa: E402
 from chalicelib.storage.base import bind_models  # noqa: E402
 from local.bootstrap import create_resources, load_template  # noqa: E402
 
@@ -48,6 +48,7 @@ def reset_process_state() -> None:
     aws_clients.reset_clients()
     bind_models()
     stores.clear_store_cache()
+    customer_types.clear_cache()
     reset_persistence()
 
 

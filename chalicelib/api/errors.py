@@ -12,9 +12,11 @@ from typing import Any
 from chalice import Response
 
 from chalicelib.domain import errors
+from chalicelib.domain.ledger import InsufficientPointsError
 
 STATUS_BY_ERROR: tuple[tuple[type[errors.RewardsError], int], ...] = (
     (errors.InvalidInputError, 422),
+    (InsufficientPointsError, 422),
     (errors.IdempotencyKeyReusedError, 422),
     (errors.MalformedRequestError, 400),
     (errors.UnsupportedMediaTypeError, 415),

@@ -1,5 +1,326 @@
-"""(being written)"""
+"""Imonggo reward API: the customer with its points, spending by amount, and customer types.
 
+- `GET /api/customers/{id}.xml`, `.json`, or plain `{id}` choosing by `Accept`; API Gateway
+  path parameters are whole segments, so the suffix is split off here.
+- `POST /api/rewards.xml`, `.json`, or plain `/api/rewards` by `Accept`, with `q=spend`,
+  `customer_id`, `amount`, `reference` in the query string (or as form/JSON body fields).
+- Customer types (admin): `/api/{storeCode}/customerType[/{customerType}]`, and
+  `/api/{storeCode}/customerType/{customerType}/customers/{customer}` to give a customer a type.
+
+The document answers errors in the format asked for (`<errors><error>...</error></errors>` in
+XML), which the shared pipeline (JSON errors) cannot give; so the customer and reward routes
+are declared without roles and authenticate in `_answer` with the same `authenticate` (store
+role), rendering their errors themselves. Their credential is HTTP Basic (API token as user, `X` as
+password) or a Bearer API key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from urllib.parse import unquote
+
+from chalice import Response
+
+from chalicelib.api import xml
+from chalicelib.api.errors import default_error_body, status_of
+from chalicelib.api.request import BODY_TYPES, ApiRequest
 from chalicelib.api.routes import Routes
+from chalicelib.api.security import authenticate
+from chalicelib.domain import customer_types, spending
+from chalicelib.domain.auth import Role
+from chalicelib.domain.customer_types import CustomerType
+from chalicelib.domain.customers import CustomerNotFoundError
+from chalicelib.domain.errors import InvalidInputError, MalformedRequestError, RewardsError
+from chalicelib.domain.ledger import InsufficientPointsError
+from chalicelib.domain.spending import Member, Spent
+from chalicelib.storage.customers import CustomerModel
 
 routes = Routes(__name__)
+
+XML_TYPES = ("application/xml", "text/xml")
+# The document's calls send `Content-Type: application/xml`, with no body.
+CONTENT_TYPES = (*BODY_TYPES, *XML_TYPES)
+STORE_ROLES = (Role.STORE,)
+TYPE_ADMIN_ROLES = (Role.ADMIN, Role.STORE)
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# The document's words for the errors it names.
+DOCUMENT_MESSAGES: tuple[tuple[type[RewardsError], str], ...] = (
+    (CustomerNotFoundError, "Customer not found"),
+    (InsufficientPointsError, "Insufficient points"),
+)
+
+Fields = list[tuple[str, xml.XmlValue]]
+
+
+class Format(StrEnum):
+    XML = "xml"
+    JSON = "json"
+
+
+def format_by_accept(request: ApiRequest) -> Format:
+    """XML when `Accept` names an XML type before JSON; JSON otherwise."""
+    for part in (request.raw.headers.get("accept") or "").split(","):
+        kind = part.split(";")[0].strip().lower()
+        if kind in XML_TYPES:
+            return Format.XML
+        if kind == "application/json":
+            return Format.JSON
+    return Format.JSON
+
+
+def split_suffix(segment: str) -> tuple[str, Format | None]:
+    """`1534.xml` → (`1534`, XML); a segment without `.xml`/`.json` has no format."""
+    name, dot, suffix = unquote(segment).rpartition(".")
+    if dot and suffix.lower() in (Format.XML, Format.JSON):
+        return name, Format(suffix.lower())
+    return unquote(segment), None
+
+
+# --- bodies -----------------------------------------------------------------------------------
+
+
+def _utc(value: Any) -> str | None:
+    return value.strftime(UTC_FORMAT) if value is not None else None
+
+
+def customer_fields(member: Member) -> Fields:
+    """The document's customer, field by field, in its order."""
+    customer: CustomerModel = member.customer
+    customer_type: CustomerType | None = member.customer_type
+    names = [part for part in (customer.firstname, customer.surname) if part]
+    return [
+        ("alternate_code", ""),
+        ("available_points", Decimal(int(customer.points_available or 0))),
+        ("birthday", None),
+        ("city", customer.town or ""),
+        ("code", customer.public_key or ""),
+        ("company_name", customer.company or ""),
+        ("country", (customer.country_code or "").upper()),
+        ("customer_type_id", int(customer_type.type_id) if customer_type else None),
+        ("email", customer.email or ""),
+        ("fax", ""),
+        ("first_name", customer.firstname or ""),
+        ("id", customer.customer_id),
+        ("last_name", customer.surname or ""),
+        ("mobile", ""),
+        ("name", " ".join(names)),
+        ("remark", ""),
+        ("state", ""),
+        ("status", None),
+        ("street", customer.address1 or ""),
+        ("tax_exempt", False),
+        ("telephone", customer.telephone or ""),
+        ("tin", ""),
+        ("zipcode", customer.postcode or ""),
+        ("customer_type_name", customer_type.name if customer_type else None),
+        (
+            "discount_text",
+            f"{xml.decimal_text(customer_type.discount if customer_type else 0)}%",
+        ),
+        ("point_to_amount_ratio", member.point_to_amount_ratio),
+        ("birthdate", None),
+        ("utc_created_at", _utc(customer.created_at)),
+        ("utc_updated_at", _utc(customer.updated_at)),
+    ]
+
+
+def spent_fields(spent: Spent) -> Fields:
+    return [
+        ("points-spent", Decimal(spent.points_spent)),
+        ("amount-spent", spent.amount_spent),
+        ("points-available", Decimal(spent.points_available)),
+    ]
+
+
+def json_text(fields: Fields) -> str:
+    """A flat JSON object; decimals written as in XML (`2000.0`), exact, never through float."""
+
+    def value_text(value: xml.XmlValue) -> str:
+        if isinstance(value, Decimal):
+            return xml.decimal_text(value)
+        return json.dumps(value)
+
+    return "{" + ", ".join(f"{json.dumps(name)}: {value_text(v)}" for name, v in fields) + "}"
+
+
+def record_response(root: str, fields: Fields, fmt: Format, typed: bool = False) -> Response:
+    """The record as the document's XML (`type="decimal"` on decimals when `typed`) or JSON."""
+    if fmt is Format.JSON:
+        return Response(json_text(fields), status_code=200, headers=_headers(fmt))
+    return Response(xml.record(root, fields, typed), status_code=200, headers=_headers(fmt))
+
+
+def _headers(fmt: Format) -> dict[str, str]:
+    if fmt is Format.XML:
+        return {"Content-Type": "application/xml; charset=utf-8"}
+    return {"Content-Type": "application/json"}
+
+
+def error_response(error: RewardsError, fmt: Format) -> Response:
+    """The error in the requested format; insufficient points is a 422 as the document's."""
+    status = 422 if isinstance(error, InsufficientPointsError) else status_of(error)
+    message = next((text for kind, text in DOCUMENT_MESSAGES if isinstance(error, kind)), None)
+    headers = _headers(fmt)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="rewards"'
+    if fmt is Format.JSON:
+        body = default_error_body(error)
+        if message:
+            body["message"] = message
+        return Response(json.dumps(body), status_code=status, headers=headers)
+    if isinstance(error, InvalidInputError):
+        messages = [text for texts in error.errors.values() for text in texts]
+    else:
+        messages = [message or error.message]
+    body_text = xml.document("errors", (xml.element("error", text) for text in messages))
+    return Response(body_text, status_code=status, headers=headers)
+
+
+def _answer(request: ApiRequest, fmt: Format, produce: Callable[[], Response]) -> Response:
+    """Authenticate, run, and render any error in `fmt`."""
+    try:
+        request.principal = authenticate(request, STORE_ROLES)
+        return produce()
+    except RewardsError as error:
+        return error_response(error, fmt)
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+@routes.route("/api/customers/{customer}", methods=["GET"], content_types=CONTENT_TYPES)
+def get_customer(request: ApiRequest, customer: str) -> Response:
+    customer_id, fmt = split_suffix(customer)
+    fmt = fmt or format_by_accept(request)
+    return _answer(
+        request,
+        fmt,
+        lambda: record_response(
+            "customer", customer_fields(spending.find_member(request.store_code, customer_id)), fmt
+        ),
+    )
+
+
+# --- rewards --------------------------------------------------------------------------------
+
+
+def _parameter(request: ApiRequest, name: str) -> Any:
+    """A query parameter, else the body field of that name (form or JSON)."""
+    if name in request.query:
+        return request.query[name]
+    body = request.body
+    return body.get(name) if isinstance(body, dict) else None
+
+
+def _spend(request: ApiRequest, fmt: Format) -> Response:
+    def produce() -> Response:
+        if _parameter(request, "q") != "spend":
+            raise MalformedRequestError(
+                "The q parameter must be 'spend'.", code="unsupported_query"
+            )
+        order = spending.spend_order(
+            _parameter(request, "customer_id"),
+            _parameter(request, "amount"),
+            _parameter(request, "reference"),
+        )
+        assert request.principal is not None
+        spent = spending.spend(request.store_code, order, actor=request.principal.actor)
+        return record_response("hash", spent_fields(spent), fmt, typed=True)
+
+    return _answer(request, fmt, produce)
+
+
+@routes.route("/api/rewards.xml", methods=["POST"], content_types=CONTENT_TYPES)
+def spend_xml(request: ApiRequest) -> Response:
+    return _spend(request, Format.XML)
+
+
+@routes.route("/api/rewards.json", methods=["POST"], content_types=CONTENT_TYPES)
+def spend_json(request: ApiRequest) -> Response:
+    return _spend(request, Format.JSON)
+
+
+@routes.route("/api/rewards", methods=["POST"], content_types=CONTENT_TYPES)
+def spend_by_accept(request: ApiRequest) -> Response:
+    return _spend(request, format_by_accept(request))
+
+
+# --- customer types (admin) -----------------------------------------------------------------
+
+
+def customer_type_body(customer_type: CustomerType) -> dict[str, Any]:
+    return {
+        "customerTypeId": customer_type.type_id,
+        "name": customer_type.name,
+        "pointToAmountRatio": customer_type.point_to_amount_ratio,
+        "discount": customer_type.discount,
+        "createdAt": _utc(customer_type.created_at),
+    }
+
+
+TYPES_PATH = "/api/{storeCode}/customerType"
+TYPE_PATH = TYPES_PATH + "/{customerType}"
+MEMBER_PATH = TYPE_PATH + "/customers/{customer}"
+
+
+@routes.route(TYPES_PATH, methods=["POST"], roles=TYPE_ADMIN_ROLES, status=201)
+def create_customer_type(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return customer_type_body(customer_types.create_customer_type(request.store_code, request.body))
+
+
+@routes.route(TYPES_PATH, methods=["GET"], roles=TYPE_ADMIN_ROLES)
+def list_customer_types(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    items = customer_types.list_customer_types(request.store_code)
+    return {"items": [customer_type_body(item) for item in items], "total": len(items)}
+
+
+@routes.route(TYPE_PATH, methods=["GET"], roles=TYPE_ADMIN_ROLES)
+def get_customer_type(request: ApiRequest, storeCode: str, customerType: str) -> dict[str, Any]:
+    found = customer_types.get_customer_type(request.store_code, unquote(customerType))
+    return customer_type_body(found)
+
+
+@routes.route(TYPE_PATH, methods=["PUT"], roles=TYPE_ADMIN_ROLES)
+def update_customer_type(request: ApiRequest, storeCode: str, customerType: str) -> dict[str, Any]:
+    changed = customer_types.update_customer_type(
+        request.store_code, unquote(customerType), request.body
+    )
+    return customer_type_body(changed)
+
+
+@routes.route(TYPE_PATH, methods=["DELETE"], roles=TYPE_ADMIN_ROLES)
+def delete_customer_type(request: ApiRequest, storeCode: str, customerType: str) -> None:
+    customer_types.delete_customer_type(request.store_code, unquote(customerType))
+
+
+@routes.route(MEMBER_PATH, methods=["PUT"], roles=TYPE_ADMIN_ROLES)
+def assign_customer_type(
+    request: ApiRequest,
+    storeCode: str,
+    customerType: str,
+    customer: str,
+) -> dict[str, Any]:
+    found, customer_type = customer_types.assign_customer_type(
+        request.store_code, unquote(customerType), unquote(customer)
+    )
+    return {
+        "customerId": found.customer_id,
+        "customerTypeId": customer_type.type_id,
+        "customerTypeName": customer_type.name,
+    }
+
+
+@routes.route(MEMBER_PATH, methods=["DELETE"], roles=TYPE_ADMIN_ROLES)
+def remove_customer_type(
+    request: ApiRequest,
+    storeCode: str,
+    customerType: str,
+    customer: str,
+) -> None:
+    customer_types.remove_customer_type(
+        request.store_code, unquote(customerType), unquote(customer)
+    )
