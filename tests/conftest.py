@@ -38,8 +38,10 @@ from local.bootstrap import create_resources, load_template  # noqa: E402
 
 STORE = "DEFAULT"
 OTHER_STORE = "OTHER"
+RACE_STORE = "RACE"
 API_KEY = "test-api-key-DEFAULT-0123456789"
 OTHER_API_KEY = "test-api-key-OTHER-0123456789"
+RACE_API_KEY = "test-api-key-RACE-0123456789"
 
 
 def reset_process_state() -> None:
@@ -95,6 +97,33 @@ def aws() -> Iterator[None]:
         create_resources(load_template(), get_settings().resource_prefix)
         yield
     reset_process_state()
+
+
+@pytest.fixture
+def served_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The serialized embedded AWS over real HTTP (in a thread) with every resource and the
+    store RACE: for concurrency tests, where moto in-process would not serialize calls.
+
+    Yields the environment a child process needs to reach the same AWS.
+    """
+    from local.aws_server import start_in_thread
+
+    server = start_in_thread()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+    reset_process_state()
+    try:
+        create_resources(load_template(), get_settings().resource_prefix)
+        stores.create_store(RACE_STORE, country_code="gb")
+        auth.create_api_key(RACE_STORE, key=RACE_API_KEY)
+        yield {
+            name: value
+            for name, value in os.environ.items()
+            if name.startswith(("AWS_", "REWARDS_", "POWERTOOLS_"))
+        }
+    finally:
+        monkeypatch.delenv("AWS_ENDPOINT_URL")
+        reset_process_state()
+        server.stop()
 
 
 @pytest.fixture

@@ -1,44 +1,13 @@
-"""A serialized embedded AWS shared by several processes, each with its own app import."""
+"""Several processes, each with its own app import, against the `served_aws` fixture's AWS."""
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
-
-from chalicelib.config import get_settings
-from chalicelib.domain import auth, stores
-from local.aws_server import start_in_thread
-from local.bootstrap import create_resources, load_template
-from tests.conftest import API_KEY, STORE, reset_process_state
-
 PROCESSES = 6
-
-
-@pytest.fixture
-def shared_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """The locked moto server with every resource and the DEFAULT store; yields the child env."""
-    server = start_in_thread()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
-    reset_process_state()
-    try:
-        create_resources(load_template(), get_settings().resource_prefix)
-        stores.create_store(STORE, country_code="gb")
-        auth.create_api_key(STORE, key=API_KEY)
-        environment = {
-            name: value
-            for name, value in os.environ.items()
-            if name.startswith(("AWS_", "REWARDS_", "POWERTOOLS_"))
-        }
-        yield environment
-    finally:
-        monkeypatch.delenv("AWS_ENDPOINT_URL")
-        reset_process_state()
-        server.stop()
 
 
 @contextmanager

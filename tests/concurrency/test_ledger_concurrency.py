@@ -10,7 +10,7 @@ from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from tests.concurrency import workers
 from tests.concurrency.conftest import run_everywhere
-from tests.conftest import STORE
+from tests.conftest import RACE_STORE as STORE
 
 pytestmark = pytest.mark.concurrency
 
@@ -24,12 +24,12 @@ def assert_balance_is_its_ledger(customer_id: str) -> int:
 
 
 def test_concurrent_debits_spend_exactly_what_the_balance_covers(
-    shared_aws: dict[str, str],
+    served_aws: dict[str, str],
 ) -> None:
     customer = customers.new_customer(STORE, "busy@example.com")
     ledger.post(Posting(STORE, customer.customer_id, 170, EntryKind.EARN), new_customer=customer)
 
-    outcomes = run_everywhere(shared_aws, workers.debit, [(STORE, customer.customer_id, 10)] * 50)
+    outcomes = run_everywhere(served_aws, workers.debit, [(STORE, customer.customer_id, 10)] * 50)
 
     assert outcomes.count("ok") == 17
     assert outcomes.count("insufficient_points") == 33

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -12,14 +11,11 @@ from xml.etree import ElementTree
 
 import pytest
 
-from chalicelib.config import get_settings
 from chalicelib.domain import auth, customer_types, spending, stores
 from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
-from local.aws_server import start_in_thread
-from local.bootstrap import create_resources, load_template
-from tests.conftest import OTHER_API_KEY, STORE, reset_process_state
+from tests.conftest import OTHER_API_KEY, STORE
 from tests.functional.test_imonggo_customers import (
     XML_TYPE,
     basic,
@@ -318,22 +314,7 @@ def test_a_cold_process_adds_only_the_cached_lookups(aws_calls: Any, juan: str) 
 RACERS = 40
 
 
-@pytest.fixture
-def served_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    server = start_in_thread()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
-    reset_process_state()
-    try:
-        create_resources(load_template(), get_settings().resource_prefix)
-        stores.create_store("RACE", country_code="gb")
-        yield
-    finally:
-        monkeypatch.delenv("AWS_ENDPOINT_URL")
-        reset_process_state()
-        server.stop()
-
-
-def test_concurrent_spends_never_overspend(served_aws: None) -> None:
+def test_concurrent_spends_never_overspend(served_aws: dict[str, str]) -> None:
     member = make_customer(
         200, store_code="RACE", customer_type_id=make_type("Ten", "10", store_code="RACE")
     )

@@ -14,7 +14,6 @@ from chalicelib.domain.points import InstantEdit
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, AwsCalls, body_of
-from tests.functional.test_recipient_concurrency import served_aws  # noqa: F401
 
 JSON = {"Content-Type": "application/json"}
 

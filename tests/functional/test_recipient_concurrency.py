@@ -6,35 +6,13 @@ Uniqueness rests on conditional writes in one transaction, not on a read before 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
-from chalicelib.config import get_settings
-from chalicelib.domain import recipients, stores
+from chalicelib.domain import recipients
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
-from local.aws_server import start_in_thread
-from local.bootstrap import create_resources, load_template
-from tests.conftest import reset_process_state
 
 RACERS = 20
-
-
-@pytest.fixture
-def served_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    server = start_in_thread()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
-    reset_process_state()
-    try:
-        create_resources(load_template(), get_settings().resource_prefix)
-        stores.create_store("RACE", country_code="gb")
-        yield
-    finally:
-        monkeypatch.delenv("AWS_ENDPOINT_URL")
-        reset_process_state()
-        server.stop()
 
 
 def _create(n: int) -> str:
@@ -54,7 +32,7 @@ def _create(n: int) -> str:
         return "taken"
 
 
-def test_simultaneous_creates_with_one_email_make_one_recipient(served_aws: None) -> None:
+def test_simultaneous_creates_with_one_email_make_one_recipient(served_aws: dict[str, str]) -> None:
     with ThreadPoolExecutor(max_workers=RACERS) as pool:
         outcomes = list(pool.map(_create, range(RACERS)))
 
