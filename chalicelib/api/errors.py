@@ -23,6 +23,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.RewardsError], int], ...] = (
     (errors.AuthenticationError, 401),
     (errors.PermissionDeniedError, 403),
     (errors.NotFoundError, 404),
+    (errors.GoneError, 410),
     (errors.RequestInProgressError, 409),
     (errors.ConflictError, 409),
 )

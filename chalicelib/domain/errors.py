@@ -47,6 +47,13 @@ class NotFoundError(RewardsError):
     default_message = "Not found."
 
 
+class GoneError(RewardsError):
+    """Something that existed and is no longer available (an expired claim)."""
+
+    code = "gone"
+    default_message = "No longer available."
+
+
 class ConflictError(RewardsError):
     code = "conflict"
     default_message = "The request conflicts with the current state."

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.customers import CustomerNotFoundError, email_guard
@@ -81,11 +83,14 @@ def add_posting(
     transaction: TransactWrite,
     posting: Posting,
     new_customer: CustomerModel | None = None,
+    customer_actions: Sequence[Action] = (),
 ) -> LedgerEntryModel:
-    """Add the balance move and the entry to `transaction`: customer first, entry last.
+    """Add the balance move and the entry to `transaction`.
 
     With `new_customer` (unsaved, from `customers.new_customer`), the customer is created with
-    this posting as its first entry, and its email guard is written in between.
+    this posting as its first entry, and its email guard is written too. `customer_actions`
+    change an existing customer in the same update as its balance (a transaction may touch an
+    item only once); a new customer carries such fields on the model itself.
     """
     if not isinstance(posting.amount, int) or isinstance(posting.amount, bool):
         raise TypeError("points are whole numbers")
@@ -108,6 +113,7 @@ def add_posting(
         ]
         if used:
             actions.append(CustomerModel.points_used.add(used))
+        actions.extend(customer_actions)
         condition = CustomerModel.customer_id.exists()
         if posting.amount < 0:
             condition &= CustomerModel.points_available >= -posting.amount

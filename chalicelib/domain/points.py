@@ -37,8 +37,8 @@ from chalicelib.domain.customers import (
 )
 from chalicelib.domain.errors import InvalidInputError, RewardsError
 from chalicelib.domain.ledger import CustomerExistsError, EntryKind, InsufficientPointsError
-from chalicelib.domain.recipients import Email, RecipientNotFoundError, find_recipient
-from chalicelib.domain.validation import validate
+from chalicelib.domain.recipients import RecipientNotFoundError, find_recipient
+from chalicelib.domain.validation import Email, validate
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel, unique_email_pk
 
 MAX_INSTANT_ITEMS = 1000

@@ -20,7 +20,7 @@ from chalicelib.domain.customers import email_guard, find_by_email, new_customer
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.stores import get_store
-from chalicelib.domain.validation import errors_of, field_label
+from chalicelib.domain.validation import Email, errors_of, field_label
 from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customers import (
     RECIPIENT_FIELDS,
@@ -43,15 +43,6 @@ class RecipientNotFoundError(NotFoundError):
     default_message = ""
 
 
-def _email(value: str) -> str:
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise ValueError("The email must be a valid email address.") from error
-
-
 def _country_code(value: str) -> str:
     import pycountry  # its data loads slowly: only when a country code is checked
 
@@ -62,7 +53,6 @@ def _country_code(value: str) -> str:
 
 
 Text = Annotated[str, StringConstraints(max_length=255)]
-Email = Annotated[Text, AfterValidator(_email)]
 CountryCode = Annotated[str, AfterValidator(_country_code)]
 
 

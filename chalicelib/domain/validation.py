@@ -6,14 +6,27 @@ uses unless its own document prescribes another.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from chalicelib.domain.errors import InvalidInputError
 
 T = TypeVar("T", bound=BaseModel)
+
+
+def _email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValueError("The email must be a valid email address.") from error
+
+
+# An email address as every face accepts it: checked, normalised (unicode allowed).
+Email = Annotated[str, StringConstraints(max_length=255), AfterValidator(_email)]
 
 
 def field_label(field: str) -> str:

@@ -1,5 +1,27 @@
-"""(being written)"""
+"""Scheduled claim expiry: every `claim_expiry_rate_minutes`, mark due pending claims expired.
 
-from chalice import Blueprint
+The work is `claims.expire_due_claims`: a Query on the sparse pending-expiry index, page by
+page, and one conditional update per due claim. It is idempotent, so a run that crashed or
+timed out is finished by the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chalice import Blueprint, Rate
+
+from chalicelib.config import get_settings
+from chalicelib.domain import claims
+
+log = logging.getLogger(__name__)
 
 jobs = Blueprint(__name__)
+
+
+@jobs.schedule(Rate(get_settings().claim_expiry_rate_minutes, unit=Rate.MINUTES))
+def expire_claims(event: Any) -> dict[str, int]:
+    run = claims.expire_due_claims()
+    log.info("claims expired: %d, skipped: %d", run.expired, run.skipped)
+    return {"expired": run.expired, "skipped": run.skipped}

@@ -43,6 +43,7 @@ class ClaimModel(Model):
     pending_expires_at = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default=PENDING)
     created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(null=True)  # the actor (store API key) that created it
     claimed_at = UTCDateTimeAttribute(null=True)
     claimed_by = UnicodeAttribute(null=True)  # customer id
     expired_at = UTCDateTimeAttribute(null=True)

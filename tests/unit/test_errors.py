@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.api.errors import default_error_body, error_response, status_of
 from chalicelib.domain import errors
+from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.domain.recipients import RecipientNotFoundError
 
 STATUSES = [
@@ -17,6 +18,8 @@ STATUSES = [
     (errors.UnsupportedMediaTypeError(), 415),
     (errors.NotFoundError(), 404),
     (RecipientNotFoundError(), 404),
+    (errors.GoneError(), 410),
+    (InsufficientPointsError(available=1, requested=2), 422),
     (errors.ConflictError(), 409),
     (errors.AuthenticationError(), 401),
     (errors.PermissionDeniedError(), 403),

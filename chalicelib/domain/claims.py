@@ -1,0 +1,413 @@
+"""Point claims (Coggins document): points waiting behind a token until claimed, or expired.
+
+Creating: a store posts an array of claim requests; each valid one becomes a pending claim keyed
+by its token (a random UUID; the key and the claim URL use its 32 hex digits), written with
+BatchWriteItem 25 at a time. An invalid item is reported with its errors and the others still
+go in. A request with more than `MAX_CLAIMS_PER_REQUEST` items is refused before any write.
+
+Validation: `amount` is a JSON integer from 1 to `MAX_AMOUNT` (no floats, booleans or numeric
+strings); `expires` a JSON integer of days from 0 to `MAX_EXPIRY_DAYS`, or missing/null for the
+store's default (`claim_expiry_days`, which may be "never"); `email` a valid address, stored
+trimmed and lowercased, which binds the claim to it; `customerType` a string of at most 64
+characters (blank means none). Other fields are ignored.
+
+Expiry rule (time of day not factored in, as the document says): `expires = N` days means the
+claim may be claimed through the end of the UTC day N days after the UTC day it was created:
+`expires_at = (created UTC date + N + 1 days) at 00:00 UTC`, and it is expired from that instant
+on. `expires = 0` means through the end of today (UTC). No expiry: never expires.
+
+Claiming: one TransactWrite holds the ledger posting (kind `claim`, reference = token; creating
+the customer when the email is new, and setting the claim's customer type on the customer) and
+the claim's flip pending → claimed under the condition that it is still pending and not past
+its expiry, so a token is claimed once, ever, however many try at the same time. An expired
+claim is refused from `expires_at` on, whether or not the expiry job has run yet.
+
+Expiry job: only pending claims with an expiry carry `pending_expires_at`, so the sparse index
+(status, pending_expires_at) holds exactly the claims that may come due; the job queries it page
+by page and expires each due claim with a conditional update that also removes the attribute,
+taking it out of the index. Re-running it (after a crash, or twice) changes nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StringConstraints
+from pydantic import ValidationError as PydanticValidationError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain import ledger
+from chalicelib.domain.customers import find_by_email, new_customer, normalize_email
+from chalicelib.domain.errors import (
+    ConflictError,
+    GoneError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.stores import Store, get_store
+from chalicelib.domain.validation import Email, errors_of, validate
+from chalicelib.storage.base import FailedItem, connection, failed_items
+from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
+from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+
+MAX_CLAIMS_PER_REQUEST = 1000
+MAX_AMOUNT = 1_000_000_000
+MAX_EXPIRY_DAYS = 36_500  # a hundred years; beyond that is a typo, not a policy
+MAX_CUSTOMER_TYPE_LENGTH = 64
+EXPIRY_PAGE_SIZE = 100
+CUSTOMER_MODELS = (CustomerModel, UniqueValueModel)
+# A UUID with or without its dashes, any case: the claim URL drops them, the API shows them.
+TOKEN = re.compile(
+    r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.IGNORECASE
+)
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so the strings sort as the times do
+
+
+class TooManyClaimsError(InvalidInputError):
+    code = "too_many_claims"
+
+
+class ClaimNotFoundError(NotFoundError):
+    code = "claim_not_found"
+    default_message = "This claim does not exist."
+
+
+class ClaimAlreadyClaimedError(ConflictError):
+    code = "claim_already_claimed"
+    default_message = "These points have already been claimed."
+
+
+class ClaimExpiredError(GoneError):
+    code = "claim_expired"
+    default_message = "This claim has expired."
+
+
+class ClaimEmailMismatchError(PermissionDeniedError):
+    code = "claim_email_mismatch"
+    default_message = "These points can only be claimed with the email address they were sent to."
+
+
+# -- rules ---------------------------------------------------------------------------------
+def expires_at(created: datetime, days: int | None) -> datetime | None:
+    """The first instant the claim is expired: the UTC midnight ending its last day."""
+    if days is None:
+        return None
+    last_day = created.astimezone(UTC).date() + timedelta(days=days)
+    return datetime(last_day.year, last_day.month, last_day.day, tzinfo=UTC) + timedelta(days=1)
+
+
+def last_claim_day(claim: ClaimModel) -> date | None:
+    """The last UTC day the claim may be claimed on; None when it never expires."""
+    return None if claim.expires_at is None else (claim.expires_at - timedelta(days=1)).date()
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(ISO_FORMAT)
+
+
+def token_key(token: str) -> str:
+    """The claim's key for a token given with or without dashes; not a UUID: not found."""
+    token = token.strip()
+    if not TOKEN.match(token):
+        raise ClaimNotFoundError()
+    return token.replace("-", "").lower()
+
+
+def claim_token(claim: ClaimModel) -> str:
+    """The token as the API shows it: the UUID with dashes."""
+    return str(uuid.UUID(claim.token))
+
+
+def claim_url(store: Store, claim: ClaimModel) -> str:
+    return f"{store.public_base_url}/claim/points/{claim.token}"
+
+
+def mask_email(email: str) -> str:
+    """`t***@atest.com`: enough for the rightful owner to recognise, little for anyone else."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def effective_status(claim: ClaimModel, now: datetime | None = None) -> str:
+    """The status as it stands now: a pending claim past its expiry is expired already."""
+    now = now or datetime.now(UTC)
+    if claim.status == PENDING and claim.expires_at is not None and claim.expires_at <= now:
+        return EXPIRED
+    return claim.status
+
+
+def ensure_claimable(claim: ClaimModel, now: datetime | None = None) -> None:
+    status = effective_status(claim, now)
+    if status == CLAIMED:
+        raise ClaimAlreadyClaimedError()
+    if status == EXPIRED:
+        raise ClaimExpiredError()
+
+
+# -- validation ----------------------------------------------------------------------------
+def _bounded(label: str, low: int, high: int) -> AfterValidator:
+    def check(value: int) -> int:
+        if value < low:
+            raise ValueError(f"The {label} must be at least {low}.")
+        if value > high:
+            raise ValueError(f"The {label} may not be greater than {high}.")
+        return value
+
+    return AfterValidator(check)
+
+
+def _blank_is_none(value: str) -> str | None:
+    return value or None
+
+
+class ClaimRequest(BaseModel):
+    """One item of the request array; JSON integers only for `amount` and `expires`."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    amount: Annotated[StrictInt, _bounded("amount", 1, MAX_AMOUNT)]
+    email: Email | None = None
+    customerType: (  # the document's field name
+        Annotated[
+            str,
+            StringConstraints(max_length=MAX_CUSTOMER_TYPE_LENGTH),
+            AfterValidator(_blank_is_none),
+        ]
+        | None
+    ) = None
+    expires: Annotated[StrictInt, _bounded("expires", 0, MAX_EXPIRY_DAYS)] | None = None
+
+
+class ClaimantInput(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    email: Email | None = None
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    """One item of a create request: the claim written, or why it was not."""
+
+    request: Any  # the item as given
+    claim: ClaimModel | None = None
+    url: str | None = None
+    errors: dict[str, list[str]] | None = None
+
+
+def _parse_request(item: Any) -> ClaimRequest | dict[str, list[str]]:
+    if not isinstance(item, dict):
+        return {"body": ["Each claim request must be a JSON object."]}
+    try:
+        return ClaimRequest.model_validate(item)
+    except PydanticValidationError as error:
+        return errors_of(error)
+
+
+def _new_claim(store: Store, item: Any, actor: str | None, now: datetime) -> ClaimOutcome:
+    parsed = _parse_request(item)
+    if not isinstance(parsed, ClaimRequest):
+        return ClaimOutcome(item, errors=parsed)
+    days = parsed.expires if parsed.expires is not None else store.claim_expiry_days
+    expiry = expires_at(now, days)
+    claim = ClaimModel(
+        uuid.uuid4().hex,
+        store_code=store.store_code,
+        amount=parsed.amount,
+        email=normalize_email(parsed.email) if parsed.email else None,
+        customer_type=parsed.customerType,
+        expires_days=days,
+        expires_at=expiry,
+        pending_expires_at=None if expiry is None else iso(expiry),
+        status=PENDING,
+        created_at=now,
+        created_by=actor,
+    )
+    return ClaimOutcome(item, claim=claim, url=claim_url(store, claim))
+
+
+def create_claims(
+    store_code: str, requests: Any, actor: str | None = None, now: datetime | None = None
+) -> list[ClaimOutcome]:
+    """Validate every item, then write the valid ones in batches of 25; outcomes in order."""
+    if not isinstance(requests, list):
+        raise InvalidInputError(
+            {"body": ["The request body must be a JSON array of claim requests."]}
+        )
+    if len(requests) > MAX_CLAIMS_PER_REQUEST:
+        raise TooManyClaimsError(
+            {"body": [f"At most {MAX_CLAIMS_PER_REQUEST} claim requests per call."]},
+            message=f"Too many claim requests: {len(requests)}; nothing was created.",
+        )
+    store = get_store(store_code)
+    now = now or datetime.now(UTC)
+    outcomes = [_new_claim(store, item, actor, now) for item in requests]
+    with ClaimModel.batch_write() as batch:
+        for outcome in outcomes:
+            if outcome.claim is not None:
+                batch.save(outcome.claim)
+    return outcomes
+
+
+# -- reading and claiming ------------------------------------------------------------------
+def get_claim(token: str) -> ClaimModel:
+    try:
+        return ClaimModel.get(token_key(token), consistent_read=True)
+    except DoesNotExist as error:
+        raise ClaimNotFoundError() from error
+
+
+def _claimant_email(claim: ClaimModel, email: Any) -> str:
+    """The address to credit: the bound one, or the one given (validated)."""
+    given = validate(ClaimantInput, {"email": email or None}).email
+    if claim.email is None:
+        if given is None:
+            raise InvalidInputError({"email": ["The email field is required."]})
+        return given
+    if given is not None and normalize_email(given) != claim.email:
+        raise ClaimEmailMismatchError()
+    return claim.email
+
+
+def _claim_condition(now: datetime) -> Any:
+    return (ClaimModel.status == PENDING) & (
+        ClaimModel.expires_at.does_not_exist() | (ClaimModel.expires_at > now)
+    )
+
+
+def _raise_for_claim(failures: list[FailedItem], error: TransactWriteError) -> None:
+    """The claim's own condition failed: say why (claimed, expired, or gone)."""
+    for failure in failures:
+        if failure.model is ClaimModel and failure.code == "ConditionalCheckFailed":
+            if not failure.old_item:
+                raise ClaimNotFoundError() from error
+            if failure.old_item.get("status", {}).get("S") == CLAIMED:
+                raise ClaimAlreadyClaimedError() from error
+            raise ClaimExpiredError() from error
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    amount: int
+    customer_id: str
+    email: str
+    available_points: int
+    new_customer: bool
+
+
+def _balance(store_code: str, existing: CustomerModel | None, amount: int) -> int:
+    """The balance after the claim: a new customer has just the claim, others one read."""
+    if existing is None:
+        return amount
+    customer = CustomerModel.get(store_code, existing.customer_id, consistent_read=True)
+    return int(customer.points_available)
+
+
+def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
+    """Credit the claim's points to the customer with `email` (created if new), once, ever."""
+    item = get_claim(token)
+    now = now or datetime.now(UTC)
+    ensure_claimable(item, now)
+    address = _claimant_email(item, email)
+    amount = int(item.amount)
+    for attempt in range(ledger.TRANSACTION_ATTEMPTS):
+        existing = find_by_email(item.store_code, address)
+        customer = existing or new_customer(
+            item.store_code, address, customer_type_id=item.customer_type
+        )
+        created = None if existing else customer
+        customer_id = customer.customer_id
+        posting = Posting(
+            item.store_code,
+            customer_id,
+            amount,
+            EntryKind.CLAIM,
+            reference=item.token,
+            reason="Points claim",
+            actor=f"customer:{normalize_email(address)}",
+        )
+        transaction = TransactWrite(connection=connection())
+        type_update = (
+            [CustomerModel.customer_type_id.set(item.customer_type)]
+            if item.customer_type and existing
+            else []
+        )
+        try:
+            with transaction:
+                ledger.add_posting(transaction, posting, created, customer_actions=type_update)
+                transaction.update(
+                    item,
+                    actions=[
+                        ClaimModel.status.set(CLAIMED),
+                        ClaimModel.claimed_at.set(now),
+                        ClaimModel.claimed_by.set(customer_id),
+                        ClaimModel.pending_expires_at.remove(),
+                    ],
+                    condition=_claim_condition(now),
+                    return_values="ALL_OLD",
+                )
+        except TransactWriteError as error:
+            failures = failed_items(transaction, error)
+            _raise_for_claim(failures, error)
+            # Otherwise the customer changed under us (created or deleted meanwhile) or another
+            # transaction held an item: look the customer up again and retry.
+            conflict = any(f.code == "TransactionConflict" for f in failures)
+            if not conflict and not any(f.model in CUSTOMER_MODELS for f in failures):
+                raise
+            if attempt == ledger.TRANSACTION_ATTEMPTS - 1:
+                raise ConflictError("The claim is busy; retry.") from error
+            if conflict:
+                time.sleep(0.05 * 2**attempt)
+            continue
+        return ClaimResult(
+            amount, customer_id, address, _balance(item.store_code, existing, amount), not existing
+        )
+    raise AssertionError("unreachable")
+
+
+# -- expiry --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExpiryRun:
+    expired: int
+    skipped: int  # due in the index but no longer pending when updated (claimed meanwhile)
+
+
+def expire_claim(claim: ClaimModel, now: datetime) -> bool:
+    """Mark one due pending claim expired and take it out of the index; False if it was not."""
+    try:
+        claim.update(
+            actions=[
+                ClaimModel.status.set(EXPIRED),
+                ClaimModel.expired_at.set(now),
+                ClaimModel.pending_expires_at.remove(),
+            ],
+            condition=(ClaimModel.status == PENDING) & (ClaimModel.expires_at <= now),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def expire_due_claims(now: datetime | None = None) -> ExpiryRun:
+    """Expire every pending claim due at `now`: Query the sparse index, 100 per page."""
+    now = now or datetime.now(UTC)
+    expired = skipped = 0
+    # The iterator follows LastEvaluatedKey page by page until there is none.
+    due = ClaimModel.by_pending_expiry.query(
+        PENDING, ClaimModel.pending_expires_at <= iso(now), page_size=EXPIRY_PAGE_SIZE
+    )
+    for item in due:
+        if expire_claim(item, now):
+            expired += 1
+        else:
+            skipped += 1
+    return ExpiryRun(expired, skipped)
