@@ -21,11 +21,11 @@ run: venv
 
 ## The whole test suite (unit, functional, end-to-end against the real local stack).
 test: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 ## Everything but the end-to-end tests.
 test-fast: venv
-	$(BIN)/python -m pytest -m "not e2e"
+	$(BIN)/python -m pytest -n auto -m "not e2e"
 
 lint: venv
 	$(BIN)/ruff check .
