@@ -50,6 +50,7 @@ from chalicelib.domain.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
+    TooManyItemsError,
 )
 from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.domain.stores import Store, get_store
@@ -71,7 +72,7 @@ TOKEN = re.compile(
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so the strings sort as the times do
 
 
-class TooManyClaimsError(InvalidInputError):
+class TooManyClaimsError(TooManyItemsError):
     code = "too_many_claims"
 
 

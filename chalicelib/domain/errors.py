@@ -31,6 +31,12 @@ class InvalidInputError(RewardsError):
         self.errors = errors
 
 
+class TooManyItemsError(InvalidInputError):
+    """A bulk request over its item limit, refused before anything is written."""
+
+    code = "too_many_items"
+
+
 class MalformedRequestError(RewardsError):
     """A body or parameter that cannot even be parsed (bad JSON, wrong content type)."""
 

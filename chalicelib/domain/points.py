@@ -35,7 +35,7 @@ from chalicelib.domain.customers import (
     new_customer,
     normalize_email,
 )
-from chalicelib.domain.errors import InvalidInputError, RewardsError
+from chalicelib.domain.errors import InvalidInputError, RewardsError, TooManyItemsError
 from chalicelib.domain.ledger import CustomerExistsError, EntryKind, InsufficientPointsError
 from chalicelib.domain.recipients import RecipientNotFoundError, find_recipient
 from chalicelib.domain.validation import Email, validate
@@ -46,10 +46,6 @@ MAX_INSTANT_ITEMS = 1000
 MAX_INSTANT_AMOUNT = 1_000_000_000
 INSTANT_REASON = "instant"
 DEFAULT_HISTORY_PAGE_SIZE = 25
-
-
-class TooManyItemsError(InvalidInputError):
-    code = "too_many_items"
 
 
 @dataclass(frozen=True)
