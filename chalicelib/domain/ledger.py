@@ -139,14 +139,14 @@ def add_posting(
     return entry
 
 
-def raise_for_customer(failures: list[FailedItem], posting: Posting) -> None:
+def raise_for_customer(failures: list[FailedItem], posting: Posting, cause: Exception) -> None:
     """Raise the domain error when the customer's condition cancelled a transaction."""
     for failure in failures:
         if failure.model is CustomerModel and failure.code == "ConditionalCheckFailed":
             if not failure.old_item:
-                raise CustomerNotFoundError()
+                raise CustomerNotFoundError() from cause
             available = int(failure.old_item.get("points_available", {}).get("N", "0"))
-            raise InsufficientPointsError(available=available, requested=-posting.amount)
+            raise InsufficientPointsError(available=available, requested=-posting.amount) from cause
 
 
 def post(posting: Posting, new_customer: CustomerModel | None = None) -> LedgerEntryModel:
@@ -162,10 +162,7 @@ def post(posting: Posting, new_customer: CustomerModel | None = None) -> LedgerE
             if any(f.model is UniqueValueModel for f in failures):
                 raise CustomerExistsError("A customer with this email exists.") from error
             if new_customer is None:
-                try:
-                    raise_for_customer(failures, posting)
-                except RewardsError as domain_error:
-                    raise domain_error from error
+                raise_for_customer(failures, posting, error)
             if not any(f.code == "TransactionConflict" for f in failures):
                 raise
             if attempt == TRANSACTION_ATTEMPTS - 1:
