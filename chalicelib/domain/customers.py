@@ -16,6 +16,7 @@ from chalicelib.storage.customers import (
     CustomerModel,
     UniqueValueModel,
     email_key,
+    public_key_key,
     unique_email_pk,
 )
 
@@ -40,6 +41,12 @@ def normalize_email(email: str) -> str:
 def find_by_email(store_code: str, email: str) -> CustomerModel | None:
     """One Query on the email index; None when the store has no such customer."""
     results = CustomerModel.by_email.query(email_key(store_code, email), limit=1)
+    return next(iter(results), None)
+
+
+def find_by_public_key(store_code: str, public_key: str) -> CustomerModel | None:
+    """One Query on the public-key index; None when the store has no such customer."""
+    results = CustomerModel.by_public_key.query(public_key_key(store_code, public_key), limit=1)
     return next(iter(results), None)
 
 

@@ -16,7 +16,12 @@ from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.customers import email_guard, find_by_email, new_customer
+from chalicelib.domain.customers import (
+    email_guard,
+    find_by_email,
+    find_by_public_key,
+    new_customer,
+)
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.stores import get_store
@@ -132,10 +137,6 @@ def _raise_taken(transaction: TransactWrite, error: TransactWriteError) -> None:
             ) from error
 
 
-def _first(results: Any) -> CustomerModel | None:
-    return next(iter(results), None)
-
-
 def find_recipient(store_code: str, ref: str) -> CustomerModel:
     """The store's recipient whose ID, email or public key is `ref`."""
     ref = ref.strip()
@@ -150,7 +151,7 @@ def find_recipient(store_code: str, ref: str) -> CustomerModel:
             return CustomerModel.get(store_code, ref)
         except DoesNotExist:
             pass
-    found = _first(CustomerModel.by_public_key.query(public_key_key(store_code, ref), limit=1))
+    found = find_by_public_key(store_code, ref)
     if found is None:
         raise RecipientNotFoundError()
     return found
