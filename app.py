@@ -2,12 +2,27 @@
 
 from chalice import Chalice
 
-from chalicelib.api import auth, claims, health, imonggo, ledger, points, recipients
+from chalicelib.api import (
+    auth,
+    campaigns,
+    claims,
+    health,
+    imonggo,
+    ledger,
+    media,
+    mokugift,
+    pages,
+    points,
+    recipients,
+    rewards,
+    targeting,
+)
 from chalicelib.api.errors import framework_error_middleware
 from chalicelib.api.idempotency import idempotency_middleware
 from chalicelib.api.logging import request_log_middleware
 from chalicelib.config import get_settings
 from chalicelib.jobs import claims as claim_jobs
+from chalicelib.jobs import reward_emails
 
 app = Chalice(app_name="rewards")
 app.debug = get_settings().debug  # only ever true for the local stage
@@ -17,6 +32,22 @@ app.register_middleware(request_log_middleware, "http")
 app.register_middleware(idempotency_middleware, "http")
 app.register_middleware(framework_error_middleware, "http")
 
-for face in (health, auth, recipients, points, claims, imonggo, ledger):
+FACES = (
+    health,
+    auth,
+    recipients,
+    points,
+    claims,
+    imonggo,
+    ledger,
+    campaigns,
+    targeting,
+    media,
+    mokugift,
+    rewards,
+    pages,
+)
+for face in FACES:
     app.register_blueprint(face.routes.blueprint)
 app.register_blueprint(claim_jobs.jobs)
+app.register_blueprint(reward_emails.jobs)

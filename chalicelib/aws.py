@@ -36,6 +36,20 @@ def client(service: str) -> Any:
         return _clients[service]
 
 
+_queue_urls: dict[str, str] = {}
+
+
+def queue_url(name: str) -> str:
+    """The URL of the queue `name` (unprefixed, e.g. "reward-email"), looked up once."""
+    url = _queue_urls.get(name)
+    if url is None:
+        queue_name = get_settings().queue_name(name)
+        url = client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
+        _queue_urls[name] = url
+    return url
+
+
 def reset_clients() -> None:
     with _lock:
         _clients.clear()
+        _queue_urls.clear()

@@ -43,6 +43,9 @@ class Settings:
     def queue_name(self, name: str) -> str:
         return f"{self.resource_prefix}{name}"
 
+    def bucket_name(self, name: str) -> str:
+        return f"{self.resource_prefix}{name}"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -151,3 +151,16 @@ def bearer(key: str = API_KEY, **extra: str) -> dict[str, str]:
 
 def body_of(response: Any) -> Any:
     return json.loads(response.body) if response.body else None
+
+
+def token_for(role: Any, store_code: str = STORE, subject: str | None = None) -> str:
+    """A signed JWT for `role` (admin, seller, customer) without a login round trip."""
+    import uuid
+
+    from chalicelib.domain.auth import Principal, issue_token
+
+    return issue_token(Principal(store_code, role, subject or str(uuid.uuid4())))
+
+
+def jwt_headers(token: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json", **extra}

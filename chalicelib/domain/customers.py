@@ -18,6 +18,7 @@ from chalicelib.storage.customers import (
     email_key,
     public_key_key,
     unique_email_pk,
+    unique_public_key_pk,
 )
 
 ID_ALPHABET = string.ascii_letters + string.digits
@@ -68,6 +69,8 @@ def new_customer(store_code: str, email: str | None, **fields: Any) -> CustomerM
     if email:
         customer.email = email.strip()
         customer.email_key = email_key(store_code, email)
+    if customer.public_key:
+        customer.public_key_key = public_key_key(store_code, customer.public_key)
     return customer
 
 
@@ -76,3 +79,16 @@ def email_guard(customer: CustomerModel) -> UniqueValueModel:
     return UniqueValueModel(
         unique_email_pk(customer.store_code, customer.email), owner_id=customer.customer_id
     )
+
+
+def guards(customer: CustomerModel) -> list[UniqueValueModel]:
+    """The items that claim a new customer's email and public key within its store."""
+    items = [email_guard(customer)] if customer.email else []
+    if customer.public_key:
+        items.append(
+            UniqueValueModel(
+                unique_public_key_pk(customer.store_code, customer.public_key),
+                owner_id=customer.customer_id,
+            )
+        )
+    return items

@@ -20,7 +20,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.customers import CustomerNotFoundError, email_guard
+from chalicelib.domain.customers import CustomerNotFoundError, guards
 from chalicelib.domain.errors import ConflictError, RewardsError
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.storage.base import FailedItem, connection, failed_items
@@ -102,10 +102,8 @@ def add_posting(
         new_customer.points_available = posting.amount
         new_customer.points_used = used
         transaction.save(new_customer, condition=CustomerModel.customer_id.does_not_exist())
-        if new_customer.email:
-            transaction.save(
-                email_guard(new_customer), condition=UniqueValueModel.pk.does_not_exist()
-            )
+        for guard in guards(new_customer):
+            transaction.save(guard, condition=UniqueValueModel.pk.does_not_exist())
     else:
         actions = [
             CustomerModel.points_available.add(posting.amount),

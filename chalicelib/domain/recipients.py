@@ -17,9 +17,9 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.customers import (
-    email_guard,
     find_by_email,
     find_by_public_key,
+    guards,
     new_customer,
 )
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
@@ -162,21 +162,12 @@ def create_recipient(store_code: str, data: Any) -> CustomerModel:
     if not fields.get("country_code"):
         fields["country_code"] = get_store(store_code).country_code
     customer = new_customer(store_code, **fields)
-    public_key = fields.get("public_key")
-    customer.public_key_key = public_key_key(store_code, public_key) if public_key else None
     transaction = TransactWrite(connection=connection())
     try:
         with transaction:
             transaction.save(customer, condition=CustomerModel.customer_id.does_not_exist())
-            transaction.save(email_guard(customer), condition=UniqueValueModel.pk.does_not_exist())
-            if public_key:
-                transaction.save(
-                    UniqueValueModel(
-                        unique_public_key_pk(store_code, public_key),
-                        owner_id=customer.customer_id,
-                    ),
-                    condition=UniqueValueModel.pk.does_not_exist(),
-                )
+            for guard in guards(customer):
+                transaction.save(guard, condition=UniqueValueModel.pk.does_not_exist())
     except TransactWriteError as error:
         _raise_taken(transaction, error)
         raise

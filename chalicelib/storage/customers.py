@@ -14,6 +14,7 @@ from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -45,6 +46,10 @@ def public_key_key(store_code: str, public_key: str) -> str:
     return f"{store_code}#{public_key}"
 
 
+def level_key(store_code: str, level_id: str) -> str:
+    return f"{store_code}#{level_id}"
+
+
 class CustomersByEmailIndex(GlobalSecondaryIndex["CustomerModel"]):
     class Meta:
         index_name = "email-index"
@@ -59,6 +64,14 @@ class CustomersByPublicKeyIndex(GlobalSecondaryIndex["CustomerModel"]):
         projection = AllProjection()
 
     public_key_key = UnicodeAttribute(hash_key=True)
+
+
+class CustomersByLevelIndex(GlobalSecondaryIndex["CustomerModel"]):
+    class Meta:
+        index_name = "level-index"
+        projection = AllProjection()
+
+    level_key = UnicodeAttribute(hash_key=True)
 
 
 @table("customers")
@@ -97,6 +110,11 @@ class CustomerModel(Model):
     del_telephone = UnicodeAttribute(null=True)
 
     customer_type_id = UnicodeAttribute(null=True)  # a CustomerTypeModel of the store
+    # Campaign targeting (storage/targeting.py): the level, found back through `by_level`,
+    # and the segments, mirrored from `segment-members` so one GetItem answers "targeted?".
+    level_id = UnicodeAttribute(null=True)
+    level_key = UnicodeAttribute(null=True)
+    segment_ids = UnicodeSetAttribute(default=set)
 
     points_available = NumberAttribute(default=0)
     points_used = NumberAttribute(default=0)
@@ -105,6 +123,7 @@ class CustomerModel(Model):
 
     by_email = CustomersByEmailIndex()
     by_public_key = CustomersByPublicKeyIndex()
+    by_level = CustomersByLevelIndex()
 
 
 @table("unique-values")

@@ -13,13 +13,16 @@ from pynamodb.models import Model
 
 # Importing the model modules registers their tables.
 from chalicelib.storage import (  # noqa: F401
+    campaigns,
     claims,
     credentials,
     customer_types,
     customers,
     idempotency,
     ledger,
+    rewards,
     stores,
+    targeting,
 )
 from chalicelib.storage.base import MODELS
 
@@ -56,6 +59,18 @@ def table_resource(model: type[Model]) -> dict[str, Any]:
     ]
     if indexes:
         properties["GlobalSecondaryIndexes"] = sorted(indexes, key=lambda item: item["IndexName"])
+    local_indexes = [
+        {
+            "IndexName": index["index_name"],
+            "KeySchema": _hash_first(index["key_schema"]),
+            "Projection": index["projection"],
+        }
+        for index in schema.get("local_secondary_indexes", [])
+    ]
+    if local_indexes:
+        properties["LocalSecondaryIndexes"] = sorted(
+            local_indexes, key=lambda item: item["IndexName"]
+        )
     ttl = model.Meta.ttl_attribute  # type: ignore[attr-defined]
     if ttl:
         properties["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}

@@ -1,0 +1,502 @@
+"""Handing out a campaign: the one function that issues (Mokugift) and buys (Open Loyalty).
+
+`acquire(campaign, grants)` gives each grant (a customer, a quantity, an optional points price)
+its rewards. Everything one grant needs is written in one DynamoDB transaction together with
+the campaign's counters, so every rule is a condition, never a read followed by a write:
+
+- the campaign item: `usage_count` raised under `usage_count <= limit - n` (unless unlimited)
+  and `active = true`; `coupons_available` lowered (shown as usageLeft; not a guard);
+- the customer's usage item: raised under `count <= limitPerUser - q`;
+- each coupon: taken by removing `available_code` under `attribute_exists`, so a code is
+  handed out once however many take at the same time;
+- the points debit and its ledger entry (`ledger.add_posting`), when there is a price;
+- a new customer and the guards of its email / public key, when the recipient is new;
+- the reward records.
+
+Bulk requests pack many grants into one transaction (up to DynamoDB's 100 items), so 1,000
+URL rewards take a few dozen calls. When a transaction is cancelled, the reasons say which
+item refused: that grant gets its error (limit per user, not enough points) and the rest are
+retried; a campaign condition shrinks the batch to what is left; a coupon somebody else took
+is replaced by another. Outcomes come back in the order of the grants.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain import ledger
+from chalicelib.domain.campaigns import (
+    CampaignInactiveError,
+    CampaignNotFoundError,
+    ensure_active,
+    uses_coupon_pool,
+)
+from chalicelib.domain.customers import CustomerNotFoundError, guards
+from chalicelib.domain.errors import ConflictError, InvalidInputError, RewardsError
+from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.storage.base import FailedItem, connection, failed_items
+from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
+from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.rewards import RewardModel, customer_key
+
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+MAX_QUANTITY = 40  # 2 items per unit (coupon, reward) + 4 per grant must fit one transaction
+MAX_ATTEMPTS = 12  # per batch: conflicts back off, refusals shrink the batch
+TOKEN_BYTES = 24  # 192 random bits in every landing-page URL
+
+
+class LimitReachedError(ConflictError):
+    code = "campaign_limit_reached"
+    default_message = "This campaign has reached its usage limit."
+
+
+class LimitPerUserReachedError(ConflictError):
+    code = "campaign_limit_per_user_reached"
+    default_message = "This customer has reached the campaign's limit per user."
+
+
+class NoCouponsLeftError(ConflictError):
+    code = "no_coupons_left"
+    default_message = "This campaign has no coupons left."
+
+    def __init__(self, left: int = 0) -> None:
+        super().__init__()
+        self.left = left  # codes that were still free when this was decided
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who the reward is for, as the caller gave it; snapshotted on the reward."""
+
+    email: str | None = None
+    public_key: str | None = None
+    firstname: str | None = None
+    surname: str | None = None
+    message: str | None = None
+    sender_name: str | None = None
+
+
+@dataclass
+class Grant:
+    """One customer's share of an acquire call.
+
+    `customer_id` names an existing customer; `new_customer` (unsaved, from
+    `customers.new_customer`) is created in the same transaction as its rewards.
+    `points` is the price per unit, debited from the customer's balance.
+    """
+
+    customer_id: str
+    new_customer: CustomerModel | None = None
+    quantity: int = 1
+    points: int = 0
+    recipient: Recipient = field(default_factory=Recipient)
+
+
+@dataclass
+class GrantOutcome:
+    grant: Grant
+    rewards: list[RewardModel] = field(default_factory=list)
+    transaction_id: str | None = None  # the ledger entry of the points debit
+    error: RewardsError | None = None
+
+
+@dataclass
+class _Packed:
+    """A grant placed in one transaction attempt, with the items that identify it."""
+
+    index: int
+    rewards: list[RewardModel]
+    coupon_codes: list[str]
+    entry_id: str | None = None
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def validity(campaign: CampaignModel, now: datetime) -> tuple[datetime, datetime | None]:
+    """When a new reward's coupon becomes usable, and until when (None: forever)."""
+    since = now + timedelta(days=int(campaign.days_inactive or 0))
+    days_valid = int(campaign.days_valid or 0)
+    return since, (since + timedelta(days=days_valid) if days_valid else None)
+
+
+def _items_needed(grant: Grant, pooled: bool) -> int:
+    items = grant.quantity * (2 if pooled else 1) + 1  # rewards, coupons, usage counter
+    if grant.new_customer is not None:
+        items += 1 + len(guards(grant.new_customer))
+    elif grant.points:
+        items += 2  # balance update and ledger entry
+    return items
+
+
+def _single_code(campaign: CampaignModel) -> str | None:
+    """The code a single-coupon campaign gives everyone: the first (and only) of its pool."""
+    if not campaign.single_coupon:
+        return None
+    first = next(
+        iter(CouponModel.query(pool_key(campaign.store_code, campaign.campaign_id), limit=1)), None
+    )
+    return first.code if first else None
+
+
+def _free_codes(pool: str, count: int, skip: set[str]) -> list[str]:
+    """Up to `count` unused codes, read consistently from the pool's available-codes index."""
+    if count <= 0:
+        return []
+    codes: list[str] = []
+    for coupon in CouponModel.available.query(
+        pool, consistent_read=True, page_size=min(count + len(skip), 1000)
+    ):
+        if coupon.available_code not in skip:
+            codes.append(coupon.available_code)
+            if len(codes) == count:
+                break
+    return codes
+
+
+class _Acquisition:
+    """The state of one `acquire` call: outcomes so far and what is known to be taken."""
+
+    def __init__(
+        self,
+        campaign: CampaignModel,
+        grants: Sequence[Grant],
+        source: str,
+        actor: str | None,
+        email_status: str | None,
+        now: datetime,
+    ) -> None:
+        self.campaign = campaign
+        self.store_code = campaign.store_code
+        self.pool = pool_key(campaign.store_code, campaign.campaign_id)
+        self.pooled = uses_coupon_pool(campaign)
+        self.single_code = _single_code(campaign)
+        self.outcomes = [GrantOutcome(grant) for grant in grants]
+        self.source = source
+        self.actor = actor
+        self.email_status = email_status
+        self.now = now
+        self.taken_codes: set[str] = set()
+
+    # -- packing ---------------------------------------------------------------------------
+    def batches(self) -> list[list[int]]:
+        """Grant indexes in transaction-sized batches, one customer at most once per batch."""
+        batches: list[list[int]] = []
+        current: list[int] = []
+        customers: set[str] = set()
+        size = 1  # the campaign item
+        for index, outcome in enumerate(self.outcomes):
+            grant = outcome.grant
+            needed = _items_needed(grant, self.pooled)
+            if current and (
+                size + needed > MAX_TRANSACTION_ITEMS or grant.customer_id in customers
+            ):
+                batches.append(current)
+                current, customers, size = [], set(), 1
+            current.append(index)
+            customers.add(grant.customer_id)
+            size += needed
+        if current:
+            batches.append(current)
+        return batches
+
+    def _reward(self, grant: Grant, code: str | None) -> RewardModel:
+        since, until = validity(self.campaign, self.now)
+        recipient = grant.recipient
+        return RewardModel(
+            self.store_code,
+            str(uuid.uuid4()),
+            campaign_id=self.campaign.campaign_id,
+            campaign_key=self.pool,
+            customer_id=grant.customer_id,
+            customer_key=customer_key(self.store_code, grant.customer_id),
+            token=new_token(),
+            source=self.source,
+            email=recipient.email,
+            public_key=recipient.public_key,
+            firstname=recipient.firstname,
+            surname=recipient.surname,
+            message=recipient.message,
+            sender_name=recipient.sender_name,
+            coupon_code=code,
+            cost_in_points=grant.points,
+            active_since=since,
+            active_to=until,
+            email_status=self.email_status,
+            email_history=[],
+            created_at=self.now,
+            created_by=self.actor,
+        )
+
+    # -- one transaction -------------------------------------------------------------------
+    def _write(self, transaction: TransactWrite, indexes: list[int]) -> list[_Packed]:
+        campaign = self.campaign
+        units = sum(self.outcomes[i].grant.quantity for i in indexes)
+        codes = _free_codes(self.pool, units, self.taken_codes) if self.pooled else []
+        if self.pooled and len(codes) < units:
+            raise NoCouponsLeftError(left=len(codes))
+        condition = CampaignModel.active == True  # noqa: E712 (a DynamoDB condition)
+        if not campaign.unlimited and campaign.limit is not None:
+            condition &= CampaignModel.usage_count <= int(campaign.limit) - units
+        actions = [
+            CampaignModel.usage_count.add(units),
+            CampaignModel.updated_at.set(self.now),
+        ]
+        if self.pooled:
+            # A display counter only: the coupon items' own conditions decide who gets a code.
+            actions.append(CampaignModel.coupons_available.add(-units))
+        transaction.update(
+            CampaignModel(campaign.store_code, campaign.campaign_id),
+            actions=actions,
+            condition=condition,
+            return_values="ALL_OLD",
+        )
+        packed = []
+        for index in indexes:
+            grant = self.outcomes[index].grant
+            taken, codes = codes[: grant.quantity] if self.pooled else [], codes[grant.quantity :]
+            rewards = [
+                self._reward(grant, taken[unit] if self.pooled else self.single_code)
+                for unit in range(grant.quantity)
+            ]
+            entry_id = self._write_grant(transaction, grant, rewards, taken)
+            packed.append(_Packed(index, rewards, taken, entry_id))
+        return packed
+
+    def _write_grant(
+        self,
+        transaction: TransactWrite,
+        grant: Grant,
+        rewards: list[RewardModel],
+        codes: list[str],
+    ) -> str | None:
+        campaign = self.campaign
+        usage_condition = None
+        if not campaign.unlimited and campaign.limit_per_user is not None:
+            usage_condition = CampaignUsageModel.count.does_not_exist() | (
+                CampaignUsageModel.count <= int(campaign.limit_per_user) - grant.quantity
+            )
+        transaction.update(
+            CampaignUsageModel(self.pool, grant.customer_id),
+            actions=[
+                CampaignUsageModel.count.add(grant.quantity),
+                CampaignUsageModel.updated_at.set(self.now),
+            ],
+            condition=usage_condition,
+        )
+        for code, reward in zip(codes, rewards, strict=False):
+            transaction.update(
+                CouponModel(self.pool, code),
+                actions=[
+                    CouponModel.available_code.remove(),
+                    CouponModel.reward_id.set(reward.reward_id),
+                    CouponModel.taken_at.set(self.now),
+                ],
+                condition=CouponModel.available_code.exists(),
+            )
+        entry_id = None
+        if grant.new_customer is not None:
+            transaction.save(
+                grant.new_customer, condition=CustomerModel.customer_id.does_not_exist()
+            )
+            for guard in guards(grant.new_customer):
+                transaction.save(
+                    guard, condition=UniqueValueModel.pk.does_not_exist(), return_values="ALL_OLD"
+                )
+        elif grant.points:
+            entry = ledger.add_posting(
+                transaction,
+                Posting(
+                    self.store_code,
+                    grant.customer_id,
+                    -grant.points * grant.quantity,
+                    EntryKind.BUY,
+                    reference=campaign.campaign_id,
+                    actor=self.actor,
+                ),
+            )
+            entry_id = entry.entry_id
+        for reward in rewards:
+            reward.transaction_id = entry_id
+            transaction.save(reward, condition=RewardModel.reward_id.does_not_exist())
+        return entry_id
+
+    # -- refusals --------------------------------------------------------------------------
+    def _blame(self, failures: list[FailedItem], indexes: list[int], packed: list[_Packed]) -> bool:
+        """Settle the grants whose own items refused; True when anything was learned."""
+        learned = False
+        by_customer = {self.outcomes[p.index].grant.customer_id: p for p in packed}
+        for failure in failures:
+            if failure.code != "ConditionalCheckFailed":
+                continue
+            model, key = failure.model, failure.key
+            if model is CampaignModel:
+                learned |= self._campaign_refused(failure, indexes)
+            elif model is CouponModel:
+                self.taken_codes.add(key["code"]["S"])
+                learned = True
+            elif model is CampaignUsageModel:
+                learned |= self._fail(
+                    by_customer, key["customer_id"]["S"], LimitPerUserReachedError()
+                )
+            elif model is CustomerModel:
+                customer_id = key["customer_id"]["S"]
+                learned |= self._customer_refused(by_customer.get(customer_id), failure)
+            elif model is UniqueValueModel and failure.old_item:
+                # The recipient became a customer meanwhile: give the reward to that customer.
+                owner = failure.old_item["owner_id"]["S"]
+                for p in packed:
+                    grant = self.outcomes[p.index].grant
+                    new = grant.new_customer
+                    if new is not None and key["pk"]["S"] in {g.pk for g in guards(new)}:
+                        grant.customer_id, grant.new_customer = owner, None
+                        learned = True
+        return learned
+
+    def _fail(self, by_customer: dict[str, _Packed], customer_id: str, error: RewardsError) -> bool:
+        found = by_customer.get(customer_id)
+        if found is None:
+            return False
+        self.outcomes[found.index].error = error
+        return True
+
+    def _customer_refused(self, found: _Packed | None, failure: FailedItem) -> bool:
+        if found is None:
+            return False
+        outcome = self.outcomes[found.index]
+        if not failure.old_item:
+            outcome.error = CustomerNotFoundError()
+        else:
+            available = int(failure.old_item.get("points_available", {}).get("N", "0"))
+            requested = outcome.grant.points * outcome.grant.quantity
+            outcome.error = ledger.InsufficientPointsError(available, requested)
+        return True
+
+    def _campaign_refused(self, failure: FailedItem, indexes: list[int]) -> bool:
+        """The campaign's condition refused: it went inactive, or fewer rewards are left."""
+        old = failure.old_item
+        pending = [i for i in indexes if self.outcomes[i].error is None]
+        if not old:
+            for i in pending:
+                self.outcomes[i].error = CampaignNotFoundError()
+            return True
+        if not old.get("active", {}).get("BOOL", False):
+            for i in pending:
+                self.outcomes[i].error = CampaignInactiveError()
+            return True
+        used = int(old.get("usage_count", {}).get("N", "0"))
+        left_by_limit = (
+            int(self.campaign.limit) - used
+            if not self.campaign.unlimited and self.campaign.limit is not None
+            else None
+        )
+        granted = 0
+        for i in pending:
+            quantity = self.outcomes[i].grant.quantity
+            if left_by_limit is not None and granted + quantity > left_by_limit:
+                self.outcomes[i].error = LimitReachedError()
+            else:
+                granted += quantity
+        return True
+
+    # -- driving ---------------------------------------------------------------------------
+    def run_batch(self, indexes: list[int]) -> list[int]:
+        """Write one batch; returns grants to retry in a later batch (their customer repeats)."""
+        for attempt in range(MAX_ATTEMPTS):
+            pending, deferred = self._split_repeats(indexes)
+            if not pending:
+                return deferred
+            transaction = TransactWrite(connection=connection())
+            packed: list[_Packed] = []
+            try:
+                with transaction:
+                    packed = self._write(transaction, pending)
+            except NoCouponsLeftError as error:  # decided before writing anything
+                self._share_coupons(pending, error.left)
+                continue
+            except TransactWriteError as error:
+                failures = failed_items(transaction, error)
+                if self._blame(failures, pending, packed):
+                    continue
+                if not any(f.code == "TransactionConflict" for f in failures):
+                    raise
+                time.sleep(0.02 * 2 ** min(attempt, 5))  # another writer holds an item
+                continue
+            for p in packed:
+                outcome = self.outcomes[p.index]
+                outcome.rewards = p.rewards
+                outcome.transaction_id = p.entry_id
+            return deferred
+        for i in indexes:
+            if self.outcomes[i].error is None and not self.outcomes[i].rewards:
+                self.outcomes[i].error = ConflictError("The campaign is busy; retry.")
+        return []
+
+    def _split_repeats(self, indexes: list[int]) -> tuple[list[int], list[int]]:
+        """Unsettled grants of the batch, and those whose customer is already in it (a grant
+        can turn out to be an existing customer's after packing; an item goes once per call)."""
+        pending, deferred, customers = [], [], set()
+        for i in indexes:
+            if self.outcomes[i].error is not None:
+                continue
+            customer_id = self.outcomes[i].grant.customer_id
+            (deferred if customer_id in customers else pending).append(i)
+            customers.add(customer_id)
+        return pending, deferred
+
+    def _share_coupons(self, pending: list[int], left: int) -> None:
+        """Give the codes there are to the first grants, in order; the rest get none."""
+        for i in pending:
+            quantity = self.outcomes[i].grant.quantity
+            if quantity > left:
+                self.outcomes[i].error = NoCouponsLeftError()
+            else:
+                left -= quantity
+
+
+def acquire(
+    campaign: CampaignModel,
+    grants: Sequence[Grant],
+    *,
+    source: str,
+    actor: str | None = None,
+    email_status: str | None = None,
+    now: datetime | None = None,
+) -> list[GrantOutcome]:
+    """Give every grant its rewards, or the reason it got none; see the module docstring."""
+    now = now or datetime.now(UTC)
+    ensure_active(campaign, now)
+    for grant in grants:
+        if not 1 <= grant.quantity <= MAX_QUANTITY:
+            raise InvalidInputError(
+                {"quantity": [f"The quantity must be between 1 and {MAX_QUANTITY}."]}
+            )
+    acquisition = _Acquisition(campaign, grants, source, actor, email_status, now)
+    limit = campaign.limit_per_user
+    for outcome in acquisition.outcomes:
+        if not campaign.unlimited and limit is not None and outcome.grant.quantity > int(limit):
+            outcome.error = LimitPerUserReachedError()
+    queue = acquisition.batches()
+    while queue:
+        deferred = acquisition.run_batch(queue.pop(0))
+        if deferred:
+            queue.append(deferred)
+    return acquisition.outcomes
+
+
+def acquire_one(campaign: CampaignModel, grant: Grant, **options: Any) -> GrantOutcome:
+    """One grant, whose refusal is raised rather than returned."""
+    outcome = acquire(campaign, [grant], **options)[0]
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome

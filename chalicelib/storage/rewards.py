@@ -1,0 +1,136 @@
+"""Rewards: one issued instance of a campaign for one customer, sent free or bought with points.
+
+Keyed by (store_code, reward_id). Indexes, each serving one read the API needs with a Query:
+- `token-index`: the landing page `/r/{token}` finds a reward by its unguessable URL token;
+- `campaign-created-index` (`<store>#<campaign>`, created_at): rewards of a campaign, all or
+  in a month, in creation order;
+- `customer-created-index` (`<store>#<customer>`, created_at): a customer's rewards;
+- `store-created-index` (store_code, created_at): every reward of a store (bought list, CSV).
+
+`created_at` is stored in PynamoDB's fixed-width UTC form, so its strings sort as the times do.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.storage.base import table
+
+# How the reward came to be.
+ISSUED = "issued"  # sent free through the rewards API (Mokugift)
+BOUGHT = "bought"  # bought with points (Open Loyalty)
+
+# The reward itself.
+ACTIVE = "active"
+CANCELLED = "cancelled"
+
+# Email delivery (`email_status`). URL-only rewards have none.
+EMAIL_QUEUED = "queued"
+EMAIL_SENDING = "sending"  # taken by a consumer, SES call under way
+EMAIL_SENT = "sent"
+EMAIL_FAILED = "failed"
+
+
+def customer_key(store_code: str, customer_id: str) -> str:
+    return f"{store_code}#{customer_id}"
+
+
+class DeliveryEvent(MapAttribute):
+    """One step of the email delivery history."""
+
+    at = UTCDateTimeAttribute()
+    status = UnicodeAttribute()
+    detail = UnicodeAttribute(null=True)  # SES message id, error reason, new address
+
+
+class RewardsByTokenIndex(GlobalSecondaryIndex["RewardModel"]):
+    class Meta:
+        index_name = "token-index"
+        projection = AllProjection()
+
+    token = UnicodeAttribute(hash_key=True)
+
+
+class RewardsByCampaignIndex(GlobalSecondaryIndex["RewardModel"]):
+    class Meta:
+        index_name = "campaign-created-index"
+        projection = AllProjection()
+
+    campaign_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RewardsByCustomerIndex(GlobalSecondaryIndex["RewardModel"]):
+    class Meta:
+        index_name = "customer-created-index"
+        projection = AllProjection()
+
+    customer_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class RewardsByStoreIndex(GlobalSecondaryIndex["RewardModel"]):
+    class Meta:
+        index_name = "store-created-index"
+        projection = AllProjection()
+
+    store_code = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+@table("rewards")
+class RewardModel(Model):
+    class Meta:
+        pass
+
+    store_code = UnicodeAttribute(hash_key=True)
+    reward_id = UnicodeAttribute(range_key=True)  # also the document's coupon id
+    campaign_id = UnicodeAttribute()
+    campaign_key = UnicodeAttribute()  # pool_key(store, campaign)
+    customer_id = UnicodeAttribute()
+    customer_key = UnicodeAttribute()
+    token = UnicodeAttribute()  # the landing page's URL token
+    source = UnicodeAttribute()  # ISSUED | BOUGHT
+    status = UnicodeAttribute(default=ACTIVE)
+
+    # The recipient as given when issued (the customer record may change later).
+    email = UnicodeAttribute(null=True)
+    public_key = UnicodeAttribute(null=True)
+    firstname = UnicodeAttribute(null=True)
+    surname = UnicodeAttribute(null=True)
+    message = UnicodeAttribute(null=True)
+    sender_name = UnicodeAttribute(null=True)
+
+    coupon_code = UnicodeAttribute(null=True)
+    cost_in_points = NumberAttribute(default=0)
+    transaction_id = UnicodeAttribute(null=True)  # the ledger entry of a points debit
+    active_since = UTCDateTimeAttribute(null=True)  # daysInactive after creation
+    active_to = UTCDateTimeAttribute(null=True)  # None: valid forever
+
+    used = BooleanAttribute(default=False)
+    usage_date = UTCDateTimeAttribute(null=True)
+    delivery_status = UnicodeAttribute(null=True)  # shipping: ordered, canceled, shipped, ...
+    first_opened_at = UTCDateTimeAttribute(null=True)
+
+    email_status = UnicodeAttribute(null=True)
+    email_message_id = UnicodeAttribute(null=True)  # SES MessageId once sent
+    email_error = UnicodeAttribute(null=True)
+    email_attempts = NumberAttribute(default=0)
+    email_history = ListAttribute(of=DeliveryEvent, default=list)
+
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(null=True)  # the actor that issued or bought it
+
+    by_token = RewardsByTokenIndex()
+    by_campaign = RewardsByCampaignIndex()
+    by_customer = RewardsByCustomerIndex()
+    by_store = RewardsByStoreIndex()

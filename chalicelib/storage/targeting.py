@@ -1,0 +1,77 @@
+"""Levels, segments and campaign categories: what campaign targeting and filters refer to.
+
+All keyed by (store_code, id) so each store's sets are one partition. A customer's level is the
+`level_id` on the customer item (found back through its level index); segment membership is one
+item per (segment, customer) in `segment-members`, mirrored in the customer's `segment_ids` so
+checking a customer against a campaign's targeting needs only the customer item.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+from chalicelib.storage.base import DecimalAttribute, table
+
+
+def segment_key(store_code: str, segment_id: str) -> str:
+    return f"{store_code}#{segment_id}"
+
+
+@table("levels")
+class LevelModel(Model):
+    class Meta:
+        pass
+
+    store_code = UnicodeAttribute(hash_key=True)
+    level_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    active = BooleanAttribute(default=True)
+    condition_value = DecimalAttribute(null=True)  # points or spend needed to reach it
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+@table("segments")
+class SegmentModel(Model):
+    class Meta:
+        pass
+
+    store_code = UnicodeAttribute(hash_key=True)
+    segment_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    active = BooleanAttribute(default=True)
+    customers_count = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+@table("segment-members")
+class SegmentMemberModel(Model):
+    class Meta:
+        pass
+
+    segment_key = UnicodeAttribute(hash_key=True)  # segment_key(store, segment)
+    customer_id = UnicodeAttribute(range_key=True)
+    added_at = UTCDateTimeAttribute()
+
+
+@table("campaign-categories")
+class CategoryModel(Model):
+    class Meta:
+        pass
+
+    store_code = UnicodeAttribute(hash_key=True)
+    category_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    active = BooleanAttribute(default=True)
+    sort_order = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()

@@ -1,0 +1,45 @@
+"""Records made straight through the models, for tests about what uses them, not makes them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.domain import coupons
+from chalicelib.storage.campaigns import CampaignModel
+
+STORE = "DEFAULT"
+
+
+def make_campaign(
+    store_code: str = STORE,
+    codes: list[str] | None = None,
+    name: str = "Welcome gift",
+    **fields: Any,
+) -> CampaignModel:
+    """An active, unlimited, always-visible campaign (override any field), with `codes`."""
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {
+        "reward": "gift_code",
+        "translations": {
+            "en": {
+                "name": name,
+                "shortDescription": "A gift for you",
+                "conditionsDescription": "Valid once",
+                "usageInstruction": "Show the code at the till",
+                "brandDescription": "Acme Stores",
+            }
+        },
+        "active": True,
+        "unlimited": True,
+        "created_at": now,
+        "updated_at": now,
+    }
+    values.update(fields)
+    campaign = CampaignModel(store_code, str(uuid.uuid4()), **values)
+    campaign.save()
+    if codes:
+        coupons.put_codes(store_code, campaign.campaign_id, codes, append=True)
+        campaign.refresh()
+    return campaign
