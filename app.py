@@ -26,6 +26,10 @@ from chalicelib.jobs import reward_emails
 
 app = Chalice(app_name="rewards")
 app.debug = get_settings().debug  # only ever true for the local stage
+# Uploads arrive and images leave as raw bytes (API Gateway must not treat them as text).
+app.api.binary_types.extend(
+    ["multipart/form-data", "image/png", "image/jpeg", "image/gif", "image/webp"]
+)
 
 # Outermost first: idempotency stores responses already in the service's error shape.
 app.register_middleware(request_log_middleware, "http")

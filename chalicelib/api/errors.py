@@ -29,6 +29,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.RewardsError], int], ...] = (
 )
 
 ErrorRenderer = Callable[[errors.RewardsError], dict[str, Any]]
+ErrorStatus = Callable[[errors.RewardsError], int]
 
 
 def status_of(error: errors.RewardsError) -> int:
@@ -46,9 +47,11 @@ def default_error_body(error: errors.RewardsError) -> dict[str, Any]:
 
 
 def error_response(
-    error: errors.RewardsError, render: ErrorRenderer = default_error_body
+    error: errors.RewardsError,
+    render: ErrorRenderer = default_error_body,
+    error_status: ErrorStatus | None = None,
 ) -> Response:
-    status = status_of(error)
+    status = (error_status or status_of)(error)
     headers = {"Content-Type": "application/json"}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="rewards", Basic realm="rewards"'

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from chalicelib.api.routes import Routes
+from chalicelib.api.openloyalty import openloyalty_routes
 
-routes = Routes(__name__)
+routes = openloyalty_routes(__name__)

@@ -15,7 +15,13 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.errors import ErrorRenderer, default_error_body, error_response
+from chalicelib.api.errors import (
+    ErrorRenderer,
+    ErrorStatus,
+    default_error_body,
+    error_response,
+    status_of,
+)
 from chalicelib.api.request import BODY_TYPES, ApiRequest
 from chalicelib.api.security import authenticate
 from chalicelib.domain.auth import Role
@@ -42,9 +48,15 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 class Routes:
     """A Blueprint for one face of the spec, with its error shape."""
 
-    def __init__(self, import_name: str, render_error: ErrorRenderer = default_error_body):
+    def __init__(
+        self,
+        import_name: str,
+        render_error: ErrorRenderer = default_error_body,
+        error_status: ErrorStatus = status_of,
+    ):
         self.blueprint = Blueprint(import_name)
         self.render_error = render_error
+        self.error_status = error_status
 
     def route(
         self,
@@ -65,7 +77,7 @@ class Routes:
                         request.principal = authenticate(request, roles)
                     result = handler(request, **params)
                 except RewardsError as error:
-                    return error_response(error, self.render_error)
+                    return error_response(error, self.render_error, self.error_status)
                 if isinstance(result, Response):
                     return result
                 if result is None:

@@ -43,6 +43,7 @@ from chalicelib.domain.campaigns import (
 from chalicelib.domain.customers import CustomerNotFoundError, guards
 from chalicelib.domain.errors import ConflictError, InvalidInputError, RewardsError
 from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.stores import Store
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
@@ -121,6 +122,11 @@ class _Packed:
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def reward_url(store: Store, reward: RewardModel) -> str:
+    """The reward's landing page, under the store's public base URL."""
+    return f"{store.public_base_url}/r/{reward.token}"
 
 
 def validity(campaign: CampaignModel, now: datetime) -> tuple[datetime, datetime | None]:

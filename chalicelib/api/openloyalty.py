@@ -1,0 +1,53 @@
+"""The error shape of the Open Loyalty faces (campaigns, targeting, media, buying).
+
+Its document answers invalid forms with 400 and a Symfony form tree
+(`{"form": {"children": {"translations": {"children": {"en": {"children": {"name":
+{"errors": [...]}}}}}}}, "errors": []}`) and other failures with
+`{"error": {"code": 404, "message": "Not Found"}}`. Both keep the service's own `message` and
+stable `code` beside, so a client of any face reads errors the same way.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from chalicelib.api.errors import status_of
+from chalicelib.api.routes import Routes
+from chalicelib.domain import errors
+
+FORM_ROOT = ("", "form", "body")  # field names meaning the form as a whole
+
+
+def form_tree(field_errors: dict[str, list[str]]) -> dict[str, Any]:
+    """`{"translations.en.name": [...]}` → the nested `form.children...errors` tree."""
+    tree: dict[str, Any] = {"children": {}}
+    top: list[str] = []
+    for field, messages in field_errors.items():
+        path = [part for part in field.replace("[", ".").replace("]", "").split(".") if part]
+        if not path or path[0] in FORM_ROOT:
+            top.extend(messages)
+            continue
+        node = tree
+        for part in path:
+            node = node.setdefault("children", {}).setdefault(part, {})
+        node.setdefault("errors", []).extend(messages)
+    return {"form": tree, "errors": top}
+
+
+def error_status(error: errors.RewardsError) -> int:
+    return 400 if isinstance(error, errors.InvalidInputError) else status_of(error)
+
+
+def render_error(error: errors.RewardsError) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": error.message, "code": error.code}
+    if isinstance(error, errors.InvalidInputError):
+        return {**form_tree(error.errors), **body}
+    status = error_status(error)
+    body["error"] = {"code": status, "message": HTTPStatus(status).phrase}
+    return body
+
+
+def openloyalty_routes(import_name: str) -> Routes:
+    """A Blueprint whose errors take the Open Loyalty shape."""
+    return Routes(import_name, render_error=render_error, error_status=error_status)
