@@ -44,6 +44,8 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server, run_simple
 from werkzeug.test import EnvironBuilder
 
+from local import moto_transactions
+
 log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -375,6 +377,7 @@ def recording_from_env() -> Path | None:
 
 def build_app(recording: Path | None) -> LockedMotoApp:
     """The locked moto app with its state restored from `recording` (None: keep nothing)."""
+    moto_transactions.install()
     app = LockedMotoApp(Recorder(recording))
     replayed, failed = app.restore()
     if replayed:

@@ -34,7 +34,10 @@ from chalicelib.api.idempotency import reset_persistence  # noqa: E402
 from chalicelib.config import get_settings, reset_settings  # noqa: E402
 from chalicelib.domain import auth, customer_types, stores  # noqa: E402
 from chalicelib.storage.base import bind_models  # noqa: E402
+from local import moto_transactions  # noqa: E402
 from local.bootstrap import create_resources, load_template  # noqa: E402
+
+moto_transactions.install()
 
 STORE = "DEFAULT"
 OTHER_STORE = "OTHER"

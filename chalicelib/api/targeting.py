@@ -1,7 +1,268 @@
-"""Levels, segments and campaign categories (admin), and a customer's level and segments."""
+"""Levels, segments and campaign categories (admin), and a customer's level and segments.
+
+Also who a campaign is visible to (`/campaign/{campaign}/customers/visible`), from its level or
+segment targeting. Forms follow the Open Loyalty document: `level[name]`, `segment[name]`,
+`campaign_category[name]`, as form data with bracket keys or the same as JSON.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
 from chalicelib.api.openloyalty import openloyalty_routes
+from chalicelib.api.request import ApiRequest
+from chalicelib.domain import targeting
+from chalicelib.domain.auth import Role
+from chalicelib.domain.campaigns import get_campaign
+from chalicelib.domain.errors import InvalidInputError
+from chalicelib.storage.customers import CustomerModel
+from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
 
 routes = openloyalty_routes(__name__)
+
+ADMIN = (Role.ADMIN,)
+DEFAULT_PER_PAGE = 10
+MAX_PER_PAGE = 1000
+MAX_PAGE = 100_000
+STORE_PATH = "/api/{storeCode}"
+LEVELS_PATH = STORE_PATH + "/level"
+LEVEL_PATH = LEVELS_PATH + "/{level}"
+SEGMENTS_PATH = STORE_PATH + "/segment"
+SEGMENT_PATH = SEGMENTS_PATH + "/{segment}"
+MEMBERS_PATH = SEGMENT_PATH + "/customers"
+CATEGORIES_PATH = STORE_PATH + "/campaignCategory"
+CATEGORY_PATH = CATEGORIES_PATH + "/{campaignCategory}"
+CUSTOMER_PATH = STORE_PATH + "/customer/{customer}"
+
+
+def _time(moment: datetime | None) -> str | None:
+    """The document's timestamps: `2017-10-05T10:59:00+0200`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S%z") if moment else None
+
+
+def _number(request: ApiRequest, name: str, default: int, maximum: int) -> int:
+    value = request.query.get(name, "").strip() or str(default)
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise InvalidInputError({name: [f"The {name} must be a whole number from 1 to {maximum}."]})
+    return int(value)
+
+
+def paging(request: ApiRequest) -> tuple[int, int]:
+    """`page` (from 1) and `perPage` (default 10) of the query string."""
+    return (
+        _number(request, "page", 1, MAX_PAGE),
+        _number(request, "perPage", DEFAULT_PER_PAGE, MAX_PER_PAGE),
+    )
+
+
+def _paged(request: ApiRequest, name: str, items: list[Any], body: Any) -> dict[str, Any]:
+    shown = targeting.page_of(items, *paging(request))
+    return {name: [body(item) for item in shown], "total": len(items)}
+
+
+def level_body(level: LevelModel) -> dict[str, Any]:
+    return {
+        "levelId": level.level_id,
+        "name": level.name,
+        "description": level.description,
+        "active": level.active,
+        "conditionValue": level.condition_value,
+        "customersCount": targeting.level_customers_count(level.store_code, level.level_id),
+        "createdAt": _time(level.created_at),
+        "updatedAt": _time(level.updated_at),
+    }
+
+
+def segment_body(segment: SegmentModel) -> dict[str, Any]:
+    return {
+        "segmentId": segment.segment_id,
+        "name": segment.name,
+        "description": segment.description,
+        "active": segment.active,
+        "customersCount": int(segment.customers_count or 0),
+        "createdAt": _time(segment.created_at),
+        "updatedAt": _time(segment.updated_at),
+    }
+
+
+def category_body(category: CategoryModel) -> dict[str, Any]:
+    return {
+        "campaignCategoryId": category.category_id,
+        "name": category.name,
+        "active": category.active,
+        "sortOrder": int(category.sort_order or 0),
+    }
+
+
+# The document's customer address fields, from the recipient fields we keep.
+ADDRESS = (
+    ("street", "address1"),
+    ("address1", "address2"),
+    ("address2", "address3"),
+    ("city", "town"),
+    ("postal", "postcode"),
+)
+
+
+def customer_body(customer: CustomerModel) -> dict[str, Any]:
+    """The customer as the document shows it, with the fields this service keeps."""
+    body: dict[str, Any] = {
+        "customerId": customer.customer_id,
+        "active": customer.active,
+        "firstName": customer.firstname,
+        "lastName": customer.surname,
+        "email": customer.email,
+        "phone": customer.telephone,
+        "createdAt": _time(customer.created_at),
+        "updatedAt": _time(customer.updated_at),
+        "levelId": customer.level_id,
+        "segments": sorted(customer.segment_ids or ()),
+    }
+    address = {name: getattr(customer, field) for name, field in ADDRESS}
+    address["country"] = customer.country_code.upper() if customer.country_code else None
+    if any(address.values()):
+        body["address"] = {name: value for name, value in address.items() if value}
+    return body
+
+
+def _customers(page: targeting.CustomerPage) -> dict[str, Any]:
+    return {"customers": [customer_body(c) for c in page.customers], "total": page.total}
+
+
+# --- levels -----------------------------------------------------------------------------------
+
+
+@routes.route(LEVELS_PATH, methods=["POST"], roles=ADMIN)
+def create_level(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return {"id": targeting.create_level(request.store_code, request.body).level_id}
+
+
+@routes.route(LEVELS_PATH, methods=["GET"], roles=ADMIN)
+def list_levels(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return _paged(request, "levels", targeting.list_levels(request.store_code), level_body)
+
+
+@routes.route(LEVEL_PATH, methods=["GET"], roles=ADMIN)
+def get_level(request: ApiRequest, storeCode: str, level: str) -> dict[str, Any]:
+    return level_body(targeting.get_level(request.store_code, unquote(level)))
+
+
+@routes.route(LEVEL_PATH, methods=["PUT"], roles=ADMIN)
+def update_level(request: ApiRequest, storeCode: str, level: str) -> dict[str, Any]:
+    return level_body(targeting.update_level(request.store_code, unquote(level), request.body))
+
+
+@routes.route(LEVEL_PATH, methods=["DELETE"], roles=ADMIN)
+def delete_level(request: ApiRequest, storeCode: str, level: str) -> None:
+    targeting.delete_level(request.store_code, unquote(level))
+
+
+# --- segments ---------------------------------------------------------------------------------
+
+
+@routes.route(SEGMENTS_PATH, methods=["POST"], roles=ADMIN)
+def create_segment(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return {"segmentId": targeting.create_segment(request.store_code, request.body).segment_id}
+
+
+@routes.route(SEGMENTS_PATH, methods=["GET"], roles=ADMIN)
+def list_segments(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return _paged(request, "segments", targeting.list_segments(request.store_code), segment_body)
+
+
+@routes.route(SEGMENT_PATH, methods=["GET"], roles=ADMIN)
+def get_segment(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
+    return segment_body(targeting.get_segment(request.store_code, unquote(segment)))
+
+
+@routes.route(SEGMENT_PATH, methods=["PUT"], roles=ADMIN)
+def update_segment(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
+    changed = targeting.update_segment(request.store_code, unquote(segment), request.body)
+    return segment_body(changed)
+
+
+@routes.route(SEGMENT_PATH, methods=["DELETE"], roles=ADMIN)
+def delete_segment(request: ApiRequest, storeCode: str, segment: str) -> None:
+    targeting.delete_segment(request.store_code, unquote(segment))
+
+
+@routes.route(MEMBERS_PATH, methods=["POST"], roles=ADMIN)
+def add_segment_customers(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
+    change = targeting.add_members(request.store_code, unquote(segment), request.body)
+    return {
+        "segmentId": change.segment.segment_id,
+        "added": change.added,
+        "alreadyMembers": change.already_members,
+        "customersCount": int(change.segment.customers_count or 0),
+    }
+
+
+@routes.route(MEMBERS_PATH, methods=["GET"], roles=ADMIN)
+def list_segment_customers(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
+    page, per_page = paging(request)
+    return _customers(
+        targeting.segment_members(request.store_code, unquote(segment), page, per_page)
+    )
+
+
+@routes.route(MEMBERS_PATH + "/{customer}", methods=["DELETE"], roles=ADMIN)
+def remove_segment_customer(
+    request: ApiRequest, storeCode: str, segment: str, customer: str
+) -> None:
+    targeting.remove_member(request.store_code, unquote(segment), unquote(customer))
+
+
+# --- campaign categories ----------------------------------------------------------------------
+
+
+@routes.route(CATEGORIES_PATH, methods=["POST"], roles=ADMIN)
+def create_category(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    category = targeting.create_category(request.store_code, request.body)
+    return {"campaignCategoryId": category.category_id}
+
+
+@routes.route(CATEGORIES_PATH, methods=["GET"], roles=ADMIN)
+def list_categories(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    categories = targeting.list_categories(request.store_code)
+    return _paged(request, "categories", categories, category_body)
+
+
+@routes.route(CATEGORY_PATH, methods=["GET"], roles=ADMIN)
+def get_category(request: ApiRequest, storeCode: str, campaignCategory: str) -> dict[str, Any]:
+    return category_body(targeting.get_category(request.store_code, unquote(campaignCategory)))
+
+
+@routes.route(CATEGORY_PATH, methods=["PUT"], roles=ADMIN)
+def update_category(request: ApiRequest, storeCode: str, campaignCategory: str) -> dict[str, Any]:
+    changed = targeting.update_category(request.store_code, unquote(campaignCategory), request.body)
+    return category_body(changed)
+
+
+@routes.route(CATEGORY_PATH, methods=["DELETE"], roles=ADMIN)
+def delete_category(request: ApiRequest, storeCode: str, campaignCategory: str) -> None:
+    targeting.delete_category(request.store_code, unquote(campaignCategory))
+
+
+# --- a customer's level and segments, a campaign's customers -----------------------------------
+
+
+@routes.route(CUSTOMER_PATH + "/level", methods=["POST"], roles=ADMIN)
+def set_customer_level(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
+    customer_id = unquote(customer)
+    level_id = targeting.set_customer_level(request.store_code, customer_id, request.body)
+    return {"customerId": customer_id, "levelId": level_id}
+
+
+@routes.route(CUSTOMER_PATH + "/segments", methods=["GET"], roles=ADMIN)
+def customer_segments(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
+    segments = targeting.customer_segments(request.store_code, unquote(customer))
+    return {"segments": [segment_body(s) for s in segments], "total": len(segments)}
+
+
+@routes.route(STORE_PATH + "/campaign/{campaign}/customers/visible", methods=["GET"], roles=ADMIN)
+def visible_customers(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
+    found = get_campaign(request.store_code, unquote(campaign))
+    page, per_page = paging(request)
+    return _customers(targeting.visible_customers(request.store_code, found, page, per_page))

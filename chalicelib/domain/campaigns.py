@@ -39,8 +39,13 @@ class CampaignNotTargetedError(PermissionDeniedError):
     default_message = "This campaign is not offered to this customer."
 
 
+MAX_ID_LENGTH = 128  # DynamoDB refuses longer keys; no campaign has one
+
+
 def get_campaign(store_code: str, campaign_id: str) -> CampaignModel:
     """One GetItem; a campaign of another store is simply not found."""
+    if not campaign_id or len(campaign_id) > MAX_ID_LENGTH:
+        raise CampaignNotFoundError()
     try:
         return CampaignModel.get(store_code, campaign_id)
     except DoesNotExist as error:
