@@ -16,6 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain import targeting
 from chalicelib.domain.customers import (
     find_by_email,
     find_by_public_key,
@@ -277,6 +278,7 @@ def delete_recipient(store_code: str, ref: str) -> None:
         if "ConditionalCheckFailed" in cancellation_codes(error):
             raise RecipientNotFoundError() from error
         raise
+    targeting.forget_customer(store_code, customer)
 
 
 def list_recipients(store_code: str, limit: int, cursor: str | None) -> RecipientPage:

@@ -650,6 +650,31 @@ def remove_member(store_code: str, segment_id: str, customer_id: str) -> None:
         raise
 
 
+def forget_customer(store_code: str, customer: CustomerModel) -> None:
+    """After a customer is deleted: drop their memberships and the segments' counts of them.
+
+    Each segment is one small transaction (membership and count together); one already dropped,
+    or a segment deleted meanwhile, is skipped, so running this twice changes nothing more.
+    """
+    for segment_id in customer.segment_ids or ():
+        try:
+            with TransactWrite(connection=connection()) as transaction:
+                transaction.delete(
+                    SegmentMemberModel(segment_key(store_code, segment_id), customer.customer_id),
+                    condition=SegmentMemberModel.customer_id.exists(),
+                )
+                transaction.update(
+                    SegmentModel(store_code, segment_id),
+                    actions=[
+                        SegmentModel.customers_count.add(-1),
+                        SegmentModel.updated_at.set(_now()),
+                    ],
+                    condition=SegmentModel.segment_id.exists(),
+                )
+        except TransactWriteError:
+            continue  # already dropped, or the segment is gone with its members
+
+
 def segment_members(store_code: str, segment_id: str, page: int, per_page: int) -> CustomerPage:
     """One page of the segment's customers, in customer id order."""
     get_segment(store_code, segment_id)

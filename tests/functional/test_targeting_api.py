@@ -10,10 +10,10 @@ import pytest
 
 from chalicelib.domain import targeting
 from chalicelib.domain.auth import Role
-from chalicelib.domain.customers import new_customer
+from chalicelib.domain.customers import email_guard, new_customer
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.targeting import SegmentMemberModel, SegmentModel, segment_key
-from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
+from tests.conftest import OTHER_STORE, STORE, bearer, body_of, jwt_headers, token_for
 
 
 def admin(store_code: str = STORE) -> dict[str, str]:
@@ -369,6 +369,22 @@ def test_deleting_a_segment_removes_its_memberships(client: Any) -> None:
     assert stored(ids[0]).segment_ids == {staff}
     assert all(not stored(customer_id).segment_ids for customer_id in ids[1:])
     assert SegmentModel.get(STORE, staff).customers_count == 1
+
+
+def test_deleting_a_recipient_takes_them_out_of_their_segments(client: Any) -> None:
+    vip, staff = create_segment(client, "VIP"), create_segment(client, "Staff")
+    ann, bob = customer("ann@example.com"), customer("bob@example.com")
+    email_guard(CustomerModel.get(STORE, ann)).save()  # as the recipients API would have
+    add_members(client, vip, ann, bob)
+    add_members(client, staff, ann)
+
+    deleted = client.delete(f"/recipients/{ann}", headers=bearer())
+
+    assert deleted.status_code == 204, deleted.body
+    assert SegmentMemberModel.count(segment_key(STORE, vip)) == 1
+    assert SegmentMemberModel.count(segment_key(STORE, staff)) == 0
+    assert SegmentModel.get(STORE, vip).customers_count == 1
+    assert SegmentModel.get(STORE, staff).customers_count == 0
 
 
 # --- roles and tenancy ------------------------------------------------------------------------
