@@ -20,6 +20,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.RewardsError], int], ...] = (
     (errors.IdempotencyKeyReusedError, 422),
     (errors.MalformedRequestError, 400),
     (errors.UnsupportedMediaTypeError, 415),
+    (errors.PayloadTooLargeError, 413),
     (errors.AuthenticationError, 401),
     (errors.PermissionDeniedError, 403),
     (errors.NotFoundError, 404),

@@ -48,6 +48,13 @@ class UnsupportedMediaTypeError(RewardsError):
     default_message = "Unsupported content type."
 
 
+class PayloadTooLargeError(RewardsError):
+    """A request body or uploaded file over its size limit, refused before anything is stored."""
+
+    code = "payload_too_large"
+    default_message = "The request body is too large."
+
+
 class NotFoundError(RewardsError):
     code = "not_found"
     default_message = "Not found."

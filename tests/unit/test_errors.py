@@ -20,6 +20,7 @@ STATUSES = [
     (errors.NotFoundError(), 404),
     (RecipientNotFoundError(), 404),
     (errors.GoneError(), 410),
+    (errors.PayloadTooLargeError(), 413),
     (InsufficientPointsError(available=1, requested=2), 422),
     (errors.ConflictError(), 409),
     (errors.AuthenticationError(), 401),
