@@ -40,8 +40,10 @@ infra: venv
 	$(BIN)/python -m infra.template
 
 ## SAM template + deployment zip in build/ (tables, queues, bucket merged from infra/).
+# The SQS consumer's queue name is read from settings when app.py is imported: package with
+# the stage's settings so the event source subscribes to that stage's queue.
 package: venv
-	$(BIN)/chalice package --stage prod --merge-template infra/resources.json build/
+	REWARDS_STAGE=prod $(BIN)/chalice package --stage prod --merge-template infra/resources.json build/
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from chalicelib.domain.deliveries import MAX_RECEIVES
 from chalicelib.storage.schema import table_resources
 
 TEMPLATE_PATH = Path(__file__).with_name("resources.json")
@@ -19,7 +20,6 @@ TEMPLATE_PATH = Path(__file__).with_name("resources.json")
 # The consumer Lambda may run up to 60 s; SQS must hide a message longer than that (AWS
 # recommends six times the function timeout) or a slow send would be delivered twice.
 REWARD_EMAIL_VISIBILITY_TIMEOUT = 360
-REWARD_EMAIL_MAX_RECEIVES = 5
 FOURTEEN_DAYS = 14 * 24 * 3600
 
 
@@ -46,7 +46,8 @@ def build_template() -> dict[str, Any]:
             "SqsManagedSseEnabled": True,
             "RedrivePolicy": {
                 "deadLetterTargetArn": {"Fn::GetAtt": ["RewardEmailDeadLetterQueue", "Arn"]},
-                "maxReceiveCount": REWARD_EMAIL_MAX_RECEIVES,
+                # The consumer marks the reward failed on this last receive: one number.
+                "maxReceiveCount": MAX_RECEIVES,
             },
         },
     }
@@ -86,6 +87,18 @@ def build_template() -> dict[str, Any]:
                 )
             },
         },
+    }
+    # Chalice cannot ask for partial batch responses on an SQS event source; without this
+    # Lambda ignores the consumer's `batchItemFailures` and deletes the failed messages too.
+    # Names are the ones `chalice package` gives the function and its event.
+    resources["SendRewardEmails"] = {
+        "Properties": {
+            "Events": {
+                "SendRewardEmailsSqsEventSource": {
+                    "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+                }
+            }
+        }
     }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",

@@ -313,7 +313,9 @@ def create_resources(
     attrs: Attrs = {}
     created: list[str] = []
     for logical in creation_order(resources):
-        kind = resources[logical]["Type"]
+        kind = resources[logical].get("Type")
+        if kind is None:
+            continue  # a fragment merged into a resource `chalice package` generates
         maker = MAKERS.get(kind)
         if maker is None:
             log.warning("%s: %s is not created locally", logical, kind)

@@ -8,13 +8,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from chalice import Response
 
-from chalicelib.api.errors import status_of
+from chalicelib.api.html import error_page, html_response
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain import claims
@@ -23,8 +21,6 @@ from chalicelib.domain.errors import InvalidInputError, RewardsError
 from chalicelib.domain.stores import get_store
 from chalicelib.storage.claims import ClaimModel
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-HTML = "text/html; charset=utf-8"
 ECHOED_FIELDS = ("amount", "email", "customerType", "expires")
 PAGE_TITLES = {
     claims.ClaimNotFoundError.code: "Claim not found",
@@ -96,21 +92,8 @@ def claim_points(request: ApiRequest, token: str) -> Any:
 
 
 # -- the claim page ------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _templates() -> Any:
-    from jinja2 import Environment, FileSystemLoader  # only the page routes need it
-
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
-
-
-def html_response(template: str, status: int = 200, **context: Any) -> Response:
-    body = _templates().get_template(template).render(**context)
-    return Response(body=body, status_code=status, headers={"Content-Type": HTML})
-
-
-def error_page(error: RewardsError) -> Response:
-    title = PAGE_TITLES.get(error.code, "This request could not be completed")
-    return html_response("claim_error.html", status_of(error), title=title, message=error.message)
+def claim_error_page(error: RewardsError) -> Response:
+    return error_page(error, "claim_error.html", PAGE_TITLES)
 
 
 def claim_form(
@@ -134,7 +117,7 @@ def show_claim_page(request: ApiRequest, token: str) -> Response:
         claim = claims.get_claim(token)
         claims.ensure_claimable(claim)
     except RewardsError as error:
-        return error_page(error)
+        return claim_error_page(error)
     return claim_form(claim)
 
 
@@ -148,10 +131,10 @@ def claim_from_page(request: ApiRequest, token: str) -> Response:
         try:
             claim = claims.get_claim(token)
         except RewardsError as not_found:
-            return error_page(not_found)
+            return claim_error_page(not_found)
         return claim_form(claim, 422, email, error.errors)
     except RewardsError as error:
-        return error_page(error)
+        return claim_error_page(error)
     return html_response(
         "claim_success.html",
         amount=result.amount,

@@ -1,7 +1,92 @@
-"""The reward email consumer: SQS messages from `mail.outbox` in, emails through SES out."""
+"""The reward email consumer: SQS messages from `mail.outbox` in, emails through SES out.
+
+Each message of a batch is handled on its own (Powertools' batch utility); the ones to retry are
+returned in `batchItemFailures`, so SQS redelivers only those and the emails already sent are
+not sent again. What one message does, and why a redelivery never sends twice, is
+`domain.deliveries.deliver`. Log lines carry the `correlationId` the message was queued with
+(the request that issued the reward), the store and the reward.
+
+A message that cannot be read fails every time and ends in the dead-letter queue.
+"""
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from typing import Any
+
 from chalice import Blueprint
+from chalice.app import SQSEvent
+
+from chalicelib.config import get_settings
+from chalicelib.domain import deliveries
+from chalicelib.mail import outbox
+
+LOG_KEYS = ["correlation_id", "store_code", "reward_id", "sqs_message_id"]
 
 jobs = Blueprint(__name__)
+
+
+@lru_cache(maxsize=1)
+def logger() -> Any:
+    from aws_lambda_powertools import Logger
+
+    return Logger(service="rewards-email", level=get_settings().log_level)
+
+
+@lru_cache(maxsize=1)
+def _processor() -> Any:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    # A batch where every message failed is answered like any other (all listed), not raised.
+    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def _message(body: str) -> tuple[str, str, str | None]:
+    """(store code, reward id, correlation id) of a message `outbox.message_body` wrote."""
+    message = json.loads(body)
+    store_code, reward_id = message["storeCode"], message["rewardId"]
+    if not (isinstance(store_code, str) and isinstance(reward_id, str)):
+        raise ValueError("storeCode and rewardId must be strings")
+    return store_code, reward_id, message.get("correlationId")
+
+
+def send_one(record: Any) -> str:
+    """Handle one SQS record; raising reports it failed, so SQS delivers it again."""
+    log = logger()
+    try:
+        store_code, reward_id, correlation_id = _message(record.body)
+    except (ValueError, KeyError, TypeError):
+        log.error("unreadable reward email message", sqs_message_id=record.message_id)
+        raise
+    receives = int(record.attributes.get("ApproximateReceiveCount") or 1)
+    log.append_keys(
+        correlation_id=correlation_id,
+        store_code=store_code,
+        reward_id=reward_id,
+        sqs_message_id=record.message_id,
+    )
+    try:
+        outcome = deliveries.deliver(store_code, reward_id, receives)
+        log.info("reward email", outcome=outcome.value, receive_count=receives)
+        return outcome.value
+    except deliveries.RetryLaterError as error:
+        log.warning("reward email not sent", reason=error.reason, receive_count=receives)
+        raise
+    except Exception:
+        log.exception("reward email failed", receive_count=receives)
+        raise
+    finally:
+        log.remove_keys(LOG_KEYS)
+
+
+@jobs.on_sqs_message(queue=get_settings().queue_name(outbox.QUEUE), batch_size=10)
+def send_reward_emails(event: SQSEvent) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    return process_partial_response(
+        event=event.to_dict(),
+        record_handler=send_one,
+        processor=_processor(),
+        context=event.context,
+    )

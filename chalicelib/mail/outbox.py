@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib import aws
 from chalicelib.storage.rewards import RewardModel
 
@@ -44,7 +46,13 @@ def enqueue(rewards: Sequence[RewardModel], correlation_id: str | None = None) -
             {"Id": str(n), "MessageBody": message_body(reward, correlation_id)}
             for n, reward in enumerate(chunk)
         ]
-        response = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        try:
+            response = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        except (BotoCoreError, ClientError):
+            # Throttled or unreachable after the client's retries: these ten stay unqueued,
+            # the next ten are still tried.
+            failed.extend(reward.reward_id for reward in chunk)
+            continue
         failed.extend(chunk[int(f["Id"])].reward_id for f in response.get("Failed", []))
     if failed:
         raise EnqueueError(failed)

@@ -125,7 +125,7 @@ def test_every_table_resource_belongs_to_a_model(committed: dict[str, Any]) -> N
     tables = {
         logical
         for logical, resource in committed["Resources"].items()
-        if resource["Type"] == "AWS::DynamoDB::Table"
+        if resource.get("Type") == "AWS::DynamoDB::Table"
     }
 
     assert tables == {logical_id(model) for model in MODELS}
@@ -136,7 +136,7 @@ def test_queue_redrives_to_the_dead_letter_queue(committed: dict[str, Any]) -> N
     queues = {
         logical: resource
         for logical, resource in resources.items()
-        if resource["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in resource["Properties"]
+        if resource.get("Type") == "AWS::SQS::Queue" and "RedrivePolicy" in resource["Properties"]
     }
     assert queues, "no queue with a redrive policy"
 
@@ -155,3 +155,19 @@ def test_queue_redrives_to_the_dead_letter_queue(committed: dict[str, Any]) -> N
             dead_letter["Properties"]["MessageRetentionPeriod"]
             >= properties["MessageRetentionPeriod"]
         )
+
+
+def test_every_sqs_consumer_reports_partial_batch_failures(committed: dict[str, Any]) -> None:
+    from chalice.app import SQSEventConfig
+    from chalice.package import to_cfn_resource_name
+
+    from app import app
+
+    consumers = [s for s in app.event_sources if isinstance(s, SQSEventConfig)]
+    assert consumers
+    for source in consumers:
+        # The names chalice's app graph and SAM packager give the function and its event.
+        function = to_cfn_resource_name(source.name)
+        event = to_cfn_resource_name(f"{source.name}-sqs-event-source")
+        events = committed["Resources"][function]["Properties"]["Events"]
+        assert events[event]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -181,12 +181,12 @@ def test_real_template_bootstraps_twice(moto: None) -> None:
     tables = {
         resolve(r["Properties"]["TableName"], params, {})
         for r in resources
-        if r["Type"] == "AWS::DynamoDB::Table"
+        if r.get("Type") == "AWS::DynamoDB::Table"
     }
     queues = {
         resolve(r["Properties"]["QueueName"], params, {})
         for r in resources
-        if r["Type"] == "AWS::SQS::Queue"
+        if r.get("Type") == "AWS::SQS::Queue"
     }
     assert tables and queues
     assert tables | queues <= set(created)

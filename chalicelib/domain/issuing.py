@@ -1,0 +1,401 @@
+"""Mokugift issuing: rewards sent free to recipients, one or a thousand per call, and read back.
+
+A recipient is given either by email (with first and last name) or by `unique_id`, the ID the
+caller's own system knows them by, stored as the customer's public key so the recipients API
+finds them too. Issuing goes through `rewards.acquire`, the one function that also sells a
+campaign, so the campaign's activity, limits, limit per user and coupon pool are enforced by the
+same conditions everywhere.
+
+A bulk call costs, whatever its size: one GetItem for the campaign, BatchGetItem (100 keys a
+call) on the email / public-key guards to find the recipients who are customers already, and
+`acquire`'s transactions, which pack many recipients each. Recipients not yet customers are
+created in the transaction that gives them their reward. A recipient named twice in one call gets
+a reward per mention: repeats go in a later round of `acquire`, once the first mention's
+customer exists (an item may appear only once per transaction).
+
+Email delivery: the rewards are written with email status `queued`, then one message per reward
+goes on the queue (`mail.outbox`, ten per SendMessageBatch), in that order, so a message never
+names a reward that does not exist. Rewards whose message SQS refused are marked `failed`
+("could not be queued"); they exist and the answer says so.
+
+Reading: a campaign's rewards, all of them or those created in one UTC month, come from the
+campaign + creation-time index, one Query per page, oldest first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import ValidationError as PydanticValidationError
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.domain import auth
+from chalicelib.domain.campaigns import ensure_active, get_campaign
+from chalicelib.domain.customers import new_customer
+from chalicelib.domain.errors import (
+    InvalidInputError,
+    MalformedRequestError,
+    RewardsError,
+    TooManyItemsError,
+)
+from chalicelib.domain.paging import decode_cursor, encode_cursor
+from chalicelib.domain.rewards import Grant, Recipient, acquire
+from chalicelib.domain.validation import Email, errors_of, validate
+from chalicelib.mail import outbox
+from chalicelib.storage.campaigns import CampaignModel, pool_key
+from chalicelib.storage.customers import (
+    UniqueValueModel,
+    unique_email_pk,
+    unique_public_key_pk,
+)
+from chalicelib.storage.rewards import (
+    EMAIL_FAILED,
+    EMAIL_QUEUED,
+    ISSUED,
+    DeliveryEvent,
+    RewardModel,
+)
+
+MAX_RECIPIENTS = 1000
+MAX_MESSAGE_LENGTH = 2000
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+NOT_QUEUED = "could not be queued"
+
+
+class InvalidRecipientError(InvalidInputError):
+    code = "invalid_recipient"
+    default_message = "The recipient is invalid."
+
+
+class TooManyRecipientsError(TooManyItemsError):
+    code = "too_many_recipients"
+
+
+class Delivery(StrEnum):
+    """How a reward reaches its recipient, and so who the recipient is."""
+
+    EMAIL = "email"  # emailed now: /reward, /multi_rewards
+    URL = "url"  # the caller passes the URL on: /reward_url, /multi_reward_urls
+    UNIQUE_ID = "unique_id"  # URL, recipient known by the caller's ID: /reward_url2, ...2
+
+
+# -- recipients ----------------------------------------------------------------------------
+Text = Annotated[str, StringConstraints(max_length=255)]
+Message = Annotated[str, StringConstraints(max_length=MAX_MESSAGE_LENGTH)]
+
+
+class _RecipientInput(BaseModel):
+    # Numbers are taken as text: callers' IDs are often numeric. Unknown fields are ignored.
+    model_config = ConfigDict(str_strip_whitespace=True, coerce_numbers_to_str=True)
+
+    message: Message | None = None
+    sender_name: Text | None = None
+
+
+class EmailRecipientInput(_RecipientInput):
+    email: Email
+    first_name: Text
+    last_name: Text
+
+
+class UniqueIdRecipientInput(_RecipientInput):
+    unique_id: Text
+    first_name: Text | None = None
+    last_name: Text | None = None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_recipient(item: Any, delivery: Delivery) -> Recipient:
+    """The recipient of one reward, validated; blank fields count as missing."""
+    if not isinstance(item, dict):
+        raise InvalidRecipientError({"body": ["The recipient must be an object."]})
+    model = UniqueIdRecipientInput if delivery is Delivery.UNIQUE_ID else EmailRecipientInput
+    try:
+        parsed = model.model_validate({k: v for k, v in item.items() if not _blank(v)})
+    except PydanticValidationError as error:
+        raise InvalidRecipientError(errors_of(error)) from error
+    return Recipient(
+        email=getattr(parsed, "email", None),
+        public_key=getattr(parsed, "unique_id", None),
+        firstname=parsed.first_name,
+        surname=parsed.last_name,
+        message=parsed.message,
+        sender_name=parsed.sender_name,
+    )
+
+
+def recipients_of(body: Any) -> list[Any]:
+    """The `recipients` list of a bulk request; more than `MAX_RECIPIENTS` writes nothing."""
+    recipients = body.get("recipients") if isinstance(body, dict) else None
+    if not isinstance(recipients, list) or not recipients:
+        raise InvalidInputError({"recipients": ["The recipients field must be a non-empty list."]})
+    if len(recipients) > MAX_RECIPIENTS:
+        raise TooManyRecipientsError(
+            {"recipients": [f"At most {MAX_RECIPIENTS} recipients per request."]},
+            f"Too many recipients: {len(recipients)}; nothing was created.",
+        )
+    return recipients
+
+
+def _guard_pk(store_code: str, recipient: Recipient) -> str:
+    """The guard item that names the customer this recipient already is, if any."""
+    if recipient.public_key is not None:
+        return unique_public_key_pk(store_code, recipient.public_key)
+    assert recipient.email is not None
+    return unique_email_pk(store_code, recipient.email)
+
+
+def _owners(pks: set[str]) -> dict[str, str]:
+    """Customer id by guard key, for the keys that have a customer (BatchGet, 100 a call)."""
+    if not pks:
+        return {}
+    return {
+        guard.pk: guard.owner_id
+        for guard in UniqueValueModel.batch_get(list(pks), consistent_read=True)
+    }
+
+
+# -- issuing -------------------------------------------------------------------------------
+@dataclass
+class IssueOutcome:
+    """One recipient of a request: its reward, or why it got none."""
+
+    reward: RewardModel | None = None
+    error: RewardsError | None = None
+
+
+def _grant(store_code: str, recipient: Recipient, owner: str | None) -> Grant:
+    if owner is not None:
+        return Grant(owner, recipient=recipient)
+    customer = new_customer(
+        store_code,
+        recipient.email,
+        public_key=recipient.public_key,
+        firstname=recipient.firstname,
+        surname=recipient.surname,
+    )
+    return Grant(customer.customer_id, new_customer=customer, recipient=recipient)
+
+
+def _rounds(keys: dict[int, str]) -> list[list[int]]:
+    """Indexes grouped so that no round names one recipient twice: the nth mention goes in
+    round n."""
+    rounds: list[list[int]] = []
+    seen: dict[str, int] = defaultdict(int)
+    for index, key in keys.items():
+        mention = seen[key]
+        seen[key] += 1
+        if mention == len(rounds):
+            rounds.append([])
+        rounds[mention].append(index)
+    return rounds
+
+
+def _acquire_all(
+    campaign: CampaignModel,
+    recipients: dict[int, Recipient],
+    outcomes: list[IssueOutcome],
+    email_status: str | None,
+    actor: str | None,
+) -> None:
+    store_code = campaign.store_code
+    keys = {index: _guard_pk(store_code, recipient) for index, recipient in recipients.items()}
+    owners = _owners(set(keys.values()))
+    for round_indexes in _rounds(keys):
+        grants = [_grant(store_code, recipients[i], owners.get(keys[i])) for i in round_indexes]
+        results = acquire(campaign, grants, source=ISSUED, actor=actor, email_status=email_status)
+        for index, result in zip(round_indexes, results, strict=True):
+            if result.error is not None:
+                outcomes[index].error = result.error
+                continue
+            outcomes[index].reward = result.rewards[0]
+            # Later mentions go to the customer this one got (new, or found by acquire).
+            owners[keys[index]] = result.grant.customer_id
+
+
+def _mark_not_queued(rewards: Sequence[RewardModel], reward_ids: set[str]) -> None:
+    """The rewards exist but SQS refused their message: say so on each (email `failed`)."""
+    now = datetime.now(UTC)
+    for reward in rewards:
+        if reward.reward_id not in reward_ids:
+            continue
+        try:
+            reward.update(
+                actions=[
+                    RewardModel.email_status.set(EMAIL_FAILED),
+                    RewardModel.email_error.set(NOT_QUEUED),
+                    RewardModel.email_history.set(
+                        (RewardModel.email_history | []).append(
+                            [DeliveryEvent(at=now, status=EMAIL_FAILED, detail=NOT_QUEUED)]
+                        )
+                    ),
+                ],
+                condition=RewardModel.email_status == EMAIL_QUEUED,
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            # Moved on meanwhile (nothing else touches an unqueued reward): leave it be.
+
+
+def _send(rewards: list[RewardModel], correlation_id: str | None) -> None:
+    try:
+        outbox.enqueue(rewards, correlation_id)
+    except outbox.EnqueueError as error:
+        _mark_not_queued(rewards, set(error.reward_ids))
+
+
+def issue(
+    store_code: str,
+    campaign_id: str,
+    items: Sequence[Any],
+    delivery: Delivery,
+    actor: str | None = None,
+    correlation_id: str | None = None,
+) -> list[IssueOutcome]:
+    """A reward for every valid recipient of `items`; outcomes in the order of `items`.
+
+    A missing or inactive campaign refuses the whole call; anything else (an invalid
+    recipient, a limit reached, no coupon left) refuses only the recipients it concerns.
+    """
+    campaign = get_campaign(store_code, campaign_id)
+    ensure_active(campaign, datetime.now(UTC))
+    outcomes = [IssueOutcome() for _ in items]
+    recipients: dict[int, Recipient] = {}
+    for index, item in enumerate(items):
+        try:
+            recipients[index] = parse_recipient(item, delivery)
+        except InvalidRecipientError as error:
+            outcomes[index].error = error
+    if recipients:
+        emails = delivery is Delivery.EMAIL
+        _acquire_all(campaign, recipients, outcomes, EMAIL_QUEUED if emails else None, actor)
+        created = [outcome.reward for outcome in outcomes if outcome.reward is not None]
+        if emails and created:
+            _send(created, correlation_id)
+    return outcomes
+
+
+def issue_one(
+    store_code: str,
+    campaign_id: str,
+    item: Any,
+    delivery: Delivery,
+    actor: str | None = None,
+    correlation_id: str | None = None,
+) -> RewardModel:
+    """One recipient's reward; every refusal is raised."""
+    parse_recipient(item, delivery)  # an invalid body is refused before any read
+    [outcome] = issue(store_code, campaign_id, [item], delivery, actor, correlation_id)
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.reward is not None
+    return outcome.reward
+
+
+def rotate_passcode(store_code: str, campaign_id: str) -> str:
+    """A new issuing passcode for the store's campaign (the old one stops working)."""
+    get_campaign(store_code, campaign_id)
+    return auth.set_passcode(store_code, campaign_id)
+
+
+# -- reading -------------------------------------------------------------------------------
+def _between(label: str, low: int, high: int) -> AfterValidator:
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise ValueError(f"The {label} must be between {low} and {high}.")
+        return value
+
+    return AfterValidator(check)
+
+
+class PageQuery(BaseModel):
+    limit: Annotated[int, _between("limit", 1, MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
+    cursor: str | None = None
+
+
+class MonthQuery(PageQuery):
+    month: Annotated[int, _between("month", 1, 12)]
+    year: Annotated[int, _between("year", FIRST_YEAR, LAST_YEAR)]
+
+
+@dataclass(frozen=True)
+class RewardPage:
+    rewards: list[RewardModel]
+    next_cursor: str | None
+
+
+def month_span(year: int, month: int) -> tuple[datetime, datetime]:
+    """The first and the last instant (to the microsecond) of a UTC month."""
+    start = datetime(year, month, 1, tzinfo=UTC)
+    following = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return start, following - timedelta(microseconds=1)
+
+
+def _cursor(reward: RewardModel) -> str:
+    return encode_cursor(
+        f"{RewardModel.created_at.serialize(reward.created_at)}|{reward.reward_id}"
+    )
+
+
+def _start_key(
+    store_code: str, campaign_key: str, cursor: str, span: tuple[datetime, datetime] | None
+) -> dict[str, Any]:
+    """The index key to continue after; the partition always comes from the credential."""
+    created, _, reward_id = decode_cursor(cursor).partition("|")
+    try:
+        moment = RewardModel.created_at.deserialize(created)
+    except ValueError as error:
+        raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor") from error
+    # DynamoDB refuses a start key outside the query's range: a cursor of another month.
+    if not reward_id or (span is not None and not span[0] <= moment <= span[1]):
+        raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor")
+    return {
+        "store_code": {"S": store_code},
+        "reward_id": {"S": reward_id},
+        "campaign_key": {"S": campaign_key},
+        "created_at": {"S": created},
+    }
+
+
+def _page(
+    store_code: str, campaign_id: str, query: PageQuery, span: tuple[datetime, datetime] | None
+) -> RewardPage:
+    get_campaign(store_code, campaign_id)  # another store's campaign is not found
+    campaign_key = pool_key(store_code, campaign_id)
+    start = _start_key(store_code, campaign_key, query.cursor, span) if query.cursor else None
+    # One more than the page tells, in the same Query, whether another page follows.
+    fetch = query.limit + 1
+    results = RewardModel.by_campaign.query(
+        campaign_key,
+        RewardModel.created_at.between(*span) if span else None,
+        limit=fetch,
+        page_size=fetch,
+        last_evaluated_key=start,
+    )
+    rewards = list(results)
+    more = len(rewards) > query.limit
+    rewards = rewards[: query.limit]
+    return RewardPage(rewards, _cursor(rewards[-1]) if more else None)
+
+
+def campaign_rewards(store_code: str, campaign_id: str, params: dict[str, Any]) -> RewardPage:
+    """One page of every reward of the campaign (`limit`, `cursor`)."""
+    return _page(store_code, campaign_id, validate(PageQuery, params), None)
+
+
+def rewards_in_month(store_code: str, campaign_id: str, params: dict[str, Any]) -> RewardPage:
+    """One page of the campaign's rewards created in a UTC month (`month`, `year`, paging)."""
+    query = validate(MonthQuery, params)
+    return _page(store_code, campaign_id, query, month_span(query.year, query.month))

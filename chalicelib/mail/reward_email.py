@@ -1,0 +1,86 @@
+"""The reward email: subject, HTML and plain text, from `templates/reward_email.*`.
+
+A campaign may replace the subject (`email_subject`) and the opening text (`email_body`) with its
+own. Those are plain text with `{{ placeholders }}` (the names of `placeholders()`), rendered in
+the sandbox; the HTML email escapes the result like any other text. The coupon code, the link
+and the validity always follow, so an override cannot lose them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.campaigns import texts
+from chalicelib.domain.rewards import reward_url
+from chalicelib.domain.stores import Store
+from chalicelib.mail.templates import day, render, render_user_text
+from chalicelib.storage.campaigns import CampaignModel
+from chalicelib.storage.rewards import RewardModel
+
+
+class CampaignTemplateError(Exception):
+    """The campaign's own subject or body does not render (syntax, or refused by the sandbox)."""
+
+
+@dataclass(frozen=True)
+class RewardEmail:
+    subject: str
+    html: str
+    text: str
+
+
+def placeholders(reward: RewardModel, campaign: CampaignModel, store: Store) -> dict[str, str]:
+    """What a campaign's own subject and body may use, all plain strings."""
+    return {
+        "firstname": reward.firstname or "",
+        "surname": reward.surname or "",
+        "sender_name": reward.sender_name or "",
+        "message": reward.message or "",
+        "campaign_name": texts(campaign)["name"] or "",
+        "coupon_code": reward.coupon_code or "",
+        "url": reward_url(store, reward),
+        "store_name": store.name,
+        "valid_from": day(reward.active_since),
+        "valid_to": day(reward.active_to),
+    }
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _paragraphs(text: str) -> str:
+    """Plain text with at most one blank line between paragraphs (the template's optional
+    parts leave more where they are empty)."""
+    return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", text).strip() + "\n"
+
+
+def _campaign_text(source: str | None, fields: dict[str, str]) -> str | None:
+    if not source:
+        return None
+    from jinja2 import TemplateError
+
+    try:
+        return render_user_text(source, **fields).strip() or None
+    except TemplateError as error:
+        raise CampaignTemplateError(f"{type(error).__name__}: {error}") from error
+
+
+def render_reward_email(reward: RewardModel, campaign: CampaignModel, store: Store) -> RewardEmail:
+    fields = placeholders(reward, campaign, store)
+    subject = _campaign_text(campaign.email_subject, fields)
+    opening = _campaign_text(campaign.email_body, fields)
+    context: dict[str, Any] = {
+        **fields,
+        "texts": texts(campaign),
+        "reward": reward,
+        # Paragraphs are separated by blank lines; the templates keep single line breaks.
+        "opening": [p.strip() for p in opening.split("\n\n") if p.strip()] if opening else [],
+    }
+    return RewardEmail(
+        subject=_one_line(subject or render("reward_email_subject.txt", **context)),
+        html=render("reward_email.html", **context),
+        text=_paragraphs(render("reward_email.txt", **context)),
+    )
