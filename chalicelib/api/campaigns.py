@@ -1,7 +1,85 @@
-"""Open Loyalty campaign catalog: campaigns, lists, state, coupons, visibility, seller views."""
+"""Open Loyalty campaign catalog: campaigns, lists, state, coupons, seller views.
+
+Every path is under `/api/{storeCode}/` as the document writes it. Admin endpoints take an
+admin JWT; the seller views a seller's (or an admin's); the public list any credential of the
+store. Bodies are the document's forms (bracket keys) or the same as JSON.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
+from chalicelib.api.forms import parse_form
 from chalicelib.api.openloyalty import openloyalty_routes
+from chalicelib.api.request import ApiRequest
+from chalicelib.domain import catalog
+from chalicelib.domain.auth import Role
+
+ADMIN = (Role.ADMIN,)
+SELLER = (Role.SELLER, Role.ADMIN)
+ANYONE = (Role.ADMIN, Role.SELLER, Role.CUSTOMER, Role.STORE)
+CAMPAIGNS = "/api/{storeCode}/campaign"
 
 routes = openloyalty_routes(__name__)
+
+
+def nested_query(request: ApiRequest) -> dict[str, Any]:
+    """The query string with bracket keys nested (`labels[0][key]`, `categoryId[]`)."""
+    params = request.raw.query_params or {}
+    return parse_form(urlencode([(key, value) for key in params for value in params.getlist(key)]))
+
+
+@routes.route(CAMPAIGNS, methods=["POST"], roles=ADMIN)
+def create_campaign(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return {"campaignId": catalog.create_campaign(request.store_code, request.body)}
+
+
+@routes.route(CAMPAIGNS, methods=["GET"], roles=ADMIN)
+def list_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return catalog.list_campaigns(request.store_code, nested_query(request), internal=True)
+
+
+@routes.route(CAMPAIGNS + "/active", methods=["GET"], roles=ADMIN)
+def active_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return catalog.active_campaigns(request.store_code, nested_query(request))
+
+
+@routes.route(CAMPAIGNS + "/public/available", methods=["GET"], roles=ANYONE)
+def public_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return catalog.public_campaigns(request.store_code, nested_query(request))
+
+
+@routes.route(CAMPAIGNS + "/{campaign}", methods=["GET"], roles=ADMIN)
+def campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
+    return catalog.details(request.store_code, campaign, nested_query(request), internal=True)
+
+
+@routes.route(CAMPAIGNS + "/{campaign}", methods=["PUT"], roles=ADMIN)
+def update_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
+    return {"campaignId": catalog.update_campaign(request.store_code, campaign, request.body)}
+
+
+@routes.route(CAMPAIGNS + "/{campaign}/active", methods=["POST"], roles=ADMIN)
+def activate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, str]:
+    return {"campaignId": catalog.set_active(request.store_code, campaign, active=True)}
+
+
+@routes.route(CAMPAIGNS + "/{campaign}/inactive", methods=["POST"], roles=ADMIN)
+def deactivate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, str]:
+    return {"campaignId": catalog.set_active(request.store_code, campaign, active=False)}
+
+
+@routes.route(CAMPAIGNS + "/{campaign}/coupons", methods=["POST"], roles=ADMIN)
+def put_coupons(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
+    return catalog.put_coupons(request.store_code, campaign, request.body)
+
+
+@routes.route("/api/{storeCode}/seller/campaign", methods=["GET"], roles=SELLER)
+def seller_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return catalog.list_campaigns(request.store_code, nested_query(request), internal=False)
+
+
+@routes.route("/api/{storeCode}/seller/campaign/{campaign}", methods=["GET"], roles=SELLER)
+def seller_campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
+    return catalog.details(request.store_code, campaign, nested_query(request), internal=False)

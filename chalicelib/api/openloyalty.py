@@ -31,7 +31,8 @@ def form_tree(field_errors: dict[str, list[str]]) -> dict[str, Any]:
         node = tree
         for part in path:
             node = node.setdefault("children", {}).setdefault(part, {})
-        node.setdefault("errors", []).extend(messages)
+        if messages:  # a field given with no messages is shown as `{}`, as the document does
+            node.setdefault("errors", []).extend(messages)
     return {"form": tree, "errors": top}
 
 

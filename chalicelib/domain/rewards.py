@@ -289,13 +289,13 @@ class _Acquisition:
         campaign = self.campaign
         usage_condition = None
         if not campaign.unlimited and campaign.limit_per_user is not None:
-            usage_condition = CampaignUsageModel.count.does_not_exist() | (
-                CampaignUsageModel.count <= int(campaign.limit_per_user) - grant.quantity
+            usage_condition = CampaignUsageModel.used.does_not_exist() | (
+                CampaignUsageModel.used <= int(campaign.limit_per_user) - grant.quantity
             )
         transaction.update(
             CampaignUsageModel(self.pool, grant.customer_id),
             actions=[
-                CampaignUsageModel.count.add(grant.quantity),
+                CampaignUsageModel.used.add(grant.quantity),
                 CampaignUsageModel.updated_at.set(self.now),
             ],
             condition=usage_condition,

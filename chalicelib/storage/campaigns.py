@@ -144,5 +144,5 @@ class CampaignUsageModel(Model):
 
     pool = UnicodeAttribute(hash_key=True)  # pool_key(store, campaign)
     customer_id = UnicodeAttribute(range_key=True)
-    count = NumberAttribute(default=0)
+    used = NumberAttribute(default=0)  # rewards this customer got from the campaign
     updated_at = UTCDateTimeAttribute(null=True)

@@ -89,7 +89,7 @@ def test_limit_per_user_counts_across_calls_and_quantity(store: str) -> None:
     assert second.error is not None and second.error.code == "campaign_limit_per_user_reached"
     assert too_many.error is not None and too_many.error.code == "campaign_limit_per_user_reached"
     usage = CampaignUsageModel.get(pool_key(STORE, campaign.campaign_id), customer_id)
-    assert usage.count == 2
+    assert usage.used == 2
 
 
 def test_buying_debits_points_with_a_ledger_entry_in_the_same_transaction(store: str) -> None:

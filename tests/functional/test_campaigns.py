@@ -1,0 +1,469 @@
+"""The campaign catalog through the app: create, update, details, state, tenancy and roles."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.auth import Role
+from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, MediaFile, pool_key
+from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
+from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
+from tests.factories import make_campaign
+
+LEVEL_1 = "e82c96cf-32a3-43bd-9034-4df343e5fd94"
+LEVEL_2 = "000096cf-32a3-43bd-9034-4df343e5fd94"
+FORM = "application/x-www-form-urlencoded"
+# The document's create example, as curl sends its -d lines.
+DOC_CREATE = "&".join(
+    [
+        "campaign[translations][en][reward]=discount_code",
+        "campaign[translations][en][name]=Discount+Code+Campaign",
+        "campaign[translations][en][shortDescription]=A+short+description+of+discount+code+campaign",
+        "campaign[translations][en][conditionsDescription]=Discount+code+for+registration",
+        "campaign[translations][en][usageInstruction]=Use+discount+code+as+you+like",
+        "campaign[translations][en][brandDescription]=Some+brand+description",
+        "campaign[active]=1",
+        "campaign[costInPoints]=100",
+        "campaign[target]=level",
+        "campaign[labels]=type:promotion;type:cashback",
+        f"campaign[levels][0]={LEVEL_1}",
+        f"campaign[levels][1]={LEVEL_2}",
+        "campaign[unlimited]=0",
+        "campaign[singleCoupon]=0",
+        "campaign[limit]=10",
+        "campaign[limitPerUser]=1",
+        "campaign[daysValid]=0",
+        "campaign[daysInactive]=0",
+        "campaign[coupons][0]=testCoupon",
+        "campaign[coupons][1]=DiscountCoupon",
+        "campaign[campaignVisibility][allTimeVisible]=0",
+        "campaign[campaignVisibility][visibleFrom]=2017-10-05+10:59",
+        "campaign[campaignVisibility][visibleTo]=2018-10-05+10:59",
+        "campaign[campaignActivity][allTimeActive]=0",
+        "campaign[campaignActivity][activeFrom]=2017-09-05+10:59",
+        "campaign[campaignActivity][activeTo]=2017-12-05+10:59",
+    ]
+)
+
+
+def admin(store_code: str = STORE, **extra: str) -> dict[str, str]:
+    return jwt_headers(token_for(Role.ADMIN, store_code), **extra)
+
+
+def form_admin() -> dict[str, str]:
+    return admin(**{"Content-Type": FORM})
+
+
+def make_level(level_id: str, name: str, store_code: str = STORE) -> None:
+    now = datetime.now(UTC)
+    LevelModel(store_code, level_id, name=name, created_at=now, updated_at=now).save()
+
+
+def make_segment(segment_id: str, name: str) -> None:
+    now = datetime.now(UTC)
+    SegmentModel(STORE, segment_id, name=name, created_at=now, updated_at=now).save()
+
+
+def make_category(category_id: str) -> None:
+    now = datetime.now(UTC)
+    CategoryModel(STORE, category_id, name=category_id, created_at=now, updated_at=now).save()
+
+
+def campaign_json(**fields: Any) -> dict[str, Any]:
+    """A valid JSON create body; `fields` override the campaign's fields."""
+    campaign: dict[str, Any] = {
+        "reward": "gift_code",
+        "translations": {"en": {"name": "Gift"}},
+        "active": True,
+        "costInPoints": 5,
+        "unlimited": True,
+        "daysValid": 0,
+        "daysInactive": 0,
+        "campaignVisibility": {"allTimeVisible": True},
+        "campaignActivity": {"allTimeActive": True},
+    }
+    campaign.update(fields)
+    return {"campaign": campaign}
+
+
+def create(client: Any, body: dict[str, Any], store_code: str = STORE) -> Any:
+    return client.post(
+        f"/api/{store_code}/campaign", body=json.dumps(body), headers=admin(store_code)
+    )
+
+
+def details(client: Any, campaign_id: str, query: str = "") -> Any:
+    return client.get(f"/api/{STORE}/campaign/{campaign_id}{query}", headers=admin())
+
+
+# -- create ----------------------------------------------------------------------------------
+def test_the_documents_create_example_creates_the_campaign(client: Any) -> None:
+    make_level(LEVEL_1, "level1")
+    make_level(LEVEL_2, "level2")
+
+    response = client.post(f"/api/{STORE}/campaign", body=DOC_CREATE, headers=form_admin())
+
+    assert response.status_code == 200, response.body
+    campaign_id = body_of(response)["campaignId"]
+    shown = body_of(details(client, campaign_id))
+    assert shown == {
+        "levels": [LEVEL_1, LEVEL_2],
+        "segments": [],
+        "coupons": ["DiscountCoupon", "testCoupon"],
+        "campaignId": campaign_id,
+        "reward": "discount_code",
+        "name": "Discount Code Campaign",
+        "shortDescription": "A short description of discount code campaign",
+        "conditionsDescription": "Discount code for registration",
+        "usageInstruction": "Use discount code as you like",
+        "brandDescription": "Some brand description",
+        "active": True,
+        "costInPoints": 100,
+        "singleCoupon": False,
+        "unlimited": False,
+        "limit": 10,
+        "limitPerUser": 1,
+        "daysValid": 0,
+        "daysInactive": 0,
+        "campaignActivity": {
+            "allTimeActive": False,
+            "activeFrom": "2017-09-05T10:59:00+0000",
+            "activeTo": "2017-12-05T10:59:00+0000",
+        },
+        "campaignVisibility": {
+            "allTimeVisible": False,
+            "visibleFrom": "2017-10-05T10:59:00+0000",
+            "visibleTo": "2018-10-05T10:59:00+0000",
+        },
+        "labels": [{"key": "type", "value": "promotion"}, {"key": "type", "value": "cashback"}],
+        "segmentNames": [],
+        "levelNames": {LEVEL_1: "level1", LEVEL_2: "level2"},
+        "usageLeft": 2,
+        "visibleForCustomersCount": 0,
+        "usersWhoUsedThisCampaignCount": 0,
+        "hasPhoto": False,
+        "photos": [],
+        "translations": [
+            {
+                "name": "Discount Code Campaign",
+                "shortDescription": "A short description of discount code campaign",
+                "conditionsDescription": "Discount code for registration",
+                "usageInstruction": "Use discount code as you like",
+                "brandDescription": "Some brand description",
+                "locale": "en",
+            }
+        ],
+        "categories": [],
+        "isFeatured": False,
+        "public": True,
+    }
+
+
+def test_the_documents_empty_request_gets_the_form_error_tree(client: Any) -> None:
+    response = client.post(f"/api/{STORE}/campaign", body="", headers=form_admin())
+
+    assert response.status_code == 400
+    form = body_of(response)["form"]["children"]
+    en = form["translations"]["children"]["en"]["children"]
+    assert en["name"] == {"errors": ["This value should not be blank."]}
+    assert en["shortDescription"] == {}  # every field is in the tree, as the document shows
+    assert form["reward"] == {"errors": ["This value should not be blank."]}
+    assert form["campaignVisibility"]["children"]["visibleFrom"] == {}
+    assert body_of(response)["errors"] == []
+    assert list(CampaignModel.query(STORE)) == []
+
+
+def test_each_bad_field_is_named_and_nothing_is_written(client: Any) -> None:
+    make_level(LEVEL_1, "level1")
+    body = campaign_json(
+        reward="bitcoin",
+        costInPoints=-1,
+        target="level",
+        levels=[LEVEL_1, "no-such-level"],
+        unlimited=False,
+        limit=10,
+        campaignVisibility={"allTimeVisible": False, "visibleFrom": "2020-01-02 10:00"},
+        campaignActivity={"activeFrom": "2020-02-01 00:00", "activeTo": "2020-01-01 00:00"},
+        labels="no-colon",
+        coupons=["ok", ""],
+    )
+
+    response = create(client, body)
+
+    assert response.status_code == 400
+    children = body_of(response)["form"]["children"]
+
+    def errors(*path: str) -> list[str]:
+        node: dict[str, Any] = {"children": children}
+        for part in path:
+            node = node["children"][part]
+        return node.get("errors", [])
+
+    assert errors("reward") == ["The value you selected is not a valid choice."]
+    assert errors("costInPoints") == ["This value should be greater than or equal to 0."]
+    assert errors("levels", "1") == ["No level with this id in this store."]
+    assert errors("limitPerUser") == ["This value should not be blank."]
+    assert errors("limit") == []
+    assert errors("campaignVisibility", "visibleTo") == ["This value should not be blank."]
+    assert errors("campaignActivity", "activeTo") == ["This value should be later than activeFrom."]
+    assert errors("labels") == ["Labels are written as key:value;key1:value1."]
+    assert errors("coupons", "1") == ["A coupon code is 1 to 128 characters of text."]
+    assert list(CampaignModel.query(STORE)) == []
+
+
+def test_reward_type_rules_cashback_needs_a_point_value_but_no_days(client: Any) -> None:
+    body = campaign_json(reward="cashback", daysValid=None, daysInactive=None)
+    refused = create(client, body)
+    assert refused.status_code == 400
+    assert body_of(refused)["form"]["children"]["pointValue"]["errors"]
+    assert "errors" not in body_of(refused)["form"]["children"]["daysValid"]
+
+    body["campaign"].update(pointValue="0.25", cashbackProvider="paytm")
+    created = create(client, body)
+    shown = body_of(details(client, body_of(created)["campaignId"]))
+    assert (shown["pointValue"], shown["cashbackProvider"]) == (0.25, "paytm")
+
+
+def test_json_create_with_segments_categories_and_flags(client: Any) -> None:
+    make_segment("seg-1", "anniversary")
+    make_category("cat-1")
+    body = campaign_json(
+        target="segment",
+        segments=["seg-1"],
+        categories=["cat-1"],
+        isFeatured=True,
+        public=False,
+        pushNotificationText="New reward!",
+        translations={"en": {"name": "Gift"}, "pl": {"name": "Prezent"}},
+    )
+
+    campaign_id = body_of(create(client, body))["campaignId"]
+
+    shown = body_of(details(client, campaign_id, "?_locale=pl"))
+    assert shown["name"] == "Prezent"
+    assert shown["segmentNames"] == {"seg-1": "anniversary"}
+    assert shown["levelNames"] == []
+    assert (shown["categories"], shown["isFeatured"], shown["public"]) == (["cat-1"], True, False)
+    assert shown["pushNotificationText"] == "New reward!"
+    assert shown["translations"] == [
+        {"name": "Gift", "locale": "en"},
+        {"name": "Prezent", "locale": "pl"},
+    ]
+    assert shown["usageLeft"] is None  # unlimited and no pool: nothing bounds it
+
+
+def test_a_seller_cannot_create_or_change_campaigns(client: Any) -> None:
+    campaign = make_campaign()
+    seller = jwt_headers(token_for(Role.SELLER))
+    path = f"/api/{STORE}/campaign"
+
+    attempts = [
+        client.post(path, body=json.dumps(campaign_json()), headers=seller),
+        client.put(
+            f"{path}/{campaign.campaign_id}", body=json.dumps(campaign_json()), headers=seller
+        ),
+        client.post(f"{path}/{campaign.campaign_id}/inactive", headers=seller),
+        client.post(
+            f"{path}/{campaign.campaign_id}/coupons", body='{"coupons":["X"]}', headers=seller
+        ),
+    ]
+
+    assert [response.status_code for response in attempts] == [403] * 4
+    campaign.refresh()
+    assert campaign.active and not campaign.coupons_total
+    assert len(list(CampaignModel.query(STORE))) == 1
+
+
+# -- update ----------------------------------------------------------------------------------
+def test_update_replaces_the_whole_data_and_keeps_the_counters(client: Any) -> None:
+    campaign = make_campaign(
+        codes=["OLD1", "OLD2"],
+        featured=True,
+        categories=["x"],
+        usage_count=3,
+        unlimited=False,
+        limit=10,
+        limit_per_user=2,
+    )
+    body = campaign_json(
+        translations={"en": {"name": "Renamed", "shortDescription": "New"}},
+        coupons=["NEW1", "OLD2"],
+        costInPoints=50,
+    )
+
+    response = client.put(
+        f"/api/{STORE}/campaign/{campaign.campaign_id}", body=json.dumps(body), headers=admin()
+    )
+
+    assert body_of(response) == {"campaignId": campaign.campaign_id}
+    shown = body_of(details(client, campaign.campaign_id))
+    assert (shown["name"], shown["shortDescription"], shown["costInPoints"]) == (
+        "Renamed",
+        "New",
+        50,
+    )
+    assert "conditionsDescription" not in shown  # not given: the whole data is replaced
+    assert shown["categories"] == [] and shown["unlimited"] and "limit" not in shown
+    assert shown["isFeatured"] is True  # not a field of the document's form: kept
+    assert shown["coupons"] == ["NEW1", "OLD2"]
+    campaign.refresh()
+    assert campaign.usage_count == 3 and campaign.created_at < campaign.updated_at
+
+
+def test_the_documents_update_example_updates_the_campaign(client: Any) -> None:
+    make_level(LEVEL_1, "level1")
+    make_level(LEVEL_2, "level2")
+    campaign = make_campaign(codes=["OLD"])
+    # The update example sends the type twice and daysValid=1; otherwise as the create one.
+    update = "campaign[reward]=discount_code&" + DOC_CREATE.replace(
+        "campaign[daysValid]=0", "campaign[daysValid]=1"
+    )
+
+    response = client.put(
+        f"/api/{STORE}/campaign/{campaign.campaign_id}", body=update, headers=form_admin()
+    )
+
+    assert body_of(response) == {"campaignId": campaign.campaign_id}
+    shown = body_of(details(client, campaign.campaign_id))
+    assert (shown["reward"], shown["name"], shown["daysValid"]) == (
+        "discount_code",
+        "Discount Code Campaign",
+        1,
+    )
+    assert shown["coupons"] == ["DiscountCoupon", "testCoupon"]  # the pool was replaced
+
+
+def test_update_of_a_missing_campaign_is_404_in_the_documents_shape(client: Any) -> None:
+    response = client.put(
+        f"/api/{STORE}/campaign/nope", body=json.dumps(campaign_json()), headers=admin()
+    )
+
+    assert response.status_code == 404
+    assert body_of(response)["error"] == {"code": 404, "message": "Not Found"}
+    assert list(CampaignModel.query(STORE)) == []
+
+
+def test_invalid_update_changes_nothing(client: Any) -> None:
+    campaign = make_campaign(name="Keep me")
+    body = campaign_json(translations={"en": {"name": " "}})
+
+    response = client.put(
+        f"/api/{STORE}/campaign/{campaign.campaign_id}", body=json.dumps(body), headers=admin()
+    )
+
+    assert response.status_code == 400
+    assert body_of(details(client, campaign.campaign_id))["name"] == "Keep me"
+
+
+# -- details ---------------------------------------------------------------------------------
+def test_details_count_users_photos_and_render_html_safely(client: Any) -> None:
+    now = datetime.now(UTC)
+    photo = MediaFile(
+        photo_id="p1",
+        path="campaign_photos/p1",
+        original_name="my_image.png",
+        mime_type="image/png",
+        size=10,
+        uploaded_at=now,
+    )
+    campaign = make_campaign(
+        photos=[photo],
+        usage_count=3,
+        translations={
+            "en": {"name": "<b>Gift</b>", "shortDescription": "_Hi_ <script>alert(1)</script>"}
+        },
+    )
+    for customer in ("c1", "c2"):
+        CampaignUsageModel(pool_key(STORE, campaign.campaign_id), customer, used=1).save()
+
+    raw = body_of(details(client, campaign.campaign_id))
+    html = body_of(details(client, campaign.campaign_id, "?format=html"))
+
+    assert raw["usersWhoUsedThisCampaignCount"] == 2
+    assert raw["hasPhoto"] is True
+    assert raw["photos"] == [
+        {
+            "photoId": "p1",
+            "path": "campaign_photos/p1",
+            "orginalName": "my_image.png",
+            "mimeType": "image/png",
+        }
+    ]
+    assert raw["shortDescription"] == "_Hi_ <script>alert(1)</script>"
+    assert html["shortDescription"] == (
+        "<p><em>Hi</em> &lt;script&gt;alert(1)&lt;/script&gt;</p>\n"
+    )
+    assert html["translations"][0]["shortDescription"] == html["shortDescription"]
+    assert html["name"] == "<b>Gift</b>"  # a name is plain text, never markup
+
+
+def test_seller_details_leave_out_codes_and_internal_counters(client: Any) -> None:
+    campaign = make_campaign(codes=["SECRET"])
+    seller = jwt_headers(token_for(Role.SELLER))
+
+    response = client.get(f"/api/{STORE}/seller/campaign/{campaign.campaign_id}", headers=seller)
+
+    shown = body_of(response)
+    assert response.status_code == 200 and shown["campaignId"] == campaign.campaign_id
+    assert "SECRET" not in response.body.decode()
+    for hidden in ("coupons", "visibleForCustomersCount", "usersWhoUsedThisCampaignCount"):
+        assert hidden not in shown
+    assert shown["usageLeft"] == 1
+
+
+# -- state -----------------------------------------------------------------------------------
+def test_change_state(client: Any) -> None:
+    campaign = make_campaign(active=False)
+    path = f"/api/{STORE}/campaign/{campaign.campaign_id}"
+
+    activated = client.post(f"{path}/active", headers=admin())
+    assert body_of(activated) == {"campaignId": campaign.campaign_id}
+    campaign.refresh()
+    assert campaign.active is True
+
+    client.post(f"{path}/inactive", headers=admin())
+    campaign.refresh()
+    assert campaign.active is False
+
+    missing = client.post(f"/api/{STORE}/campaign/nope/active", headers=admin())
+    assert missing.status_code == 404
+    assert body_of(missing)["error"] == {"code": 404, "message": "Not Found"}
+    assert len(list(CampaignModel.query(STORE))) == 1  # no item made up by the update
+
+
+# -- tenancy ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("get", "", None),
+        ("put", "", json.dumps(campaign_json(costInPoints=1))),
+        ("post", "/inactive", None),
+        ("post", "/coupons", '{"coupons": ["STOLEN"]}'),
+    ],
+    ids=["details", "update", "inactive", "coupons"],
+)
+def test_another_stores_admin_neither_sees_nor_changes_a_campaign(
+    client: Any, method: str, suffix: str, body: str | None
+) -> None:
+    campaign = make_campaign(cost_in_points=7)
+    other = admin(OTHER_STORE)
+    kwargs = {"headers": other, **({"body": body} if body else {})}
+
+    own_path = getattr(client, method)(
+        f"/api/{OTHER_STORE}/campaign/{campaign.campaign_id}{suffix}", **kwargs
+    )
+    foreign_path = getattr(client, method)(
+        f"/api/{STORE}/campaign/{campaign.campaign_id}{suffix}", **kwargs
+    )
+
+    assert own_path.status_code == 404
+    assert foreign_path.status_code == 403
+    campaign.refresh()
+    assert (campaign.active, int(campaign.cost_in_points), campaign.coupons_total) == (True, 7, 0)
+    assert list(CampaignModel.query(OTHER_STORE)) == []
+    listed = client.get(f"/api/{OTHER_STORE}/campaign", headers=other)
+    assert body_of(listed) == {"campaigns": [], "total": 0}
