@@ -20,7 +20,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 from pydantic import ValidationError as PydanticValidationError
 
 from chalicelib.domain.campaigns import DEFAULT_LOCALE
@@ -65,6 +72,8 @@ FORM_FIELDS = (
     "campaignActivity",
     "isFeatured",
     "public",
+    "emailSubject",
+    "emailBody",
 )
 
 
@@ -132,6 +141,24 @@ def bounded_text(max_length: int) -> Any:
     return Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length)]
 
 
+def _email_template(source: str | None) -> str | None:
+    """A reward email's subject or text: checked here, so a broken one never reaches SES."""
+    if source is not None:
+        from jinja2 import TemplateSyntaxError
+
+        from chalicelib.mail.templates import check_user_text
+
+        try:
+            check_user_text(source)
+        except TemplateSyntaxError as error:
+            raise ValueError(f"This template is not valid: {error.message}.") from error
+    return source
+
+
+def email_template(max_length: int) -> Any:
+    return Annotated[bounded_text(max_length) | None, Blankable, AfterValidator(_email_template)]
+
+
 def bounded(kind: type, **bounds: Any) -> Any:
     return Annotated[kind, Field(**bounds)]
 
@@ -193,6 +220,9 @@ class CampaignForm(BaseModel):
     active: Flag = None
     categories: Ids = Field(default_factory=list)
     pushNotificationText: Annotated[bounded_text(1000) | None, Blankable] = None
+    # Mokugift issuing: the reward email's subject and opening text (sandboxed placeholders).
+    emailSubject: email_template(200) = None
+    emailBody: email_template(5000) = None
     pointValue: Money = None
     cashbackProvider: Annotated[bounded_text(64) | None, Blankable] = None
     costInPoints: Count = None
@@ -407,6 +437,8 @@ def read_campaign(body: Any) -> Draft:
         "active": bool(form.active),
         "categories": form.categories,
         "push_notification_text": form.pushNotificationText,
+        "email_subject": form.emailSubject,
+        "email_body": form.emailBody,
         "point_value": form.pointValue if cashback else None,
         "cashback_provider": form.cashbackProvider if cashback else None,
         "cost_in_points": form.costInPoints or 0,

@@ -318,6 +318,8 @@ def campaign_body(campaign: CampaignModel, view: View, lookups: Lookups) -> dict
         "pushNotificationText": campaign.push_notification_text,
         "pointValue": campaign.point_value,
         "cashbackProvider": campaign.cashback_provider,
+        "emailSubject": campaign.email_subject,
+        "emailBody": campaign.email_body,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
     return body

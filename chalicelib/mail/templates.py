@@ -56,3 +56,8 @@ def render_user_text(source: str, **context: Any) -> str:
     refuses).
     """
     return _sandbox().from_string(source).render(**context)
+
+
+def check_user_text(source: str) -> None:
+    """Raise `jinja2.TemplateSyntaxError` when a store-written template cannot be parsed."""
+    _sandbox().parse(source)

@@ -256,6 +256,19 @@ def test_json_create_with_segments_categories_and_flags(client: Any) -> None:
     assert shown["usageLeft"] is None  # unlimited and no pool: nothing bounds it
 
 
+def test_reward_email_subject_and_text_are_stored_and_checked(client: Any) -> None:
+    subject = "{{ firstname }}, a gift from {{ store_name }}"
+    created = create(client, campaign_json(emailSubject=subject, emailBody="Hi {{ firstname }}"))
+    assert created.status_code == 200, created.body
+    shown = body_of(details(client, body_of(created)["campaignId"]))
+    assert (shown["emailSubject"], shown["emailBody"]) == (subject, "Hi {{ firstname }}")
+
+    broken = create(client, campaign_json(emailBody="Hi {{ firstname"))
+    assert broken.status_code == 400
+    errors = body_of(broken)["form"]["children"]["emailBody"]["errors"]
+    assert errors and errors[0].startswith("This template is not valid")
+
+
 def test_a_seller_cannot_create_or_change_campaigns(client: Any) -> None:
     campaign = make_campaign()
     seller = jwt_headers(token_for(Role.SELLER))
