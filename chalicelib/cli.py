@@ -15,17 +15,59 @@ import getpass
 import os
 import sys
 from decimal import Decimal
+from typing import Any
 
-from chalicelib.domain import auth, stores
+from chalicelib.domain import auth, campaigns, catalog, stores
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import RewardsError
 
+DEMO_CAMPAIGN_ID = "demo-welcome-gift"
+DEMO_COUPONS = 100
 
-def seed_demo(store_code: str, api_key: str, admin_email: str, admin_password: str) -> None:
-    """Create the demo store, its API key and admin user unless they exist (idempotent)."""
+
+def _demo_campaign() -> dict[str, Any]:
+    return {
+        "campaign": {
+            "reward": "gift_code",
+            "translations": {
+                "en": {
+                    "name": "Welcome gift",
+                    "shortDescription": "A **10% discount** on your next order.",
+                    "conditionsDescription": "One code per order.",
+                    "usageInstruction": "Enter the code at checkout.",
+                    "brandDescription": "The demo store.",
+                }
+            },
+            "active": True,
+            "costInPoints": 100,
+            "unlimited": True,
+            "daysInactive": 0,
+            "daysValid": 30,
+            "campaignVisibility": {"allTimeVisible": True},
+            "campaignActivity": {"allTimeActive": True},
+            "coupons": [f"WELCOME-{n:04}" for n in range(1, DEMO_COUPONS + 1)],
+        }
+    }
+
+
+def seed_demo(
+    store_code: str,
+    api_key: str,
+    admin_email: str,
+    admin_password: str,
+    passcode: str | None = None,
+) -> None:
+    """Create the demo store, its API key, admin user and campaign unless they exist
+    (idempotent); with `passcode`, the campaign's issuing passcode is set to it."""
     stores.create_store(store_code, name="Demo store", exist_ok=True)
     auth.ensure_api_key(store_code, api_key, label="demo")
     auth.ensure_user(store_code, Role.ADMIN, admin_email, admin_password)
+    try:
+        campaigns.get_campaign(store_code, DEMO_CAMPAIGN_ID)
+    except campaigns.CampaignNotFoundError:
+        catalog.create_campaign(store_code, _demo_campaign(), campaign_id=DEMO_CAMPAIGN_ID)
+    if passcode:
+        auth.set_passcode(store_code, DEMO_CAMPAIGN_ID, passcode=passcode)
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -104,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 os.environ["REWARDS_DEMO_API_KEY"],
                 os.environ.get("REWARDS_DEMO_ADMIN_EMAIL", "admin@example.com"),
                 os.environ.get("REWARDS_DEMO_ADMIN_PASSWORD", "admin123"),
+                os.environ.get("REWARDS_DEMO_PASSCODE", "demo-passcode"),
             )
             print(f"demo store {args.store} ready")
     except RewardsError as error:

@@ -50,6 +50,7 @@ class StackSettings:
     prefix: str
     admin_email: str
     admin_password: str
+    passcode: str
 
     @property
     def aws_url(self) -> str:
@@ -75,6 +76,7 @@ class StackSettings:
             prefix=env.get("REWARDS_RESOURCE_PREFIX") or "rewards-local-",
             admin_email=env.get("REWARDS_DEMO_ADMIN_EMAIL") or "admin@example.com",
             admin_password=env.get("REWARDS_DEMO_ADMIN_PASSWORD") or "admin123",
+            passcode=env.get("REWARDS_DEMO_PASSCODE") or "demo-passcode",
         )
 
     def service_env(self) -> dict[str, str]:
@@ -171,6 +173,7 @@ def seed(settings: StackSettings, api_key: str) -> None:
         api_key=api_key,
         admin_email=settings.admin_email,
         admin_password=settings.admin_password,
+        passcode=settings.passcode,
     )
 
 
@@ -183,6 +186,9 @@ def banner(settings: StackSettings, api_key: str) -> str:
         '"surname": "Wensleydale", "address1": "62 West Wallaby Street", "town": "Wigan", '
         '"postcode": "WG7 7FU", "country_code": "gb"}'
     )
+    from chalicelib.cli import DEMO_CAMPAIGN_ID  # imported late, as in `seed`
+
+    reward = '{"email": "wallace@example.com", "first_name": "Wallace", "last_name": "W"}'
     return "\n".join(
         [
             "",
@@ -194,11 +200,15 @@ def banner(settings: StackSettings, api_key: str) -> str:
             f"  Demo store      {STORE_CODE}",
             f"  API key         {api_key}",
             f"  Admin login     {settings.admin_email} / {settings.admin_password}",
+            f"  Demo campaign   {DEMO_CAMPAIGN_ID}  (passcode {settings.passcode})",
             "  Try:",
             f"    curl {settings.api_url}/health",
             f"    curl {auth} {settings.api_url}/recipients",
             f"    curl -X POST {auth} -H 'Content-Type: application/json' \\",
             f"         -d '{wallace}' {settings.api_url}/recipients",
+            f"    curl -X POST -H 'X-Passcode: {settings.passcode}' \\",
+            "         -H 'Content-Type: application/json' \\",
+            f"         -d '{reward}' {settings.api_url}/api/reward/{DEMO_CAMPAIGN_ID}",
             "Press Ctrl-C to stop.",
             "",
         ]

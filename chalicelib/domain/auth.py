@@ -238,9 +238,12 @@ def principal_for_token(token: str) -> Principal:
 # --- campaign passcodes ----------------------------------------------------------------------
 
 
-def set_passcode(store_code: str, campaign_id: str) -> str:
-    """Set (or rotate) a campaign's issuing passcode; the new passcode is returned once."""
-    passcode = secrets.new_token()
+def set_passcode(store_code: str, campaign_id: str, passcode: str | None = None) -> str:
+    """Set (or rotate) a campaign's issuing passcode; the new passcode is returned once.
+
+    A fresh random passcode unless one is given (the local demo campaign's known one).
+    """
+    passcode = passcode or secrets.new_token()
     item = CredentialModel(
         _passcode_pk(campaign_id),
         kind="passcode",

@@ -80,13 +80,13 @@ def _checked(store_code: str, body: Any) -> Draft:
     return draft
 
 
-def create_campaign(store_code: str, body: Any) -> str:
-    """Create a campaign from the form; returns its id."""
+def create_campaign(store_code: str, body: Any, campaign_id: str | None = None) -> str:
+    """Create a campaign from the form; returns its id (a new UUID unless one is given)."""
     draft = _checked(store_code, body)
     now = _now()
     values = {name: value for name, value in draft.attributes.items() if value is not None}
     campaign = CampaignModel(
-        store_code, str(uuid.uuid4()), created_at=now, updated_at=now, **values
+        store_code, campaign_id or str(uuid.uuid4()), created_at=now, updated_at=now, **values
     )
     campaign.save(condition=CampaignModel.campaign_id.does_not_exist())
     if draft.coupons:

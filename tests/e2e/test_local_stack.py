@@ -6,6 +6,7 @@ stops it with SIGINT as Ctrl-C would.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -167,3 +168,36 @@ def test_data_survives_a_restart(tmp_path: Path, stacks: list[Stack]) -> None:
     assert found.status_code == 200, found.text
     assert found.json()["email"] == WALLACE["email"]
     assert_stops_cleanly(second)
+
+
+def test_a_reward_is_issued_emailed_by_the_worker_and_its_page_served(
+    tmp_path: Path, stacks: list[Stack]
+) -> None:
+    stack = start_stack(tmp_path / "data")
+    stacks.append(stack)
+
+    issued = requests.post(
+        f"{stack.url}/api/reward/demo-welcome-gift",
+        headers={"X-Passcode": "demo-passcode"},
+        json={"email": "wallace@example.com", "first_name": "Wallace", "last_name": "W"},
+        timeout=30,
+    )
+    assert issued.status_code == 201, issued.text
+    reward = issued.json()
+    assert reward["couponCode"].startswith("WELCOME-")
+
+    # The worker feeds the queue to the same consumer Lambda runs; SES (moto) keeps the email.
+    deadline, status = time.monotonic() + 60, None
+    while time.monotonic() < deadline and status != "sent":
+        time.sleep(0.5)
+        status = api(stack, "GET", f"/api/DEFAULT/rewards/{reward['rewardId']}").json()[
+            "emailStatus"
+        ]
+    assert status == "sent", stack.output()
+    sent = requests.get(f"http://127.0.0.1:{stack.aws_port}/moto-api/data.json", timeout=30)
+    assert reward["couponCode"] in json.dumps(sent.json()["ses"])
+
+    page = requests.get(reward["url"], timeout=30)
+    assert page.status_code == 200
+    assert reward["couponCode"] in page.text
+    assert_stops_cleanly(stack)

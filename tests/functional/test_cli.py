@@ -279,3 +279,20 @@ def test_seed_demo_without_a_key_is_a_clear_error(
 
     assert code != 0
     assert "REWARDS_DEMO_API_KEY" in err
+
+
+def test_seed_demo_adds_a_campaign_with_codes_and_the_known_passcode(
+    aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.cli import DEMO_CAMPAIGN_ID, DEMO_COUPONS
+    from chalicelib.domain import campaigns
+
+    monkeypatch.setenv("REWARDS_DEMO_PASSCODE", "local-passcode")
+    _seed(capsys, monkeypatch, "a-password")
+    _seed(capsys, monkeypatch, "a-password")  # twice: still one campaign, its codes once
+
+    campaign = campaigns.get_campaign("DEMO", DEMO_CAMPAIGN_ID)
+    assert campaigns.is_active(campaign, campaign.created_at)
+    assert (campaign.coupons_total, campaign.coupons_available) == (DEMO_COUPONS, DEMO_COUPONS)
+    principal = auth.principal_for_passcode(DEMO_CAMPAIGN_ID, "local-passcode")
+    assert (principal.store_code, principal.subject) == ("DEMO", DEMO_CAMPAIGN_ID)
