@@ -1,8 +1,8 @@
 """AWS clients, created lazily once per process and shared by every request.
 
 Lambda reuses a container for many invocations, so a client made per request would pay the
-connection and credential set-up again each time. Tests call `reset_clients()` after they change
-the environment (another endpoint, moto in-process).
+connection and credential set-up again each time. Clients are kept per endpoint, so settings
+pointing elsewhere get their own; tests that hook into client creation call `reset_clients()`.
 """
 
 from __future__ import annotations
@@ -12,44 +12,56 @@ from typing import Any
 
 from chalicelib.config import get_settings
 
-_clients: dict[str, Any] = {}
+_clients: dict[tuple[str, str, str | None], Any] = {}
+_queue_urls: dict[tuple[str, str, str | None], str] = {}
+_session: Any = None  # one boto3 session: its service data is loaded once per process
 _lock = threading.Lock()
 
 
 def client(service: str) -> Any:
-    """The process-wide boto3 client for `service` ("sqs", "ses", "s3", "dynamodb")."""
-    found = _clients.get(service)
+    """The process-wide boto3 client for `service` ("sqs", "ses", "s3", "dynamodb").
+
+    Kept per (service, region, endpoint) of the current settings, so pointing the settings at
+    another endpoint gets another client rather than a stale one.
+    """
+    global _session
+    settings = get_settings()
+    key = (service, settings.region, settings.aws_endpoint_url)
+    found = _clients.get(key)
     if found is not None:
         return found
     with _lock:
-        if service not in _clients:
+        if key not in _clients:
             import boto3
             from botocore.config import Config
 
-            settings = get_settings()
-            _clients[service] = boto3.session.Session().client(
+            if _session is None:
+                _session = boto3.session.Session()
+            _clients[key] = _session.client(
                 service,
                 region_name=settings.region,
                 endpoint_url=settings.aws_endpoint_url,
                 config=Config(retries={"mode": "standard", "max_attempts": 3}),
             )
-        return _clients[service]
-
-
-_queue_urls: dict[str, str] = {}
+        return _clients[key]
 
 
 def queue_url(name: str) -> str:
     """The URL of the queue `name` (unprefixed, e.g. "reward-email"), looked up once."""
-    url = _queue_urls.get(name)
+    settings = get_settings()
+    queue_name = settings.queue_name(name)
+    key = (queue_name, settings.region, settings.aws_endpoint_url)
+    url = _queue_urls.get(key)
     if url is None:
-        queue_name = get_settings().queue_name(name)
         url = client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
-        _queue_urls[name] = url
+        _queue_urls[key] = url
     return url
 
 
 def reset_clients() -> None:
+    """Forget every client (tests that hook into client creation need fresh ones)."""
+    global _session
     with _lock:
         _clients.clear()
         _queue_urls.clear()
+        _session = None

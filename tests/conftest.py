@@ -6,9 +6,10 @@ point at the test prefix; `aws` re-binds them inside `mock_aws` for each test.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -47,11 +48,13 @@ OTHER_API_KEY = "test-api-key-OTHER-0123456789"
 RACE_API_KEY = "test-api-key-RACE-0123456789"
 
 
-def reset_process_state() -> None:
-    """Forget everything a process caches about settings, clients and stores."""
+def reset_process_state(fresh_clients: bool = False) -> None:
+    """Forget what a process caches about settings and stores; clients follow the settings
+    (kept while they point at the same endpoint), or are all dropped with `fresh_clients`."""
     reset_settings()
-    aws_clients.reset_clients()
-    bind_models()
+    if fresh_clients:
+        aws_clients.reset_clients()
+    bind_models(force=fresh_clients)
     stores.clear_store_cache()
     customer_types.clear_cache()
     reset_persistence()
@@ -77,19 +80,85 @@ class AwsCalls:
         self.operations.clear()
 
 
+@contextlib.contextmanager
+def hooked_clients(handler: Callable[..., None], event: str = "before-call") -> Iterator[None]:
+    """Every AWS client (boto3's and PynamoDB's) made inside gets `handler` on `event`, as
+    clients get moto's stubber: the clients made before are dropped, and again after."""
+    from botocore import handlers
+
+    hook = (event, handler)
+    handlers.BUILTIN_HANDLERS.append(hook)
+    reset_process_state(fresh_clients=True)
+    try:
+        yield
+    finally:
+        handlers.BUILTIN_HANDLERS.remove(hook)
+        reset_process_state(fresh_clients=True)
+
+
 @pytest.fixture
 def aws_calls() -> Iterator[AwsCalls]:
     """Counts AWS calls through botocore's event hooks (ask for it before `aws`/`store`)."""
-    from botocore import handlers
-
     calls = AwsCalls()
-    hook = ("before-call", calls.record)
-    # Clients (boto3's and PynamoDB's) created from here on get the hook, as they get moto's.
-    handlers.BUILTIN_HANDLERS.append(hook)
-    try:
+    with hooked_clients(calls.record):
         yield calls
-    finally:
-        handlers.BUILTIN_HANDLERS.remove(hook)
+
+
+class _ResourceSnapshot:
+    """The moto state right after `create_resources`, restored instead of recreated.
+
+    Creating every table, the bucket and the sender identity takes dozens of moto calls per
+    test; copying moto's DynamoDB, S3 and SES backends once and restoring copies takes
+    milliseconds. SQS's backend holds locks and cannot be copied, so its two queues are
+    created again each time, from the same template.
+    """
+
+    def __init__(self) -> None:
+        self.taken_for: tuple[str, str] | None = None
+        self.backends: dict[str, dict[str, dict[str, Any]]] = {}
+        self.session: Any = None  # one boto3 session: its service data is loaded once
+
+    @staticmethod
+    def _copyable() -> dict[str, Any]:
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.s3.models import s3_backends
+        from moto.ses.models import ses_backends
+
+        return {"dynamodb": dynamodb_backends, "s3": s3_backends, "ses": ses_backends}
+
+    def create(self) -> None:
+        import copy
+
+        import boto3
+
+        settings = get_settings()
+        template = load_template()
+        key = (settings.resource_prefix, settings.region)
+        if self.session is None:
+            self.session = boto3.session.Session(region_name=settings.region)
+        if self.taken_for != key:
+            create_resources(template, settings.resource_prefix, session=self.session)
+            self.backends = {
+                name: copy.deepcopy({account: dict(regions) for account, regions in dicts.items()})
+                for name, dicts in self._copyable().items()
+            }
+            self.taken_for = key
+            return
+        for name, dicts in self._copyable().items():
+            for account, regions in self.backends[name].items():
+                for region, backend in regions.items():
+                    dicts[account][region] = copy.deepcopy(backend)
+        queues = {
+            logical: resource
+            for logical, resource in template["Resources"].items()
+            if resource.get("Type") == "AWS::SQS::Queue"
+        }
+        create_resources(
+            {**template, "Resources": queues}, settings.resource_prefix, session=self.session
+        )
+
+
+_resources = _ResourceSnapshot()
 
 
 @pytest.fixture
@@ -97,7 +166,7 @@ def aws() -> Iterator[None]:
     """moto in-process with every table, queue and bucket of `infra/resources.json`."""
     with mock_aws():
         reset_process_state()
-        create_resources(load_template(), get_settings().resource_prefix)
+        _resources.create()
         yield
     reset_process_state()
 

@@ -93,7 +93,7 @@ def claim_points(request: ApiRequest, token: str) -> Any:
 
 # -- the claim page ------------------------------------------------------------------------
 def claim_error_page(error: RewardsError) -> Response:
-    return error_page(error, "claim_error.html", PAGE_TITLES)
+    return error_page(error, PAGE_TITLES)
 
 
 def claim_form(

@@ -21,7 +21,7 @@ def html_response(template: str, status: int = 200, **context: Any) -> Response:
     )
 
 
-def error_page(error: RewardsError, template: str, titles: Mapping[str, str]) -> Response:
+def error_page(error: RewardsError, titles: Mapping[str, str]) -> Response:
     """The page for a domain error: its status, a title chosen by its code, its message."""
     title = titles.get(error.code, DEFAULT_ERROR_TITLE)
-    return html_response(template, status_of(error), title=title, message=error.message)
+    return html_response("error_page.html", status_of(error), title=title, message=error.message)

@@ -31,7 +31,7 @@ def show_reward(request: ApiRequest, token: str) -> Response:
     try:
         opened = deliveries.open_reward(token)
     except RewardsError as error:
-        return error_page(error, "reward_error.html", PAGE_TITLES)
+        return error_page(error, PAGE_TITLES)
     return html_response(
         "reward_page.html",
         reward=opened.reward,

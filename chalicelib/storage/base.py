@@ -38,20 +38,30 @@ def table(name: str, ttl_attribute: str | None = None) -> Any:
     return register
 
 
-def _bind(model: type[Model]) -> None:
+def _bind(model: type[Model], force: bool = False) -> None:
     settings = get_settings()
-    model.Meta.table_name = settings.table_name(model.Meta.table_basename)  # type: ignore[attr-defined]
-    model.Meta.region = settings.region
-    model.Meta.host = settings.aws_endpoint_url
-    model._connection = None
+    binding = (
+        settings.table_name(model.Meta.table_basename),  # type: ignore[attr-defined]
+        settings.region,
+        settings.aws_endpoint_url,
+    )
+    if force or getattr(model.Meta, "binding", None) != binding:
+        model.Meta.table_name, model.Meta.region, model.Meta.host = binding  # type: ignore[attr-defined]
+        model.Meta.binding = binding  # type: ignore[attr-defined]
+        model._connection = None  # a connection to the old table or endpoint
 
 
-def bind_models() -> None:
-    """Point every model at the tables and endpoint of the current settings."""
+def bind_models(force: bool = False) -> None:
+    """Point every model at the tables and endpoint of the current settings.
+
+    Connections are kept when nothing changed (making one loads botocore's service data);
+    `force` drops them anyway, for tests that hook into client creation.
+    """
     global _connection
-    _connection = None
+    if force:
+        _connection = None
     for model in MODELS:
-        _bind(model)
+        _bind(model, force)
 
 
 _connection: Connection | None = None
@@ -60,8 +70,11 @@ _connection: Connection | None = None
 def connection() -> Connection:
     """The process-wide connection that transactions (`TransactWrite`) run on."""
     global _connection
-    if _connection is None:
-        settings = get_settings()
+    settings = get_settings()
+    if _connection is None or (_connection.region, _connection.host) != (
+        settings.region,
+        settings.aws_endpoint_url,
+    ):
         _connection = Connection(region=settings.region, host=settings.aws_endpoint_url)
     return _connection
 

@@ -18,7 +18,7 @@ import pytest
 
 from chalicelib.domain.auth import Role
 from chalicelib.storage.campaigns import REWARD_TYPES, CampaignModel
-from tests.conftest import STORE, body_of, jwt_headers, token_for
+from tests.conftest import STORE, body_of, hooked_clients, jwt_headers, token_for
 
 NOW = datetime.now(UTC)
 LABELS = [
@@ -54,15 +54,9 @@ class TableCalls:
 
 @pytest.fixture
 def table_calls() -> Iterator[TableCalls]:
-    from botocore import handlers
-
     calls = TableCalls()
-    hook = ("before-call", calls.record)
-    handlers.BUILTIN_HANDLERS.append(hook)
-    try:
+    with hooked_clients(calls.record):
         yield calls
-    finally:
-        handlers.BUILTIN_HANDLERS.remove(hook)
 
 
 def row(n: int) -> dict[str, Any]:

@@ -43,10 +43,13 @@ def test_a_call_that_raises_fails_its_ten_and_the_rest_still_go(store: str) -> N
         if len(calls) == 1:
             raise ClientError({"Error": {"Code": "ThrottlingException"}}, "SendMessageBatch")
 
-    events = aws.client("sqs").meta.events
+    events = aws.client("sqs").meta.events  # the process-wide client: unhook it after
     events.register("before-call.sqs.SendMessageBatch", throttle_first)
-    with pytest.raises(outbox.EnqueueError) as raised:
-        outbox.enqueue(_rewards(15))
+    try:
+        with pytest.raises(outbox.EnqueueError) as raised:
+            outbox.enqueue(_rewards(15))
+    finally:
+        events.unregister("before-call.sqs.SendMessageBatch", throttle_first)
 
     assert raised.value.reward_ids == [f"reward-{n:02}" for n in range(10)]
     assert _queued() == [f"reward-{n:02}" for n in range(10, 15)]
