@@ -4,7 +4,10 @@ from chalice import Chalice
 
 from chalicelib.api import (
     auth,
+    bought,
+    buying,
     campaigns,
+    cashback,
     claims,
     health,
     imonggo,
@@ -22,6 +25,7 @@ from chalicelib.api.idempotency import idempotency_middleware
 from chalicelib.api.logging import request_log_middleware
 from chalicelib.config import get_settings
 from chalicelib.jobs import claims as claim_jobs
+from chalicelib.jobs import coupons as coupon_jobs
 from chalicelib.jobs import reward_emails
 
 app = Chalice(app_name="rewards")
@@ -50,8 +54,12 @@ FACES = (
     mokugift,
     rewards,
     pages,
+    buying,
+    bought,
+    cashback,
 )
 for face in FACES:
     app.register_blueprint(face.routes.blueprint)
 app.register_blueprint(claim_jobs.jobs)
+app.register_blueprint(coupon_jobs.jobs)
 app.register_blueprint(reward_emails.jobs)
