@@ -103,8 +103,8 @@ def start_stack(data_dir: Path) -> Stack:
         try:
             if requests.get(f"{stack.url}/health", timeout=5).status_code == 200:
                 return stack
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or busy starting on a loaded machine
         time.sleep(0.5)
     stack.stop()
     pytest.fail(f"/health did not answer 200 within {START_SECONDS} s:\n{stack.output()}")
