@@ -171,3 +171,41 @@ def test_every_sqs_consumer_reports_partial_batch_failures(committed: dict[str, 
         event = to_cfn_resource_name(f"{source.name}-sqs-event-source")
         events = committed["Resources"][function]["Properties"]["Events"]
         assert events[event]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_stage_policy_grants_each_resource_the_code_uses_and_no_wildcard_action(
+    committed: dict[str, Any], stage: str
+) -> None:
+    from fnmatch import fnmatchcase
+
+    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    prefix = f"rewards-{stage}-"
+
+    def allowed(action: str, resource: str) -> bool:
+        for statement in policy["Statement"]:
+            resources = statement["Resource"]
+            resources = [resources] if isinstance(resources, str) else resources
+            if action in statement["Action"] and any(fnmatchcase(resource, r) for r in resources):
+                return True
+        return False
+
+    for statement in policy["Statement"]:
+        assert all(not action.endswith("*") for action in statement["Action"]), statement
+        assert statement["Resource"] != "*", statement
+    for logical, resource in committed["Resources"].items():
+        kind, props = resource.get("Type"), resource.get("Properties", {})
+        if kind == "AWS::DynamoDB::Table":
+            table = props["TableName"]["Fn::Sub"].replace("${ResourcePrefix}", prefix)
+            arn = f"arn:aws:dynamodb:eu-west-1:1:table/{table}"
+            for action in ("GetItem", "PutItem", "UpdateItem", "Query", "BatchWriteItem"):
+                assert allowed(f"dynamodb:{action}", arn), (logical, action)
+            assert allowed("dynamodb:Query", f"{arn}/index/any-index"), logical
+    queue = f"arn:aws:sqs:eu-west-1:1:{prefix}reward-email"
+    for action in ("SendMessage", "GetQueueUrl", "ReceiveMessage", "DeleteMessage"):
+        assert allowed(f"sqs:{action}", queue), action
+    assert not allowed("sqs:SendMessage", f"arn:aws:sqs:eu-west-1:1:{prefix}other")
+    assert allowed("ses:SendEmail", "arn:aws:ses:eu-west-1:1:identity/rewards@example.com")
+    for action in ("GetObject", "PutObject", "DeleteObject"):
+        assert allowed(f"s3:{action}", f"arn:aws:s3:::{prefix}media/campaign_photos/x")
+    assert not allowed("s3:GetObject", "arn:aws:s3:::another-bucket/x")
