@@ -34,8 +34,14 @@ class Settings:
     public_base_url: str
     idempotency_ttl_seconds: int
     claim_expiry_rate_minutes: int
+    coupon_expiry_rate_minutes: int
     log_level: str
     debug: bool
+    # Cashback through PayTM: the secret its callbacks are signed with (None: refuse them all)
+    # and the merchant's identifiers put in each payout request.
+    paytm_secret: str | None
+    paytm_merchant_guid: str | None
+    paytm_sales_wallet_guid: str | None
 
     def table_name(self, name: str) -> str:
         return f"{self.resource_prefix}{name}"
@@ -70,8 +76,12 @@ def get_settings() -> Settings:
         public_base_url=env.get("REWARDS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         idempotency_ttl_seconds=int(env.get("REWARDS_IDEMPOTENCY_TTL_SECONDS", "86400")),
         claim_expiry_rate_minutes=int(env.get("REWARDS_CLAIM_EXPIRY_RATE_MINUTES", "60")),
+        coupon_expiry_rate_minutes=int(env.get("REWARDS_COUPON_EXPIRY_RATE_MINUTES", "60")),
         log_level=env.get("REWARDS_LOG_LEVEL", "INFO"),
         debug=_flag(env.get("REWARDS_DEBUG")) and stage == "local",
+        paytm_secret=env.get("REWARDS_PAYTM_SECRET") or None,
+        paytm_merchant_guid=env.get("REWARDS_PAYTM_MERCHANT_GUID") or None,
+        paytm_sales_wallet_guid=env.get("REWARDS_PAYTM_SALES_WALLET_GUID") or None,
     )
 
 

@@ -1,7 +1,92 @@
-"""Open Loyalty cashback: simulate, redeem, and the payout provider's callback."""
+"""Open Loyalty cashback: simulate, redeem, and the payout provider's callback.
+
+- `POST /api/{storeCode}/admin/campaign/cashback/simulate` and `.../admin/campaign/cashback/redeem`
+  (admin JWT): `customerId`, `pointsAmount`, optional `cashbackId`.
+- `POST /api/{storeCode}/customer/campaign/cashback/redeem` (the customer's JWT): `pointsAmount`,
+  `cashbackId`; the points are the logged-in customer's own.
+- `POST /api/{storeCode}/campaign/cashback/callback/{provider}`: the provider's message, in the
+  body (JSON or form) or in a `Content` header as the document sends it; authenticated by the
+  provider's signature, or by the store admin's JWT as in the document's example.
+
+Bodies are the document's forms or the same as JSON; the rules are in `domain.cashback`.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.api.openloyalty import openloyalty_routes
+from chalicelib.api.request import ApiRequest, media_type
+from chalicelib.api.security import authenticate
+from chalicelib.domain import cashback
+from chalicelib.domain.auth import Role
+from chalicelib.domain.payout_providers import Callback
+
+ADMIN = (Role.ADMIN,)
+CUSTOMER = (Role.CUSTOMER,)
+ADMIN_CASHBACK = "/api/{storeCode}/admin/campaign/cashback"
 
 routes = openloyalty_routes(__name__)
+
+
+def quote_body(quote: cashback.Quote) -> dict[str, Any]:
+    return {
+        "customerId": quote.customer.customer_id,
+        "pointsAmount": quote.points,
+        "pointValue": quote.point_value,
+        "rewardAmount": quote.reward_amount,
+        "cashbackId": quote.campaign.campaign_id,
+    }
+
+
+def redemption_body(redemption: cashback.Redemption) -> dict[str, Any]:
+    payout = redemption.payout
+    return {**quote_body(redemption.quote), "payoutId": payout.payout_id, "status": payout.status}
+
+
+def settlement_body(settled: cashback.Settlement) -> dict[str, Any]:
+    payout, status = settled.payout, settled.message.status
+    return {
+        "couponId": payout.payout_id,
+        "id": settled.message.order_id,
+        "customerId": payout.customer_id,
+        "code": status.code,
+        "message": status.message,
+        "provider": settled.provider.name,
+        "failed": settled.failed,
+        "status": payout.status,
+    }
+
+
+@routes.route(ADMIN_CASHBACK + "/simulate", methods=["POST"], roles=ADMIN)
+def simulate(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return quote_body(cashback.quote(request.store_code, cashback.read_order(request.body)))
+
+
+@routes.route(ADMIN_CASHBACK + "/redeem", methods=["POST"], roles=ADMIN)
+def redeem_for_customer(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    order = cashback.read_order(request.body)
+    actor = request.principal.actor if request.principal else None
+    return redemption_body(cashback.redeem(request.store_code, order, actor))
+
+
+@routes.route(
+    "/api/{storeCode}/customer/campaign/cashback/redeem", methods=["POST"], roles=CUSTOMER
+)
+def redeem_own(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    principal = request.principal
+    assert principal is not None
+    order = cashback.read_order(request.body, customer_id=principal.subject)
+    return redemption_body(cashback.redeem(request.store_code, order, principal.actor))
+
+
+@routes.route("/api/{storeCode}/campaign/cashback/callback/{provider}", methods=["POST"])
+def provider_callback(request: ApiRequest, storeCode: str, provider: str) -> dict[str, Any]:
+    raw = request.raw
+    headers = {name.lower(): value for name, value in raw.headers.items()}
+    # The document's example carries an admin token; providers sign instead.
+    trusted = "authorization" in headers
+    if trusted:
+        request.principal = authenticate(request, ADMIN)
+    callback = Callback(raw.raw_body or b"", media_type(raw), headers)
+    return settlement_body(cashback.settle(storeCode, provider, callback, trusted=trusted))

@@ -14,6 +14,7 @@ from pynamodb.models import Model
 # Importing the model modules registers their tables.
 from chalicelib.storage import (  # noqa: F401
     campaigns,
+    cashback,
     claims,
     credentials,
     customer_types,
