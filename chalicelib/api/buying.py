@@ -1,7 +1,81 @@
-"""Open Loyalty buying: campaigns available to a customer, and buying one with points."""
+"""Open Loyalty buying: campaigns available to a customer, and buying one with points.
+
+- `GET /api/{storeCode}/admin/customer/{customer}/campaign/available` (admin),
+  `GET /api/{storeCode}/seller/customer/{customer}/campaign/available` (seller or admin) and
+  `GET /api/{storeCode}/customer/campaign/available` (the logged-in customer).
+- `POST /api/{storeCode}/admin/customer/{customer}/campaign/{campaign}/buy` (admin;
+  `withoutPoints`, `quantity`), `POST /api/{storeCode}/seller/customer/{customer}/campaign/
+  {campaign}/buy` (seller or admin; `quantity`) and `POST /api/{storeCode}/customer/campaign/
+  {campaign}/buy` (the logged-in customer, for themself) → `{"coupons": [{"code", "id"}]}`.
+
+The customer endpoints only ever use the token's subject: a customer cannot name another.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from chalicelib.api.campaigns import nested_query
 from chalicelib.api.openloyalty import openloyalty_routes
+from chalicelib.api.request import ApiRequest
+from chalicelib.domain import buying
+from chalicelib.domain.auth import Role
+from chalicelib.storage.rewards import RewardModel
+
+ADMIN = (Role.ADMIN,)
+SELLER = (Role.SELLER, Role.ADMIN)
+CUSTOMER = (Role.CUSTOMER,)
+ADMIN_PATH = "/api/{storeCode}/admin/customer/{customer}/campaign"
+SELLER_PATH = "/api/{storeCode}/seller/customer/{customer}/campaign"
+CUSTOMER_PATH = "/api/{storeCode}/customer/campaign"
 
 routes = openloyalty_routes(__name__)
+
+
+def _available(request: ApiRequest, customer_id: str, internal: bool) -> dict[str, Any]:
+    return buying.available_campaigns(
+        request.store_code, customer_id, nested_query(request), internal
+    )
+
+
+def _buy(request: ApiRequest, customer_id: str, campaign_id: str) -> dict[str, Any]:
+    principal = request.principal
+    form = buying.buy_form(
+        request.query, request.body, may_waive_points=principal.role is Role.ADMIN
+    )
+    rewards = buying.buy(request.store_code, customer_id, campaign_id, form, principal.actor)
+    return {"coupons": [_coupon(reward) for reward in rewards]}
+
+
+def _coupon(reward: RewardModel) -> dict[str, Any]:
+    return {"code": reward.coupon_code, "id": reward.reward_id}
+
+
+@routes.route(ADMIN_PATH + "/available", methods=["GET"], roles=ADMIN)
+def admin_available(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
+    return _available(request, customer, internal=True)
+
+
+@routes.route(SELLER_PATH + "/available", methods=["GET"], roles=SELLER)
+def seller_available(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
+    return _available(request, customer, internal=False)
+
+
+@routes.route(CUSTOMER_PATH + "/available", methods=["GET"], roles=CUSTOMER)
+def customer_available(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return _available(request, request.principal.subject, internal=False)
+
+
+@routes.route(ADMIN_PATH + "/{campaign}/buy", methods=["POST"], roles=ADMIN)
+def admin_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str) -> dict[str, Any]:
+    return _buy(request, customer, campaign)
+
+
+@routes.route(SELLER_PATH + "/{campaign}/buy", methods=["POST"], roles=SELLER)
+def seller_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str) -> dict[str, Any]:
+    return _buy(request, customer, campaign)
+
+
+@routes.route(CUSTOMER_PATH + "/{campaign}/buy", methods=["POST"], roles=CUSTOMER)
+def customer_buy(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
+    return _buy(request, request.principal.subject, campaign)

@@ -448,7 +448,7 @@ class Page:
     total: int
 
 
-def _page(
+def select_page(
     store_code: str, query: ListQuery, keep: Callable[[CampaignModel], bool] | None = None
 ) -> Page:
     """One page of the store's campaigns that `keep` and the query's filters let through."""
@@ -465,7 +465,7 @@ def _page(
 def list_campaigns(store_code: str, query: dict[str, Any], internal: bool) -> dict[str, Any]:
     """`GET /campaign` (admin) and `GET /seller/campaign` (`internal=False`)."""
     wanted = list_query(query)
-    page = _page(store_code, wanted)
+    page = select_page(store_code, wanted)
     return _bodies(store_code, page, wanted.view(internal))
 
 
@@ -480,7 +480,7 @@ def _bodies(store_code: str, page: Page, view: View) -> dict[str, Any]:
 def active_campaigns(store_code: str, query: dict[str, Any]) -> dict[str, Any]:
     """`GET /campaign/active`: campaigns active now, as ids and names."""
     wanted, now = list_query(query), _now()
-    page = _page(store_code, wanted, lambda campaign: campaigns.is_active(campaign, now))
+    page = select_page(store_code, wanted, lambda campaign: campaigns.is_active(campaign, now))
     shown = []
     for campaign in page.campaigns:
         name = campaigns.name(campaign, wanted.locale)
@@ -499,7 +499,7 @@ def public_campaigns(store_code: str, query: dict[str, Any]) -> dict[str, Any]:
             and campaigns.is_visible(campaign, now)
         )
 
-    return _bodies(store_code, _page(store_code, wanted, available), wanted.view(False))
+    return _bodies(store_code, select_page(store_code, wanted, available), wanted.view(False))
 
 
 def details(

@@ -1,0 +1,224 @@
+"""Buying reward campaigns with points (Open Loyalty): what a customer may buy, and the buy.
+
+Availability: the campaigns a customer can see now (active and inside the activity window,
+visible now, targeted at the customer's level or one of their segments), each with what is
+left for that customer and whether a buy would go through. One Query on the store's catalog
+(one call per DynamoDB page, through `catalog.select_page`), one GetItem of the customer and
+one BatchGetItem of the customer's usage counters for the page's campaigns with a per-user
+limit. `additionalPoints` simulates a higher balance and, as the document says, then ignores
+the level and segment targeting.
+
+Buying: the campaign must be active, visible now and targeted at the customer; then
+`rewards.acquire` writes everything in one DynamoDB transaction (price, coupons, counters,
+reward records) or nothing. Only the admin may waive the price (`withoutPoints`); nobody
+bypasses visibility, targeting or limits. Cashback is redeemed through the cashback
+endpoints, never bought here, and `quantity` is one for percentage discount codes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator
+from pydantic import ValidationError as PydanticValidationError
+
+from chalicelib.domain import campaigns, catalog, targeting
+from chalicelib.domain.campaign_form import (
+    FORM_CONFIG,
+    Blankable,
+    Count,
+    Flag,
+    bounded,
+    form_errors,
+)
+from chalicelib.domain.campaigns import get_campaign
+from chalicelib.domain.customers import CustomerNotFoundError, get_customer
+from chalicelib.domain.errors import InvalidInputError
+from chalicelib.domain.rewards import MAX_QUANTITY, Grant, acquire_one
+from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
+from chalicelib.storage.customers import CustomerModel
+from chalicelib.storage.rewards import BOUGHT, RewardModel
+
+CASHBACK = "cashback"
+ONE_AT_A_TIME = "percentage_discount_code"  # the document: no `quantity` for it (nor cashback)
+CHILD_SORTS = ("campaignVisibility.", "campaignActivity.")  # `campaignVisibility.visibleFrom`
+
+
+class CashbackNotBuyableError(InvalidInputError):
+    code = "cashback_not_buyable"
+    default_message = "A cashback campaign is redeemed through cashback redeem, not bought."
+
+    def __init__(self) -> None:
+        super().__init__({"campaign": [self.default_message]})
+
+
+class QuantityNotAllowedError(InvalidInputError):
+    code = "quantity_not_allowed"
+    default_message = "This campaign is bought one at a time."
+
+    def __init__(self) -> None:
+        super().__init__({"quantity": ["This value is not valid for this type of campaign."]})
+
+
+# -- availability ----------------------------------------------------------------------------
+def _child_sort(value: Any) -> Any:
+    """`campaignVisibility.visibleFrom` sorts as `visibleFrom`; blank is no sort."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    for prefix in CHILD_SORTS:
+        value = value.removeprefix(prefix)
+    return value or None
+
+
+class AvailableQuery(catalog.ListQuery):
+    """The catalog list's query, plus the availability filters of the document."""
+
+    sort: Annotated[Literal[tuple(catalog.SORT_KEYS)] | None, BeforeValidator(_child_sort)] = None
+    hasSegment: Flag = None
+    additionalPoints: Count = None
+
+
+def _available_query(query: dict[str, Any]) -> AvailableQuery:
+    try:
+        return AvailableQuery.model_validate(query)
+    except PydanticValidationError as error:
+        raise InvalidInputError(form_errors(error)) from error
+
+
+def _customer(store_code: str, customer_id: str) -> CustomerModel:
+    if not targeting.is_id(customer_id):
+        raise CustomerNotFoundError()
+    return get_customer(store_code, customer_id)
+
+
+def _per_user_limit(campaign: CampaignModel) -> int | None:
+    """The limit `acquire` enforces per customer (none on an unlimited campaign)."""
+    if campaign.unlimited or campaign.limit_per_user is None:
+        return None
+    return int(campaign.limit_per_user)
+
+
+def usage_left_for_customer(campaign: CampaignModel, used: int) -> int | None:
+    """How many more this customer can get: their per-user limit, and what the campaign has
+    left (rewards or coupons); None when nothing bounds it."""
+    left, limit = campaigns.usage_left(campaign), _per_user_limit(campaign)
+    if limit is None:
+        return left
+    own = max(0, limit - used)
+    return own if left is None else min(left, own)
+
+
+def can_be_bought(campaign: CampaignModel, left_for_customer: int | None, balance: int) -> bool:
+    """Whether a buy of one unit would go through now (cashback is redeemed, not bought)."""
+    return (
+        campaign.reward != CASHBACK
+        and (left_for_customer is None or left_for_customer > 0)
+        and balance >= int(campaign.cost_in_points or 0)
+    )
+
+
+def _usage(store_code: str, customer_id: str, shown: list[CampaignModel]) -> dict[str, int]:
+    """The customer's usage counters of the campaigns with a per-user limit: one BatchGetItem
+    (a page holds at most 100 campaigns, BatchGetItem's limit)."""
+    keys = [
+        (pool_key(store_code, campaign.campaign_id), customer_id)
+        for campaign in shown
+        if _per_user_limit(campaign) is not None
+    ]
+    if not keys:
+        return {}
+    pools = {pool_key(store_code, campaign.campaign_id): campaign.campaign_id for campaign in shown}
+    return {pools[item.pool]: int(item.used or 0) for item in CampaignUsageModel.batch_get(keys)}
+
+
+def _with_customer_fields(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """The customer's fields right after `usageLeft`, where the document shows them."""
+    shown: dict[str, Any] = {}
+    for name, value in body.items():
+        shown[name] = value
+        if name == "usageLeft":
+            shown.update(extra)
+    return shown
+
+
+def available_campaigns(
+    store_code: str, customer_id: str, query: dict[str, Any], internal: bool
+) -> dict[str, Any]:
+    """The campaigns the customer can see now, a page of them, with what they can buy."""
+    wanted = _available_query(query)
+    customer = _customer(store_code, customer_id)
+    now = datetime.now(UTC)
+    simulated = wanted.additionalPoints is not None
+
+    def available(campaign: CampaignModel) -> bool:
+        return (
+            campaigns.is_active(campaign, now)
+            and campaigns.is_visible(campaign, now)
+            and (simulated or campaigns.is_targeted(campaign, customer))
+            and (wanted.hasSegment is None or (campaign.target == "segment") == wanted.hasSegment)
+        )
+
+    page = catalog.select_page(store_code, wanted, available)
+    used = _usage(store_code, customer_id, page.campaigns)
+    balance = int(customer.points_available or 0) + (wanted.additionalPoints or 0)
+    view, lookups = wanted.view(internal), catalog.Lookups.of(store_code, page.campaigns)
+    shown = []
+    for campaign in page.campaigns:
+        left = usage_left_for_customer(campaign, used.get(campaign.campaign_id, 0))
+        extra = {
+            "usageLeftForCustomer": left,
+            "canBeBoughtByCustomer": can_be_bought(campaign, left, balance),
+        }
+        shown.append(_with_customer_fields(catalog.campaign_body(campaign, view, lookups), extra))
+    return {"campaigns": shown, "total": page.total}
+
+
+# -- buying ----------------------------------------------------------------------------------
+class BuyForm(BaseModel):
+    model_config = FORM_CONFIG
+
+    quantity: Annotated[bounded(int, ge=1, le=MAX_QUANTITY) | None, Blankable] = None
+    withoutPoints: Flag = None
+
+
+def buy_form(query: dict[str, Any], body: Any, may_waive_points: bool) -> BuyForm:
+    """`quantity` and `withoutPoints` from the query string or the body (form or JSON), as
+    the document's server reads them; `withoutPoints` is the admin's alone."""
+    if body is not None and not isinstance(body, dict):
+        raise InvalidInputError({"form": ["The request body must be an object."]})
+    try:
+        form = BuyForm.model_validate({**(body or {}), **query})
+    except PydanticValidationError as error:
+        raise InvalidInputError(form_errors(error)) from error
+    if form.withoutPoints and not may_waive_points:
+        raise InvalidInputError({"withoutPoints": ["Only an admin may buy without points."]})
+    return form
+
+
+def ensure_offered(campaign: CampaignModel, customer: CustomerModel, now: datetime) -> None:
+    """Active, visible now and targeted at the customer, or the reason it is not."""
+    campaigns.ensure_active(campaign, now)
+    if not campaigns.is_visible(campaign, now):
+        raise campaigns.CampaignNotVisibleError()
+    if not campaigns.is_targeted(campaign, customer):
+        raise campaigns.CampaignNotTargetedError()
+
+
+def buy(
+    store_code: str, customer_id: str, campaign_id: str, form: BuyForm, actor: str
+) -> list[RewardModel]:
+    """Buy `quantity` rewards of the campaign for the customer: one transaction, or nothing."""
+    campaign = get_campaign(store_code, campaign_id)
+    if campaign.reward == CASHBACK:
+        raise CashbackNotBuyableError()
+    quantity = form.quantity or 1
+    if quantity > 1 and campaign.reward == ONE_AT_A_TIME:
+        raise QuantityNotAllowedError()
+    customer = _customer(store_code, customer_id)
+    now = datetime.now(UTC)
+    ensure_offered(campaign, customer, now)
+    price = 0 if form.withoutPoints else int(campaign.cost_in_points or 0)
+    grant = Grant(customer_id, quantity=quantity, points=price)
+    return acquire_one(campaign, grant, source=BOUGHT, actor=actor, now=now).rewards
