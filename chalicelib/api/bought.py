@@ -1,7 +1,91 @@
-"""Open Loyalty bought rewards: the list, the CSV export, usage and delivery status."""
+"""Open Loyalty bought rewards: the list, the CSV export, usage and delivery status.
+
+Paths under `/api/{storeCode}/` as the document writes them; the coupon-usage paths, which it
+does not describe, are Open Loyalty's own. Admin endpoints take an admin JWT; a customer marks
+their own coupons with theirs; the delivery-status choices are open to any credential of the
+store. Bodies are forms with bracket keys or the same as JSON; the document's "query"
+parameters (`used`, `deliveryStatus[status]`) are also read from the query string.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from chalice import Response
+
+from chalicelib.api.campaigns import ADMIN, ANYONE, nested_query
 from chalicelib.api.openloyalty import openloyalty_routes
+from chalicelib.api.request import ApiRequest
+from chalicelib.domain import bought
+from chalicelib.domain.auth import Role
+
+BOUGHT = "/api/{storeCode}/campaign/bought"
+COUPON = "/campaign/{campaign}/coupon/{coupon}"
+CSV_FILENAME = "bought-campaigns.csv"
 
 routes = openloyalty_routes(__name__)
+
+
+def _form(request: ApiRequest) -> Any:
+    """The body, or the query string when there is none."""
+    body = request.body
+    return nested_query(request) if body is None else body
+
+
+def _usage(result: bought.Usage) -> dict[str, Any]:
+    return {"used": result.used, "usageDate": bought.time_of(result.usage_date)}
+
+
+@routes.route(BOUGHT, methods=["GET"], roles=ADMIN)
+def list_bought(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return bought.list_bought(request.store_code, request.query)
+
+
+@routes.route(BOUGHT + "/export/csv", methods=["GET"], roles=ADMIN)
+def export_bought(request: ApiRequest, storeCode: str) -> Response:
+    # Built page by page; API Gateway and Lambda answer with the whole body at once.
+    text = "".join(bought.export_csv(request.store_code, request.query))
+    return Response(
+        body=text,
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{CSV_FILENAME}"',
+        },
+    )
+
+
+@routes.route("/api/{storeCode}/admin/customer/{customer}" + COUPON, methods=["POST"], roles=ADMIN)
+def mark_coupon(
+    request: ApiRequest, storeCode: str, customer: str, campaign: str, coupon: str
+) -> dict[str, Any]:
+    return _usage(
+        bought.set_coupon_usage(request.store_code, customer, campaign, coupon, _form(request))
+    )
+
+
+@routes.route("/api/{storeCode}/customer" + COUPON, methods=["POST"], roles=(Role.CUSTOMER,))
+def mark_own_coupon(
+    request: ApiRequest, storeCode: str, campaign: str, coupon: str
+) -> dict[str, Any]:
+    customer = request.principal.subject if request.principal else ""
+    return _usage(
+        bought.set_coupon_usage(request.store_code, customer, campaign, coupon, _form(request))
+    )
+
+
+@routes.route(
+    "/api/{storeCode}/admin/customer/{customer}/bought/coupon/{coupon}/changeDeliveryStatus",
+    methods=["PUT"],
+    roles=ADMIN,
+)
+def change_delivery_status(
+    request: ApiRequest, storeCode: str, customer: str, coupon: str
+) -> dict[str, str]:
+    bought.change_delivery_status(request.store_code, customer, coupon, _form(request))
+    return {"success": "Delivery status changed!"}
+
+
+@routes.route("/api/{storeCode}/settings/choices/deliveryStatus", methods=["GET"], roles=ANYONE)
+def delivery_status_choices(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+    return {"choices": list(bought.DELIVERY_STATUSES)}

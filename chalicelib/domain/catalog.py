@@ -34,6 +34,7 @@ from chalicelib.domain.campaign_form import (
     Draft,
     Flag,
     as_list,
+    bounded,
     form_errors,
 )
 from chalicelib.domain.campaign_form import read_campaign as read_form
@@ -365,8 +366,8 @@ class ListQuery(BaseModel):
 
     model_config = ConfigDict(**FORM_CONFIG, populate_by_name=True)
 
-    page: Annotated[int | None, Blankable, Field(ge=1)] = None
-    perPage: Annotated[int | None, Blankable, Field(ge=1, le=MAX_PER_PAGE)] = None
+    page: Annotated[bounded(int, ge=1) | None, Blankable] = None
+    perPage: Annotated[bounded(int, ge=1, le=MAX_PER_PAGE) | None, Blankable] = None
     sort: Annotated[Literal[tuple(SORT_KEYS)] | None, Blankable] = None
     direction: Annotated[Literal["ASC", "DESC"] | None, BeforeValidator(_upper)] = None
     labels: Annotated[list[LabelFilter], BeforeValidator(as_list)] = Field(default_factory=list)

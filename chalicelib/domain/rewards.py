@@ -47,7 +47,7 @@ from chalicelib.domain.stores import Store
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
-from chalicelib.storage.rewards import RewardModel, customer_key
+from chalicelib.storage.rewards import RewardModel, customer_key, pending_active_to
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 MAX_QUANTITY = 40  # 2 items per unit (coupon, reward) + 4 per grant must fit one transaction
@@ -238,6 +238,7 @@ class _Acquisition:
             cost_in_points=grant.points,
             active_since=since,
             active_to=until,
+            pending_active_to=pending_active_to(self.source, until),
             email_status=self.email_status,
             email_history=[],
             created_at=self.now,

@@ -5,12 +5,18 @@ Keyed by (store_code, reward_id). Indexes, each serving one read the API needs w
 - `campaign-created-index` (`<store>#<campaign>`, created_at): rewards of a campaign, all or
   in a month, in creation order;
 - `customer-created-index` (`<store>#<customer>`, created_at): a customer's rewards;
-- `store-created-index` (store_code, created_at): every reward of a store (bought list, CSV).
+- `store-created-index` (store_code, created_at): every reward of a store (bought list, CSV);
+- `bought-expiry-index` (status, pending_active_to): sparse, the bought coupons that will expire.
+  Only a bought reward with an end of validity carries `pending_active_to` (its `active_to`);
+  the expiry job queries the `active` partition up to now and moves what it expires to the
+  `expired` one (and removes the attribute), so every run reads only coupons it has to expire.
 
 `created_at` is stored in PynamoDB's fixed-width UTC form, so its strings sort as the times do.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -20,7 +26,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.storage.base import table
@@ -32,6 +38,7 @@ BOUGHT = "bought"  # bought with points (Open Loyalty)
 # The reward itself.
 ACTIVE = "active"
 CANCELLED = "cancelled"
+EXPIRED = "expired"  # a bought coupon past its `active_to`, set by the expiry job
 
 # Email delivery (`email_status`). URL-only rewards have none.
 EMAIL_QUEUED = "queued"
@@ -42,6 +49,11 @@ EMAIL_FAILED = "failed"
 
 def customer_key(store_code: str, customer_id: str) -> str:
     return f"{store_code}#{customer_id}"
+
+
+def pending_active_to(source: str, active_to: datetime | None) -> datetime | None:
+    """A new reward's key in the expiry index: only bought coupons that stop being valid."""
+    return active_to if source == BOUGHT else None
 
 
 class DeliveryEvent(MapAttribute):
@@ -87,6 +99,15 @@ class RewardsByStoreIndex(GlobalSecondaryIndex["RewardModel"]):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class BoughtRewardsByExpiryIndex(GlobalSecondaryIndex["RewardModel"]):
+    class Meta:
+        index_name = "bought-expiry-index"
+        projection = KeysOnlyProjection()  # the job updates by key; conditions read the item
+
+    status = UnicodeAttribute(hash_key=True)
+    pending_active_to = UTCDateTimeAttribute(range_key=True)
+
+
 @table("rewards")
 class RewardModel(Model):
     class Meta:
@@ -115,6 +136,8 @@ class RewardModel(Model):
     transaction_id = UnicodeAttribute(null=True)  # the ledger entry of a points debit
     active_since = UTCDateTimeAttribute(null=True)  # daysInactive after creation
     active_to = UTCDateTimeAttribute(null=True)  # None: valid forever
+    pending_active_to = UTCDateTimeAttribute(null=True)  # bought with an end: the expiry index
+    expired_at = UTCDateTimeAttribute(null=True)
 
     used = BooleanAttribute(default=False)
     usage_date = UTCDateTimeAttribute(null=True)
@@ -134,3 +157,4 @@ class RewardModel(Model):
     by_campaign = RewardsByCampaignIndex()
     by_customer = RewardsByCustomerIndex()
     by_store = RewardsByStoreIndex()
+    by_pending_expiry = BoughtRewardsByExpiryIndex()

@@ -341,3 +341,10 @@ def test_bad_list_parameters_are_named(
 
     assert response.status_code == 400
     assert body_of(response)["form"]["children"][field]["errors"]
+
+
+def test_blank_paging_parameters_mean_the_defaults(client: Any) -> None:
+    response = client.get(f"/api/{STORE}/campaign?page=&perPage=", headers=admin())
+
+    assert response.status_code == 200, response.body
+    assert body_of(response)["total"] == 0
