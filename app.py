@@ -9,6 +9,7 @@ from chalicelib.api import (
     campaigns,
     cashback,
     claims,
+    docs,
     health,
     imonggo,
     ledger,
@@ -57,6 +58,7 @@ FACES = (
     buying,
     bought,
     cashback,
+    docs,
 )
 for face in FACES:
     app.register_blueprint(face.routes.blueprint)
