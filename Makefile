@@ -4,11 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv run test test-fast lint format package infra clean
+.PHONY: venv run test test-fast lint format package package-check package-terraform infra clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	# Chalice 1.34 packages with pip and supports pip < 26.3 only.
+	$(BIN)/python -m pip install --quiet --upgrade "pip<26.3"
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
@@ -39,11 +40,29 @@ format: venv
 infra: venv
 	$(BIN)/python -m infra.template
 
-## SAM template + deployment zip in build/ (tables, queues, bucket merged from infra/).
+## SAM template + deployment zip in build/ (tables, queues, bucket merged from infra/); prints
+## the package size and fails if a test or dev dependency got into it.
 # The SQS consumer's queue name is read from settings when app.py is imported: package with
-# the stage's settings so the event source subscribes to that stage's queue.
+# the stage's settings so the event source subscribes to that stage's queue. Chalice wants a
+# region even to package; the template itself names none.
+STAGE ?= prod
+PACKAGE_ENV := REWARDS_STAGE=$(STAGE) AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1}
+
 package: venv
-	REWARDS_STAGE=prod $(BIN)/chalice package --stage prod --merge-template infra/resources.json build/
+	rm -rf build
+	$(PACKAGE_ENV) $(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json build/
+	$(BIN)/python -m infra.package_check build/deployment.zip
+
+## `package`, then cfn-lint on the packaged template (run by CI).
+package-check: package
+	$(BIN)/cfn-lint build/sam.json
+
+## The same for Terraform in build/terraform/: chalice.tf.json plus infra/'s *.tf.json beside it.
+package-terraform: venv
+	rm -rf build/terraform
+	$(PACKAGE_ENV) $(BIN)/chalice package --stage $(STAGE) --pkg-format terraform build/terraform/
+	cp infra/resources.tf.json infra/chalice_override.tf.json build/terraform/
+	$(BIN)/python -m infra.package_check build/terraform/deployment.zip
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

@@ -7,9 +7,19 @@ environment call `reset_settings()` (and `chalicelib.aws.reset_clients()`).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+
+LOCAL_JWT_SECRET = "local-development-secret-change-me-0000"
+UNDEPLOYED_STAGES = frozenset({"local", "test"})  # the only ones that may use it
+
+
+def _secret(value: str | None, parameter_name: str | None) -> str | None:
+    # Imported here: the secrets store reads through chalicelib.aws, which imports this module.
+    from chalicelib.secrets_store import secret
+
+    return secret(value, parameter_name)
 
 
 def _flag(value: str | None) -> bool:
@@ -22,7 +32,10 @@ class Settings:
     region: str
     aws_endpoint_url: str | None
     resource_prefix: str
-    jwt_secret: str
+    # Secrets, set in the environment (locally) or named SSM parameters read on first use
+    # (deployed): see chalicelib/secrets_store.py. Read them as `jwt_secret`/`paytm_secret`.
+    jwt_secret_value: str | None = field(repr=False)
+    jwt_secret_parameter: str | None
     jwt_ttl_seconds: int
     jwt_issuer: str
     default_store_code: str
@@ -39,9 +52,27 @@ class Settings:
     debug: bool
     # Cashback through PayTM: the secret its callbacks are signed with (None: refuse them all)
     # and the merchant's identifiers put in each payout request.
-    paytm_secret: str | None
+    paytm_secret_value: str | None = field(repr=False)
+    paytm_secret_parameter: str | None
     paytm_merchant_guid: str | None
     paytm_sales_wallet_guid: str | None
+
+    @property
+    def jwt_secret(self) -> str:
+        # Locally a fixed development secret is fine; a deployed stage without its own would
+        # sign tokens anybody can forge, so it refuses to run instead.
+        secret = _secret(self.jwt_secret_value, self.jwt_secret_parameter)
+        if secret:
+            return secret
+        if self.stage not in UNDEPLOYED_STAGES:
+            raise RuntimeError(
+                f"Stage {self.stage!r} needs REWARDS_JWT_SECRET or REWARDS_JWT_SECRET_PARAMETER."
+            )
+        return LOCAL_JWT_SECRET
+
+    @property
+    def paytm_secret(self) -> str | None:
+        return _secret(self.paytm_secret_value, self.paytm_secret_parameter)
 
     def table_name(self, name: str) -> str:
         return f"{self.resource_prefix}{name}"
@@ -63,8 +94,8 @@ def get_settings() -> Settings:
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
         resource_prefix=env.get("REWARDS_RESOURCE_PREFIX", f"rewards-{stage}-"),
-        # Locally a fixed development secret is fine; deployed stages must set their own.
-        jwt_secret=env.get("REWARDS_JWT_SECRET", "local-development-secret-change-me-0000"),
+        jwt_secret_value=env.get("REWARDS_JWT_SECRET") or None,
+        jwt_secret_parameter=env.get("REWARDS_JWT_SECRET_PARAMETER") or None,
         jwt_ttl_seconds=int(env.get("REWARDS_JWT_TTL_SECONDS", "3600")),
         jwt_issuer=env.get("REWARDS_JWT_ISSUER", "rewards"),
         default_store_code=env.get("REWARDS_DEFAULT_STORE", "DEFAULT"),
@@ -79,7 +110,8 @@ def get_settings() -> Settings:
         coupon_expiry_rate_minutes=int(env.get("REWARDS_COUPON_EXPIRY_RATE_MINUTES", "60")),
         log_level=env.get("REWARDS_LOG_LEVEL", "INFO"),
         debug=_flag(env.get("REWARDS_DEBUG")) and stage == "local",
-        paytm_secret=env.get("REWARDS_PAYTM_SECRET") or None,
+        paytm_secret_value=env.get("REWARDS_PAYTM_SECRET") or None,
+        paytm_secret_parameter=env.get("REWARDS_PAYTM_SECRET_PARAMETER") or None,
         paytm_merchant_guid=env.get("REWARDS_PAYTM_MERCHANT_GUID") or None,
         paytm_sales_wallet_guid=env.get("REWARDS_PAYTM_SALES_WALLET_GUID") or None,
     )

@@ -1,26 +1,45 @@
-"""Builds `infra/resources.json`, the CloudFormation merge template for `chalice package`.
+"""Builds the infrastructure `chalice package` cannot describe, for both of its formats.
 
-Tables come from the PynamoDB models (`chalicelib.storage.schema`); queues, the media bucket and
-the sender identity are declared here. Run `python -m infra.template` after changing a model;
-a test fails while the committed file differs from what this builds.
+`infra/resources.json` is the CloudFormation merge template (`--merge-template`);
+`infra/resources.tf.json` and `infra/chalice_override.tf.json` are the same resources for
+`--pkg-format terraform`, which refuses a merge template: they are copied beside chalice's
+`chalice.tf.json`. Tables come from the PynamoDB models (`chalicelib.storage.schema`) and the
+Terraform tables are translated from the CloudFormation ones, so each table is defined once;
+queues, the media bucket and the sender identity are declared here. Run `python -m infra.template`
+after changing a model; `--check` (and a test) fails while a committed file differs.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from chalice.package import to_cfn_resource_name
 
 from chalicelib.domain.deliveries import MAX_RECEIVES
 from chalicelib.storage.schema import table_resources
 
 TEMPLATE_PATH = Path(__file__).with_name("resources.json")
+TERRAFORM_PATH = Path(__file__).with_name("resources.tf.json")
+# Terraform merges a file named `*_override.tf.json` into the blocks of the same name in the
+# other files: the only way to change a resource chalice's `chalice.tf.json` generates.
+TERRAFORM_OVERRIDE_PATH = Path(__file__).with_name("chalice_override.tf.json")
 
 # The consumer Lambda may run up to 60 s; SQS must hide a message longer than that (AWS
 # recommends six times the function timeout) or a slow send would be delivered twice.
 REWARD_EMAIL_VISIBILITY_TIMEOUT = 360
 FOURTEEN_DAYS = 14 * 24 * 3600
+
+
+# The SQS consumer (chalicelib.jobs.reward_emails), as `chalice package` names it and its event.
+CONSUMER = "send_reward_emails"
+QUEUE_BASENAME = "reward-email"
+DEAD_LETTER_BASENAME = "reward-email-dlq"
+MEDIA_BASENAME = "media"
+UNKNOWN_ROUTE_BODY = json.dumps({"message": "No such route.", "code": "route_not_found"})
 
 
 def _name(suffix: str) -> dict[str, str]:
@@ -32,7 +51,7 @@ def build_template() -> dict[str, Any]:
     resources["RewardEmailDeadLetterQueue"] = {
         "Type": "AWS::SQS::Queue",
         "Properties": {
-            "QueueName": _name("reward-email-dlq"),
+            "QueueName": _name(DEAD_LETTER_BASENAME),
             "MessageRetentionPeriod": FOURTEEN_DAYS,
             "SqsManagedSseEnabled": True,
         },
@@ -40,7 +59,7 @@ def build_template() -> dict[str, Any]:
     resources["RewardEmailQueue"] = {
         "Type": "AWS::SQS::Queue",
         "Properties": {
-            "QueueName": _name("reward-email"),
+            "QueueName": _name(QUEUE_BASENAME),
             "VisibilityTimeout": REWARD_EMAIL_VISIBILITY_TIMEOUT,
             "MessageRetentionPeriod": FOURTEEN_DAYS,
             "SqsManagedSseEnabled": True,
@@ -54,7 +73,7 @@ def build_template() -> dict[str, Any]:
     resources["MediaBucket"] = {
         "Type": "AWS::S3::Bucket",
         "Properties": {
-            "BucketName": _name("media"),
+            "BucketName": _name(MEDIA_BASENAME),
             "PublicAccessBlockConfiguration": {
                 "BlockPublicAcls": True,
                 "BlockPublicPolicy": True,
@@ -81,24 +100,22 @@ def build_template() -> dict[str, Any]:
             "RestApiId": {"Ref": "RestAPI"},
             "ResponseType": "MISSING_AUTHENTICATION_TOKEN",
             "StatusCode": "404",
-            "ResponseTemplates": {
-                "application/json": json.dumps(
-                    {"message": "No such route.", "code": "route_not_found"}
-                )
-            },
+            "ResponseTemplates": {"application/json": UNKNOWN_ROUTE_BODY},
         },
     }
     # Chalice cannot ask for partial batch responses on an SQS event source; without this
     # Lambda ignores the consumer's `batchItemFailures` and deletes the failed messages too.
-    # Names are the ones `chalice package` gives the function and its event.
-    resources["SendRewardEmails"] = {
+    # Chalice subscribes by queue name only (its `Queue` cannot be replaced: the merge would mix
+    # both values), so the function waits for the queue: a first deployment fails otherwise.
+    resources[to_cfn_resource_name(CONSUMER)] = {
+        "DependsOn": ["RewardEmailQueue"],
         "Properties": {
             "Events": {
-                "SendRewardEmailsSqsEventSource": {
+                to_cfn_resource_name(f"{CONSUMER}-sqs-event-source"): {
                     "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
                 }
             }
-        }
+        },
     }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -118,11 +135,185 @@ def build_template() -> dict[str, Any]:
     }
 
 
+def _terraform_name(basename: str) -> str:
+    return basename.replace("-", "_")
+
+
+def _prefixed(basename: str) -> str:
+    return "${local.resource_prefix}" + basename
+
+
+def _terraform_index(index: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation index (global or local) as a Terraform index block."""
+    keys = {key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]}
+    block: dict[str, Any] = {
+        "name": index["IndexName"],
+        "hash_key": keys["HASH"],
+        "projection_type": index["Projection"]["ProjectionType"],
+    }
+    if "RANGE" in keys:
+        block["range_key"] = keys["RANGE"]
+    if index["Projection"].get("NonKeyAttributes"):
+        block["non_key_attributes"] = index["Projection"]["NonKeyAttributes"]
+    return block
+
+
+def _terraform_table(properties: dict[str, Any]) -> dict[str, Any]:
+    """The `aws_dynamodb_table` of a CloudFormation table (schema.table_resource)."""
+    basename = properties["TableName"]["Fn::Sub"].removeprefix("${ResourcePrefix}")
+    keys = {key["KeyType"]: key["AttributeName"] for key in properties["KeySchema"]}
+    table: dict[str, Any] = {
+        "name": _prefixed(basename),
+        "billing_mode": properties["BillingMode"],
+        "hash_key": keys["HASH"],
+        "attribute": [
+            {"name": item["AttributeName"], "type": item["AttributeType"]}
+            for item in properties["AttributeDefinitions"]
+        ],
+        "point_in_time_recovery": {
+            "enabled": properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+        },
+        "server_side_encryption": {"enabled": properties["SSESpecification"]["SSEEnabled"]},
+    }
+    if "RANGE" in keys:
+        table["range_key"] = keys["RANGE"]
+    if properties.get("GlobalSecondaryIndexes"):
+        table["global_secondary_index"] = [
+            _terraform_index(index) for index in properties["GlobalSecondaryIndexes"]
+        ]
+    if properties.get("LocalSecondaryIndexes"):
+        # A local index shares the table's hash key; Terraform names only its range key.
+        table["local_secondary_index"] = [
+            {k: v for k, v in _terraform_index(index).items() if k != "hash_key"}
+            for index in properties["LocalSecondaryIndexes"]
+        ]
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl:
+        table["ttl"] = {"attribute_name": ttl["AttributeName"], "enabled": ttl["Enabled"]}
+    return table
+
+
+def build_terraform() -> dict[str, Any]:
+    """`resources.tf.json`: the resources of `build_template()` for chalice's Terraform."""
+    cloudformation = build_template()["Resources"]
+    tables = {
+        _terraform_name(
+            resource["Properties"]["TableName"]["Fn::Sub"].removeprefix("${ResourcePrefix}")
+        ): _terraform_table(resource["Properties"])
+        for resource in cloudformation.values()
+        if resource.get("Type") == "AWS::DynamoDB::Table"
+    }
+    queue = cloudformation["RewardEmailQueue"]["Properties"]
+    dead_letter = cloudformation["RewardEmailDeadLetterQueue"]["Properties"]
+    dead_letter_ref = f"aws_sqs_queue.{_terraform_name(DEAD_LETTER_BASENAME)}"
+    bucket = _terraform_name(MEDIA_BASENAME)
+    public_access = cloudformation["MediaBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+    return {
+        "variable": {
+            "email_sender": {
+                "type": "string",
+                "default": "rewards@example.com",
+                "description": "Address reward emails are sent from (REWARDS_EMAIL_SENDER).",
+            }
+        },
+        # The functions find their resources as `rewards-<stage>-<name>` (config.py), and the
+        # stage's IAM policy names them so: the prefix follows the stage chalice packaged.
+        "locals": {"resource_prefix": "rewards-${data.null_data_source.chalice.outputs.stage}-"},
+        "resource": {
+            "aws_dynamodb_table": tables,
+            "aws_sqs_queue": {
+                _terraform_name(DEAD_LETTER_BASENAME): {
+                    "name": _prefixed(DEAD_LETTER_BASENAME),
+                    "message_retention_seconds": dead_letter["MessageRetentionPeriod"],
+                    "sqs_managed_sse_enabled": dead_letter["SqsManagedSseEnabled"],
+                },
+                _terraform_name(QUEUE_BASENAME): {
+                    "name": _prefixed(QUEUE_BASENAME),
+                    "visibility_timeout_seconds": queue["VisibilityTimeout"],
+                    "message_retention_seconds": queue["MessageRetentionPeriod"],
+                    "sqs_managed_sse_enabled": queue["SqsManagedSseEnabled"],
+                    "redrive_policy": "${jsonencode({deadLetterTargetArn = "
+                    f"{dead_letter_ref}.arn, maxReceiveCount = "
+                    f"{queue['RedrivePolicy']['maxReceiveCount']}}})}}",
+                },
+            },
+            "aws_s3_bucket": {bucket: {"bucket": _prefixed(MEDIA_BASENAME)}},
+            "aws_s3_bucket_public_access_block": {
+                bucket: {
+                    "bucket": f"${{aws_s3_bucket.{bucket}.id}}",
+                    "block_public_acls": public_access["BlockPublicAcls"],
+                    "block_public_policy": public_access["BlockPublicPolicy"],
+                    "ignore_public_acls": public_access["IgnorePublicAcls"],
+                    "restrict_public_buckets": public_access["RestrictPublicBuckets"],
+                }
+            },
+            "aws_s3_bucket_server_side_encryption_configuration": {
+                bucket: {
+                    "bucket": f"${{aws_s3_bucket.{bucket}.id}}",
+                    "rule": {
+                        "apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}
+                    },
+                }
+            },
+            "aws_ses_email_identity": {"email_sender": {"email": "${var.email_sender}"}},
+            "aws_api_gateway_gateway_response": {
+                "unknown_route": {
+                    # `rest_api` is the API resource chalice's Terraform generates.
+                    "rest_api_id": "${aws_api_gateway_rest_api.rest_api.id}",
+                    "response_type": "MISSING_AUTHENTICATION_TOKEN",
+                    "status_code": "404",
+                    "response_templates": {"application/json": UNKNOWN_ROUTE_BODY},
+                }
+            },
+        },
+    }
+
+
+def build_terraform_override() -> dict[str, Any]:
+    """`chalice_override.tf.json`: the SQS subscription as the CloudFormation one is merged."""
+    queue_ref = f"aws_sqs_queue.{_terraform_name(QUEUE_BASENAME)}"
+    return {
+        "resource": {
+            "aws_lambda_event_source_mapping": {
+                f"{CONSUMER}-sqs-event-source": {
+                    "event_source_arn": f"${{{queue_ref}.arn}}",
+                    "function_response_types": ["ReportBatchItemFailures"],
+                }
+            }
+        }
+    }
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
 def render() -> str:
-    return json.dumps(build_template(), indent=2, sort_keys=True) + "\n"
+    return _json(build_template())
+
+
+OUTPUTS: dict[Path, Callable[[], dict[str, Any]]] = {
+    TEMPLATE_PATH: build_template,
+    TERRAFORM_PATH: build_terraform,
+    TERRAFORM_OVERRIDE_PATH: build_terraform_override,
+}
+
+
+def main(argv: list[str]) -> int:
+    """Write every generated file, or with `--check` tell (exit 1) whether one is stale."""
+    stale = [path for path, build in OUTPUTS.items() if _read(path) != _json(build())]
+    if "--check" in argv:
+        for path in stale:
+            print(f"{path.name} is out of date: run `python -m infra.template`", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(_json(OUTPUTS[path]()))
+    return 0
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text() if path.exists() else None
 
 
 if __name__ == "__main__":
-    if "--check" in sys.argv:
-        sys.exit(0 if TEMPLATE_PATH.read_text() == render() else 1)
-    TEMPLATE_PATH.write_text(render())
+    sys.exit(main(sys.argv[1:]))

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib.api.html import error_page, html_response
+from chalicelib.api.html import HTML, error_page, html_response
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain import claims
@@ -28,6 +28,13 @@ PAGE_TITLES = {
     claims.ClaimExpiredError.code: "This claim has expired",
     claims.ClaimEmailMismatchError.code: "Not your claim",
 }
+
+CLAIM_ERRORS = (
+    claims.ClaimNotFoundError,
+    claims.ClaimAlreadyClaimedError,
+    claims.ClaimExpiredError,
+    claims.ClaimEmailMismatchError,
+)
 
 routes = Routes(__name__)
 
@@ -69,7 +76,7 @@ def create_claims(request: ApiRequest) -> list[dict[str, Any]]:
     return [outcome_body(outcome) for outcome in outcomes]
 
 
-@routes.route("/api/v1/claims/{token}", methods=["GET"])
+@routes.route("/api/v1/claims/{token}", methods=["GET"], errors=(claims.ClaimNotFoundError,))
 def get_claim(request: ApiRequest, token: str) -> dict[str, Any]:
     claim = claims.get_claim(token)
     return {
@@ -80,7 +87,12 @@ def get_claim(request: ApiRequest, token: str) -> dict[str, Any]:
     }
 
 
-@routes.route("/api/v1/claims/{token}", methods=["POST"])
+@routes.route(
+    "/api/v1/claims/{token}",
+    methods=["POST"],
+    request_model=claims.ClaimantInput,
+    errors=CLAIM_ERRORS,
+)
 def claim_points(request: ApiRequest, token: str) -> Any:
     result = claims.claim(token, _submitted_email(request))
     return {
@@ -111,7 +123,7 @@ def claim_form(
     )
 
 
-@routes.route("/claim/points/{token}", methods=["GET"])
+@routes.route("/claim/points/{token}", methods=["GET"], response_type=HTML, errors=CLAIM_ERRORS)
 def show_claim_page(request: ApiRequest, token: str) -> Response:
     try:
         claim = claims.get_claim(token)
@@ -121,7 +133,7 @@ def show_claim_page(request: ApiRequest, token: str) -> Response:
     return claim_form(claim)
 
 
-@routes.route("/claim/points/{token}", methods=["POST"])
+@routes.route("/claim/points/{token}", methods=["POST"], response_type=HTML, errors=CLAIM_ERRORS)
 def claim_from_page(request: ApiRequest, token: str) -> Response:
     email = None
     try:

@@ -192,7 +192,12 @@ def _answer(request: ApiRequest, fmt: Format, produce: Callable[[], Response]) -
 # --- customers ------------------------------------------------------------------------------
 
 
-@routes.route("/api/customers/{customer}", methods=["GET"], content_types=CONTENT_TYPES)
+@routes.route(
+    "/api/customers/{customer}",
+    methods=["GET"],
+    content_types=CONTENT_TYPES,
+    handler_roles=STORE_ROLES,
+)
 def get_customer(request: ApiRequest, customer: str) -> Response:
     customer_id, fmt = split_suffix(customer)
     fmt = fmt or format_by_accept(request)
@@ -234,17 +239,23 @@ def _spend(request: ApiRequest, fmt: Format) -> Response:
     return _answer(request, fmt, produce)
 
 
-@routes.route("/api/rewards.xml", methods=["POST"], content_types=CONTENT_TYPES)
+@routes.route(
+    "/api/rewards.xml", methods=["POST"], content_types=CONTENT_TYPES, handler_roles=STORE_ROLES
+)
 def spend_xml(request: ApiRequest) -> Response:
     return _spend(request, Format.XML)
 
 
-@routes.route("/api/rewards.json", methods=["POST"], content_types=CONTENT_TYPES)
+@routes.route(
+    "/api/rewards.json", methods=["POST"], content_types=CONTENT_TYPES, handler_roles=STORE_ROLES
+)
 def spend_json(request: ApiRequest) -> Response:
     return _spend(request, Format.JSON)
 
 
-@routes.route("/api/rewards", methods=["POST"], content_types=CONTENT_TYPES)
+@routes.route(
+    "/api/rewards", methods=["POST"], content_types=CONTENT_TYPES, handler_roles=STORE_ROLES
+)
 def spend_by_accept(request: ApiRequest) -> Response:
     return _spend(request, format_by_accept(request))
 

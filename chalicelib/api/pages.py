@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from chalice import Response
 
-from chalicelib.api.html import error_page, html_response
+from chalicelib.api.html import HTML, error_page, html_response
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain import deliveries
@@ -26,7 +26,16 @@ PAGE_TITLES = {
 routes = Routes(__name__)
 
 
-@routes.route("/r/{token}", methods=["GET"])
+@routes.route(
+    "/r/{token}",
+    methods=["GET"],
+    response_type=HTML,
+    errors=(
+        deliveries.RewardNotFoundError,
+        deliveries.RewardCancelledError,
+        deliveries.RewardExpiredError,
+    ),
+)
 def show_reward(request: ApiRequest, token: str) -> Response:
     try:
         opened = deliveries.open_reward(token)

@@ -13,6 +13,8 @@ from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import InvalidInputError, RewardsError
 from chalicelib.storage.customers import RECIPIENT_FIELDS, CustomerModel
 
+NOT_FOUND = (recipients.RecipientNotFoundError,)
+
 STORE_ROLES = (Role.STORE, Role.ADMIN)
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 DEFAULT_PAGE_SIZE = 25
@@ -58,22 +60,34 @@ def list_recipients(request: ApiRequest) -> dict[str, Any]:
     }
 
 
-@routes.route("/recipients", methods=["POST", "PUT"], roles=STORE_ROLES, status=201)
+@routes.route(
+    "/recipients",
+    methods=["POST", "PUT"],
+    roles=STORE_ROLES,
+    status=201,
+    request_model=recipients.RecipientInput,
+)
 def create_recipient(request: ApiRequest) -> dict[str, Any]:
     return recipient_body(recipients.create_recipient(request.store_code, request.body))
 
 
-@routes.route("/recipients/{ref}", methods=["GET"], roles=STORE_ROLES)
+@routes.route("/recipients/{ref}", methods=["GET"], roles=STORE_ROLES, errors=NOT_FOUND)
 def get_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
     return recipient_body(recipients.find_recipient(request.store_code, unquote(ref)))
 
 
-@routes.route("/recipients/{ref}", methods=["PUT", "PATCH"], roles=STORE_ROLES)
+@routes.route(
+    "/recipients/{ref}",
+    methods=["PUT", "PATCH"],
+    roles=STORE_ROLES,
+    request_model=recipients.RecipientInput,
+    errors=NOT_FOUND,
+)
 def update_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
     customer = recipients.update_recipient(request.store_code, unquote(ref), request.body)
     return recipient_body(customer)
 
 
-@routes.route("/recipients/{ref}", methods=["DELETE"], roles=STORE_ROLES)
+@routes.route("/recipients/{ref}", methods=["DELETE"], roles=STORE_ROLES, errors=NOT_FOUND)
 def delete_recipient(request: ApiRequest, ref: str) -> None:
     recipients.delete_recipient(request.store_code, unquote(ref))

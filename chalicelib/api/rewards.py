@@ -42,12 +42,27 @@ def delivery_body(reward: RewardModel) -> dict[str, Any]:
     }
 
 
-@routes.route(REWARD_PATH, methods=["GET"], roles=STORE_ROLES)
+@routes.route(
+    REWARD_PATH, methods=["GET"], roles=STORE_ROLES, errors=(deliveries.RewardNotFoundError,)
+)
 def get_reward(request: ApiRequest, storeCode: str, reward: str) -> dict[str, Any]:
     return delivery_body(deliveries.get_reward(request.store_code, reward))
 
 
-@routes.route(f"{REWARD_PATH}/resend", methods=["POST"], roles=STORE_ROLES, status=202)
+@routes.route(
+    f"{REWARD_PATH}/resend",
+    methods=["POST"],
+    roles=STORE_ROLES,
+    status=202,
+    request_model=deliveries.ResendInput,
+    errors=(
+        deliveries.RewardNotFoundError,
+        deliveries.RewardCancelledError,
+        deliveries.RewardExpiredError,
+        deliveries.RewardEmailSendingError,
+        deliveries.RewardEmailMissingError,
+    ),
+)
 def resend_reward(request: ApiRequest, storeCode: str, reward: str) -> dict[str, Any]:
     correlation_id = (request.raw.context or {}).get("requestId")
     resent = deliveries.resend(request.store_code, reward, request.body, correlation_id)

@@ -3,6 +3,8 @@
 `Routes` wraps a Chalice Blueprint. A handler declares its path, methods and accepted roles and
 receives an `ApiRequest`; it returns a body (serialised as JSON) or a Chalice `Response`.
 Domain errors become 4xx bodies here, so handlers stay a line or two.
+What a route declares is also recorded on its view as a `RouteDoc`, the source of the OpenAPI
+document (chalicelib/api/openapi.py).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
@@ -27,7 +30,11 @@ from chalicelib.api.security import authenticate
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import RewardsError
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 Handler = Callable[..., Any]
+JSON = "application/json"
 
 
 def _json_default(value: Any) -> Any:
@@ -41,8 +48,23 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(
         body=json.dumps(body, default=_json_default),
         status_code=status,
-        headers={"Content-Type": "application/json", **(headers or {})},
+        headers={"Content-Type": JSON, **(headers or {})},
     )
+
+
+@dataclass(frozen=True)
+class RouteDoc:
+    """What a route declares, kept for the API description; requests never read it."""
+
+    handler: Handler
+    routes: Routes
+    roles: tuple[Role, ...] | None
+    status: int
+    summary: str | None = None
+    request_model: type[BaseModel] | None = None
+    response_model: type[BaseModel] | None = None
+    response_type: str = JSON
+    errors: tuple[type[RewardsError], ...] = ()
 
 
 class Routes:
@@ -65,8 +87,21 @@ class Routes:
         roles: tuple[Role, ...] | None = None,
         status: int = 200,
         content_types: Sequence[str] = BODY_TYPES,
+        *,
+        summary: str | None = None,
+        request_model: type[BaseModel] | None = None,
+        response_model: type[BaseModel] | None = None,
+        response_type: str = JSON,
+        errors: tuple[type[RewardsError], ...] = (),
+        handler_roles: tuple[Role, ...] | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Register `handler(request, **path_params)`; `roles=None` means a public route."""
+        """Register `handler(request, **path_params)`; `roles=None` means a public route.
+
+        The keyword-only arguments only describe the route in the OpenAPI document: its summary
+        (default: the handler's docstring), the pydantic models of its body and answer, the
+        media type of a successful answer, the domain errors it may answer with, and the roles
+        a public route's handler checks itself (`handler_roles`).
+        """
 
         def register(handler: Handler) -> Handler:
             @functools.wraps(handler)
@@ -84,6 +119,17 @@ class Routes:
                     return Response(body="", status_code=204 if status == 200 else status)
                 return json_response(result, status)
 
+            view.route_doc = RouteDoc(  # type: ignore[attr-defined]
+                handler,
+                self,
+                roles if roles is not None else handler_roles,
+                status,
+                summary,
+                request_model,
+                response_model,
+                response_type,
+                errors,
+            )
             self.blueprint.route(path, methods=list(methods), content_types=list(content_types))(
                 view
             )

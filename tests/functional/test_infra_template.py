@@ -209,3 +209,112 @@ def test_the_stage_policy_grants_each_resource_the_code_uses_and_no_wildcard_act
     for action in ("GetObject", "PutObject", "DeleteObject"):
         assert allowed(f"s3:{action}", f"arn:aws:s3:::{prefix}media/campaign_photos/x")
     assert not allowed("s3:GetObject", "arn:aws:s3:::another-bucket/x")
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_stage_policy_lets_the_functions_read_only_their_stages_secrets(stage: str) -> None:
+    from fnmatch import fnmatchcase
+
+    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+
+    def allowed(action: str, resource: str) -> bool:
+        return any(
+            action in statement["Action"] and fnmatchcase(resource, statement["Resource"])
+            for statement in policy["Statement"]
+            if isinstance(statement["Resource"], str)
+        )
+
+    other = "prod" if stage == "dev" else "dev"
+    assert allowed("ssm:GetParameter", f"arn:aws:ssm:eu-west-1:1:parameter/rewards/{stage}/jwt")
+    assert not allowed("ssm:GetParameter", f"arn:aws:ssm:eu-west-1:1:parameter/rewards/{other}/x")
+    assert not allowed("ssm:GetParameters", f"arn:aws:ssm:eu-west-1:1:parameter/rewards/{stage}/x")
+
+
+@pytest.fixture(scope="module")
+def terraform() -> dict[str, Any]:
+    return json.loads((ROOT / "infra" / "resources.tf.json").read_text())
+
+
+def test_committed_terraform_equals_the_rendered_one(terraform: dict[str, Any]) -> None:
+    assert terraform == template.build_terraform()
+    override = json.loads((ROOT / "infra" / "chalice_override.tf.json").read_text())
+    assert override == template.build_terraform_override()
+
+
+def test_check_fails_when_the_terraform_differs(tmp_path: Path) -> None:
+    copy = tmp_path / "infra"
+    shutil.copytree(ROOT / "infra", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    stale = (ROOT / "infra" / "resources.tf.json").read_text().replace("PAY_PER_REQUEST", "X", 1)
+    (copy / "resources.tf.json").write_text(stale)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.template", "--check"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert "resources.tf.json" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "model",
+    MODELS,
+    ids=[model.Meta.table_basename for model in MODELS],  # type: ignore[attr-defined]
+)
+def test_every_model_has_its_terraform_table_with_keys_and_indexes(
+    terraform: dict[str, Any], model: Any
+) -> None:
+    basename = model.Meta.table_basename
+    table = terraform["resource"]["aws_dynamodb_table"][basename.replace("-", "_")]
+    schema = model._get_schema()
+    keys = {key["KeyType"]: key["AttributeName"] for key in schema["key_schema"]}
+
+    assert table["name"] == "${local.resource_prefix}" + basename
+    assert table["billing_mode"] == "PAY_PER_REQUEST"
+    assert table["hash_key"] == keys["HASH"]
+    assert table.get("range_key") == keys.get("RANGE")
+    assert {(a["name"], a["type"]) for a in table["attribute"]} == {
+        (a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]
+    }
+    assert table["point_in_time_recovery"] == {"enabled": True}
+    assert table["server_side_encryption"] == {"enabled": True}
+    indexes = {index["name"]: index for index in table.get("global_secondary_index", [])}
+    expected = {index["index_name"]: index for index in schema["global_secondary_indexes"]}
+    assert set(indexes) == set(expected)
+    for name, index in indexes.items():
+        index_keys = {k["KeyType"]: k["AttributeName"] for k in expected[name]["key_schema"]}
+        assert index["hash_key"] == index_keys["HASH"]
+        assert index.get("range_key") == index_keys.get("RANGE")
+        assert index["projection_type"] == expected[name]["projection"]["ProjectionType"]
+    ttl = model.Meta.ttl_attribute
+    if ttl:
+        assert table["ttl"] == {"attribute_name": ttl, "enabled": True}
+    else:
+        assert "ttl" not in table
+
+
+def test_terraform_queue_redrives_and_the_consumer_reports_partial_failures(
+    terraform: dict[str, Any],
+) -> None:
+    from chalice.app import SQSEventConfig
+
+    from app import app
+
+    queues = terraform["resource"]["aws_sqs_queue"]
+    queue = queues["reward_email"]
+    assert queue["visibility_timeout_seconds"] >= 6 * _lambda_timeout()
+    assert "aws_sqs_queue.reward_email_dlq.arn" in queue["redrive_policy"]
+    assert "redrive_policy" not in queues["reward_email_dlq"]
+    override = json.loads((ROOT / "infra" / "chalice_override.tf.json").read_text())
+    mappings = override["resource"]["aws_lambda_event_source_mapping"]
+    consumers = [s for s in app.event_sources if isinstance(s, SQSEventConfig)]
+    assert consumers
+    for source in consumers:
+        # The name chalice's Terraform packager gives the subscription (SQSEventSource).
+        mapping = mappings[f"{source.name}-sqs-event-source"]
+        assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+        assert mapping["event_source_arn"] == "${aws_sqs_queue.reward_email.arn}"

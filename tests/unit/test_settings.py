@@ -50,7 +50,6 @@ def test_defaults(env: pytest.MonkeyPatch) -> None:
     assert settings.resource_prefix == "rewards-dev-"
     assert settings.table_name("customers") == "rewards-dev-customers"
     assert settings.queue_name("reward-email") == "rewards-dev-reward-email"
-    assert settings.jwt_secret
     assert settings.jwt_ttl_seconds == 3600
     assert settings.jwt_issuer == "rewards"
     assert settings.default_store_code == "DEFAULT"
@@ -178,3 +177,28 @@ def test_settings_are_immutable(env: pytest.MonkeyPatch) -> None:
 
     with pytest.raises(AttributeError):
         settings.stage = "prod"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_a_deployed_stage_without_a_jwt_secret_refuses_to_sign(
+    env: pytest.MonkeyPatch, stage: str
+) -> None:
+    env.setenv("REWARDS_STAGE", stage)
+
+    with pytest.raises(RuntimeError, match="REWARDS_JWT_SECRET"):
+        _ = get_settings().jwt_secret
+
+
+def test_the_local_stage_has_a_development_jwt_secret(env: pytest.MonkeyPatch) -> None:
+    env.setenv("REWARDS_STAGE", "local")
+
+    assert get_settings().jwt_secret
+
+
+def test_secret_values_stay_out_of_the_settings_repr(env: pytest.MonkeyPatch) -> None:
+    env.setenv("REWARDS_JWT_SECRET", "jwt-secret-that-must-not-be-logged")
+    env.setenv("REWARDS_PAYTM_SECRET", "paytm-secret-that-must-not-be-logged")
+
+    shown = repr(get_settings())
+
+    assert "must-not-be-logged" not in shown

@@ -1,0 +1,340 @@
+"""The OpenAPI 3.1 document of the service, generated from the Chalice route table.
+
+Nothing here repeats a route: paths, methods, path parameters and accepted content types come
+from `app.routes`; roles, status, summary, pydantic models and errors from the `RouteDoc` that
+`Routes.route` records beside each view. Error examples are rendered by the face's own error
+renderer, so they show exactly what a client receives. Imported on the first request for the
+document only (it is cached), never at cold start.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from functools import lru_cache
+from http import HTTPStatus
+from typing import Any
+
+from chalice import Chalice
+from chalice.app import RouteEntry
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from chalicelib.api import openloyalty
+from chalicelib.api.request import BODY_TYPES
+from chalicelib.api.routes import JSON, RouteDoc
+from chalicelib.domain import errors
+from chalicelib.domain.auth import Role
+from chalicelib.domain.health import SERVICE_VERSION
+
+OPENAPI_VERSION = "3.1.0"
+REF = "#/components/schemas/{model}"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+EXAMPLE_FIELD_ERRORS = {"email": ["The email field is required."]}
+
+API_KEY_SCHEMES = ("csapikey", "basicAuth", "bearerApiKey")
+SCHEMES_BY_ROLE: dict[Role, tuple[str, ...]] = {
+    Role.STORE: API_KEY_SCHEMES,
+    Role.ADMIN: ("bearerJwt",),
+    Role.SELLER: ("bearerJwt",),
+    Role.CUSTOMER: ("bearerJwt",),
+    Role.ISSUER: ("passcode",),
+}
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "csapikey": {
+        "type": "apiKey",
+        "in": "query",
+        "name": "csapikey",
+        "description": "The store's API key (role `store`); some paths carry it as a segment.",
+    },
+    "basicAuth": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "The store's API key as user name and `X` as password (role `store`).",
+    },
+    "bearerApiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "`Authorization: Bearer <API key>` (role `store`).",
+    },
+    "bearerJwt": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": (
+            "A token from `POST /api/{admin,seller,customer}/login_check` "
+            "(roles `admin`, `seller`, `customer`)."
+        ),
+    },
+    "passcode": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Passcode",
+        "description": (
+            "The campaign's passcode (role `issuer`); also accepted as the `passcode` query "
+            "parameter or body field."
+        ),
+    },
+}
+
+FIELD_ERRORS = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "description": "The messages of each invalid field.",
+}
+ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": {
+        "type": "object",
+        "required": ["message"],
+        "properties": {
+            "message": {"type": "string"},
+            "code": {"type": "string", "description": "Stable, machine-readable error code."},
+            "errors": FIELD_ERRORS,
+        },
+    },
+    "OpenLoyaltyError": {
+        "type": "object",
+        "required": ["message", "code"],
+        "properties": {
+            "message": {"type": "string"},
+            "code": {"type": "string", "description": "Stable, machine-readable error code."},
+            "error": {
+                "type": "object",
+                "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+            },
+            "form": {
+                "type": "object",
+                "description": "Invalid forms: the Symfony form tree, `children` by field.",
+            },
+            "errors": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+}
+
+
+def _error_schema_name(doc: RouteDoc) -> str:
+    return "OpenLoyaltyError" if doc.routes.render_error is openloyalty.render_error else "Error"
+
+
+def humanise(name: str) -> str:
+    return name.replace("_", " ").strip().capitalize()
+
+
+def _docstring(doc: RouteDoc) -> list[str]:
+    return inspect.cleandoc(doc.handler.__doc__ or "").splitlines()
+
+
+def summary_of(doc: RouteDoc) -> str:
+    """The declared summary, else the docstring's first line, else the handler's name."""
+    lines = _docstring(doc)
+    return doc.summary or (lines[0] if lines else humanise(doc.handler.__name__))
+
+
+def face_of(doc: RouteDoc) -> str:
+    return doc.handler.__module__.rsplit(".", 1)[-1]
+
+
+def example_error(error_class: type[errors.RewardsError]) -> errors.RewardsError:
+    """An instance to render as the example: its own defaults when it can be built bare."""
+    try:
+        return error_class()
+    except TypeError:  # needs arguments (field errors, amounts): the base defaults will do
+        error = error_class.__new__(error_class)
+        errors.RewardsError.__init__(error)
+        if isinstance(error, errors.InvalidInputError):
+            error.errors = EXAMPLE_FIELD_ERRORS
+        return error
+
+
+def _operations(app: Chalice) -> Iterator[tuple[str, str, RouteEntry, RouteDoc]]:
+    for path, methods in app.routes.items():
+        for method, entry in methods.items():
+            # Every HTTP route is declared through `Routes.route`, which records its RouteDoc.
+            yield path, method, entry, entry.view_function.route_doc
+
+
+def _operation_ids(keys: list[tuple[str, str, str]]) -> list[str]:
+    """Handler names, qualified by method and then face only where they would repeat."""
+    ids = [name for _, name, _ in keys]
+    for qualify in (lambda f, n, m: f"{n}_{m}", lambda f, n, m: f"{f}_{n}_{m}"):
+        counts = Counter(ids)
+        ids = [
+            qualify(face, name, method.lower()) if counts[current] > 1 else current
+            for current, (face, name, method) in zip(ids, keys, strict=True)
+        ]
+    if len(set(ids)) != len(ids):
+        # One handler on two paths with one method: give the second its own name.
+        raise ValueError(f"operationIds repeat: {[i for i, n in Counter(ids).items() if n > 1]}")
+    return ids
+
+
+def _security(roles: tuple[Role, ...] | None) -> list[dict[str, list[str]]]:
+    if roles is None:
+        return []
+    schemes = dict.fromkeys(scheme for role in roles for scheme in SCHEMES_BY_ROLE[role])
+    return [{scheme: []} for scheme in schemes]
+
+
+def _success_schema(doc: RouteDoc, refs: dict[tuple[type[BaseModel], str], Any]) -> Any:
+    if doc.response_model is not None:
+        return refs[(doc.response_model, "serialization")]
+    if doc.response_type != JSON:
+        return {"type": "string"}
+    returns = str(inspect.signature(doc.handler).return_annotation)
+    if returns.startswith("list"):
+        return {"type": "array"}
+    if returns.startswith("dict"):
+        return {"type": "object"}
+    return {}
+
+
+def _answers_nothing(doc: RouteDoc) -> bool:
+    return str(inspect.signature(doc.handler).return_annotation) == "None"
+
+
+def _success(doc: RouteDoc, refs: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
+    if _answers_nothing(doc):
+        status = 204 if doc.status == 200 else doc.status
+        return {str(status): {"description": HTTPStatus(status).phrase}}
+    content = {doc.response_type: {"schema": _success_schema(doc, refs)}}
+    return {str(doc.status): {"description": HTTPStatus(doc.status).phrase, "content": content}}
+
+
+def _possible_errors(method: str, entry: RouteEntry, doc: RouteDoc) -> list[errors.RewardsError]:
+    classes: list[type[errors.RewardsError]] = []
+    if doc.roles is not None:
+        classes += [errors.AuthenticationError, errors.PermissionDeniedError]
+    if method in BODY_METHODS or doc.request_model is not None:
+        classes += [errors.InvalidInputError, errors.MalformedRequestError]
+    if entry.view_args:
+        classes.append(errors.NotFoundError)
+    classes += [c for c in doc.errors if c not in classes]
+    return [example_error(error_class) for error_class in classes]
+
+
+def _error_responses(method: str, entry: RouteEntry, doc: RouteDoc) -> dict[str, Any]:
+    by_status: dict[int, list[errors.RewardsError]] = defaultdict(list)
+    for error in _possible_errors(method, entry, doc):
+        by_status[doc.routes.error_status(error)].append(error)
+    responses: dict[str, Any] = {}
+    for status, found in sorted(by_status.items()):
+        if doc.response_type != JSON:  # pages answer their errors as pages too
+            content = {doc.response_type: {"schema": {"type": "string"}}}
+        else:
+            examples = {
+                type(error).__name__: {
+                    "summary": error.message,
+                    "value": doc.routes.render_error(error),
+                }
+                for error in found
+            }
+            schema = {"$ref": REF.format(model=_error_schema_name(doc))}
+            content = {JSON: {"schema": schema, "examples": examples}}
+        responses[str(status)] = {"description": HTTPStatus(status).phrase, "content": content}
+    return responses
+
+
+def _request_body(
+    entry: RouteEntry, doc: RouteDoc, refs: dict[tuple[type[BaseModel], str], Any]
+) -> dict[str, Any]:
+    content: dict[str, Any] = {}
+    for content_type in entry.content_types:
+        if doc.request_model is not None and content_type in BODY_TYPES:
+            content[content_type] = {"schema": refs[(doc.request_model, "validation")]}
+        elif content_type in BODY_TYPES or content_type.startswith("multipart/"):
+            content[content_type] = {"schema": {"type": "object"}}
+        else:
+            content[content_type] = {"schema": {"type": "string"}}
+    return {"required": doc.request_model is not None, "content": content}
+
+
+def _operation(
+    operation_id: str,
+    method: str,
+    entry: RouteEntry,
+    doc: RouteDoc,
+    refs: dict[tuple[type[BaseModel], str], Any],
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary_of(doc),
+        "tags": [face_of(doc)],
+        "security": _security(doc.roles),
+    }
+    description = "\n".join(_docstring(doc)[1:]).strip()
+    if doc.roles is not None:
+        roles = ", ".join(f"`{role.value}`" for role in doc.roles)
+        description = f"{description}\n\nRoles: {roles}.".strip()
+        operation["x-roles"] = [role.value for role in doc.roles]
+    if description:
+        operation["description"] = description
+    if entry.view_args:
+        operation["parameters"] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in entry.view_args
+        ]
+    if method in BODY_METHODS:
+        operation["requestBody"] = _request_body(entry, doc, refs)
+    operation["responses"] = {**_success(doc, refs), **_error_responses(method, entry, doc)}
+    return operation
+
+
+def _model_schemas(
+    docs: list[RouteDoc],
+) -> tuple[dict[tuple[type[BaseModel], str], Any], dict[str, Any]]:
+    """Each declared model's reference, and the schemas behind them (names made unique)."""
+    wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
+    for doc in docs:
+        if doc.request_model is not None:
+            wanted[(doc.request_model, "validation")] = None
+        if doc.response_model is not None:
+            wanted[(doc.response_model, "serialization")] = None
+    if not wanted:
+        return {}, {}
+    refs, top = models_json_schema(list(wanted), ref_template=REF)
+    return dict(refs), top.get("$defs", {})
+
+
+def _tags(faces: list[str]) -> list[dict[str, str]]:
+    tags = []
+    for face in sorted(set(faces)):
+        module = sys.modules.get(f"chalicelib.api.{face}")
+        lines = inspect.cleandoc((module.__doc__ if module else None) or face).splitlines()
+        tags.append({"name": face, "description": lines[0]})
+    return tags
+
+
+def _path_template(path: str) -> str:
+    # Chalice's greedy `{proxy+}` is a plain OpenAPI template parameter.
+    return re.sub(r"\{(\w+)\+\}", r"{\1}", path)
+
+
+@lru_cache(maxsize=4)
+def document(app: Chalice) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of `app`, built once per app."""
+    found = list(_operations(app))
+    keys = [(face_of(doc), doc.handler.__name__, method) for _, method, _, doc in found]
+    refs, schemas = _model_schemas([doc for *_, doc in found])
+    paths: dict[str, dict[str, Any]] = defaultdict(dict)
+    for operation_id, (path, method, entry, doc) in zip(_operation_ids(keys), found, strict=True):
+        operation = _operation(operation_id, method, entry, doc, refs)
+        paths[_path_template(path)][method.lower()] = operation
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Rewards",
+            "version": SERVICE_VERSION,
+            "description": "Points, claims, rewards and campaigns for stores and their customers.",
+        },
+        # Relative: resolved against where this document is served (any stage prefix included).
+        "servers": [{"url": "."}],
+        "tags": _tags([face for face, _, _ in keys]),
+        "paths": dict(paths),
+        "components": {
+            "securitySchemes": SECURITY_SCHEMES,
+            "schemas": {**ERROR_SCHEMAS, **schemas},
+        },
+    }
