@@ -24,6 +24,7 @@ from chalicelib.api import (
 from chalicelib.api.errors import framework_error_middleware
 from chalicelib.api.idempotency import idempotency_middleware
 from chalicelib.api.logging import request_log_middleware
+from chalicelib.api.metrics import request_metrics_middleware
 from chalicelib.config import get_settings
 from chalicelib.jobs import claims as claim_jobs
 from chalicelib.jobs import coupons as coupon_jobs
@@ -38,6 +39,7 @@ app.api.binary_types.extend(
 
 # Outermost first: idempotency stores responses already in the service's error shape.
 app.register_middleware(request_log_middleware, "http")
+app.register_middleware(request_metrics_middleware, "http")
 app.register_middleware(idempotency_middleware, "http")
 app.register_middleware(framework_error_middleware, "http")
 

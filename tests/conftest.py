@@ -23,6 +23,7 @@ os.environ.update(
     REWARDS_JWT_SECRET="test-secret-that-is-long-enough-for-hs256",
     REWARDS_PUBLIC_BASE_URL="https://rewards.test",
     POWERTOOLS_LOG_LEVEL="WARNING",
+    POWERTOOLS_METRICS_DISABLED="true",  # tests about metrics turn them on for themselves
     REWARDS_LOG_LEVEL="WARNING",
 )
 for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.api.errors import default_error_body
+from chalicelib.api.logging import correlation_id
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain import issuing
@@ -79,7 +80,7 @@ def _options(request: ApiRequest) -> dict[str, Any]:
     assert request.principal is not None
     return {
         "actor": request.principal.actor,
-        "correlation_id": (request.raw.context or {}).get("requestId"),
+        "correlation_id": correlation_id(request.raw),
     }
 
 

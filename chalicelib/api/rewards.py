@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from chalicelib.api.logging import correlation_id
 from chalicelib.api.mokugift import reward_body
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
@@ -64,6 +65,7 @@ def get_reward(request: ApiRequest, storeCode: str, reward: str) -> dict[str, An
     ),
 )
 def resend_reward(request: ApiRequest, storeCode: str, reward: str) -> dict[str, Any]:
-    correlation_id = (request.raw.context or {}).get("requestId")
-    resent = deliveries.resend(request.store_code, reward, request.body, correlation_id)
+    resent = deliveries.resend(
+        request.store_code, reward, request.body, correlation_id(request.raw)
+    )
     return delivery_body(resent)

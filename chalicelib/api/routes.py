@@ -25,6 +25,7 @@ from chalicelib.api.errors import (
     error_response,
     status_of,
 )
+from chalicelib.api.logging import logger
 from chalicelib.api.request import BODY_TYPES, ApiRequest
 from chalicelib.api.security import authenticate
 from chalicelib.domain.auth import Role
@@ -110,6 +111,8 @@ class Routes:
                 try:
                     if roles is not None:
                         request.principal = authenticate(request, roles)
+                        # Every log line of the request names its store (not only /{storeCode}).
+                        logger().append_keys(store_code=request.principal.store_code)
                     result = handler(request, **params)
                 except RewardsError as error:
                     return error_response(error, self.render_error, self.error_status)

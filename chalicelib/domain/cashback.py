@@ -385,6 +385,7 @@ def _record(store_code: str, found: Quote, actor: str | None, now: datetime) -> 
         ledger.raise_for_customer(failures, posting, error)
 
     _transact(write, refused)
+    ledger.count_points(posting)
     return payout
 
 

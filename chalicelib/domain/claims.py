@@ -367,6 +367,7 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
             if conflict:
                 time.sleep(0.05 * 2**attempt)
             continue
+        ledger.count_points(posting)
         return ClaimResult(
             amount, customer_id, address, _balance(item.store_code, existing, amount), not existing
         )

@@ -56,6 +56,7 @@ from chalicelib.domain.validation import Email, validate
 from chalicelib.mail import outbox, ses
 from chalicelib.mail.reward_email import CampaignTemplateError, RewardEmail, render_reward_email
 from chalicelib.mail.templates import day
+from chalicelib.observability import Metric, add_metric
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import (
     ACTIVE,
@@ -224,6 +225,7 @@ def deliver(
     except (RewardsError, CampaignTemplateError) as error:  # rendering again changes nothing
         reason = f"The email could not be rendered: {error}"
         _move(reward, mine, EMAIL_FAILED, reason, now, (RewardModel.email_error.set(reason),))
+        add_metric(Metric.EMAILS_FAILED)
         return EmailOutcome.FAILED
     try:
         message_id = ses.send_email(
@@ -232,6 +234,8 @@ def deliver(
     except ses.SendError as error:
         status = EMAIL_FAILED if receive_count >= MAX_RECEIVES else EMAIL_QUEUED
         _move(reward, mine, status, error.reason, now, (RewardModel.email_error.set(error.reason),))
+        if status == EMAIL_FAILED:
+            add_metric(Metric.EMAILS_FAILED)
         raise RetryLaterError(error.reason) from error
     # Refused only if a consumer took over after the lease; the email went out all the same.
     _move(
@@ -242,6 +246,7 @@ def deliver(
         now,
         (RewardModel.email_message_id.set(message_id), RewardModel.email_error.remove()),
     )
+    add_metric(Metric.EMAILS_SENT)
     return EmailOutcome.SENT
 
 

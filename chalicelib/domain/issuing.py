@@ -48,6 +48,7 @@ from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.rewards import Grant, Recipient, acquire
 from chalicelib.domain.validation import Email, errors_of, validate
 from chalicelib.mail import outbox
+from chalicelib.observability import Metric, add_metric
 from chalicelib.storage.campaigns import CampaignModel, pool_key
 from chalicelib.storage.customers import (
     UniqueValueModel,
@@ -282,6 +283,8 @@ def issue(
         emails = delivery is Delivery.EMAIL
         _acquire_all(campaign, recipients, outcomes, EMAIL_QUEUED if emails else None, actor)
         created = [outcome.reward for outcome in outcomes if outcome.reward is not None]
+        if created:
+            add_metric(Metric.REWARDS_ISSUED, len(created), delivery="email" if emails else "url")
         if emails and created:
             _send(created, correlation_id)
     return outcomes

@@ -23,6 +23,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.customers import CustomerNotFoundError, guards
 from chalicelib.domain.errors import ConflictError, RewardsError
 from chalicelib.domain.paging import decode_cursor, encode_cursor
+from chalicelib.observability import Metric, add_metric
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
@@ -137,6 +138,14 @@ def add_posting(
     return entry
 
 
+def count_points(posting: Posting) -> None:
+    """Points earned or spent, for the metrics; call once the posting's transaction committed."""
+    if posting.amount > 0 and posting.kind not in USED_KINDS:
+        add_metric(Metric.POINTS_EARNED, posting.amount)
+    elif posting.amount < 0 and posting.kind in USED_KINDS:
+        add_metric(Metric.POINTS_SPENT, -posting.amount)
+
+
 def raise_for_customer(failures: list[FailedItem], posting: Posting, cause: Exception) -> None:
     """Raise the domain error when the customer's condition cancelled a transaction."""
     for failure in failures:
@@ -154,6 +163,7 @@ def post(posting: Posting, new_customer: CustomerModel | None = None) -> LedgerE
         try:
             with transaction:
                 entry = add_posting(transaction, posting, new_customer)
+            count_points(posting)
             return entry
         except TransactWriteError as error:
             failures = failed_items(transaction, error)

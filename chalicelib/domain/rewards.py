@@ -117,6 +117,7 @@ class _Packed:
     index: int
     rewards: list[RewardModel]
     coupon_codes: list[str]
+    debit: Posting | None = None  # the points debit, counted once the transaction committed
     entry_id: str | None = None
 
 
@@ -276,8 +277,8 @@ class _Acquisition:
                 self._reward(grant, taken[unit] if self.pooled else self.single_code)
                 for unit in range(grant.quantity)
             ]
-            entry_id = self._write_grant(transaction, grant, rewards, taken)
-            packed.append(_Packed(index, rewards, taken, entry_id))
+            debit, entry_id = self._write_grant(transaction, grant, rewards, taken)
+            packed.append(_Packed(index, rewards, taken, debit, entry_id))
         return packed
 
     def _write_grant(
@@ -286,7 +287,8 @@ class _Acquisition:
         grant: Grant,
         rewards: list[RewardModel],
         codes: list[str],
-    ) -> str | None:
+    ) -> tuple[Posting | None, str | None]:
+        """Add one grant's items; returns its points debit and ledger entry id, if any."""
         campaign = self.campaign
         usage_condition = None
         if not campaign.unlimited and campaign.limit_per_user is not None:
@@ -311,7 +313,7 @@ class _Acquisition:
                 ],
                 condition=CouponModel.available_code.exists(),
             )
-        entry_id = None
+        debit, entry_id = None, None
         if grant.new_customer is not None:
             transaction.save(
                 grant.new_customer, condition=CustomerModel.customer_id.does_not_exist()
@@ -321,22 +323,19 @@ class _Acquisition:
                     guard, condition=UniqueValueModel.pk.does_not_exist(), return_values="ALL_OLD"
                 )
         elif grant.points:
-            entry = ledger.add_posting(
-                transaction,
-                Posting(
-                    self.store_code,
-                    grant.customer_id,
-                    -grant.points * grant.quantity,
-                    EntryKind.BUY,
-                    reference=campaign.campaign_id,
-                    actor=self.actor,
-                ),
+            debit = Posting(
+                self.store_code,
+                grant.customer_id,
+                -grant.points * grant.quantity,
+                EntryKind.BUY,
+                reference=campaign.campaign_id,
+                actor=self.actor,
             )
-            entry_id = entry.entry_id
+            entry_id = ledger.add_posting(transaction, debit).entry_id
         for reward in rewards:
             reward.transaction_id = entry_id
             transaction.save(reward, condition=RewardModel.reward_id.does_not_exist())
-        return entry_id
+        return debit, entry_id
 
     # -- refusals --------------------------------------------------------------------------
     def _blame(self, failures: list[FailedItem], indexes: list[int], packed: list[_Packed]) -> bool:
@@ -443,6 +442,8 @@ class _Acquisition:
                 outcome = self.outcomes[p.index]
                 outcome.rewards = p.rewards
                 outcome.transaction_id = p.entry_id
+                if p.debit is not None:
+                    ledger.count_points(p.debit)
             return deferred
         for i in indexes:
             if self.outcomes[i].error is None and not self.outcomes[i].rewards:

@@ -14,6 +14,7 @@ from chalice import Blueprint, Rate
 
 from chalicelib.config import get_settings
 from chalicelib.domain import claims
+from chalicelib.observability import Metric, add_metric, flushed
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,9 @@ jobs = Blueprint(__name__)
 
 
 @jobs.schedule(Rate(get_settings().claim_expiry_rate_minutes, unit=Rate.MINUTES))
+@flushed("rewards-claims")
 def expire_claims(event: Any) -> dict[str, int]:
     run = claims.expire_due_claims()
+    add_metric(Metric.CLAIMS_EXPIRED, run.expired)
     log.info("claims expired: %d, skipped: %d", run.expired, run.skipped)
     return {"expired": run.expired, "skipped": run.skipped}

@@ -15,6 +15,7 @@ from chalice import Blueprint, Rate
 
 from chalicelib.config import get_settings
 from chalicelib.domain import bought
+from chalicelib.observability import Metric, add_metric, flushed
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,9 @@ jobs = Blueprint(__name__)
 
 
 @jobs.schedule(Rate(get_settings().coupon_expiry_rate_minutes, unit=Rate.MINUTES))
+@flushed("rewards-coupons")
 def expire_coupons(event: Any) -> dict[str, int]:
     run = bought.expire_due_coupons()
+    add_metric(Metric.COUPONS_EXPIRED, run.expired)
     log.info("coupons expired: %d, skipped: %d", run.expired, run.skipped)
     return {"expired": run.expired, "skipped": run.skipped}

@@ -21,7 +21,9 @@ from chalice.app import SQSEvent
 from chalicelib.config import get_settings
 from chalicelib.domain import deliveries
 from chalicelib.mail import outbox
+from chalicelib.observability import flushed
 
+SERVICE = "rewards-email"
 LOG_KEYS = ["correlation_id", "store_code", "reward_id", "sqs_message_id"]
 
 jobs = Blueprint(__name__)
@@ -31,7 +33,7 @@ jobs = Blueprint(__name__)
 def logger() -> Any:
     from aws_lambda_powertools import Logger
 
-    return Logger(service="rewards-email", level=get_settings().log_level)
+    return Logger(service=SERVICE, level=get_settings().log_level)
 
 
 @lru_cache(maxsize=1)
@@ -60,12 +62,8 @@ def send_one(record: Any) -> str:
         log.error("unreadable reward email message", sqs_message_id=record.message_id)
         raise
     receives = int(record.attributes.get("ApproximateReceiveCount") or 1)
-    log.append_keys(
-        correlation_id=correlation_id,
-        store_code=store_code,
-        reward_id=reward_id,
-        sqs_message_id=record.message_id,
-    )
+    log.set_correlation_id(correlation_id)
+    log.append_keys(store_code=store_code, reward_id=reward_id, sqs_message_id=record.message_id)
     try:
         outcome = deliveries.deliver(store_code, reward_id, receives)
         log.info("reward email", outcome=outcome.value, receive_count=receives)
@@ -81,6 +79,7 @@ def send_one(record: Any) -> str:
 
 
 @jobs.on_sqs_message(queue=get_settings().queue_name(outbox.QUEUE), batch_size=10)
+@flushed(SERVICE)
 def send_reward_emails(event: SQSEvent) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import process_partial_response
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import ANY
 from urllib.parse import urlencode
 
 import pytest
@@ -96,7 +97,9 @@ def test_create_and_send_writes_a_queued_reward_then_queues_its_email(
     }
     assert (stored.source, stored.email_status) == (ISSUED, EMAIL_QUEUED)
     assert stored.created_by == f"issuer:{campaign.campaign_id}"
-    assert queued_messages() == [{"storeCode": STORE, "rewardId": stored.reward_id}]
+    assert queued_messages() == [
+        {"storeCode": STORE, "rewardId": stored.reward_id, "correlationId": ANY}
+    ]
     customer = CustomerModel.get(STORE, stored.customer_id)
     assert (customer.email, customer.firstname, customer.surname) == (
         "alice@example.com",
