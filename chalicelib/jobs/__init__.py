@@ -1,1 +1,17 @@
 """Event-driven functions: SQS consumers and EventBridge schedules, as Chalice blueprints."""
+
+from __future__ import annotations
+
+import logging
+
+from chalicelib.domain.claims import ExpiryRun
+from chalicelib.observability import Metric, add_metric
+
+log = logging.getLogger(__name__)
+
+
+def report_expiry(run: ExpiryRun, metric: Metric, what: str) -> dict[str, int]:
+    """What an expiry schedule did, as a metric, a log line and the function's result."""
+    add_metric(metric, run.expired)
+    log.info("%s expired: %d, skipped: %d", what, run.expired, run.skipped)
+    return {"expired": run.expired, "skipped": run.skipped}

@@ -7,16 +7,14 @@ timed out is finished by the next one.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from chalice import Blueprint, Rate
 
 from chalicelib.config import get_settings
 from chalicelib.domain import claims
-from chalicelib.observability import Metric, add_metric, flushed
-
-log = logging.getLogger(__name__)
+from chalicelib.jobs import report_expiry
+from chalicelib.observability import Metric, flushed
 
 jobs = Blueprint(__name__)
 
@@ -24,7 +22,4 @@ jobs = Blueprint(__name__)
 @jobs.schedule(Rate(get_settings().claim_expiry_rate_minutes, unit=Rate.MINUTES))
 @flushed("rewards-claims")
 def expire_claims(event: Any) -> dict[str, int]:
-    run = claims.expire_due_claims()
-    add_metric(Metric.CLAIMS_EXPIRED, run.expired)
-    log.info("claims expired: %d, skipped: %d", run.expired, run.skipped)
-    return {"expired": run.expired, "skipped": run.skipped}
+    return report_expiry(claims.expire_due_claims(), Metric.CLAIMS_EXPIRED, "claims")

@@ -8,16 +8,14 @@ timed out is finished by the next one, and a second run changes nothing.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from chalice import Blueprint, Rate
 
 from chalicelib.config import get_settings
 from chalicelib.domain import bought
-from chalicelib.observability import Metric, add_metric, flushed
-
-log = logging.getLogger(__name__)
+from chalicelib.jobs import report_expiry
+from chalicelib.observability import Metric, flushed
 
 jobs = Blueprint(__name__)
 
@@ -25,7 +23,4 @@ jobs = Blueprint(__name__)
 @jobs.schedule(Rate(get_settings().coupon_expiry_rate_minutes, unit=Rate.MINUTES))
 @flushed("rewards-coupons")
 def expire_coupons(event: Any) -> dict[str, int]:
-    run = bought.expire_due_coupons()
-    add_metric(Metric.COUPONS_EXPIRED, run.expired)
-    log.info("coupons expired: %d, skipped: %d", run.expired, run.skipped)
-    return {"expired": run.expired, "skipped": run.skipped}
+    return report_expiry(bought.expire_due_coupons(), Metric.COUPONS_EXPIRED, "coupons")
