@@ -15,9 +15,13 @@ from chalicelib.api.routes import Routes
 from chalicelib.config import get_settings
 from chalicelib.domain import auth
 from chalicelib.domain.auth import Role
+from chalicelib.domain.errors import AuthenticationError
 from chalicelib.domain.validation import validate
 
 routes = Routes(__name__)
+
+# Public routes: a wrong username or password is their 401 (`bad_credentials`).
+LOGIN_ERRORS = (AuthenticationError,)
 
 Username = Annotated[str, StringConstraints(min_length=1, max_length=320)]
 
@@ -36,16 +40,34 @@ def _login(request: ApiRequest, role: Role) -> dict[str, str]:
     return {"token": auth.login(store_code, role, data.username, data.password)}
 
 
-@routes.route("/api/admin/login_check", methods=["POST"])
+@routes.route(
+    "/api/admin/login_check",
+    methods=["POST"],
+    summary="Log in as an admin: a JWT for `Authorization: Bearer`",
+    request_model=LoginInput,
+    errors=LOGIN_ERRORS,
+)
 def admin_login(request: ApiRequest) -> dict[str, str]:
     return _login(request, Role.ADMIN)
 
 
-@routes.route("/api/seller/login_check", methods=["POST"])
+@routes.route(
+    "/api/seller/login_check",
+    methods=["POST"],
+    summary="Log in as a seller: a JWT for `Authorization: Bearer`",
+    request_model=LoginInput,
+    errors=LOGIN_ERRORS,
+)
 def seller_login(request: ApiRequest) -> dict[str, str]:
     return _login(request, Role.SELLER)
 
 
-@routes.route("/api/customer/login_check", methods=["POST"])
+@routes.route(
+    "/api/customer/login_check",
+    methods=["POST"],
+    summary="Log in as a customer: a JWT for `Authorization: Bearer`",
+    request_model=LoginInput,
+    errors=LOGIN_ERRORS,
+)
 def customer_login(request: ApiRequest) -> dict[str, str]:
     return _login(request, Role.CUSTOMER)

@@ -18,10 +18,22 @@ from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest
 from chalicelib.domain import bought
 from chalicelib.domain.auth import Role
+from chalicelib.domain.errors import ConflictError, InvalidInputError
 
 BOUGHT = "/api/{storeCode}/campaign/bought"
 COUPON = "/campaign/{campaign}/coupon/{coupon}"
 CSV_FILENAME = "bought-campaigns.csv"
+# The list's filters and sort are checked: 400 when invalid.
+QUERY_ERRORS = (InvalidInputError,)
+# Why marking a coupon used is refused; a coupon changed meanwhile (ConflictError) is retried.
+USAGE_ERRORS = (
+    bought.BoughtCouponNotFoundError,
+    bought.CouponCancelledError,
+    bought.CouponExpiredError,
+    bought.CouponAlreadyUsedError,
+    bought.CouponNotActiveYetError,
+    ConflictError,
+)
 
 routes = openloyalty_routes(__name__)
 
@@ -36,12 +48,24 @@ def _usage(result: bought.Usage) -> dict[str, Any]:
     return {"used": result.used, "usageDate": bought.time_of(result.usage_date)}
 
 
-@routes.route(BOUGHT, methods=["GET"], roles=ADMIN)
+@routes.route(
+    BOUGHT,
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get a collection of bought campaigns",
+    errors=QUERY_ERRORS,
+)
 def list_bought(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return bought.list_bought(request.store_code, request.query)
 
 
-@routes.route(BOUGHT + "/export/csv", methods=["GET"], roles=ADMIN)
+@routes.route(
+    BOUGHT + "/export/csv",
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get a collection of campaigns' purchases exported to a CSV file",
+    errors=QUERY_ERRORS,
+)
 def export_bought(request: ApiRequest, storeCode: str) -> Response:
     # Built page by page; API Gateway and Lambda answer with the whole body at once.
     text = "".join(bought.export_csv(request.store_code, request.query))
@@ -55,7 +79,14 @@ def export_bought(request: ApiRequest, storeCode: str) -> Response:
     )
 
 
-@routes.route("/api/{storeCode}/admin/customer/{customer}" + COUPON, methods=["POST"], roles=ADMIN)
+@routes.route(
+    "/api/{storeCode}/admin/customer/{customer}" + COUPON,
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Mark a customer's bought coupon as used or unused",
+    request_model=bought.UsageForm,
+    errors=USAGE_ERRORS,
+)
 def mark_coupon(
     request: ApiRequest, storeCode: str, customer: str, campaign: str, coupon: str
 ) -> dict[str, Any]:
@@ -64,7 +95,14 @@ def mark_coupon(
     )
 
 
-@routes.route("/api/{storeCode}/customer" + COUPON, methods=["POST"], roles=(Role.CUSTOMER,))
+@routes.route(
+    "/api/{storeCode}/customer" + COUPON,
+    methods=["POST"],
+    roles=(Role.CUSTOMER,),
+    summary="Mark the logged-in customer's bought coupon as used or unused",
+    request_model=bought.UsageForm,
+    errors=USAGE_ERRORS,
+)
 def mark_own_coupon(
     request: ApiRequest, storeCode: str, campaign: str, coupon: str
 ) -> dict[str, Any]:
@@ -78,6 +116,8 @@ def mark_own_coupon(
     "/api/{storeCode}/admin/customer/{customer}/bought/coupon/{coupon}/changeDeliveryStatus",
     methods=["PUT"],
     roles=ADMIN,
+    summary="Change delivery status in a campaign bought by a customer",
+    errors=(bought.BoughtCouponNotFoundError,),
 )
 def change_delivery_status(
     request: ApiRequest, storeCode: str, customer: str, coupon: str
@@ -86,6 +126,11 @@ def change_delivery_status(
     return {"success": "Delivery status changed!"}
 
 
-@routes.route("/api/{storeCode}/settings/choices/deliveryStatus", methods=["GET"], roles=ANYONE)
+@routes.route(
+    "/api/{storeCode}/settings/choices/deliveryStatus",
+    methods=["GET"],
+    roles=ANYONE,
+    summary="Get the delivery status choices",
+)
 def delivery_status_choices(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return {"choices": list(bought.DELIVERY_STATUSES)}

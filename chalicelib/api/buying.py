@@ -20,6 +20,20 @@ from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest
 from chalicelib.domain import buying
 from chalicelib.domain.auth import Role
+from chalicelib.domain.campaigns import (
+    CampaignInactiveError,
+    CampaignNotFoundError,
+    CampaignNotTargetedError,
+    CampaignNotVisibleError,
+)
+from chalicelib.domain.customers import CustomerNotFoundError
+from chalicelib.domain.errors import ConflictError, InvalidInputError
+from chalicelib.domain.ledger import InsufficientPointsError
+from chalicelib.domain.rewards import (
+    LimitPerUserReachedError,
+    LimitReachedError,
+    NoCouponsLeftError,
+)
 from chalicelib.storage.rewards import RewardModel
 
 ADMIN = (Role.ADMIN,)
@@ -28,6 +42,23 @@ CUSTOMER = (Role.CUSTOMER,)
 ADMIN_PATH = "/api/{storeCode}/admin/customer/{customer}/campaign"
 SELLER_PATH = "/api/{storeCode}/seller/customer/{customer}/campaign"
 CUSTOMER_PATH = "/api/{storeCode}/customer/campaign"
+# The query string (page, sort, filters, additionalPoints) is checked: 400 when invalid.
+AVAILABLE_ERRORS = (CustomerNotFoundError, InvalidInputError)
+# Why a buy is refused; a busy campaign (ConflictError) is worth a retry.
+BUY_ERRORS = (
+    CampaignNotFoundError,
+    CustomerNotFoundError,
+    buying.CashbackNotBuyableError,
+    buying.QuantityNotAllowedError,
+    CampaignInactiveError,
+    CampaignNotVisibleError,
+    CampaignNotTargetedError,
+    InsufficientPointsError,
+    LimitReachedError,
+    LimitPerUserReachedError,
+    NoCouponsLeftError,
+    ConflictError,
+)
 
 routes = openloyalty_routes(__name__)
 
@@ -51,31 +82,70 @@ def _coupon(reward: RewardModel) -> dict[str, Any]:
     return {"code": reward.coupon_code, "id": reward.reward_id}
 
 
-@routes.route(ADMIN_PATH + "/available", methods=["GET"], roles=ADMIN)
+@routes.route(
+    ADMIN_PATH + "/available",
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get available campaigns for a customer",
+    errors=AVAILABLE_ERRORS,
+)
 def admin_available(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
     return _available(request, customer, internal=True)
 
 
-@routes.route(SELLER_PATH + "/available", methods=["GET"], roles=SELLER)
+@routes.route(
+    SELLER_PATH + "/available",
+    methods=["GET"],
+    roles=SELLER,
+    summary="Get available campaigns for a customer (seller)",
+    errors=AVAILABLE_ERRORS,
+)
 def seller_available(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
     return _available(request, customer, internal=False)
 
 
-@routes.route(CUSTOMER_PATH + "/available", methods=["GET"], roles=CUSTOMER)
+@routes.route(
+    CUSTOMER_PATH + "/available",
+    methods=["GET"],
+    roles=CUSTOMER,
+    summary="Get all campaigns available for a logged-in customer",
+    errors=AVAILABLE_ERRORS,
+)
 def customer_available(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return _available(request, request.principal.subject, internal=False)
 
 
-@routes.route(ADMIN_PATH + "/{campaign}/buy", methods=["POST"], roles=ADMIN)
+@routes.route(
+    ADMIN_PATH + "/{campaign}/buy",
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Buy reward campaign for a specific customer (admin)",
+    request_model=buying.BuyForm,
+    errors=BUY_ERRORS,
+)
 def admin_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str) -> dict[str, Any]:
     return _buy(request, customer, campaign)
 
 
-@routes.route(SELLER_PATH + "/{campaign}/buy", methods=["POST"], roles=SELLER)
+@routes.route(
+    SELLER_PATH + "/{campaign}/buy",
+    methods=["POST"],
+    roles=SELLER,
+    summary="Buy a reward campaign for a specific customer (seller)",
+    request_model=buying.BuyForm,
+    errors=BUY_ERRORS,
+)
 def seller_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str) -> dict[str, Any]:
     return _buy(request, customer, campaign)
 
 
-@routes.route(CUSTOMER_PATH + "/{campaign}/buy", methods=["POST"], roles=CUSTOMER)
+@routes.route(
+    CUSTOMER_PATH + "/{campaign}/buy",
+    methods=["POST"],
+    roles=CUSTOMER,
+    summary="Buy a reward campaign for the logged-in customer",
+    request_model=buying.BuyForm,
+    errors=BUY_ERRORS,
+)
 def customer_buy(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     return _buy(request, request.principal.subject, campaign)

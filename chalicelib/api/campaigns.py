@@ -15,11 +15,15 @@ from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest
 from chalicelib.domain import catalog
 from chalicelib.domain.auth import Role
+from chalicelib.domain.campaigns import CampaignNotFoundError
+from chalicelib.domain.errors import InvalidInputError
 
 ADMIN = (Role.ADMIN,)
 SELLER = (Role.SELLER, Role.ADMIN)
 ANYONE = (Role.ADMIN, Role.SELLER, Role.CUSTOMER, Role.STORE)
 CAMPAIGNS = "/api/{storeCode}/campaign"
+# A list's or a view's query string (page, sort, filters, locale) is checked: 400 when invalid.
+QUERY_ERRORS = (InvalidInputError,)
 
 routes = openloyalty_routes(__name__)
 
@@ -30,56 +34,117 @@ def nested_query(request: ApiRequest) -> dict[str, Any]:
     return parse_form(urlencode([(key, value) for key in params for value in params.getlist(key)]))
 
 
-@routes.route(CAMPAIGNS, methods=["POST"], roles=ADMIN)
+@routes.route(CAMPAIGNS, methods=["POST"], roles=ADMIN, summary="Create a new campaign")
 def create_campaign(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return {"campaignId": catalog.create_campaign(request.store_code, request.body)}
 
 
-@routes.route(CAMPAIGNS, methods=["GET"], roles=ADMIN)
+@routes.route(
+    CAMPAIGNS,
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get a collection of campaigns",
+    errors=QUERY_ERRORS,
+)
 def list_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return catalog.list_campaigns(request.store_code, nested_query(request), internal=True)
 
 
-@routes.route(CAMPAIGNS + "/active", methods=["GET"], roles=ADMIN)
+@routes.route(
+    CAMPAIGNS + "/active",
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get a collection of active campaigns",
+    errors=QUERY_ERRORS,
+)
 def active_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return catalog.active_campaigns(request.store_code, nested_query(request))
 
 
-@routes.route(CAMPAIGNS + "/public/available", methods=["GET"], roles=ANYONE)
+@routes.route(
+    CAMPAIGNS + "/public/available",
+    methods=["GET"],
+    roles=ANYONE,
+    summary="Get a collection of publicly available campaigns",
+    errors=QUERY_ERRORS,
+)
 def public_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return catalog.public_campaigns(request.store_code, nested_query(request))
 
 
-@routes.route(CAMPAIGNS + "/{campaign}", methods=["GET"], roles=ADMIN)
+@routes.route(
+    CAMPAIGNS + "/{campaign}",
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get campaign details",
+    errors=(CampaignNotFoundError, *QUERY_ERRORS),
+)
 def campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     return catalog.details(request.store_code, campaign, nested_query(request), internal=True)
 
 
-@routes.route(CAMPAIGNS + "/{campaign}", methods=["PUT"], roles=ADMIN)
+@routes.route(
+    CAMPAIGNS + "/{campaign}",
+    methods=["PUT"],
+    roles=ADMIN,
+    summary="Update a campaign",
+    errors=(CampaignNotFoundError,),
+)
 def update_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     return {"campaignId": catalog.update_campaign(request.store_code, campaign, request.body)}
 
 
-@routes.route(CAMPAIGNS + "/{campaign}/active", methods=["POST"], roles=ADMIN)
+@routes.route(
+    CAMPAIGNS + "/{campaign}/active",
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Change a campaign's state to active",
+    errors=(CampaignNotFoundError,),
+)
 def activate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, str]:
     return {"campaignId": catalog.set_active(request.store_code, campaign, active=True)}
 
 
-@routes.route(CAMPAIGNS + "/{campaign}/inactive", methods=["POST"], roles=ADMIN)
+@routes.route(
+    CAMPAIGNS + "/{campaign}/inactive",
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Change a campaign's state to inactive",
+    errors=(CampaignNotFoundError,),
+)
 def deactivate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, str]:
     return {"campaignId": catalog.set_active(request.store_code, campaign, active=False)}
 
 
-@routes.route(CAMPAIGNS + "/{campaign}/coupons", methods=["POST"], roles=ADMIN)
+@routes.route(
+    CAMPAIGNS + "/{campaign}/coupons",
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Replace or append campaign's coupons",
+    request_model=catalog.CouponsForm,
+    errors=(CampaignNotFoundError,),
+)
 def put_coupons(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     return catalog.put_coupons(request.store_code, campaign, request.body)
 
 
-@routes.route("/api/{storeCode}/seller/campaign", methods=["GET"], roles=SELLER)
+@routes.route(
+    "/api/{storeCode}/seller/campaign",
+    methods=["GET"],
+    roles=SELLER,
+    summary="Get a campaign collection (seller)",
+    errors=QUERY_ERRORS,
+)
 def seller_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return catalog.list_campaigns(request.store_code, nested_query(request), internal=False)
 
 
-@routes.route("/api/{storeCode}/seller/campaign/{campaign}", methods=["GET"], roles=SELLER)
+@routes.route(
+    "/api/{storeCode}/seller/campaign/{campaign}",
+    methods=["GET"],
+    roles=SELLER,
+    summary="Get campaign details (seller)",
+    errors=(CampaignNotFoundError, *QUERY_ERRORS),
+)
 def seller_campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     return catalog.details(request.store_code, campaign, nested_query(request), internal=False)

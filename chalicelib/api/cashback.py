@@ -20,11 +20,41 @@ from chalicelib.api.request import ApiRequest, media_type
 from chalicelib.api.security import authenticate
 from chalicelib.domain import cashback
 from chalicelib.domain.auth import Role
+from chalicelib.domain.campaigns import (
+    CampaignInactiveError,
+    CampaignNotTargetedError,
+    CampaignNotVisibleError,
+)
+from chalicelib.domain.customers import CustomerNotFoundError
+from chalicelib.domain.errors import ConflictError, PermissionDeniedError
+from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.domain.payout_providers import Callback
+from chalicelib.domain.rewards import LimitPerUserReachedError, LimitReachedError
 
 ADMIN = (Role.ADMIN,)
 CUSTOMER = (Role.CUSTOMER,)
 ADMIN_CASHBACK = "/api/{storeCode}/admin/campaign/cashback"
+
+# Why a named cashback campaign cannot be used by this customer now.
+UNUSABLE = (
+    cashback.CashbackNotFoundError,
+    CampaignInactiveError,
+    CampaignNotVisibleError,
+    CampaignNotTargetedError,
+)
+# Why redeeming a quote is refused when writing it; ConflictError: the balance stayed busy.
+REDEEM_ERRORS = (
+    InsufficientPointsError,
+    LimitReachedError,
+    LimitPerUserReachedError,
+    ConflictError,
+)
+QUOTE_ERRORS = (
+    CustomerNotFoundError,
+    cashback.NoCashbackAvailableError,  # no `cashbackId`, and no campaign fits
+    *UNUSABLE,
+    cashback.RewardTooSmallError,
+)
 
 routes = openloyalty_routes(__name__)
 
@@ -58,12 +88,26 @@ def settlement_body(settled: cashback.Settlement) -> dict[str, Any]:
     }
 
 
-@routes.route(ADMIN_CASHBACK + "/simulate", methods=["POST"], roles=ADMIN)
+@routes.route(
+    ADMIN_CASHBACK + "/simulate",
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Simulate cashback: what a customer's points would bring (Open Loyalty)",
+    request_model=cashback.CashbackForm,
+    errors=QUOTE_ERRORS,
+)
 def simulate(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return quote_body(cashback.quote(request.store_code, cashback.read_order(request.body)))
 
 
-@routes.route(ADMIN_CASHBACK + "/redeem", methods=["POST"], roles=ADMIN)
+@routes.route(
+    ADMIN_CASHBACK + "/redeem",
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Redeem cashback (admin): a customer's points for money (Open Loyalty)",
+    request_model=cashback.CashbackForm,
+    errors=(*QUOTE_ERRORS, *REDEEM_ERRORS),
+)
 def redeem_for_customer(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     order = cashback.read_order(request.body)
     actor = request.principal.actor if request.principal else None
@@ -71,7 +115,17 @@ def redeem_for_customer(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 
 
 @routes.route(
-    "/api/{storeCode}/customer/campaign/cashback/redeem", methods=["POST"], roles=CUSTOMER
+    "/api/{storeCode}/customer/campaign/cashback/redeem",
+    methods=["POST"],
+    roles=CUSTOMER,
+    summary="Redeem cashback (customer): one's own points for money (Open Loyalty)",
+    request_model=cashback.CashbackForm,
+    errors=(
+        CustomerNotFoundError,
+        *UNUSABLE,
+        cashback.RewardTooSmallError,
+        *REDEEM_ERRORS,
+    ),
 )
 def redeem_own(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     principal = request.principal
@@ -80,7 +134,17 @@ def redeem_own(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return redemption_body(cashback.redeem(request.store_code, order, principal.actor))
 
 
-@routes.route("/api/{storeCode}/campaign/cashback/callback/{provider}", methods=["POST"])
+@routes.route(
+    "/api/{storeCode}/campaign/cashback/callback/{provider}",
+    methods=["POST"],
+    summary="Cashback provider callback: a payout's status from its provider (Open Loyalty)",
+    errors=(
+        cashback.ProviderNotFoundError,
+        cashback.CallbackNotAuthenticError,  # neither the provider's signature nor an admin
+        PermissionDeniedError,  # a token that is not this store's admin's
+        cashback.PayoutNotFoundError,
+    ),
+)
 def provider_callback(request: ApiRequest, storeCode: str, provider: str) -> dict[str, Any]:
     raw = request.raw
     headers = {name.lower(): value for name, value in raw.headers.items()}

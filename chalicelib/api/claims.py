@@ -17,7 +17,7 @@ from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain import claims
 from chalicelib.domain.auth import Role
-from chalicelib.domain.errors import InvalidInputError, RewardsError
+from chalicelib.domain.errors import ConflictError, InvalidInputError, RewardsError
 from chalicelib.domain.stores import get_store
 from chalicelib.storage.claims import ClaimModel
 
@@ -35,6 +35,8 @@ CLAIM_ERRORS = (
     claims.ClaimExpiredError,
     claims.ClaimEmailMismatchError,
 )
+# Claiming also answers 409 `conflict` when the claim stays busy: retry.
+CLAIMING_ERRORS = (*CLAIM_ERRORS, ConflictError)
 
 routes = Routes(__name__)
 
@@ -69,14 +71,25 @@ def _submitted_email(request: ApiRequest) -> Any:
 
 
 # -- API -----------------------------------------------------------------------------------
-@routes.route("/api/v1/points", methods=["POST"], roles=(Role.STORE,))
+@routes.route(
+    "/api/v1/points",
+    methods=["POST"],
+    roles=(Role.STORE,),
+    summary="Point claims request: create point claims and their claim URLs (Coggins)",
+    errors=(claims.TooManyClaimsError,),
+)
 def create_claims(request: ApiRequest) -> list[dict[str, Any]]:
     actor = request.principal.actor if request.principal else None
     outcomes = claims.create_claims(request.store_code, request.body, actor)
     return [outcome_body(outcome) for outcome in outcomes]
 
 
-@routes.route("/api/v1/claims/{token}", methods=["GET"], errors=(claims.ClaimNotFoundError,))
+@routes.route(
+    "/api/v1/claims/{token}",
+    methods=["GET"],
+    summary="A point claim's amount, status and expiry (Coggins claim URL, as JSON)",
+    errors=(claims.ClaimNotFoundError,),
+)
 def get_claim(request: ApiRequest, token: str) -> dict[str, Any]:
     claim = claims.get_claim(token)
     return {
@@ -90,8 +103,9 @@ def get_claim(request: ApiRequest, token: str) -> dict[str, Any]:
 @routes.route(
     "/api/v1/claims/{token}",
     methods=["POST"],
+    summary="Claim a point claim's points by email (Coggins claim URL, as JSON)",
     request_model=claims.ClaimantInput,
-    errors=CLAIM_ERRORS,
+    errors=CLAIMING_ERRORS,
 )
 def claim_points(request: ApiRequest, token: str) -> Any:
     result = claims.claim(token, _submitted_email(request))
@@ -123,7 +137,13 @@ def claim_form(
     )
 
 
-@routes.route("/claim/points/{token}", methods=["GET"], response_type=HTML, errors=CLAIM_ERRORS)
+@routes.route(
+    "/claim/points/{token}",
+    methods=["GET"],
+    summary="The claim URL's page: a form to claim the points (Coggins)",
+    response_type=HTML,
+    errors=CLAIM_ERRORS,
+)
 def show_claim_page(request: ApiRequest, token: str) -> Response:
     try:
         claim = claims.get_claim(token)
@@ -133,7 +153,14 @@ def show_claim_page(request: ApiRequest, token: str) -> Response:
     return claim_form(claim)
 
 
-@routes.route("/claim/points/{token}", methods=["POST"], response_type=HTML, errors=CLAIM_ERRORS)
+@routes.route(
+    "/claim/points/{token}",
+    methods=["POST"],
+    summary="Claim the points from the claim URL's page form (Coggins)",
+    request_model=claims.ClaimantInput,
+    response_type=HTML,
+    errors=CLAIMING_ERRORS,
+)
 def claim_from_page(request: ApiRequest, token: str) -> Response:
     email = None
     try:

@@ -11,6 +11,6 @@ from chalicelib.domain import health
 routes = Routes(__name__)
 
 
-@routes.route("/health", methods=["GET"])
+@routes.route("/health", methods=["GET"], summary="Versions, and whether each table answers")
 def get_health(request: ApiRequest) -> dict[str, Any]:
     return health.report()

@@ -34,7 +34,12 @@ from chalicelib.domain import customer_types, spending
 from chalicelib.domain.auth import Role
 from chalicelib.domain.customer_types import CustomerType
 from chalicelib.domain.customers import CustomerNotFoundError
-from chalicelib.domain.errors import InvalidInputError, MalformedRequestError, RewardsError
+from chalicelib.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    MalformedRequestError,
+    RewardsError,
+)
 from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.domain.spending import Member, Spent
 from chalicelib.storage.customers import CustomerModel
@@ -52,6 +57,17 @@ DOCUMENT_MESSAGES: tuple[tuple[type[RewardsError], str], ...] = (
     (CustomerNotFoundError, "Customer not found"),
     (InsufficientPointsError, "Insufficient points"),
 )
+
+# A spend is refused for an unknown customer, an amount that is not whole points at the
+# customer's ratio, too few points, or a balance that stayed busy (retry).
+SPEND_ERRORS = (
+    CustomerNotFoundError,
+    spending.AmountNotConvertibleError,
+    InsufficientPointsError,
+    ConflictError,
+)
+TYPE_NOT_FOUND = (customer_types.CustomerTypeNotFoundError,)
+MEMBER_ERRORS = (*TYPE_NOT_FOUND, CustomerNotFoundError)
 
 Fields = list[tuple[str, xml.XmlValue]]
 
@@ -196,6 +212,8 @@ def _answer(request: ApiRequest, fmt: Format, produce: Callable[[], Response]) -
     "/api/customers/{customer}",
     methods=["GET"],
     content_types=CONTENT_TYPES,
+    summary="Customer API: the customer and its available points, XML or JSON (Imonggo)",
+    errors=(CustomerNotFoundError,),
     handler_roles=STORE_ROLES,
 )
 def get_customer(request: ApiRequest, customer: str) -> Response:
@@ -240,21 +258,36 @@ def _spend(request: ApiRequest, fmt: Format) -> Response:
 
 
 @routes.route(
-    "/api/rewards.xml", methods=["POST"], content_types=CONTENT_TYPES, handler_roles=STORE_ROLES
+    "/api/rewards.xml",
+    methods=["POST"],
+    content_types=CONTENT_TYPES,
+    summary="Reward API: consume points by amount (`q=spend`), answered in XML (Imonggo)",
+    errors=SPEND_ERRORS,
+    handler_roles=STORE_ROLES,
 )
 def spend_xml(request: ApiRequest) -> Response:
     return _spend(request, Format.XML)
 
 
 @routes.route(
-    "/api/rewards.json", methods=["POST"], content_types=CONTENT_TYPES, handler_roles=STORE_ROLES
+    "/api/rewards.json",
+    methods=["POST"],
+    content_types=CONTENT_TYPES,
+    summary="Reward API: consume points by amount (`q=spend`), answered in JSON (Imonggo)",
+    errors=SPEND_ERRORS,
+    handler_roles=STORE_ROLES,
 )
 def spend_json(request: ApiRequest) -> Response:
     return _spend(request, Format.JSON)
 
 
 @routes.route(
-    "/api/rewards", methods=["POST"], content_types=CONTENT_TYPES, handler_roles=STORE_ROLES
+    "/api/rewards",
+    methods=["POST"],
+    content_types=CONTENT_TYPES,
+    summary="Reward API: consume points by amount (`q=spend`), format by Accept (Imonggo)",
+    errors=SPEND_ERRORS,
+    handler_roles=STORE_ROLES,
 )
 def spend_by_accept(request: ApiRequest) -> Response:
     return _spend(request, format_by_accept(request))
@@ -278,24 +311,46 @@ TYPE_PATH = TYPES_PATH + "/{customerType}"
 MEMBER_PATH = TYPE_PATH + "/customers/{customer}"
 
 
-@routes.route(TYPES_PATH, methods=["POST"], roles=TYPE_ADMIN_ROLES, status=201)
+@routes.route(
+    TYPES_PATH,
+    methods=["POST"],
+    roles=TYPE_ADMIN_ROLES,
+    status=201,
+    summary="Create a customer type: its points-to-amount ratio and discount",
+    request_model=customer_types.CustomerTypeInput,
+)
 def create_customer_type(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return customer_type_body(customer_types.create_customer_type(request.store_code, request.body))
 
 
-@routes.route(TYPES_PATH, methods=["GET"], roles=TYPE_ADMIN_ROLES)
+@routes.route(
+    TYPES_PATH, methods=["GET"], roles=TYPE_ADMIN_ROLES, summary="List the store's customer types"
+)
 def list_customer_types(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     items = customer_types.list_customer_types(request.store_code)
     return {"items": [customer_type_body(item) for item in items], "total": len(items)}
 
 
-@routes.route(TYPE_PATH, methods=["GET"], roles=TYPE_ADMIN_ROLES)
+@routes.route(
+    TYPE_PATH,
+    methods=["GET"],
+    roles=TYPE_ADMIN_ROLES,
+    summary="A customer type, by id or name",
+    errors=TYPE_NOT_FOUND,
+)
 def get_customer_type(request: ApiRequest, storeCode: str, customerType: str) -> dict[str, Any]:
     found = customer_types.get_customer_type(request.store_code, unquote(customerType))
     return customer_type_body(found)
 
 
-@routes.route(TYPE_PATH, methods=["PUT"], roles=TYPE_ADMIN_ROLES)
+@routes.route(
+    TYPE_PATH,
+    methods=["PUT"],
+    roles=TYPE_ADMIN_ROLES,
+    summary="Update a customer type: only the fields given change",
+    request_model=customer_types.CustomerTypeChanges,
+    errors=(*TYPE_NOT_FOUND, ConflictError),  # changed meanwhile: read it and retry
+)
 def update_customer_type(request: ApiRequest, storeCode: str, customerType: str) -> dict[str, Any]:
     changed = customer_types.update_customer_type(
         request.store_code, unquote(customerType), request.body
@@ -303,12 +358,24 @@ def update_customer_type(request: ApiRequest, storeCode: str, customerType: str)
     return customer_type_body(changed)
 
 
-@routes.route(TYPE_PATH, methods=["DELETE"], roles=TYPE_ADMIN_ROLES)
+@routes.route(
+    TYPE_PATH,
+    methods=["DELETE"],
+    roles=TYPE_ADMIN_ROLES,
+    summary="Delete a customer type",
+    errors=TYPE_NOT_FOUND,
+)
 def delete_customer_type(request: ApiRequest, storeCode: str, customerType: str) -> None:
     customer_types.delete_customer_type(request.store_code, unquote(customerType))
 
 
-@routes.route(MEMBER_PATH, methods=["PUT"], roles=TYPE_ADMIN_ROLES)
+@routes.route(
+    MEMBER_PATH,
+    methods=["PUT"],
+    roles=TYPE_ADMIN_ROLES,
+    summary="Give a customer (id, email or public key) this customer type",
+    errors=MEMBER_ERRORS,
+)
 def assign_customer_type(
     request: ApiRequest,
     storeCode: str,
@@ -325,7 +392,13 @@ def assign_customer_type(
     }
 
 
-@routes.route(MEMBER_PATH, methods=["DELETE"], roles=TYPE_ADMIN_ROLES)
+@routes.route(
+    MEMBER_PATH,
+    methods=["DELETE"],
+    roles=TYPE_ADMIN_ROLES,
+    summary="Take this customer type away from a customer",
+    errors=(*MEMBER_ERRORS, ConflictError),  # changed meanwhile: read it and retry
+)
 def remove_customer_type(
     request: ApiRequest,
     storeCode: str,

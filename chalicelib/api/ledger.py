@@ -15,6 +15,8 @@ from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain import points
 from chalicelib.domain.auth import Role
+from chalicelib.domain.customers import CustomerNotFoundError
+from chalicelib.domain.errors import InvalidInputError, MalformedRequestError
 from chalicelib.storage.ledger import LedgerEntryModel
 
 routes = Routes(__name__)
@@ -35,6 +37,9 @@ def entry_body(entry: LedgerEntryModel) -> dict[str, Any]:
 @routes.route(
     "/api/{storeCode}/admin/customer/{customer}/points/history",
     roles=(Role.ADMIN, Role.STORE),
+    summary="A customer's points history (the ledger), newest entry first",
+    # `per_page` out of range, a cursor that is not ours, an unknown customer.
+    errors=(InvalidInputError, MalformedRequestError, CustomerNotFoundError),
 )
 def points_history(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
     history = points.customer_history(request.store_code, unquote(customer), request.query)

@@ -22,6 +22,8 @@ from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import BODY_TYPES, ApiRequest
 from chalicelib.domain import media
 from chalicelib.domain.auth import Role
+from chalicelib.domain.campaigns import CampaignNotFoundError
+from chalicelib.domain.errors import PayloadTooLargeError
 
 ADMIN = (Role.ADMIN,)
 READERS = (Role.ADMIN, Role.SELLER, Role.CUSTOMER, Role.STORE)
@@ -29,6 +31,7 @@ READERS = (Role.ADMIN, Role.SELLER, Role.CUSTOMER, Role.STORE)
 UPLOAD_TYPES = (multipart.MULTIPART, *BODY_TYPES)
 PHOTOS = "/api/{storeCode}/campaign/{campaign}/photo"
 BRAND_ICON = "/api/{storeCode}/campaign/{campaign}/brand_icon"
+UPLOAD_ERRORS = (CampaignNotFoundError, PayloadTooLargeError, media.UnsupportedImageError)
 
 routes = openloyalty_routes(__name__)
 
@@ -45,32 +48,68 @@ def image_response(image: media.Image) -> Response:
     return Response(body=image.data, status_code=200, headers=headers)
 
 
-@routes.route(PHOTOS, methods=["POST"], roles=ADMIN, content_types=UPLOAD_TYPES)
+@routes.route(
+    PHOTOS,
+    methods=["POST"],
+    roles=ADMIN,
+    content_types=UPLOAD_TYPES,
+    summary="Add a photo to a campaign",
+    errors=(*UPLOAD_ERRORS, media.TooManyPhotosError),
+)
 def add_photo(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     photo = media.add_photo(request.store_code, campaign, *uploaded(request, "photo"))
     return {"photoId": photo.photo_id}
 
 
-@routes.route(PHOTOS + "/{photoId}", roles=READERS)
+@routes.route(
+    PHOTOS + "/{photoId}",
+    roles=READERS,
+    summary="Get a campaign's photo",
+    errors=(CampaignNotFoundError, media.PhotoNotFoundError),
+)
 def get_photo(request: ApiRequest, storeCode: str, campaign: str, photoId: str) -> Response:
     return image_response(media.get_photo(request.store_code, campaign, photoId))
 
 
-@routes.route(PHOTOS + "/{photoId}", methods=["DELETE"], roles=ADMIN)
+@routes.route(
+    PHOTOS + "/{photoId}",
+    methods=["DELETE"],
+    roles=ADMIN,
+    summary="Remove a campaign's photo",
+    errors=(CampaignNotFoundError, media.PhotoNotFoundError, media.MediaChangedError),
+)
 def remove_photo(request: ApiRequest, storeCode: str, campaign: str, photoId: str) -> None:
     media.remove_photo(request.store_code, campaign, photoId)
 
 
-@routes.route(BRAND_ICON, methods=["POST"], roles=ADMIN, content_types=UPLOAD_TYPES)
+@routes.route(
+    BRAND_ICON,
+    methods=["POST"],
+    roles=ADMIN,
+    content_types=UPLOAD_TYPES,
+    summary="Add a brand icon to the campaign",
+    errors=(*UPLOAD_ERRORS, media.MediaChangedError),
+)
 def set_brand_icon(request: ApiRequest, storeCode: str, campaign: str) -> None:
     media.set_brand_icon(request.store_code, campaign, *uploaded(request, "brand_icon"))
 
 
-@routes.route(BRAND_ICON, roles=READERS)
+@routes.route(
+    BRAND_ICON,
+    roles=READERS,
+    summary="Get a campaign's brand icon",
+    errors=(CampaignNotFoundError, media.BrandIconNotFoundError),
+)
 def get_brand_icon(request: ApiRequest, storeCode: str, campaign: str) -> Response:
     return image_response(media.get_brand_icon(request.store_code, campaign))
 
 
-@routes.route(BRAND_ICON, methods=["DELETE"], roles=ADMIN)
+@routes.route(
+    BRAND_ICON,
+    methods=["DELETE"],
+    roles=ADMIN,
+    summary="Remove campaign's brand icon",
+    errors=(CampaignNotFoundError, media.BrandIconNotFoundError, media.MediaChangedError),
+)
 def remove_brand_icon(request: ApiRequest, storeCode: str, campaign: str) -> None:
     media.remove_brand_icon(request.store_code, campaign)

@@ -21,14 +21,35 @@ from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain import issuing
 from chalicelib.domain.auth import Role
+from chalicelib.domain.campaigns import CampaignInactiveError, CampaignNotFoundError
+from chalicelib.domain.errors import ConflictError, InvalidInputError, MalformedRequestError
 from chalicelib.domain.issuing import Delivery, IssueOutcome, RewardPage
-from chalicelib.domain.rewards import reward_url
+from chalicelib.domain.rewards import (
+    LimitPerUserReachedError,
+    LimitReachedError,
+    NoCouponsLeftError,
+    reward_url,
+)
 from chalicelib.domain.stores import get_store
 from chalicelib.storage.rewards import RewardModel
 
 ISSUER = (Role.ISSUER,)
 READERS = (Role.STORE, Role.ADMIN)
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+# What refuses a whole issuing call; a bulk call reports each recipient's refusal in its results.
+CAMPAIGN_ERRORS = (CampaignNotFoundError, CampaignInactiveError)
+ISSUE_ONE_ERRORS = (
+    *CAMPAIGN_ERRORS,
+    issuing.InvalidRecipientError,
+    LimitReachedError,
+    LimitPerUserReachedError,
+    NoCouponsLeftError,
+    ConflictError,  # the campaign stayed busy: retry
+)
+ISSUE_MANY_ERRORS = (*CAMPAIGN_ERRORS, issuing.TooManyRecipientsError)
+# Bad `limit`/`month`/`year`, a cursor that is not ours, another store's campaign.
+QUERY_ERRORS = (InvalidInputError, MalformedRequestError, CampaignNotFoundError)
 
 routes = Routes(__name__)
 
@@ -106,51 +127,107 @@ def _issue_many(request: ApiRequest, campaign_id: str, delivery: Delivery) -> di
 
 
 # -- issuing -------------------------------------------------------------------------------
-@routes.route("/api/reward/{campaign_id}", methods=["POST"], roles=ISSUER, status=201)
+@routes.route(
+    "/api/reward/{campaign_id}",
+    methods=["POST"],
+    roles=ISSUER,
+    status=201,
+    summary="Create & send a reward by email (Mokugift)",
+    request_model=issuing.EmailRecipientInput,
+    errors=ISSUE_ONE_ERRORS,
+)
 def create_and_send_reward(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
     return _issue_one(request, campaign_id, Delivery.EMAIL)
 
 
-@routes.route("/api/reward_url/{campaign_id}", methods=["POST"], roles=ISSUER, status=201)
+@routes.route(
+    "/api/reward_url/{campaign_id}",
+    methods=["POST"],
+    roles=ISSUER,
+    status=201,
+    summary="Create a reward, no send: its URL, no email sent (Mokugift)",
+    request_model=issuing.EmailRecipientInput,
+    errors=ISSUE_ONE_ERRORS,
+)
 def create_reward_url(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
     return _issue_one(request, campaign_id, Delivery.URL)
 
 
-@routes.route("/api/reward_url2/{campaign_id}", methods=["POST"], roles=ISSUER, status=201)
+@routes.route(
+    "/api/reward_url2/{campaign_id}",
+    methods=["POST"],
+    roles=ISSUER,
+    status=201,
+    summary="Create a reward, no send, no email address: by unique ID (Mokugift)",
+    request_model=issuing.UniqueIdRecipientInput,
+    errors=ISSUE_ONE_ERRORS,
+)
 def create_reward_url_for_unique_id(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
     return _issue_one(request, campaign_id, Delivery.UNIQUE_ID)
 
 
-@routes.route("/api/multi_rewards/{campaign_id}", methods=["POST"], roles=ISSUER)
+@routes.route(
+    "/api/multi_rewards/{campaign_id}",
+    methods=["POST"],
+    roles=ISSUER,
+    summary="Create & send multiple rewards by email (Mokugift)",
+    errors=ISSUE_MANY_ERRORS,
+)
 def create_and_send_rewards(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
     return _issue_many(request, campaign_id, Delivery.EMAIL)
 
 
-@routes.route("/api/multi_reward_urls/{campaign_id}", methods=["POST"], roles=ISSUER)
+@routes.route(
+    "/api/multi_reward_urls/{campaign_id}",
+    methods=["POST"],
+    roles=ISSUER,
+    summary="Create multiple rewards, no send: their URLs, no emails sent (Mokugift)",
+    errors=ISSUE_MANY_ERRORS,
+)
 def create_reward_urls(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
     return _issue_many(request, campaign_id, Delivery.URL)
 
 
-@routes.route("/api/multi_reward_urls2/{campaign_id}", methods=["POST"], roles=ISSUER)
+@routes.route(
+    "/api/multi_reward_urls2/{campaign_id}",
+    methods=["POST"],
+    roles=ISSUER,
+    summary="Create multiple rewards, no send, no email addresses: by unique IDs (Mokugift)",
+    errors=ISSUE_MANY_ERRORS,
+)
 def create_reward_urls_for_unique_ids(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
     return _issue_many(request, campaign_id, Delivery.UNIQUE_ID)
 
 
 # -- queries -------------------------------------------------------------------------------
-@routes.route("/api/rewards_in_month/{campaign_id}/{month}/{year}", roles=READERS)
+@routes.route(
+    "/api/rewards_in_month/{campaign_id}/{month}/{year}",
+    roles=READERS,
+    summary="Query rewards for the month: the campaign's rewards of a month (Mokugift)",
+    errors=QUERY_ERRORS,
+)
 def rewards_in_month(request: ApiRequest, campaign_id: str, month: str, year: str) -> Any:
     params = {**request.query, "month": month, "year": year}
     return page_body(issuing.rewards_in_month(request.store_code, campaign_id, params))
 
 
-@routes.route("/api/all_rewards/{campaign_id}", roles=READERS)
+@routes.route(
+    "/api/all_rewards/{campaign_id}",
+    roles=READERS,
+    summary="Query all rewards ever created for the campaign (Mokugift)",
+    errors=QUERY_ERRORS,
+)
 def all_rewards(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
     return page_body(issuing.campaign_rewards(request.store_code, campaign_id, request.query))
 
 
 # -- passcodes -----------------------------------------------------------------------------
 @routes.route(
-    "/api/{storeCode}/campaign/{campaign}/passcode", methods=["POST"], roles=(Role.ADMIN,)
+    "/api/{storeCode}/campaign/{campaign}/passcode",
+    methods=["POST"],
+    roles=(Role.ADMIN,),
+    summary="A new passcode for creating the campaign's rewards, shown once (Mokugift)",
+    errors=(CampaignNotFoundError,),
 )
 def rotate_passcode(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     passcode = issuing.rotate_passcode(request.store_code, campaign)

@@ -29,9 +29,11 @@ routes = Routes(__name__)
 @routes.route(
     "/r/{token}",
     methods=["GET"],
+    summary="The page behind a reward link: the coupon code and how to use it",
     response_type=HTML,
     errors=(
         deliveries.RewardNotFoundError,
+        CampaignNotFoundError,
         deliveries.RewardCancelledError,
         deliveries.RewardExpiredError,
     ),

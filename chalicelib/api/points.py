@@ -31,7 +31,8 @@ from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain import points
 from chalicelib.domain.auth import Role
-from chalicelib.domain.errors import RewardsError
+from chalicelib.domain.customers import CustomerNotFoundError
+from chalicelib.domain.errors import RewardsError, TooManyItemsError
 from chalicelib.domain.ledger import InsufficientPointsError
 
 routes = Routes(__name__)
@@ -61,12 +62,24 @@ def outcome_body(outcome: points.InstantOutcome) -> dict[str, Any]:
     return body
 
 
-@routes.route("/api/v1/points/{csapikey}/email/{email}/Full", roles=(Role.STORE,))
+@routes.route(
+    "/api/v1/points/{csapikey}/email/{email}/Full",
+    roles=(Role.STORE,),
+    summary="Point lookup: available and used points of a user by email (Coggins)",
+    errors=(CustomerNotFoundError,),
+)
 def lookup(request: ApiRequest, csapikey: str, email: str) -> dict[str, int]:
     return balance_body(points.lookup_balance(request.store_code, unquote(email)))
 
 
-@routes.route("/api/v1/points/{csapikey}/INSTANT", methods=["POST"], roles=(Role.STORE,))
+@routes.route(
+    "/api/v1/points/{csapikey}/INSTANT",
+    methods=["POST"],
+    roles=(Role.STORE,),
+    summary="Edit user point balance, instantly: an array of amounts by email (Coggins)",
+    # Each item's own refusal (insufficient points, unknown customer) is in its 200 result.
+    errors=(TooManyItemsError,),
+)
 def instant(request: ApiRequest, csapikey: str) -> list[dict[str, Any]]:
     assert request.principal is not None  # the route requires one
     outcomes = points.instant_edit(

@@ -10,7 +10,12 @@ from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain import recipients
 from chalicelib.domain.auth import Role
-from chalicelib.domain.errors import InvalidInputError, RewardsError
+from chalicelib.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    MalformedRequestError,
+    RewardsError,
+)
 from chalicelib.storage.customers import RECIPIENT_FIELDS, CustomerModel
 
 NOT_FOUND = (recipients.RecipientNotFoundError,)
@@ -49,7 +54,13 @@ def _page_size(request: ApiRequest) -> int:
     return int(value)
 
 
-@routes.route("/recipients", methods=["GET"], roles=STORE_ROLES)
+@routes.route(
+    "/recipients",
+    methods=["GET"],
+    roles=STORE_ROLES,
+    summary="List the store's recipients, a page at a time (Alpha)",
+    errors=(InvalidInputError, MalformedRequestError),  # bad `per_page`, foreign `cursor`
+)
 def list_recipients(request: ApiRequest) -> dict[str, Any]:
     per_page = _page_size(request)
     page = recipients.list_recipients(request.store_code, per_page, request.query.get("cursor"))
@@ -65,13 +76,20 @@ def list_recipients(request: ApiRequest) -> dict[str, Any]:
     methods=["POST", "PUT"],
     roles=STORE_ROLES,
     status=201,
+    summary="Creating a new recipient (Alpha)",
     request_model=recipients.RecipientInput,
 )
 def create_recipient(request: ApiRequest) -> dict[str, Any]:
     return recipient_body(recipients.create_recipient(request.store_code, request.body))
 
 
-@routes.route("/recipients/{ref}", methods=["GET"], roles=STORE_ROLES, errors=NOT_FOUND)
+@routes.route(
+    "/recipients/{ref}",
+    methods=["GET"],
+    roles=STORE_ROLES,
+    summary="Retrieving recipient information, by ID, email or public key (Alpha)",
+    errors=NOT_FOUND,
+)
 def get_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
     return recipient_body(recipients.find_recipient(request.store_code, unquote(ref)))
 
@@ -80,14 +98,21 @@ def get_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
     "/recipients/{ref}",
     methods=["PUT", "PATCH"],
     roles=STORE_ROLES,
+    summary="Update a recipient: only the fields given change (Alpha)",
     request_model=recipients.RecipientInput,
-    errors=NOT_FOUND,
+    errors=(*NOT_FOUND, ConflictError),  # changed meanwhile: read it and retry
 )
 def update_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
     customer = recipients.update_recipient(request.store_code, unquote(ref), request.body)
     return recipient_body(customer)
 
 
-@routes.route("/recipients/{ref}", methods=["DELETE"], roles=STORE_ROLES, errors=NOT_FOUND)
+@routes.route(
+    "/recipients/{ref}",
+    methods=["DELETE"],
+    roles=STORE_ROLES,
+    summary="Delete a recipient (Alpha)",
+    errors=NOT_FOUND,
+)
 def delete_recipient(request: ApiRequest, ref: str) -> None:
     recipients.delete_recipient(request.store_code, unquote(ref))

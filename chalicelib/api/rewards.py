@@ -17,6 +17,7 @@ from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain import deliveries
 from chalicelib.domain.auth import Role
+from chalicelib.domain.errors import ConflictError
 from chalicelib.storage.rewards import RewardModel
 
 STORE_ROLES = (Role.STORE, Role.ADMIN)
@@ -44,7 +45,11 @@ def delivery_body(reward: RewardModel) -> dict[str, Any]:
 
 
 @routes.route(
-    REWARD_PATH, methods=["GET"], roles=STORE_ROLES, errors=(deliveries.RewardNotFoundError,)
+    REWARD_PATH,
+    methods=["GET"],
+    roles=STORE_ROLES,
+    summary="A reward, with its email's delivery history",
+    errors=(deliveries.RewardNotFoundError,),
 )
 def get_reward(request: ApiRequest, storeCode: str, reward: str) -> dict[str, Any]:
     return delivery_body(deliveries.get_reward(request.store_code, reward))
@@ -55,6 +60,7 @@ def get_reward(request: ApiRequest, storeCode: str, reward: str) -> dict[str, An
     methods=["POST"],
     roles=STORE_ROLES,
     status=202,
+    summary="Resend a reward's email, optionally to a corrected address",
     request_model=deliveries.ResendInput,
     errors=(
         deliveries.RewardNotFoundError,
@@ -62,6 +68,7 @@ def get_reward(request: ApiRequest, storeCode: str, reward: str) -> dict[str, An
         deliveries.RewardExpiredError,
         deliveries.RewardEmailSendingError,
         deliveries.RewardEmailMissingError,
+        ConflictError,  # the reward changed meanwhile: retry
     ),
 )
 def resend_reward(request: ApiRequest, storeCode: str, reward: str) -> dict[str, Any]:

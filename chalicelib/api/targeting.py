@@ -15,8 +15,17 @@ from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest
 from chalicelib.domain import targeting
 from chalicelib.domain.auth import Role
-from chalicelib.domain.campaigns import get_campaign
-from chalicelib.domain.errors import InvalidInputError
+from chalicelib.domain.campaigns import CampaignNotFoundError, get_campaign
+from chalicelib.domain.customers import CustomerNotFoundError
+from chalicelib.domain.errors import ConflictError, InvalidInputError
+from chalicelib.domain.targeting import (
+    CategoryNotFoundError,
+    LevelInUseError,
+    LevelNotFoundError,
+    SegmentMemberNotFoundError,
+    SegmentNotFoundError,
+    TooManyMembersError,
+)
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
 
@@ -35,6 +44,8 @@ MEMBERS_PATH = SEGMENT_PATH + "/customers"
 CATEGORIES_PATH = STORE_PATH + "/campaignCategory"
 CATEGORY_PATH = CATEGORIES_PATH + "/{campaignCategory}"
 CUSTOMER_PATH = STORE_PATH + "/customer/{customer}"
+# `page` and `perPage` of a list are checked: 400 when out of range.
+PAGING_ERRORS = (InvalidInputError,)
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -134,27 +145,56 @@ def _customers(page: targeting.CustomerPage) -> dict[str, Any]:
 # --- levels -----------------------------------------------------------------------------------
 
 
-@routes.route(LEVELS_PATH, methods=["POST"], roles=ADMIN)
+@routes.route(
+    LEVELS_PATH,
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Create a level",
+)
 def create_level(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return {"id": targeting.create_level(request.store_code, request.body).level_id}
 
 
-@routes.route(LEVELS_PATH, methods=["GET"], roles=ADMIN)
+@routes.route(
+    LEVELS_PATH,
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get a collection of levels",
+    errors=PAGING_ERRORS,
+)
 def list_levels(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return _paged(request, "levels", targeting.list_levels(request.store_code), level_body)
 
 
-@routes.route(LEVEL_PATH, methods=["GET"], roles=ADMIN)
+@routes.route(
+    LEVEL_PATH,
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get level details",
+    errors=(LevelNotFoundError,),
+)
 def get_level(request: ApiRequest, storeCode: str, level: str) -> dict[str, Any]:
     return level_body(targeting.get_level(request.store_code, unquote(level)))
 
 
-@routes.route(LEVEL_PATH, methods=["PUT"], roles=ADMIN)
+@routes.route(
+    LEVEL_PATH,
+    methods=["PUT"],
+    roles=ADMIN,
+    summary="Update a level",
+    errors=(LevelNotFoundError,),
+)
 def update_level(request: ApiRequest, storeCode: str, level: str) -> dict[str, Any]:
     return level_body(targeting.update_level(request.store_code, unquote(level), request.body))
 
 
-@routes.route(LEVEL_PATH, methods=["DELETE"], roles=ADMIN)
+@routes.route(
+    LEVEL_PATH,
+    methods=["DELETE"],
+    roles=ADMIN,
+    summary="Delete a level that no customer holds",
+    errors=(LevelNotFoundError, LevelInUseError),
+)
 def delete_level(request: ApiRequest, storeCode: str, level: str) -> None:
     targeting.delete_level(request.store_code, unquote(level))
 
@@ -162,33 +202,69 @@ def delete_level(request: ApiRequest, storeCode: str, level: str) -> None:
 # --- segments ---------------------------------------------------------------------------------
 
 
-@routes.route(SEGMENTS_PATH, methods=["POST"], roles=ADMIN)
+@routes.route(
+    SEGMENTS_PATH,
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Create a segment",
+)
 def create_segment(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return {"segmentId": targeting.create_segment(request.store_code, request.body).segment_id}
 
 
-@routes.route(SEGMENTS_PATH, methods=["GET"], roles=ADMIN)
+@routes.route(
+    SEGMENTS_PATH,
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get a collection of segments",
+    errors=PAGING_ERRORS,
+)
 def list_segments(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return _paged(request, "segments", targeting.list_segments(request.store_code), segment_body)
 
 
-@routes.route(SEGMENT_PATH, methods=["GET"], roles=ADMIN)
+@routes.route(
+    SEGMENT_PATH,
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get segment details",
+    errors=(SegmentNotFoundError,),
+)
 def get_segment(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
     return segment_body(targeting.get_segment(request.store_code, unquote(segment)))
 
 
-@routes.route(SEGMENT_PATH, methods=["PUT"], roles=ADMIN)
+@routes.route(
+    SEGMENT_PATH,
+    methods=["PUT"],
+    roles=ADMIN,
+    summary="Update a segment",
+    errors=(SegmentNotFoundError,),
+)
 def update_segment(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
     changed = targeting.update_segment(request.store_code, unquote(segment), request.body)
     return segment_body(changed)
 
 
-@routes.route(SEGMENT_PATH, methods=["DELETE"], roles=ADMIN)
+@routes.route(
+    SEGMENT_PATH,
+    methods=["DELETE"],
+    roles=ADMIN,
+    summary="Delete a segment and its memberships",
+    errors=(SegmentNotFoundError, ConflictError),
+)
 def delete_segment(request: ApiRequest, storeCode: str, segment: str) -> None:
     targeting.delete_segment(request.store_code, unquote(segment))
 
 
-@routes.route(MEMBERS_PATH, methods=["POST"], roles=ADMIN)
+@routes.route(
+    MEMBERS_PATH,
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Add customers to a segment",
+    request_model=targeting.MembersInput,
+    errors=(SegmentNotFoundError, TooManyMembersError, CustomerNotFoundError, ConflictError),
+)
 def add_segment_customers(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
     change = targeting.add_members(request.store_code, unquote(segment), request.body)
     return {
@@ -199,7 +275,13 @@ def add_segment_customers(request: ApiRequest, storeCode: str, segment: str) -> 
     }
 
 
-@routes.route(MEMBERS_PATH, methods=["GET"], roles=ADMIN)
+@routes.route(
+    MEMBERS_PATH,
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get the customers of a segment",
+    errors=(SegmentNotFoundError, *PAGING_ERRORS),
+)
 def list_segment_customers(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
     page, per_page = paging(request)
     return _customers(
@@ -207,7 +289,13 @@ def list_segment_customers(request: ApiRequest, storeCode: str, segment: str) ->
     )
 
 
-@routes.route(MEMBERS_PATH + "/{customer}", methods=["DELETE"], roles=ADMIN)
+@routes.route(
+    MEMBERS_PATH + "/{customer}",
+    methods=["DELETE"],
+    roles=ADMIN,
+    summary="Remove a customer from a segment",
+    errors=(SegmentNotFoundError, SegmentMemberNotFoundError, CustomerNotFoundError),
+)
 def remove_segment_customer(
     request: ApiRequest, storeCode: str, segment: str, customer: str
 ) -> None:
@@ -217,30 +305,59 @@ def remove_segment_customer(
 # --- campaign categories ----------------------------------------------------------------------
 
 
-@routes.route(CATEGORIES_PATH, methods=["POST"], roles=ADMIN)
+@routes.route(
+    CATEGORIES_PATH,
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Create a campaign category",
+)
 def create_category(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     category = targeting.create_category(request.store_code, request.body)
     return {"campaignCategoryId": category.category_id}
 
 
-@routes.route(CATEGORIES_PATH, methods=["GET"], roles=ADMIN)
+@routes.route(
+    CATEGORIES_PATH,
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get a collection of campaign categories",
+    errors=PAGING_ERRORS,
+)
 def list_categories(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     categories = targeting.list_categories(request.store_code)
     return _paged(request, "categories", categories, category_body)
 
 
-@routes.route(CATEGORY_PATH, methods=["GET"], roles=ADMIN)
+@routes.route(
+    CATEGORY_PATH,
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get campaign category details",
+    errors=(CategoryNotFoundError,),
+)
 def get_category(request: ApiRequest, storeCode: str, campaignCategory: str) -> dict[str, Any]:
     return category_body(targeting.get_category(request.store_code, unquote(campaignCategory)))
 
 
-@routes.route(CATEGORY_PATH, methods=["PUT"], roles=ADMIN)
+@routes.route(
+    CATEGORY_PATH,
+    methods=["PUT"],
+    roles=ADMIN,
+    summary="Update a campaign category",
+    errors=(CategoryNotFoundError,),
+)
 def update_category(request: ApiRequest, storeCode: str, campaignCategory: str) -> dict[str, Any]:
     changed = targeting.update_category(request.store_code, unquote(campaignCategory), request.body)
     return category_body(changed)
 
 
-@routes.route(CATEGORY_PATH, methods=["DELETE"], roles=ADMIN)
+@routes.route(
+    CATEGORY_PATH,
+    methods=["DELETE"],
+    roles=ADMIN,
+    summary="Delete a campaign category",
+    errors=(CategoryNotFoundError,),
+)
 def delete_category(request: ApiRequest, storeCode: str, campaignCategory: str) -> None:
     targeting.delete_category(request.store_code, unquote(campaignCategory))
 
@@ -248,20 +365,39 @@ def delete_category(request: ApiRequest, storeCode: str, campaignCategory: str) 
 # --- a customer's level and segments, a campaign's customers -----------------------------------
 
 
-@routes.route(CUSTOMER_PATH + "/level", methods=["POST"], roles=ADMIN)
+@routes.route(
+    CUSTOMER_PATH + "/level",
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Set a customer's level (an empty levelId removes it)",
+    request_model=targeting.LevelChoice,
+    errors=(CustomerNotFoundError,),
+)
 def set_customer_level(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
     customer_id = unquote(customer)
     level_id = targeting.set_customer_level(request.store_code, customer_id, request.body)
     return {"customerId": customer_id, "levelId": level_id}
 
 
-@routes.route(CUSTOMER_PATH + "/segments", methods=["GET"], roles=ADMIN)
+@routes.route(
+    CUSTOMER_PATH + "/segments",
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Get the segments of a customer",
+    errors=(CustomerNotFoundError,),
+)
 def customer_segments(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
     segments = targeting.customer_segments(request.store_code, unquote(customer))
     return {"segments": [segment_body(s) for s in segments], "total": len(segments)}
 
 
-@routes.route(STORE_PATH + "/campaign/{campaign}/customers/visible", methods=["GET"], roles=ADMIN)
+@routes.route(
+    STORE_PATH + "/campaign/{campaign}/customers/visible",
+    methods=["GET"],
+    roles=ADMIN,
+    summary="Check campaign visibility for customers",
+    errors=(CampaignNotFoundError, *PAGING_ERRORS),
+)
 def visible_customers(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     found = get_campaign(request.store_code, unquote(campaign))
     page, per_page = paging(request)

@@ -185,3 +185,14 @@ def test_the_generator_is_not_imported_at_cold_start() -> None:
     check = "import sys, app; assert 'chalicelib.api.openapi' not in sys.modules"
 
     subprocess.run([sys.executable, "-c", check], check=True)
+
+
+def test_every_route_states_what_it_does_rather_than_its_function_name() -> None:
+    undocumented = sorted(
+        f"{method} {path}"
+        for path, methods in app.routes.items()
+        for method, entry in methods.items()
+        if not (entry.view_function.route_doc.summary or entry.view_function.__doc__)
+    )
+
+    assert undocumented == []
