@@ -18,6 +18,7 @@ from chalicelib.domain.auth import Role
 from chalicelib.domain.campaigns import CampaignNotFoundError, get_campaign
 from chalicelib.domain.customers import CustomerNotFoundError
 from chalicelib.domain.errors import ConflictError, InvalidInputError
+from chalicelib.domain.paging import page_of
 from chalicelib.domain.targeting import (
     CategoryNotFoundError,
     LevelInUseError,
@@ -69,7 +70,7 @@ def paging(request: ApiRequest) -> tuple[int, int]:
 
 
 def _paged(request: ApiRequest, name: str, items: list[Any], body: Any) -> dict[str, Any]:
-    shown = targeting.page_of(items, *paging(request))
+    shown = page_of(items, *paging(request))
     return {name: [body(item) for item in shown], "total": len(items)}
 
 

@@ -57,6 +57,7 @@ from chalicelib.domain.campaign_form import (
 from chalicelib.domain.catalog import DEFAULT_PER_PAGE, MAX_PER_PAGE, TIME_FORMAT
 from chalicelib.domain.claims import ExpiryRun
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError, RewardsError
+from chalicelib.domain.paging import page_span
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import ACTIVE, BOUGHT, CANCELLED, EXPIRED, RewardModel
@@ -335,12 +336,11 @@ def _order_key(sort: str | None) -> Callable[[RewardModel], Any]:
 def list_bought(store_code: str, query: dict[str, Any]) -> dict[str, Any]:
     """`GET /campaign/bought`: a page of the store's bought rewards and how many match."""
     wanted = read_query(query)
-    per_page = wanted.perPage or DEFAULT_PER_PAGE
-    start = ((wanted.page or 1) - 1) * per_page
+    start, end = page_span(wanted.page, wanted.perPage or DEFAULT_PER_PAGE)
     results = _bought(store_code, wanted)
     # Only the rows up to the end of the asked page are kept, however many match.
     pick = heapq.nlargest if wanted.direction == "DESC" else heapq.nsmallest
-    shown = pick(start + per_page, results, key=_order_key(wanted.sort))[start:]
+    shown = pick(end, results, key=_order_key(wanted.sort))[start:]
     total = results.total_count  # every match went through the heap
     now = _now()
     found = _campaigns(store_code, (r.campaign_id for r in shown))

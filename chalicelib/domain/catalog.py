@@ -40,6 +40,7 @@ from chalicelib.domain.campaign_form import (
 from chalicelib.domain.campaign_form import read_campaign as read_form
 from chalicelib.domain.campaigns import DEFAULT_LOCALE, CampaignNotFoundError, get_campaign
 from chalicelib.domain.errors import InvalidInputError
+from chalicelib.domain.paging import page_of
 from chalicelib.storage.campaigns import (
     REWARD_TYPES,
     TRANSLATION_FIELDS,
@@ -459,8 +460,7 @@ def select_page(
         if (keep is None or keep(campaign)) and _matches(campaign, query)
     ]
     per_page = query.perPage or DEFAULT_PER_PAGE
-    start = ((query.page or 1) - 1) * per_page
-    return Page(_ordered(found, query)[start : start + per_page], len(found))
+    return Page(page_of(_ordered(found, query), query.page, per_page), len(found))
 
 
 def list_campaigns(store_code: str, query: dict[str, Any], internal: bool) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from typing import Any
 
 from chalicelib.domain.errors import MalformedRequestError
 
@@ -26,3 +27,15 @@ def decode_cursor(cursor: str) -> str:
     if not isinstance(position, str) or not position:
         raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor")
     return position
+
+
+def page_span(page: int | None, per_page: int) -> tuple[int, int]:
+    """Where page `page` (from 1; None: the first) of `per_page` items starts and ends."""
+    start = ((page or 1) - 1) * per_page
+    return start, start + per_page
+
+
+def page_of(items: list[Any], page: int | None, per_page: int) -> list[Any]:
+    """Page `page` (from 1) of `items`, `per_page` to a page."""
+    start, end = page_span(page, per_page)
+    return items[start:end]

@@ -35,6 +35,7 @@ from chalicelib.domain.errors import (
     NotFoundError,
     TooManyItemsError,
 )
+from chalicelib.domain.paging import page_of, page_span
 from chalicelib.domain.validation import validate
 from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
@@ -206,12 +207,6 @@ class CustomerPage:
     total: int
 
 
-def page_of(items: list[Any], page: int, per_page: int) -> list[Any]:
-    """Page `page` (from 1) of `items`, `per_page` to a page."""
-    start = (page - 1) * per_page
-    return items[start : start + per_page]
-
-
 def customers_by_id(store_code: str, ids: list[str]) -> list[CustomerModel]:
     """The customers with these ids, in this order; ids no longer in the store are skipped."""
     found = {
@@ -232,11 +227,9 @@ def visible_customers(
     if campaign.target in ("level", "segment"):
         ids = sorted(_targeted_ids(store_code, campaign))
         return CustomerPage(customers_by_id(store_code, page_of(ids, page, per_page)), len(ids))
-    start = (page - 1) * per_page
-    customers = CustomerModel.query(store_code, page_size=min(start + per_page, 1000))
-    return CustomerPage(
-        list(islice(customers, start, start + per_page)), CustomerModel.count(store_code)
-    )
+    start, end = page_span(page, per_page)
+    customers = CustomerModel.query(store_code, page_size=min(end, 1000))
+    return CustomerPage(list(islice(customers, start, end)), CustomerModel.count(store_code))
 
 
 # --- the three sets: shared CRUD ------------------------------------------------------------
