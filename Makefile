@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv run test test-fast lint format package package-check package-terraform infra clean
+.PHONY: venv run test test-fast bench lint format package package-check package-terraform infra clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: venv
 ## Everything but the end-to-end tests.
 test-fast: venv
 	$(BIN)/python -m pytest -n auto -m "not e2e"
+
+## The performance benchmark against the local AWS: one table, and bench/results.json.
+bench: venv
+	$(BIN)/python -m bench
 
 lint: venv
 	$(BIN)/ruff check .

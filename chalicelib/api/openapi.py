@@ -207,7 +207,7 @@ def _possible_errors(method: str, entry: RouteEntry, doc: RouteDoc) -> list[erro
     classes: list[type[errors.RewardsError]] = []
     if doc.roles is not None:
         classes += [errors.AuthenticationError, errors.PermissionDeniedError]
-    if method in BODY_METHODS or doc.request_model is not None:
+    if method in BODY_METHODS or doc.request_model is not None or doc.query_model is not None:
         classes += [errors.InvalidInputError, errors.MalformedRequestError]
     if entry.view_args:
         classes.append(errors.NotFoundError)
@@ -237,18 +237,63 @@ def _error_responses(method: str, entry: RouteEntry, doc: RouteDoc) -> dict[str,
     return responses
 
 
+def _body_required(model: type[BaseModel]) -> bool:
+    return any(field.is_required() for field in model.model_fields.values())
+
+
 def _request_body(
     entry: RouteEntry, doc: RouteDoc, refs: dict[tuple[type[BaseModel], str], Any]
 ) -> dict[str, Any]:
+    model = doc.request_model
+    schema: Any = {"type": "object"}
+    if model is not None:
+        schema = refs[(model, "validation")]
+        if doc.body_key is not None:  # the form wraps its fields: `campaign[name]=...`
+            schema = {
+                "type": "object",
+                "required": [doc.body_key],
+                "properties": {doc.body_key: schema},
+            }
     content: dict[str, Any] = {}
     for content_type in entry.content_types:
-        if doc.request_model is not None and content_type in BODY_TYPES:
-            content[content_type] = {"schema": refs[(doc.request_model, "validation")]}
-        elif content_type in BODY_TYPES or content_type.startswith("multipart/"):
-            content[content_type] = {"schema": {"type": "object"}}
+        if content_type in BODY_TYPES or content_type.startswith("multipart/"):
+            content[content_type] = {
+                "schema": schema if content_type in BODY_TYPES else {"type": "object"}
+            }
         else:
             content[content_type] = {"schema": {"type": "string"}}
-    return {"required": doc.request_model is not None, "content": content}
+    return {"required": model is not None and _body_required(model), "content": content}
+
+
+def _is_object(schema: dict[str, Any]) -> bool:
+    # Query models only nest models (refs) or plain objects, possibly optional (anyOf null).
+    return (
+        schema.get("type") == "object"
+        or "$ref" in schema
+        or any(_is_object(option) for option in schema.get("anyOf", ()))
+    )
+
+
+def _query_parameters(
+    doc: RouteDoc, schemas: dict[str, Any], refs: dict[tuple[type[BaseModel], str], Any]
+) -> list[dict[str, Any]]:
+    """One parameter per field of the route's query model; objects as `key[sub]=` (deepObject)."""
+    if doc.query_model is None:
+        return []
+    top = schemas[refs[(doc.query_model, "validation")]["$ref"].rsplit("/", 1)[-1]]
+    required = set(top.get("required", ()))
+    parameters = []
+    for name, schema in top.get("properties", {}).items():
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": schema,
+        }
+        if _is_object(schema):
+            parameter.update(style="deepObject", explode=True)
+        parameters.append(parameter)
+    return parameters
 
 
 def _operation(
@@ -257,6 +302,7 @@ def _operation(
     entry: RouteEntry,
     doc: RouteDoc,
     refs: dict[tuple[type[BaseModel], str], Any],
+    schemas: dict[str, Any],
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": operation_id,
@@ -271,11 +317,12 @@ def _operation(
         operation["x-roles"] = [role.value for role in doc.roles]
     if description:
         operation["description"] = description
-    if entry.view_args:
-        operation["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in entry.view_args
-        ]
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in entry.view_args
+    ] + _query_parameters(doc, schemas, refs)
+    if parameters:
+        operation["parameters"] = parameters
     if method in BODY_METHODS:
         operation["requestBody"] = _request_body(entry, doc, refs)
     operation["responses"] = {**_success(doc, refs), **_error_responses(method, entry, doc)}
@@ -288,8 +335,9 @@ def _model_schemas(
     """Each declared model's reference, and the schemas behind them (names made unique)."""
     wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
     for doc in docs:
-        if doc.request_model is not None:
-            wanted[(doc.request_model, "validation")] = None
+        for model in (doc.request_model, doc.query_model):
+            if model is not None:
+                wanted[(model, "validation")] = None
         if doc.response_model is not None:
             wanted[(doc.response_model, "serialization")] = None
     if not wanted:
@@ -320,7 +368,7 @@ def document(app: Chalice) -> dict[str, Any]:
     refs, schemas = _model_schemas([doc for *_, doc in found])
     paths: dict[str, dict[str, Any]] = defaultdict(dict)
     for operation_id, (path, method, entry, doc) in zip(_operation_ids(keys), found, strict=True):
-        operation = _operation(operation_id, method, entry, doc, refs)
+        operation = _operation(operation_id, method, entry, doc, refs, schemas)
         paths[_path_template(path)][method.lower()] = operation
     return {
         "openapi": OPENAPI_VERSION,

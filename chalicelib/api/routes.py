@@ -2,7 +2,9 @@
 
 `Routes` wraps a Chalice Blueprint. A handler declares its path, methods and accepted roles and
 receives an `ApiRequest`; it returns a body (serialised as JSON) or a Chalice `Response`.
-Domain errors become 4xx bodies here, so handlers stay a line or two.
+A route that declares a `response_model` has its body shaped by that model: validated, keys
+renamed to their aliases, and only the keys the handler set kept, so the documented schema is
+the one clients receive. Domain errors become 4xx bodies here, so handlers stay a line or two.
 What a route declares is also recorded on its view as a `RouteDoc`, the source of the OpenAPI
 document (chalicelib/api/openapi.py).
 """
@@ -66,6 +68,17 @@ class RouteDoc:
     response_model: type[BaseModel] | None = None
     response_type: str = JSON
     errors: tuple[type[RewardsError], ...] = ()
+    query_model: type[BaseModel] | None = None
+    body_key: str | None = None
+
+
+def shaped(response_model: type[BaseModel], body: Any) -> Any:
+    """`body` as `response_model` describes it: checked, aliased, nothing the handler left out.
+
+    A mismatch is a bug in the service, not the client's fault: it raises (a 500), and the
+    test suite, which goes through every route, is where it shows.
+    """
+    return response_model.model_validate(body).model_dump(by_alias=True, exclude_unset=True)
 
 
 class Routes:
@@ -95,11 +108,15 @@ class Routes:
         response_type: str = JSON,
         errors: tuple[type[RewardsError], ...] = (),
         handler_roles: tuple[Role, ...] | None = None,
+        query_model: type[BaseModel] | None = None,
+        body_key: str | None = None,
     ) -> Callable[[Handler], Handler]:
         """Register `handler(request, **path_params)`; `roles=None` means a public route.
 
-        The keyword-only arguments only describe the route in the OpenAPI document: its summary
-        (default: the handler's docstring), the pydantic models of its body and answer, the
+        `response_model` shapes every JSON body the handler returns (see `shaped`). The other
+        keyword-only arguments only describe the route in the OpenAPI document: its summary
+        (default: the handler's docstring), the pydantic models of its body (wrapped in one
+        form key, `campaign[...]`, when `body_key` is given) and of its query string, the
         media type of a successful answer, the domain errors it may answer with, and the roles
         a public route's handler checks itself (`handler_roles`).
         """
@@ -120,6 +137,8 @@ class Routes:
                     return result
                 if result is None:
                     return Response(body="", status_code=204 if status == 200 else status)
+                if response_model is not None:
+                    result = shaped(response_model, result)
                 return json_response(result, status)
 
             view.route_doc = RouteDoc(  # type: ignore[attr-defined]
@@ -132,6 +151,8 @@ class Routes:
                 response_model,
                 response_type,
                 errors,
+                query_model,
+                body_key,
             )
             self.blueprint.route(path, methods=list(methods), content_types=list(content_types))(
                 view

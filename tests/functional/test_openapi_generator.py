@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Chalice
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation import OpenAPIV31SpecValidator
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from chalicelib.api import openapi
 from chalicelib.api.html import HTML
@@ -31,6 +31,16 @@ class WidgetInput(BaseModel):
 class Widget(BaseModel):
     id: str
     name: str
+
+
+class WidgetFilter(BaseModel):
+    page: int = 1
+    city: Address | None = None
+    owner: str = Field(alias="ownerId")
+
+
+class WidgetChanges(BaseModel):
+    name: str | None = None
 
 
 class WidgetNotFoundError(NotFoundError):
@@ -64,6 +74,26 @@ def _app() -> Chalice:
 
     @routes.route("/widgets/{widget}/page", response_type=HTML, errors=(WidgetNotFoundError,))
     def widget_page(request: ApiRequest, widget: str) -> Any:
+        return None
+
+    @routes.route("/widgets", roles=(Role.ADMIN,), query_model=WidgetFilter)
+    def list_widgets(request: ApiRequest) -> list[Any]:
+        return []
+
+    @routes.route(
+        "/widgets/{widget}", methods=["PATCH"], roles=(Role.ADMIN,), request_model=WidgetChanges
+    )
+    def change_widget(request: ApiRequest, widget: str) -> None:
+        return None
+
+    @loyalty.route(
+        "/loyalty",
+        methods=["POST"],
+        roles=(Role.ADMIN,),
+        request_model=WidgetInput,
+        body_key="widget",
+    )
+    def create_loyalty_widget(request: ApiRequest) -> None:
         return None
 
     @loyalty.route("/loyalty/{widget}", roles=(Role.ISSUER,), errors=(WidgetNotFoundError,))
@@ -149,4 +179,34 @@ def test_open_loyalty_faces_document_their_error_shape() -> None:
     }
     assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
         "type": "array"
+    }
+
+
+def test_a_query_model_becomes_query_parameters() -> None:
+    parameters = {p["name"]: p for p in PATHS["/widgets"]["get"]["parameters"]}
+
+    assert set(parameters) == {"page", "city", "ownerId"}
+    assert parameters["ownerId"]["required"] is True and parameters["page"]["required"] is False
+    assert parameters["page"]["schema"]["type"] == "integer"
+    # An object is sent as `city[city]=...`, the bracket keys the forms use.
+    assert (parameters["city"]["style"], parameters["city"]["explode"]) == ("deepObject", True)
+    assert "422" in PATHS["/widgets"]["get"]["responses"]
+
+
+def test_a_body_of_optional_fields_is_optional() -> None:
+    body = PATHS["/widgets/{widget}"]["patch"]["requestBody"]
+
+    assert body["required"] is False
+    assert body["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/WidgetChanges"
+    }
+
+
+def test_a_wrapped_form_puts_the_model_under_its_key() -> None:
+    body = PATHS["/loyalty"]["post"]["requestBody"]
+
+    assert body["content"]["application/x-www-form-urlencoded"]["schema"] == {
+        "type": "object",
+        "required": ["widget"],
+        "properties": {"widget": {"$ref": "#/components/schemas/WidgetInput"}},
     }
