@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from chalicelib.api.request import ApiRequest
+from chalicelib.api.responses.auth import Token
 from chalicelib.api.routes import Routes
 from chalicelib.config import get_settings
 from chalicelib.domain import auth
@@ -45,6 +46,7 @@ def _login(request: ApiRequest, role: Role) -> dict[str, str]:
     methods=["POST"],
     summary="Log in as an admin: a JWT for `Authorization: Bearer`",
     request_model=LoginInput,
+    response_model=Token,
     errors=LOGIN_ERRORS,
 )
 def admin_login(request: ApiRequest) -> dict[str, str]:
@@ -56,6 +58,7 @@ def admin_login(request: ApiRequest) -> dict[str, str]:
     methods=["POST"],
     summary="Log in as a seller: a JWT for `Authorization: Bearer`",
     request_model=LoginInput,
+    response_model=Token,
     errors=LOGIN_ERRORS,
 )
 def seller_login(request: ApiRequest) -> dict[str, str]:
@@ -67,6 +70,7 @@ def seller_login(request: ApiRequest) -> dict[str, str]:
     methods=["POST"],
     summary="Log in as a customer: a JWT for `Authorization: Bearer`",
     request_model=LoginInput,
+    response_model=Token,
     errors=LOGIN_ERRORS,
 )
 def customer_login(request: ApiRequest) -> dict[str, str]:

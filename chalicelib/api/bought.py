@@ -16,6 +16,12 @@ from chalice import Response
 from chalicelib.api.campaigns import ADMIN, ANYONE, nested_query
 from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest
+from chalicelib.api.responses.bought import (
+    BoughtCampaigns,
+    CouponUsage,
+    DeliveryStatusChanged,
+    DeliveryStatusChoices,
+)
 from chalicelib.domain import bought
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import ConflictError, InvalidInputError
@@ -54,6 +60,8 @@ def _usage(result: bought.Usage) -> dict[str, Any]:
     roles=ADMIN,
     summary="Get a collection of bought campaigns",
     errors=QUERY_ERRORS,
+    query_model=bought.BoughtQuery,
+    response_model=BoughtCampaigns,
 )
 def list_bought(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return bought.list_bought(request.store_code, request.query)
@@ -65,6 +73,8 @@ def list_bought(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     roles=ADMIN,
     summary="Get a collection of campaigns' purchases exported to a CSV file",
     errors=QUERY_ERRORS,
+    query_model=bought.BoughtQuery,
+    response_type="text/csv",
 )
 def export_bought(request: ApiRequest, storeCode: str) -> Response:
     # Built page by page; API Gateway and Lambda answer with the whole body at once.
@@ -86,6 +96,7 @@ def export_bought(request: ApiRequest, storeCode: str) -> Response:
     summary="Mark a customer's bought coupon as used or unused",
     request_model=bought.UsageForm,
     errors=USAGE_ERRORS,
+    response_model=CouponUsage,
 )
 def mark_coupon(
     request: ApiRequest, storeCode: str, customer: str, campaign: str, coupon: str
@@ -102,6 +113,7 @@ def mark_coupon(
     summary="Mark the logged-in customer's bought coupon as used or unused",
     request_model=bought.UsageForm,
     errors=USAGE_ERRORS,
+    response_model=CouponUsage,
 )
 def mark_own_coupon(
     request: ApiRequest, storeCode: str, campaign: str, coupon: str
@@ -118,6 +130,9 @@ def mark_own_coupon(
     roles=ADMIN,
     summary="Change delivery status in a campaign bought by a customer",
     errors=(bought.BoughtCouponNotFoundError,),
+    request_model=bought.DeliveryStatusForm,
+    body_key="deliveryStatus",
+    response_model=DeliveryStatusChanged,
 )
 def change_delivery_status(
     request: ApiRequest, storeCode: str, customer: str, coupon: str
@@ -131,6 +146,7 @@ def change_delivery_status(
     methods=["GET"],
     roles=ANYONE,
     summary="Get the delivery status choices",
+    response_model=DeliveryStatusChoices,
 )
 def delivery_status_choices(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return {"choices": list(bought.DELIVERY_STATUSES)}

@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib.api.campaigns import nested_query
 from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest
+from chalicelib.api.responses.buying import AvailableCampaigns, BoughtCoupons
 from chalicelib.domain import buying
 from chalicelib.domain.auth import Role
 from chalicelib.domain.campaigns import (
@@ -87,6 +88,8 @@ def _coupon(reward: RewardModel) -> dict[str, Any]:
     methods=["GET"],
     roles=ADMIN,
     summary="Get available campaigns for a customer",
+    query_model=buying.AvailableQuery,
+    response_model=AvailableCampaigns,
     errors=AVAILABLE_ERRORS,
 )
 def admin_available(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
@@ -98,6 +101,8 @@ def admin_available(request: ApiRequest, storeCode: str, customer: str) -> dict[
     methods=["GET"],
     roles=SELLER,
     summary="Get available campaigns for a customer (seller)",
+    query_model=buying.AvailableQuery,
+    response_model=AvailableCampaigns,
     errors=AVAILABLE_ERRORS,
 )
 def seller_available(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
@@ -109,6 +114,8 @@ def seller_available(request: ApiRequest, storeCode: str, customer: str) -> dict
     methods=["GET"],
     roles=CUSTOMER,
     summary="Get all campaigns available for a logged-in customer",
+    query_model=buying.AvailableQuery,
+    response_model=AvailableCampaigns,
     errors=AVAILABLE_ERRORS,
 )
 def customer_available(request: ApiRequest, storeCode: str) -> dict[str, Any]:
@@ -121,6 +128,8 @@ def customer_available(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     roles=ADMIN,
     summary="Buy reward campaign for a specific customer (admin)",
     request_model=buying.BuyForm,
+    query_model=buying.BuyForm,
+    response_model=BoughtCoupons,
     errors=BUY_ERRORS,
 )
 def admin_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str) -> dict[str, Any]:
@@ -133,6 +142,8 @@ def admin_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str)
     roles=SELLER,
     summary="Buy a reward campaign for a specific customer (seller)",
     request_model=buying.BuyForm,
+    query_model=buying.BuyForm,
+    response_model=BoughtCoupons,
     errors=BUY_ERRORS,
 )
 def seller_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str) -> dict[str, Any]:
@@ -145,6 +156,8 @@ def seller_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str
     roles=CUSTOMER,
     summary="Buy a reward campaign for the logged-in customer",
     request_model=buying.BuyForm,
+    query_model=buying.BuyForm,
+    response_model=BoughtCoupons,
     errors=BUY_ERRORS,
 )
 def customer_buy(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:

@@ -13,8 +13,16 @@ from urllib.parse import urlencode
 from chalicelib.api.forms import parse_form
 from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest
+from chalicelib.api.responses.campaigns import (
+    ActiveCampaigns,
+    Campaign,
+    CampaignId,
+    Campaigns,
+    CouponsChange,
+)
 from chalicelib.domain import catalog
 from chalicelib.domain.auth import Role
+from chalicelib.domain.campaign_form import CampaignForm
 from chalicelib.domain.campaigns import CampaignNotFoundError
 from chalicelib.domain.errors import InvalidInputError
 
@@ -34,7 +42,15 @@ def nested_query(request: ApiRequest) -> dict[str, Any]:
     return parse_form(urlencode([(key, value) for key in params for value in params.getlist(key)]))
 
 
-@routes.route(CAMPAIGNS, methods=["POST"], roles=ADMIN, summary="Create a new campaign")
+@routes.route(
+    CAMPAIGNS,
+    methods=["POST"],
+    roles=ADMIN,
+    summary="Create a new campaign",
+    request_model=CampaignForm,
+    body_key="campaign",
+    response_model=CampaignId,
+)
 def create_campaign(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return {"campaignId": catalog.create_campaign(request.store_code, request.body)}
 
@@ -44,6 +60,8 @@ def create_campaign(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     methods=["GET"],
     roles=ADMIN,
     summary="Get a collection of campaigns",
+    query_model=catalog.ListQuery,
+    response_model=Campaigns,
     errors=QUERY_ERRORS,
 )
 def list_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
@@ -55,6 +73,8 @@ def list_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     methods=["GET"],
     roles=ADMIN,
     summary="Get a collection of active campaigns",
+    query_model=catalog.ListQuery,
+    response_model=ActiveCampaigns,
     errors=QUERY_ERRORS,
 )
 def active_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
@@ -66,6 +86,8 @@ def active_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     methods=["GET"],
     roles=ANYONE,
     summary="Get a collection of publicly available campaigns",
+    query_model=catalog.ListQuery,
+    response_model=Campaigns,
     errors=QUERY_ERRORS,
 )
 def public_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
@@ -77,6 +99,8 @@ def public_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     methods=["GET"],
     roles=ADMIN,
     summary="Get campaign details",
+    query_model=catalog.ListQuery,
+    response_model=Campaign,
     errors=(CampaignNotFoundError, *QUERY_ERRORS),
 )
 def campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
@@ -88,6 +112,9 @@ def campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict
     methods=["PUT"],
     roles=ADMIN,
     summary="Update a campaign",
+    request_model=CampaignForm,
+    body_key="campaign",
+    response_model=CampaignId,
     errors=(CampaignNotFoundError,),
 )
 def update_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
@@ -99,6 +126,7 @@ def update_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[
     methods=["POST"],
     roles=ADMIN,
     summary="Change a campaign's state to active",
+    response_model=CampaignId,
     errors=(CampaignNotFoundError,),
 )
 def activate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, str]:
@@ -110,6 +138,7 @@ def activate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dic
     methods=["POST"],
     roles=ADMIN,
     summary="Change a campaign's state to inactive",
+    response_model=CampaignId,
     errors=(CampaignNotFoundError,),
 )
 def deactivate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, str]:
@@ -122,6 +151,7 @@ def deactivate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> d
     roles=ADMIN,
     summary="Replace or append campaign's coupons",
     request_model=catalog.CouponsForm,
+    response_model=CouponsChange,
     errors=(CampaignNotFoundError,),
 )
 def put_coupons(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
@@ -133,6 +163,8 @@ def put_coupons(request: ApiRequest, storeCode: str, campaign: str) -> dict[str,
     methods=["GET"],
     roles=SELLER,
     summary="Get a campaign collection (seller)",
+    query_model=catalog.ListQuery,
+    response_model=Campaigns,
     errors=QUERY_ERRORS,
 )
 def seller_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
@@ -144,6 +176,8 @@ def seller_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     methods=["GET"],
     roles=SELLER,
     summary="Get campaign details (seller)",
+    query_model=catalog.ListQuery,
+    response_model=Campaign,
     errors=(CampaignNotFoundError, *QUERY_ERRORS),
 )
 def seller_campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:

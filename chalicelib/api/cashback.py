@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest, media_type
+from chalicelib.api.responses.cashback import CashbackQuote, CashbackRedemption, CashbackSettlement
 from chalicelib.api.security import authenticate
 from chalicelib.domain import cashback
 from chalicelib.domain.auth import Role
@@ -95,6 +96,7 @@ def settlement_body(settled: cashback.Settlement) -> dict[str, Any]:
     summary="Simulate cashback: what a customer's points would bring (Open Loyalty)",
     request_model=cashback.CashbackForm,
     errors=QUOTE_ERRORS,
+    response_model=CashbackQuote,
 )
 def simulate(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return quote_body(cashback.quote(request.store_code, cashback.read_order(request.body)))
@@ -107,6 +109,7 @@ def simulate(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     summary="Redeem cashback (admin): a customer's points for money (Open Loyalty)",
     request_model=cashback.CashbackForm,
     errors=(*QUOTE_ERRORS, *REDEEM_ERRORS),
+    response_model=CashbackRedemption,
 )
 def redeem_for_customer(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     order = cashback.read_order(request.body)
@@ -126,6 +129,7 @@ def redeem_for_customer(request: ApiRequest, storeCode: str) -> dict[str, Any]:
         cashback.RewardTooSmallError,
         *REDEEM_ERRORS,
     ),
+    response_model=CashbackRedemption,
 )
 def redeem_own(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     principal = request.principal
@@ -144,6 +148,7 @@ def redeem_own(request: ApiRequest, storeCode: str) -> dict[str, Any]:
         PermissionDeniedError,  # a token that is not this store's admin's
         cashback.PayoutNotFoundError,
     ),
+    response_model=CashbackSettlement,
 )
 def provider_callback(request: ApiRequest, storeCode: str, provider: str) -> dict[str, Any]:
     raw = request.raw

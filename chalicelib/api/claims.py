@@ -14,6 +14,7 @@ from chalice import Response
 
 from chalicelib.api.html import HTML, error_page, html_response
 from chalicelib.api.request import ApiRequest
+from chalicelib.api.responses.claims import Claim, Claimed, ClaimOutcomes
 from chalicelib.api.routes import Routes
 from chalicelib.domain import claims
 from chalicelib.domain.auth import Role
@@ -76,6 +77,7 @@ def _submitted_email(request: ApiRequest) -> Any:
     methods=["POST"],
     roles=(Role.STORE,),
     summary="Point claims request: create point claims and their claim URLs (Coggins)",
+    response_model=ClaimOutcomes,
     errors=(claims.TooManyClaimsError,),
 )
 def create_claims(request: ApiRequest) -> list[dict[str, Any]]:
@@ -88,6 +90,7 @@ def create_claims(request: ApiRequest) -> list[dict[str, Any]]:
     "/api/v1/claims/{token}",
     methods=["GET"],
     summary="A point claim's amount, status and expiry (Coggins claim URL, as JSON)",
+    response_model=Claim,
     errors=(claims.ClaimNotFoundError,),
 )
 def get_claim(request: ApiRequest, token: str) -> dict[str, Any]:
@@ -105,6 +108,7 @@ def get_claim(request: ApiRequest, token: str) -> dict[str, Any]:
     methods=["POST"],
     summary="Claim a point claim's points by email (Coggins claim URL, as JSON)",
     request_model=claims.ClaimantInput,
+    response_model=Claimed,
     errors=CLAIMING_ERRORS,
 )
 def claim_points(request: ApiRequest, token: str) -> Any:

@@ -8,12 +8,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 from chalice import Response
 
 from chalicelib.api.html import HTML, html_response
 from chalicelib.api.request import ApiRequest
+from chalicelib.api.responses.docs import OpenApiDocument
 from chalicelib.api.routes import Routes
 from chalicelib.domain.errors import NotFoundError
 
@@ -40,11 +40,17 @@ def asset(name: str) -> str:
     return (swagger_ui_path / name).read_text(encoding="utf-8")
 
 
-@routes.route("/openapi.json", summary="The OpenAPI 3.1 document of this service")
-def get_openapi(request: ApiRequest) -> dict[str, Any]:
+@routes.route(
+    "/openapi.json",
+    summary="The OpenAPI 3.1 document of this service",
+    response_model=OpenApiDocument,
+)
+def get_openapi(request: ApiRequest) -> Response:
     from chalicelib.api import openapi  # built on first request, not at cold start
 
-    return openapi.document(routes.blueprint.current_app)
+    # Built and serialised once per container; `OpenApiDocument` only documents it here.
+    text = openapi.document_json(routes.blueprint.current_app)
+    return Response(body=text, headers={"Content-Type": "application/json"})
 
 
 @routes.route("/docs", summary="The API documentation page", response_type=HTML)
@@ -55,7 +61,7 @@ def get_docs(request: ApiRequest) -> Response:
 @routes.route(
     "/docs/assets/{name}",
     summary="A script or style sheet of the documentation page",
-    response_type="text/plain",
+    response_type="text/*",  # text/css or text/javascript, by name
     errors=(AssetNotFoundError,),
 )
 def get_docs_asset(request: ApiRequest, name: str) -> Response:

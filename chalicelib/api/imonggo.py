@@ -20,14 +20,22 @@ import json
 from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
 from chalice import Response
+from pydantic import BaseModel, Field
 
 from chalicelib.api import xml
 from chalicelib.api.errors import default_error_body, status_of
 from chalicelib.api.request import BODY_TYPES, ApiRequest
+from chalicelib.api.responses.imonggo import (
+    CustomerTypeInfo,
+    CustomerTypeList,
+    CustomerTypeMembership,
+    ImonggoCustomer,
+    PointsSpent,
+)
 from chalicelib.api.routes import Routes
 from chalicelib.api.security import authenticate
 from chalicelib.domain import customer_types, spending
@@ -46,7 +54,8 @@ from chalicelib.storage.customers import CustomerModel
 
 routes = Routes(__name__)
 
-XML_TYPES = ("application/xml", "text/xml")
+XML = "application/xml"
+XML_TYPES = (XML, "text/xml")
 # The document's calls send `Content-Type: application/xml`, with no body.
 CONTENT_TYPES = (*BODY_TYPES, *XML_TYPES)
 STORE_ROLES = (Role.STORE,)
@@ -212,11 +221,17 @@ def _answer(request: ApiRequest, fmt: Format, produce: Callable[[], Response]) -
     "/api/customers/{customer}",
     methods=["GET"],
     content_types=CONTENT_TYPES,
-    summary="Customer API: the customer and its available points, XML or JSON (Imonggo)",
+    response_model=ImonggoCustomer,
     errors=(CustomerNotFoundError,),
     handler_roles=STORE_ROLES,
 )
 def get_customer(request: ApiRequest, customer: str) -> Response:
+    """Customer API: the customer and its available points, XML or JSON (Imonggo)
+
+    `{customer}` is the customer's id, with `.xml` or `.json` to choose the format
+    (`/api/customers/1534.xml`); without a suffix, `Accept` chooses, JSON by default. XML
+    answers have the same fields under a `<customer>` root, errors as `<errors><error>`.
+    """
     customer_id, fmt = split_suffix(customer)
     fmt = fmt or format_by_accept(request)
     return _answer(
@@ -229,6 +244,25 @@ def get_customer(request: ApiRequest, customer: str) -> Response:
 
 
 # --- rewards --------------------------------------------------------------------------------
+
+
+# Documents the spend's parameters only: `spending.spend_order` checks them, with the messages
+# the other faces use.
+class SpendParameters(BaseModel):
+    """The spend, in the query string as the document sends it; form or JSON body fields of the
+    same names are read too."""
+
+    q: Literal["spend"]
+    customer_id: str = Field(description="The customer's id.")
+    amount: Decimal = Field(
+        description=(
+            "The money to spend, up to the cent (`10`, `10.05`); the points are `amount` times "
+            "the customer's point-to-amount ratio and must come out whole."
+        )
+    )
+    reference: str | None = Field(
+        None, description="e.g. the invoice number; stored with the spend, not unique."
+    )
 
 
 def _parameter(request: ApiRequest, name: str) -> Any:
@@ -262,6 +296,9 @@ def _spend(request: ApiRequest, fmt: Format) -> Response:
     methods=["POST"],
     content_types=CONTENT_TYPES,
     summary="Reward API: consume points by amount (`q=spend`), answered in XML (Imonggo)",
+    query_model=SpendParameters,
+    response_model=PointsSpent,
+    response_type=XML,
     errors=SPEND_ERRORS,
     handler_roles=STORE_ROLES,
 )
@@ -274,6 +311,8 @@ def spend_xml(request: ApiRequest) -> Response:
     methods=["POST"],
     content_types=CONTENT_TYPES,
     summary="Reward API: consume points by amount (`q=spend`), answered in JSON (Imonggo)",
+    query_model=SpendParameters,
+    response_model=PointsSpent,
     errors=SPEND_ERRORS,
     handler_roles=STORE_ROLES,
 )
@@ -285,11 +324,17 @@ def spend_json(request: ApiRequest) -> Response:
     "/api/rewards",
     methods=["POST"],
     content_types=CONTENT_TYPES,
-    summary="Reward API: consume points by amount (`q=spend`), format by Accept (Imonggo)",
+    query_model=SpendParameters,
+    response_model=PointsSpent,
     errors=SPEND_ERRORS,
     handler_roles=STORE_ROLES,
 )
 def spend_by_accept(request: ApiRequest) -> Response:
+    """Reward API: consume points by amount (`q=spend`), format by Accept (Imonggo)
+
+    XML when `Accept` names an XML type before JSON (the same fields under a `<hash>` root,
+    errors as `<errors><error>`), JSON otherwise.
+    """
     return _spend(request, format_by_accept(request))
 
 
@@ -318,13 +363,18 @@ MEMBER_PATH = TYPE_PATH + "/customers/{customer}"
     status=201,
     summary="Create a customer type: its points-to-amount ratio and discount",
     request_model=customer_types.CustomerTypeInput,
+    response_model=CustomerTypeInfo,
 )
 def create_customer_type(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return customer_type_body(customer_types.create_customer_type(request.store_code, request.body))
 
 
 @routes.route(
-    TYPES_PATH, methods=["GET"], roles=TYPE_ADMIN_ROLES, summary="List the store's customer types"
+    TYPES_PATH,
+    methods=["GET"],
+    roles=TYPE_ADMIN_ROLES,
+    summary="List the store's customer types",
+    response_model=CustomerTypeList,
 )
 def list_customer_types(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     items = customer_types.list_customer_types(request.store_code)
@@ -336,6 +386,7 @@ def list_customer_types(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     methods=["GET"],
     roles=TYPE_ADMIN_ROLES,
     summary="A customer type, by id or name",
+    response_model=CustomerTypeInfo,
     errors=TYPE_NOT_FOUND,
 )
 def get_customer_type(request: ApiRequest, storeCode: str, customerType: str) -> dict[str, Any]:
@@ -349,6 +400,7 @@ def get_customer_type(request: ApiRequest, storeCode: str, customerType: str) ->
     roles=TYPE_ADMIN_ROLES,
     summary="Update a customer type: only the fields given change",
     request_model=customer_types.CustomerTypeChanges,
+    response_model=CustomerTypeInfo,
     errors=(*TYPE_NOT_FOUND, ConflictError),  # changed meanwhile: read it and retry
 )
 def update_customer_type(request: ApiRequest, storeCode: str, customerType: str) -> dict[str, Any]:
@@ -374,6 +426,7 @@ def delete_customer_type(request: ApiRequest, storeCode: str, customerType: str)
     methods=["PUT"],
     roles=TYPE_ADMIN_ROLES,
     summary="Give a customer (id, email or public key) this customer type",
+    response_model=CustomerTypeMembership,
     errors=MEMBER_ERRORS,
 )
 def assign_customer_type(

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from chalicelib.api.request import ApiRequest
+from chalicelib.api.responses.ledger import PointsHistory
 from chalicelib.api.routes import Routes
 from chalicelib.domain import points
 from chalicelib.domain.auth import Role
@@ -38,6 +39,8 @@ def entry_body(entry: LedgerEntryModel) -> dict[str, Any]:
     "/api/{storeCode}/admin/customer/{customer}/points/history",
     roles=(Role.ADMIN, Role.STORE),
     summary="A customer's points history (the ledger), newest entry first",
+    query_model=points.HistoryQuery,
+    response_model=PointsHistory,
     # `per_page` out of range, a cursor that is not ours, an unknown customer.
     errors=(InvalidInputError, MalformedRequestError, CustomerNotFoundError),
 )

@@ -20,6 +20,7 @@ from chalice import Response
 from chalicelib.api import multipart
 from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import BODY_TYPES, ApiRequest
+from chalicelib.api.responses.media import PhotoId
 from chalicelib.domain import media
 from chalicelib.domain.auth import Role
 from chalicelib.domain.campaigns import CampaignNotFoundError
@@ -31,6 +32,8 @@ READERS = (Role.ADMIN, Role.SELLER, Role.CUSTOMER, Role.STORE)
 UPLOAD_TYPES = (multipart.MULTIPART, *BODY_TYPES)
 PHOTOS = "/api/{storeCode}/campaign/{campaign}/photo"
 BRAND_ICON = "/api/{storeCode}/campaign/{campaign}/brand_icon"
+# Answered as the bytes with their own type: PNG, JPEG, GIF or WebP (`media.image_type`).
+IMAGE = "image/*"
 UPLOAD_ERRORS = (CampaignNotFoundError, PayloadTooLargeError, media.UnsupportedImageError)
 
 routes = openloyalty_routes(__name__)
@@ -54,6 +57,7 @@ def image_response(image: media.Image) -> Response:
     roles=ADMIN,
     content_types=UPLOAD_TYPES,
     summary="Add a photo to a campaign",
+    response_model=PhotoId,
     errors=(*UPLOAD_ERRORS, media.TooManyPhotosError),
 )
 def add_photo(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
@@ -65,6 +69,7 @@ def add_photo(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, A
     PHOTOS + "/{photoId}",
     roles=READERS,
     summary="Get a campaign's photo",
+    response_type=IMAGE,
     errors=(CampaignNotFoundError, media.PhotoNotFoundError),
 )
 def get_photo(request: ApiRequest, storeCode: str, campaign: str, photoId: str) -> Response:
@@ -98,6 +103,7 @@ def set_brand_icon(request: ApiRequest, storeCode: str, campaign: str) -> None:
     BRAND_ICON,
     roles=READERS,
     summary="Get a campaign's brand icon",
+    response_type=IMAGE,
     errors=(CampaignNotFoundError, media.BrandIconNotFoundError),
 )
 def get_brand_icon(request: ApiRequest, storeCode: str, campaign: str) -> Response:

@@ -18,6 +18,12 @@ from typing import Any
 from chalicelib.api.errors import default_error_body
 from chalicelib.api.logging import correlation_id
 from chalicelib.api.request import ApiRequest
+from chalicelib.api.responses.mokugift import (
+    IssuedReward,
+    IssueResults,
+    Passcode,
+    RewardsPage,
+)
 from chalicelib.api.routes import Routes
 from chalicelib.domain import issuing
 from chalicelib.domain.auth import Role
@@ -134,6 +140,7 @@ def _issue_many(request: ApiRequest, campaign_id: str, delivery: Delivery) -> di
     status=201,
     summary="Create & send a reward by email (Mokugift)",
     request_model=issuing.EmailRecipientInput,
+    response_model=IssuedReward,
     errors=ISSUE_ONE_ERRORS,
 )
 def create_and_send_reward(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
@@ -147,6 +154,7 @@ def create_and_send_reward(request: ApiRequest, campaign_id: str) -> dict[str, A
     status=201,
     summary="Create a reward, no send: its URL, no email sent (Mokugift)",
     request_model=issuing.EmailRecipientInput,
+    response_model=IssuedReward,
     errors=ISSUE_ONE_ERRORS,
 )
 def create_reward_url(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
@@ -160,6 +168,7 @@ def create_reward_url(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
     status=201,
     summary="Create a reward, no send, no email address: by unique ID (Mokugift)",
     request_model=issuing.UniqueIdRecipientInput,
+    response_model=IssuedReward,
     errors=ISSUE_ONE_ERRORS,
 )
 def create_reward_url_for_unique_id(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
@@ -171,6 +180,7 @@ def create_reward_url_for_unique_id(request: ApiRequest, campaign_id: str) -> di
     methods=["POST"],
     roles=ISSUER,
     summary="Create & send multiple rewards by email (Mokugift)",
+    response_model=IssueResults,
     errors=ISSUE_MANY_ERRORS,
 )
 def create_and_send_rewards(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
@@ -182,6 +192,7 @@ def create_and_send_rewards(request: ApiRequest, campaign_id: str) -> dict[str, 
     methods=["POST"],
     roles=ISSUER,
     summary="Create multiple rewards, no send: their URLs, no emails sent (Mokugift)",
+    response_model=IssueResults,
     errors=ISSUE_MANY_ERRORS,
 )
 def create_reward_urls(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
@@ -193,6 +204,7 @@ def create_reward_urls(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
     methods=["POST"],
     roles=ISSUER,
     summary="Create multiple rewards, no send, no email addresses: by unique IDs (Mokugift)",
+    response_model=IssueResults,
     errors=ISSUE_MANY_ERRORS,
 )
 def create_reward_urls_for_unique_ids(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
@@ -204,6 +216,8 @@ def create_reward_urls_for_unique_ids(request: ApiRequest, campaign_id: str) -> 
     "/api/rewards_in_month/{campaign_id}/{month}/{year}",
     roles=READERS,
     summary="Query rewards for the month: the campaign's rewards of a month (Mokugift)",
+    query_model=issuing.PageQuery,  # `month` and `year` are in the path
+    response_model=RewardsPage,
     errors=QUERY_ERRORS,
 )
 def rewards_in_month(request: ApiRequest, campaign_id: str, month: str, year: str) -> Any:
@@ -215,6 +229,8 @@ def rewards_in_month(request: ApiRequest, campaign_id: str, month: str, year: st
     "/api/all_rewards/{campaign_id}",
     roles=READERS,
     summary="Query all rewards ever created for the campaign (Mokugift)",
+    query_model=issuing.PageQuery,
+    response_model=RewardsPage,
     errors=QUERY_ERRORS,
 )
 def all_rewards(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
@@ -227,6 +243,7 @@ def all_rewards(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
     methods=["POST"],
     roles=(Role.ADMIN,),
     summary="A new passcode for creating the campaign's rewards, shown once (Mokugift)",
+    response_model=Passcode,
     errors=(CampaignNotFoundError,),
 )
 def rotate_passcode(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ document only (it is cached), never at cold start.
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import sys
 from collections import Counter, defaultdict
@@ -24,6 +25,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib.api import openloyalty
+from chalicelib.api.html import HTML
 from chalicelib.api.request import BODY_TYPES
 from chalicelib.api.routes import JSON, RouteDoc
 from chalicelib.domain import errors
@@ -221,7 +223,7 @@ def _error_responses(method: str, entry: RouteEntry, doc: RouteDoc) -> dict[str,
         by_status[doc.routes.error_status(error)].append(error)
     responses: dict[str, Any] = {}
     for status, found in sorted(by_status.items()):
-        if doc.response_type != JSON:  # pages answer their errors as pages too
+        if doc.response_type == HTML:  # pages answer their errors as pages too; others in JSON
             content = {doc.response_type: {"schema": {"type": "string"}}}
         else:
             examples = {
@@ -262,7 +264,9 @@ def _request_body(
             }
         else:
             content[content_type] = {"schema": {"type": "string"}}
-    return {"required": model is not None and _body_required(model), "content": content}
+    # A wrapped form needs its key even when every field inside is optional.
+    required = model is not None and (doc.body_key is not None or _body_required(model))
+    return {"required": required, "content": content}
 
 
 def _is_object(schema: dict[str, Any]) -> bool:
@@ -344,6 +348,12 @@ def _model_schemas(
         return {}, {}
     refs, top = models_json_schema(list(wanted), ref_template=REF)
     return dict(refs), top.get("$defs", {})
+
+
+@lru_cache(maxsize=4)
+def document_json(app: Chalice) -> str:
+    """The document as the JSON text `GET /openapi.json` answers, serialised once."""
+    return json.dumps(document(app))
 
 
 def _tags(faces: list[str]) -> list[dict[str, str]]:

@@ -28,6 +28,7 @@ from urllib.parse import unquote
 from chalicelib.api.errors import default_error_body
 from chalicelib.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from chalicelib.api.request import ApiRequest
+from chalicelib.api.responses.points import Balance, InstantResults
 from chalicelib.api.routes import Routes
 from chalicelib.domain import points
 from chalicelib.domain.auth import Role
@@ -66,6 +67,7 @@ def outcome_body(outcome: points.InstantOutcome) -> dict[str, Any]:
     "/api/v1/points/{csapikey}/email/{email}/Full",
     roles=(Role.STORE,),
     summary="Point lookup: available and used points of a user by email (Coggins)",
+    response_model=Balance,
     errors=(CustomerNotFoundError,),
 )
 def lookup(request: ApiRequest, csapikey: str, email: str) -> dict[str, int]:
@@ -77,6 +79,7 @@ def lookup(request: ApiRequest, csapikey: str, email: str) -> dict[str, int]:
     methods=["POST"],
     roles=(Role.STORE,),
     summary="Edit user point balance, instantly: an array of amounts by email (Coggins)",
+    response_model=InstantResults,
     # Each item's own refusal (insufficient points, unknown customer) is in its 200 result.
     errors=(TooManyItemsError,),
 )

@@ -7,8 +7,9 @@ from urllib.parse import unquote
 
 from chalicelib.api.errors import default_error_body
 from chalicelib.api.request import ApiRequest
+from chalicelib.api.responses.recipients import Recipient, RecipientsPage
 from chalicelib.api.routes import Routes
-from chalicelib.domain import recipients
+from chalicelib.domain import points, recipients
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import (
     ConflictError,
@@ -16,13 +17,13 @@ from chalicelib.domain.errors import (
     MalformedRequestError,
     RewardsError,
 )
+from chalicelib.domain.validation import validate
 from chalicelib.storage.customers import RECIPIENT_FIELDS, CustomerModel
 
 NOT_FOUND = (recipients.RecipientNotFoundError,)
 
 STORE_ROLES = (Role.STORE, Role.ADMIN)
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-DEFAULT_PAGE_SIZE = 25
 
 
 def render_error(error: RewardsError) -> dict[str, Any]:
@@ -45,28 +46,22 @@ def recipient_body(customer: CustomerModel) -> dict[str, Any]:
     return body
 
 
-def _page_size(request: ApiRequest) -> int:
-    value = request.query.get("per_page", str(DEFAULT_PAGE_SIZE))
-    if not value.isdigit() or not 1 <= int(value) <= recipients.MAX_PAGE_SIZE:
-        raise InvalidInputError(
-            {"per_page": [f"The per page must be between 1 and {recipients.MAX_PAGE_SIZE}."]}
-        )
-    return int(value)
-
-
 @routes.route(
     "/recipients",
     methods=["GET"],
     roles=STORE_ROLES,
     summary="List the store's recipients, a page at a time (Alpha)",
+    # The same paging as the points history: `per_page` 1 to 100 (25), `cursor`.
+    query_model=points.HistoryQuery,
+    response_model=RecipientsPage,
     errors=(InvalidInputError, MalformedRequestError),  # bad `per_page`, foreign `cursor`
 )
 def list_recipients(request: ApiRequest) -> dict[str, Any]:
-    per_page = _page_size(request)
-    page = recipients.list_recipients(request.store_code, per_page, request.query.get("cursor"))
+    query = validate(points.HistoryQuery, request.query)
+    page = recipients.list_recipients(request.store_code, query.per_page, query.cursor)
     return {
         "data": [recipient_body(customer) for customer in page.recipients],
-        "per_page": per_page,
+        "per_page": query.per_page,
         "next_cursor": page.next_cursor,
     }
 
@@ -78,6 +73,7 @@ def list_recipients(request: ApiRequest) -> dict[str, Any]:
     status=201,
     summary="Creating a new recipient (Alpha)",
     request_model=recipients.RecipientInput,
+    response_model=Recipient,
 )
 def create_recipient(request: ApiRequest) -> dict[str, Any]:
     return recipient_body(recipients.create_recipient(request.store_code, request.body))
@@ -88,6 +84,7 @@ def create_recipient(request: ApiRequest) -> dict[str, Any]:
     methods=["GET"],
     roles=STORE_ROLES,
     summary="Retrieving recipient information, by ID, email or public key (Alpha)",
+    response_model=Recipient,
     errors=NOT_FOUND,
 )
 def get_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
@@ -100,6 +97,7 @@ def get_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
     roles=STORE_ROLES,
     summary="Update a recipient: only the fields given change (Alpha)",
     request_model=recipients.RecipientInput,
+    response_model=Recipient,
     errors=(*NOT_FOUND, ConflictError),  # changed meanwhile: read it and retry
 )
 def update_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:

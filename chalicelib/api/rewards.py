@@ -14,6 +14,7 @@ from typing import Any
 from chalicelib.api.logging import correlation_id
 from chalicelib.api.mokugift import reward_body
 from chalicelib.api.request import ApiRequest
+from chalicelib.api.responses.rewards import RewardDelivery
 from chalicelib.api.routes import Routes
 from chalicelib.domain import deliveries
 from chalicelib.domain.auth import Role
@@ -49,6 +50,7 @@ def delivery_body(reward: RewardModel) -> dict[str, Any]:
     methods=["GET"],
     roles=STORE_ROLES,
     summary="A reward, with its email's delivery history",
+    response_model=RewardDelivery,
     errors=(deliveries.RewardNotFoundError,),
 )
 def get_reward(request: ApiRequest, storeCode: str, reward: str) -> dict[str, Any]:
@@ -62,6 +64,7 @@ def get_reward(request: ApiRequest, storeCode: str, reward: str) -> dict[str, An
     status=202,
     summary="Resend a reward's email, optionally to a corrected address",
     request_model=deliveries.ResendInput,
+    response_model=RewardDelivery,
     errors=(
         deliveries.RewardNotFoundError,
         deliveries.RewardCancelledError,

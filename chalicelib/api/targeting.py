@@ -8,11 +8,27 @@ segment targeting. Forms follow the Open Loyalty document: `level[name]`, `segme
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote
+
+from pydantic import BaseModel, BeforeValidator, Field
 
 from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest
+from chalicelib.api.responses.targeting import (
+    CampaignCategories,
+    CampaignCategory,
+    CampaignCategoryCreated,
+    CustomerLevel,
+    Level,
+    LevelCreated,
+    Levels,
+    LoyaltyCustomers,
+    Segment,
+    SegmentCreated,
+    SegmentMembersAdded,
+    Segments,
+)
 from chalicelib.domain import targeting
 from chalicelib.domain.auth import Role
 from chalicelib.domain.campaigns import CampaignNotFoundError, get_campaign
@@ -27,6 +43,7 @@ from chalicelib.domain.targeting import (
     SegmentNotFoundError,
     TooManyMembersError,
 )
+from chalicelib.domain.validation import validate
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
 
@@ -54,19 +71,30 @@ def _time(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S%z") if moment else None
 
 
-def _number(request: ApiRequest, name: str, default: int, maximum: int) -> int:
-    value = request.query.get(name, "").strip() or str(default)
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
-        raise InvalidInputError({name: [f"The {name} must be a whole number from 1 to {maximum}."]})
-    return int(value)
+def _whole_number(name: str, maximum: int) -> Any:
+    """A query value that is a whole number from 1 to `maximum`."""
+
+    def check(value: Any) -> int:
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= maximum:
+            raise ValueError(f"The {name} must be a whole number from 1 to {maximum}.")
+        return int(text)
+
+    return Annotated[int, Field(ge=1, le=maximum), BeforeValidator(check)]
+
+
+class ListPageQuery(BaseModel):
+    """A list's `page` (from 1) and `perPage`; a blank one takes its default."""
+
+    page: _whole_number("page", MAX_PAGE) = 1
+    perPage: _whole_number("perPage", MAX_PER_PAGE) = DEFAULT_PER_PAGE
 
 
 def paging(request: ApiRequest) -> tuple[int, int]:
-    """`page` (from 1) and `perPage` (default 10) of the query string."""
-    return (
-        _number(request, "page", 1, MAX_PAGE),
-        _number(request, "perPage", DEFAULT_PER_PAGE, MAX_PER_PAGE),
-    )
+    """`page` and `perPage` of the query string."""
+    given = {name: request.query.get(name, "").strip() for name in ListPageQuery.model_fields}
+    query = validate(ListPageQuery, {name: value for name, value in given.items() if value})
+    return query.page, query.perPage
 
 
 def _paged(request: ApiRequest, name: str, items: list[Any], body: Any) -> dict[str, Any]:
@@ -151,6 +179,9 @@ def _customers(page: targeting.CustomerPage) -> dict[str, Any]:
     methods=["POST"],
     roles=ADMIN,
     summary="Create a level",
+    request_model=targeting.LevelInput,
+    body_key="level",
+    response_model=LevelCreated,
 )
 def create_level(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return {"id": targeting.create_level(request.store_code, request.body).level_id}
@@ -162,6 +193,8 @@ def create_level(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     roles=ADMIN,
     summary="Get a collection of levels",
     errors=PAGING_ERRORS,
+    query_model=ListPageQuery,
+    response_model=Levels,
 )
 def list_levels(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return _paged(request, "levels", targeting.list_levels(request.store_code), level_body)
@@ -173,6 +206,7 @@ def list_levels(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     roles=ADMIN,
     summary="Get level details",
     errors=(LevelNotFoundError,),
+    response_model=Level,
 )
 def get_level(request: ApiRequest, storeCode: str, level: str) -> dict[str, Any]:
     return level_body(targeting.get_level(request.store_code, unquote(level)))
@@ -184,6 +218,9 @@ def get_level(request: ApiRequest, storeCode: str, level: str) -> dict[str, Any]
     roles=ADMIN,
     summary="Update a level",
     errors=(LevelNotFoundError,),
+    request_model=targeting.LevelInput,
+    body_key="level",
+    response_model=Level,
 )
 def update_level(request: ApiRequest, storeCode: str, level: str) -> dict[str, Any]:
     return level_body(targeting.update_level(request.store_code, unquote(level), request.body))
@@ -208,6 +245,9 @@ def delete_level(request: ApiRequest, storeCode: str, level: str) -> None:
     methods=["POST"],
     roles=ADMIN,
     summary="Create a segment",
+    request_model=targeting.SegmentInput,
+    body_key="segment",
+    response_model=SegmentCreated,
 )
 def create_segment(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return {"segmentId": targeting.create_segment(request.store_code, request.body).segment_id}
@@ -219,6 +259,8 @@ def create_segment(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     roles=ADMIN,
     summary="Get a collection of segments",
     errors=PAGING_ERRORS,
+    query_model=ListPageQuery,
+    response_model=Segments,
 )
 def list_segments(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     return _paged(request, "segments", targeting.list_segments(request.store_code), segment_body)
@@ -230,6 +272,7 @@ def list_segments(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     roles=ADMIN,
     summary="Get segment details",
     errors=(SegmentNotFoundError,),
+    response_model=Segment,
 )
 def get_segment(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
     return segment_body(targeting.get_segment(request.store_code, unquote(segment)))
@@ -241,6 +284,9 @@ def get_segment(request: ApiRequest, storeCode: str, segment: str) -> dict[str, 
     roles=ADMIN,
     summary="Update a segment",
     errors=(SegmentNotFoundError,),
+    request_model=targeting.SegmentInput,
+    body_key="segment",
+    response_model=Segment,
 )
 def update_segment(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
     changed = targeting.update_segment(request.store_code, unquote(segment), request.body)
@@ -265,6 +311,7 @@ def delete_segment(request: ApiRequest, storeCode: str, segment: str) -> None:
     summary="Add customers to a segment",
     request_model=targeting.MembersInput,
     errors=(SegmentNotFoundError, TooManyMembersError, CustomerNotFoundError, ConflictError),
+    response_model=SegmentMembersAdded,
 )
 def add_segment_customers(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
     change = targeting.add_members(request.store_code, unquote(segment), request.body)
@@ -282,6 +329,8 @@ def add_segment_customers(request: ApiRequest, storeCode: str, segment: str) -> 
     roles=ADMIN,
     summary="Get the customers of a segment",
     errors=(SegmentNotFoundError, *PAGING_ERRORS),
+    query_model=ListPageQuery,
+    response_model=LoyaltyCustomers,
 )
 def list_segment_customers(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
     page, per_page = paging(request)
@@ -311,6 +360,9 @@ def remove_segment_customer(
     methods=["POST"],
     roles=ADMIN,
     summary="Create a campaign category",
+    request_model=targeting.CategoryInput,
+    body_key="campaign_category",
+    response_model=CampaignCategoryCreated,
 )
 def create_category(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     category = targeting.create_category(request.store_code, request.body)
@@ -323,6 +375,8 @@ def create_category(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     roles=ADMIN,
     summary="Get a collection of campaign categories",
     errors=PAGING_ERRORS,
+    query_model=ListPageQuery,
+    response_model=CampaignCategories,
 )
 def list_categories(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     categories = targeting.list_categories(request.store_code)
@@ -335,6 +389,7 @@ def list_categories(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     roles=ADMIN,
     summary="Get campaign category details",
     errors=(CategoryNotFoundError,),
+    response_model=CampaignCategory,
 )
 def get_category(request: ApiRequest, storeCode: str, campaignCategory: str) -> dict[str, Any]:
     return category_body(targeting.get_category(request.store_code, unquote(campaignCategory)))
@@ -346,6 +401,9 @@ def get_category(request: ApiRequest, storeCode: str, campaignCategory: str) -> 
     roles=ADMIN,
     summary="Update a campaign category",
     errors=(CategoryNotFoundError,),
+    request_model=targeting.CategoryInput,
+    body_key="campaign_category",
+    response_model=CampaignCategory,
 )
 def update_category(request: ApiRequest, storeCode: str, campaignCategory: str) -> dict[str, Any]:
     changed = targeting.update_category(request.store_code, unquote(campaignCategory), request.body)
@@ -373,6 +431,7 @@ def delete_category(request: ApiRequest, storeCode: str, campaignCategory: str) 
     summary="Set a customer's level (an empty levelId removes it)",
     request_model=targeting.LevelChoice,
     errors=(CustomerNotFoundError,),
+    response_model=CustomerLevel,
 )
 def set_customer_level(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
     customer_id = unquote(customer)
@@ -386,6 +445,7 @@ def set_customer_level(request: ApiRequest, storeCode: str, customer: str) -> di
     roles=ADMIN,
     summary="Get the segments of a customer",
     errors=(CustomerNotFoundError,),
+    response_model=Segments,
 )
 def customer_segments(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
     segments = targeting.customer_segments(request.store_code, unquote(customer))
@@ -398,6 +458,8 @@ def customer_segments(request: ApiRequest, storeCode: str, customer: str) -> dic
     roles=ADMIN,
     summary="Check campaign visibility for customers",
     errors=(CampaignNotFoundError, *PAGING_ERRORS),
+    query_model=ListPageQuery,
+    response_model=LoyaltyCustomers,
 )
 def visible_customers(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     found = get_campaign(request.store_code, unquote(campaign))

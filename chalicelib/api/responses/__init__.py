@@ -9,9 +9,9 @@ declare, so a handler answering something undocumented fails its tests.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 # Points and amounts stay exact (Decimal); on the wire they are JSON numbers, whole ones integers.
 Amount = Annotated[Decimal, WithJsonSchema({"type": "number"})]
@@ -24,3 +24,27 @@ class ResponseModel(BaseModel):
     """An answer's shape: exactly the declared keys."""
 
     model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
+
+
+# The document's instants: ISO 8601 in UTC with the offset written without a colon
+# (`2017-10-05T10:59:00+0000`), so not RFC 3339's `format: date-time`, which needs `+00:00`.
+OpenLoyaltyTimestamp = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4}$",
+            "description": "ISO 8601 with a numeric offset, `2017-10-05T10:59:00+0000`.",
+        }
+    ),
+]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def optional_key(description: str | None = None) -> Any:
+    """A key the handler sometimes leaves out: not required, and never null, so its schema
+    shows no `default: null` (which the type would refuse)."""
+    return Field(None, description=description, json_schema_extra=_no_default)

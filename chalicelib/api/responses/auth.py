@@ -1,0 +1,16 @@
+"""Answers of the login endpoints (chalicelib/api/auth.py)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from chalicelib.api.responses import ResponseModel
+
+
+class Token(ResponseModel):
+    token: str = Field(
+        description=(
+            "A JWT for `Authorization: Bearer <token>`, naming the store, the role and the user; "
+            "it expires after the configured lifetime (an hour by default)."
+        )
+    )

@@ -1,0 +1,18 @@
+"""The answer of `GET /openapi.json` (chalicelib/api/docs.py): the document's top level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.api.responses import ResponseModel
+
+
+class OpenApiDocument(ResponseModel):
+    """An OpenAPI 3.1 document; its parts follow https://spec.openapis.org/oas/v3.1.0."""
+
+    openapi: str
+    info: dict[str, Any]
+    servers: list[dict[str, Any]]
+    tags: list[dict[str, Any]]
+    paths: dict[str, Any]
+    components: dict[str, Any]

@@ -1,0 +1,20 @@
+"""The answer of `GET /health` (chalicelib/api/health.py)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from chalicelib.api.responses import ResponseModel
+
+
+class Health(ResponseModel):
+    status: Literal["ok", "degraded"] = Field(
+        description="`degraded` when a table does not answer."
+    )
+    stage: str
+    versions: dict[str, str] = Field(
+        description="The service's, Python's and the main packages' versions, by name."
+    )
+    tables: dict[str, bool] = Field(description="Whether each table answers, by table name.")

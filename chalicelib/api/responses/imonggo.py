@@ -1,0 +1,121 @@
+"""Answers of the Imonggo endpoints (chalicelib/api/imonggo.py): customer, spend, customer types.
+
+The customer and the spend are answered in XML or JSON with the same fields; their handlers
+write the body themselves (decimals as the document's `2000.0`), so these two models document
+them without shaping them. `xml.name` is the XML root element.
+"""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from chalicelib.api.responses import Amount, ResponseModel, Timestamp
+
+EMPTY = "Not kept: always empty."
+NULL = "Not kept: always null."
+
+CUSTOMER_EXAMPLE = {
+    "alternate_code": "",
+    "available_points": 30511.0,
+    "birthday": None,
+    "city": "",
+    "code": "0098420130000033",
+    "company_name": "",
+    "country": "PH",
+    "customer_type_id": 8,
+    "email": "",
+    "fax": "",
+    "first_name": "Juan",
+    "id": "1534",
+    "last_name": "Cruz",
+    "mobile": "",
+    "name": "Juan Cruz",
+    "remark": "",
+    "state": "",
+    "status": None,
+    "street": "",
+    "tax_exempt": False,
+    "telephone": "",
+    "tin": "",
+    "zipcode": "",
+    "customer_type_name": "Gold",
+    "discount_text": "0.0%",
+    "point_to_amount_ratio": 200.0,
+    "birthdate": None,
+    "utc_created_at": "2013-05-25T02:24:31Z",
+    "utc_updated_at": "2013-07-13T00:52:24Z",
+}
+
+
+class ImonggoCustomer(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"xml": {"name": "customer"}, "examples": [CUSTOMER_EXAMPLE]}
+    )
+
+    alternate_code: str = Field(description=EMPTY)
+    available_points: Amount
+    birthday: None = Field(description=NULL)
+    city: str
+    code: str = Field(description="The customer's public key (an ID your system recognises).")
+    company_name: str
+    country: str = Field(description="Uppercase ISO 3166-1 alpha-2.")
+    customer_type_id: int | None
+    email: str
+    fax: str = Field(description=EMPTY)
+    first_name: str
+    id: str
+    last_name: str
+    mobile: str = Field(description=EMPTY)
+    name: str = Field(description="First and last name.")
+    remark: str = Field(description=EMPTY)
+    state: str = Field(description=EMPTY)
+    status: None = Field(description=NULL)
+    street: str
+    tax_exempt: bool = Field(description="Not kept: always false.")
+    telephone: str
+    tin: str = Field(description=EMPTY)
+    zipcode: str
+    customer_type_name: str | None
+    discount_text: str = Field(description="The customer type's discount, `0.0%` without one.")
+    point_to_amount_ratio: Amount = Field(
+        description="Points per unit of money: the customer type's, else the store's."
+    )
+    birthdate: None = Field(description=NULL)
+    utc_created_at: Timestamp | None
+    utc_updated_at: Timestamp | None
+
+
+class PointsSpent(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "xml": {"name": "hash"},
+            "examples": [
+                {"points-spent": 2000.0, "amount-spent": 10.0, "points-available": 28511.0}
+            ],
+        }
+    )
+
+    points_spent: Amount = Field(alias="points-spent", description="`amount` times the ratio.")
+    amount_spent: Amount = Field(alias="amount-spent")
+    points_available: Amount = Field(
+        alias="points-available", description="The balance after the spend."
+    )
+
+
+class CustomerTypeInfo(ResponseModel):
+    customerTypeId: str
+    name: str
+    pointToAmountRatio: Amount = Field(description="Points per unit of money.")
+    discount: Amount = Field(description="A percentage, 0 to 100.")
+    createdAt: Timestamp
+
+
+class CustomerTypeList(ResponseModel):
+    items: list[CustomerTypeInfo]
+    total: int
+
+
+class CustomerTypeMembership(ResponseModel):
+    customerId: str
+    customerTypeId: str
+    customerTypeName: str

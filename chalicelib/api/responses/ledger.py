@@ -1,0 +1,33 @@
+"""The answer of the points history endpoint (chalicelib/api/ledger.py)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from chalicelib.api.responses import ResponseModel, Timestamp
+
+
+class LedgerEntry(ResponseModel):
+    id: str
+    kind: str = Field(
+        description="`earn`, `claim`, `adjust`, `spend`, `expire`, `buy` or `refund`."
+    )
+    amount: int = Field(description="Signed whole points: credits positive, debits negative.")
+    reference: str | None = Field(description="The claim token, order or spend reference, ...")
+    reason: str | None
+    actor: str | None = Field(description="`<role>:<subject>` of who caused the entry.")
+    createdAt: Timestamp
+
+
+class LedgerBalance(ResponseModel):
+    available: int
+    used: int
+
+
+class PointsHistory(ResponseModel):
+    data: list[LedgerEntry] = Field(description="Newest entry first.")
+    per_page: int
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+    balance: LedgerBalance

@@ -1,0 +1,71 @@
+"""Answers of the Mokugift rewards endpoints (chalicelib/api/mokugift.py).
+
+Reward times are UTC to the second, `2025-03-01T09:30:00Z`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from chalicelib.api.responses import ResponseModel, Timestamp
+from chalicelib.api.responses.points import ErrorBody
+
+
+class IssuedReward(ResponseModel):
+    rewardId: str = Field(description="The reward's id, also its coupon id.")
+    campaignId: str
+    url: str = Field(description="The reward's page: its coupon code and how to use it.")
+    couponCode: str | None = Field(description="Null when the campaign hands out no coupons.")
+    email: str | None
+    uniqueId: str | None = Field(description="The recipient's ID in your system.")
+    firstName: str | None
+    lastName: str | None
+    message: str | None
+    senderName: str | None
+    status: str = Field(description="`active`, `cancelled` or `expired`.")
+    emailStatus: str | None = Field(
+        description="`queued`, `sending`, `sent` or `failed`; null when no email is sent."
+    )
+    emailError: str | None = Field(description="Why the last email attempt failed.")
+    used: bool
+    openedAt: Timestamp | None = Field(description="When the reward's page was first opened.")
+    createdAt: Timestamp
+    validFrom: Timestamp | None = Field(description="When the coupon becomes usable.")
+    validTo: Timestamp | None = Field(
+        description="When the coupon stops being usable; null: never."
+    )
+
+
+class IssueSucceeded(ResponseModel):
+    index: int = Field(description="The recipient's position in the request, from 0.")
+    created: Literal[True]
+    reward: IssuedReward
+
+
+class IssueRefused(ErrorBody):
+    """A recipient whose reward was not created, with the error that refused it."""
+
+    index: int = Field(description="The recipient's position in the request, from 0.")
+    created: Literal[False]
+
+
+class IssueResults(ResponseModel):
+    results: list[IssueSucceeded | IssueRefused] = Field(
+        description="One result per recipient, in the order of the request."
+    )
+    created: int
+    failed: int
+
+
+class RewardsPage(ResponseModel):
+    rewards: list[IssuedReward] = Field(description="Newest first.")
+    nextCursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class Passcode(ResponseModel):
+    campaignId: str
+    passcode: str = Field(description="Shown once; the previous passcode stops working.")

@@ -1,0 +1,23 @@
+"""Answers of a store's reward endpoints (chalicelib/api/rewards.py): a reward and its email."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from chalicelib.api.responses import ResponseModel, Timestamp
+from chalicelib.api.responses.mokugift import IssuedReward
+
+
+class EmailEvent(ResponseModel):
+    at: Timestamp
+    status: str = Field(description="`queued`, `sending`, `sent` or `failed`.")
+    detail: str | None = Field(description="The SES message id, the error, or the new address.")
+
+
+class RewardDelivery(IssuedReward):
+    """The reward as the Mokugift queries show it, with its email's delivery history."""
+
+    customerId: str
+    emailMessageId: str | None = Field(description="The SES message id, once sent.")
+    attempts: int = Field(description="Email sending attempts so far.")
+    history: list[EmailEvent] = Field(description="Oldest first.")
