@@ -12,6 +12,12 @@ from typing import Any
 
 from chalicelib.config import get_settings
 
+# Attempts per AWS call, the first included, for these clients and PynamoDB's (storage.base;
+# 4 is PynamoDB's default). botocore's standard mode retries throttling and 5xx answers with
+# exponential backoff and full jitter (at most 1 s, 2 s, then 4 s), so a request DynamoDB keeps
+# throttling gives up within about 7 seconds, well inside the function's 30-second timeout.
+MAX_ATTEMPTS = 4
+
 _clients: dict[tuple[str, str, str | None], Any] = {}
 _queue_urls: dict[tuple[str, str, str | None], str] = {}
 _session: Any = None  # one boto3 session: its service data is loaded once per process
@@ -41,7 +47,7 @@ def client(service: str) -> Any:
                 service,
                 region_name=settings.region,
                 endpoint_url=settings.aws_endpoint_url,
-                config=Config(retries={"mode": "standard", "max_attempts": 3}),
+                config=Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}),
             )
         return _clients[key]
 

@@ -1,6 +1,8 @@
 """Domain errors to HTTP: one status table and the default JSON error body.
 
 A face whose document prescribes another error shape passes its own renderer to its routes.
+DynamoDB still throttling after the retries becomes a 503 with `Retry-After` (`unavailable`),
+never a 500: the request wrote nothing and may simply be sent again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from chalice import Response
 
 from chalicelib.domain import errors
 from chalicelib.domain.ledger import InsufficientPointsError
+from chalicelib.storage.base import is_busy
 
 STATUS_BY_ERROR: tuple[tuple[type[errors.RewardsError], int], ...] = (
     (errors.InvalidInputError, 422),
@@ -27,7 +30,9 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.RewardsError], int], ...] = (
     (errors.GoneError, 410),
     (errors.RequestInProgressError, 409),
     (errors.ConflictError, 409),
+    (errors.ServiceUnavailableError, 503),
 )
+RETRY_AFTER_SECONDS = 1  # DynamoDB throttling and an in-flight repeat both clear within seconds
 
 ErrorRenderer = Callable[[errors.RewardsError], dict[str, Any]]
 ErrorStatus = Callable[[errors.RewardsError], int]
@@ -56,9 +61,15 @@ def error_response(
     headers = {"Content-Type": "application/json"}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="rewards", Basic realm="rewards"'
-    if isinstance(error, errors.RequestInProgressError):
-        headers["Retry-After"] = "1"
+    if isinstance(error, errors.RequestInProgressError | errors.ServiceUnavailableError):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return Response(body=json.dumps(render(error)), status_code=status, headers=headers)
+
+
+def unavailable(error: Exception) -> errors.ServiceUnavailableError | None:
+    """The 503 for an error that is DynamoDB busy once the retries are spent; None for any
+    other error, which stays what it is (a 500 if nothing handles it)."""
+    return errors.ServiceUnavailableError() if is_busy(error) else None
 
 
 def _snake(name: str) -> str:

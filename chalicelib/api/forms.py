@@ -51,7 +51,10 @@ def _listify(node: Any) -> Any:
 def parse_form(text: str) -> dict[str, Any]:
     """Parse a urlencoded body; repeated `a[]` keys append, later plain keys win."""
     try:
-        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        # Strict: a percent-escape that is not UTF-8 is refused, not turned into U+FFFD.
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
+    except UnicodeDecodeError as error:
+        raise MalformedRequestError("The form's percent-escapes are not valid UTF-8.") from error
     except ValueError as error:
         raise MalformedRequestError(f"A form may have at most {MAX_FIELDS} fields.") from error
     root: dict[str, Any] = {}

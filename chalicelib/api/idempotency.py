@@ -5,7 +5,7 @@ the handler again; the same key with another request is a 422; a repeat while th
 still running is a 409. Records live in the idempotency table (Powertools' DynamoDB layer,
 conditional puts) for `idempotency_ttl_seconds` (24 h by default). Keys are scoped by the
 credential sent, so two tenants can use the same key. 5xx answers are not stored, so a retry
-after a server fault runs again.
+after a server fault runs again; the idempotency table itself throttled is a 503 too.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from chalice import Response
 from chalice.app import Request
 
 from chalicelib import aws
-from chalicelib.api.errors import error_response
+from chalicelib.api.errors import error_response, unavailable
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import (
     IdempotencyKeyReusedError,
@@ -125,6 +125,7 @@ def idempotency_middleware(event: Request, get_response: Callable[[Request], Res
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
 
@@ -161,4 +162,9 @@ def idempotency_middleware(event: Request, get_response: Callable[[Request], Res
         return error_response(IdempotencyKeyReusedError())
     except IdempotencyAlreadyInProgressError:
         return error_response(RequestInProgressError())
+    except IdempotencyPersistenceLayerError as error:
+        busy = unavailable(error)
+        if busy is None:
+            raise
+        return error_response(busy)
     return fresh[0] if fresh else _load(stored)

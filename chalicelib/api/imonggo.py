@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.api import xml
 from chalicelib.api.errors import default_error_body, status_of
-from chalicelib.api.request import BODY_TYPES, ApiRequest
+from chalicelib.api.request import BODY_TYPES, ApiRequest, check_body_size
 from chalicelib.api.responses.imonggo import (
     CustomerTypeInfo,
     CustomerTypeList,
@@ -206,8 +206,9 @@ def error_response(error: RewardsError, fmt: Format) -> Response:
 
 
 def _answer(request: ApiRequest, fmt: Format, produce: Callable[[], Response]) -> Response:
-    """Authenticate, run, and render any error in `fmt`."""
+    """Check the body's size, authenticate, run, and render any error in `fmt`."""
     try:
+        check_body_size(request.raw)
         request.principal = authenticate(request, STORE_ROLES)
         return produce()
     except RewardsError as error:

@@ -35,6 +35,7 @@ from chalicelib.domain.health import SERVICE_VERSION
 OPENAPI_VERSION = "3.1.0"
 REF = "#/components/schemas/{model}"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+ERRORS_IN_ANSWER_TYPE = (HTML, "application/xml")
 EXAMPLE_FIELD_ERRORS = {"email": ["The email field is required."]}
 
 API_KEY_SCHEMES = ("csapikey", "basicAuth", "bearerApiKey")
@@ -214,6 +215,7 @@ def _possible_errors(method: str, entry: RouteEntry, doc: RouteDoc) -> list[erro
     if entry.view_args:
         classes.append(errors.NotFoundError)
     classes += [c for c in doc.errors if c not in classes]
+    classes.append(errors.ServiceUnavailableError)  # any route: DynamoDB still busy after retries
     return [example_error(error_class) for error_class in classes]
 
 
@@ -223,7 +225,8 @@ def _error_responses(method: str, entry: RouteEntry, doc: RouteDoc) -> dict[str,
         by_status[doc.routes.error_status(error)].append(error)
     responses: dict[str, Any] = {}
     for status, found in sorted(by_status.items()):
-        if doc.response_type == HTML:  # pages answer their errors as pages too; others in JSON
+        if doc.response_type in ERRORS_IN_ANSWER_TYPE:
+            # Pages answer their errors as pages, XML routes in XML; images and files in JSON.
             content = {doc.response_type: {"schema": {"type": "string"}}}
         else:
             examples = {

@@ -1,12 +1,15 @@
 """The parsed request a handler receives: principal, route parameters, query and body.
 
 Bodies are JSON or urlencoded forms (bracket keys become nested objects); anything else, or a
-body that does not parse, is a 4xx before the handler runs.
+body that does not parse, is a 4xx before the handler runs. So is a body over Lambda's payload
+limit, or JSON that only Python reads (`NaN`, `Infinity`, numbers beyond a float, nesting
+deeper than any request of the service needs).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,11 +17,21 @@ from chalice.app import Request
 
 from chalicelib.api.forms import parse_form
 from chalicelib.domain.auth import Principal
-from chalicelib.domain.errors import MalformedRequestError, UnsupportedMediaTypeError
+from chalicelib.domain.errors import (
+    MalformedRequestError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
 
 JSON_TYPES = ("application/json",)
 FORM_TYPES = ("application/x-www-form-urlencoded",)
 BODY_TYPES = JSON_TYPES + FORM_TYPES
+# Lambda's limit for a synchronous invocation (API Gateway's own is 10 MB): a bigger body never
+# reaches a deployed handler, so none is read here either, whatever serves the app.
+MAX_BODY_BYTES = 6 * 1024 * 1024
+# Far deeper than any request body of the service; deep enough nesting would otherwise exhaust
+# the interpreter's recursion (parsing, validating or echoing it) and answer a 500.
+MAX_JSON_DEPTH = 32
 _UNSET = object()
 
 
@@ -33,20 +46,70 @@ def _decode(raw: bytes) -> str:
         raise MalformedRequestError("The request body is not valid UTF-8.") from error
 
 
+def check_body_size(request: Request) -> None:
+    """Refuse a body over `MAX_BODY_BYTES` (413) before anything reads it."""
+    if len(request.raw_body or b"") > MAX_BODY_BYTES:
+        raise PayloadTooLargeError(
+            f"A request body may be at most {MAX_BODY_BYTES // (1024 * 1024)} MB."
+        )
+
+
+def _malformed_json(message: str) -> MalformedRequestError:
+    return MalformedRequestError(
+        f"The request body is not valid JSON: {message}", code="malformed_json"
+    )
+
+
+def _no_constant(name: str) -> Any:
+    raise _malformed_json(f"{name} is not a JSON value.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _malformed_json(f"the number {text[:40]} is out of range.")
+    return value
+
+
+def _check_depth(value: Any) -> None:
+    """Iteratively, so that the check itself cannot recurse too deep."""
+    level = [value]
+    for _ in range(MAX_JSON_DEPTH):
+        level = [
+            child
+            for node in level
+            if isinstance(node, dict | list)
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return
+    if any(isinstance(node, dict | list) for node in level):
+        raise _malformed_json(f"it is nested deeper than {MAX_JSON_DEPTH} levels.")
+
+
+def parse_json(text: str) -> Any:
+    """Strict JSON (RFC 8259): no `NaN`/`Infinity`, finite numbers, bounded nesting."""
+    try:
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as error:
+        raise _malformed_json(f"{error.msg} at position {error.pos}.") from error
+    except ValueError as error:  # an integer past Python's digit limit
+        raise _malformed_json("a number has too many digits.") from error
+    except RecursionError as error:  # the parser's own limit, before ours could look
+        raise _malformed_json(f"it is nested deeper than {MAX_JSON_DEPTH} levels.") from error
+    _check_depth(value)
+    return value
+
+
 def parse_body(request: Request) -> Any:
-    """The body as JSON value or form dict; None when there is no body."""
+    """The body as JSON value or form dict; None when there is no body (its size was checked
+    by the request pipeline, `routes.Routes`, before the handler ran)."""
     raw = request.raw_body or b""
     if not raw.strip():
         return None
     kind = media_type(request)
     if kind in JSON_TYPES or kind.endswith("+json") or not kind:
-        try:
-            return json.loads(_decode(raw))
-        except json.JSONDecodeError as error:
-            raise MalformedRequestError(
-                f"The request body is not valid JSON: {error.msg} at position {error.pos}.",
-                code="malformed_json",
-            ) from error
+        return parse_json(_decode(raw))
     if kind in FORM_TYPES:
         return parse_form(_decode(raw))
     raise UnsupportedMediaTypeError(f"Unsupported content type: {kind}.")

@@ -26,9 +26,10 @@ from chalicelib.api.errors import (
     default_error_body,
     error_response,
     status_of,
+    unavailable,
 )
 from chalicelib.api.logging import logger
-from chalicelib.api.request import BODY_TYPES, ApiRequest
+from chalicelib.api.request import BODY_TYPES, ApiRequest, check_body_size
 from chalicelib.api.security import authenticate
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import RewardsError
@@ -126,6 +127,10 @@ class Routes:
             def view(**params: str) -> Response:
                 request = ApiRequest(self.blueprint.current_request, params)
                 try:
+                    # As API Gateway and Lambda would, even where the handler never reads it. A
+                    # handler that authenticates itself answers its own errors, this one too.
+                    if handler_roles is None:
+                        check_body_size(request.raw)
                     if roles is not None:
                         request.principal = authenticate(request, roles)
                         # Every log line of the request names its store (not only /{storeCode}).
@@ -133,6 +138,12 @@ class Routes:
                     result = handler(request, **params)
                 except RewardsError as error:
                     return error_response(error, self.render_error, self.error_status)
+                except Exception as error:
+                    # DynamoDB still throttling once retries are spent: a 503, not a 500.
+                    busy = unavailable(error)
+                    if busy is None:
+                        raise
+                    return error_response(busy, self.render_error, self.error_status)
                 if isinstance(result, Response):
                     return result
                 if result is None:

@@ -40,9 +40,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator
 from pydantic import ValidationError as PydanticValidationError
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.pagination import ResultIterator
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import campaigns
 from chalicelib.domain.campaign_form import (
@@ -58,6 +59,7 @@ from chalicelib.domain.catalog import DEFAULT_PER_PAGE, MAX_PER_PAGE, TIME_FORMA
 from chalicelib.domain.claims import ExpiryRun
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError, RewardsError
 from chalicelib.domain.paging import page_span
+from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import ACTIVE, BOUGHT, CANCELLED, EXPIRED, RewardModel
@@ -463,20 +465,33 @@ def _update(
     condition: Condition,
     refusal: Callable[[RewardModel | None], RewardsError] | None = None,
 ) -> None:
-    """One conditional UpdateItem; refused, it is not found unless `refusal` reads why."""
+    """One conditional update; refused, it is not found unless `refusal` says why.
+
+    `refusal` judges the item as DynamoDB found it when it refused (ALL_OLD, which needs a
+    one-item transaction) rather than from a second read: the service never reads a coupon on
+    behalf of a caller it does not belong to, and a refusal costs no extra call.
+    """
     item = RewardModel(store_code, _coupon_key(coupon_id))
-    try:
-        item.update(actions=actions, condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        if refusal is None:
-            raise BoughtCouponNotFoundError() from error
+    if refusal is None:
         try:
-            current = RewardModel.get(store_code, coupon_id, consistent_read=True)
-        except DoesNotExist:
-            current = None
-        raise refusal(current) from error
+            item.update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            raise BoughtCouponNotFoundError() from error
+        return
+    transaction = TransactWrite(connection=connection())
+    try:
+        with transaction:
+            transaction.update(item, actions=actions, condition=condition, return_values="ALL_OLD")
+    except TransactWriteError as error:
+        refused = [
+            f for f in failed_items(transaction, error) if f.code == "ConditionalCheckFailed"
+        ]
+        if not refused:
+            raise
+        found = refused[0].old_item
+        raise refusal(RewardModel.from_raw_data(found) if found else None) from error
 
 
 class UsageForm(BaseModel):

@@ -27,7 +27,6 @@ as the status change: once, whatever the number of failure callbacks.
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,7 +64,6 @@ from chalicelib.domain.campaigns import (
 from chalicelib.domain.customers import get_customer
 from chalicelib.domain.errors import (
     AuthenticationError,
-    ConflictError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
@@ -87,7 +85,6 @@ from chalicelib.storage.customers import CustomerModel
 
 CASHBACK = "cashback"
 CENT = Decimal("0.01")
-TRANSACTION_ATTEMPTS = 4
 CONDITION_FAILED = "ConditionalCheckFailed"
 
 
@@ -279,21 +276,16 @@ def _transact(
     refused: Callable[[list[FailedItem], Exception], None],
 ) -> None:
     """Run `write` in one transaction; `refused` raises the reason a condition refused it.
-    Retried while DynamoDB reports a conflict with another transaction."""
-    for attempt in range(TRANSACTION_ATTEMPTS):
-        transaction = TransactWrite(connection=connection())
-        try:
-            with transaction:
-                write(transaction)
-            return
-        except TransactWriteError as error:
-            failures = failed_items(transaction, error)
-            refused(failures, error)
-            if not any(f.code == "TransactionConflict" for f in failures):
-                raise
-            if attempt == TRANSACTION_ATTEMPTS - 1:
-                raise ConflictError("The balance is busy; retry.") from error
-            time.sleep(0.05 * 2**attempt)  # another transaction holds an item: back off
+
+    Busy transactions are resent by the storage connection (`storage.base`), not here.
+    """
+    transaction = TransactWrite(connection=connection())
+    try:
+        with transaction:
+            write(transaction)
+    except TransactWriteError as error:
+        refused(failed_items(transaction, error), error)
+        raise
 
 
 def _take_use(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import UpdateError
 
@@ -35,6 +35,7 @@ from chalicelib.domain.campaign_form import (
     Flag,
     as_list,
     bounded,
+    bounded_text,
     form_errors,
 )
 from chalicelib.domain.campaign_form import read_campaign as read_form
@@ -378,9 +379,7 @@ class ListQuery(BaseModel):
     campaignType: Annotated[Literal[REWARD_TYPES] | None, Blankable] = None
     name: Blank = None
     format: Blank = None
-    asked_locale: Annotated[
-        str | None, Blankable, StringConstraints(max_length=16), Field(alias="_locale")
-    ] = None
+    asked_locale: Annotated[bounded_text(16) | None, Blankable, Field(alias="_locale")] = None
 
     @property
     def locale(self) -> str:

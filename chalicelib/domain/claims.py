@@ -31,7 +31,6 @@ taking it out of the index. Re-running it (after a crash, or twice) changes noth
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -65,6 +64,7 @@ MAX_EXPIRY_DAYS = 36_500  # a hundred years; beyond that is a typo, not a policy
 MAX_CUSTOMER_TYPE_LENGTH = 64
 EXPIRY_PAGE_SIZE = 100
 CUSTOMER_MODELS = (CustomerModel, UniqueValueModel)
+CLAIM_ATTEMPTS = 4  # lookups of a claimant whose customer record changes under the claim
 # A UUID with or without its dashes, any case: the claim URL drops them, the API shows them.
 TOKEN = re.compile(
     r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.IGNORECASE
@@ -318,7 +318,7 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
     ensure_claimable(item, now)
     address = _claimant_email(item, email)
     amount = int(item.amount)
-    for attempt in range(ledger.TRANSACTION_ATTEMPTS):
+    for attempt in range(CLAIM_ATTEMPTS):
         existing = find_by_email(item.store_code, address)
         customer = existing or new_customer(
             item.store_code, address, customer_type_id=item.customer_type
@@ -357,15 +357,15 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
         except TransactWriteError as error:
             failures = failed_items(transaction, error)
             _raise_for_claim(failures, error)
-            # Otherwise the customer changed under us (created or deleted meanwhile) or another
-            # transaction held an item: look the customer up again and retry.
-            conflict = any(f.code == "TransactionConflict" for f in failures)
-            if not conflict and not any(f.model in CUSTOMER_MODELS for f in failures):
+            # Otherwise the customer changed under us (created or deleted meanwhile): look the
+            # customer up again and retry. A busy item was resent by the storage connection
+            # already, and escapes as a 503.
+            if not any(
+                f.model in CUSTOMER_MODELS and f.code != "TransactionConflict" for f in failures
+            ):
                 raise
-            if attempt == ledger.TRANSACTION_ATTEMPTS - 1:
+            if attempt == CLAIM_ATTEMPTS - 1:
                 raise ConflictError("The claim is busy; retry.") from error
-            if conflict:
-                time.sleep(0.05 * 2**attempt)
             continue
         ledger.count_points(posting)
         return ClaimResult(

@@ -98,3 +98,11 @@ class RequestInProgressError(RewardsError):
 
     code = "request_in_progress"
     default_message = "A request with this Idempotency-Key is still in progress; retry later."
+
+
+class ServiceUnavailableError(RewardsError):
+    """DynamoDB is still throttling, or another transaction still holds an item, after the
+    retries: nothing was written, and the same request may succeed in a moment."""
+
+    code = "service_unavailable"
+    default_message = "The service is busy; retry the request after the Retry-After delay."

@@ -10,7 +10,6 @@ the entries, with no read before the write. Features that write more in the same
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +27,6 @@ from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 
-TRANSACTION_ATTEMPTS = 4
 MAX_PAGE_SIZE = 100
 
 
@@ -157,26 +155,24 @@ def raise_for_customer(failures: list[FailedItem], posting: Posting, cause: Exce
 
 
 def post(posting: Posting, new_customer: CustomerModel | None = None) -> LedgerEntryModel:
-    """Write one posting in its own transaction; retried when DynamoDB reports a conflict."""
-    for attempt in range(TRANSACTION_ATTEMPTS):
-        transaction = TransactWrite(connection=connection())
-        try:
-            with transaction:
-                entry = add_posting(transaction, posting, new_customer)
-            count_points(posting)
-            return entry
-        except TransactWriteError as error:
-            failures = failed_items(transaction, error)
-            if any(f.model is UniqueValueModel for f in failures):
-                raise CustomerExistsError("A customer with this email exists.") from error
-            if new_customer is None:
-                raise_for_customer(failures, posting, error)
-            if not any(f.code == "TransactionConflict" for f in failures):
-                raise
-            if attempt == TRANSACTION_ATTEMPTS - 1:
-                raise ConflictError("The balance is busy; retry.") from error
-            time.sleep(0.05 * 2**attempt)  # another transaction holds the item: back off
-    raise AssertionError("unreachable")
+    """Write one posting in its own transaction.
+
+    A transaction cancelled only because another one held the balance is resent by the
+    storage connection (`storage.base`); one still busy after that escapes as a 503.
+    """
+    transaction = TransactWrite(connection=connection())
+    try:
+        with transaction:
+            entry = add_posting(transaction, posting, new_customer)
+    except TransactWriteError as error:
+        failures = failed_items(transaction, error)
+        if any(f.model is UniqueValueModel for f in failures):
+            raise CustomerExistsError("A customer with this email exists.") from error
+        if new_customer is None:
+            raise_for_customer(failures, posting, error)
+        raise
+    count_points(posting)
+    return entry
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,33 @@
 Table names carry the stage prefix from settings (`rewards-dev-customers`). Models are bound
 to the settings when first imported and can be re-bound by tests (`bind_models`), which also
 drops PynamoDB's cached connections.
+
+Retries: PynamoDB's clients, like the boto3 clients of `chalicelib.aws`, use botocore's
+standard retry mode with `aws.MAX_ATTEMPTS` attempts, so throttling
+(`ProvisionedThroughputExceededException`, `ThrottlingException`, ...) is retried with
+exponential backoff and jitter. botocore does not retry a transaction DynamoDB cancelled
+because other transactions held its items (`TransactionConflict`); the connection of
+`connection()` sends such a transaction again, with backoff. What still escapes is recognised by
+`is_busy`.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from botocore.exceptions import ClientError
 from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
 from pynamodb.constants import NUMBER
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.aws import MAX_ATTEMPTS
 from chalicelib.config import get_settings
 
 M = TypeVar("M", bound=type[Model])
@@ -31,6 +44,7 @@ def table(name: str, ttl_attribute: str | None = None) -> Any:
         model.Meta.table_basename = name  # type: ignore[attr-defined]
         model.Meta.ttl_attribute = ttl_attribute  # type: ignore[attr-defined]
         model.Meta.billing_mode = "PAY_PER_REQUEST"
+        model.Meta.max_retry_attempts = MAX_ATTEMPTS - 1  # type: ignore[attr-defined]
         MODELS.append(model)
         _bind(model)
         return model
@@ -64,6 +78,29 @@ def bind_models(force: bool = False) -> None:
         _bind(model, force)
 
 
+TRANSACTION_BACKOFF_SECONDS = 0.05  # the first resend's maximum delay; doubles each time
+
+
+class _TransactionConnection(Connection):
+    """A connection that sends a transaction again while DynamoDB cancels it only for being
+    busy (`BUSY_CANCELLATION_CODES`): a cancelled transaction wrote nothing, so resending the
+    same items is safe, and their conditions are checked again. A condition that refused is
+    never retried here; the caller reads `failed_items`."""
+
+    def transact_write_items(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return super().transact_write_items(*args, **kwargs)
+            except TransactWriteError as error:
+                # Throttling was retried by botocore already; only cancellations are left.
+                cancelled = error.cause_response_code == "TransactionCanceledException"
+                if attempt == MAX_ATTEMPTS or not (cancelled and is_busy(error)):
+                    raise
+                # Full jitter, so transactions that collided do not collide again in step.
+                time.sleep(random.uniform(0, TRANSACTION_BACKOFF_SECONDS * 2 ** (attempt - 1)))
+        raise AssertionError("unreachable")
+
+
 _connection: Connection | None = None
 
 
@@ -75,7 +112,11 @@ def connection() -> Connection:
         settings.region,
         settings.aws_endpoint_url,
     ):
-        _connection = Connection(region=settings.region, host=settings.aws_endpoint_url)
+        _connection = _TransactionConnection(
+            region=settings.region,
+            host=settings.aws_endpoint_url,
+            max_retry_attempts=MAX_ATTEMPTS - 1,
+        )
     return _connection
 
 
@@ -83,6 +124,40 @@ def cancellation_codes(error: Exception) -> list[str | None]:
     """Per transaction item, why DynamoDB cancelled it (`ConditionalCheckFailed`, ...)."""
     reasons = getattr(error, "cancellation_reasons", None) or []
     return [reason.code if reason is not None else None for reason in reasons]
+
+
+# DynamoDB's "not now": the request was refused as a whole and may succeed if sent again.
+BUSY_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",  # a write to an item a transaction is writing
+        "TransactionInProgressException",
+    }
+)
+# A cancelled transaction gives a reason per item; only these mean busy rather than refused.
+BUSY_CANCELLATION_CODES = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) is DynamoDB still throttling or a transaction still
+    conflicting once the retries are spent; such a request wrote nothing."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ClientError):
+            code = current.response.get("Error", {}).get("Code")
+            if code == "TransactionCanceledException":
+                reasons = {c for c in cancellation_codes(current) if c not in (None, "None")}
+                return bool(reasons) and reasons <= BUSY_CANCELLATION_CODES
+            return code in BUSY_ERROR_CODES
+        # PynamoDB keeps the botocore error as `cause`; others chain it with `raise ... from`.
+        current = getattr(current, "cause", None) or current.__cause__
+    return False
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,7 @@ def test_declared_models_and_errors_are_documented(document: dict[str, Any]) -> 
     gone = resend["responses"]["410"]["content"]["application/json"]["examples"]
     assert set(gone) == {"RewardCancelledError", "RewardExpiredError"}
     assert gone["RewardCancelledError"]["value"]["code"] == "reward_cancelled"
-    assert set(page["responses"]) == {"200", "403", "404", "409", "410"}
+    assert set(page["responses"]) == {"200", "403", "404", "409", "410", "503"}
     assert set(page["responses"]["200"]["content"]) == {"text/html; charset=utf-8"}
 
 

@@ -145,7 +145,7 @@ def test_summary_description_and_operation_ids() -> None:
 def test_declared_errors_are_grouped_by_status_with_rendered_examples() -> None:
     responses = PATHS["/widgets"]["post"]["responses"]
 
-    assert set(responses) == {"201", "400", "401", "403", "409", "422"}
+    assert set(responses) == {"201", "400", "401", "403", "409", "422", "503"}
     conflict = responses["409"]["content"]["application/json"]["examples"]["ConflictError"]
     assert conflict["value"] == {
         "message": "The request conflicts with the current state.",
@@ -162,7 +162,7 @@ def test_an_answer_of_nothing_is_204_and_public_pages_answer_errors_as_pages() -
     assert "204" in delete["responses"] and "200" not in delete["responses"]
     assert delete["security"] == [{"csapikey": []}, {"basicAuth": []}, {"bearerApiKey": []}]
     assert page["security"] == []
-    assert set(page["responses"]) == {"200", "404"}
+    assert set(page["responses"]) == {"200", "404", "503"}
     assert page["responses"]["404"]["content"] == {HTML: {"schema": {"type": "string"}}}
 
 

@@ -15,6 +15,7 @@ STATUSES = [
     (errors.RewardsError(), 400),
     (errors.InvalidInputError({"email": ["The email field is required."]}), 422),
     (errors.MalformedRequestError(), 400),
+    (errors.ServiceUnavailableError(), 503),
     (errors.TooManyItemsError({"body": ["At most 1000 items."]}), 422),
     (errors.UnsupportedMediaTypeError(), 415),
     (errors.NotFoundError(), 404),

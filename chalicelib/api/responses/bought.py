@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.api.responses import ResponseModel, Timestamp
+from chalicelib.api.responses import OpenLoyaltyTimestamp, ResponseModel
 from chalicelib.api.responses.buying import BoughtCoupon
 from chalicelib.domain.bought import DELIVERY_STATUSES
 from chalicelib.storage.rewards import ACTIVE, CANCELLED, EXPIRED
@@ -34,7 +34,7 @@ class BoughtCampaign(ResponseModel):
     rewardCampaignId: str = Field(description="The campaign's id (the same as `campaignId`).")
     campaignId: str
     customerId: str
-    purchasedAt: Timestamp
+    purchasedAt: OpenLoyaltyTimestamp
     coupon: BoughtCoupon
     campaignType: str | None = Field(
         description="The campaign's reward type; null when the campaign was deleted."
@@ -49,15 +49,19 @@ class BoughtCampaign(ResponseModel):
     costInPoints: int
     currentPointsAmount: int = Field(description="The buyer's available points now.")
     used: bool
-    usageDate: Timestamp | None = Field(None, description="When it was marked used.")
+    usageDate: OpenLoyaltyTimestamp | None = Field(None, description="When it was marked used.")
     status: Literal[ACTIVE, CANCELLED, EXPIRED] = Field(
         description="`expired` once past `activeTo`, even before the expiry job has run."
     )
     transactionId: BoughtTransaction | None = None
     returnedAmount: int = Field(description="Points given back for it; always 0.")
     deliveryStatus: DeliveryStatus
-    activeSince: Timestamp | None = Field(None, description="When the coupon becomes valid.")
-    activeTo: Timestamp | None = Field(None, description="When it stops being valid (excluded).")
+    activeSince: OpenLoyaltyTimestamp | None = Field(
+        None, description="When the coupon becomes valid."
+    )
+    activeTo: OpenLoyaltyTimestamp | None = Field(
+        None, description="When it stops being valid (excluded)."
+    )
 
 
 class BoughtCampaigns(ResponseModel):
@@ -149,7 +153,9 @@ class CouponUsage(ResponseModel):
     """A bought coupon marked used or unused."""
 
     used: bool
-    usageDate: Timestamp | None = Field(description="When it was marked used; null when unused.")
+    usageDate: OpenLoyaltyTimestamp | None = Field(
+        description="When it was marked used; null when unused."
+    )
 
 
 class DeliveryStatusChanged(ResponseModel):

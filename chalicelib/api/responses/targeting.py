@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.api.responses import Amount, ResponseModel, Timestamp
+from chalicelib.api.responses import Amount, OpenLoyaltyTimestamp, ResponseModel
 
 # --- levels, segments, categories -------------------------------------------------------------
 
@@ -25,8 +25,8 @@ class Level(ResponseModel):
     active: bool
     conditionValue: Amount | None = Field(description="Points or spend needed to reach it.")
     customersCount: int = Field(description="How many customers hold the level.")
-    createdAt: Timestamp
-    updatedAt: Timestamp
+    createdAt: OpenLoyaltyTimestamp
+    updatedAt: OpenLoyaltyTimestamp
 
 
 class Levels(ResponseModel):
@@ -46,8 +46,8 @@ class Segment(ResponseModel):
     description: str | None
     active: bool
     customersCount: int = Field(description="How many customers are in the segment.")
-    createdAt: Timestamp
-    updatedAt: Timestamp
+    createdAt: OpenLoyaltyTimestamp
+    updatedAt: OpenLoyaltyTimestamp
 
 
 class Segments(ResponseModel):
@@ -108,8 +108,8 @@ class LoyaltyCustomer(ResponseModel):
     lastName: str | None
     email: str | None
     phone: str | None
-    createdAt: Timestamp
-    updatedAt: Timestamp
+    createdAt: OpenLoyaltyTimestamp
+    updatedAt: OpenLoyaltyTimestamp
     levelId: str | None
     segments: list[str] = Field(description="The ids of the customer's segments.")
     address: LoyaltyCustomerAddress | None = Field(None, description="Left out when empty.")
