@@ -44,6 +44,7 @@ def _login(request: ApiRequest, role: Role) -> dict[str, str]:
 @routes.route(
     "/api/admin/login_check",
     methods=["POST"],
+    no_store=True,
     summary="Log in as an admin: a JWT for `Authorization: Bearer`",
     request_model=LoginInput,
     response_model=Token,
@@ -56,6 +57,7 @@ def admin_login(request: ApiRequest) -> dict[str, str]:
 @routes.route(
     "/api/seller/login_check",
     methods=["POST"],
+    no_store=True,
     summary="Log in as a seller: a JWT for `Authorization: Bearer`",
     request_model=LoginInput,
     response_model=Token,
@@ -68,6 +70,7 @@ def seller_login(request: ApiRequest) -> dict[str, str]:
 @routes.route(
     "/api/customer/login_check",
     methods=["POST"],
+    no_store=True,
     summary="Log in as a customer: a JWT for `Authorization: Bearer`",
     request_model=LoginInput,
     response_model=Token,

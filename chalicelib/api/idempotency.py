@@ -5,7 +5,9 @@ the handler again; the same key with another request is a 422; a repeat while th
 still running is a 409. Records live in the idempotency table (Powertools' DynamoDB layer,
 conditional puts) for `idempotency_ttl_seconds` (24 h by default). Keys are scoped by the
 credential sent, so two tenants can use the same key. 5xx answers are not stored, so a retry
-after a server fault runs again; the idempotency table itself throttled is a 503 too.
+after a server fault runs again; nor are answers sent with `Cache-Control: no-store` (a login's
+token, a new passcode), which would put a secret at rest: retrying those runs them again. The
+idempotency table itself throttled is a 503 too.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 class _NotStoredError(Exception):
-    """Carries a 5xx response out of the idempotent section so that it is not recorded."""
+    """Carries a response out of the idempotent section so that it is not recorded."""
 
     def __init__(self, response: Response) -> None:
         super().__init__(response.status_code)
@@ -148,7 +150,7 @@ def idempotency_middleware(event: Request, get_response: Callable[[Request], Res
     )
     def run(call: dict[str, Any]) -> dict[str, Any]:
         response = get_response(event)
-        if response.status_code >= 500:
+        if response.status_code >= 500 or "no-store" in response.headers.get("Cache-Control", ""):
             raise _NotStoredError(response)
         fresh.append(response)
         return _dump(response)

@@ -245,6 +245,7 @@ def all_rewards(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
     summary="A new passcode for creating the campaign's rewards, shown once (Mokugift)",
     response_model=Passcode,
     errors=(CampaignNotFoundError,),
+    no_store=True,
 )
 def rotate_passcode(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     passcode = issuing.rotate_passcode(request.store_code, campaign)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[..., Any]
 JSON = "application/json"
+NO_STORE = {"Cache-Control": "no-store"}  # RFC 9111: no cache may keep it (RFC 6749 5.1 tokens)
 
 
 def _json_default(value: Any) -> Any:
@@ -111,10 +112,14 @@ class Routes:
         handler_roles: tuple[Role, ...] | None = None,
         query_model: type[BaseModel] | None = None,
         body_key: str | None = None,
+        no_store: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register `handler(request, **path_params)`; `roles=None` means a public route.
 
-        `response_model` shapes every JSON body the handler returns (see `shaped`). The other
+        `response_model` shapes every JSON body the handler returns (see `shaped`). `no_store`
+        marks an answer that carries a secret (a token, a new passcode): it is sent with
+        `Cache-Control: no-store`, so neither a cache nor the `Idempotency-Key` replay keeps
+        it (chalicelib/api/idempotency.py). The other
         keyword-only arguments only describe the route in the OpenAPI document: its summary
         (default: the handler's docstring), the pydantic models of its body (wrapped in one
         form key, `campaign[...]`, when `body_key` is given) and of its query string, the
@@ -150,7 +155,7 @@ class Routes:
                     return Response(body="", status_code=204 if status == 200 else status)
                 if response_model is not None:
                     result = shaped(response_model, result)
-                return json_response(result, status)
+                return json_response(result, status, NO_STORE if no_store else None)
 
             view.route_doc = RouteDoc(  # type: ignore[attr-defined]
                 handler,

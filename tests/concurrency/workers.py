@@ -2,14 +2,17 @@
 container, talking to the shared serialized embedded AWS over HTTP.
 
 Kept apart from the tests' conftest, which would reset the environment for moto in-process.
+The processes outlive a test: `run` makes them forget what they cached of the last one.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 _client: Any = None
+_run: str | None = None  # the test whose tasks this process ran last
 
 
 def start(environment: dict[str, str]) -> None:
@@ -21,6 +24,21 @@ def start(environment: dict[str, str]) -> None:
     from app import app
 
     _client = Client(app).__enter__()
+
+
+def run(function: Callable[[Any], Any], run_id: str, task: Any) -> Any:
+    """`function(task)` for the test `run_id`; first forgetting what an earlier test's store
+    left in this process's caches, as that test's tables are gone."""
+    global _run
+    if run_id != _run:
+        from chalicelib.api.idempotency import reset_persistence
+        from chalicelib.domain import customer_types, stores
+
+        stores.clear_store_cache()
+        customer_types.clear_cache()
+        reset_persistence()
+        _run = run_id
+    return function(task)
 
 
 def debit(task: tuple[str, str, int]) -> str:
