@@ -196,3 +196,17 @@ def test_every_route_states_what_it_does_rather_than_its_function_name() -> None
     )
 
     assert undocumented == []
+
+
+def test_every_json_answer_has_a_response_model() -> None:
+    """The model shapes and documents the answer; a JSON route without one answers unchecked."""
+    unmodelled = sorted(
+        f"{method} {path}"
+        for path, methods in app.routes.items()
+        for method, entry in methods.items()
+        if (doc := entry.view_function.route_doc).response_type == "application/json"
+        and not openapi._answers_nothing(doc)
+        and doc.response_model is None
+    )
+
+    assert unmodelled == []
