@@ -206,12 +206,20 @@ def _success(doc: RouteDoc, refs: dict[tuple[type[BaseModel], str], Any]) -> dic
     return {str(doc.status): {"description": HTTPStatus(doc.status).phrase, "content": content}}
 
 
+def _parsed(content_type: str) -> bool:
+    """Whether the service reads a body of this type (JSON, form, multipart) or only accepts
+    the type, as Imonggo clients send XML headers with the order in the query string."""
+    return content_type in BODY_TYPES or content_type.startswith("multipart/")
+
+
 def _possible_errors(method: str, entry: RouteEntry, doc: RouteDoc) -> list[errors.RewardsError]:
     classes: list[type[errors.RewardsError]] = []
     if doc.roles is not None:
         classes += [errors.AuthenticationError, errors.PermissionDeniedError]
     if method in BODY_METHODS or doc.request_model is not None or doc.query_model is not None:
         classes += [errors.InvalidInputError, errors.MalformedRequestError]
+    if not all(_parsed(content_type) for content_type in entry.content_types):
+        classes.append(errors.UnsupportedMediaTypeError)  # a body in a type only accepted empty
     if entry.view_args:
         classes.append(errors.NotFoundError)
     classes += [c for c in doc.errors if c not in classes]
@@ -261,7 +269,7 @@ def _request_body(
             }
     content: dict[str, Any] = {}
     for content_type in entry.content_types:
-        if content_type in BODY_TYPES or content_type.startswith("multipart/"):
+        if _parsed(content_type):
             content[content_type] = {
                 "schema": schema if content_type in BODY_TYPES else {"type": "object"}
             }

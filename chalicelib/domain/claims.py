@@ -319,7 +319,8 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
     address = _claimant_email(item, email)
     amount = int(item.amount)
     for attempt in range(CLAIM_ATTEMPTS):
-        existing = find_by_email(item.store_code, address)
+        # After a refusal the index may not show the customer that won yet: read the guard.
+        existing = find_by_email(item.store_code, address, consistent=attempt > 0)
         customer = existing or new_customer(
             item.store_code, address, customer_type_id=item.customer_type
         )

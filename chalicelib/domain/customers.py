@@ -11,6 +11,8 @@ import string
 from datetime import UTC, datetime
 from typing import Any
 
+from pynamodb.exceptions import DoesNotExist
+
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.storage.customers import (
     CustomerModel,
@@ -20,6 +22,7 @@ from chalicelib.storage.customers import (
     unique_email_pk,
     unique_public_key_pk,
 )
+from chalicelib.storage.customers import normalize_email as normalize_email  # the domain's word
 
 ID_ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 10
@@ -34,15 +37,21 @@ def new_customer_id() -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
 
 
-def normalize_email(email: str) -> str:
-    """Emails are compared trimmed and case-insensitively (`A@x.com ` is `a@x.com`)."""
-    return email.strip().lower()
+def find_by_email(store_code: str, email: str, consistent: bool = False) -> CustomerModel | None:
+    """The store's customer with `email`, or None.
 
-
-def find_by_email(store_code: str, email: str) -> CustomerModel | None:
-    """One Query on the email index; None when the store has no such customer."""
-    results = CustomerModel.by_email.query(email_key(store_code, email), limit=1)
-    return next(iter(results), None)
+    One Query on the email index, which DynamoDB updates eventually; `consistent` reads the
+    email guard and then the customer instead (two GetItems), for a caller that has just seen
+    the guard refuse a new customer and must find the one that won.
+    """
+    if not consistent:
+        results = CustomerModel.by_email.query(email_key(store_code, email), limit=1)
+        return next(iter(results), None)
+    try:
+        guard = UniqueValueModel.get(unique_email_pk(store_code, email), consistent_read=True)
+        return CustomerModel.get(store_code, guard.owner_id, consistent_read=True)
+    except DoesNotExist:
+        return None
 
 
 def find_by_public_key(store_code: str, public_key: str) -> CustomerModel | None:
@@ -52,8 +61,6 @@ def find_by_public_key(store_code: str, public_key: str) -> CustomerModel | None
 
 
 def get_customer(store_code: str, customer_id: str) -> CustomerModel:
-    from pynamodb.exceptions import DoesNotExist
-
     try:
         return CustomerModel.get(store_code, customer_id)
     except DoesNotExist as error:

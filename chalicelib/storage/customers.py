@@ -10,6 +10,8 @@ balance row the ledger moves, so reading a recipient with its balance is one Get
 
 from __future__ import annotations
 
+import contextlib
+
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
@@ -18,9 +20,9 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from chalicelib.storage.base import table
+from chalicelib.storage.tables import TableModel
 
 # Recipient fields of the Alpha document, stored under their own names.
 ADDRESS_FIELDS = (
@@ -38,8 +40,21 @@ DELIVERY_FIELDS = tuple(f"del_{name}" for name in ("firstname", "surname", *ADDR
 RECIPIENT_FIELDS = PROFILE_FIELDS + DELIVERY_FIELDS
 
 
+def normalize_email(email: str) -> str:
+    """Emails are compared trimmed and case-insensitively (`A@x.com ` is `a@x.com`), with an
+    internationalised domain in Unicode however it was written (`xn--exmple-cua.com` is
+    `exämple.com`), as the address validation keeps it."""
+    local, at, domain = email.strip().lower().rpartition("@")
+    if at and "xn--" in domain:
+        import idna  # email-validator's own dependency; only punycode domains need it
+
+        with contextlib.suppress(idna.IDNAError, UnicodeError):
+            domain = idna.decode(domain)
+    return f"{local}{at}{domain}" if at else domain
+
+
 def email_key(store_code: str, email: str) -> str:
-    return f"{store_code}#{email.strip().lower()}"
+    return f"{store_code}#{normalize_email(email)}"
 
 
 def public_key_key(store_code: str, public_key: str) -> str:
@@ -75,7 +90,7 @@ class CustomersByLevelIndex(GlobalSecondaryIndex["CustomerModel"]):
 
 
 @table("customers")
-class CustomerModel(Model):
+class CustomerModel(TableModel):
     class Meta:
         pass
 
@@ -127,7 +142,7 @@ class CustomerModel(Model):
 
 
 @table("unique-values")
-class UniqueValueModel(Model):
+class UniqueValueModel(TableModel):
     """Guard item claiming a value (`<store>#email#<email>`) for one owner."""
 
     class Meta:
@@ -138,7 +153,7 @@ class UniqueValueModel(Model):
 
 
 def unique_email_pk(store_code: str, email: str) -> str:
-    return f"{store_code}#email#{email.strip().lower()}"
+    return f"{store_code}#email#{normalize_email(email)}"
 
 
 def unique_public_key_pk(store_code: str, public_key: str) -> str:

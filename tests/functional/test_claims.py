@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from chalicelib.domain import claims, customers, ledger, stores
 from chalicelib.domain.errors import RewardsError
@@ -19,7 +20,16 @@ from chalicelib.storage.claims import CLAIMED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from chalicelib.storage.stores import StoreModel
-from tests.conftest import API_KEY, OTHER_STORE, RACE_STORE, STORE, AwsCalls, bearer, body_of
+from tests.conftest import (
+    API_KEY,
+    OTHER_STORE,
+    RACE_STORE,
+    STORE,
+    AwsCalls,
+    bearer,
+    body_of,
+    hooked_clients,
+)
 
 CLAIM = {"amount": 400, "email": "Test011@ATest.com ", "customerType": "Internal", "expires": 1}
 
@@ -243,6 +253,31 @@ def test_claiming_adds_to_an_existing_customer_and_sets_its_type(client: Any) ->
     assert sorted(e.kind for e in entries_of(STORE, existing.customer_id)) == ["claim", "earn"]
 
 
+def test_a_claim_finds_the_customer_its_index_does_not_show_yet(store: str) -> None:
+    """The email index is eventually consistent: a customer created a moment ago may be
+    missing from it. The guard that refuses a second customer then leads to the first."""
+    existing = customers.new_customer(STORE, "fresh@example.com")
+    ledger.post(Posting(STORE, existing.customer_id, 100, EntryKind.EARN), new_customer=existing)
+    token = make_claim(email="fresh@example.com")
+
+    def index_lags(params: dict[str, Any], model: Any, **_: Any) -> Any:
+        # `params` is the request as sent: the index is named in its JSON body.
+        if model.name == "Query" and '"email-index"' in params["body"].decode():
+            # DynamoDB's answer before the index caught up: nothing there yet.
+            return AWSResponse(params["url"], 200, {}, None), {
+                "Items": [],
+                "Count": 0,
+                "ScannedCount": 0,
+            }
+        return None
+
+    with hooked_clients(index_lags):
+        result = claims.claim(token, None)
+
+    assert (result.customer_id, result.available_points) == (existing.customer_id, 500)
+    assert CustomerModel.count(STORE) == 1
+
+
 def test_a_claim_is_claimed_once(client: Any) -> None:
     token = make_claim()
     assert claim_json(client, token, {"email": "one@example.com"}).status_code == 200
@@ -354,7 +389,9 @@ def test_a_customer_created_meanwhile_gets_the_points(
     ledger.post(Posting(STORE, rival.customer_id, 1, EntryKind.EARN), new_customer=rival)
     lookups = iter([None])  # the first lookup misses: the rival was created just after it
     found = claims.find_by_email
-    monkeypatch.setattr(claims, "find_by_email", lambda *a: next(lookups, None) or found(*a))
+    monkeypatch.setattr(
+        claims, "find_by_email", lambda *a, **kw: next(lookups, None) or found(*a, **kw)
+    )
 
     body = body_of(claim_json(client, token, {"email": "race@example.com"}))
 

@@ -210,3 +210,14 @@ def test_every_json_answer_has_a_response_model() -> None:
     )
 
     assert unmodelled == []
+
+
+def test_a_route_accepting_a_type_it_never_parses_documents_its_415(
+    document: dict[str, Any],
+) -> None:
+    operations = _operations(document)
+    spend = operations[("/api/rewards.xml", "POST")]  # Imonggo sends XML headers, query data
+    create = operations[("/recipients", "POST")]
+    assert spend["responses"]["415"]["content"]["application/xml"]
+    assert "application/xml" in spend["requestBody"]["content"]
+    assert "415" not in create["responses"]
