@@ -375,7 +375,6 @@ def _start_key(
 def _page(
     store_code: str, campaign_id: str, query: PageQuery, span: tuple[datetime, datetime] | None
 ) -> RewardPage:
-    get_campaign(store_code, campaign_id)  # another store's campaign is not found
     campaign_key = pool_key(store_code, campaign_id)
     start = _start_key(store_code, campaign_key, query.cursor, span) if query.cursor else None
     # One more than the page tells, in the same Query, whether another page follows.
@@ -388,6 +387,10 @@ def _page(
         last_evaluated_key=start,
     )
     rewards = list(results)
+    if not rewards:
+        # The index is keyed by store and campaign, so rewards found prove the campaign is this
+        # store's; only an empty page needs the read telling "no rewards" from "not found".
+        get_campaign(store_code, campaign_id)
     more = len(rewards) > query.limit
     rewards = rewards[: query.limit]
     return RewardPage(rewards, _cursor(rewards[-1]) if more else None)

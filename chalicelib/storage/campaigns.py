@@ -25,9 +25,9 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import KeysOnlyProjection, LocalSecondaryIndex
-from pynamodb.models import Model
 
 from chalicelib.storage.base import DecimalAttribute, table
+from chalicelib.storage.tables import TableModel
 
 REWARD_TYPES = (
     "discount_code",
@@ -64,7 +64,7 @@ class MediaFile(MapAttribute):
 
 
 @table("campaigns")
-class CampaignModel(Model):
+class CampaignModel(TableModel):
     class Meta:
         pass
 
@@ -123,7 +123,7 @@ class AvailableCouponsIndex(LocalSecondaryIndex["CouponModel"]):
 
 
 @table("coupons")
-class CouponModel(Model):
+class CouponModel(TableModel):
     class Meta:
         pass
 
@@ -138,7 +138,7 @@ class CouponModel(Model):
 
 
 @table("campaign-usage")
-class CampaignUsageModel(Model):
+class CampaignUsageModel(TableModel):
     class Meta:
         pass
 

@@ -14,9 +14,9 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.models import Model
 
 from chalicelib.storage.base import DecimalAttribute, table
+from chalicelib.storage.tables import TableModel
 
 # Recorded, not (yet) handed to a provider: campaigns without a provider are paid by hand.
 PENDING = "pending"
@@ -35,7 +35,7 @@ REACHABLE_FROM = {
 
 
 @table("cashback-payouts")
-class CashbackPayoutModel(Model):
+class CashbackPayoutModel(TableModel):
     class Meta:
         pass
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from chalicelib.storage.base import table
+from chalicelib.storage.tables import TableModel
 
 PENDING = "pending"
 CLAIMED = "claimed"
@@ -29,7 +29,7 @@ class PendingClaimsByExpiryIndex(GlobalSecondaryIndex["ClaimModel"]):
 
 
 @table("claims")
-class ClaimModel(Model):
+class ClaimModel(TableModel):
     class Meta:
         pass
 

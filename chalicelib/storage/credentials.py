@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from chalicelib.storage.base import table
+from chalicelib.storage.tables import TableModel
 
 
 class CredentialsByStoreIndex(GlobalSecondaryIndex["CredentialModel"]):
@@ -24,7 +24,7 @@ class CredentialsByStoreIndex(GlobalSecondaryIndex["CredentialModel"]):
 
 
 @table("credentials")
-class CredentialModel(Model):
+class CredentialModel(TableModel):
     class Meta:
         pass
 

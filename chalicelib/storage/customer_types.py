@@ -8,16 +8,16 @@ before every digit, so the store's types are one Query on `type_id >= "0"` witho
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
 from chalicelib.storage.base import DecimalAttribute, table
+from chalicelib.storage.tables import TableModel
 
 COUNTER_ID = "#counter"
 FIRST_TYPE_ID = "0"  # the lowest possible key of a real type
 
 
 @table("customer-types")
-class CustomerTypeModel(Model):
+class CustomerTypeModel(TableModel):
     class Meta:
         pass
 

@@ -7,13 +7,13 @@ records are read and written by `aws_lambda_powertools.utilities.idempotency`.
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.models import Model
 
 from chalicelib.storage.base import table
+from chalicelib.storage.tables import TableModel
 
 
 @table("idempotency", ttl_attribute="expiration")
-class IdempotencyRecordModel(Model):
+class IdempotencyRecordModel(TableModel):
     class Meta:
         pass
 

@@ -8,9 +8,9 @@ the customer item (`points_available`, `points_used`), moved in the same transac
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
 from chalicelib.storage.base import table
+from chalicelib.storage.tables import TableModel
 
 
 def account_key(store_code: str, customer_id: str) -> str:
@@ -18,7 +18,7 @@ def account_key(store_code: str, customer_id: str) -> str:
 
 
 @table("ledger")
-class LedgerEntryModel(Model):
+class LedgerEntryModel(TableModel):
     class Meta:
         pass
 

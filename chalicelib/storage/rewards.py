@@ -27,9 +27,9 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
 from chalicelib.storage.base import table
+from chalicelib.storage.tables import TableModel
 
 # How the reward came to be.
 ISSUED = "issued"  # sent free through the rewards API (Mokugift)
@@ -109,7 +109,7 @@ class BoughtRewardsByExpiryIndex(GlobalSecondaryIndex["RewardModel"]):
 
 
 @table("rewards")
-class RewardModel(Model):
+class RewardModel(TableModel):
     class Meta:
         pass
 

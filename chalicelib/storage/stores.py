@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.models import Model
 
 from chalicelib.storage.base import DecimalAttribute, table
+from chalicelib.storage.tables import TableModel
 
 
 @table("stores")
-class StoreModel(Model):
+class StoreModel(TableModel):
     class Meta:
         pass
 

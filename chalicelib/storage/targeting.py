@@ -14,9 +14,9 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.models import Model
 
 from chalicelib.storage.base import DecimalAttribute, table
+from chalicelib.storage.tables import TableModel
 
 
 def segment_key(store_code: str, segment_id: str) -> str:
@@ -24,7 +24,7 @@ def segment_key(store_code: str, segment_id: str) -> str:
 
 
 @table("levels")
-class LevelModel(Model):
+class LevelModel(TableModel):
     class Meta:
         pass
 
@@ -39,7 +39,7 @@ class LevelModel(Model):
 
 
 @table("segments")
-class SegmentModel(Model):
+class SegmentModel(TableModel):
     class Meta:
         pass
 
@@ -54,7 +54,7 @@ class SegmentModel(Model):
 
 
 @table("segment-members")
-class SegmentMemberModel(Model):
+class SegmentMemberModel(TableModel):
     class Meta:
         pass
 
@@ -64,7 +64,7 @@ class SegmentMemberModel(Model):
 
 
 @table("campaign-categories")
-class CategoryModel(Model):
+class CategoryModel(TableModel):
     class Meta:
         pass
 

@@ -127,6 +127,22 @@ def test_an_admin_may_read_too(client: Any, campaign: CampaignModel) -> None:
     assert len(body_of(response)["rewards"]) == 1
 
 
+def test_a_month_page_is_one_query_and_an_empty_one_checks_the_campaign(
+    aws_calls: AwsCalls, client: Any, campaign: CampaignModel
+) -> None:
+    rewards_at(campaign, MARCH)
+    aws_calls.reset()
+
+    client.get(f"/api/rewards_in_month/{campaign.campaign_id}/3/2024", headers=bearer())
+    # The API key, then the page: rewards found under the store's key prove the campaign.
+    assert aws_calls.operations == [("dynamodb", "GetItem"), ("dynamodb", "Query")]
+
+    aws_calls.reset()
+    client.get(f"/api/rewards_in_month/{campaign.campaign_id}/4/2024", headers=bearer())
+    # An empty page reads the campaign, to tell "no rewards" from "no such campaign".
+    assert aws_calls.operations == [("dynamodb", op) for op in ("GetItem", "Query", "GetItem")]
+
+
 @pytest.mark.parametrize(
     "path", ["/api/all_rewards/{id}", "/api/rewards_in_month/{id}/3/2024"], ids=["all", "month"]
 )

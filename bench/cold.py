@@ -1,0 +1,107 @@
+"""Section 3: cold start, a fresh interpreter's import of `app` plus its first request, against
+a fresh import of chalice + boto3 + one client making the same AWS calls (the floor).
+
+Each side runs in its own subprocess (`python -m bench.cold app|floor CALLS_FILE`), in turns;
+the time is taken inside the process, from before the first import to the answer, so the
+interpreter's own start (the same for both) is left out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import calls as operations
+from bench.stack import API_KEY, REPO_ROOT, Stack
+from bench.stats import Figure, median, ratio
+
+TARGET = "<= 1.5"
+STARTED = time.perf_counter()  # before any other import of this process
+
+
+def _app_side(path: str, headers: dict[str, str]) -> int:
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as client:
+        return int(client.http.get(path, headers=headers).status_code)
+
+
+def _floor_side(calls: list[dict[str, Any]]) -> int:
+    import boto3
+    import chalice  # noqa: F401  (the framework, as the app imports it)
+
+    dynamodb = boto3.client("dynamodb")
+    for call in calls:
+        getattr(dynamodb, call["method"])(**call["params"])
+    return 200
+
+
+def main() -> None:
+    side, spec = sys.argv[1], json.loads(Path(sys.argv[2]).read_text())
+    if side == "app":
+        status = _app_side(spec["path"], spec["headers"])
+    else:
+        status = _floor_side(spec["calls"])
+    print(json.dumps({"seconds": time.perf_counter() - STARTED, "status": status}))
+
+
+def _run(side: str, spec_file: str, environment: dict[str, str]) -> float:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.cold", side, spec_file],
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        check=True,
+    )
+    answer = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    if answer["status"] != 200:
+        raise RuntimeError(f"cold {side}: status {answer['status']}")
+    return float(answer["seconds"])
+
+
+def measure(stack: Stack, repetitions: int) -> list[Figure]:
+    from botocore import xform_name  # not at the top: the floor's process must import it itself
+
+    _, email = operations.new_recipient(stack, 10)
+    path = f"/api/v1/points/{API_KEY}/email/{email}/Full"
+    stack.client.get(path)
+    with stack.log.record() as made:
+        stack.client.get(path)
+    spec = {
+        "path": path,
+        "headers": {},
+        "calls": [
+            {"method": xform_name(call.operation), "params": json.loads(call.body)} for call in made
+        ],
+    }
+    # Bytecode is written (by the unmeasured first runs) and read, as in a deployed package.
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as spec_file:
+        json.dump(spec, spec_file)
+    samples: dict[str, list[float]] = {"app": [], "floor": []}
+    try:
+        for side in samples:  # once each unmeasured: bytecode caches written
+            _run(side, spec_file.name, environment)
+        for _ in range(repetitions):
+            for side, taken in samples.items():
+                taken.append(_run(side, spec_file.name, environment))
+    finally:
+        Path(spec_file.name).unlink()
+    app, floor = median(samples["app"]), median(samples["floor"])
+    detail = (
+        f"median {app * 1000:.0f} vs {floor * 1000:.0f} ms (import + first points lookup, "
+        f"{len(made)} AWS calls), n={repetitions}"
+    )
+    return [Figure("3 cold start", "import app + first request", ratio(app, floor), TARGET, detail)]
+
+
+if __name__ == "__main__":
+    main()

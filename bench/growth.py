@@ -1,0 +1,154 @@
+"""Section 5: growth, whether a page costs the same with 100 and with 10,000 items behind it.
+
+A store of its own gets one real recipient and one real reward through the API; copies of
+those items (new keys) are written with BatchWriteItem straight to the tables until the store
+has 100 customers and its campaign 100 rewards this month, then 10,000 of each. At each size
+the recipient list, the rewards of the month and the admin campaign list are timed, in turns
+with their floor: the request's own page Query made again with a plain client. moto's Query
+reads the whole partition, so even the floor slows as the table grows; the latency figure is
+the app's growth over the floor's growth, (app large / app small) / (floor large / floor
+small). The items-read figure counts what DynamoDB would bill: items examined per request.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.bulk import raw_batch_write
+from bench.stack import Stack, jwt, plain_client, replay
+from bench.stats import Figure, interleaved, median, ratio
+
+TARGET = "<= 1.3"
+STORE = "GROW"
+API_KEY = "bench-grow-api-key-0123456789"
+PASSCODE = "bench-grow-passcode"
+SIZES = (100, 10_000)
+PAGE = 20
+
+
+def _raw_item(table: str, key: dict[str, str]) -> dict[str, Any]:
+    answer = plain_client("dynamodb").get_item(
+        TableName=table, Key={name: {"S": value} for name, value in key.items()}
+    )
+    return dict(answer["Item"])
+
+
+def _copies(item: dict[str, Any], count: int, unique: Callable[[str], dict[str, Any]]) -> Any:
+    return [{**item, **unique(uuid.uuid4().hex)} for _ in range(count)]
+
+
+class Seeded:
+    """The store's one customer and one reward, and how many of each it has so far."""
+
+    def __init__(self, stack: Stack) -> None:
+        from chalicelib.config import get_settings
+        from chalicelib.domain import auth, stores
+        from tests.factories import make_campaign
+
+        stores.create_store(STORE, country_code="gb")
+        auth.create_api_key(STORE, key=API_KEY)
+        self.campaign_id = make_campaign(STORE, name="Growth").campaign_id
+        auth.set_passcode(STORE, self.campaign_id, passcode=PASSCODE)
+        headers = {"X-Passcode": PASSCODE, "Content-Type": "application/json"}
+        person = {"email": "grow@example.com", "first_name": "Grow", "last_name": "Th"}
+        issued = stack.client.post(
+            f"/api/reward_url/{self.campaign_id}", headers=headers, body=json.dumps(person)
+        )
+        reward_id = json.loads(issued.body)["rewardId"]
+        settings = get_settings()
+        self.customers_table = settings.table_name("customers")
+        self.rewards_table = settings.table_name("rewards")
+        self.reward = _raw_item(self.rewards_table, {"store_code": STORE, "reward_id": reward_id})
+        self.customer = _raw_item(
+            self.customers_table,
+            {"store_code": STORE, "customer_id": self.reward["customer_id"]["S"]},
+        )
+        self.count = 1
+
+    def grow_to(self, size: int) -> None:
+        more = size - self.count
+        customers = _copies(
+            self.customer,
+            more,
+            lambda new: {
+                "customer_id": {"S": new},
+                "email": {"S": f"{new}@example.com"},
+                "email_key": {"S": f"{STORE}#{new}@example.com"},
+            },
+        )
+        rewards = _copies(
+            self.reward, more, lambda new: {"reward_id": {"S": new}, "token": {"S": new}}
+        )
+        raw_batch_write([(self.customers_table, item) for item in customers])
+        raw_batch_write([(self.rewards_table, item) for item in rewards])
+        self.count = size
+
+
+def _requests(stack: Stack, seeded: Seeded) -> dict[str, Callable[[], Any]]:
+    today = datetime.now(UTC)
+    key = {"Authorization": f"Bearer {API_KEY}"}
+    admin = jwt("admin", STORE)
+    month = f"/api/rewards_in_month/{seeded.campaign_id}/{today.month}/{today.year}"
+    return {
+        "recipient list": lambda: stack.client.get(f"/recipients?per_page={PAGE}", headers=key),
+        "rewards of a month": lambda: stack.client.get(f"{month}?limit={PAGE}", headers=key),
+        "campaign list": lambda: stack.client.get(
+            f"/api/{STORE}/campaign?perPage={PAGE}", headers=admin
+        ),
+    }
+
+
+def _measure_size(
+    stack: Stack, requests: dict[str, Callable[[], Any]], repetitions: int
+) -> dict[str, tuple[float, float, int]]:
+    """Per request: (app median, floor median, items read) at the table's current size."""
+    actions: dict[str, Callable[[], Any]] = {}
+    read: dict[str, int] = {}
+    for name, request in requests.items():
+        request()  # warm
+        with stack.log.record() as made:
+            request()
+        read[name] = stack.log.read
+        page_query = next(call for call in made if call.operation == "Query")
+        actions[name] = request
+        actions[f"{name} floor"] = lambda page_query=page_query: replay([page_query])
+    samples = interleaved(actions, repetitions)
+    return {
+        name: (median(samples[name]), median(samples[f"{name} floor"]), read[name])
+        for name in requests
+    }
+
+
+def measure(stack: Stack, repetitions: int) -> list[Figure]:
+    seeded = Seeded(stack)
+    requests = _requests(stack, seeded)
+    results = {}
+    for size in SIZES:
+        seeded.grow_to(size)
+        results[size] = _measure_size(stack, requests, repetitions)
+    small, large = SIZES
+    figures = []
+    for name in requests:
+        app_small, floor_small, read_small = results[small][name]
+        app_large, floor_large, read_large = results[large][name]
+        growth = ratio(ratio(app_large, app_small), ratio(floor_large, floor_small))
+        detail = (
+            f"app {app_small * 1000:.0f} -> {app_large * 1000:.0f} ms, page Query alone "
+            f"{floor_small * 1000:.0f} -> {floor_large * 1000:.0f} ms ({small:,} -> "
+            f"{large:,} items), n={repetitions}"
+        )
+        figures.append(Figure("5 growth", f"{name}: latency", growth, TARGET, detail))
+        figures.append(
+            Figure(
+                "5 growth",
+                f"{name}: items read",
+                ratio(read_large, read_small),
+                TARGET,
+                f"{read_small} -> {read_large} items read per request",
+            )
+        )
+    return figures
