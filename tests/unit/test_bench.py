@@ -159,3 +159,15 @@ def test_the_bulk_floor_writes_every_item_the_app_put() -> None:
         ("claims", {"t": {"S": "1"}}),
         ("rewards", {"r": {"S": "1"}}),
     ]
+
+
+def test_the_cold_start_side_calls_the_handler_with_an_api_gateway_event(store: str) -> None:
+    from bench import cold
+    from tests.conftest import API_KEY
+
+    event = cold._event("GET", f"/api/v1/points/{API_KEY}/email/nobody@example.com/Full")
+
+    assert event["requestContext"]["resourcePath"] == "/api/v1/points/{csapikey}/email/{email}/Full"
+    assert event["pathParameters"]["email"] == "nobody@example.com"
+    # Answered by the app as Lambda would call it: the key is found, the customer is not.
+    assert cold._app_side(event) == 404
