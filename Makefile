@@ -44,8 +44,9 @@ format: venv
 infra: venv
 	$(BIN)/python -m infra.template
 
-## SAM template + deployment zip in build/ (tables, queues, bucket merged from infra/); prints
-## the package size and fails if a test or dev dependency got into it.
+## SAM template + deployment zip in build/ (tables, queues, bucket merged from infra/); drops
+## the files no function loads, adds the bytecode Lambda cannot write, prints the package size
+## and fails if a test or dev dependency got into it or the app does not load from it alone.
 # The SQS consumer's queue name is read from settings when app.py is imported: package with
 # the stage's settings so the event source subscribes to that stage's queue. Chalice wants a
 # region even to package; the template itself names none.
@@ -55,6 +56,8 @@ PACKAGE_ENV := REWARDS_STAGE=$(STAGE) AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-
 package: venv
 	rm -rf build
 	$(PACKAGE_ENV) $(BIN)/chalice package --stage $(STAGE) --merge-template infra/resources.json build/
+	$(BIN)/python -m infra.package_slim build/deployment.zip
+	$(BIN)/python -m infra.package_bytecode build/deployment.zip
 	$(BIN)/python -m infra.package_check build/deployment.zip
 
 ## `package`, then cfn-lint on the packaged template (run by CI).
@@ -66,6 +69,8 @@ package-terraform: venv
 	rm -rf build/terraform
 	$(PACKAGE_ENV) $(BIN)/chalice package --stage $(STAGE) --pkg-format terraform build/terraform/
 	cp infra/resources.tf.json infra/chalice_override.tf.json build/terraform/
+	$(BIN)/python -m infra.package_slim build/terraform/deployment.zip
+	$(BIN)/python -m infra.package_bytecode build/terraform/deployment.zip
 	$(BIN)/python -m infra.package_check build/terraform/deployment.zip
 
 clean:

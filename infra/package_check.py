@@ -1,16 +1,20 @@
-"""Reports the size of a deployment package and fails if a dev-only dependency got into it.
+"""Reports the size of a deployment package and fails if a dev-only dependency got into it, or
+if the app does not load from the package alone.
 
 `python -m infra.package_check build/deployment.zip` (run by `make package`). The forbidden
 modules are computed, not listed: every distribution requirements-dev.txt pulls in (with its
 own requirements) that requirements.txt does not, e.g. moto, pytest, ruff, boto3 (the Lambda
 runtime has its own). Chalice is one of them, but its packager always adds `chalice/app.py`,
-the runtime the handlers are written against: those two files are allowed.
+the runtime the handlers are written against: those two files (and their bytecode) are allowed.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
+import tempfile
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -18,8 +22,12 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from infra.package_bytecode import pyc_path
+from infra.package_slim import SERVICES
+
 ROOT = Path(__file__).resolve().parents[1]
-CHALICE_RUNTIME = {"chalice/__init__.py", "chalice/app.py"}
+CHALICE_SOURCES = ("chalice/__init__.py", "chalice/app.py")
+CHALICE_RUNTIME = {*CHALICE_SOURCES, *(pyc_path(name) for name in CHALICE_SOURCES)}
 
 
 def _requirements(path: Path) -> list[Requirement]:
@@ -82,6 +90,40 @@ def offending_entries(package: Path) -> dict[str, str]:
     }
 
 
+# Run with the package as the only import path besides the standard library (`-S`), as in
+# Lambda, whose runtime adds only boto3 (not loaded here: nothing at import needs it).
+LOAD_CHECK = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import app
+import botocore.session
+session = botocore.session.get_session()
+for service in sys.argv[2:]:
+    session.create_client(service, region_name="us-east-1")
+print(len(app.app.routes), "routes")
+"""
+
+
+def load_error(package: Path) -> str | None:
+    """Why the app and the clients of every service it calls fail to load from the package."""
+    with tempfile.TemporaryDirectory() as unpacked:
+        with zipfile.ZipFile(package) as archive:
+            archive.extractall(unpacked)
+        environment = {
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_ACCESS_KEY_ID": "check",
+            "AWS_SECRET_ACCESS_KEY": "check",
+        }
+        done = subprocess.run(
+            [sys.executable, "-S", "-c", LOAD_CHECK, unpacked, *sorted(SERVICES)],
+            cwd=unpacked,  # `-c` puts the working directory on the path: the package, not the repo
+            env=environment,
+            capture_output=True,
+            text=True,
+        )
+    return None if done.returncode == 0 else done.stderr.strip().splitlines()[-1]
+
+
 def main(argv: list[str]) -> int:
     package = Path(argv[0] if argv else ROOT / "build" / "deployment.zip")
     with zipfile.ZipFile(package) as archive:
@@ -94,7 +136,10 @@ def main(argv: list[str]) -> int:
     for dist in sorted(set(offending.values())):
         entries = sorted(name for name, owner in offending.items() if owner == dist)
         print(f"dev-only dependency {dist} in the package: {entries[0]} ...", file=sys.stderr)
-    return 1 if offending else 0
+    failed = load_error(package)
+    if failed:
+        print(f"the app does not load from the package: {failed}", file=sys.stderr)
+    return 1 if offending or failed else 0
 
 
 if __name__ == "__main__":
