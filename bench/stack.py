@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from local.ports import free_port, port_open
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STORE = "BENCH"
@@ -104,20 +105,6 @@ def counted(calls: list[Call]) -> Counter[str]:
     return Counter(f"{call.service}:{call.operation}" for call in calls)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @dataclass
 class Stack:
     """The running embedded AWS and what the benchmark seeded in it."""
@@ -154,7 +141,7 @@ def start() -> Stack:
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + START_SECONDS
-    while not _port_open(port):
+    while not port_open(port):
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
             raise RuntimeError("the embedded AWS did not start")

@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local import bootstrap
+from local.ports import port_open
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STORE_CODE = "DEFAULT"
@@ -109,14 +109,6 @@ def demo_api_key(data_dir: Path) -> str:
     path.write_text(key + "\n")
     path.chmod(0o600)
     return key
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def spawn(args: list[str]) -> subprocess.Popen[bytes]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from typing import Any
 
 import pytest
 import requests
+
+from local.ports import free_port, port_open
 
 pytestmark = pytest.mark.e2e
 
@@ -38,20 +39,6 @@ WALLACE = {
     "postcode": "WG7 7FU",
     "country_code": "gb",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 @dataclass
@@ -132,10 +119,10 @@ def assert_stops_cleanly(stack: Stack) -> None:
     status = stack.stop()
     assert status == 0, stack.output()
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and (listening(stack.api_port) or listening(stack.aws_port)):
+    while time.monotonic() < deadline and (port_open(stack.api_port) or port_open(stack.aws_port)):
         time.sleep(0.2)
-    assert not listening(stack.api_port), "chalice local still serving"
-    assert not listening(stack.aws_port), "embedded AWS still serving"
+    assert not port_open(stack.api_port), "chalice local still serving"
+    assert not port_open(stack.aws_port), "embedded AWS still serving"
 
 
 def test_recipient_round_trip_over_http(tmp_path: Path, stacks: list[Stack]) -> None:
