@@ -10,6 +10,15 @@ from chalicelib.domain import coupons
 from chalicelib.storage.campaigns import CampaignModel
 
 STORE = "DEFAULT"
+# A valid body for `POST /recipients`, for tests about what surrounds the request.
+RECIPIENT = {
+    "email": "ann@example.com",
+    "firstname": "Ann",
+    "surname": "Lee",
+    "address1": "1 High Street",
+    "town": "Bath",
+    "postcode": "BA1 1AA",
+}
 
 
 def make_campaign(

@@ -13,15 +13,8 @@ from chalice.app import Request
 
 from chalicelib.api.idempotency import idempotency_middleware
 from tests.conftest import API_KEY, OTHER_API_KEY, bearer, body_of
+from tests.factories import RECIPIENT
 
-RECIPIENT = {
-    "email": "ann@example.com",
-    "firstname": "Ann",
-    "surname": "Lee",
-    "address1": "1 High Street",
-    "town": "Bath",
-    "postcode": "BA1 1AA",
-}
 REPLAYED = "Idempotent-Replayed"
 
 

@@ -10,15 +10,7 @@ import boto3
 import pytest
 
 from tests.conftest import API_KEY, bearer, body_of
-
-RECIPIENT = {
-    "email": "ann@example.com",
-    "firstname": "Ann",
-    "surname": "Lee",
-    "address1": "1 High Street",
-    "town": "Bath",
-    "postcode": "BA1 1AA",
-}
+from tests.factories import RECIPIENT
 
 
 def _recipients(client: Any) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from chalicelib.domain import auth, media, recipients
 from chalicelib.domain.auth import Role
 from chalicelib.storage.base import MODELS
 from tests.conftest import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
+from tests.factories import RECIPIENT, make_campaign
 from tests.functional.test_bought import buy, new_customer
 from tests.functional.test_campaign_media import png
 from tests.functional.test_campaigns import campaign_json
@@ -38,14 +38,6 @@ from tests.functional.test_reward_emails import issue
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 PASSWORD = "s3cret-pass"
-RECIPIENT = {
-    "email": "ann@example.com",
-    "firstname": "Ann",
-    "surname": "Lee",
-    "address1": "1 High Street",
-    "town": "Bath",
-    "postcode": "BA1 1AA",
-}
 PERSON = {"email": "alice@example.com", "first_name": "Alice", "last_name": "Liddell"}
 API = f"/api/{STORE}"
 

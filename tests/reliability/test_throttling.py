@@ -25,16 +25,9 @@ from chalicelib.config import get_settings
 from chalicelib.storage import base
 from chalicelib.storage.base import MODELS
 from tests.conftest import RACE_API_KEY, RACE_STORE, bearer, body_of, hooked_clients
+from tests.factories import RECIPIENT
 from tests.functional.test_imonggo_customers import basic, make_customer
 
-RECIPIENT = {
-    "email": "ann@example.com",
-    "firstname": "Ann",
-    "surname": "Lee",
-    "address1": "1 High Street",
-    "town": "Bath",
-    "postcode": "BA1 1AA",
-}
 THROTTLING = {
     "ProvisionedThroughputExceededException": "com.amazonaws.dynamodb.v20120810",
     "ThrottlingException": "com.amazon.coral.availability",
