@@ -93,11 +93,11 @@ MINIMUMS: dict[str, Minimum] = {
     ),
     "campaign list": _minimum(
         "JWT: no read; the store's campaigns; the codes of the campaign with coupons (the "
-        "admin view lists them); the audience COUNT (visibleForCustomersCount)",
+        "admin view lists them); the store's customer count, its shares (visibleForCustomersCount)",
         Query=3,
     ),
     "availability": _minimum(
-        "the customer; then what the campaign list reads (campaigns, codes, audience COUNT)",
+        "the customer; then what the campaign list reads (campaigns, codes, customer count)",
         GetItem=1,
         Query=3,
     ),

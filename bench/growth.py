@@ -62,6 +62,7 @@ class Seeded:
         settings = get_settings()
         self.customers_table = settings.table_name("customers")
         self.rewards_table = settings.table_name("rewards")
+        self.counts_table = settings.table_name("customer-counts")
         self.reward = _raw_item(self.rewards_table, {"store_code": STORE, "reward_id": reward_id})
         self.customer = _raw_item(
             self.customers_table,
@@ -85,6 +86,13 @@ class Seeded:
         )
         raw_batch_write([(self.customers_table, item) for item in customers])
         raw_batch_write([(self.rewards_table, item) for item in rewards])
+        # The copies counted in the store's customer count, as the creating transactions do.
+        plain_client("dynamodb").update_item(
+            TableName=self.counts_table,
+            Key={"store_code": {"S": STORE}, "shard": {"N": "0"}},
+            UpdateExpression="ADD customers :more",
+            ExpressionAttributeValues={":more": {"N": str(more)}},
+        )
         self.count = size
 
 

@@ -6,8 +6,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pynamodb.transactions import TransactWrite
+
 from chalicelib.domain import coupons
+from chalicelib.domain.customers import add_new_customers, new_customer
+from chalicelib.storage.base import connection
 from chalicelib.storage.campaigns import CampaignModel
+from chalicelib.storage.customers import CustomerModel
 
 STORE = "DEFAULT"
 # A valid body for `POST /recipients`, for tests about what surrounds the request.
@@ -52,3 +57,11 @@ def make_campaign(
         coupons.put_codes(store_code, campaign.campaign_id, codes, append=True)
         campaign.refresh()
     return campaign
+
+
+def add_customer(store_code: str, email: str, **fields: Any) -> CustomerModel:
+    """A customer saved as the service saves one: with its guards, counted in its store."""
+    customer = new_customer(store_code, email, **fields)
+    with TransactWrite(connection=connection()) as transaction:
+        add_new_customers(transaction, [customer])
+    return customer

@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.storage.customers import (
+    CustomerCountModel,
     CustomerModel,
     UniqueValueModel,
     email_key,
@@ -26,6 +28,9 @@ from chalicelib.storage.customers import normalize_email as normalize_email  # t
 
 ID_ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 10
+# Shares of a store's customer count: two transactions creating customers at the same moment
+# meet on the same item (and one is sent again) once in this many times.
+COUNT_SHARES = 16
 
 
 class CustomerNotFoundError(NotFoundError):
@@ -99,3 +104,33 @@ def guards(customer: CustomerModel) -> list[UniqueValueModel]:
             )
         )
     return items
+
+
+def add_new_customers(
+    transaction: TransactWrite, customers: list[CustomerModel], guard_values: str | None = None
+) -> None:
+    """The items creating `customers` (of one store) in `transaction`: each record and its
+    guards, refused when the id or a guarded value is taken, and their number added to the
+    store's customer count. `guard_values="ALL_OLD"` makes a refused guard name its owner."""
+    for customer in customers:
+        transaction.save(customer, condition=CustomerModel.customer_id.does_not_exist())
+        for guard in guards(customer):
+            transaction.save(
+                guard, condition=UniqueValueModel.pk.does_not_exist(), return_values=guard_values
+            )
+    if customers:
+        count_customers(transaction, customers[0].store_code, len(customers))
+
+
+def count_customers(transaction: TransactWrite, store_code: str, change: int) -> None:
+    """Adds `change` to the store's customer count in `transaction`, on one share at random."""
+    transaction.update(
+        CustomerCountModel(store_code, secrets.randbelow(COUNT_SHARES)),
+        actions=[CustomerCountModel.customers.add(change)],
+    )
+
+
+def customers_count(store_code: str) -> int:
+    """How many customers the store has: the sum of its count's shares, one Query."""
+    shares = CustomerCountModel.query(store_code, consistent_read=True)
+    return sum(int(share.customers) for share in shares)

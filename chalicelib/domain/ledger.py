@@ -19,7 +19,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.customers import CustomerNotFoundError, guards
+from chalicelib.domain.customers import CustomerNotFoundError, add_new_customers
 from chalicelib.domain.errors import ConflictError, RewardsError
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.observability import Metric, add_metric
@@ -87,7 +87,7 @@ def add_posting(
     """Add the balance move and the entry to `transaction`.
 
     With `new_customer` (unsaved, from `customers.new_customer`), the customer is created with
-    this posting as its first entry, and its email guard is written too. `customer_actions`
+    this posting as its first entry, with its guards and the store's count. `customer_actions`
     change an existing customer in the same update as its balance (a transaction may touch an
     item only once); a new customer carries such fields on the model itself.
     """
@@ -100,9 +100,7 @@ def add_posting(
             raise InsufficientPointsError(available=0, requested=-posting.amount)
         new_customer.points_available = posting.amount
         new_customer.points_used = used
-        transaction.save(new_customer, condition=CustomerModel.customer_id.does_not_exist())
-        for guard in guards(new_customer):
-            transaction.save(guard, condition=UniqueValueModel.pk.does_not_exist())
+        add_new_customers(transaction, [new_customer])
     else:
         actions = [
             CustomerModel.points_available.add(posting.amount),

@@ -18,9 +18,10 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import targeting
 from chalicelib.domain.customers import (
+    add_new_customers,
+    count_customers,
     find_by_email,
     find_by_public_key,
-    guards,
     new_customer,
 )
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
@@ -166,9 +167,7 @@ def create_recipient(store_code: str, data: Any) -> CustomerModel:
     transaction = TransactWrite(connection=connection())
     try:
         with transaction:
-            transaction.save(customer, condition=CustomerModel.customer_id.does_not_exist())
-            for guard in guards(customer):
-                transaction.save(guard, condition=UniqueValueModel.pk.does_not_exist())
+            add_new_customers(transaction, [customer])
     except TransactWriteError as error:
         _raise_taken(transaction, error)
         raise
@@ -263,6 +262,7 @@ def delete_recipient(store_code: str, ref: str) -> None:
     try:
         with TransactWrite(connection=connection()) as transaction:
             transaction.delete(customer, condition=CustomerModel.customer_id.exists())
+            count_customers(transaction, store_code, -1)
             for pk in (
                 unique_email_pk(store_code, customer.email) if customer.email else None,
                 unique_public_key_pk(store_code, customer.public_key)

@@ -40,7 +40,7 @@ from chalicelib.domain.campaigns import (
     ensure_active,
     uses_coupon_pool,
 )
-from chalicelib.domain.customers import CustomerNotFoundError, guards
+from chalicelib.domain.customers import CustomerNotFoundError, add_new_customers, guards
 from chalicelib.domain.errors import ConflictError, InvalidInputError, RewardsError
 from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.domain.stores import Store
@@ -201,7 +201,7 @@ class _Acquisition:
         batches: list[list[int]] = []
         current: list[int] = []
         customers: set[str] = set()
-        size = 1  # the campaign item
+        size = 2  # the campaign item, and a share of the customer count
         for index, outcome in enumerate(self.outcomes):
             grant = outcome.grant
             needed = _items_needed(grant, self.pooled)
@@ -279,6 +279,9 @@ class _Acquisition:
             ]
             debit, entry_id = self._write_grant(transaction, grant, rewards, taken)
             packed.append(_Packed(index, rewards, taken, debit, entry_id))
+        # A refused guard names its owner: the grant goes to that customer on the next try.
+        new = [self.outcomes[i].grant.new_customer for i in indexes]
+        add_new_customers(transaction, [c for c in new if c is not None], guard_values="ALL_OLD")
         return packed
 
     def _write_grant(
@@ -314,15 +317,7 @@ class _Acquisition:
                 condition=CouponModel.available_code.exists(),
             )
         debit, entry_id = None, None
-        if grant.new_customer is not None:
-            transaction.save(
-                grant.new_customer, condition=CustomerModel.customer_id.does_not_exist()
-            )
-            for guard in guards(grant.new_customer):
-                transaction.save(
-                    guard, condition=UniqueValueModel.pk.does_not_exist(), return_values="ALL_OLD"
-                )
-        elif grant.points:
+        if grant.new_customer is None and grant.points:
             debit = Posting(
                 self.store_code,
                 grant.customer_id,

@@ -28,7 +28,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, U
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.customers import CustomerNotFoundError, get_customer
+from chalicelib.domain.customers import CustomerNotFoundError, customers_count, get_customer
 from chalicelib.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -189,7 +189,7 @@ def visible_customers_count(store_code: str, campaign: CampaignModel) -> int:
 
     Level target: a COUNT Query per level (a customer holds one level, so the sum has no
     repeats). Segment target: the members of each segment, a customer in two counted once.
-    No target: every customer of the store, a COUNT Query on the store's partition.
+    No target: every customer of the store, from the store's customer count (one Query).
     """
     if campaign.target == "level":
         return sum(
@@ -198,7 +198,7 @@ def visible_customers_count(store_code: str, campaign: CampaignModel) -> int:
         )
     if campaign.target == "segment":
         return len(_targeted_ids(store_code, campaign))
-    return CustomerModel.count(store_code)
+    return customers_count(store_code)
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,7 @@ def visible_customers(
         return CustomerPage(customers_by_id(store_code, page_of(ids, page, per_page)), len(ids))
     start, end = page_span(page, per_page)
     customers = CustomerModel.query(store_code, page_size=min(end, 1000))
-    return CustomerPage(list(islice(customers, start, end)), CustomerModel.count(store_code))
+    return CustomerPage(list(islice(customers, start, end)), customers_count(store_code))
 
 
 # --- the three sets: shared CRUD ------------------------------------------------------------

@@ -5,7 +5,8 @@ another store's record. Email and public key are found through GSIs on store-qua
 Their uniqueness within a store is kept by guard items in `unique-values`, written in the same
 transaction as the customer with `attribute_not_exists`, never by a read followed by a write.
 The customer item also carries the points balance (`points_available`, `points_used`): the
-balance row the ledger moves, so reading a recipient with its balance is one GetItem.
+balance row the ledger moves, so reading a recipient with its balance is one GetItem. How many
+customers a store has is kept in `customer-counts`, by the same transactions.
 """
 
 from __future__ import annotations
@@ -139,6 +140,21 @@ class CustomerModel(TableModel):
     by_email = CustomersByEmailIndex()
     by_public_key = CustomersByPublicKeyIndex()
     by_level = CustomersByLevelIndex()
+
+
+@table("customer-counts")
+class CustomerCountModel(TableModel):
+    """A share of the store's customer count. The transactions that create or delete customers
+    each add to one share at random, so the count is the sum of a few items, read in one Query
+    however many customers there are, and concurrent transactions seldom touch the same item
+    (DynamoDB refuses one of two concurrent transactions on an item)."""
+
+    class Meta:
+        pass
+
+    store_code = UnicodeAttribute(hash_key=True)
+    shard = NumberAttribute(range_key=True)
+    customers = NumberAttribute(default=0)
 
 
 @table("unique-values")

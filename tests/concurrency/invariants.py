@@ -10,6 +10,7 @@ embedded AWS (Scans are fine here: the tables hold this test's data only).
   that did not fail).
 - Claims: one claim entry per claimed token, on the claimant's account, none for the others.
 - Cashback: each payout debited once, by its own points, and refunded once if it failed.
+- Customers: the store's customer count equals its customers.
 
 `check` returns what it read, so a test can go on to its own exact figures.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from chalicelib.domain.customers import customers_count
 from chalicelib.domain.ledger import USED_KINDS, EntryKind
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.cashback import FAILED, CashbackPayoutModel
@@ -178,6 +180,12 @@ def _check_payouts(books: Books) -> None:
             )
 
 
+def _check_customer_count(books: Books, store_code: str) -> None:
+    counted = customers_count(store_code)
+    if counted != len(books.customers):
+        books.broken(f"the store counts {counted} customers and has {len(books.customers)}")
+
+
 def check(store_code: str = RACE_STORE) -> Books:
     """Read the store's records and assert every invariant; the records, for more checks."""
     books = read(store_code)
@@ -187,5 +195,6 @@ def check(store_code: str = RACE_STORE) -> Books:
         _check_limits(books, campaign)
     _check_claims(books)
     _check_payouts(books)
+    _check_customer_count(books, store_code)
     assert not books.violations, "\n".join(books.violations)
     return books

@@ -113,6 +113,10 @@ def payout_refunded_unfailed(records: Records) -> None:
         ledger.post(Posting(STORE, records.customer_id, amount, kind, "payout"))
 
 
+def uncounted_customer(records: Records) -> None:
+    customers.new_customer(STORE, "saved-around-the-count@example.com").save()
+
+
 BREAKAGES: dict[str, tuple[Callable[[Records], None], str]] = {
     "a balance off its ledger": (off_the_ledger, "points, the ledger"),
     "a negative balance": (negative, "negative balance"),
@@ -122,6 +126,7 @@ BREAKAGES: dict[str, tuple[Callable[[Records], None], str]] = {
     "a token claimed twice": (claimed_twice, "credited"),
     "a payout never debited": (payout_not_debited, r"debited \[\]"),
     "a refund of a payout that did not fail": (payout_refunded_unfailed, r"refunded \[5\]"),
+    "a customer the count missed": (uncounted_customer, "counts 1 customers and has 2"),
 }
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import targeting
-from chalicelib.domain.customers import new_customer
 from chalicelib.storage.customers import CustomerModel, level_key
 from tests.conftest import OTHER_STORE, STORE
-from tests.factories import make_campaign
+from tests.factories import add_customer, make_campaign
 
 
 def _level(name: str, store_code: str = STORE) -> str:
@@ -25,8 +24,7 @@ def _category(name: str, store_code: str = STORE) -> str:
 
 
 def _customer(email: str, level_id: str | None = None, store_code: str = STORE) -> CustomerModel:
-    customer = new_customer(store_code, email, firstname="Ann", surname="Lee")
-    customer.save()
+    customer = add_customer(store_code, email, firstname="Ann", surname="Lee")
     if level_id:
         targeting.set_customer_level(store_code, customer.customer_id, {"levelId": level_id})
     return customer
@@ -74,9 +72,9 @@ def test_visible_count_for_levels_counts_each_levels_customers(aws_calls: Any, s
     _customer("bronze@example.com", bronze)
     _customer("none@example.com")
     # Another store's customer naming the same level id is not counted.
-    new_customer(
+    add_customer(
         OTHER_STORE, "other@example.com", level_id=gold, level_key=level_key(OTHER_STORE, gold)
-    ).save()
+    )
     campaign = make_campaign(target="level", levels=[gold, silver, gold])
 
     aws_calls.reset()

@@ -6,9 +6,8 @@ from typing import Any
 
 from chalicelib.domain import targeting
 from chalicelib.domain.auth import Role
-from chalicelib.domain.customers import new_customer
 from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
+from tests.factories import add_customer, make_campaign
 
 
 def admin(store_code: str = STORE) -> dict[str, str]:
@@ -29,8 +28,7 @@ def segment(name: str) -> str:
 
 
 def customer(email: str, level_id: str | None = None, **fields: Any) -> str:
-    record = new_customer(STORE, email, firstname="Ann", surname="Lee", **fields)
-    record.save()
+    record = add_customer(STORE, email, firstname="Ann", surname="Lee", **fields)
     if level_id:
         targeting.set_customer_level(STORE, record.customer_id, {"levelId": level_id})
     return record.customer_id
@@ -124,7 +122,7 @@ def test_untargeted_campaign_is_visible_to_every_customer_of_the_store(
     aws_calls: Any, client: Any
 ) -> None:
     everyone = sorted(customer(f"c{number}@example.com") for number in range(3))
-    new_customer(OTHER_STORE, "elsewhere@example.com").save()
+    add_customer(OTHER_STORE, "elsewhere@example.com")
     campaign = make_campaign()
 
     aws_calls.reset()
