@@ -223,6 +223,7 @@ def _answer(request: ApiRequest, fmt: Format, produce: Callable[[], Response]) -
     methods=["GET"],
     content_types=CONTENT_TYPES,
     response_model=ImonggoCustomer,
+    also_answers=(XML,),
     errors=(CustomerNotFoundError,),
     handler_roles=STORE_ROLES,
 )
@@ -327,6 +328,7 @@ def spend_json(request: ApiRequest) -> Response:
     content_types=CONTENT_TYPES,
     query_model=SpendParameters,
     response_model=PointsSpent,
+    also_answers=(XML,),
     errors=SPEND_ERRORS,
     handler_roles=STORE_ROLES,
 )

@@ -181,10 +181,12 @@ def _security(roles: tuple[Role, ...] | None) -> list[dict[str, list[str]]]:
     return [{scheme: []} for scheme in schemes]
 
 
-def _success_schema(doc: RouteDoc, refs: dict[tuple[type[BaseModel], str], Any]) -> Any:
-    if doc.response_model is not None:
+def _success_schema(
+    doc: RouteDoc, refs: dict[tuple[type[BaseModel], str], Any], media_type: str
+) -> Any:
+    if doc.response_model is not None:  # an XML answer has the same fields under its root
         return refs[(doc.response_model, "serialization")]
-    if doc.response_type != JSON:
+    if media_type != JSON:
         return {"type": "string"}
     returns = str(inspect.signature(doc.handler).return_annotation)
     if returns.startswith("list"):
@@ -202,7 +204,7 @@ def _success(doc: RouteDoc, refs: dict[tuple[type[BaseModel], str], Any]) -> dic
     if _answers_nothing(doc):
         status = 204 if doc.status == 200 else doc.status
         return {str(status): {"description": HTTPStatus(status).phrase}}
-    content = {doc.response_type: {"schema": _success_schema(doc, refs)}}
+    content = {kind: {"schema": _success_schema(doc, refs, kind)} for kind in doc.answer_types}
     return {str(doc.status): {"description": HTTPStatus(doc.status).phrase, "content": content}}
 
 
@@ -232,11 +234,11 @@ def _error_responses(method: str, entry: RouteEntry, doc: RouteDoc) -> dict[str,
     for error in _possible_errors(method, entry, doc):
         by_status[doc.routes.error_status(error)].append(error)
     responses: dict[str, Any] = {}
+    # Pages answer their errors as pages, XML answers in XML; images and files in JSON.
+    kinds = [kind for kind in doc.answer_types if kind in ERRORS_IN_ANSWER_TYPE]
     for status, found in sorted(by_status.items()):
-        if doc.response_type in ERRORS_IN_ANSWER_TYPE:
-            # Pages answer their errors as pages, XML routes in XML; images and files in JSON.
-            content = {doc.response_type: {"schema": {"type": "string"}}}
-        else:
+        content: dict[str, Any] = {kind: {"schema": {"type": "string"}} for kind in kinds}
+        if doc.response_type not in ERRORS_IN_ANSWER_TYPE:
             examples = {
                 type(error).__name__: {
                     "summary": error.message,
@@ -245,7 +247,7 @@ def _error_responses(method: str, entry: RouteEntry, doc: RouteDoc) -> dict[str,
                 for error in found
             }
             schema = {"$ref": REF.format(model=_error_schema_name(doc))}
-            content = {JSON: {"schema": schema, "examples": examples}}
+            content = {JSON: {"schema": schema, "examples": examples}, **content}
         responses[str(status)] = {"description": HTTPStatus(status).phrase, "content": content}
     return responses
 

@@ -72,6 +72,12 @@ class RouteDoc:
     errors: tuple[type[RewardsError], ...] = ()
     query_model: type[BaseModel] | None = None
     body_key: str | None = None
+    also_answers: tuple[str, ...] = ()
+
+    @property
+    def answer_types(self) -> tuple[str, ...]:
+        """Every media type the route answers in, its default first."""
+        return (self.response_type, *self.also_answers)
 
 
 def shaped(response_model: type[BaseModel], body: Any) -> Any:
@@ -112,6 +118,7 @@ class Routes:
         handler_roles: tuple[Role, ...] | None = None,
         query_model: type[BaseModel] | None = None,
         body_key: str | None = None,
+        also_answers: tuple[str, ...] = (),
         no_store: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register `handler(request, **path_params)`; `roles=None` means a public route.
@@ -123,8 +130,9 @@ class Routes:
         keyword-only arguments only describe the route in the OpenAPI document: its summary
         (default: the handler's docstring), the pydantic models of its body (wrapped in one
         form key, `campaign[...]`, when `body_key` is given) and of its query string, the
-        media type of a successful answer, the domain errors it may answer with, and the roles
-        a public route's handler checks itself (`handler_roles`).
+        media type of a successful answer (and `also_answers`, the types a client may ask for
+        instead, by Accept or a suffix), the domain errors it may answer with, and the roles a
+        public route's handler checks itself (`handler_roles`).
         """
 
         def register(handler: Handler) -> Handler:
@@ -169,6 +177,7 @@ class Routes:
                 errors,
                 query_model,
                 body_key,
+                also_answers,
             )
             self.blueprint.route(path, methods=list(methods), content_types=list(content_types))(
                 view

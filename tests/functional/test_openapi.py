@@ -221,3 +221,17 @@ def test_a_route_accepting_a_type_it_never_parses_documents_its_415(
     assert spend["responses"]["415"]["content"]["application/xml"]
     assert "application/xml" in spend["requestBody"]["content"]
     assert "415" not in create["responses"]
+
+
+def test_a_route_answering_xml_or_json_documents_both(document: dict[str, Any]) -> None:
+    operations = _operations(document)
+    customer = operations[("/api/customers/{customer}", "GET")]
+    spend_xml = operations[("/api/rewards.xml", "POST")]
+
+    success = customer["responses"]["200"]["content"]
+    assert list(success) == ["application/json", "application/xml"]
+    assert success["application/json"] == success["application/xml"]  # the same fields
+    not_found = customer["responses"]["404"]["content"]
+    assert list(not_found) == ["application/json", "application/xml"]
+    assert not_found["application/json"]["examples"]
+    assert list(spend_xml["responses"]["200"]["content"]) == ["application/xml"]
