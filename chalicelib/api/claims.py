@@ -77,6 +77,7 @@ def _submitted_email(request: ApiRequest) -> Any:
     methods=["POST"],
     roles=(Role.STORE,),
     summary="Point claims request: create point claims and their claim URLs (Coggins)",
+    request_model=claims.ClaimRequests,
     response_model=ClaimOutcomes,
     errors=(claims.TooManyClaimsError,),
 )

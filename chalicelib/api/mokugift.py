@@ -180,6 +180,7 @@ def create_reward_url_for_unique_id(request: ApiRequest, campaign_id: str) -> di
     methods=["POST"],
     roles=ISSUER,
     summary="Create & send multiple rewards by email (Mokugift)",
+    request_model=issuing.EmailRecipients,
     response_model=IssueResults,
     errors=ISSUE_MANY_ERRORS,
 )
@@ -192,6 +193,7 @@ def create_and_send_rewards(request: ApiRequest, campaign_id: str) -> dict[str, 
     methods=["POST"],
     roles=ISSUER,
     summary="Create multiple rewards, no send: their URLs, no emails sent (Mokugift)",
+    request_model=issuing.EmailRecipients,
     response_model=IssueResults,
     errors=ISSUE_MANY_ERRORS,
 )
@@ -204,6 +206,7 @@ def create_reward_urls(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
     methods=["POST"],
     roles=ISSUER,
     summary="Create multiple rewards, no send, no email addresses: by unique IDs (Mokugift)",
+    request_model=issuing.UniqueIdRecipients,
     response_model=IssueResults,
     errors=ISSUE_MANY_ERRORS,
 )

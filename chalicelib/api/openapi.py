@@ -21,12 +21,12 @@ from typing import Any
 
 from chalice import Chalice
 from chalice.app import RouteEntry
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib.api import openloyalty
 from chalicelib.api.html import HTML
-from chalicelib.api.request import BODY_TYPES
+from chalicelib.api.request import BODY_TYPES, FORM_TYPES
 from chalicelib.api.routes import JSON, RouteDoc
 from chalicelib.domain import errors
 from chalicelib.domain.auth import Role
@@ -271,6 +271,8 @@ def _request_body(
             }
     content: dict[str, Any] = {}
     for content_type in entry.content_types:
+        if content_type in FORM_TYPES and model is not None and issubclass(model, RootModel):
+            continue  # a form's fields cannot carry an array: such a body is JSON only
         if _parsed(content_type):
             content[content_type] = {
                 "schema": schema if content_type in BODY_TYPES else {"type": "object"}

@@ -79,6 +79,7 @@ def lookup(request: ApiRequest, csapikey: str, email: str) -> dict[str, int]:
     methods=["POST"],
     roles=(Role.STORE,),
     summary="Edit user point balance, instantly: an array of amounts by email (Coggins)",
+    request_model=points.InstantEdits,
     response_model=InstantResults,
     # Each item's own refusal (insufficient points, unknown customer) is in its 200 result.
     errors=(TooManyItemsError,),

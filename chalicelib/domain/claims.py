@@ -36,7 +36,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictInt,
+    StringConstraints,
+)
 from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -185,6 +193,12 @@ class ClaimRequest(BaseModel):
         | None
     ) = None
     expires: Annotated[StrictInt, _bounded("expires", 0, MAX_EXPIRY_DAYS)] | None = None
+
+
+class ClaimRequests(
+    RootModel[Annotated[list[ClaimRequest], Field(max_length=MAX_CLAIMS_PER_REQUEST)]]
+):
+    """The request: an array of claims, each validated and answered in its place."""
 
 
 class ClaimantInput(BaseModel):

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import UpdateError
 
@@ -111,6 +111,18 @@ class UniqueIdRecipientInput(_RecipientInput):
     unique_id: Text
     first_name: Text | None = None
     last_name: Text | None = None
+
+
+class EmailRecipients(BaseModel):
+    """A bulk request by email: up to `MAX_RECIPIENTS`, each answered in its place."""
+
+    recipients: Annotated[list[EmailRecipientInput], Field(max_length=MAX_RECIPIENTS)]
+
+
+class UniqueIdRecipients(BaseModel):
+    """A bulk request by unique ID: up to `MAX_RECIPIENTS`, each answered in its place."""
+
+    recipients: Annotated[list[UniqueIdRecipientInput], Field(max_length=MAX_RECIPIENTS)]
 
 
 def _blank(value: Any) -> bool:

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictInt, field_validator
 
 from chalicelib.domain import ledger
 from chalicelib.domain.customers import (
@@ -92,6 +92,10 @@ class InstantEdit(BaseModel):
                 f"The amount must be between -{MAX_INSTANT_AMOUNT} and {MAX_INSTANT_AMOUNT}."
             )
         return value
+
+
+class InstantEdits(RootModel[Annotated[list[InstantEdit], Field(max_length=MAX_INSTANT_ITEMS)]]):
+    """The request: an array of edits, each validated and applied on its own."""
 
 
 @dataclass(frozen=True)

@@ -235,3 +235,20 @@ def test_a_route_answering_xml_or_json_documents_both(document: dict[str, Any]) 
     assert list(not_found) == ["application/json", "application/xml"]
     assert not_found["application/json"]["examples"]
     assert list(spend_xml["responses"]["200"]["content"]) == ["application/xml"]
+
+
+def test_bulk_bodies_are_documented_as_their_arrays_of_items(document: dict[str, Any]) -> None:
+    operations = _operations(document)
+    schemas = document["components"]["schemas"]
+    claims = operations[("/api/v1/points", "POST")]["requestBody"]["content"]
+    instant = operations[("/api/v1/points/{csapikey}/INSTANT", "POST")]["requestBody"]["content"]
+    many = operations[("/api/multi_reward_urls2/{campaign_id}", "POST")]["requestBody"]
+
+    assert list(claims) == list(instant) == ["application/json"]  # no form carries an array
+    assert schemas["ClaimRequests"]["type"] == "array"
+    assert schemas["ClaimRequests"]["maxItems"] == 1000
+    assert schemas["ClaimRequests"]["items"] == {"$ref": "#/components/schemas/ClaimRequest"}
+    assert schemas["InstantEdits"]["items"] == {"$ref": "#/components/schemas/InstantEdit"}
+    recipients = schemas["UniqueIdRecipients"]["properties"]["recipients"]
+    assert recipients["items"] == {"$ref": "#/components/schemas/UniqueIdRecipientInput"}
+    assert many["required"] is True
