@@ -24,6 +24,7 @@ from chalicelib.api.responses.bought import (
 )
 from chalicelib.domain import bought
 from chalicelib.domain.auth import Role
+from chalicelib.domain.catalog import time_of
 from chalicelib.domain.errors import ConflictError, InvalidInputError
 
 BOUGHT = "/api/{storeCode}/campaign/bought"
@@ -51,7 +52,7 @@ def _form(request: ApiRequest) -> Any:
 
 
 def _usage(result: bought.Usage) -> dict[str, Any]:
-    return {"used": result.used, "usageDate": bought.time_of(result.usage_date)}
+    return {"used": result.used, "usageDate": time_of(result.usage_date)}
 
 
 @routes.route(

@@ -7,7 +7,6 @@ segment targeting. Forms follow the Open Loyalty document: `level[name]`, `segme
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -32,6 +31,7 @@ from chalicelib.api.responses.targeting import (
 from chalicelib.domain import targeting
 from chalicelib.domain.auth import Role
 from chalicelib.domain.campaigns import CampaignNotFoundError, get_campaign
+from chalicelib.domain.catalog import time_of
 from chalicelib.domain.customers import CustomerNotFoundError
 from chalicelib.domain.errors import ConflictError, InvalidInputError
 from chalicelib.domain.paging import page_of
@@ -64,11 +64,6 @@ CATEGORY_PATH = CATEGORIES_PATH + "/{campaignCategory}"
 CUSTOMER_PATH = STORE_PATH + "/customer/{customer}"
 # `page` and `perPage` of a list are checked: 400 when out of range.
 PAGING_ERRORS = (InvalidInputError,)
-
-
-def _time(moment: datetime | None) -> str | None:
-    """The document's timestamps: `2017-10-05T10:59:00+0200`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S%z") if moment else None
 
 
 def _whole_number(name: str, maximum: int) -> Any:
@@ -110,8 +105,8 @@ def level_body(level: LevelModel) -> dict[str, Any]:
         "active": level.active,
         "conditionValue": level.condition_value,
         "customersCount": targeting.level_customers_count(level.store_code, level.level_id),
-        "createdAt": _time(level.created_at),
-        "updatedAt": _time(level.updated_at),
+        "createdAt": time_of(level.created_at),
+        "updatedAt": time_of(level.updated_at),
     }
 
 
@@ -122,8 +117,8 @@ def segment_body(segment: SegmentModel) -> dict[str, Any]:
         "description": segment.description,
         "active": segment.active,
         "customersCount": int(segment.customers_count or 0),
-        "createdAt": _time(segment.created_at),
-        "updatedAt": _time(segment.updated_at),
+        "createdAt": time_of(segment.created_at),
+        "updatedAt": time_of(segment.updated_at),
     }
 
 
@@ -155,8 +150,8 @@ def customer_body(customer: CustomerModel) -> dict[str, Any]:
         "lastName": customer.surname,
         "email": customer.email,
         "phone": customer.telephone,
-        "createdAt": _time(customer.created_at),
-        "updatedAt": _time(customer.updated_at),
+        "createdAt": time_of(customer.created_at),
+        "updatedAt": time_of(customer.updated_at),
         "levelId": customer.level_id,
         "segments": sorted(customer.segment_ids or ()),
     }

@@ -55,7 +55,7 @@ from chalicelib.domain.campaign_form import (
     form_errors,
     parse_moment,
 )
-from chalicelib.domain.catalog import DEFAULT_PER_PAGE, MAX_PER_PAGE, TIME_FORMAT
+from chalicelib.domain.catalog import DEFAULT_PER_PAGE, MAX_PER_PAGE, time_of
 from chalicelib.domain.claims import ExpiryRun
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError, RewardsError
 from chalicelib.domain.paging import page_span
@@ -131,10 +131,6 @@ def can_be_used(reward: RewardModel, now: datetime) -> bool:
         and not reward.used
         and (reward.active_since is None or reward.active_since <= now)
     )
-
-
-def time_of(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 # -- the query ---------------------------------------------------------------------------------

@@ -215,13 +215,14 @@ class Lookups:
         return self.audiences[audience]
 
 
-def _time(moment: datetime | None) -> str | None:
+def time_of(moment: datetime | None) -> str | None:
+    """The Open Loyalty document's instants, in UTC: `2017-10-05T10:59:00+0000`."""
     return None if moment is None else moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 def _window(flag: str, always: bool, bounds: dict[str, datetime | None]) -> dict[str, Any]:
     shown: dict[str, Any] = {flag: bool(always)}
-    shown.update({name: _time(value) for name, value in bounds.items() if value is not None})
+    shown.update({name: time_of(value) for name, value in bounds.items() if value is not None})
     return shown
 
 
