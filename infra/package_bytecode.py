@@ -14,12 +14,13 @@ the working tree is dropped, as it was written against timestamps.
 
 from __future__ import annotations
 
-import os
 import py_compile
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from infra.package_zip import copy_entry, rewritten
 
 
 def _pyc_of(source: bytes, name: str, scratch: Path) -> bytes | None:
@@ -51,18 +52,11 @@ def pyc_path(name: str) -> str:
 def add_bytecode(package: Path) -> tuple[int, int]:
     """Rewrites `package` with a pyc beside every module; how many modules, how many not."""
     compiled = skipped = 0
-    handle, temporary = tempfile.mkstemp(suffix=".zip", dir=package.parent)
-    os.close(handle)
-    with (
-        tempfile.TemporaryDirectory() as scratch,
-        zipfile.ZipFile(package) as source,
-        zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
+    with tempfile.TemporaryDirectory() as scratch, rewritten(package) as (source, target):
         for info in source.infolist():
             if "__pycache__/" in info.filename:
                 continue
-            data = source.read(info)
-            target.writestr(info, data, compress_type=info.compress_type)
+            data = copy_entry(source, target, info)
             if not info.filename.endswith(".py"):
                 continue
             pyc = _pyc_of(data, info.filename, Path(scratch))
@@ -73,7 +67,6 @@ def add_bytecode(package: Path) -> tuple[int, int]:
             entry.external_attr = info.external_attr
             target.writestr(entry, pyc, compress_type=zipfile.ZIP_DEFLATED)
             compiled += 1
-    Path(temporary).replace(package)
     return compiled, skipped
 
 

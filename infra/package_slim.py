@@ -14,11 +14,10 @@ What stays is the pinned botocore itself, so the functions run the version the t
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
+
+from infra.package_zip import copy_entry, rewritten
 
 # Every service a function calls: chalicelib.aws's clients (DynamoDB, SQS, SES, S3, SSM), and
 # DynamoDB for PynamoDB and Powertools' idempotency records. A test holds this to the code.
@@ -40,13 +39,10 @@ def unused(name: str) -> bool:
 def slim(package: Path) -> tuple[int, int]:
     """Rewrites `package` without its unused entries; its size before and after, in bytes."""
     before = package.stat().st_size
-    handle, temporary = tempfile.mkstemp(suffix=".zip", dir=package.parent)
-    os.close(handle)
-    with zipfile.ZipFile(package) as source, zipfile.ZipFile(temporary, "w") as target:
+    with rewritten(package) as (source, target):
         for info in source.infolist():
             if not unused(info.filename):
-                target.writestr(info, source.read(info), compress_type=info.compress_type)
-    Path(temporary).replace(package)
+                copy_entry(source, target, info)
     return before, package.stat().st_size
 
 
