@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import calls as operations
-from bench.stack import API_KEY, REPO_ROOT, Stack
+from bench.stack import API_KEY, Stack, child_answer
 from bench.stats import Figure, median, ratio
 
 TARGET = "<= 1.5"
@@ -63,16 +62,7 @@ def main() -> None:
 
 
 def _run(side: str, spec_file: str, environment: dict[str, str]) -> float:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.cold", side, spec_file],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        check=True,
-    )
-    answer = json.loads(done.stdout.decode().strip().splitlines()[-1])
-    if answer["status"] != 200:
-        raise RuntimeError(f"cold {side}: status {answer['status']}")
+    answer = child_answer("bench.cold", [side, spec_file], f"cold {side}", environment)
     return float(answer["seconds"])
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import sys
 from pathlib import Path
 
 from bench.calls import people
-from bench.stack import PASSCODE, REPO_ROOT, Stack
+from bench.stack import PASSCODE, REPO_ROOT, Stack, child_answer
 from bench.stats import Figure
 
 PACKAGE = Path("build") / "deployment.zip"
@@ -46,15 +45,9 @@ def lambda_memory_mb(repo: Path) -> float:
 
 
 def measure(stack: Stack) -> list[Figure]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.memory", stack.campaign_id, PASSCODE],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
+    answer = child_answer(
+        "bench.memory", [stack.campaign_id, PASSCODE], "bulk request in the Lambda-like process"
     )
-    answer = json.loads(done.stdout.decode().strip().splitlines()[-1])
-    if answer["status"] != 200:
-        raise RuntimeError(f"bulk request in the Lambda-like process: {answer['status']}")
     configured = lambda_memory_mb(REPO_ROOT)
     peak = float(answer["peak_mb"])
     figures = [

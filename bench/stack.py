@@ -100,6 +100,24 @@ class CallLog:
         handlers.BUILTIN_HANDLERS.append(("after-call", self.answered))
 
 
+def child_answer(
+    module: str, args: list[str], what: str, environment: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Runs `python -m <module> <args>` (a fresh process), and returns the JSON object it
+    printed last, which must say `"status": 200`; `what` names the run in an error."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        check=True,
+    )
+    answer: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    if answer["status"] != 200:
+        raise RuntimeError(f"{what}: status {answer['status']}")
+    return answer
+
+
 def counted(calls: list[Call]) -> Counter[str]:
     """`{"dynamodb:GetItem": 1, ...}` for a list of calls."""
     return Counter(f"{call.service}:{call.operation}" for call in calls)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections import Counter
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -171,3 +173,18 @@ def test_the_cold_start_side_calls_the_handler_with_an_api_gateway_event(store: 
     assert event["pathParameters"]["email"] == "nobody@example.com"
     # Answered by the app as Lambda would call it: the key is found, the customer is not.
     assert cold._app_side(event) == 404
+
+
+def test_a_child_run_gives_its_last_answer_and_refuses_one_that_is_not_200(
+    tmp_path: Path,
+) -> None:
+    from bench.stack import child_answer
+
+    (tmp_path / "child.py").write_text(
+        "import json, sys\nprint('noise')\nprint(json.dumps({'status': int(sys.argv[1])}))\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path)}
+
+    assert child_answer("child", ["200"], "child", environment) == {"status": 200}
+    with pytest.raises(RuntimeError, match="child: status 500"):
+        child_answer("child", ["500"], "child", environment)
