@@ -1,34 +1,37 @@
 """The Chalice app: creates `app`, registers blueprints and middleware. No logic here."""
 
-from chalice import Chalice
+from chalicelib.cold_start import loading
 
-from chalicelib.api import (
-    auth,
-    bought,
-    buying,
-    campaigns,
-    cashback,
-    claims,
-    docs,
-    health,
-    imonggo,
-    ledger,
-    media,
-    mokugift,
-    pages,
-    points,
-    recipients,
-    rewards,
-    targeting,
-)
-from chalicelib.api.errors import framework_error_middleware
-from chalicelib.api.idempotency import idempotency_middleware
-from chalicelib.api.logging import request_log_middleware
-from chalicelib.api.metrics import request_metrics_middleware
-from chalicelib.config import get_settings
-from chalicelib.jobs import claims as claim_jobs
-from chalicelib.jobs import coupons as coupon_jobs
-from chalicelib.jobs import reward_emails
+with loading():  # the collector paused while the modules load (chalicelib/cold_start.py)
+    from chalice import Chalice
+
+    from chalicelib.api import (
+        auth,
+        bought,
+        buying,
+        campaigns,
+        cashback,
+        claims,
+        docs,
+        health,
+        imonggo,
+        ledger,
+        media,
+        mokugift,
+        pages,
+        points,
+        recipients,
+        rewards,
+        targeting,
+    )
+    from chalicelib.api.errors import framework_error_middleware
+    from chalicelib.api.idempotency import idempotency_middleware
+    from chalicelib.api.logging import request_log_middleware
+    from chalicelib.api.metrics import request_metrics_middleware
+    from chalicelib.config import get_settings
+    from chalicelib.jobs import claims as claim_jobs
+    from chalicelib.jobs import coupons as coupon_jobs
+    from chalicelib.jobs import reward_emails
 
 app = Chalice(app_name="rewards")
 app.debug = get_settings().debug  # only ever true for the local stage

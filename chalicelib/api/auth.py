@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.responses.auth import Token
@@ -17,7 +17,7 @@ from chalicelib.config import get_settings
 from chalicelib.domain import auth
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import AuthenticationError
-from chalicelib.domain.validation import validate
+from chalicelib.domain.validation import InputModel, validate
 
 routes = Routes(__name__)
 
@@ -27,7 +27,7 @@ LOGIN_ERRORS = (AuthenticationError,)
 Username = Annotated[str, StringConstraints(min_length=1, max_length=320)]
 
 
-class LoginInput(BaseModel):
+class LoginInput(InputModel):
     model_config = ConfigDict(str_strip_whitespace=True, populate_by_name=True)
 
     username: Username

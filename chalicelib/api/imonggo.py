@@ -24,7 +24,7 @@ from typing import Any, Literal
 from urllib.parse import unquote
 
 from chalice import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.api import xml
 from chalicelib.api.errors import default_error_body, status_of
@@ -50,6 +50,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.domain.spending import Member, Spent
+from chalicelib.domain.validation import InputModel
 from chalicelib.storage.customers import CustomerModel
 
 routes = Routes(__name__)
@@ -250,7 +251,7 @@ def get_customer(request: ApiRequest, customer: str) -> Response:
 
 # Documents the spend's parameters only: `spending.spend_order` checks them, with the messages
 # the other faces use.
-class SpendParameters(BaseModel):
+class SpendParameters(InputModel):
     """The spend, in the query string as the document sends it; form or JSON body fields of the
     same names are read too."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 
 from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest
@@ -43,7 +43,7 @@ from chalicelib.domain.targeting import (
     SegmentNotFoundError,
     TooManyMembersError,
 )
-from chalicelib.domain.validation import validate
+from chalicelib.domain.validation import InputModel, validate
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
 
@@ -78,7 +78,7 @@ def _whole_number(name: str, maximum: int) -> Any:
     return Annotated[int, Field(ge=1, le=maximum), BeforeValidator(check)]
 
 
-class ListPageQuery(BaseModel):
+class ListPageQuery(InputModel):
     """A list's `page` (from 1) and `perPage`; a blank one takes its default."""
 
     page: _whole_number("page", MAX_PAGE) = 1

@@ -59,6 +59,7 @@ from chalicelib.domain.catalog import DEFAULT_PER_PAGE, MAX_PER_PAGE, time_of
 from chalicelib.domain.claims import ExpiryRun
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError, RewardsError
 from chalicelib.domain.paging import page_span
+from chalicelib.domain.validation import InputModel
 from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
@@ -168,7 +169,7 @@ SORT_KEYS: dict[str, Callable[[RewardModel], Any]] = {
 }
 
 
-class BoughtQuery(BaseModel):
+class BoughtQuery(InputModel):
     """The list's query string; the export takes the same filters."""
 
     model_config = FORM_CONFIG
@@ -490,13 +491,13 @@ def _update(
         raise refusal(RewardModel.from_raw_data(found) if found else None) from error
 
 
-class UsageForm(BaseModel):
+class UsageForm(InputModel):
     model_config = FORM_CONFIG
 
     used: bool
 
 
-class DeliveryStatusForm(BaseModel):
+class DeliveryStatusForm(InputModel):
     model_config = FORM_CONFIG
 
     status: Literal[DELIVERY_STATUSES]

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BeforeValidator
 from pydantic import ValidationError as PydanticValidationError
 
 from chalicelib.domain import campaigns, catalog, targeting
@@ -36,6 +36,7 @@ from chalicelib.domain.campaigns import get_campaign
 from chalicelib.domain.customers import CustomerNotFoundError, get_customer
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.rewards import MAX_QUANTITY, Grant, acquire_one
+from chalicelib.domain.validation import InputModel
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import BOUGHT, RewardModel
@@ -176,7 +177,7 @@ def available_campaigns(
 
 
 # -- buying ----------------------------------------------------------------------------------
-class BuyForm(BaseModel):
+class BuyForm(InputModel):
     model_config = FORM_CONFIG
 
     quantity: Annotated[bounded(int, ge=1, le=MAX_QUANTITY) | None, Blankable] = None

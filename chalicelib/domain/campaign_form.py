@@ -22,7 +22,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -33,6 +32,7 @@ from pydantic import ValidationError as PydanticValidationError
 from chalicelib.domain.campaigns import DEFAULT_LOCALE
 from chalicelib.domain.coupons import clean_codes
 from chalicelib.domain.errors import InvalidInputError
+from chalicelib.domain.validation import InputModel
 from chalicelib.storage.campaigns import REWARD_TYPES, TRANSLATION_FIELDS
 
 BLANK = "This value should not be blank."
@@ -177,7 +177,7 @@ Ids = Annotated[list[Id], BeforeValidator(as_list), Field(max_length=MAX_IDS)]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?$")]
 
 
-class Translation(BaseModel):
+class Translation(InputModel):
     model_config = FORM_CONFIG
 
     name: Name = None
@@ -187,14 +187,14 @@ class Translation(BaseModel):
     brandDescription: Text = None
 
 
-class Label(BaseModel):
+class Label(InputModel):
     model_config = FORM_CONFIG
 
     key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     value: bounded_text(255) = ""
 
 
-class Visibility(BaseModel):
+class Visibility(InputModel):
     model_config = FORM_CONFIG
 
     allTimeVisible: Flag = None
@@ -202,7 +202,7 @@ class Visibility(BaseModel):
     visibleTo: Moment = None
 
 
-class Activity(BaseModel):
+class Activity(InputModel):
     model_config = FORM_CONFIG
 
     allTimeActive: Flag = None
@@ -210,7 +210,7 @@ class Activity(BaseModel):
     activeTo: Moment = None
 
 
-class CampaignForm(BaseModel):
+class CampaignForm(InputModel):
     """The fields as sent; what depends on other fields is checked in `read_campaign`."""
 
     model_config = FORM_CONFIG

@@ -34,7 +34,6 @@ from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -78,6 +77,7 @@ from chalicelib.domain.payout_providers import (
     provider_named,
 )
 from chalicelib.domain.rewards import LimitPerUserReachedError, LimitReachedError
+from chalicelib.domain.validation import InputModel
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.cashback import FAILED, PENDING, REACHABLE_FROM, CashbackPayoutModel
@@ -130,7 +130,7 @@ class CallbackNotAuthenticError(AuthenticationError):
 OptionalId = Annotated[Id | None, Blankable]
 
 
-class CashbackForm(BaseModel):
+class CashbackForm(InputModel):
     model_config = FORM_CONFIG
 
     customerId: OptionalId = None

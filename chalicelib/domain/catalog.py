@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import UpdateError
 
@@ -42,6 +42,7 @@ from chalicelib.domain.campaign_form import read_campaign as read_form
 from chalicelib.domain.campaigns import DEFAULT_LOCALE, CampaignNotFoundError, get_campaign
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.paging import page_of
+from chalicelib.domain.validation import InputModel
 from chalicelib.storage.campaigns import (
     REWARD_TYPES,
     TRANSLATION_FIELDS,
@@ -142,7 +143,7 @@ def set_active(store_code: str, campaign_id: str, active: bool) -> str:
     return campaign_id
 
 
-class CouponsForm(BaseModel):
+class CouponsForm(InputModel):
     model_config = FORM_CONFIG
 
     coupons: list[Any]
@@ -357,14 +358,14 @@ def _upper(value: Any) -> Any:
     return value.strip().upper() or None if isinstance(value, str) else value
 
 
-class LabelFilter(BaseModel):
+class LabelFilter(InputModel):
     model_config = FORM_CONFIG
 
     key: Blank = None
     value: Blank = None
 
 
-class ListQuery(BaseModel):
+class ListQuery(InputModel):
     """The query string of the lists (`labels[0][key]`, `categoryId[]` already nested)."""
 
     model_config = ConfigDict(**FORM_CONFIG, populate_by_name=True)

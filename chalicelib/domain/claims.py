@@ -38,10 +38,8 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
-    RootModel,
     StrictInt,
     StringConstraints,
 )
@@ -61,7 +59,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.domain.stores import Store, get_store
-from chalicelib.domain.validation import Email, errors_of, validate
+from chalicelib.domain.validation import DeferredRootModel, Email, InputModel, errors_of, validate
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
@@ -177,7 +175,7 @@ def _blank_is_none(value: str) -> str | None:
     return value or None
 
 
-class ClaimRequest(BaseModel):
+class ClaimRequest(InputModel):
     """One item of the request array; JSON integers only for `amount` and `expires`."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
@@ -196,12 +194,12 @@ class ClaimRequest(BaseModel):
 
 
 class ClaimRequests(
-    RootModel[Annotated[list[ClaimRequest], Field(max_length=MAX_CLAIMS_PER_REQUEST)]]
+    DeferredRootModel[Annotated[list[ClaimRequest], Field(max_length=MAX_CLAIMS_PER_REQUEST)]]
 ):
     """The request: an array of claims, each validated and answered in its place."""
 
 
-class ClaimantInput(BaseModel):
+class ClaimantInput(InputModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     email: Email | None = None

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, StringConstraints
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
@@ -36,7 +36,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.recipients import RecipientNotFoundError, find_recipient
 from chalicelib.domain.stores import get_store
-from chalicelib.domain.validation import validate
+from chalicelib.domain.validation import InputModel, validate
 from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customer_types import (
     COUNTER_ID,
@@ -89,7 +89,7 @@ def _name(value: str) -> str:
     return value
 
 
-class CustomerTypeInput(BaseModel):
+class CustomerTypeInput(InputModel):
     """Every field optional here; `name` and the ratio are required on create."""
 
     model_config = ConfigDict(str_strip_whitespace=True)

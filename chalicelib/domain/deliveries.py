@@ -40,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.domain.campaigns import get_campaign
@@ -52,7 +52,7 @@ from chalicelib.domain.errors import (
     RewardsError,
 )
 from chalicelib.domain.stores import Store, get_store
-from chalicelib.domain.validation import Email, validate
+from chalicelib.domain.validation import Email, InputModel, validate
 from chalicelib.mail import outbox, ses
 from chalicelib.mail.reward_email import CampaignTemplateError, RewardEmail, render_reward_email
 from chalicelib.mail.templates import day
@@ -251,7 +251,7 @@ def deliver(
 
 
 # -- resend --------------------------------------------------------------------------------
-class ResendInput(BaseModel):
+class ResendInput(InputModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     email: Email | None = None

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import UpdateError
 
@@ -46,7 +46,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.rewards import Grant, Recipient, acquire
-from chalicelib.domain.validation import Email, errors_of, validate
+from chalicelib.domain.validation import Email, InputModel, errors_of, validate
 from chalicelib.mail import outbox
 from chalicelib.observability import Metric, add_metric
 from chalicelib.storage.campaigns import CampaignModel, pool_key
@@ -93,7 +93,7 @@ Text = Annotated[str, StringConstraints(max_length=255)]
 Message = Annotated[str, StringConstraints(max_length=MAX_MESSAGE_LENGTH)]
 
 
-class _RecipientInput(BaseModel):
+class _RecipientInput(InputModel):
     # Numbers are taken as text: callers' IDs are often numeric. Unknown fields are ignored.
     model_config = ConfigDict(str_strip_whitespace=True, coerce_numbers_to_str=True)
 
@@ -113,13 +113,13 @@ class UniqueIdRecipientInput(_RecipientInput):
     last_name: Text | None = None
 
 
-class EmailRecipients(BaseModel):
+class EmailRecipients(InputModel):
     """A bulk request by email: up to `MAX_RECIPIENTS`, each answered in its place."""
 
     recipients: Annotated[list[EmailRecipientInput], Field(max_length=MAX_RECIPIENTS)]
 
 
-class UniqueIdRecipients(BaseModel):
+class UniqueIdRecipients(InputModel):
     """A bulk request by unique ID: up to `MAX_RECIPIENTS`, each answered in its place."""
 
     recipients: Annotated[list[UniqueIdRecipientInput], Field(max_length=MAX_RECIPIENTS)]
@@ -335,7 +335,7 @@ def _between(label: str, low: int, high: int) -> AfterValidator:
     return AfterValidator(check)
 
 
-class PageQuery(BaseModel):
+class PageQuery(InputModel):
     limit: Annotated[int, _between("limit", 1, MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
     cursor: str | None = None
 

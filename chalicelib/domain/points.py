@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictInt, field_validator
+from pydantic import ConfigDict, Field, StrictInt, field_validator
 
 from chalicelib.domain import ledger
 from chalicelib.domain.customers import (
@@ -38,7 +38,7 @@ from chalicelib.domain.customers import (
 from chalicelib.domain.errors import InvalidInputError, RewardsError, TooManyItemsError
 from chalicelib.domain.ledger import CustomerExistsError, EntryKind, InsufficientPointsError
 from chalicelib.domain.recipients import RecipientNotFoundError, find_recipient
-from chalicelib.domain.validation import Email, validate
+from chalicelib.domain.validation import DeferredRootModel, Email, InputModel, validate
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel, unique_email_pk
 
 MAX_INSTANT_ITEMS = 1000
@@ -74,7 +74,7 @@ def lookup_balance(store_code: str, email: str) -> Balance:
 # --- instant edits ------------------------------------------------------------------------
 
 
-class InstantEdit(BaseModel):
+class InstantEdit(InputModel):
     """One item of an instant edit; other fields of the item are ignored."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
@@ -94,7 +94,9 @@ class InstantEdit(BaseModel):
         return value
 
 
-class InstantEdits(RootModel[Annotated[list[InstantEdit], Field(max_length=MAX_INSTANT_ITEMS)]]):
+class InstantEdits(
+    DeferredRootModel[Annotated[list[InstantEdit], Field(max_length=MAX_INSTANT_ITEMS)]]
+):
     """The request: an array of edits, each validated and applied on its own."""
 
 
@@ -238,7 +240,7 @@ def instant_edit(
 # --- history -------------------------------------------------------------------------------
 
 
-class HistoryQuery(BaseModel):
+class HistoryQuery(InputModel):
     per_page: int = DEFAULT_HISTORY_PAGE_SIZE
     cursor: str | None = None
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, ConfigDict, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -27,7 +27,7 @@ from chalicelib.domain.customers import (
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.stores import get_store
-from chalicelib.domain.validation import Email, errors_of, field_label
+from chalicelib.domain.validation import Email, InputModel, errors_of, field_label
 from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customers import (
     RECIPIENT_FIELDS,
@@ -63,7 +63,7 @@ Text = Annotated[str, StringConstraints(max_length=255)]
 CountryCode = Annotated[str, AfterValidator(_country_code)]
 
 
-class RecipientInput(BaseModel):
+class RecipientInput(InputModel):
     """Every field of the document; all optional here, required ones are checked on create."""
 
     model_config = ConfigDict(str_strip_whitespace=True, coerce_numbers_to_str=True)

@@ -23,7 +23,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -36,7 +36,7 @@ from chalicelib.domain.errors import (
     TooManyItemsError,
 )
 from chalicelib.domain.paging import page_of, page_span
-from chalicelib.domain.validation import validate
+from chalicelib.domain.validation import InputModel, validate
 from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel, level_key
@@ -308,7 +308,7 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Description = Annotated[str, StringConstraints(max_length=5000)]
 
 
-class _Form(BaseModel):
+class _Form(InputModel):
     model_config = ConfigDict(str_strip_whitespace=True, populate_by_name=True)
 
 

@@ -6,14 +6,35 @@ uses unless its own document prescribes another.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, RootModel, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from chalicelib.domain.errors import InvalidInputError
 
 T = TypeVar("T", bound=BaseModel)
+
+
+# A model's validator is built on first use, not at import, so a cold start pays only for the
+# models of the route it serves (bench/cold.py).
+DEFERRED = ConfigDict(defer_build=True)
+
+
+class InputModel(BaseModel):
+    """What a request may carry (its validator built on first use)."""
+
+    model_config = DEFERRED
+
+
+Root = TypeVar("Root")
+
+
+class DeferredRootModel(RootModel[Root], Generic[Root]):
+    """A body that is one value, an array most often (its validator built on first use: a
+    plain `RootModel[...]` builds its own at once)."""
+
+    model_config = DEFERRED
 
 
 def _email(value: str) -> str:

@@ -4,14 +4,18 @@ A route's answer goes through its model (`chalicelib.api.routes.shaped`) and the
 the response schema of the OpenAPI document, so the two cannot drift. Models take the JSON keys
 as field names (aliases only where a key is not an identifier) and refuse keys they don't
 declare, so a handler answering something undocumented fails its tests.
-"""
 
-from __future__ import annotations
+These modules write their annotations as types, not strings (no `from __future__ import
+annotations`): pydantic would compile every string annotation when the app is imported, which a
+cold start pays for (bench/cold.py).
+"""
 
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from chalicelib.domain.validation import DEFERRED
 
 # Points and amounts stay exact (Decimal); on the wire they are JSON numbers, whole ones integers.
 Amount = Annotated[Decimal, WithJsonSchema({"type": "number"})]
@@ -21,9 +25,11 @@ Date = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
 
 
 class ResponseModel(BaseModel):
-    """An answer's shape: exactly the declared keys."""
+    """An answer's shape: exactly the declared keys (built on first use, as `InputModel`)."""
 
-    model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
+    model_config = ConfigDict(
+        **DEFERRED, extra="forbid", validate_by_name=True, validate_by_alias=True
+    )
 
 
 # The document's instants: ISO 8601 in UTC with the offset written without a colon

@@ -1,7 +1,5 @@
 """Answers of the login endpoints (chalicelib/api/auth.py)."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from chalicelib.api.responses import ResponseModel

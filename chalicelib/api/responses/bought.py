@@ -4,8 +4,6 @@ usage, its delivery status and the delivery-status choices (Open Loyalty documen
 The list's items are built by `chalicelib.domain.bought.bought_body`.
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field

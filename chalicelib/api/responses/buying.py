@@ -5,8 +5,6 @@ the customer's own `usageLeftForCustomer` and `canBeBoughtByCustomer` right afte
 where the document shows them.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import ConfigDict, Field

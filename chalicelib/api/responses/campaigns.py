@@ -8,8 +8,6 @@ inherited field in reverse order of the bases; so `Campaign` is put together fro
 the buying face puts a customer's own fields after `usageLeft`, where the document shows them.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field

@@ -5,8 +5,6 @@ The document's examples are copied with what this service adds: the `cashbackId`
 campaign used in every quote, the payout's id and status after redeeming and a callback.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import ConfigDict, Field

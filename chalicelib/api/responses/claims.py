@@ -1,12 +1,11 @@
 """Answers of the Coggins point claim endpoints (chalicelib/api/claims.py)."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
 
 from chalicelib.api.responses import ResponseModel, Timestamp
+from chalicelib.domain.validation import DeferredRootModel
 
 EXPIRES_AT = (
     "The instant the claim expires: the start of the day after `expires` days, UTC; "
@@ -36,7 +35,7 @@ class ClaimRefused(ResponseModel):
     errors: dict[str, list[str]] = Field(description="The messages of each invalid field.")
 
 
-class ClaimOutcomes(RootModel[list[ClaimCreated | ClaimRefused]]):
+class ClaimOutcomes(DeferredRootModel[list[ClaimCreated | ClaimRefused]]):
     """One outcome per claim request, in the order of the request."""
 
     model_config = ConfigDict(

@@ -1,7 +1,5 @@
 """The answer of `GET /openapi.json` (chalicelib/api/docs.py): the document's top level."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from chalicelib.api.responses import ResponseModel

@@ -1,7 +1,5 @@
 """The answer of `GET /health` (chalicelib/api/health.py)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -5,8 +5,6 @@ write the body themselves (decimals as the document's `2000.0`), so these two mo
 them without shaping them. `xml.name` is the XML root element.
 """
 
-from __future__ import annotations
-
 from pydantic import ConfigDict, Field
 
 from chalicelib.api.responses import Amount, ResponseModel, Timestamp

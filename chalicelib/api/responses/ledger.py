@@ -1,7 +1,5 @@
 """The answer of the points history endpoint (chalicelib/api/ledger.py)."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from chalicelib.api.responses import ResponseModel, Timestamp

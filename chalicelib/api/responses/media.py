@@ -4,8 +4,6 @@ The images themselves are answered as their bytes (`image/*`), not JSON; only ad
 answers a body, the id to fetch or remove it by.
 """
 
-from __future__ import annotations
-
 from pydantic import ConfigDict, Field
 
 from chalicelib.api.responses import ResponseModel

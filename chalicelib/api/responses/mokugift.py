@@ -3,8 +3,6 @@
 Reward times are UTC to the second, `2025-03-01T09:30:00Z`.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

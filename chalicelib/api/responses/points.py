@@ -4,13 +4,12 @@
 appears inside a 200 answer: an item of a bulk call that was refused.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
-from pydantic import ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field
 
 from chalicelib.api.responses import ResponseModel
+from chalicelib.domain.validation import DeferredRootModel
 
 
 class ErrorBody(ResponseModel):
@@ -52,5 +51,5 @@ class InstantResult(ResponseModel):
     error: InstantError | None = Field(None, description="Why the item was not applied.")
 
 
-class InstantResults(RootModel[list[InstantResult]]):
+class InstantResults(DeferredRootModel[list[InstantResult]]):
     pass

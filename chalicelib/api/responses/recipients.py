@@ -1,7 +1,5 @@
 """Answers of the Alpha recipients endpoints (chalicelib/api/recipients.py)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field

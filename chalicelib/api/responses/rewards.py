@@ -1,7 +1,5 @@
 """Answers of a store's reward endpoints (chalicelib/api/rewards.py): a reward and its email."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from chalicelib.api.responses import ResponseModel, Timestamp

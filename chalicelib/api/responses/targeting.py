@@ -5,8 +5,6 @@ Customers are shown with the Open Loyalty document's field names, limited to wha
 keeps of a customer.
 """
 
-from __future__ import annotations
-
 from pydantic import ConfigDict, Field
 
 from chalicelib.api.responses import Amount, OpenLoyaltyTimestamp, ResponseModel

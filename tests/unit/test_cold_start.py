@@ -1,0 +1,75 @@
+"""What keeps Lambda's import of `app` short: the collector paused, no model built at import."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chalicelib.cold_start import loading
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def collector() -> Iterator[None]:
+    enabled = gc.isenabled()
+    yield
+    gc.unfreeze()
+    (gc.enable if enabled else gc.disable)()
+
+
+def test_the_collector_is_paused_while_loading_and_what_loaded_is_frozen(collector: None) -> None:
+    gc.enable()
+    frozen = gc.get_freeze_count()
+    with loading():
+        assert not gc.isenabled()
+        made = [[object()] for _ in range(1000)]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= frozen + len(made)
+
+
+def test_a_collector_disabled_before_stays_disabled(collector: None) -> None:
+    gc.disable()
+    with loading():
+        pass
+    assert not gc.isenabled()
+
+
+def test_the_collector_comes_back_when_an_import_fails(collector: None) -> None:
+    gc.enable()
+    with pytest.raises(ImportError), loading():
+        import chalicelib.no_such_module  # noqa: F401
+    assert gc.isenabled()
+
+
+def test_importing_the_app_builds_no_model_of_the_service() -> None:
+    # A fresh interpreter, as Lambda's: every model's validator is left for its first use.
+    script = (
+        "import gc, json, pydantic, app\n"
+        "def below(cls):\n"
+        "    for sub in cls.__subclasses__():\n"
+        "        yield sub\n"
+        "        yield from below(sub)\n"
+        "built = {f'{m.__module__}.{m.__qualname__}' for m in below(pydantic.BaseModel)\n"
+        "         if m.__module__.startswith('chalicelib') and m.__pydantic_complete__}\n"
+        "print(json.dumps({'built': sorted(built), 'frozen': gc.get_freeze_count()}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    # Generic bases with a type variable are built by pydantic itself; they validate nothing.
+    assert [name for name in answer["built"] if "[~" not in name and "Deferred" not in name] == []
+    assert answer["frozen"] > 10_000  # the import ran inside `loading()`
