@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bench.calls import people
-from bench.stack import PASSCODE, REPO_ROOT, Stack, child_answer
+from bench.stack import PASSCODE, REPO_ROOT, Stack, chalice_config, child_answer
 from bench.stats import Figure
 
 PACKAGE = Path("build") / "deployment.zip"
@@ -39,16 +39,15 @@ def main() -> None:
     print(json.dumps({"status": answer.status_code, "peak_mb": peak_kb / 1024}))
 
 
-def lambda_memory_mb(repo: Path) -> float:
-    config = json.loads((repo / ".chalice" / "config.json").read_text())
-    return float(config.get("lambda_memory_size", 128))
+def lambda_memory_mb() -> float:
+    return float(chalice_config().get("lambda_memory_size", 128))
 
 
 def measure(stack: Stack) -> list[Figure]:
     answer = child_answer(
         "bench.memory", [stack.campaign_id, PASSCODE], "bulk request in the Lambda-like process"
     )
-    configured = lambda_memory_mb(REPO_ROOT)
+    configured = lambda_memory_mb()
     peak = float(answer["peak_mb"])
     figures = [
         Figure(

@@ -30,7 +30,8 @@ PASSCODE = "bench-passcode"
 START_SECONDS = 60
 
 # What every process of the benchmark sees: the embedded AWS and a deployed-like stage
-# (logs at INFO and metrics on, as in production; their output goes to /dev/null).
+# (logs at INFO and metrics on, as in production; their output goes to /dev/null). The variables
+# every deployed function gets (.chalice/config.json) are added in `start()`.
 ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -143,10 +144,21 @@ class Stack:
             self.server.kill()
 
 
+def chalice_config() -> dict[str, Any]:
+    """.chalice/config.json: what the deployed functions are given."""
+    config: dict[str, Any] = json.loads((REPO_ROOT / ".chalice" / "config.json").read_text())
+    return config
+
+
+def deployed_environment() -> dict[str, str]:
+    """The variables of a benchmark process: every deployed function's, then `ENVIRONMENT`."""
+    return {**chalice_config().get("environment_variables", {}), **ENVIRONMENT}
+
+
 def start() -> Stack:
     """Start the embedded AWS, point this process at it, create and seed everything."""
     port = free_port()
-    environment = {**ENVIRONMENT, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
+    environment = {**deployed_environment(), "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
     os.environ.update(environment)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):  # real credentials have no place here
         os.environ.pop(name, None)

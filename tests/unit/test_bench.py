@@ -188,3 +188,12 @@ def test_a_child_run_gives_its_last_answer_and_refuses_one_that_is_not_200(
     assert child_answer("child", ["200"], "child", environment) == {"status": 200}
     with pytest.raises(RuntimeError, match="child: status 500"):
         child_answer("child", ["500"], "child", environment)
+
+
+def test_benchmark_processes_get_what_every_deployed_function_gets() -> None:
+    from bench.stack import ENVIRONMENT, chalice_config, deployed_environment
+
+    deployed = chalice_config()["environment_variables"]
+    environment = deployed_environment()
+    assert environment["PYDANTIC_DISABLE_PLUGINS"] == deployed["PYDANTIC_DISABLE_PLUGINS"]
+    assert {name: environment[name] for name in ENVIRONMENT} == ENVIRONMENT
