@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv run test test-fast bench lint format package package-check package-terraform infra clean
+.PHONY: venv run test test-fast bench lint format package package-check package-terraform infra routes clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ format: venv
 ## Regenerate infra/resources.json from the table models.
 infra: venv
 	$(BIN)/python -m infra.template
+
+## Regenerate chalicelib/api/routes.json, the route table app.py registers, from the faces.
+routes: venv
+	$(BIN)/python -m chalicelib.api.faces
 
 ## SAM template + deployment zip in build/ (tables, queues, bucket merged from infra/); drops
 ## the files no function loads, adds the bytecode Lambda cannot write, prints the package size

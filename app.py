@@ -5,25 +5,7 @@ from chalicelib.cold_start import loading
 with loading():  # the collector paused while the modules load (chalicelib/cold_start.py)
     from chalice import Chalice
 
-    from chalicelib.api import (
-        auth,
-        bought,
-        buying,
-        campaigns,
-        cashback,
-        claims,
-        docs,
-        health,
-        imonggo,
-        ledger,
-        media,
-        mokugift,
-        pages,
-        points,
-        recipients,
-        rewards,
-        targeting,
-    )
+    from chalicelib.api import faces
     from chalicelib.api.errors import framework_error_middleware
     from chalicelib.api.idempotency import idempotency_middleware
     from chalicelib.api.logging import request_log_middleware
@@ -46,27 +28,7 @@ app.register_middleware(request_metrics_middleware, "http")
 app.register_middleware(idempotency_middleware, "http")
 app.register_middleware(framework_error_middleware, "http")
 
-FACES = (
-    health,
-    auth,
-    recipients,
-    points,
-    claims,
-    imonggo,
-    ledger,
-    campaigns,
-    targeting,
-    media,
-    mokugift,
-    rewards,
-    pages,
-    buying,
-    bought,
-    cashback,
-    docs,
-)
-for face in FACES:
-    app.register_blueprint(face.routes.blueprint)
+faces.register(app)  # each face loaded on the first request it serves
 app.register_blueprint(claim_jobs.jobs)
 app.register_blueprint(coupon_jobs.jobs)
 app.register_blueprint(reward_emails.jobs)

@@ -91,11 +91,14 @@ def offending_entries(package: Path) -> dict[str, str]:
 
 
 # Run with the package as the only import path besides the standard library (`-S`), as in
-# Lambda, whose runtime adds only boto3 (not loaded here: nothing at import needs it).
+# Lambda, whose runtime adds only boto3 (not loaded here: nothing at import needs it). Every
+# face is imported too: the app loads each on its first request (chalicelib/api/faces.py).
 LOAD_CHECK = """
 import sys
 sys.path.insert(0, sys.argv[1])
 import app
+from chalicelib.api import faces
+faces.route_table()
 import botocore.session
 session = botocore.session.get_session()
 for service in sys.argv[2:]:
@@ -105,7 +108,8 @@ print(len(app.app.routes), "routes")
 
 
 def load_error(package: Path) -> str | None:
-    """Why the app and the clients of every service it calls fail to load from the package."""
+    """Why the app, its faces and the clients of every service it calls fail to load from the
+    package."""
     with tempfile.TemporaryDirectory() as unpacked:
         with zipfile.ZipFile(package) as archive:
             archive.extractall(unpacked)

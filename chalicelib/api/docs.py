@@ -49,7 +49,7 @@ def get_openapi(request: ApiRequest) -> Response:
     from chalicelib.api import openapi  # built on first request, not at cold start
 
     # Built and serialised once per container; `OpenApiDocument` only documents it here.
-    text = openapi.document_json(routes.blueprint.current_app)
+    text = openapi.document_json(routes.app)
     return Response(body=text, headers={"Content-Type": "application/json"})
 
 

@@ -1,7 +1,9 @@
 """The request pipeline shared by every route: authenticate, run the handler, render errors.
 
-`Routes` wraps a Chalice Blueprint. A handler declares its path, methods and accepted roles and
-receives an `ApiRequest`; it returns a body (serialised as JSON) or a Chalice `Response`.
+`Routes` holds the routes of one face. A handler declares its path, methods and accepted roles
+and receives an `ApiRequest`; it returns a body (serialised as JSON) or a Chalice `Response`.
+The face's views are put on the app by chalicelib/api/faces.py, which loads a face on the first
+request it serves; each view reads the request of the app the face serves (`Routes.serve`).
 A route that declares a `response_model` has its body shaped by that model: validated, keys
 renamed to their aliases, and only the keys the handler set kept, so the documented schema is
 the one clients receive. Domain errors become 4xx bodies here, so handlers stay a line or two.
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint, Response
+from chalice import Chalice, Response
+from chalice.app import Request
 
 from chalicelib.api.errors import (
     ErrorRenderer,
@@ -89,8 +92,19 @@ def shaped(response_model: type[BaseModel], body: Any) -> Any:
     return response_model.model_validate(body).model_dump(by_alias=True, exclude_unset=True)
 
 
+@dataclass(frozen=True)
+class Declared:
+    """One method of one route as Chalice and API Gateway see it, and the view that answers it."""
+
+    path: str
+    method: str
+    name: str
+    content_types: tuple[str, ...]
+    view: Callable[..., Response]
+
+
 class Routes:
-    """A Blueprint for one face of the spec, with its error shape."""
+    """The routes of one face of the spec, with its error shape."""
 
     def __init__(
         self,
@@ -98,9 +112,23 @@ class Routes:
         render_error: ErrorRenderer = default_error_body,
         error_status: ErrorStatus = status_of,
     ):
-        self.blueprint = Blueprint(import_name)
+        self.face = import_name
         self.render_error = render_error
         self.error_status = error_status
+        self.declared: list[Declared] = []
+        self.app: Chalice | None = None
+
+    def serve(self, app: Chalice) -> None:
+        """Answer from `app`: the views read its current request."""
+        self.app = app
+
+    def view(self, path: str, method: str) -> Callable[..., Response]:
+        return next(d.view for d in self.declared if (d.path, d.method) == (path, method))
+
+    def _current_request(self) -> Request:
+        if self.app is None:
+            raise RuntimeError(f"{self.face} serves no app: see chalicelib/api/faces.py")
+        return self.app.current_request
 
     def route(
         self,
@@ -138,7 +166,7 @@ class Routes:
         def register(handler: Handler) -> Handler:
             @functools.wraps(handler)
             def view(**params: str) -> Response:
-                request = ApiRequest(self.blueprint.current_request, params)
+                request = ApiRequest(self._current_request(), params)
                 try:
                     # As API Gateway and Lambda would, even where the handler never reads it. A
                     # handler that authenticates itself answers its own errors, this one too.
@@ -179,9 +207,10 @@ class Routes:
                 body_key,
                 also_answers,
             )
-            self.blueprint.route(path, methods=list(methods), content_types=list(content_types))(
-                view
-            )
+            self.declared += [
+                Declared(path, method, handler.__name__, tuple(content_types), view)
+                for method in methods
+            ]
             return handler
 
         return register

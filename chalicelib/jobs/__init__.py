@@ -1,11 +1,18 @@
-"""Event-driven functions: SQS consumers and EventBridge schedules, as Chalice blueprints."""
+"""Event-driven functions: SQS consumers and EventBridge schedules, as Chalice blueprints.
+
+app.py imports them to register them, and the API's cold start pays for whatever they import:
+so each imports its domain module when it runs, not at the top.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from chalicelib.domain.claims import ExpiryRun
 from chalicelib.observability import Metric, add_metric
+
+if TYPE_CHECKING:
+    from chalicelib.domain.claims import ExpiryRun
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ from typing import Any
 from chalice import Blueprint, Rate
 
 from chalicelib.config import get_settings
-from chalicelib.domain import claims
 from chalicelib.jobs import report_expiry
 from chalicelib.observability import Metric, flushed
 
@@ -22,4 +21,6 @@ jobs = Blueprint(__name__)
 @jobs.schedule(Rate(get_settings().claim_expiry_rate_minutes, unit=Rate.MINUTES))
 @flushed("rewards-claims")
 def expire_claims(event: Any) -> dict[str, int]:
+    from chalicelib.domain import claims  # see chalicelib/jobs/__init__.py
+
     return report_expiry(claims.expire_due_claims(), Metric.CLAIMS_EXPIRED, "claims")

@@ -19,7 +19,6 @@ from chalice import Blueprint
 from chalice.app import SQSEvent
 
 from chalicelib.config import get_settings
-from chalicelib.domain import deliveries
 from chalicelib.mail import outbox
 from chalicelib.observability import flushed
 
@@ -55,6 +54,8 @@ def _message(body: str) -> tuple[str, str, str | None]:
 
 def send_one(record: Any) -> str:
     """Handle one SQS record; raising reports it failed, so SQS delivers it again."""
+    from chalicelib.domain import deliveries  # see chalicelib/jobs/__init__.py
+
     log = logger()
     try:
         store_code, reward_id, correlation_id = _message(record.body)

@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 from pydantic import BaseModel, Field
 
-from chalicelib.api import openapi
+from chalicelib.api import faces, openapi
 from chalicelib.api.html import HTML
 from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest
@@ -101,8 +101,11 @@ def _app() -> Chalice:
         return []
 
     app = Chalice(app_name="widgets")
-    app.register_blueprint(routes.blueprint)
-    app.register_blueprint(loyalty.blueprint)
+    for face in (routes, loyalty):
+        face.serve(app)
+        for declared in face.declared:
+            route = (declared.path, declared.method, declared.name, declared.content_types)
+            faces.add_route(app, *route, declared.view)
     return app
 
 

@@ -49,10 +49,12 @@ def test_the_collector_comes_back_when_an_import_fails(collector: None) -> None:
     assert gc.isenabled()
 
 
-def test_importing_the_app_builds_no_model_of_the_service() -> None:
+def test_importing_the_app_and_its_faces_builds_no_model_of_the_service() -> None:
     # A fresh interpreter, as Lambda's: every model's validator is left for its first use.
     script = (
         "import gc, json, pydantic, app\n"
+        "from chalicelib.api import faces\n"
+        "faces.route_table()  # every face imported\n"
         "def below(cls):\n"
         "    for sub in cls.__subclasses__():\n"
         "        yield sub\n"

@@ -1,0 +1,78 @@
+"""The faces on the app (chalicelib/api/faces.py): the route table, and loading on first use."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chalicelib.api import faces
+from chalicelib.api.request import ApiRequest
+from chalicelib.api.routes import Routes
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_route_table_is_what_the_faces_declare() -> None:
+    kept = json.loads(faces.ROUTE_TABLE.read_text(encoding="utf-8"))
+    assert kept == faces.route_table(), "chalicelib/api/routes.json is stale: run `make routes`"
+
+
+def test_the_app_has_every_route_as_its_face_declares_it() -> None:
+    # Name, content types and docstring: what `chalice package` writes for API Gateway.
+    from app import app
+
+    table = {(r["path"], r["method"]): r for r in faces.route_table()}
+    served = {
+        (path, method): (entry.view_name, entry.content_types, entry.view_function.__doc__)
+        for path, methods in app.routes.items()
+        for method, entry in methods.items()
+    }
+    assert served == {key: (r["name"], r["content_types"], r["doc"]) for key, r in table.items()}
+    assert any(doc for _, _, doc in served.values())
+
+
+def test_importing_the_app_loads_no_face_and_a_request_loads_only_its_own() -> None:
+    script = (
+        "import json, sys\n"
+        "from app import app\n"
+        "from chalice.test import Client\n"
+        "from chalicelib.api.faces import FACES\n"
+        "loaded = lambda: [face for face in FACES if face in sys.modules]\n"
+        "before = loaded()\n"
+        "status = Client(app).http.get('/docs').status_code\n"
+        "print(json.dumps({'before': before, 'after': loaded(), 'status': status}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer == {"before": [], "after": ["chalicelib.api.docs"], "status": 200}
+
+
+def test_a_stand_in_gives_its_face_s_route_doc() -> None:
+    from app import app
+
+    stand_in = app.routes["/api/v1/points"]["POST"].view_function
+    assert stand_in.route_doc.summary.startswith("Point claims request")
+    assert stand_in.route_doc.routes is faces.routes_of("chalicelib.api.claims")
+
+
+def test_a_face_serving_no_app_says_so() -> None:
+    routes = Routes("tests.unserved")
+
+    @routes.route("/unserved")
+    def unserved(request: ApiRequest) -> None:
+        return None
+
+    with pytest.raises(RuntimeError, match="serves no app"):
+        routes.view("/unserved", "GET")()
