@@ -197,3 +197,23 @@ def test_benchmark_processes_get_what_every_deployed_function_gets() -> None:
     environment = deployed_environment()
     assert environment["PYDANTIC_DISABLE_PLUGINS"] == deployed["PYDANTIC_DISABLE_PLUGINS"]
     assert {name: environment[name] for name in ENVIRONMENT} == ENVIRONMENT
+
+
+def test_the_transaction_floor_sends_the_same_items_to_the_floor_tables() -> None:
+    condition = {"ConditionExpression": "attribute_not_exists (#0)"}
+    body = {
+        "TransactItems": [
+            {"Put": {"TableName": "bench-rewards", "Item": {"r": {"S": "1"}}, **condition}},
+            {"Update": {"TableName": "bench-campaigns", "Key": {"c": {"S": "1"}}}},
+        ],
+        "ClientRequestToken": "t",
+    }
+    moved = bulk.on_floor_tables(body, "bench-")
+    assert [next(iter(e.values()))["TableName"] for e in moved["TransactItems"]] == [
+        f"{bulk.FLOOR_PREFIX}rewards",
+        f"{bulk.FLOOR_PREFIX}campaigns",
+    ]
+    assert moved["TransactItems"][0]["Put"]["Item"] == {"r": {"S": "1"}}
+    assert moved["TransactItems"][0]["Put"]["ConditionExpression"] == "attribute_not_exists (#0)"
+    assert moved["ClientRequestToken"] == "t"
+    assert body["TransactItems"][0]["Put"]["TableName"] == "bench-rewards"  # the app's untouched
