@@ -68,13 +68,15 @@ def raw_batch_write(items: list[tuple[str, dict[str, Any]]]) -> None:
 
 
 def on_floor_tables(body: dict[str, Any], prefix: str) -> dict[str, Any]:
-    """A TransactWriteItems body with every table named under `FLOOR_PREFIX` instead."""
+    """A TransactWriteItems body with every table named under `FLOOR_PREFIX` instead (and no
+    idempotency token: it is a new request, which DynamoDB would otherwise refuse)."""
     items = []
     for entry in body["TransactItems"]:
         ((kind, operation),) = entry.items()
         table = FLOOR_PREFIX + operation["TableName"].removeprefix(prefix)
         items.append({kind: {**operation, "TableName": table}})
-    return {**body, "TransactItems": items}
+    kept = {key: value for key, value in body.items() if key != "ClientRequestToken"}
+    return {**kept, "TransactItems": items}
 
 
 class TransactionReplay:
