@@ -102,16 +102,20 @@ MINIMUMS: dict[str, Minimum] = {
         Query=3,
     ),
     "buy": _minimum(
-        "the campaign and the customer; a free coupon through the available index; one "
-        "transaction: coupon, reward, usage, counter, ledger entry, balance",
+        "the campaign and the customer; the customer's usage item (a first use raises the "
+        "campaign's count of users); a free coupon through the available index; one "
+        "transaction: coupon, reward, usage, counters, ledger entry, balance",
         GetItem=2,
+        BatchGetItem=1,
         Query=1,
         TransactWriteItems=1,
     ),
     "cashback redeem": _minimum(
-        "the customer; the store's cashback campaigns; one transaction (payout, usage, ledger "
-        "entry, balance); the payout's provider status",
+        "the customer; the store's cashback campaigns; the customer's usage item (a first use "
+        "raises the campaign's count of users); one transaction (payout, usage, ledger entry, "
+        "balance); the payout's provider status",
         GetItem=1,
+        BatchGetItem=1,
         Query=1,
         TransactWriteItems=1,
         UpdateItem=1,

@@ -2,7 +2,8 @@
 
 A store of its own gets one real recipient and one real reward through the API; copies of
 those items (new keys) are written with BatchWriteItem straight to the tables until the store
-has 100 customers and its campaign 100 rewards this month, then 10,000 of each. At each size
+has 100 customers and its campaign 100 rewards this month and 100 users (usage items), then
+10,000 of each. At each size
 the recipient list, the rewards of the month and the admin campaign list are timed, in turns
 with their floor: the request's own page Query made again with a plain client. moto's Query
 reads the whole partition, so even the floor slows as the table grows; the latency figure is
@@ -21,6 +22,7 @@ from typing import Any
 from bench.bulk import raw_batch_write
 from bench.stack import Stack, jwt, plain_client, replay
 from bench.stats import Figure, interleaved, median, ratio
+from chalicelib.storage.campaigns import pool_key
 
 TARGET = "<= 1.3"
 STORE = "GROW"
@@ -63,34 +65,54 @@ class Seeded:
         self.customers_table = settings.table_name("customers")
         self.rewards_table = settings.table_name("rewards")
         self.counts_table = settings.table_name("customer-counts")
+        self.usage_table = settings.table_name("campaign-usage")
+        self.campaigns_table = settings.table_name("campaigns")
         self.reward = _raw_item(self.rewards_table, {"store_code": STORE, "reward_id": reward_id})
         self.customer = _raw_item(
             self.customers_table,
             {"store_code": STORE, "customer_id": self.reward["customer_id"]["S"]},
         )
+        self.usage = _raw_item(
+            self.usage_table,
+            {
+                "pool": pool_key(STORE, self.campaign_id),
+                "customer_id": self.reward["customer_id"]["S"],
+            },
+        )
         self.count = 1
 
     def grow_to(self, size: int) -> None:
         more = size - self.count
-        customers = _copies(
-            self.customer,
-            more,
-            lambda new: {
+        ids = [uuid.uuid4().hex for _ in range(more)]
+        customers = [
+            {
+                **self.customer,
                 "customer_id": {"S": new},
                 "email": {"S": f"{new}@example.com"},
                 "email_key": {"S": f"{STORE}#{new}@example.com"},
-            },
-        )
+            }
+            for new in ids
+        ]
+        usage = [{**self.usage, "customer_id": {"S": new}} for new in ids]
         rewards = _copies(
             self.reward, more, lambda new: {"reward_id": {"S": new}, "token": {"S": new}}
         )
         raw_batch_write([(self.customers_table, item) for item in customers])
+        raw_batch_write([(self.usage_table, item) for item in usage])
         raw_batch_write([(self.rewards_table, item) for item in rewards])
-        # The copies counted in the store's customer count, as the creating transactions do.
-        plain_client("dynamodb").update_item(
+        # The copies counted, as the creating transactions do: in the store's customer count
+        # and in the campaign's count of users.
+        dynamodb = plain_client("dynamodb")
+        dynamodb.update_item(
             TableName=self.counts_table,
             Key={"store_code": {"S": STORE}, "shard": {"N": "0"}},
             UpdateExpression="ADD customers :more",
+            ExpressionAttributeValues={":more": {"N": str(more)}},
+        )
+        dynamodb.update_item(
+            TableName=self.campaigns_table,
+            Key={"store_code": {"S": STORE}, "campaign_id": {"S": self.campaign_id}},
+            UpdateExpression="ADD users_count :more",
             ExpressionAttributeValues={":more": {"N": str(more)}},
         )
         self.count = size

@@ -38,7 +38,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import ledger, stores
+from chalicelib.domain import ledger, stores, usage
 from chalicelib.domain.campaign_form import (
     BLANK,
     FORM_CONFIG,
@@ -63,6 +63,7 @@ from chalicelib.domain.campaigns import (
 from chalicelib.domain.customers import get_customer
 from chalicelib.domain.errors import (
     AuthenticationError,
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
@@ -288,29 +289,34 @@ def _transact(
         raise
 
 
+class _UseMisjudged(Exception):
+    """The customer's usage item appeared (or went) between its read and the transaction."""
+
+
 def _take_use(
-    transaction: TransactWrite, campaign: CampaignModel, customer_id: str, now: datetime
+    transaction: TransactWrite,
+    campaign: CampaignModel,
+    customer_id: str,
+    now: datetime,
+    first: bool,
 ) -> None:
-    """One use of the campaign, under its limits and while it is active, as a buy counts."""
+    """One use of the campaign, under its limits and while it is active, as a buy counts;
+    `first` when the customer has no usage item yet (see `usage`)."""
     condition = CampaignModel.active == True  # noqa: E712 (a DynamoDB condition)
-    usage_condition = None
     if not campaign.unlimited and campaign.limit is not None:
         condition &= CampaignModel.usage_count <= int(campaign.limit) - 1
-    if _limited_per_user(campaign):
-        usage_condition = CampaignUsageModel.used.does_not_exist() | (
-            CampaignUsageModel.used <= int(campaign.limit_per_user) - 1
-        )
+    actions = [CampaignModel.usage_count.add(1), CampaignModel.updated_at.set(now)]
+    if first:
+        actions.append(CampaignModel.users_count.add(1))
     transaction.update(
         CampaignModel(campaign.store_code, campaign.campaign_id),
-        actions=[CampaignModel.usage_count.add(1), CampaignModel.updated_at.set(now)],
+        actions=actions,
         condition=condition,
         return_values="ALL_OLD",
     )
-    transaction.update(
-        CampaignUsageModel(pool_key(campaign.store_code, campaign.campaign_id), customer_id),
-        actions=[CampaignUsageModel.used.add(1), CampaignUsageModel.updated_at.set(now)],
-        condition=usage_condition,
-    )
+    limit = int(campaign.limit_per_user) if _limited_per_user(campaign) else None
+    pool = pool_key(campaign.store_code, campaign.campaign_id)
+    usage.add_use(transaction, pool, customer_id, 1, now, first=first, limit_per_user=limit)
 
 
 def _give_back_use(transaction: TransactWrite, payout: CashbackPayoutModel, now: datetime) -> None:
@@ -361,10 +367,13 @@ def _record(store_code: str, found: Quote, actor: str | None, now: datetime) -> 
         actor=actor,
     )
 
+    pool = pool_key(store_code, campaign.campaign_id)
+    first = customer_id not in usage.users_of(pool, [customer_id])
+
     def write(transaction: TransactWrite) -> None:
         payout.transaction_id = ledger.add_posting(transaction, posting).entry_id
         transaction.save(payout, condition=CashbackPayoutModel.payout_id.does_not_exist())
-        _take_use(transaction, campaign, customer_id, now)
+        _take_use(transaction, campaign, customer_id, now, first)
 
     def refused(failures: list[FailedItem], error: Exception) -> None:
         for failure in failures:
@@ -373,10 +382,19 @@ def _record(store_code: str, found: Quote, actor: str | None, now: datetime) -> 
             if failure.model is CampaignModel:
                 raise _campaign_refusal(failure.old_item) from error
             if failure.model is CampaignUsageModel:
+                if usage.misjudged(failure, first):
+                    raise _UseMisjudged() from error
                 raise LimitPerUserReachedError() from error
         ledger.raise_for_customer(failures, posting, error)
 
-    _transact(write, refused)
+    for attempt in range(2):
+        try:
+            _transact(write, refused)
+            break
+        except _UseMisjudged as error:
+            if attempt:
+                raise ConflictError("The campaign is busy; retry.") from error
+            first = not first  # what the refusal showed
     ledger.count_points(posting)
     return payout
 

@@ -47,9 +47,7 @@ from chalicelib.storage.campaigns import (
     REWARD_TYPES,
     TRANSLATION_FIELDS,
     CampaignModel,
-    CampaignUsageModel,
     MediaFile,
-    pool_key,
 )
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -250,13 +248,6 @@ def _photo(photo: MediaFile) -> dict[str, Any]:
     }
 
 
-def users_who_used(campaign: CampaignModel) -> int:
-    """Customers with a usage counter in the pool: a COUNT Query (none before a first use)."""
-    if not campaign.usage_count:
-        return 0
-    return CampaignUsageModel.count(pool_key(campaign.store_code, campaign.campaign_id))
-
-
 def campaign_body(campaign: CampaignModel, view: View, lookups: Lookups) -> dict[str, Any]:
     """One campaign in the document's shape, for the admin or (less) for everyone else."""
     levels, segments = list(campaign.levels or []), list(campaign.segments or [])
@@ -304,7 +295,7 @@ def campaign_body(campaign: CampaignModel, view: View, lookups: Lookups) -> dict
     )
     if view.internal:
         body["visibleForCustomersCount"] = lookups.visible_customers(campaign)
-        body["usersWhoUsedThisCampaignCount"] = users_who_used(campaign)
+        body["usersWhoUsedThisCampaignCount"] = int(campaign.users_count or 0)
     photos = list(campaign.photos or [])
     body.update(
         {

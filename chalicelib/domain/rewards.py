@@ -6,7 +6,8 @@ the campaign's counters, so every rule is a condition, never a read followed by 
 
 - the campaign item: `usage_count` raised under `usage_count <= limit - n` (unless unlimited)
   and `active = true`; `coupons_available` lowered (shown as usageLeft; not a guard);
-- the customer's usage item: raised under `count <= limitPerUser - q`;
+- the customer's usage item: raised under `count <= limitPerUser - q`, or created, which
+  raises the campaign's count of users (`usage.add_use`; who has one is read first);
 - each coupon: taken by removing `available_code` under `attribute_exists`, so a code is
   handed out once however many take at the same time;
 - the points debit and its ledger entry (`ledger.add_posting`), when there is a price;
@@ -33,7 +34,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import ledger
+from chalicelib.domain import ledger, usage
 from chalicelib.domain.campaigns import (
     CampaignInactiveError,
     CampaignNotFoundError,
@@ -194,6 +195,10 @@ class _Acquisition:
         self.email_status = email_status
         self.now = now
         self.taken_codes: set[str] = set()
+        # Customers with a usage item in the pool; a new customer has none.
+        self.users = usage.users_of(
+            self.pool, [grant.customer_id for grant in grants if grant.new_customer is None]
+        )
 
     # -- packing ---------------------------------------------------------------------------
     def batches(self) -> list[list[int]]:
@@ -260,6 +265,9 @@ class _Acquisition:
             CampaignModel.usage_count.add(units),
             CampaignModel.updated_at.set(self.now),
         ]
+        first_uses = sum(self.outcomes[i].grant.customer_id not in self.users for i in indexes)
+        if first_uses:
+            actions.append(CampaignModel.users_count.add(first_uses))
         if self.pooled:
             # A display counter only: the coupon items' own conditions decide who gets a code.
             actions.append(CampaignModel.coupons_available.add(-units))
@@ -293,18 +301,15 @@ class _Acquisition:
     ) -> tuple[Posting | None, str | None]:
         """Add one grant's items; returns its points debit and ledger entry id, if any."""
         campaign = self.campaign
-        usage_condition = None
-        if not campaign.unlimited and campaign.limit_per_user is not None:
-            usage_condition = CampaignUsageModel.used.does_not_exist() | (
-                CampaignUsageModel.used <= int(campaign.limit_per_user) - grant.quantity
-            )
-        transaction.update(
-            CampaignUsageModel(self.pool, grant.customer_id),
-            actions=[
-                CampaignUsageModel.used.add(grant.quantity),
-                CampaignUsageModel.updated_at.set(self.now),
-            ],
-            condition=usage_condition,
+        limited = not campaign.unlimited and campaign.limit_per_user is not None
+        usage.add_use(
+            transaction,
+            self.pool,
+            grant.customer_id,
+            grant.quantity,
+            self.now,
+            first=grant.customer_id not in self.users,
+            limit_per_user=int(campaign.limit_per_user) if limited else None,
         )
         for code, reward in zip(codes, rewards, strict=False):
             transaction.update(
@@ -347,9 +352,7 @@ class _Acquisition:
                 self.taken_codes.add(key["code"]["S"])
                 learned = True
             elif model is CampaignUsageModel:
-                learned |= self._fail(
-                    by_customer, key["customer_id"]["S"], LimitPerUserReachedError()
-                )
+                learned |= self._usage_refused(by_customer, key["customer_id"]["S"], failure)
             elif model is CustomerModel:
                 customer_id = key["customer_id"]["S"]
                 learned |= self._customer_refused(by_customer.get(customer_id), failure)
@@ -361,8 +364,23 @@ class _Acquisition:
                     new = grant.new_customer
                     if new is not None and key["pk"]["S"] in {g.pk for g in guards(new)}:
                         grant.customer_id, grant.new_customer = owner, None
+                        self.users |= usage.users_of(self.pool, [owner])
                         learned = True
         return learned
+
+    def _usage_refused(
+        self, by_customer: dict[str, _Packed], customer_id: str, failure: FailedItem
+    ) -> bool:
+        """Over the limit per user, or another request created or removed the usage item."""
+        if customer_id not in by_customer:
+            return False
+        if not usage.misjudged(failure, first=customer_id not in self.users):
+            return self._fail(by_customer, customer_id, LimitPerUserReachedError())
+        if failure.old_item:
+            self.users.add(customer_id)
+        else:
+            self.users.discard(customer_id)
+        return True
 
     def _fail(self, by_customer: dict[str, _Packed], customer_id: str, error: RewardsError) -> bool:
         found = by_customer.get(customer_id)
@@ -435,6 +453,7 @@ class _Acquisition:
                 continue
             for p in packed:
                 outcome = self.outcomes[p.index]
+                self.users.add(outcome.grant.customer_id)
                 outcome.rewards = p.rewards
                 outcome.transaction_id = p.entry_id
                 if p.debit is not None:

@@ -7,7 +7,7 @@ embedded AWS (Scans are fine here: the tables hold this test's data only).
   the reward naming each other, and the pool's counters matching its coupons.
 - Limits: a campaign's `usage_count` at most its `limit`, a customer's usage at most its
   `limitPerUser`; both counters equal to what was handed out (rewards, and cashback payouts
-  that did not fail).
+  that did not fail); the campaign's count of users equal to its usage items.
 - Claims: one claim entry per claimed token, on the claimant's account, none for the others.
 - Cashback: each payout debited once, by its own points, and refunded once if it failed.
 - Customers: the store's customer count equals its customers.
@@ -135,6 +135,10 @@ def _check_limits(books: Books, campaign: CampaignModel) -> None:
         books.broken(f"{pool} was used {count} times, over its limit {int(campaign.limit)}")
     usage = CampaignUsageModel.query(pool, consistent_read=True)
     counted = {u.customer_id: int(u.used or 0) for u in usage}
+    if int(campaign.users_count or 0) != len(counted):
+        books.broken(
+            f"{pool} counts {int(campaign.users_count or 0)} users; {len(counted)} used it"
+        )
     for customer_id in sorted(set(counted) | set(uses)):
         used = counted.get(customer_id, 0)
         if used != uses[customer_id]:

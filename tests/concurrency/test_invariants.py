@@ -86,6 +86,10 @@ def over_the_limit_per_user(records: Records) -> None:
     CampaignUsageModel(pool, records.customer_id).update(actions=[CampaignUsageModel.used.add(1)])
 
 
+def uncounted_user(records: Records) -> None:
+    records.campaign.update(actions=[CampaignModel.users_count.add(-1)])
+
+
 def claimed_twice(records: Records) -> None:
     ledger.post(Posting(STORE, records.customer_id, 5, EntryKind.CLAIM, records.claim_token))
 
@@ -123,6 +127,7 @@ BREAKAGES: dict[str, tuple[Callable[[Records], None], str]] = {
     "a coupon in two rewards": (coupon_twice, "is in 2 rewards"),
     "the campaign's limit": (over_the_limit, "over its limit 2"),
     "the limit per user": (over_the_limit_per_user, "used .* 2 times, over 1"),
+    "a user the campaign missed": (uncounted_user, "counts 0 users; 1 used it"),
     "a token claimed twice": (claimed_twice, "credited"),
     "a payout never debited": (payout_not_debited, r"debited \[\]"),
     "a refund of a payout that did not fail": (payout_refunded_unfailed, r"refunded \[5\]"),

@@ -1,0 +1,69 @@
+"""A customer's uses of a campaign: the usage item, and the campaign's count of its users.
+
+The usage item (`CampaignUsageModel`, one per customer and campaign) counts what the customer
+got from the campaign, under `limitPerUser`. The campaign keeps how many customers have one
+(`users_count`, shown as `usersWhoUsedThisCampaignCount`), so a campaign list reads one number
+instead of counting usage items, however many customers a campaign has.
+
+The count is raised by the transaction that creates the item. Which one that is comes from a
+read before it (`users_of`) and is held by the write's condition: a first use writes under
+`attribute_not_exists`, a later one under `attribute_exists`. When another request created
+the item in between, the condition refuses and `misjudged` says so: the caller learns that the
+customer is a user now and writes again. A refund lowers `used` but keeps the item, so a
+customer who used a campaign stays counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.storage.base import FailedItem
+from chalicelib.storage.campaigns import CampaignUsageModel
+
+
+def users_of(pool: str, customer_ids: Iterable[str]) -> set[str]:
+    """Which of these customers have a usage item in the pool: consistent reads, 100 a call."""
+    keys = [(pool, customer_id) for customer_id in dict.fromkeys(customer_ids)]
+    if not keys:
+        return set()
+    found = CampaignUsageModel.batch_get(
+        keys, consistent_read=True, attributes_to_get=["pool", "customer_id"]
+    )
+    return {usage.customer_id for usage in found}
+
+
+def add_use(
+    transaction: TransactWrite,
+    pool: str,
+    customer_id: str,
+    quantity: int,
+    now: datetime,
+    *,
+    first: bool,
+    limit_per_user: int | None,
+) -> None:
+    """Count `quantity` more uses, under the customer's limit; `first` when the customer has
+    no usage item yet (the campaign's `users_count` is then raised in the same transaction)."""
+    item = CampaignUsageModel(pool, customer_id)
+    if first:
+        # A first use within the limit is the caller's check: quantity <= limitPerUser.
+        condition = CampaignUsageModel.customer_id.does_not_exist()
+    else:
+        condition = CampaignUsageModel.customer_id.exists()
+        if limit_per_user is not None:
+            condition &= CampaignUsageModel.used <= limit_per_user - quantity
+    transaction.update(
+        item,
+        actions=[CampaignUsageModel.used.add(quantity), CampaignUsageModel.updated_at.set(now)],
+        condition=condition,
+        return_values="ALL_OLD",
+    )
+
+
+def misjudged(failure: FailedItem, first: bool) -> bool:
+    """Whether a refused `add_use` was written as the wrong kind of use (the item appeared, or
+    went, meanwhile) rather than over the customer's limit."""
+    return bool(failure.old_item) == first
