@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -79,6 +81,21 @@ class AwsCalls:
 
     def reset(self) -> None:
         self.operations.clear()
+
+
+def in_fresh_interpreter(script: str) -> Any:
+    """Run `script` in a new interpreter at the repository root, with nothing imported yet (as
+    Lambda starts one), and return the JSON value it printed last."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": root},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @contextlib.contextmanager

@@ -8,8 +8,9 @@ from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import coupons
+from chalicelib.domain import coupons, ledger
 from chalicelib.domain.customers import add_new_customers, new_customer
+from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.storage.base import connection
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
@@ -59,9 +60,17 @@ def make_campaign(
     return campaign
 
 
-def add_customer(store_code: str, email: str, **fields: Any) -> CustomerModel:
+def add_customer(store_code: str, email: str | None, **fields: Any) -> CustomerModel:
     """A customer saved as the service saves one: with its guards, counted in its store."""
     customer = new_customer(store_code, email, **fields)
     with TransactWrite(connection=connection()) as transaction:
         add_new_customers(transaction, [customer])
     return customer
+
+
+def customer_with_points(points: int = 0, store_code: str = STORE, **fields: Any) -> str:
+    """The id of a new customer without an email, with `points` earned through the ledger."""
+    customer_id = add_customer(store_code, None, **fields).customer_id
+    if points:
+        ledger.post(Posting(store_code, customer_id, points, EntryKind.EARN))
+    return customer_id

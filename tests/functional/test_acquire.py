@@ -6,29 +6,21 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import coupons, customers, ledger, rewards
+from chalicelib.domain import coupons, customers, rewards
 from chalicelib.domain.campaigns import CampaignInactiveError
-from chalicelib.domain.ledger import EntryKind, InsufficientPointsError, Posting
+from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.domain.rewards import Grant, Recipient, acquire
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel
 from tests.conftest import STORE
-from tests.factories import make_campaign
+from tests.factories import customer_with_points, make_campaign
 
 
 def _new(email: str, **fields: Any) -> Grant:
     customer = customers.new_customer(STORE, email, **fields)
     return Grant(customer.customer_id, new_customer=customer, recipient=Recipient(email=email))
-
-
-def _existing(points: int = 0) -> str:
-    customer = customers.new_customer(STORE, None)
-    customer.save()
-    if points:
-        ledger.post(Posting(STORE, customer.customer_id, points, EntryKind.EARN))
-    return customer.customer_id
 
 
 def _taken(campaign: CampaignModel) -> list[CouponModel]:
@@ -80,7 +72,7 @@ def test_global_limit_gives_the_first_grants_what_is_left(store: str) -> None:
 
 def test_limit_per_user_counts_across_calls_and_quantity(store: str) -> None:
     campaign = make_campaign(unlimited=False, limit=100, limit_per_user=3)
-    customer_id = _existing()
+    customer_id = customer_with_points()
     first = acquire(campaign, [Grant(customer_id, quantity=2)], source=BOUGHT)[0]
     second = acquire(campaign, [Grant(customer_id, quantity=2)], source=BOUGHT)[0]
     too_many = acquire(campaign, [Grant(customer_id, quantity=4)], source=BOUGHT)[0]
@@ -94,7 +86,7 @@ def test_limit_per_user_counts_across_calls_and_quantity(store: str) -> None:
 
 def test_buying_debits_points_with_a_ledger_entry_in_the_same_transaction(store: str) -> None:
     campaign = make_campaign(codes=["B1", "B2", "B3"], cost_in_points=30)
-    customer_id = _existing(points=100)
+    customer_id = customer_with_points(points=100)
     outcome = acquire(campaign, [Grant(customer_id, quantity=3, points=30)], source=BOUGHT)[0]
 
     assert [r.coupon_code for r in outcome.rewards] == ["B1", "B2", "B3"]
@@ -108,7 +100,7 @@ def test_buying_debits_points_with_a_ledger_entry_in_the_same_transaction(store:
 
 def test_not_enough_points_rolls_everything_back(store: str) -> None:
     campaign = make_campaign(codes=["N1", "N2"], cost_in_points=60)
-    customer_id = _existing(points=100)
+    customer_id = customer_with_points(points=100)
     outcome = acquire(campaign, [Grant(customer_id, quantity=2, points=60)], source=BOUGHT)[0]
 
     assert isinstance(outcome.error, InsufficientPointsError)
@@ -157,7 +149,7 @@ def test_the_same_customer_twice_in_one_call_is_written_in_separate_transactions
     store: str,
 ) -> None:
     campaign = make_campaign(unlimited=False, limit=10, limit_per_user=1)
-    customer_id = _existing()
+    customer_id = customer_with_points()
     outcomes = acquire(campaign, [Grant(customer_id), Grant(customer_id)], source=ISSUED)
 
     assert outcomes[0].error is None

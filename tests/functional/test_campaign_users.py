@@ -7,14 +7,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import cashback, customers, ledger
+from chalicelib.domain import cashback, customers
 from chalicelib.domain.auth import Role
-from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.domain.rewards import Grant, Recipient, acquire
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.rewards import BOUGHT, ISSUED
 from tests.conftest import STORE, hooked_clients, jwt_headers, token_for
-from tests.factories import make_campaign
+from tests.factories import customer_with_points, make_campaign
 
 ADMIN = jwt_headers(token_for(Role.ADMIN))
 
@@ -29,16 +28,8 @@ def _usage_items(campaign: CampaignModel) -> int:
     return len(list(CampaignUsageModel.query(pool, consistent_read=True)))
 
 
-def _customer(points: int = 0) -> str:
-    customer = customers.new_customer(STORE, None)
-    customer.save()
-    if points:
-        ledger.post(Posting(STORE, customer.customer_id, points, EntryKind.EARN))
-    return customer.customer_id
-
-
 def _new(email: str) -> Grant:
-    customer = customers.new_customer(STORE, email)
+    customer = customers.newcustomer_with_points(STORE, email)
     return Grant(customer.customer_id, new_customer=customer, recipient=Recipient(email=email))
 
 
@@ -66,28 +57,28 @@ def test_new_recipients_are_counted_once_each_in_one_bulk_request(store: str) ->
 
 def test_a_customer_is_counted_on_the_first_use_only(store: str) -> None:
     campaign = make_campaign()
-    first, second = _customer(), _customer()
+    first, second = customer_with_points(), customer_with_points()
     for customer_id in (first, first, second, first):
         assert acquire(campaign, [Grant(customer_id)], source=BOUGHT)[0].error is None
     assert _users(campaign) == 2
     # Twice in one call (two transactions): still one user.
-    third = _customer()
+    third = customer_with_points()
     acquire(campaign, [Grant(third), Grant(third)], source=BOUGHT)
     assert _users(campaign) == 3 == _usage_items(campaign)
 
 
 def test_a_refused_grant_counts_no_user(store: str) -> None:
     campaign = make_campaign(unlimited=False, limit=1, limit_per_user=1)
-    customer_id = _customer()
+    customer_id = customer_with_points()
     acquire(campaign, [Grant(customer_id)], source=BOUGHT)
-    refused = acquire(campaign, [Grant(_customer())], source=BOUGHT)[0]
+    refused = acquire(campaign, [Grant(customer_with_points())], source=BOUGHT)[0]
     assert refused.error is not None and refused.error.code == "campaign_limit_reached"
     assert _users(campaign) == 1
 
 
 def test_a_usage_item_created_meanwhile_is_a_later_use_not_a_new_user(store: str) -> None:
     campaign = make_campaign(unlimited=False, limit=10, limit_per_user=5)
-    customer_id = _customer()
+    customer_id = customer_with_points()
     with hooked_clients(_used_meanwhile(campaign, customer_id)):
         outcome = acquire(campaign, [Grant(customer_id, quantity=2)], source=BOUGHT)[0]
     assert outcome.error is None and len(outcome.rewards) == 2
@@ -98,7 +89,7 @@ def test_a_usage_item_created_meanwhile_is_a_later_use_not_a_new_user(store: str
 
 def test_the_limit_per_user_still_refuses_a_known_user(store: str) -> None:
     campaign = make_campaign(unlimited=False, limit=10, limit_per_user=1)
-    customer_id = _customer()
+    customer_id = customer_with_points()
     acquire(campaign, [Grant(customer_id)], source=BOUGHT)
     again = acquire(campaign, [Grant(customer_id)], source=BOUGHT)[0]
     assert again.error is not None and again.error.code == "campaign_limit_per_user_reached"
@@ -113,7 +104,7 @@ def _cashback_campaign() -> CampaignModel:
 
 def test_cashback_counts_its_first_redeeming_customer_once(store: str) -> None:
     campaign = _cashback_campaign()
-    customer_id = _customer(points=100)
+    customer_id = customer_with_points(points=100)
     order = cashback.Order(customer_id, 5, campaign.campaign_id)
     for _ in range(2):
         cashback.redeem(STORE, order)
@@ -122,7 +113,7 @@ def test_cashback_counts_its_first_redeeming_customer_once(store: str) -> None:
 
 def test_cashback_retries_when_the_usage_item_appeared_meanwhile(store: str) -> None:
     campaign = _cashback_campaign()
-    customer_id = _customer(points=100)
+    customer_id = customer_with_points(points=100)
     pool = pool_key(STORE, campaign.campaign_id)
     with hooked_clients(_used_meanwhile(campaign, customer_id)):
         cashback.redeem(STORE, cashback.Order(customer_id, 5, campaign.campaign_id))

@@ -9,15 +9,14 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import customers, ledger
 from chalicelib.domain.auth import Role
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.ledger import EntryKind
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.cashback import PENDING, REQUESTED, CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from tests.conftest import OTHER_STORE, STORE, AwsCalls, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
+from tests.factories import customer_with_points, make_campaign
 
 ADMIN_PATH = f"/api/{STORE}/admin/campaign/cashback"
 CUSTOMER_REDEEM = f"/api/{STORE}/customer/campaign/cashback/redeem"
@@ -30,14 +29,6 @@ def form_headers(role: Role, store_code: str = STORE, subject: str | None = None
         "Content-Type": "application/x-www-form-urlencoded",
         "Accept": "application/json",
     }
-
-
-def new_customer(points: int = 0, **fields: Any) -> str:
-    customer = customers.new_customer(STORE, None, **fields)
-    customer.save()
-    if points:
-        ledger.post(Posting(STORE, customer.customer_id, points, EntryKind.EARN))
-    return customer.customer_id
 
 
 def cashback_campaign(point_value: str = "3.00", **fields: Any) -> CampaignModel:
@@ -79,7 +70,7 @@ def redeem_as(
 def test_simulate_answers_the_document_fields_and_writes_nothing(
     aws_calls: AwsCalls, client: Any
 ) -> None:
-    customer_id = new_customer(points=5)
+    customer_id = customer_with_points(points=5)
     campaign = cashback_campaign("3.00")
     aws_calls.reset()
 
@@ -104,7 +95,7 @@ def test_simulate_answers_the_document_fields_and_writes_nothing(
 def test_simulate_picks_the_best_point_value_the_customer_may_use(
     aws_calls: AwsCalls, client: Any
 ) -> None:
-    customer_id = new_customer(level_id="silver")
+    customer_id = customer_with_points(level_id="silver")
     now = datetime.now(UTC)
     cashback_campaign("0.10")
     silver = cashback_campaign("0.25", target="level", levels=["silver"])
@@ -133,7 +124,7 @@ def test_simulate_picks_the_best_point_value_the_customer_may_use(
 
 
 def test_simulate_with_a_named_campaign_applies_its_rules(client: Any) -> None:
-    customer_id = new_customer()
+    customer_id = customer_with_points()
     gold_only = cashback_campaign("0.90", target="level", levels=["gold"])
     gift = make_campaign(reward="gift_code")
 
@@ -148,7 +139,7 @@ def test_simulate_with_a_named_campaign_applies_its_rules(client: Any) -> None:
 
 
 def test_simulate_without_any_usable_campaign_is_a_404(client: Any) -> None:
-    customer_id = new_customer()
+    customer_id = customer_with_points()
     cashback_campaign("1", active=False)
     response = client.post(
         f"{ADMIN_PATH}/simulate",
@@ -171,7 +162,7 @@ def test_simulate_refuses_bad_forms_with_the_form_tree(client: Any) -> None:
 
 
 def test_points_worth_less_than_a_cent_are_refused(client: Any) -> None:
-    customer_id = new_customer(points=10)
+    customer_id = customer_with_points(points=10)
     cashback_campaign("0.001")
     response = redeem(client, customer_id, 9)
     assert (response.status_code, body_of(response)["code"]) == (400, "cashback_reward_too_small")
@@ -180,7 +171,7 @@ def test_points_worth_less_than_a_cent_are_refused(client: Any) -> None:
 
 # -- redeem ----------------------------------------------------------------------------------
 def test_admin_redeem_debits_the_points_and_records_the_payout(client: Any) -> None:
-    customer_id = new_customer(points=20, telephone="+919999999999")
+    customer_id = customer_with_points(points=20, telephone="+919999999999")
     campaign = cashback_campaign("10")
 
     response = redeem(client, customer_id, 5)
@@ -220,7 +211,7 @@ def test_admin_redeem_debits_the_points_and_records_the_payout(client: Any) -> N
 def test_redeem_takes_one_transaction_and_one_status_update(
     aws_calls: AwsCalls, client: Any
 ) -> None:
-    customer_id = new_customer(points=20)
+    customer_id = customer_with_points(points=20)
     cashback_campaign("1")
     aws_calls.reset()
 
@@ -232,7 +223,7 @@ def test_redeem_takes_one_transaction_and_one_status_update(
 
 
 def test_a_campaign_without_a_known_provider_leaves_the_payout_pending(client: Any) -> None:
-    customer_id = new_customer(points=20)
+    customer_id = customer_with_points(points=20)
     cashback_campaign("1", cashback_provider=None)
     response = redeem(client, customer_id, 5)
     assert body_of(response)["status"] == PENDING
@@ -240,7 +231,7 @@ def test_a_campaign_without_a_known_provider_leaves_the_payout_pending(client: A
 
 
 def test_customer_redeems_their_own_points(client: Any) -> None:
-    customer_id = new_customer(points=8)
+    customer_id = customer_with_points(points=8)
     campaign = cashback_campaign("0.5")
 
     response = client.post(
@@ -261,7 +252,7 @@ def test_customer_redeems_their_own_points(client: Any) -> None:
 
 
 def test_customer_cannot_redeem_for_another_customer(client: Any) -> None:
-    mine, theirs = new_customer(points=8), new_customer(points=8)
+    mine, theirs = customer_with_points(points=8), customer_with_points(points=8)
     campaign = cashback_campaign("1")
     headers = form_headers(Role.CUSTOMER, subject=mine)
 
@@ -277,7 +268,7 @@ def test_customer_cannot_redeem_for_another_customer(client: Any) -> None:
 
 
 def test_customer_form_needs_the_cashback_id(client: Any) -> None:
-    customer_id = new_customer(points=8)
+    customer_id = customer_with_points(points=8)
     cashback_campaign("1")
     response = client.post(
         CUSTOMER_REDEEM,
@@ -290,7 +281,7 @@ def test_customer_form_needs_the_cashback_id(client: Any) -> None:
 
 
 def test_insufficient_points_leave_no_trace(client: Any) -> None:
-    customer_id = new_customer(points=4)
+    customer_id = customer_with_points(points=4)
     campaign = cashback_campaign("1", unlimited=False, limit=10, limit_per_user=3)
 
     response = redeem(client, customer_id, 5)
@@ -306,7 +297,7 @@ def test_insufficient_points_leave_no_trace(client: Any) -> None:
 
 
 def test_limit_per_user_is_enforced_in_the_transaction(client: Any) -> None:
-    customer_id = new_customer(points=50)
+    customer_id = customer_with_points(points=50)
     campaign = cashback_campaign("1", unlimited=False, limit=10, limit_per_user=1)
     assert redeem(client, customer_id, 5, cashbackId=campaign.campaign_id).status_code == 200
 
@@ -317,7 +308,7 @@ def test_limit_per_user_is_enforced_in_the_transaction(client: Any) -> None:
 
 
 def test_global_limit_is_enforced_in_the_transaction(client: Any) -> None:
-    first, second = new_customer(points=50), new_customer(points=50)
+    first, second = customer_with_points(points=50), customer_with_points(points=50)
     campaign = cashback_campaign("1", unlimited=False, limit=1, limit_per_user=1)
     assert redeem(client, first, 5, cashbackId=campaign.campaign_id).status_code == 200
 
@@ -332,7 +323,7 @@ def test_a_campaign_switched_off_after_the_read_refuses_in_the_transaction(
 ) -> None:
     from chalicelib.domain import cashback
 
-    customer_id = new_customer(points=50)
+    customer_id = customer_with_points(points=50)
     campaign = cashback_campaign("1")
     read = cashback.quote
 
@@ -356,7 +347,7 @@ def test_unknown_customer_is_a_404(client: Any) -> None:
 
 # -- tenancy and roles -----------------------------------------------------------------------
 def test_another_stores_admin_cannot_redeem_here(client: Any) -> None:
-    customer_id = new_customer(points=20)
+    customer_id = customer_with_points(points=20)
     cashback_campaign("1")
 
     theirs = form_headers(Role.ADMIN, store_code=OTHER_STORE)
@@ -373,7 +364,7 @@ def test_another_stores_admin_cannot_redeem_here(client: Any) -> None:
 
 
 def test_sellers_may_not_redeem_or_simulate(client: Any) -> None:
-    customer_id = new_customer(points=20)
+    customer_id = customer_with_points(points=20)
     cashback_campaign("1")
     redeemed = redeem_as(client, form_headers(Role.SELLER), customer_id)
     simulated = client.post(

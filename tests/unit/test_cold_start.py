@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import gc
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from chalicelib.cold_start import loading
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import in_fresh_interpreter
 
 
 @pytest.fixture
@@ -63,15 +57,7 @@ def test_importing_the_app_and_its_faces_builds_no_model_of_the_service() -> Non
         "         if m.__module__.startswith('chalicelib') and m.__pydantic_complete__}\n"
         "print(json.dumps({'built': sorted(built), 'frozen': gc.get_freeze_count()}))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    answer = in_fresh_interpreter(script)
     # Generic bases with a type variable are built by pydantic itself; they validate nothing.
     assert [name for name in answer["built"] if "[~" not in name and "Deferred" not in name] == []
     assert answer["frozen"] > 10_000  # the import ran inside `loading()`

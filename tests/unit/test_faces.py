@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from chalicelib.api import faces
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import in_fresh_interpreter
 
 
 def test_the_route_table_is_what_the_faces_declare() -> None:
@@ -47,15 +42,7 @@ def test_importing_the_app_loads_no_face_and_a_request_loads_only_its_own() -> N
         "status = Client(app).http.get('/docs').status_code\n"
         "print(json.dumps({'before': before, 'after': loaded(), 'status': status}))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    answer = in_fresh_interpreter(script)
     assert answer == {"before": [], "after": ["chalicelib.api.docs"], "status": 200}
 
 
