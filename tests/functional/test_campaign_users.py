@@ -29,7 +29,7 @@ def _usage_items(campaign: CampaignModel) -> int:
 
 
 def _new(email: str) -> Grant:
-    customer = customers.newcustomer_with_points(STORE, email)
+    customer = customers.new_customer(STORE, email)
     return Grant(customer.customer_id, new_customer=customer, recipient=Recipient(email=email))
 
 
