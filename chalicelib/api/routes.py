@@ -123,6 +123,7 @@ class Routes:
         self.app = app
 
     def view(self, path: str, method: str) -> Callable[..., Response]:
+        """The view of one declared method of one route."""
         return next(d.view for d in self.declared if (d.path, d.method) == (path, method))
 
     def _current_request(self) -> Request:
