@@ -39,11 +39,19 @@ def test_importing_the_app_loads_no_face_and_a_request_loads_only_its_own() -> N
         "from chalicelib.api.faces import FACES\n"
         "loaded = lambda: [face for face in FACES if face in sys.modules]\n"
         "before = loaded()\n"
+        "work = ['chalicelib.domain.' + name for name in ('claims', 'bought', 'deliveries')]\n"
+        "jobs_work = [module for module in work if module in sys.modules]\n"
         "status = Client(app).http.get('/docs').status_code\n"
-        "print(json.dumps({'before': before, 'after': loaded(), 'status': status}))\n"
+        "print(json.dumps({'before': before, 'jobs_work': jobs_work, 'after': loaded(),\n"
+        "                  'status': status}))\n"
     )
     answer = in_fresh_interpreter(script)
-    assert answer == {"before": [], "after": ["chalicelib.api.docs"], "status": 200}
+    assert answer == {
+        "before": [],
+        "jobs_work": [],  # the jobs import their domain modules when they run
+        "after": ["chalicelib.api.docs"],
+        "status": 200,
+    }
 
 
 def test_a_stand_in_gives_its_face_s_route_doc() -> None:
