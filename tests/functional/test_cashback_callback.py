@@ -17,12 +17,12 @@ from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool
 from chalicelib.storage.cashback import ACCEPTED, FAILED, PAID, REQUESTED, CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
 from tests.conftest import OTHER_STORE, STORE, AwsCalls, body_of, token_for
+from tests.factories import customer_with_points
 from tests.functional.test_cashback import (
     WRITES,
     balance,
     cashback_campaign,
     entries,
-    new_customer,
     redeem,
 )
 
@@ -76,7 +76,7 @@ def call_back(
 @pytest.fixture
 def redeemed(client: Any) -> dict[str, Any]:
     """A customer with 20 points who redeemed 5 of them at 2.00 each through PayTM."""
-    customer_id = new_customer(points=20)
+    customer_id = customer_with_points(points=20)
     campaign = cashback_campaign("2", unlimited=False, limit=10, limit_per_user=3)
     payout_id = redeem(client, customer_id, 5).json_body["payoutId"]
     return {
@@ -293,7 +293,7 @@ def test_the_store_admins_token_may_settle_as_in_the_document(
 def test_unknown_provider_and_unknown_orders_are_404(
     paytm_secret: str, client: Any, redeemed: dict[str, Any]
 ) -> None:
-    other_customer = new_customer()
+    other_customer = customer_with_points()
     unknown = call_back(client, redeemed["order_id"], path=CALLBACK.replace("paytm", "paypal"))
     missing = call_back(client, f"{redeemed['customer_id']}_no-such-payout")
     not_theirs = call_back(client, f"{other_customer}_{redeemed['payout_id']}")
