@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator
 from pydantic import ValidationError as PydanticValidationError
 
-from chalicelib.domain import campaigns, catalog, targeting
+from chalicelib.domain import campaigns, catalog, targeting, usage
 from chalicelib.domain.campaign_form import (
     FORM_CONFIG,
     Blankable,
@@ -37,7 +37,7 @@ from chalicelib.domain.customers import CustomerNotFoundError, get_customer
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.rewards import MAX_QUANTITY, Grant, acquire_one
 from chalicelib.domain.validation import InputModel
-from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
+from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import BOUGHT, RewardModel
 
@@ -94,17 +94,10 @@ def _customer(store_code: str, customer_id: str) -> CustomerModel:
     return get_customer(store_code, customer_id)
 
 
-def _per_user_limit(campaign: CampaignModel) -> int | None:
-    """The limit `acquire` enforces per customer (none on an unlimited campaign)."""
-    if campaign.unlimited or campaign.limit_per_user is None:
-        return None
-    return int(campaign.limit_per_user)
-
-
 def usage_left_for_customer(campaign: CampaignModel, used: int) -> int | None:
     """How many more this customer can get: their per-user limit, and what the campaign has
     left (rewards or coupons); None when nothing bounds it."""
-    left, limit = campaigns.usage_left(campaign), _per_user_limit(campaign)
+    left, limit = campaigns.usage_left(campaign), usage.per_user_limit(campaign)
     if limit is None:
         return left
     own = max(0, limit - used)
@@ -118,20 +111,6 @@ def can_be_bought(campaign: CampaignModel, left_for_customer: int | None, balanc
         and (left_for_customer is None or left_for_customer > 0)
         and balance >= int(campaign.cost_in_points or 0)
     )
-
-
-def _usage(store_code: str, customer_id: str, shown: list[CampaignModel]) -> dict[str, int]:
-    """The customer's usage counters of the campaigns with a per-user limit: one BatchGetItem
-    (a page holds at most 100 campaigns, BatchGetItem's limit)."""
-    keys = [
-        (pool_key(store_code, campaign.campaign_id), customer_id)
-        for campaign in shown
-        if _per_user_limit(campaign) is not None
-    ]
-    if not keys:
-        return {}
-    pools = {pool_key(store_code, campaign.campaign_id): campaign.campaign_id for campaign in shown}
-    return {pools[item.pool]: int(item.used or 0) for item in CampaignUsageModel.batch_get(keys)}
 
 
 def _with_customer_fields(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -162,7 +141,8 @@ def available_campaigns(
         )
 
     page = catalog.select_page(store_code, wanted, available)
-    used = _usage(store_code, customer_id, page.campaigns)
+    # A page holds at most 100 campaigns, what one BatchGetItem reads.
+    used = usage.uses_of(store_code, customer_id, page.campaigns)
     balance = int(customer.points_available or 0) + (wanted.additionalPoints or 0)
     view, lookups = wanted.view(internal), catalog.Lookups.of(store_code, page.campaigns)
     shown = []

@@ -220,10 +220,6 @@ def _ensure_usable(campaign: CampaignModel, customer: CustomerModel, now: dateti
         raise CampaignNotTargetedError()
 
 
-def _limited_per_user(campaign: CampaignModel) -> bool:
-    return not campaign.unlimited and campaign.limit_per_user is not None
-
-
 def _best_campaign(store_code: str, customer: CustomerModel, now: datetime) -> CampaignModel:
     """The usable cashback campaign with the highest point value (see the module docstring)."""
     usable = [
@@ -237,17 +233,13 @@ def _best_campaign(store_code: str, customer: CustomerModel, now: datetime) -> C
         and is_targeted(campaign, customer)
         and usage_left(campaign) != 0
     ]
-    limited = [campaign for campaign in usable if _limited_per_user(campaign)]
-    if limited:
-        keys = [(pool_key(store_code, c.campaign_id), customer.customer_id) for c in limited]
-        used = {usage.pool: int(usage.used or 0) for usage in CampaignUsageModel.batch_get(keys)}
-        usable = [
-            campaign
-            for campaign in usable
-            if not _limited_per_user(campaign)
-            or used.get(pool_key(store_code, campaign.campaign_id), 0)
-            < int(campaign.limit_per_user)
-        ]
+    used = usage.uses_of(store_code, customer.customer_id, usable)
+    usable = [
+        campaign
+        for campaign in usable
+        if (limit := usage.per_user_limit(campaign)) is None
+        or used.get(campaign.campaign_id, 0) < limit
+    ]
     if not usable:
         raise NoCashbackAvailableError()
     return min(usable, key=lambda c: (-c.point_value, c.created_at, c.campaign_id))
@@ -314,8 +306,8 @@ def _take_use(
         condition=condition,
         return_values="ALL_OLD",
     )
-    limit = int(campaign.limit_per_user) if _limited_per_user(campaign) else None
     pool = pool_key(campaign.store_code, campaign.campaign_id)
+    limit = usage.per_user_limit(campaign)
     usage.add_use(transaction, pool, customer_id, 1, now, first=first, limit_per_user=limit)
 
 

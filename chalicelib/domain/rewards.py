@@ -301,7 +301,6 @@ class _Acquisition:
     ) -> tuple[Posting | None, str | None]:
         """Add one grant's items; returns its points debit and ledger entry id, if any."""
         campaign = self.campaign
-        limited = not campaign.unlimited and campaign.limit_per_user is not None
         usage.add_use(
             transaction,
             self.pool,
@@ -309,7 +308,7 @@ class _Acquisition:
             grant.quantity,
             self.now,
             first=grant.customer_id not in self.users,
-            limit_per_user=int(campaign.limit_per_user) if limited else None,
+            limit_per_user=usage.per_user_limit(campaign),
         )
         for code, reward in zip(codes, rewards, strict=False):
             transaction.update(
@@ -504,9 +503,9 @@ def acquire(
                 {"quantity": [f"The quantity must be between 1 and {MAX_QUANTITY}."]}
             )
     acquisition = _Acquisition(campaign, grants, source, actor, email_status, now)
-    limit = campaign.limit_per_user
+    limit = usage.per_user_limit(campaign)
     for outcome in acquisition.outcomes:
-        if not campaign.unlimited and limit is not None and outcome.grant.quantity > int(limit):
+        if limit is not None and outcome.grant.quantity > limit:
             outcome.error = LimitPerUserReachedError()
     queue = acquisition.batches()
     while queue:

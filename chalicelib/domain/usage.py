@@ -21,7 +21,31 @@ from datetime import datetime
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.storage.base import FailedItem
-from chalicelib.storage.campaigns import CampaignUsageModel
+from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
+
+
+def per_user_limit(campaign: CampaignModel) -> int | None:
+    """How many rewards one customer may get from the campaign; None when nothing limits it
+    (no `limitPerUser`, or an unlimited campaign)."""
+    if campaign.unlimited or campaign.limit_per_user is None:
+        return None
+    return int(campaign.limit_per_user)
+
+
+def uses_of(
+    store_code: str, customer_id: str, campaigns: Iterable[CampaignModel]
+) -> dict[str, int]:
+    """The customer's uses of those campaigns that limit them (campaign id -> uses; a campaign
+    never used is left out): one BatchGetItem, so at most 100 campaigns."""
+    pools = {
+        pool_key(store_code, campaign.campaign_id): campaign.campaign_id
+        for campaign in campaigns
+        if per_user_limit(campaign) is not None
+    }
+    if not pools:
+        return {}
+    found = CampaignUsageModel.batch_get([(pool, customer_id) for pool in pools])
+    return {pools[usage.pool]: int(usage.used or 0) for usage in found}
 
 
 def users_of(pool: str, customer_ids: Iterable[str]) -> set[str]:
