@@ -142,16 +142,15 @@ def bounded_text(max_length: int) -> Any:
 
 
 def _email_template(source: str | None) -> str | None:
-    """A reward email's subject or text: checked here, so a broken one never reaches SES."""
+    """A reward email's subject or text: rendered here with sample values, so one that cannot
+    render (refused, too slow, too long) is never saved."""
     if source is not None:
-        from jinja2 import TemplateSyntaxError
-
-        from chalicelib.mail.templates import check_user_text
+        from chalicelib.mail.reward_email import CampaignTemplateError, check_campaign_text
 
         try:
-            check_user_text(source)
-        except TemplateSyntaxError as error:
-            raise ValueError(f"This template is not valid: {error.message}.") from error
+            check_campaign_text(source)
+        except CampaignTemplateError as error:
+            raise ValueError(f"This template is not valid: {error}.") from error
     return source
 
 

@@ -2,8 +2,9 @@
 
 A campaign may replace the subject (`email_subject`) and the opening text (`email_body`) with its
 own. Those are plain text with `{{ placeholders }}` (the names of `placeholders()`), rendered in
-the sandbox; the HTML email escapes the result like any other text. The coupon code, the link
-and the validity always follow, so an override cannot lose them.
+the bounded sandbox of `chalicelib.mail.sandbox`; the HTML email escapes the result like any
+other text. The coupon code, the link and the validity always follow, so an override cannot
+lose them. `check_campaign_text` renders a text with sample values when a campaign is saved.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from typing import Any
 from chalicelib.domain.campaigns import texts
 from chalicelib.domain.rewards import reward_url
 from chalicelib.domain.stores import Store
-from chalicelib.mail.templates import day, render, render_user_text
+from chalicelib.mail.templates import day, render
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import RewardModel
 
 
 class CampaignTemplateError(Exception):
-    """The campaign's own subject or body does not render (syntax, or refused by the sandbox)."""
+    """The campaign's own subject or body does not render: it never will, whatever the retries
+    (syntax, refused by the sandbox, over its bounds, or failing with these values)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,21 @@ def placeholders(reward: RewardModel, campaign: CampaignModel, store: Store) -> 
     }
 
 
+# The names of `placeholders()` with values like real ones, to try a campaign's text with.
+SAMPLE_PLACEHOLDERS = {
+    "firstname": "Ann",
+    "surname": "Smith",
+    "sender_name": "Bob",
+    "message": "Thank you for everything!",
+    "campaign_name": "Welcome gift",
+    "coupon_code": "GIFT-0001",
+    "url": "https://rewards.example.com/r/sample-token-0123456789",
+    "store_name": "Shop",
+    "valid_from": "1 March 2099",
+    "valid_to": "31 March 2099",
+}
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -60,12 +77,18 @@ def _paragraphs(text: str) -> str:
 def _campaign_text(source: str | None, fields: dict[str, str]) -> str | None:
     if not source:
         return None
-    from jinja2 import TemplateError
+    from chalicelib.mail import sandbox
 
     try:
-        return render_user_text(source, **fields).strip() or None
-    except TemplateError as error:
-        raise CampaignTemplateError(f"{type(error).__name__}: {error}") from error
+        return sandbox.render(source, **fields).strip() or None
+    except sandbox.TemplateRefused as error:
+        raise CampaignTemplateError(error.reason) from error
+
+
+def check_campaign_text(source: str) -> None:
+    """Raise `CampaignTemplateError` when a campaign's subject or body does not render with
+    `SAMPLE_PLACEHOLDERS` (so it would not render for a real reward either)."""
+    _campaign_text(source, SAMPLE_PLACEHOLDERS)
 
 
 def render_reward_email(reward: RewardModel, campaign: CampaignModel, store: Store) -> RewardEmail:

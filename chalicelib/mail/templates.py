@@ -4,8 +4,8 @@
 on first use, so only the requests and jobs that render something pay for it.
 
 Text a store writes (a campaign's email subject and body) is a template too, but one we did not
-write: it is rendered in a sandbox (`render_user_text`), which refuses attribute tricks such as
-`{{ ''.__class__ }}`, and produces plain text that the page and email templates then escape.
+write: `chalicelib.mail.sandbox` renders it, bounded, as plain text that the page and email
+templates then escape.
 """
 
 from __future__ import annotations
@@ -40,24 +40,3 @@ def environment() -> Any:
 
 def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
-
-
-@lru_cache(maxsize=1)
-def _sandbox() -> Any:
-    from jinja2.sandbox import SandboxedEnvironment
-
-    return SandboxedEnvironment(autoescape=False)
-
-
-def render_user_text(source: str, **context: Any) -> str:
-    """A store-written template rendered as plain text in the sandbox.
-
-    Raises `jinja2.TemplateError` (syntax errors, and `SecurityError` for what the sandbox
-    refuses).
-    """
-    return _sandbox().from_string(source).render(**context)
-
-
-def check_user_text(source: str) -> None:
-    """Raise `jinja2.TemplateSyntaxError` when a store-written template cannot be parsed."""
-    _sandbox().parse(source)
