@@ -13,12 +13,13 @@ every render end quickly, with a small text or a `TemplateRefused` saying why:
   bits: `*`, `**`, `~`, `+`, `replace` and `join` are checked before they build anything longer;
   `%` on text (printf widths) is refused.
 - At most `MAX_STEPS` steps (loop iterations, calls, filters, operators, outputs) and
-  `MAX_SECONDS` of wall time, both checked at every step; the output stops at `MAX_OUTPUT`
-  characters.
+  `MAX_SECONDS` of wall time, both checked at every step; the output is counted as it streams
+  and refused past `MAX_OUTPUT` characters. A template is at most `MAX_SOURCE` characters.
 
-Between two steps the work is bounded (a few operations of the template's own text, each on
-values under `MAX_OUTPUT`), so a render ends within about `MAX_SECONDS`: the deadline is checked
-cooperatively and needs no thread or signal, which a Lambda cannot rely on.
+Between two steps the work is bounded (the operations of at most `MAX_SOURCE` characters of
+template, each linear in values under `MAX_OUTPUT`: milliseconds), so a render ends within about
+`MAX_SECONDS`: the deadline is checked cooperatively and needs no thread or signal, which a
+Lambda cannot rely on.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from functools import lru_cache, update_wrapper
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, Undefined, nodes
-from jinja2.visitor import NodeTransformer
 from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.visitor import NodeTransformer
 
+MAX_SOURCE = 10_000  # characters of a template: twice the longest a campaign form accepts
 MAX_OUTPUT = 256 * 1024  # characters of the rendered text, and the length of any value
 MAX_SECONDS = 1.0
 MAX_STEPS = 10_000
@@ -259,7 +261,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         owner = getattr(__obj, "__self__", None)
         name = getattr(__obj, "__name__", "")
         allowed = (
-            any(__obj is allowed for allowed in __self.ALLOWED_CALLS)
+            any(__obj is guard for guard in __self.ALLOWED_CALLS)
             or isinstance(__obj, Undefined)  # raises the usual "is undefined"
             or (isinstance(owner, str) and name in STR_METHODS)
             or (isinstance(owner, LoopContext) and name in LOOP_METHODS)
@@ -295,6 +297,8 @@ def render(source: str, **context: Any) -> str:
     budget = _Budget()
     token = _budget.set(budget)
     try:
+        if len(source) > MAX_SOURCE:
+            _refuse(f"the template is longer than {MAX_SOURCE} characters")
         template = _environment().from_string(source)
         parts: list[str] = []
         length = 0
