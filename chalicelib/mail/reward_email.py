@@ -87,7 +87,8 @@ def _campaign_text(source: str | None, fields: dict[str, str]) -> str | None:
 
 def check_campaign_text(source: str) -> None:
     """Raise `CampaignTemplateError` when a campaign's subject or body does not render with
-    `SAMPLE_PLACEHOLDERS` (so it would not render for a real reward either)."""
+    `SAMPLE_PLACEHOLDERS`: refused, over its bounds, or failing. A failure that depends on a
+    reward's own values shows only when it is sent, and fails that email for good."""
     _campaign_text(source, SAMPLE_PLACEHOLDERS)
 
 
