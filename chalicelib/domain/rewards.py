@@ -52,6 +52,9 @@ from chalicelib.storage.rewards import RewardModel, customer_key, pending_active
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 MAX_QUANTITY = 40  # 2 items per unit (coupon, reward) + 4 per grant must fit one transaction
+# Items of every transaction besides its grants': the campaign item, and a share of the
+# customer count.
+TRANSACTION_BASE_ITEMS = 2
 MAX_ATTEMPTS = 12  # per batch: conflicts back off, refusals shrink the batch
 TOKEN_BYTES = 24  # 192 random bits in every landing-page URL
 
@@ -206,7 +209,7 @@ class _Acquisition:
         batches: list[list[int]] = []
         current: list[int] = []
         customers: set[str] = set()
-        size = 2  # the campaign item, and a share of the customer count
+        size = TRANSACTION_BASE_ITEMS
         for index, outcome in enumerate(self.outcomes):
             grant = outcome.grant
             needed = _items_needed(grant, self.pooled)
@@ -214,7 +217,7 @@ class _Acquisition:
                 size + needed > MAX_TRANSACTION_ITEMS or grant.customer_id in customers
             ):
                 batches.append(current)
-                current, customers, size = [], set(), 1
+                current, customers, size = [], set(), TRANSACTION_BASE_ITEMS
             current.append(index)
             customers.add(grant.customer_id)
             size += needed
