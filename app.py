@@ -13,6 +13,7 @@ with loading():  # the collector paused while the modules load (chalicelib/cold_
     from chalicelib.config import get_settings
     from chalicelib.jobs import claims as claim_jobs
     from chalicelib.jobs import coupons as coupon_jobs
+    from chalicelib.jobs import owed_emails as owed_email_jobs
     from chalicelib.jobs import reward_emails
 
 app = Chalice(app_name="rewards")
@@ -31,4 +32,5 @@ app.register_middleware(framework_error_middleware, "http")
 faces.register(app)  # each face loaded on the first request it serves
 app.register_blueprint(claim_jobs.jobs)
 app.register_blueprint(coupon_jobs.jobs)
+app.register_blueprint(owed_email_jobs.jobs)
 app.register_blueprint(reward_emails.jobs)

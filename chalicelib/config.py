@@ -48,6 +48,10 @@ class Settings:
     idempotency_ttl_seconds: int
     claim_expiry_rate_minutes: int
     coupon_expiry_rate_minutes: int
+    # The outbox sweeper: a reward email owed a queue message this long is sent again, at most
+    # `email_owed_max_sweeps` times before it is marked failed.
+    email_owed_grace_seconds: int
+    email_owed_max_sweeps: int
     log_level: str
     debug: bool
     # Cashback through PayTM: the secret its callbacks are signed with (None: refuse them all)
@@ -108,6 +112,8 @@ def get_settings() -> Settings:
         idempotency_ttl_seconds=int(env.get("REWARDS_IDEMPOTENCY_TTL_SECONDS", "86400")),
         claim_expiry_rate_minutes=int(env.get("REWARDS_CLAIM_EXPIRY_RATE_MINUTES", "60")),
         coupon_expiry_rate_minutes=int(env.get("REWARDS_COUPON_EXPIRY_RATE_MINUTES", "60")),
+        email_owed_grace_seconds=int(env.get("REWARDS_EMAIL_OWED_GRACE_SECONDS", "300")),
+        email_owed_max_sweeps=int(env.get("REWARDS_EMAIL_OWED_MAX_SWEEPS", "5")),
         log_level=env.get("REWARDS_LOG_LEVEL", "INFO"),
         debug=_flag(env.get("REWARDS_DEBUG")) and stage == "local",
         paytm_secret_value=env.get("REWARDS_PAYTM_SECRET") or None,

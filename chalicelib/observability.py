@@ -36,6 +36,7 @@ class Metric(StrEnum):
     REWARDS_ISSUED = "RewardsIssued"  # dimension `delivery`: email | url
     EMAILS_SENT = "EmailsSent"
     EMAILS_FAILED = "EmailsFailed"  # given up for good; retries are not failures
+    EMAILS_REQUEUED = "EmailsRequeued"  # owed messages the outbox sweeper sent again
     POINTS_EARNED = "PointsEarned"
     POINTS_SPENT = "PointsSpent"
     CLAIMS_EXPIRED = "ClaimsExpired"

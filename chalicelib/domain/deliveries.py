@@ -19,6 +19,12 @@ reports the message failed, so SQS delivers it again. The message that fails on 
 `MAX_RECEIVES`-th receive (the queue's `maxReceiveCount`, which `infra/template.py` takes from
 here) marks the reward `failed` with the reason; SQS then moves it to the dead-letter queue.
 
+The outbox: the write that queues a reward (issuing, a resend) also marks its message owed
+(`storage.rewards`, the email-owed index), and the take removes the mark in its own update. A
+reward still owed after a grace period lost its message before SQS had it (a crash between the
+write and the send, SQS refusing), and `owed_emails.sweep` sends one again; a duplicate is
+harmless, the take decides.
+
 A consumer that crashes after taking leaves the reward `sending`; its message was not deleted, so
 SQS delivers it again after the queue's visibility timeout. The take's history event says when
 the lease began; once `SENDING_LEASE` has passed, the next delivery takes the reward over (same
@@ -65,8 +71,10 @@ from chalicelib.storage.rewards import (
     EMAIL_QUEUED,
     EMAIL_SENDING,
     EMAIL_SENT,
-    DeliveryEvent,
     RewardModel,
+    email_event,
+    owe_email_actions,
+    settle_email_actions,
 )
 
 MAX_RECEIVES = 5  # the reward email queue's maxReceiveCount
@@ -127,11 +135,6 @@ def get_reward(store_code: str, reward_id: str) -> RewardModel:
 
 
 # -- status moves --------------------------------------------------------------------------
-def _event(status: str, detail: str | None, now: datetime) -> Any:
-    event = DeliveryEvent(at=now, status=status, detail=detail)
-    return RewardModel.email_history.set((RewardModel.email_history | []).append([event]))
-
-
 def _refused(error: UpdateError) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
 
@@ -154,7 +157,11 @@ def _move(
     """One step: the new status and its history event under `condition`; False if refused."""
     try:
         reward.update(
-            actions=[RewardModel.email_status.set(status), _event(status, detail, now), *actions],
+            actions=[
+                RewardModel.email_status.set(status),
+                email_event(status, detail, now),
+                *actions,
+            ],
             condition=condition,
         )
     except UpdateError as error:
@@ -178,8 +185,10 @@ def _take(reward: RewardModel, now: datetime) -> bool:
         raise RetryLaterError("Another consumer is sending this email.")
     if status not in (EMAIL_QUEUED, EMAIL_SENDING):
         return False
+    # Either way the reward leaves the outbox: its message is here, or no email is owed.
+    settled = tuple(settle_email_actions())
     if reward.status == CANCELLED:
-        _move(reward, _as_read(reward), EMAIL_FAILED, "The reward was cancelled.", now)
+        _move(reward, _as_read(reward), EMAIL_FAILED, "The reward was cancelled.", now, settled)
         return False
     attempt = int(reward.email_attempts or 0) + 1
     taken = _move(
@@ -188,7 +197,7 @@ def _take(reward: RewardModel, now: datetime) -> bool:
         EMAIL_SENDING,
         f"attempt {attempt}",
         now,
-        (RewardModel.email_attempts.set(attempt),),
+        (RewardModel.email_attempts.set(attempt), *settled),
     )
     if not taken:
         raise RetryLaterError("The reward changed while being taken; looking again later.")
@@ -283,7 +292,11 @@ def resend(
         )
     _ensure_resendable(reward, now)
     detail = "resend"
-    actions: list[Any] = [RewardModel.email_error.remove(), RewardModel.email_message_id.remove()]
+    actions: list[Any] = [
+        RewardModel.email_error.remove(),
+        RewardModel.email_message_id.remove(),
+        *owe_email_actions(reward_id, now),  # the outbox, as when issued
+    ]
     if address != reward.email:
         detail = f"resend to {address} (was {reward.email or 'no address'})"
         actions.append(RewardModel.email.set(address))
@@ -291,7 +304,7 @@ def resend(
     if not _move(reward, condition, EMAIL_QUEUED, detail, now, tuple(actions)):
         _ensure_resendable(get_reward(store_code, reward_id), now)  # changed meanwhile: say how
         raise ConflictError("The reward changed meanwhile; retry.")
-    outbox.enqueue([reward], correlation_id)
+    outbox.enqueue_owed([reward], correlation_id)
     return reward
 
 

@@ -13,10 +13,11 @@ created in the transaction that gives them their reward. A recipient named twice
 a reward per mention: repeats go in a later round of `acquire`, once the first mention's
 customer exists (an item may appear only once per transaction).
 
-Email delivery: the rewards are written with email status `queued`, then one message per reward
-goes on the queue (`mail.outbox`, ten per SendMessageBatch), in that order, so a message never
-names a reward that does not exist. Rewards whose message SQS refused are marked `failed`
-("could not be queued"); they exist and the answer says so.
+Email delivery: the rewards are written with email status `queued` and marked as owing their
+message (the outbox, in the same transaction), then one message per reward goes on the queue
+(`mail.outbox`, ten per SendMessageBatch), in that order, so a message never names a reward that
+does not exist. A message SQS refused, or never got because the process died, is sent later by
+the sweeper (`owed_emails`): the reward stays `queued` meanwhile.
 
 Reading: a campaign's rewards, all of them or those created in one UTC month, come from the
 campaign + creation-time index, one Query per page, oldest first.
@@ -33,7 +34,6 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
-from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain import auth
 from chalicelib.domain.campaigns import ensure_active, get_campaign
@@ -56,10 +56,8 @@ from chalicelib.storage.customers import (
     unique_public_key_pk,
 )
 from chalicelib.storage.rewards import (
-    EMAIL_FAILED,
     EMAIL_QUEUED,
     ISSUED,
-    DeliveryEvent,
     RewardModel,
 )
 
@@ -68,7 +66,6 @@ MAX_MESSAGE_LENGTH = 2000
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 FIRST_YEAR, LAST_YEAR = 2000, 2999
-NOT_QUEUED = "could not be queued"
 
 
 class InvalidRecipientError(InvalidInputError):
@@ -237,38 +234,6 @@ def _acquire_all(
             owners[keys[index]] = result.grant.customer_id
 
 
-def _mark_not_queued(rewards: Sequence[RewardModel], reward_ids: set[str]) -> None:
-    """The rewards exist but SQS refused their message: say so on each (email `failed`)."""
-    now = datetime.now(UTC)
-    for reward in rewards:
-        if reward.reward_id not in reward_ids:
-            continue
-        try:
-            reward.update(
-                actions=[
-                    RewardModel.email_status.set(EMAIL_FAILED),
-                    RewardModel.email_error.set(NOT_QUEUED),
-                    RewardModel.email_history.set(
-                        (RewardModel.email_history | []).append(
-                            [DeliveryEvent(at=now, status=EMAIL_FAILED, detail=NOT_QUEUED)]
-                        )
-                    ),
-                ],
-                condition=RewardModel.email_status == EMAIL_QUEUED,
-            )
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            # Moved on meanwhile (nothing else touches an unqueued reward): leave it be.
-
-
-def _send(rewards: list[RewardModel], correlation_id: str | None) -> None:
-    try:
-        outbox.enqueue(rewards, correlation_id)
-    except outbox.EnqueueError as error:
-        _mark_not_queued(rewards, set(error.reward_ids))
-
-
 def issue(
     store_code: str,
     campaign_id: str,
@@ -298,7 +263,7 @@ def issue(
         if created:
             add_metric(Metric.REWARDS_ISSUED, len(created), delivery="email" if emails else "url")
         if emails and created:
-            _send(created, correlation_id)
+            outbox.enqueue_owed(created, correlation_id)
     return outcomes
 
 

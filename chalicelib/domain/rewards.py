@@ -12,7 +12,7 @@ the campaign's counters, so every rule is a condition, never a read followed by 
   handed out once however many take at the same time;
 - the points debit and its ledger entry (`ledger.add_posting`), when there is a price;
 - a new customer and the guards of its email / public key, when the recipient is new;
-- the reward records.
+- the reward records, an emailed one marked as owing its queue message (the outbox).
 
 Bulk requests pack many grants into one transaction (up to DynamoDB's 100 items), so 1,000
 URL rewards take a few dozen calls. When a transaction is cancelled, the reasons say which
@@ -48,10 +48,19 @@ from chalicelib.domain.stores import Store
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
-from chalicelib.storage.rewards import RewardModel, customer_key, pending_active_to
+from chalicelib.storage.rewards import (
+    EMAIL_QUEUED,
+    RewardModel,
+    customer_key,
+    owe_email,
+    pending_active_to,
+)
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 MAX_QUANTITY = 40  # 2 items per unit (coupon, reward) + 4 per grant must fit one transaction
+# Items of every transaction besides its grants': the campaign item, and a share of the
+# customer count.
+TRANSACTION_BASE_ITEMS = 2
 MAX_ATTEMPTS = 12  # per batch: conflicts back off, refusals shrink the batch
 TOKEN_BYTES = 24  # 192 random bits in every landing-page URL
 
@@ -206,7 +215,7 @@ class _Acquisition:
         batches: list[list[int]] = []
         current: list[int] = []
         customers: set[str] = set()
-        size = 2  # the campaign item, and a share of the customer count
+        size = TRANSACTION_BASE_ITEMS
         for index, outcome in enumerate(self.outcomes):
             grant = outcome.grant
             needed = _items_needed(grant, self.pooled)
@@ -214,7 +223,7 @@ class _Acquisition:
                 size + needed > MAX_TRANSACTION_ITEMS or grant.customer_id in customers
             ):
                 batches.append(current)
-                current, customers, size = [], set(), 1
+                current, customers, size = [], set(), TRANSACTION_BASE_ITEMS
             current.append(index)
             customers.add(grant.customer_id)
             size += needed
@@ -225,7 +234,7 @@ class _Acquisition:
     def _reward(self, grant: Grant, code: str | None) -> RewardModel:
         since, until = validity(self.campaign, self.now)
         recipient = grant.recipient
-        return RewardModel(
+        reward = RewardModel(
             self.store_code,
             str(uuid.uuid4()),
             campaign_id=self.campaign.campaign_id,
@@ -250,6 +259,10 @@ class _Acquisition:
             created_at=self.now,
             created_by=self.actor,
         )
+        if self.email_status == EMAIL_QUEUED:
+            # The outbox record is part of the reward's own item, so of its transaction.
+            owe_email(reward, self.now)
+        return reward
 
     # -- one transaction -------------------------------------------------------------------
     def _write(self, transaction: TransactWrite, indexes: list[int]) -> list[_Packed]:

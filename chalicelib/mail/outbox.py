@@ -3,12 +3,15 @@
 A message only names the reward (`storeCode`, `rewardId`); the consumer
 (`jobs.reward_emails`) loads the reward and renders the email then, so a message never
 carries a stale copy. Callers enqueue after the rewards are written, so a message never points
-at a reward that does not exist.
+at a reward that does not exist; that write marks each reward as owing its message (the
+outbox, `storage.rewards`), so a message lost before SQS had it is sent again by the sweeper
+(`domain.owed_emails`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -16,12 +19,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib import aws
 from chalicelib.storage.rewards import RewardModel
 
+log = logging.getLogger(__name__)
+
 QUEUE = "reward-email"
 SQS_BATCH = 10  # SendMessageBatch's limit
 
 
 class EnqueueError(Exception):
-    """SQS refused some messages after the rewards were written; they stay `queued`."""
+    """SQS refused some messages after the rewards were written; they stay owed."""
 
     def __init__(self, reward_ids: list[str]) -> None:
         super().__init__(f"{len(reward_ids)} reward emails could not be queued")
@@ -56,3 +61,12 @@ def enqueue(rewards: Sequence[RewardModel], correlation_id: str | None = None) -
         failed.extend(chunk[int(f["Id"])].reward_id for f in response.get("Failed", []))
     if failed:
         raise EnqueueError(failed)
+
+
+def enqueue_owed(rewards: Sequence[RewardModel], correlation_id: str | None = None) -> None:
+    """`enqueue` the messages of rewards in the outbox: what SQS refuses stays owed, and the
+    sweeper sends it after its grace period, so the caller has nothing to undo."""
+    try:
+        enqueue(rewards, correlation_id)
+    except EnqueueError as error:
+        log.warning("%d reward emails left to the outbox sweeper", len(error.reward_ids))

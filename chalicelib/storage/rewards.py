@@ -10,13 +10,21 @@ Keyed by (store_code, reward_id). Indexes, each serving one read the API needs w
   Only a bought reward with an end of validity carries `pending_active_to` (its `active_to`);
   the expiry job queries the `active` partition up to now and moves what it expires to the
   `expired` one (and removes the attribute), so every run reads only coupons it has to expire.
+- `email-owed-index` (email_owed_shard, email_owed_since): sparse, the outbox of reward emails.
+  A reward whose email is queued carries these from the write that queues it (the issuing
+  transaction, a resend) until a consumer takes it, so a reward whose queue message was never
+  sent (a crash between the write and SendMessageBatch, SQS refusing) is found by a Query and
+  sent again by the sweeper (`domain.owed_emails`). `OWED_SHARDS` partitions spread a bulk
+  call's writes; the sweeper queries each.
 
 `created_at` is stored in PynamoDB's fixed-width UTC form, so its strings sort as the times do.
 """
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -26,7 +34,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 
 from chalicelib.storage.base import table
 from chalicelib.storage.tables import TableModel
@@ -46,6 +59,8 @@ EMAIL_SENDING = "sending"  # taken by a consumer, SES call under way
 EMAIL_SENT = "sent"
 EMAIL_FAILED = "failed"
 
+OWED_SHARDS = 10  # partitions of the email-owed index
+
 
 def customer_key(store_code: str, customer_id: str) -> str:
     return f"{store_code}#{customer_id}"
@@ -54,6 +69,11 @@ def customer_key(store_code: str, customer_id: str) -> str:
 def pending_active_to(source: str, active_to: datetime | None) -> datetime | None:
     """A new reward's key in the expiry index: only bought coupons that stop being valid."""
     return active_to if source == BOUGHT else None
+
+
+def owed_shard(reward_id: str) -> str:
+    """The email-owed index partition of a reward: fixed per reward, spread evenly."""
+    return str(zlib.crc32(reward_id.encode()) % OWED_SHARDS)
 
 
 class DeliveryEvent(MapAttribute):
@@ -108,6 +128,16 @@ class BoughtRewardsByExpiryIndex(GlobalSecondaryIndex["RewardModel"]):
     pending_active_to = UTCDateTimeAttribute(range_key=True)
 
 
+class RewardsOwingEmailIndex(GlobalSecondaryIndex["RewardModel"]):
+    class Meta:
+        index_name = "email-owed-index"
+        # The sweeper updates by key under conditions; it reads only how often it swept.
+        projection = IncludeProjection(["email_owed_sweeps"])
+
+    email_owed_shard = UnicodeAttribute(hash_key=True)
+    email_owed_since = UTCDateTimeAttribute(range_key=True)
+
+
 @table("rewards")
 class RewardModel(TableModel):
     class Meta:
@@ -149,6 +179,10 @@ class RewardModel(TableModel):
     email_error = UnicodeAttribute(null=True)
     email_attempts = NumberAttribute(default=0)
     email_history = ListAttribute(of=DeliveryEvent, default=list)
+    # The outbox: present while a queue message is owed and no consumer has taken the reward.
+    email_owed_shard = UnicodeAttribute(null=True)
+    email_owed_since = UTCDateTimeAttribute(null=True)  # when the message became owed
+    email_owed_sweeps = NumberAttribute(null=True)  # messages the sweeper sent again
 
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute(null=True)  # the actor that issued or bought it
@@ -158,3 +192,34 @@ class RewardModel(TableModel):
     by_customer = RewardsByCustomerIndex()
     by_store = RewardsByStoreIndex()
     by_pending_expiry = BoughtRewardsByExpiryIndex()
+    by_email_owed = RewardsOwingEmailIndex()
+
+
+def email_event(status: str, detail: str | None, at: datetime) -> Any:
+    """The update action appending one step to the reward's email history."""
+    event = DeliveryEvent(at=at, status=status, detail=detail)
+    return RewardModel.email_history.set((RewardModel.email_history | []).append([event]))
+
+
+def owe_email(reward: RewardModel, since: datetime) -> None:
+    """Put a reward not yet written in the outbox: its write records the message as owed."""
+    reward.email_owed_shard = owed_shard(reward.reward_id)
+    reward.email_owed_since = since
+
+
+def owe_email_actions(reward_id: str, since: datetime) -> list[Any]:
+    """The update actions putting a written reward in the outbox, its sweeps counted anew."""
+    return [
+        RewardModel.email_owed_shard.set(owed_shard(reward_id)),
+        RewardModel.email_owed_since.set(since),
+        RewardModel.email_owed_sweeps.remove(),
+    ]
+
+
+def settle_email_actions() -> list[Any]:
+    """The update actions taking a reward out of the outbox: its message is not owed anymore."""
+    return [
+        RewardModel.email_owed_shard.remove(),
+        RewardModel.email_owed_since.remove(),
+        RewardModel.email_owed_sweeps.remove(),
+    ]

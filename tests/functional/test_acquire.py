@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import coupons, customers, rewards
 from chalicelib.domain.campaigns import CampaignInactiveError
 from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.domain.rewards import Grant, Recipient, acquire
+from chalicelib.storage.base import connection
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel
-from tests.conftest import STORE
+from tests.conftest import STORE, hooked_clients
 from tests.factories import customer_with_points, make_campaign
 
 
@@ -190,3 +193,53 @@ def test_bulk_grants_are_packed_into_full_transactions(aws_calls: Any, store: st
     per_transaction = (rewards.MAX_TRANSACTION_ITEMS - 1) // 5  # reward, coupon, usage, 2 new
     assert aws_calls.count("TransactWriteItems") == -(-count // per_transaction)
     assert aws_calls.count("Scan") == 0
+
+
+@pytest.fixture
+def transaction_sizes() -> Iterator[list[int]]:
+    """The number of actions of every TransactWriteItems call (ask for it before `store`)."""
+    sizes: list[int] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sizes.append(len(params["TransactItems"]))
+
+    with hooked_clients(record, "before-parameter-build.dynamodb.TransactWriteItems"):
+        yield sizes
+
+
+def _mixed_grants(count: int, pooled: bool) -> list[Grant]:
+    """A new customer (record, email and public-key guards) then existing customers, in
+    blocks that make every batch after the first carry 99 items of grants: with the campaign
+    item and the customer count, 101 if the packing forgot either."""
+    block = 32 if pooled else 48  # existing customers need 3 items pooled, 2 unpooled
+    made = [customers.new_customer(STORE, None) for _ in range(count - count // block - 1)]
+    for start in range(0, len(made), 50):
+        with TransactWrite(connection=connection()) as transaction:
+            customers.add_new_customers(transaction, made[start : start + 50])
+    existing = iter(made)
+    return [
+        _new(f"many{n}@x.com", public_key=f"pk-{n}")
+        if n % block == 0
+        else Grant(next(existing).customer_id)
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("count", [101, 201])
+@pytest.mark.parametrize("pooled", [True, False])
+def test_no_transaction_carries_more_than_100_actions(
+    transaction_sizes: list[int], store: str, count: int, pooled: bool
+) -> None:
+    campaign = make_campaign(codes=[f"K{n:04}" for n in range(count)] if pooled else None)
+    grants = _mixed_grants(count, pooled)
+    transaction_sizes.clear()
+
+    outcomes = acquire(campaign, grants, source=ISSUED)
+
+    assert [o.error for o in outcomes] == [None] * count
+    issued = {o.rewards[0].reward_id for o in outcomes}
+    assert len(issued) == count
+    pool = pool_key(STORE, campaign.campaign_id)
+    assert {r.reward_id for r in RewardModel.by_campaign.query(pool)} == issued
+    assert len(transaction_sizes) >= 2
+    assert max(transaction_sizes) <= rewards.MAX_TRANSACTION_ITEMS

@@ -12,7 +12,7 @@ from chalicelib import aws
 from chalicelib.domain import auth
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
-from chalicelib.storage.rewards import EMAIL_FAILED, EMAIL_QUEUED, RewardModel
+from chalicelib.storage.rewards import EMAIL_QUEUED, RewardModel
 from tests.conftest import STORE, AwsCalls, body_of
 from tests.factories import make_campaign
 from tests.functional.test_mokugift import (
@@ -178,7 +178,7 @@ def test_a_body_without_a_list_of_recipients_is_422(
     assert set(body_of(response)["errors"]) == {"recipients"}
 
 
-def test_a_message_sqs_refuses_marks_only_that_reward_failed(
+def test_a_message_sqs_refuses_leaves_that_reward_queued_and_owed(
     client: Any, store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     campaign = make_campaign()
@@ -187,11 +187,14 @@ def test_a_message_sqs_refuses_marks_only_that_reward_failed(
     body = body_of(post_many(client, campaign, "multi_rewards", [person(n) for n in range(3)]))
 
     statuses = [r["reward"]["emailStatus"] for r in body["results"]]
-    assert statuses == [EMAIL_QUEUED, EMAIL_FAILED, EMAIL_QUEUED]
-    assert body["results"][1]["reward"]["emailError"] == "could not be queued"
+    assert statuses == [EMAIL_QUEUED] * 3  # the sweeper sends the refused one's message
+    assert body["results"][1]["reward"].get("emailError") is None
     assert body["created"] == 3
-    failed = RewardModel.get(STORE, body["results"][1]["reward"]["rewardId"])
-    assert failed.email_status == EMAIL_FAILED
+    ids = [r["reward"]["rewardId"] for r in body["results"]]
+    assert sorted(m["rewardId"] for m in queued_messages()) == sorted([ids[0], ids[2]])
+    refused = RewardModel.get(STORE, ids[1])
+    assert (refused.email_status, refused.email_history) == (EMAIL_QUEUED, [])
+    assert refused.email_owed_since is not None
 
 
 # -- a thousand in one request -------------------------------------------------------------

@@ -60,6 +60,7 @@ def test_defaults(env: pytest.MonkeyPatch) -> None:
     assert settings.default_email_sender == "rewards@example.com"
     assert settings.public_base_url == "http://127.0.0.1:8000"
     assert settings.idempotency_ttl_seconds == 86400
+    assert (settings.email_owed_grace_seconds, settings.email_owed_max_sweeps) == (300, 5)
     assert settings.log_level == "INFO"
     assert settings.debug is False
 
@@ -81,6 +82,8 @@ def test_environment_values_are_parsed(env: pytest.MonkeyPatch) -> None:
         "REWARDS_EMAIL_SENDER": "shop@example.org",
         "REWARDS_PUBLIC_BASE_URL": "https://rewards.example.org/",
         "REWARDS_IDEMPOTENCY_TTL_SECONDS": "600",
+        "REWARDS_EMAIL_OWED_GRACE_SECONDS": "120",
+        "REWARDS_EMAIL_OWED_MAX_SWEEPS": "3",
         "REWARDS_LOG_LEVEL": "DEBUG",
     }
     for name, value in values.items():
@@ -104,6 +107,7 @@ def test_environment_values_are_parsed(env: pytest.MonkeyPatch) -> None:
     assert settings.default_email_sender == "shop@example.org"
     assert settings.public_base_url == "https://rewards.example.org"
     assert settings.idempotency_ttl_seconds == 600
+    assert (settings.email_owed_grace_seconds, settings.email_owed_max_sweeps) == (120, 3)
     assert settings.log_level == "DEBUG"
 
 
