@@ -134,8 +134,8 @@ def token_key(token: str) -> str:
 
 def _url_token(claim: ClaimModel) -> str:
     """The claim's token, made again from its id: 32 hex digits, as in the claim URL."""
-    token = link_tokens.claim_token(claim.store_code, claim.claim_id)
-    return link_tokens.checked(token, claim.token_digest, f"claim {claim.claim_id}")
+    link = link_tokens.Link(link_tokens.CLAIM, claim.store_code, claim.claim_id)
+    return link_tokens.shown(link, claim.token_digest)
 
 
 def claim_token(claim: ClaimModel) -> str:

@@ -122,8 +122,8 @@ class _Packed:
 
 def reward_token(reward: RewardModel) -> str:
     """The landing page's URL token, made again from the reward's id (only its digest is kept)."""
-    token = link_tokens.reward_token(reward.store_code, reward.reward_id)
-    return link_tokens.checked(token, reward.token_digest, f"reward {reward.reward_id}")
+    link = link_tokens.Link(link_tokens.REWARD, reward.store_code, reward.reward_id)
+    return link_tokens.shown(link, reward.token_digest)
 
 
 def reward_url(store: Store, reward: RewardModel) -> str:
