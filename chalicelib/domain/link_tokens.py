@@ -23,6 +23,7 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
@@ -35,6 +36,7 @@ from chalicelib.domain.secrets import token_digest, token_matches
 REWARD = "reward"
 CLAIM = "claim"
 REWARD_TOKEN_BYTES = 24  # 192 bits: 32 URL-safe characters, as `secrets.token_urlsafe(24)`
+_URL_SAFE_RUN = re.compile(r"[A-Za-z0-9_-]{32,}")  # where a token of any form can be
 
 # A hole left by `sealed`: [offset in the sealed text, kind, store, record id, form index].
 Hole = list[Any]
@@ -114,28 +116,37 @@ def sealed(text: str, links: Iterable[Link]) -> tuple[str, list[Hole]]:
     """`text` with every form of the links' tokens cut out, and the holes `unsealed` fills.
 
     Out of band on purpose: a marker written into the text could be forged by a caller whose
-    own words (a message, a name) are echoed in the answer."""
-    found: list[tuple[int, int, Link, int]] = []
-    for link in set(links):
-        for form, token in enumerate(link.forms()):
-            start = text.find(token)
-            while start != -1:
-                found.append((start, len(token), link, form))
-                start = text.find(token, start + len(token))
+    own words (a message, a name) are echoed in the answer. One pass over the text: a token is
+    made of URL-safe characters only, so it lies inside a run of them, whatever surrounds it."""
+    forms = {form: (link, index) for link in set(links) for index, form in enumerate(link.forms())}
+    if not forms:
+        return text, []
+    lengths = sorted({len(form) for form in forms}, reverse=True)
     parts: list[str] = []
     holes: list[Hole] = []
     position = removed = 0
-    for start, length, link, form in sorted(found, key=lambda item: item[0]):
-        parts.append(text[position:start])
-        holes.append([start - removed, link.kind, link.store_code, link.record_id, form])
-        removed += length
-        position = start + length
+    for run in _URL_SAFE_RUN.finditer(text):
+        at, end = run.span()
+        while at + lengths[-1] <= end:
+            length = next((n for n in lengths if text[at : at + n] in forms), 0)
+            if not length:
+                at += 1
+                continue
+            link, index = forms[text[at : at + length]]
+            parts.append(text[position:at])
+            holes.append([at - removed, link.kind, link.store_code, link.record_id, index])
+            removed += length
+            position = at = at + length
     parts.append(text[position:])
     return "".join(parts), holes
 
 
 def unsealed(text: str, holes: Iterable[Hole]) -> str:
     """The text `sealed` cut, with the tokens made again in their holes."""
-    for offset, kind, store_code, record_id, form in reversed(list(holes)):
-        text = text[:offset] + Link(kind, store_code, record_id).forms()[form] + text[offset:]
-    return text
+    parts: list[str] = []
+    position = 0
+    for offset, kind, store_code, record_id, index in holes:
+        parts += [text[position:offset], Link(kind, store_code, record_id).forms()[index]]
+        position = offset
+    parts.append(text[position:])
+    return "".join(parts)

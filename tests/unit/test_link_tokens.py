@@ -109,13 +109,14 @@ def test_a_sealed_text_holds_no_token_and_unseals_to_the_original() -> None:
     url_token = reward.token()
     text = (
         f'{{"claimToken": "{dashed}", "claimUrl": "https://x/claim/points/{hex_token}", '
-        f'"pair": "{url_token}{url_token}", "échoed": "{hex_token}"}}'
+        f'"pair": "{url_token}{url_token}", "échoed": "{hex_token}", '
+        f'"encoded": "r%2F{url_token}_x"}}'  # inside a longer run of URL-safe characters
     )
 
     cut, holes = link_tokens.sealed(text, [claim, reward, claim])
 
     assert all(token not in cut for token in (hex_token, dashed, url_token))
-    assert len(holes) == 5
+    assert len(holes) == 6
     assert link_tokens.unsealed(cut, holes) == text
 
 
