@@ -60,6 +60,9 @@ class Settings:
     paytm_secret_parameter: str | None
     paytm_merchant_guid: str | None
     paytm_sales_wallet_guid: str | None
+    # The key claim and reward link tokens are derived from (chalicelib/domain/link_tokens.py).
+    link_token_secret_value: str | None = field(repr=False)
+    link_token_secret_parameter: str | None
 
     @property
     def jwt_secret(self) -> str:
@@ -77,6 +80,17 @@ class Settings:
     @property
     def paytm_secret(self) -> str | None:
         return _secret(self.paytm_secret_value, self.paytm_secret_parameter)
+
+    @property
+    def link_token_secret(self) -> str:
+        # No default in any stage: a published one would let anybody make working links.
+        secret = _secret(self.link_token_secret_value, self.link_token_secret_parameter)
+        if not secret:
+            raise RuntimeError(
+                f"Stage {self.stage!r} needs REWARDS_LINK_TOKEN_SECRET or "
+                "REWARDS_LINK_TOKEN_SECRET_PARAMETER."
+            )
+        return secret
 
     def table_name(self, name: str) -> str:
         return f"{self.resource_prefix}{name}"
@@ -120,6 +134,8 @@ def get_settings() -> Settings:
         paytm_secret_parameter=env.get("REWARDS_PAYTM_SECRET_PARAMETER") or None,
         paytm_merchant_guid=env.get("REWARDS_PAYTM_MERCHANT_GUID") or None,
         paytm_sales_wallet_guid=env.get("REWARDS_PAYTM_SALES_WALLET_GUID") or None,
+        link_token_secret_value=env.get("REWARDS_LINK_TOKEN_SECRET") or None,
+        link_token_secret_parameter=env.get("REWARDS_LINK_TOKEN_SECRET_PARAMETER") or None,
     )
 
 

@@ -3,7 +3,9 @@
 On AWS, `chalice package` and CloudFormation create them. Locally the embedded AWS starts empty,
 so this reads the same template and makes each table, queue, bucket and sender identity with
 boto3 against whatever endpoint the environment names (AWS_ENDPOINT_URL; moto in-process in the
-tests). Resources that already exist are left alone, so running it twice is harmless.
+tests). Resources that already exist are left alone, so running it twice is harmless. A table
+kept from an earlier run (the AWS recording) whose key or indexes the code has since changed
+stops the start with what to do, rather than failing request by request later.
 
 Only what the template needs is understood: `Ref` (parameters, pseudo parameters, resources),
 `Fn::Sub` and `Fn::GetAtt`.
@@ -187,14 +189,32 @@ def _table_kwargs(props: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+class StaleTableError(RuntimeError):
+    """A table kept from an earlier run has another key or other indexes than the code wants."""
+
+
+def _shape(table: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """A table's key and index names, in the API's and the template's words alike."""
+    key = [f"{k['AttributeName']} {k['KeyType']}" for k in table["KeySchema"]]
+    indexes = sorted(i["IndexName"] for i in table.get("GlobalSecondaryIndexes") or [])
+    return key, indexes
+
+
 def _make_table(clients: Clients, logical: str, props: dict[str, Any]) -> tuple[str, bool, Any]:
     ddb = clients("dynamodb")
     name = props["TableName"]
     try:
-        arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
-        return name, False, {"Ref": name, "Arn": arn}
+        table = ddb.describe_table(TableName=name)["Table"]
     except ddb.exceptions.ResourceNotFoundException:
         pass
+    else:
+        if _shape(table) != _shape(props):
+            raise StaleTableError(
+                f"table {name} was made by an earlier version (key and indexes {_shape(table)}, "
+                f"now {_shape(props)}): delete the AWS recording (.local/aws-recording.jsonl) "
+                "to start afresh"
+            )
+        return name, False, {"Ref": name, "Arn": table["TableArn"]}
     arn = ddb.create_table(**_table_kwargs(props))["TableDescription"]["TableArn"]
     ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
     ttl = props.get("TimeToLiveSpecification")

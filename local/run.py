@@ -6,7 +6,8 @@ resources of `infra/resources.json`, seeds the demo store, serves the API with `
 Ctrl-C or SIGTERM stops everything. Settings come from the environment only:
 
   AWS_PORT (5000), REWARDS_PORT (8000), REWARDS_DATA_DIR (.local),
-  REWARDS_RESOURCE_PREFIX (rewards-local-), REWARDS_DEMO_API_KEY (else kept in the data dir),
+  REWARDS_RESOURCE_PREFIX (rewards-local-), REWARDS_DEMO_API_KEY and REWARDS_LINK_TOKEN_SECRET
+  (else each kept in the data dir),
   REWARDS_DEMO_ADMIN_EMAIL (admin@example.com), REWARDS_DEMO_ADMIN_PASSWORD (admin123),
   REWARDS_AWS_PERSIST=0 to start empty each time.
 """
@@ -96,19 +97,30 @@ class StackSettings:
         }
 
 
-def demo_api_key(data_dir: Path) -> str:
-    """REWARDS_DEMO_API_KEY, else the key kept in the data dir (made once), so restarts reuse it."""
-    key = os.environ.get("REWARDS_DEMO_API_KEY")
-    if key:
-        return key
-    path = data_dir / "demo-api-key"
+def kept_secret(data_dir: Path, file_name: str, variable: str) -> str:
+    """The environment's `variable`, else the random value kept in the data dir's `file_name`
+    (made once, readable by its owner only), so restarts reuse it."""
+    value = os.environ.get(variable)
+    if value:
+        return value
+    path = data_dir / file_name
     if path.exists() and path.read_text().strip():
         return path.read_text().strip()
-    key = secrets.token_urlsafe(32)
+    value = secrets.token_urlsafe(32)
     data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(key + "\n")
+    path.write_text(value + "\n")
     path.chmod(0o600)
-    return key
+    return value
+
+
+def demo_api_key(data_dir: Path) -> str:
+    return kept_secret(data_dir, "demo-api-key", "REWARDS_DEMO_API_KEY")
+
+
+def link_token_secret(data_dir: Path) -> str:
+    """What claim and reward links are made from: kept with the recording, so the links handed
+    out before a restart still work after it."""
+    return kept_secret(data_dir, "link-token-secret", "REWARDS_LINK_TOKEN_SECRET")
 
 
 def spawn(args: list[str]) -> subprocess.Popen[bytes]:
@@ -219,6 +231,7 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):  # real credentials have no place here
             os.environ.pop(name, None)
         api_key = demo_api_key(settings.data_dir)
+        os.environ["REWARDS_LINK_TOKEN_SECRET"] = link_token_secret(settings.data_dir)
 
         children["embedded AWS"] = aws = spawn([sys.executable, "-m", "local.aws_server"])
         wait_until(

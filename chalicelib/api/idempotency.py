@@ -7,7 +7,9 @@ conditional puts) for `idempotency_ttl_seconds` (24 h by default). Keys are scop
 credential sent, so two tenants can use the same key. 5xx answers are not stored, so a retry
 after a server fault runs again; nor are answers sent with `Cache-Control: no-store` (a login's
 token, a new passcode), which would put a secret at rest: retrying those runs them again. The
-idempotency table itself throttled is a 503 too.
+claim and reward link tokens an answer shows are cut out of the stored copy and made again for
+the replay (`link_tokens.sealed`), so no record holds a working link. The idempotency table
+itself throttled is a 503 too.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from chalice.app import Request
 from chalicelib import aws
 from chalicelib.api.errors import error_response, unavailable
 from chalicelib.config import get_settings
+from chalicelib.domain import link_tokens
 from chalicelib.domain.errors import (
     IdempotencyKeyReusedError,
     MalformedRequestError,
@@ -90,27 +93,39 @@ def _request_data(request: Request, key: str) -> dict[str, Any]:
     }
 
 
-def _dump(response: Response) -> dict[str, Any]:
+def _dump(response: Response, links: list[link_tokens.Link]) -> dict[str, Any]:
     body = response.body
     if isinstance(body, bytes):
+        # Latin-1 maps bytes to characters one to one, so the ASCII tokens are cut exactly.
+        text, holes = link_tokens.sealed(body.decode("latin-1"), links)
         return {
             "status": response.status_code,
             "headers": dict(response.headers),
-            "body": base64.b64encode(body).decode("ascii"),
+            "body": base64.b64encode(text.encode("latin-1")).decode("ascii"),
             "base64": True,
+            "links": holes,
         }
+    text, holes = link_tokens.sealed(
+        body if isinstance(body, str) else response.to_dict()["body"], links
+    )
     return {
         "status": response.status_code,
         "headers": dict(response.headers),
-        "body": body if isinstance(body, str) else response.to_dict()["body"],
+        "body": text,
         "base64": False,
+        "links": holes,
     }
 
 
 def _load(stored: dict[str, Any]) -> Response:
-    body = stored["body"]
+    body, holes = stored["body"], stored.get("links", [])
+    if stored["base64"]:
+        raw = base64.b64decode(body).decode("latin-1")
+        body = link_tokens.unsealed(raw, holes).encode("latin-1")
+    else:
+        body = link_tokens.unsealed(body, holes)
     return Response(
-        body=base64.b64decode(body) if stored["base64"] else body,
+        body=body,
         status_code=stored["status"],
         headers={**stored["headers"], REPLAYED_HEADER: "true"},
     )
@@ -149,11 +164,12 @@ def idempotency_middleware(event: Request, get_response: Callable[[Request], Res
         key_prefix="rewards-http",
     )
     def run(call: dict[str, Any]) -> dict[str, Any]:
-        response = get_response(event)
+        with link_tokens.noting() as links:
+            response = get_response(event)
         if response.status_code >= 500 or "no-store" in response.headers.get("Cache-Control", ""):
             raise _NotStoredError(response)
         fresh.append(response)
-        return _dump(response)
+        return _dump(response, links)
 
     fresh: list[Response] = []
     try:

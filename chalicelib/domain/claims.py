@@ -1,9 +1,11 @@
 """Point claims (Coggins document): points waiting behind a token until claimed, or expired.
 
 Creating: a store posts an array of claim requests; each valid one becomes a pending claim keyed
-by its token (a random UUID; the key and the claim URL use its 32 hex digits), written with
-BatchWriteItem 25 at a time. An invalid item is reported with its errors and the others still
-go in. A request with more than `MAX_CLAIMS_PER_REQUEST` items is refused before any write.
+by the digest of its token, written with BatchWriteItem 25 at a time. The token is a UUID made
+from the claim's random id and the link token secret (`link_tokens.claim_token`; the claim URL
+uses its 32 hex digits); only its SHA-256 is stored. An invalid item is reported with its
+errors and the others still go in. A request with more than `MAX_CLAIMS_PER_REQUEST` items is
+refused before any write.
 
 Validation: `amount` is a JSON integer from 1 to `MAX_AMOUNT` (no floats, booleans or numeric
 strings); `expires` a JSON integer of days from 0 to `MAX_EXPIRY_DAYS`, or missing/null for the
@@ -16,11 +18,12 @@ claim may be claimed through the end of the UTC day N days after the UTC day it 
 `expires_at = (created UTC date + N + 1 days) at 00:00 UTC`, and it is expired from that instant
 on. `expires = 0` means through the end of today (UTC). No expiry: never expires.
 
-Claiming: one TransactWrite holds the ledger posting (kind `claim`, reference = token; creating
-the customer when the email is new, and setting the claim's customer type on the customer) and
-the claim's flip pending → claimed under the condition that it is still pending and not past
-its expiry, so a token is claimed once, ever, however many try at the same time. An expired
-claim is refused from `expires_at` on, whether or not the expiry job has run yet.
+Claiming: one TransactWrite holds the ledger posting (kind `claim`, reference = the token's
+digest, so the ledger holds no token either; creating the customer when the email is new, and
+setting the claim's customer type on the customer) and the claim's flip pending → claimed under
+the condition that it is still pending and not past its expiry, so a token is claimed once,
+ever, however many try at the same time. An expired claim is refused from `expires_at` on,
+whether or not the expiry job has run yet.
 
 Expiry job: only pending claims with an expiry carry `pending_expires_at`, so the sparse index
 (status, pending_expires_at) holds exactly the claims that may come due; the job queries it page
@@ -47,7 +50,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import ledger
+from chalicelib.domain import ledger, link_tokens
 from chalicelib.domain.customers import find_by_email, new_customer, normalize_email
 from chalicelib.domain.errors import (
     ConflictError,
@@ -121,20 +124,27 @@ def iso(moment: datetime) -> str:
 
 
 def token_key(token: str) -> str:
-    """The claim's key for a token given with or without dashes; not a UUID: not found."""
+    """The claim's key for a token given with or without dashes (the digest of its 32 lowercase
+    hex digits); not a UUID: not found. A digest given as a token is hashed again: not found."""
     token = token.strip()
     if not TOKEN.match(token):
         raise ClaimNotFoundError()
-    return token.replace("-", "").lower()
+    return link_tokens.digest(token.replace("-", "").lower())
+
+
+def _url_token(claim: ClaimModel) -> str:
+    """The claim's token, made again from its id: 32 hex digits, as in the claim URL."""
+    link = link_tokens.Link(link_tokens.CLAIM, claim.store_code, claim.claim_id)
+    return link_tokens.shown(link, claim.token_digest)
 
 
 def claim_token(claim: ClaimModel) -> str:
     """The token as the API shows it: the UUID with dashes."""
-    return str(uuid.UUID(claim.token))
+    return str(uuid.UUID(_url_token(claim)))
 
 
 def claim_url(store: Store, claim: ClaimModel) -> str:
-    return f"{store.public_base_url}/claim/points/{claim.token}"
+    return f"{store.public_base_url}/claim/points/{_url_token(claim)}"
 
 
 def mask_email(email: str) -> str:
@@ -230,8 +240,10 @@ def _new_claim(store: Store, item: Any, actor: str | None, now: datetime) -> Cla
         return ClaimOutcome(item, errors=parsed)
     days = parsed.expires if parsed.expires is not None else store.claim_expiry_days
     expiry = expires_at(now, days)
+    claim_id = uuid.uuid4().hex
     claim = ClaimModel(
-        uuid.uuid4().hex,
+        link_tokens.digest(link_tokens.claim_token(store.store_code, claim_id)),
+        claim_id=claim_id,
         store_code=store.store_code,
         amount=parsed.amount,
         email=normalize_email(parsed.email) if parsed.email else None,
@@ -343,7 +355,7 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
             customer_id,
             amount,
             EntryKind.CLAIM,
-            reference=item.token,
+            reference=item.token_digest,
             reason="Points claim",
             actor=f"customer:{normalize_email(address)}",
         )

@@ -34,8 +34,10 @@ timeout, so the redelivered message finds it expired. A delivery that finds a li
 the message for later. The one way a recipient gets a second copy: a crash after SES accepted the
 email and before `sent` was written (SES has no idempotency key to ask with).
 
-The link: `/r/{token}` finds the reward with one Query on the token index and records the first
-opening once (`first_opened_at`, set under `attribute_not_exists`).
+The link: `/r/{token}` finds the reward with one Query on the index of token digests (the token
+itself is never stored) and records the first opening once (`first_opened_at`, set under
+`attribute_not_exists`). An email whose link cannot be made again (`LinkTokenError`: the link
+token secret changed) is marked failed, like one that cannot be rendered: it is never sent dead.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from chalicelib.domain.errors import (
     NotFoundError,
     RewardsError,
 )
+from chalicelib.domain.link_tokens import LinkTokenError, digest
 from chalicelib.domain.stores import Store, get_store
 from chalicelib.domain.validation import Email, InputModel, validate
 from chalicelib.mail import outbox, ses
@@ -79,7 +82,7 @@ from chalicelib.storage.rewards import (
 
 MAX_RECEIVES = 5  # the reward email queue's maxReceiveCount
 SENDING_LEASE = timedelta(minutes=5)  # > the consumer's Lambda timeout, < the visibility timeout
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")  # new_token()'s alphabet; anything else: unknown
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")  # a link token's alphabet; anything else: unknown
 MAX_REWARD_ID_LENGTH = 128
 
 
@@ -231,7 +234,8 @@ def deliver(
     mine = _as_read(reward)  # sending, with the attempt this consumer took
     try:
         store, email = _render(reward)
-    except (RewardsError, CampaignTemplateError) as error:  # rendering again changes nothing
+    # Rendering again changes nothing.
+    except (RewardsError, CampaignTemplateError, LinkTokenError) as error:
         reason = f"The email could not be rendered: {error}"
         _move(reward, mine, EMAIL_FAILED, reason, now, (RewardModel.email_error.set(reason),))
         add_metric(Metric.EMAILS_FAILED)
@@ -320,7 +324,7 @@ class OpenedReward:
 def _find_by_token(token: str) -> RewardModel:
     if not TOKEN.match(token):
         raise RewardNotFoundError()
-    found = next(iter(RewardModel.by_token.query(token, limit=1)), None)
+    found = next(iter(RewardModel.by_token_digest.query(digest(token), limit=1)), None)
     if found is None:
         raise RewardNotFoundError()
     return found

@@ -23,7 +23,6 @@ is replaced by another. Outcomes come back in the order of the grants.
 
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from collections.abc import Sequence
@@ -34,7 +33,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import ledger, usage
+from chalicelib.domain import ledger, link_tokens, usage
 from chalicelib.domain.campaigns import (
     CampaignInactiveError,
     CampaignNotFoundError,
@@ -62,7 +61,6 @@ MAX_QUANTITY = 40  # 2 items per unit (coupon, reward) + 4 per grant must fit on
 # customer count.
 TRANSACTION_BASE_ITEMS = 2
 MAX_ATTEMPTS = 12  # per batch: conflicts back off, refusals shrink the batch
-TOKEN_BYTES = 24  # 192 random bits in every landing-page URL
 
 
 class LimitReachedError(ConflictError):
@@ -131,13 +129,15 @@ class _Packed:
     entry_id: str | None = None
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+def reward_token(reward: RewardModel) -> str:
+    """The landing page's URL token, made again from the reward's id (only its digest is kept)."""
+    link = link_tokens.Link(link_tokens.REWARD, reward.store_code, reward.reward_id)
+    return link_tokens.shown(link, reward.token_digest)
 
 
 def reward_url(store: Store, reward: RewardModel) -> str:
     """The reward's landing page, under the store's public base URL."""
-    return f"{store.public_base_url}/r/{reward.token}"
+    return f"{store.public_base_url}/r/{reward_token(reward)}"
 
 
 def validity(campaign: CampaignModel, now: datetime) -> tuple[datetime, datetime | None]:
@@ -234,14 +234,15 @@ class _Acquisition:
     def _reward(self, grant: Grant, code: str | None) -> RewardModel:
         since, until = validity(self.campaign, self.now)
         recipient = grant.recipient
+        reward_id = str(uuid.uuid4())
         reward = RewardModel(
             self.store_code,
-            str(uuid.uuid4()),
+            reward_id,
             campaign_id=self.campaign.campaign_id,
             campaign_key=self.pool,
             customer_id=grant.customer_id,
             customer_key=customer_key(self.store_code, grant.customer_id),
-            token=new_token(),
+            token_digest=link_tokens.digest(link_tokens.reward_token(self.store_code, reward_id)),
             source=self.source,
             email=recipient.email,
             public_key=recipient.public_key,

@@ -1,9 +1,10 @@
 """Point claims: points waiting behind a token until someone claims them, or they expire.
 
-Keyed by the token (32 hex digits, the UUID without dashes, as in the claim URL). The expiry
-index is sparse: only pending claims with an expiry carry `pending_expires_at`, so the expiry
-job queries exactly the claims it may have to expire, oldest first, and a claimed or expired
-claim drops out of the index by removing that attribute.
+Keyed by the SHA-256 of the token (of its 32 hex digits, as in the claim URL): the token itself
+is never stored, and is made again from `claim_id` when needed (chalicelib/domain/link_tokens.py).
+The expiry index is sparse: only pending claims with an expiry carry `pending_expires_at`, so the
+expiry job queries exactly the claims it may have to expire, oldest first, and a claimed or
+expired claim drops out of the index by removing that attribute.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ class ClaimModel(TableModel):
     class Meta:
         pass
 
-    token = UnicodeAttribute(hash_key=True)
+    token_digest = UnicodeAttribute(hash_key=True)  # SHA-256 hex of the token's 32 hex digits
+    claim_id = UnicodeAttribute()  # what the token is made from; not a secret
     store_code = UnicodeAttribute()
     amount = NumberAttribute()
     email = UnicodeAttribute(null=True)  # when set, only this email may claim

@@ -1,7 +1,8 @@
 """Rewards: one issued instance of a campaign for one customer, sent free or bought with points.
 
 Keyed by (store_code, reward_id). Indexes, each serving one read the API needs with a Query:
-- `token-index`: the landing page `/r/{token}` finds a reward by its unguessable URL token;
+- `token-digest-index`: the landing page `/r/{token}` finds a reward by the SHA-256 of its
+  unguessable URL token (the token itself is never stored: chalicelib/domain/link_tokens.py);
 - `campaign-created-index` (`<store>#<campaign>`, created_at): rewards of a campaign, all or
   in a month, in creation order;
 - `customer-created-index` (`<store>#<customer>`, created_at): a customer's rewards;
@@ -84,12 +85,12 @@ class DeliveryEvent(MapAttribute):
     detail = UnicodeAttribute(null=True)  # SES message id, error reason, new address
 
 
-class RewardsByTokenIndex(GlobalSecondaryIndex["RewardModel"]):
+class RewardsByTokenDigestIndex(GlobalSecondaryIndex["RewardModel"]):
     class Meta:
-        index_name = "token-index"
+        index_name = "token-digest-index"
         projection = AllProjection()
 
-    token = UnicodeAttribute(hash_key=True)
+    token_digest = UnicodeAttribute(hash_key=True)
 
 
 class RewardsByCampaignIndex(GlobalSecondaryIndex["RewardModel"]):
@@ -149,7 +150,7 @@ class RewardModel(TableModel):
     campaign_key = UnicodeAttribute()  # pool_key(store, campaign)
     customer_id = UnicodeAttribute()
     customer_key = UnicodeAttribute()
-    token = UnicodeAttribute()  # the landing page's URL token
+    token_digest = UnicodeAttribute()  # SHA-256 hex of the landing page's URL token
     source = UnicodeAttribute()  # ISSUED | BOUGHT
     status = UnicodeAttribute(default=ACTIVE)
 
@@ -187,7 +188,7 @@ class RewardModel(TableModel):
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute(null=True)  # the actor that issued or bought it
 
-    by_token = RewardsByTokenIndex()
+    by_token_digest = RewardsByTokenDigestIndex()
     by_campaign = RewardsByCampaignIndex()
     by_customer = RewardsByCustomerIndex()
     by_store = RewardsByStoreIndex()

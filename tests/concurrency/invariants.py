@@ -157,16 +157,17 @@ def _check_claims(books: Books) -> None:
             if entry.kind == EntryKind.CLAIM:
                 credited[entry.reference or ""].append(entry)
     for claim in books.claims:
-        entries = credited.pop(claim.token, [])
+        entries = credited.pop(claim.token_digest, [])
         if claim.status != CLAIMED:
             if entries:
-                books.broken(f"claim {claim.token} is {claim.status} but credited {len(entries)}")
+                broken = f"claim {claim.claim_id} is {claim.status} but credited {len(entries)}"
+                books.broken(broken)
             continue
         paid = [(e.customer_id, int(e.amount)) for e in entries]
         if paid != [(claim.claimed_by, int(claim.amount))]:
-            books.broken(f"claim {claim.token} claimed by {claim.claimed_by} credited {paid}")
-    for token in sorted(credited):
-        books.broken(f"claim entries reference {token}, which is no claim")
+            books.broken(f"claim {claim.claim_id} claimed by {claim.claimed_by} credited {paid}")
+    for reference in sorted(credited):
+        books.broken(f"claim entries reference {reference}, which is no claim")
 
 
 def _check_payouts(books: Books) -> None:

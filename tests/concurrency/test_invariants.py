@@ -29,7 +29,7 @@ class Records:
     customer_id: str
     campaign: CampaignModel
     reward: RewardModel
-    claim_token: str
+    claim_reference: str  # what the ledger names the claim by: its token digest
 
 
 @pytest.fixture
@@ -45,9 +45,9 @@ def records(aws: None) -> Records:
     reward = acquire_one(campaign, grant, source=BOUGHT).rewards[0]
     claim = claims.create_claims(STORE, [{"amount": 5}])[0].claim
     assert claim is not None
-    claims.claim(claim.token, "shopper@example.com")
+    claims.claim(claims.claim_token(claim), "shopper@example.com")
     campaign.refresh()
-    return Records(customer.customer_id, campaign, reward, claim.token)
+    return Records(customer.customer_id, campaign, reward, claim.token_digest)
 
 
 def off_the_ledger(records: Records) -> None:
@@ -91,7 +91,7 @@ def uncounted_user(records: Records) -> None:
 
 
 def claimed_twice(records: Records) -> None:
-    ledger.post(Posting(STORE, records.customer_id, 5, EntryKind.CLAIM, records.claim_token))
+    ledger.post(Posting(STORE, records.customer_id, 5, EntryKind.CLAIM, records.claim_reference))
 
 
 def payout_not_debited(records: Records) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -147,6 +148,12 @@ def test_data_survives_a_restart(tmp_path: Path, stacks: list[Stack]) -> None:
     stacks.append(first)
     created = api(first, "POST", "/recipients", json=WALLACE)
     assert created.status_code == 201, created.text
+    issued = requests.post(
+        f"{first.url}/api/reward_url/demo-welcome-gift",
+        headers={"X-Passcode": "demo-passcode"},
+        json={"email": "wallace@example.com", "first_name": "Wallace", "last_name": "W"},
+        timeout=30,
+    ).json()
     assert_stops_cleanly(first)
 
     second = start_stack(data_dir)
@@ -154,6 +161,13 @@ def test_data_survives_a_restart(tmp_path: Path, stacks: list[Stack]) -> None:
     found = api(second, "GET", f"/recipients/{created.json()['id']}")
     assert found.status_code == 200, found.text
     assert found.json()["email"] == WALLACE["email"]
+    # The link token secret is kept with the data: the link is made again the same after it.
+    again = api(second, "GET", f"/api/DEFAULT/rewards/{issued['rewardId']}")
+    assert again.status_code == 200, again.text
+    path = urlsplit(issued["url"]).path  # the port changed with the restart
+    assert urlsplit(again.json()["url"]).path == path
+    assert requests.get(f"{second.url}{path}", timeout=30).status_code == 200
+    assert (data_dir / "link-token-secret").stat().st_mode & 0o077 == 0
     assert_stops_cleanly(second)
 
 

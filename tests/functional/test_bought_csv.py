@@ -155,7 +155,7 @@ def _bulk(campaigns: list[Any], buyers: list[CustomerModel], count: int, source:
                     campaign_key=f"{STORE}#{campaign.campaign_id}",
                     customer_id=buyer.customer_id,
                     customer_key=customer_key(STORE, buyer.customer_id),
-                    token=uuid.uuid4().hex,
+                    token_digest=uuid.uuid4().hex,
                     source=source,
                     coupon_code=f"CODE-{n}",
                     cost_in_points=n % 7,

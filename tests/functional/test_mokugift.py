@@ -14,6 +14,7 @@ import pytest
 from chalicelib import aws
 from chalicelib.domain import auth
 from chalicelib.domain.auth import Role
+from chalicelib.domain.rewards import reward_token
 from chalicelib.storage.campaigns import CampaignModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 from chalicelib.storage.rewards import EMAIL_QUEUED, ISSUED, RewardModel
@@ -78,7 +79,7 @@ def test_create_and_send_writes_a_queued_reward_then_queues_its_email(
     assert body == {
         "rewardId": stored.reward_id,
         "campaignId": campaign.campaign_id,
-        "url": f"https://rewards.test/r/{stored.token}",
+        "url": f"https://rewards.test/r/{reward_token(stored)}",
         "couponCode": None,
         "email": "alice@example.com",
         "uniqueId": None,
@@ -116,7 +117,7 @@ def test_reward_url_creates_the_reward_and_sends_nothing(
     assert response.status_code == 201, response.body
     body = body_of(response)
     stored = RewardModel.get(STORE, body["rewardId"])
-    assert body["url"] == f"https://rewards.test/r/{stored.token}"
+    assert body["url"] == f"https://rewards.test/r/{reward_token(stored)}"
     assert body["emailStatus"] is None and stored.email_status is None
     assert queued_messages() == []
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib.domain.auth import Role
 from chalicelib.domain.deliveries import SENDING_LEASE
+from chalicelib.domain.rewards import reward_token
 from chalicelib.storage.rewards import (
     CANCELLED,
     EMAIL_QUEUED,
@@ -43,7 +44,7 @@ def test_a_sent_reward_shows_its_delivery_history(client: Any) -> None:
     body = body_of(response)
     assert body["rewardId"] == reward.reward_id
     assert body["couponCode"] == "CODE-0000"
-    assert body["url"] == f"https://rewards.test/r/{reward.token}"
+    assert body["url"] == f"https://rewards.test/r/{reward_token(reward)}"
     assert (body["email"], body["firstName"], body["lastName"]) == (
         "recipient0@example.com",
         "Ann0",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.domain.rewards import reward_token
 from chalicelib.storage.rewards import CANCELLED, RewardModel
 from tests.factories import make_campaign
 from tests.functional.test_reward_emails import issue, reload
@@ -13,7 +14,7 @@ HTML = "text/html; charset=utf-8"
 
 
 def page(client: Any, reward: RewardModel) -> Any:
-    return client.get(f"/r/{reward.token}")
+    return client.get(f"/r/{reward_token(reward)}")
 
 
 def text_of(response: Any) -> str:

@@ -1,4 +1,4 @@
-"""Secrets at rest: API keys, passwords and passcodes are kept only as hashes.
+"""Secrets at rest: API keys, passwords, passcodes and link tokens are kept only as hashes.
 
 Each secret is made the way an operator or a client makes it (the cli, the API, the demo seed),
 then every item of every table is read straight from the embedded DynamoDB: the plain secret is
@@ -11,16 +11,22 @@ import contextlib
 import hashlib
 import io
 import json
+import re
+import uuid
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 
 from chalicelib import cli
+from chalicelib.domain import auth
 from chalicelib.domain.auth import Role
+from chalicelib.storage.claims import ClaimModel
 from chalicelib.storage.credentials import CredentialModel
+from chalicelib.storage.rewards import RewardModel
 from tests.conftest import API_KEY, OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
 from tests.factories import make_campaign
+from tests.functional.test_reward_emails import consume, receive, sent_emails
 from tests.security.tables import stored_items
 
 PASSWORD = "correct-horse-battery-staple"
@@ -140,3 +146,107 @@ def test_the_demo_seed_keeps_its_known_secrets_hashed(
     assert passcode["secret_hash"] == {"S": _sha256(secrets["REWARDS_DEMO_PASSCODE"])}
     admin = _credential(f"user#{STORE}#admin#admin@example.com")["secret_hash"]["S"]
     assert PasswordHasher().verify(admin, secrets["REWARDS_DEMO_ADMIN_PASSWORD"])
+
+
+# -- link tokens ---------------------------------------------------------------------------
+URL_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")  # a reward link's token, as it always looked
+PERSON = {"email": "ann@example.com", "first_name": "Ann", "last_name": "Lee"}
+
+
+def test_claim_tokens_are_kept_as_their_sha256_only(client: Any) -> None:
+    requests = [{"amount": 5}, {"amount": 7, "email": "bound@example.com"}]
+    created = body_of(client.post("/api/v1/points", headers=bearer(), body=json.dumps(requests)))
+    tokens = [item["claimToken"] for item in created]
+    hexes = [token.replace("-", "") for token in tokens]
+    for item, hex_token in zip(created, hexes, strict=True):
+        assert uuid.UUID(item["claimToken"]).version == 4  # a UUID with dashes, as before
+        assert item["claimUrl"] == f"https://rewards.test/claim/points/{hex_token}"
+    claimed = client.post(
+        f"/api/v1/claims/{tokens[0]}", headers=JSON, body=json.dumps({"email": "x@example.com"})
+    )
+    assert claimed.status_code == 200, claimed.body
+
+    _assert_nowhere(*tokens, *hexes)  # the claimed one's ledger entry names its digest
+    claims_table = ClaimModel.Meta.table_name
+    kept = {item["token_digest"]["S"] for table, item in stored_items() if table == claims_table}
+    assert kept == {_sha256(hex_token) for hex_token in hexes}
+    open_claim, digest = tokens[1], _sha256(hexes[1])
+    for token in (open_claim, hexes[1], open_claim.upper()):
+        assert client.get(f"/api/v1/claims/{token}").status_code == 200
+    assert client.get(f"/claim/points/{hexes[1]}").status_code == 200
+    # The stored digest (or a UUID cut from it) is no token: hashed again, it finds nothing.
+    for stored in (digest, digest[:32], str(uuid.UUID(digest[:32]))):
+        assert client.get(f"/api/v1/claims/{stored}").status_code == 404
+        assert client.get(f"/claim/points/{stored}").status_code == 404
+
+
+def test_reward_tokens_are_kept_as_their_sha256_only(client: Any) -> None:
+    campaign = make_campaign(codes=[f"CODE-{n}" for n in range(6)])
+    passcode = auth.set_passcode(STORE, campaign.campaign_id)
+    headers = {"X-Passcode": passcode, **JSON}
+
+    def issue(endpoint: str, body: Any) -> Any:
+        path = f"/api/{endpoint}/{campaign.campaign_id}"
+        response = client.post(path, headers=headers, body=json.dumps(body))
+        assert response.status_code in (200, 201), response.body
+        return body_of(response)
+
+    people = [{**PERSON, "email": f"ann{n}@example.com"} for n in range(6)]
+    answers = [
+        issue("reward", people[0]),
+        issue("reward_url", people[1]),
+        *(r["reward"] for r in issue("multi_rewards", {"recipients": people[2:4]})["results"]),
+        *(r["reward"] for r in issue("multi_reward_urls", {"recipients": people[4:]})["results"]),
+    ]
+    consume(receive(10))  # the queue consumer renders the emails from the stored rewards
+    urls = {answer["rewardId"]: answer["url"] for answer in answers}
+    tokens = [url.removeprefix("https://rewards.test/r/") for url in urls.values()]
+
+    assert all(URL_TOKEN.match(token) for token in tokens)
+    emailed = [answer for answer in answers if answer["emailStatus"] == "queued"]
+    sent = sent_emails()
+    assert len(sent) == len(emailed) == 3
+    for email in sent:
+        [owner] = [a for a in emailed if a["email"] in email.destinations["ToAddresses"]]
+        assert f'href="{urls[owner["rewardId"]]}"' in email.body
+    listed = body_of(client.get(f"/api/all_rewards/{campaign.campaign_id}", headers=bearer()))
+    assert {reward["rewardId"]: reward["url"] for reward in listed["rewards"]} == urls
+    _assert_nowhere(*tokens)
+    rewards_table = RewardModel.Meta.table_name
+    kept = {item["token_digest"]["S"] for table, item in stored_items() if table == rewards_table}
+    assert kept == {_sha256(token) for token in tokens}
+    for token in tokens:
+        assert client.get(f"/r/{token}").status_code == 200
+        # The stored digest, as a token, is hashed again and finds nothing.
+        assert client.get(f"/r/{_sha256(token)}").status_code == 404
+
+
+def test_answers_kept_for_a_replay_hold_no_link_token(client: Any) -> None:
+    campaign = make_campaign()
+    issuer = {"X-Passcode": auth.set_passcode(STORE, campaign.campaign_id), **JSON}
+    calls = [
+        (f"/api/reward_url/{campaign.campaign_id}", issuer, PERSON),
+        (
+            f"/api/multi_reward_urls/{campaign.campaign_id}",
+            issuer,
+            {"recipients": [{**PERSON, "email": f"ann{n}@example.com"} for n in range(2)]},
+        ),
+        ("/api/v1/points", bearer(), [{"amount": 5}, {"amount": 6}]),
+    ]
+    tokens: list[str] = []
+    for n, (path, headers, body) in enumerate(calls):
+        keyed = {**headers, "Idempotency-Key": f"key-{n}"}
+        first = client.post(path, headers=keyed, body=json.dumps(body))
+        again = client.post(path, headers=keyed, body=json.dumps(body))
+
+        assert first.status_code in (200, 201), first.body
+        assert again.headers.get("Idempotent-Replayed") == "true"
+        assert again.body == first.body  # the same links, made again for the replay
+        text = first.body.decode()
+        tokens += re.findall(r"/r/([A-Za-z0-9_-]{32})", text)
+        tokens += re.findall(r'"claimToken": "([0-9a-f-]{36})"', text)
+        tokens += re.findall(r"/claim/points/([0-9a-f]{32})", text)
+
+    assert len(tokens) == 3 + 2 * 2
+    _assert_nowhere(*tokens)
+    assert all(client.get(f"/r/{t}").status_code == 200 for t in tokens[:3])

@@ -10,7 +10,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.bootstrap import TEMPLATE_PATH, create_resources, creation_order, load_template, resolve
+from local.bootstrap import (
+    TEMPLATE_PATH,
+    StaleTableError,
+    create_resources,
+    creation_order,
+    load_template,
+    resolve,
+)
 
 SENDER = "rewards@example.com"
 
@@ -194,3 +201,35 @@ def test_real_template_bootstraps_twice(moto: None) -> None:
     sqs = boto3.client("sqs")
     for queue in queues:
         assert sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+
+
+def _kept_customers_table(**changes: Any) -> None:
+    """The customers table as an earlier version made it: the template's, with `changes` (None:
+    without that property)."""
+    resource = small_template()["Resources"]["Customers"]
+    properties = {k: v for k, v in {**resource["Properties"], **changes}.items() if v is not None}
+    create_resources({"Resources": {"Customers": {**resource, "Properties": properties}}}, "t-")
+
+
+def test_a_kept_table_whose_key_changed_stops_the_start(moto: None) -> None:
+    by_pk = {
+        "IndexName": "email-index",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+    _kept_customers_table(
+        KeySchema=[{"AttributeName": "email", "KeyType": "HASH"}], GlobalSecondaryIndexes=[by_pk]
+    )
+
+    with pytest.raises(StaleTableError, match="t-customers was made by an earlier version"):
+        create_resources(small_template(), "t-")
+
+
+def test_a_kept_table_without_a_new_index_stops_the_start(moto: None) -> None:
+    _kept_customers_table(
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=None,
+    )
+
+    with pytest.raises(StaleTableError, match="email-index"):
+        create_resources(small_template(), "t-")

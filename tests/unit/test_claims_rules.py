@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from pydantic import ValidationError as PydanticValidationError
 
-from chalicelib.domain import claims
+from chalicelib.domain import claims, link_tokens
 from chalicelib.domain.claims import ClaimRequest
 from chalicelib.domain.validation import errors_of
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
@@ -82,7 +84,9 @@ def test_a_claimed_claim_stays_claimed_after_its_expiry() -> None:
     "given", [TOKEN, TOKEN.replace("-", ""), TOKEN.upper(), f" {TOKEN.replace('-', '')} "]
 )
 def test_tokens_are_accepted_with_or_without_dashes_in_any_case(given: str) -> None:
-    assert claims.token_key(given) == "6037d53f408843a28ab6b5cdcd6de290"
+    # The key is the digest of the 32 lowercase hex digits, however the token was written.
+    expected = hashlib.sha256(b"6037d53f408843a28ab6b5cdcd6de290").hexdigest()
+    assert claims.token_key(given) == expected
 
 
 @pytest.mark.parametrize(
@@ -94,8 +98,25 @@ def test_anything_but_a_uuid_is_not_found(given: str) -> None:
     assert raised.value.code == "claim_not_found"
 
 
+def _claim(claim_id: str = "c-1") -> ClaimModel:
+    token = link_tokens.claim_token("S", claim_id)
+    return ClaimModel(link_tokens.digest(token), claim_id=claim_id, store_code="S")
+
+
 def test_the_api_shows_the_token_with_dashes() -> None:
-    assert claims.claim_token(ClaimModel(TOKEN.replace("-", ""))) == TOKEN
+    claim = _claim()
+    hex_token = link_tokens.claim_token("S", "c-1")
+
+    assert claims.claim_token(claim) == str(uuid.UUID(hex_token))
+    assert claims.token_key(claims.claim_token(claim)) == claim.token_digest
+
+
+def test_a_claim_whose_digest_does_not_match_its_id_shows_no_link() -> None:
+    claim = _claim()
+    claim.claim_id = "c-2"  # as if the link token secret had changed
+
+    with pytest.raises(link_tokens.LinkTokenError):
+        claims.claim_token(claim)
 
 
 def test_a_bound_email_is_masked() -> None:

@@ -11,7 +11,10 @@ class LedgerEntry(ResponseModel):
         description="`earn`, `claim`, `adjust`, `spend`, `expire`, `buy` or `refund`."
     )
     amount: int = Field(description="Signed whole points: credits positive, debits negative.")
-    reference: str | None = Field(description="The claim token, order or spend reference, ...")
+    reference: str | None = Field(
+        description="The order or spend reference, ...; for a claim, the SHA-256 (hex) of the "
+        "claim token's 32 hex digits, as the token itself is never stored."
+    )
     reason: str | None
     actor: str | None = Field(description="`<role>:<subject>` of who caused the entry.")
     createdAt: Timestamp
