@@ -17,7 +17,6 @@ import contextlib
 import logging
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from chalicelib.redaction import protect
 from local import bootstrap
 from local.ports import port_open
 
@@ -146,15 +146,12 @@ def wait_until(
         time.sleep(0.2)
 
 
-def chalice_command(settings: StackSettings) -> list[str]:
-    found = Path(sys.executable).with_name("chalice")
-    chalice = str(found) if found.exists() else shutil.which("chalice")
-    if chalice is None:
-        raise RuntimeError("chalice is not installed in this environment")
-    # No autoreload: its watcher polls every file under the project (the venv, and the AWS
+def api_command(settings: StackSettings) -> list[str]:
+    # `chalice local --no-autoreload` with its access log redacted (local/api_server.py). No
+    # autoreload: its watcher polls every file under the project (the venv, and the AWS
     # recording, which changes on each write and would restart the server every time).
     options = ["--host", "127.0.0.1", "--port", str(settings.api_port), "--stage", "local"]
-    return [chalice, "local", *options, "--no-autoreload"]
+    return [sys.executable, "-m", "local.api_server", *options]
 
 
 def seed(settings: StackSettings, api_key: str) -> None:
@@ -169,10 +166,20 @@ def seed(settings: StackSettings, api_key: str) -> None:
     )
 
 
-def banner(settings: StackSettings, api_key: str) -> str:
+def _shown(path: Path) -> str:
+    """A path as a newcomer types it: relative to the repository when inside it."""
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
+def banner(settings: StackSettings) -> str:
+    """Where everything is; no credential itself (a terminal's scrollback and a captured
+    output are logs too): the curls read the key from its file."""
     persist = os.environ.get("REWARDS_AWS_PERSIST", "1") not in {"0", "false", "no", "off"}
     kept = f"{settings.recording} (delete it to start afresh)" if persist else "off"
-    auth = f'-H "Authorization: Bearer {api_key}"'
+    key_file = _shown(settings.data_dir / "demo-api-key")
+    where_key = "REWARDS_DEMO_API_KEY" if os.environ.get("REWARDS_DEMO_API_KEY") else key_file
+    key = "$REWARDS_DEMO_API_KEY" if where_key != key_file else f"$(cat {key_file})"
+    auth = f'-H "Authorization: Bearer {key}"'
     wallace = (
         '{"email": "wallace@example.com", "public_key": "dQw4w9WgXcQ", "firstname": "Wallace", '
         '"surname": "Wensleydale", "address1": "62 West Wallaby Street", "town": "Wigan", '
@@ -190,16 +197,18 @@ def banner(settings: StackSettings, api_key: str) -> str:
             f"  AWS recording   {kept}",
             f"  Resources       prefix {settings.prefix}",
             f"  Demo store      {STORE_CODE}",
-            f"  API key         {api_key}",
-            f"  Admin login     {settings.admin_email} / {settings.admin_password}",
-            f"  Demo campaign   {DEMO_CAMPAIGN_ID}  (passcode {settings.passcode})",
+            f"  API key         in {where_key}",
+            f"  Admin login     {settings.admin_email}, password REWARDS_DEMO_ADMIN_PASSWORD"
+            " (default: README, Demo credentials)",
+            f"  Demo campaign   {DEMO_CAMPAIGN_ID}, passcode REWARDS_DEMO_PASSCODE"
+            " (default: README) until rotated",
             "  Try:",
             f"    curl {settings.api_url}/health",
             f"    curl {auth} {settings.api_url}/recipients",
             f"    curl -X POST {auth} -H 'Content-Type: application/json' \\",
             f"         -d '{wallace}' {settings.api_url}/recipients",
-            f"    curl -X POST -H 'X-Passcode: {settings.passcode}' \\",
-            "         -H 'Content-Type: application/json' \\",
+            "    PASSCODE=...  # REWARDS_DEMO_PASSCODE if you set it, else the README's default",
+            "    curl -X POST -H \"X-Passcode: $PASSCODE\" -H 'Content-Type: application/json' \\",
             f"         -d '{reward}' {settings.api_url}/api/reward/{DEMO_CAMPAIGN_ID}",
             "Press Ctrl-C to stop.",
             "",
@@ -228,7 +237,7 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
         bootstrap.create_resources(template, settings.prefix, bootstrap.env_parameters(template))
         seed(settings, api_key)
 
-        children["chalice local"] = api = spawn(chalice_command(settings))
+        children["chalice local"] = api = spawn(api_command(settings))
         wait_until(
             lambda: port_open(settings.api_port), "chalice local", api, stop, API_START_SECONDS
         )
@@ -240,7 +249,7 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
             target=worker.run_forever, args=(stop,), name="worker", daemon=True
         )
         worker_thread.start()
-        print(banner(settings, api_key), flush=True)
+        print(banner(settings), flush=True)
 
         while not stop.wait(0.5):
             for name, child in children.items():
@@ -267,6 +276,7 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
 def main() -> int:
     # Our own progress at INFO; libraries (botocore, pynamodb) only when something is wrong.
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    protect(logging.getLogger())  # the worker's lines too: they run the app's handlers
     logging.getLogger("local").setLevel(logging.INFO)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
