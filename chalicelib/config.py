@@ -10,9 +10,17 @@ import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 
-LOCAL_JWT_SECRET = "local-development-secret-change-me-0000"
-UNDEPLOYED_STAGES = frozenset({"local", "test"})  # the only ones that may use it
+# The only stages that may make their own secrets (in `data_dir`) instead of being given them.
+UNDEPLOYED_STAGES = frozenset({"local", "test"})
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _local_secret(data_dir: Path, name: str) -> str:
+    from chalicelib.secrets_store import local_secret  # as in `_secret`
+
+    return local_secret(data_dir, name)
 
 
 def _secret(value: str | None, parameter_name: str | None) -> str | None:
@@ -56,11 +64,14 @@ class Settings:
     paytm_secret_parameter: str | None
     paytm_merchant_guid: str | None
     paytm_sales_wallet_guid: str | None
+    # The local state folder (`.local`): the embedded AWS's recording, the demo key, and the
+    # secrets a local install makes for itself.
+    data_dir: Path
 
     @property
     def jwt_secret(self) -> str:
-        # Locally a fixed development secret is fine; a deployed stage without its own would
-        # sign tokens anybody can forge, so it refuses to run instead.
+        # Locally a random secret made once per install (never one published with the code,
+        # which would let anybody forge a token); a deployed stage without its own refuses.
         secret = _secret(self.jwt_secret_value, self.jwt_secret_parameter)
         if secret:
             return secret
@@ -68,7 +79,7 @@ class Settings:
             raise RuntimeError(
                 f"Stage {self.stage!r} needs REWARDS_JWT_SECRET or REWARDS_JWT_SECRET_PARAMETER."
             )
-        return LOCAL_JWT_SECRET
+        return _local_secret(self.data_dir, "jwt-secret")
 
     @property
     def paytm_secret(self) -> str | None:
@@ -114,6 +125,7 @@ def get_settings() -> Settings:
         paytm_secret_parameter=env.get("REWARDS_PAYTM_SECRET_PARAMETER") or None,
         paytm_merchant_guid=env.get("REWARDS_PAYTM_MERCHANT_GUID") or None,
         paytm_sales_wallet_guid=env.get("REWARDS_PAYTM_SALES_WALLET_GUID") or None,
+        data_dir=Path(env.get("REWARDS_DATA_DIR") or REPO_ROOT / ".local").resolve(),
     )
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chalicelib.redaction import protect
+from chalicelib.secrets_store import local_secret
 from local import bootstrap
 from local.ports import port_open
 
@@ -89,6 +89,8 @@ class StackSettings:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "REWARDS_STAGE": "local",
             "REWARDS_RESOURCE_PREFIX": self.prefix,
+            # Where the API and the worker keep this install's own secrets (the JWT's).
+            "REWARDS_DATA_DIR": str(self.data_dir),
             "REWARDS_PUBLIC_BASE_URL": self.api_url,
             "REWARDS_AWS_RECORDING": str(self.recording),
             "AWS_PORT": str(self.aws_port),
@@ -98,17 +100,7 @@ class StackSettings:
 
 def demo_api_key(data_dir: Path) -> str:
     """REWARDS_DEMO_API_KEY, else the key kept in the data dir (made once), so restarts reuse it."""
-    key = os.environ.get("REWARDS_DEMO_API_KEY")
-    if key:
-        return key
-    path = data_dir / "demo-api-key"
-    if path.exists() and path.read_text().strip():
-        return path.read_text().strip()
-    key = secrets.token_urlsafe(32)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
-    return key
+    return os.environ.get("REWARDS_DEMO_API_KEY") or local_secret(data_dir, "demo-api-key")
 
 
 def spawn(args: list[str]) -> subprocess.Popen[bytes]:
