@@ -147,7 +147,11 @@ def logs() -> Iterator[io.StringIO]:
     from chalicelib.api.logging import logger
 
     written = io.StringIO()
-    handlers = [logger().registered_handler, *app.log.handlers]
+    handlers = [
+        handler
+        for handler in (logger().registered_handler, *app.log.handlers)
+        if isinstance(handler, logging.StreamHandler)
+    ]
     # Assigned, not setStream: that flushes the old stream, maybe an earlier test's, closed.
     streams = [handler.stream for handler in handlers]
     for handler in handlers:
