@@ -277,3 +277,19 @@ def test_redact_masks_every_credential_shape(text: str, secret: str) -> None:
 def test_redact_keeps_route_templates_and_plain_words() -> None:
     for text in ('{"route": "/r/{token}", "code": "token_expired"}', "GET /recipients 200"):
         assert redact(text) == text
+
+
+def test_the_jobs_logger_redacts_too() -> None:
+    from chalicelib.jobs.reward_emails import logger
+
+    log = logger()
+    written = io.StringIO()
+    handler = log.registered_handler
+    stream, handler.stream = handler.stream, written
+    try:
+        log.warning("reward email not sent", url="https://rewards.test/r/AbCdEf0123456789")
+    finally:
+        handler.stream = stream
+
+    assert "AbCdEf0123456789" not in written.getvalue()
+    assert f"/r/{MASK}" in written.getvalue()
