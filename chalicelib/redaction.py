@@ -50,12 +50,19 @@ ROUTE_TABLE = Path(__file__).with_name("api") / "routes.json"
 
 _AUTH_SCHEME = re.compile(r"(?i)\b(Bearer|Basic)(\s+)[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-# name, then `=` or `:` with optional (JSON-escaped) quotes, then the value up to a delimiter.
-_NAMED = re.compile(
-    r"(?i)(?:(?<=%5B)|(?<![A-Za-z0-9_-]))((?:" + "|".join(map(re.escape, SECRET_NAMES)) + r")"
-    r"(?:%5D|\]|\\?[\"'])?"
-    r"\s*[=:]\s*(?:\\?[\"'])?)"
-    r"(?!(?:Bearer |Basic )?\[REDACTED\])((?:Bearer |Basic )?[^\s\"'&;,}\]\\]+)"
+_NAMES = "|".join(map(re.escape, SECRET_NAMES))
+_NOT_MASKED = r"(?!(?:Bearer |Basic )?\[REDACTED\])"
+# A quoted key (JSON, also JSON inside a JSON string, a Python dict): its quoted value only,
+# so `"token": null` or a list stays valid JSON.
+_QUOTED = re.compile(
+    rf"""(?i)(?<![A-Za-z0-9_-])((?:{_NAMES})\\?["']\s*:\s*\\?["']){_NOT_MASKED}"""
+    r"""((?:Bearer |Basic )?[^"'\\]+)"""
+)
+# A query or form field (`passcode=`, `customer[password]=`, `customer%5Bpassword%5D=`) or a
+# header (`X-Passcode: ...`): the value up to the next delimiter.
+_PLAIN = re.compile(
+    rf"(?i)(?:(?<=%5B)|(?<![A-Za-z0-9_-]))((?:{_NAMES})(?:%5D|\])?\s*[=:]\s*){_NOT_MASKED}"
+    r"""((?:Bearer |Basic )?[^\s"'&;,{}\[\]\\]+)"""
 )
 
 # The secret values of the current request, computed only if something is redacted.
@@ -101,7 +108,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         text = text.replace(value, MASK)
     text = _AUTH_SCHEME.sub(rf"\1\2{MASK}", text)
     text = _JWT.sub(MASK, text)
-    text = _NAMED.sub(rf"\1{MASK}", text)
+    text = _QUOTED.sub(rf"\1{MASK}", text)
+    text = _PLAIN.sub(rf"\1{MASK}", text)
     paths = _secret_paths()
     return paths.sub(_mask_path, text) if paths is not None else text
 

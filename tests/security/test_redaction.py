@@ -274,8 +274,12 @@ def test_redact_masks_every_credential_shape(text: str, secret: str) -> None:
     assert MASK in redacted
 
 
-def test_redact_keeps_route_templates_and_plain_words() -> None:
-    for text in ('{"route": "/r/{token}", "code": "token_expired"}', "GET /recipients 200"):
+def test_redact_keeps_route_templates_plain_words_and_json_shapes() -> None:
+    for text in (
+        '{"route": "/r/{token}", "code": "token_expired"}',
+        "GET /recipients 200",
+        '{"errors": {"password": ["The password field is required."]}, "token": null}',
+    ):
         assert redact(text) == text
 
 
