@@ -1,12 +1,15 @@
 """`make run`: the whole service on this machine, as `python -m local.run`.
 
 Starts the embedded AWS (`local.aws_server`, a subprocess) and waits for it, creates the
-resources of `infra/resources.json`, seeds the demo store, serves the API with `chalice local`
-(a subprocess) and feeds SQS messages and schedules to the handlers (`local.worker`, a thread).
-Ctrl-C or SIGTERM stops everything. Settings come from the environment only:
+resources of `infra/resources.json`, seeds the demo store, serves the API with Chalice's local
+server (`local.api_server`, a subprocess: `chalice local` with its access log redacted) and
+feeds SQS messages and schedules to the handlers (`local.worker`, a thread). Nothing it prints
+shows a credential: the banner says where the demo's are. Ctrl-C or SIGTERM stops everything.
+Settings come from the environment only:
 
   AWS_PORT (5000), REWARDS_PORT (8000), REWARDS_DATA_DIR (.local),
-  REWARDS_RESOURCE_PREFIX (rewards-local-), REWARDS_DEMO_API_KEY (else kept in the data dir),
+  REWARDS_RESOURCE_PREFIX (rewards-local-), REWARDS_DEMO_API_KEY (else kept in the data dir,
+  beside the install's own JWT secret),
   REWARDS_DEMO_ADMIN_EMAIL (admin@example.com), REWARDS_DEMO_ADMIN_PASSWORD (admin123),
   REWARDS_AWS_PERSIST=0 to start empty each time.
 """
