@@ -3,6 +3,8 @@
 from chalicelib.cold_start import loading
 
 with loading():  # the collector paused while the modules load (chalicelib/cold_start.py)
+    import logging
+
     from chalice import Chalice
 
     from chalicelib.api import faces
@@ -15,9 +17,13 @@ with loading():  # the collector paused while the modules load (chalicelib/cold_
     from chalicelib.jobs import coupons as coupon_jobs
     from chalicelib.jobs import owed_emails as owed_email_jobs
     from chalicelib.jobs import reward_emails
+    from chalicelib.redaction import protect
 
 app = Chalice(app_name="rewards")
 app.debug = get_settings().debug  # only ever true for the local stage
+# Chalice's own log (its tracebacks) and the root logger's (Lambda's, `chalice local`'s) redact.
+protect(app.log)
+protect(logging.getLogger())
 # Uploads arrive and images leave as raw bytes (API Gateway must not treat them as text).
 app.api.binary_types.extend(
     ["multipart/form-data", "image/png", "image/jpeg", "image/gif", "image/webp"]

@@ -5,6 +5,7 @@ python -m chalicelib.cli create-api-key CODE [--label LABEL]      (prints the ke
 python -m chalicelib.cli list-api-keys CODE
 python -m chalicelib.cli revoke-api-key CODE KEY_ID
 python -m chalicelib.cli create-user CODE ROLE USERNAME           (password from stdin/env)
+python -m chalicelib.cli migrate-passcodes CODE                  (passcodes keyed by store, once)
 python -m chalicelib.cli seed-demo                               (what `make run` does)
 """
 
@@ -58,7 +59,8 @@ def seed_demo(
     passcode: str | None = None,
 ) -> None:
     """Create the demo store, its API key, admin user and campaign unless they exist
-    (idempotent); with `passcode`, the campaign's issuing passcode is set to it."""
+    (idempotent); with `passcode`, the campaign's issuing passcode, unless it has one: a
+    passcode rotated since the first run stays rotated."""
     stores.create_store(store_code, name="Demo store", exist_ok=True)
     auth.ensure_api_key(store_code, api_key, label="demo")
     auth.ensure_user(store_code, Role.ADMIN, admin_email, admin_password)
@@ -66,8 +68,9 @@ def seed_demo(
         campaigns.get_campaign(store_code, DEMO_CAMPAIGN_ID)
     except campaigns.CampaignNotFoundError:
         catalog.create_campaign(store_code, _demo_campaign(), campaign_id=DEMO_CAMPAIGN_ID)
+    auth.migrate_passcodes(store_code)  # a state folder from before passcodes had a store
     if passcode:
-        auth.set_passcode(store_code, DEMO_CAMPAIGN_ID, passcode=passcode)
+        auth.ensure_passcode(store_code, DEMO_CAMPAIGN_ID, passcode)
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -105,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("username")
     user.add_argument("--subject", help="customer id (customer) or seller id")
 
+    migrate = commands.add_parser(
+        "migrate-passcodes", help="key a store's passcodes by store and campaign (once)"
+    )
+    migrate.add_argument("store_code")
+
     demo = commands.add_parser("seed-demo", help="the demo store, key and admin of `make run`")
     demo.add_argument("--store", default="DEFAULT")
 
@@ -137,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
                 args.store_code, Role(args.role), args.username, _password(args), args.subject
             )
             print(f"created {args.role} {args.username} (subject {subject})")
+        elif args.command == "migrate-passcodes":
+            moved = auth.migrate_passcodes(args.store_code)
+            print(f"{moved} passcode(s) of store {args.store_code} migrated")
         elif args.command == "seed-demo":
             if not os.environ.get("REWARDS_DEMO_API_KEY"):
                 print("error: set REWARDS_DEMO_API_KEY to the demo key", file=sys.stderr)

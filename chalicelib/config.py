@@ -10,9 +10,17 @@ import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 
-LOCAL_JWT_SECRET = "local-development-secret-change-me-0000"
-UNDEPLOYED_STAGES = frozenset({"local", "test"})  # the only ones that may use it
+# The only stages that may make their own secrets (in `data_dir`) instead of being given them.
+UNDEPLOYED_STAGES = frozenset({"local", "test"})
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _local_secret(data_dir: Path, name: str) -> str:
+    from chalicelib.secrets_store import local_secret  # as in `_secret`
+
+    return local_secret(data_dir, name)
 
 
 def _secret(value: str | None, parameter_name: str | None) -> str | None:
@@ -63,19 +71,25 @@ class Settings:
     # The key claim and reward link tokens are derived from (chalicelib/domain/link_tokens.py).
     link_token_secret_value: str | None = field(repr=False)
     link_token_secret_parameter: str | None
+    # The local state folder (`.local`): the embedded AWS's recording, the demo key, and the
+    # secrets a local install makes for itself.
+    data_dir: Path
 
-    @property
-    def jwt_secret(self) -> str:
-        # Locally a fixed development secret is fine; a deployed stage without its own would
-        # sign tokens anybody can forge, so it refuses to run instead.
-        secret = _secret(self.jwt_secret_value, self.jwt_secret_parameter)
+    def _signing_secret(self, value: str | None, parameter: str | None, name: str) -> str:
+        # The configured secret; locally a random one made once per install (never one
+        # published with the code, which would let anybody forge a token or a link); a deployed
+        # stage without its own refuses.
+        secret = _secret(value, parameter)
         if secret:
             return secret
         if self.stage not in UNDEPLOYED_STAGES:
-            raise RuntimeError(
-                f"Stage {self.stage!r} needs REWARDS_JWT_SECRET or REWARDS_JWT_SECRET_PARAMETER."
-            )
-        return LOCAL_JWT_SECRET
+            variable = f"REWARDS_{name.upper().replace('-', '_')}"
+            raise RuntimeError(f"Stage {self.stage!r} needs {variable} or {variable}_PARAMETER.")
+        return _local_secret(self.data_dir, name)
+
+    @property
+    def jwt_secret(self) -> str:
+        return self._signing_secret(self.jwt_secret_value, self.jwt_secret_parameter, "jwt-secret")
 
     @property
     def paytm_secret(self) -> str | None:
@@ -83,14 +97,9 @@ class Settings:
 
     @property
     def link_token_secret(self) -> str:
-        # No default in any stage: a published one would let anybody make working links.
-        secret = _secret(self.link_token_secret_value, self.link_token_secret_parameter)
-        if not secret:
-            raise RuntimeError(
-                f"Stage {self.stage!r} needs REWARDS_LINK_TOKEN_SECRET or "
-                "REWARDS_LINK_TOKEN_SECRET_PARAMETER."
-            )
-        return secret
+        return self._signing_secret(
+            self.link_token_secret_value, self.link_token_secret_parameter, "link-token-secret"
+        )
 
     def table_name(self, name: str) -> str:
         return f"{self.resource_prefix}{name}"
@@ -136,6 +145,7 @@ def get_settings() -> Settings:
         paytm_sales_wallet_guid=env.get("REWARDS_PAYTM_SALES_WALLET_GUID") or None,
         link_token_secret_value=env.get("REWARDS_LINK_TOKEN_SECRET") or None,
         link_token_secret_parameter=env.get("REWARDS_LINK_TOKEN_SECRET_PARAMETER") or None,
+        data_dir=Path(env.get("REWARDS_DATA_DIR") or REPO_ROOT / ".local").resolve(),
     )
 
 

@@ -5,13 +5,18 @@ who can read the function's configuration): the environment names a parameter in
 (`REWARDS_JWT_SECRET_PARAMETER`), and the first use reads and decrypts it. Lambda reuses a
 container for many invocations, so the value is kept for the life of the process; a rotated
 secret is seen by new containers. Locally and in tests the secret itself is in the environment
-(`REWARDS_JWT_SECRET`), which wins over a parameter. `Settings.jwt_secret` and
+(`REWARDS_JWT_SECRET`), which wins over a parameter; a local install given none makes its own,
+kept in the local state folder (`local_secret`). `Settings.jwt_secret` and
 `Settings.paytm_secret` (chalicelib.config) are the way in.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 import threading
+from pathlib import Path
 
 from chalicelib import aws
 from chalicelib.config import get_settings
@@ -47,3 +52,24 @@ def reset_secrets() -> None:
     """Forget the values read (tests that change a parameter)."""
     with _lock:
         _values.clear()
+
+
+def local_secret(data_dir: Path, name: str) -> str:
+    """The random secret `name` of this local install, kept in `data_dir` (readable by its
+    owner only): made on first use, the same afterwards, and the same for every process of
+    the stack (two starting at once agree: the file appears whole, once)."""
+    path = data_dir / name
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        draft = data_dir / f".{name}.{os.getpid()}.{threading.get_ident()}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(32) + "\n")
+        try:
+            os.link(draft, path)  # fails if another process made it first: theirs stands
+        except FileExistsError:
+            pass
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(draft)
+    return path.read_text(encoding="utf-8").strip()

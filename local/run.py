@@ -1,13 +1,15 @@
 """`make run`: the whole service on this machine, as `python -m local.run`.
 
 Starts the embedded AWS (`local.aws_server`, a subprocess) and waits for it, creates the
-resources of `infra/resources.json`, seeds the demo store, serves the API with `chalice local`
-(a subprocess) and feeds SQS messages and schedules to the handlers (`local.worker`, a thread).
-Ctrl-C or SIGTERM stops everything. Settings come from the environment only:
+resources of `infra/resources.json`, seeds the demo store, serves the API with Chalice's local
+server (`local.api_server`, a subprocess: `chalice local` with its access log redacted) and
+feeds SQS messages and schedules to the handlers (`local.worker`, a thread). Nothing it prints
+shows a credential: the banner says where the demo's are. Ctrl-C or SIGTERM stops everything.
+Settings come from the environment only:
 
   AWS_PORT (5000), REWARDS_PORT (8000), REWARDS_DATA_DIR (.local),
-  REWARDS_RESOURCE_PREFIX (rewards-local-), REWARDS_DEMO_API_KEY and REWARDS_LINK_TOKEN_SECRET
-  (else each kept in the data dir),
+  REWARDS_RESOURCE_PREFIX (rewards-local-), REWARDS_DEMO_API_KEY (else kept in the data dir,
+  beside the install's own JWT and link-token secrets),
   REWARDS_DEMO_ADMIN_EMAIL (admin@example.com), REWARDS_DEMO_ADMIN_PASSWORD (admin123),
   REWARDS_AWS_PERSIST=0 to start empty each time.
 """
@@ -17,8 +19,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from chalicelib.redaction import protect
+from chalicelib.secrets_store import local_secret
 from local import bootstrap
 from local.ports import port_open
 
@@ -90,6 +92,8 @@ class StackSettings:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "REWARDS_STAGE": "local",
             "REWARDS_RESOURCE_PREFIX": self.prefix,
+            # Where the API and the worker keep this install's own secrets (the JWT's).
+            "REWARDS_DATA_DIR": str(self.data_dir),
             "REWARDS_PUBLIC_BASE_URL": self.api_url,
             "REWARDS_AWS_RECORDING": str(self.recording),
             "AWS_PORT": str(self.aws_port),
@@ -97,30 +101,9 @@ class StackSettings:
         }
 
 
-def kept_secret(data_dir: Path, file_name: str, variable: str) -> str:
-    """The environment's `variable`, else the random value kept in the data dir's `file_name`
-    (made once, readable by its owner only), so restarts reuse it."""
-    value = os.environ.get(variable)
-    if value:
-        return value
-    path = data_dir / file_name
-    if path.exists() and path.read_text().strip():
-        return path.read_text().strip()
-    value = secrets.token_urlsafe(32)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(value + "\n")
-    path.chmod(0o600)
-    return value
-
-
 def demo_api_key(data_dir: Path) -> str:
-    return kept_secret(data_dir, "demo-api-key", "REWARDS_DEMO_API_KEY")
-
-
-def link_token_secret(data_dir: Path) -> str:
-    """What claim and reward links are made from: kept with the recording, so the links handed
-    out before a restart still work after it."""
-    return kept_secret(data_dir, "link-token-secret", "REWARDS_LINK_TOKEN_SECRET")
+    """REWARDS_DEMO_API_KEY, else the key kept in the data dir (made once), so restarts reuse it."""
+    return os.environ.get("REWARDS_DEMO_API_KEY") or local_secret(data_dir, "demo-api-key")
 
 
 def spawn(args: list[str]) -> subprocess.Popen[bytes]:
@@ -158,15 +141,12 @@ def wait_until(
         time.sleep(0.2)
 
 
-def chalice_command(settings: StackSettings) -> list[str]:
-    found = Path(sys.executable).with_name("chalice")
-    chalice = str(found) if found.exists() else shutil.which("chalice")
-    if chalice is None:
-        raise RuntimeError("chalice is not installed in this environment")
-    # No autoreload: its watcher polls every file under the project (the venv, and the AWS
+def api_command(settings: StackSettings) -> list[str]:
+    # `chalice local --no-autoreload` with its access log redacted (local/api_server.py). No
+    # autoreload: its watcher polls every file under the project (the venv, and the AWS
     # recording, which changes on each write and would restart the server every time).
     options = ["--host", "127.0.0.1", "--port", str(settings.api_port), "--stage", "local"]
-    return [chalice, "local", *options, "--no-autoreload"]
+    return [sys.executable, "-m", "local.api_server", *options]
 
 
 def seed(settings: StackSettings, api_key: str) -> None:
@@ -181,10 +161,20 @@ def seed(settings: StackSettings, api_key: str) -> None:
     )
 
 
-def banner(settings: StackSettings, api_key: str) -> str:
+def _shown(path: Path) -> str:
+    """A path as a newcomer types it: relative to the repository when inside it."""
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
+def banner(settings: StackSettings) -> str:
+    """Where everything is; no credential itself (a terminal's scrollback and a captured
+    output are logs too): the curls read the key from its file."""
     persist = os.environ.get("REWARDS_AWS_PERSIST", "1") not in {"0", "false", "no", "off"}
     kept = f"{settings.recording} (delete it to start afresh)" if persist else "off"
-    auth = f'-H "Authorization: Bearer {api_key}"'
+    key_file = _shown(settings.data_dir / "demo-api-key")
+    where_key = "REWARDS_DEMO_API_KEY" if os.environ.get("REWARDS_DEMO_API_KEY") else key_file
+    key = "$REWARDS_DEMO_API_KEY" if where_key != key_file else f"$(cat {key_file})"
+    auth = f'-H "Authorization: Bearer {key}"'
     wallace = (
         '{"email": "wallace@example.com", "public_key": "dQw4w9WgXcQ", "firstname": "Wallace", '
         '"surname": "Wensleydale", "address1": "62 West Wallaby Street", "town": "Wigan", '
@@ -202,16 +192,18 @@ def banner(settings: StackSettings, api_key: str) -> str:
             f"  AWS recording   {kept}",
             f"  Resources       prefix {settings.prefix}",
             f"  Demo store      {STORE_CODE}",
-            f"  API key         {api_key}",
-            f"  Admin login     {settings.admin_email} / {settings.admin_password}",
-            f"  Demo campaign   {DEMO_CAMPAIGN_ID}  (passcode {settings.passcode})",
+            f"  API key         in {where_key}",
+            f"  Admin login     {settings.admin_email}, password REWARDS_DEMO_ADMIN_PASSWORD"
+            " (default: README, Demo credentials)",
+            f"  Demo campaign   {DEMO_CAMPAIGN_ID}, passcode REWARDS_DEMO_PASSCODE"
+            " (default: README) until rotated",
             "  Try:",
             f"    curl {settings.api_url}/health",
             f"    curl {auth} {settings.api_url}/recipients",
             f"    curl -X POST {auth} -H 'Content-Type: application/json' \\",
             f"         -d '{wallace}' {settings.api_url}/recipients",
-            f"    curl -X POST -H 'X-Passcode: {settings.passcode}' \\",
-            "         -H 'Content-Type: application/json' \\",
+            "    PASSCODE=...  # REWARDS_DEMO_PASSCODE if you set it, else the README's default",
+            "    curl -X POST -H \"X-Passcode: $PASSCODE\" -H 'Content-Type: application/json' \\",
             f"         -d '{reward}' {settings.api_url}/api/reward/{DEMO_CAMPAIGN_ID}",
             "Press Ctrl-C to stop.",
             "",
@@ -231,7 +223,6 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):  # real credentials have no place here
             os.environ.pop(name, None)
         api_key = demo_api_key(settings.data_dir)
-        os.environ["REWARDS_LINK_TOKEN_SECRET"] = link_token_secret(settings.data_dir)
 
         children["embedded AWS"] = aws = spawn([sys.executable, "-m", "local.aws_server"])
         wait_until(
@@ -241,7 +232,7 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
         bootstrap.create_resources(template, settings.prefix, bootstrap.env_parameters(template))
         seed(settings, api_key)
 
-        children["chalice local"] = api = spawn(chalice_command(settings))
+        children["chalice local"] = api = spawn(api_command(settings))
         wait_until(
             lambda: port_open(settings.api_port), "chalice local", api, stop, API_START_SECONDS
         )
@@ -253,7 +244,7 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
             target=worker.run_forever, args=(stop,), name="worker", daemon=True
         )
         worker_thread.start()
-        print(banner(settings, api_key), flush=True)
+        print(banner(settings), flush=True)
 
         while not stop.wait(0.5):
             for name, child in children.items():
@@ -280,6 +271,7 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
 def main() -> int:
     # Our own progress at INFO; libraries (botocore, pynamodb) only when something is wrong.
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    protect(logging.getLogger())  # the worker's lines too: they run the app's handlers
     logging.getLogger("local").setLevel(logging.INFO)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -2,7 +2,8 @@
 
 - `GET /openapi.json`: the OpenAPI 3.1 document (chalicelib/api/openapi.py), built on first use.
 - `GET /docs`: Swagger UI on that document, its assets served from the `swagger-ui-bundle-v2`
-  package through `GET /docs/assets/{name}` — no CDN, so the page works offline.
+  package through `GET /docs/assets/{name}` — no CDN, so the page works offline — with the
+  page's own start-up script (`templates/api_docs.js`: no inline script, for the CSP).
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from chalicelib.api.request import ApiRequest
 from chalicelib.api.responses.docs import OpenApiDocument
 from chalicelib.api.routes import Routes
 from chalicelib.domain.errors import NotFoundError
+from chalicelib.mail.templates import TEMPLATES
 
-# The files of the bundle the page uses, by the media type they are served as.
+# The files the page uses, by the media type they are served as: the bundle's, and its own.
 ASSET_TYPES = {
     "swagger-ui.css": "text/css; charset=utf-8",
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "api_docs.js": "text/javascript; charset=utf-8",
 }
+OWN_ASSETS = frozenset({"api_docs.js"})  # in chalicelib/templates
 ASSET_MAX_AGE = 86400
 
 routes = Routes(__name__)
@@ -35,6 +39,8 @@ class AssetNotFoundError(NotFoundError):
 @lru_cache(maxsize=len(ASSET_TYPES))
 def asset(name: str) -> str:
     """A file of the Swagger UI bundle (text only: binary answers would need an Accept header)."""
+    if name in OWN_ASSETS:
+        return (TEMPLATES / name).read_text(encoding="utf-8")
     from swagger_ui_bundle import swagger_ui_path
 
     return (swagger_ui_path / name).read_text(encoding="utf-8")

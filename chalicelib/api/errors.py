@@ -2,7 +2,8 @@
 
 A face whose document prescribes another error shape passes its own renderer to its routes.
 DynamoDB still throttling after the retries becomes a 503 with `Retry-After` (`unavailable`),
-never a 500: the request wrote nothing and may simply be sent again.
+never a 500: the request wrote nothing and may simply be sent again. No error body shows a
+credential (`framework_error_middleware` redacts them all, the local stage's tracebacks too).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib import redaction
 from chalicelib.domain import errors
 from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.storage.base import is_busy
@@ -80,10 +82,15 @@ def _snake(name: str) -> str:
 
 
 def framework_error_middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    """Give Chalice's own 4xx/5xx answers (405, 415, 500) the service's error shape."""
+    """Give Chalice's own 4xx/5xx answers (405, 415, 500) the service's error shape, and take
+    any credential out of every error body (a message or a debug traceback quoting one)."""
     response = get_response(event)
     body = response.body
-    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+    if response.status_code < 400:
+        return response
+    if isinstance(body, dict) and set(body) == {"Code", "Message"}:
         response.body = json.dumps({"message": body["Message"], "code": _snake(body["Code"])})
         response.headers["Content-Type"] = "application/json"
+    if isinstance(response.body, str):
+        response.body = redaction.redact(response.body)
     return response

@@ -3,6 +3,9 @@
 A principal is (store, role, subject). API keys (`csapikey`, Basic token, Bearer key) give the
 store role; JWTs from the login endpoints give admin, seller or customer; a campaign passcode
 gives the issuer role for that campaign. The HTTP edge only extracts the credential and asks.
+
+A passcode belongs to one store's campaign; the issuing routes name only the campaign, and the
+passcode itself tells which store's (chalicelib/storage/credentials.py).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from chalicelib.config import get_settings
 from chalicelib.domain import secrets
 from chalicelib.domain.errors import AuthenticationError, ConflictError, InvalidInputError
 from chalicelib.domain.stores import get_store
-from chalicelib.storage.credentials import CredentialModel
+from chalicelib.storage import credentials
+from chalicelib.storage.credentials import CredentialModel, PasscodeNotWrittenError, PasscodeRefusal
 
 KEY_ID_LENGTH = 12
 
@@ -59,10 +63,6 @@ def _api_key_pk(key: str) -> str:
 
 def _user_pk(store_code: str, role: Role, username: str) -> str:
     return f"user#{store_code}#{role.value}#{username.strip().lower()}"
-
-
-def _passcode_pk(campaign_id: str) -> str:
-    return f"passcode#{campaign_id}"
 
 
 def _get(pk: str) -> CredentialModel | None:
@@ -238,36 +238,65 @@ def principal_for_token(token: str) -> Principal:
 # --- campaign passcodes ----------------------------------------------------------------------
 
 
-def set_passcode(store_code: str, campaign_id: str, passcode: str | None = None) -> str:
-    """Set (or rotate) a campaign's issuing passcode; the new passcode is returned once.
+def _put_passcode(
+    store_code: str, campaign_id: str, passcode: str, previous: CredentialModel | None
+) -> None:
+    try:
+        credentials.put_passcode(store_code, campaign_id, secrets.token_digest(passcode), previous)
+    except PasscodeNotWrittenError as error:
+        if error.reason is PasscodeRefusal.TAKEN:
+            raise ConflictError(
+                "Another store's campaign with this id has this passcode; choose another."
+            ) from error
+        raise ConflictError("The passcode changed meanwhile; try again.") from error
 
-    A fresh random passcode unless one is given (the local demo campaign's known one).
+
+def set_passcode(store_code: str, campaign_id: str, passcode: str | None = None) -> str:
+    """Set (or rotate) a store's campaign's issuing passcode; the new passcode is returned once.
+
+    A fresh random passcode unless one is given (the local demo campaign's known one). The
+    previous passcode stops working in the same write.
     """
     passcode = passcode or secrets.new_token()
-    item = CredentialModel(
-        _passcode_pk(campaign_id),
-        kind="passcode",
-        store_code=store_code,
-        role=Role.ISSUER.value,
-        subject=campaign_id,
-        secret_hash=secrets.token_digest(passcode),
-        created_at=datetime.now(UTC),
-    )
-    # Rotation overwrites the old passcode, but never one another store's campaign holds.
-    try:
-        item.save(
-            condition=CredentialModel.pk.does_not_exist()
-            | (CredentialModel.store_code == store_code)
-        )
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise ConflictError("This campaign belongs to another store.") from error
-        raise
+    previous = credentials.get_credential(credentials.passcode_pk(store_code, campaign_id))
+    _put_passcode(store_code, campaign_id, passcode, previous)
     return passcode
 
 
+def ensure_passcode(store_code: str, campaign_id: str, passcode: str) -> bool:
+    """Give the campaign `passcode` unless it has one already (seeding: a passcode rotated
+    since stays rotated); True when it was set."""
+    pk = credentials.passcode_pk(store_code, campaign_id)
+    if credentials.get_credential(pk) is not None:
+        return False
+    try:
+        _put_passcode(store_code, campaign_id, passcode, None)
+    except ConflictError:
+        if credentials.get_credential(pk) is not None:
+            return False  # another seeding made one meanwhile: it stands
+        raise
+    return True
+
+
 def principal_for_passcode(campaign_id: str, passcode: str) -> Principal:
-    item = _get(_passcode_pk(campaign_id)) if passcode else None
-    if item is None or item.revoked or not secrets.token_matches(passcode, item.secret_hash or ""):
+    """The issuer of the campaign whose passcode this is, in whichever store that is."""
+    pk = credentials.passcode_lookup_pk(campaign_id, secrets.token_digest(passcode))
+    # Read consistently: a rotated-away passcode stops working at once.
+    item = credentials.get_credential(pk) if passcode else None
+    if item is None or item.kind != credentials.PASSCODE_LOOKUP_KIND or item.revoked:
         raise AuthenticationError("Invalid passcode.", code="bad_passcode")
     return Principal(item.store_code, Role.ISSUER, item.subject)
+
+
+def migrate_passcodes(store_code: str) -> int:
+    """Move the store's passcodes kept the old way (`passcode#<campaign id>`, one store per
+    campaign id) to their store-and-campaign records, digests unchanged (a passcode that
+    worked still does); how many were moved. Idempotent."""
+    moved = 0
+    for item in credentials.legacy_passcodes(store_code):
+        pk = credentials.passcode_pk(store_code, item.subject)
+        if credentials.get_credential(pk) is None:
+            credentials.put_passcode(store_code, item.subject, item.secret_hash or "", None)
+            moved += 1
+        item.delete()
+    return moved

@@ -18,6 +18,7 @@ from typing import Any
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
+from chalicelib import redaction
 from chalicelib.config import get_settings
 from chalicelib.mail import outbox
 from chalicelib.observability import flushed
@@ -30,9 +31,7 @@ jobs = Blueprint(__name__)
 
 @lru_cache(maxsize=1)
 def logger() -> Any:
-    from aws_lambda_powertools import Logger
-
-    return Logger(service=SERVICE, level=get_settings().log_level)
+    return redaction.json_logger(SERVICE)
 
 
 @lru_cache(maxsize=1)

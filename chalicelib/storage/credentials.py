@@ -1,17 +1,33 @@
 """The credentials table: API keys, users and campaign passcodes, all stored as hashes.
 
 One hash key `pk` per credential, so resolving any credential is one GetItem:
-`apikey#<sha256 of key>`, `user#<store>#<role>#<username>`, `passcode#<campaign id>`.
+`apikey#<sha256 of key>`, `user#<store>#<role>#<username>`.
+
+A campaign passcode belongs to a store's campaign (two stores may each have a campaign of the
+same id, each with its own passcode): `passcode#<store>#<campaign id>` holds its digest. The
+issuing routes name the campaign but not the store, so a second item,
+`passcode-digest#<campaign id>#<sha256 of passcode>`, names the store that passcode opens: one
+GetItem resolves it, and no two stores' campaigns of one id can share a passcode. Both are
+written in one transaction (`put_passcode`), the old passcode's lookup deleted with them.
+
 The store index lists a store's credentials for operators.
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from datetime import UTC, datetime
+from enum import StrEnum
 
-from chalicelib.storage.base import table
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.storage.base import connection, failed_items, table
 from chalicelib.storage.tables import TableModel
+
+PASSCODE_KIND = "passcode"
+PASSCODE_LOOKUP_KIND = "passcode_lookup"
 
 
 class CredentialsByStoreIndex(GlobalSecondaryIndex["CredentialModel"]):
@@ -42,3 +58,85 @@ class CredentialModel(TableModel):
     created_at = UTCDateTimeAttribute()
 
     by_store = CredentialsByStoreIndex()
+
+
+def passcode_pk(store_code: str, campaign_id: str) -> str:
+    # Store codes hold no `#` (letters, digits, `-`, `_`), so this key is never ambiguous.
+    return f"passcode#{store_code}#{campaign_id}"
+
+
+def passcode_lookup_pk(campaign_id: str, digest: str) -> str:
+    return f"passcode-digest#{campaign_id}#{digest}"
+
+
+def get_credential(pk: str) -> CredentialModel | None:
+    try:
+        return CredentialModel.get(pk, consistent_read=True)
+    except CredentialModel.DoesNotExist:
+        return None
+
+
+def legacy_passcodes(store_code: str) -> list[CredentialModel]:
+    """The store's passcodes still keyed the old way, `passcode#<campaign id>` (a Query on
+    the store index)."""
+    found = CredentialModel.by_store.query(store_code, CredentialModel.pk.startswith("passcode#"))
+    return [item for item in found if item.pk == f"passcode#{item.subject}"]
+
+
+class PasscodeRefusal(StrEnum):
+    CHANGED = "changed"  # the campaign's passcode is not the one read before (or now exists)
+    TAKEN = "taken"  # another store's campaign of this id has this very passcode
+
+
+class PasscodeNotWrittenError(Exception):
+    def __init__(self, reason: PasscodeRefusal) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+def put_passcode(
+    store_code: str, campaign_id: str, digest: str, previous: CredentialModel | None
+) -> None:
+    """Make `digest` the passcode of the store's campaign, replacing `previous` (the record as
+    read before; None: the campaign must have none). Its lookup item comes and the previous
+    one goes in the same transaction. Raises `PasscodeNotWrittenError` saying why not."""
+    pk = passcode_pk(store_code, campaign_id)
+    record = CredentialModel(
+        pk,
+        kind=PASSCODE_KIND,
+        store_code=store_code,
+        role="issuer",
+        subject=campaign_id,
+        secret_hash=digest,
+        created_at=datetime.now(UTC),
+    )
+    lookup = CredentialModel(
+        passcode_lookup_pk(campaign_id, digest),
+        kind=PASSCODE_LOOKUP_KIND,
+        store_code=store_code,
+        role="issuer",
+        subject=campaign_id,
+        created_at=record.created_at,
+    )
+    old_digest = previous.secret_hash if previous is not None else None
+    transaction = TransactWrite(connection=connection())
+    try:
+        with transaction:
+            if previous is None:
+                transaction.save(record, condition=CredentialModel.pk.does_not_exist())
+            else:
+                transaction.save(record, condition=CredentialModel.secret_hash == old_digest)
+            if old_digest != digest:
+                transaction.save(lookup, condition=CredentialModel.pk.does_not_exist())
+                if old_digest:
+                    transaction.delete(CredentialModel(passcode_lookup_pk(campaign_id, old_digest)))
+    except TransactWriteError as error:
+        refused = {
+            item.key["pk"]["S"]
+            for item in failed_items(transaction, error)
+            if item.code == "ConditionalCheckFailed"
+        }
+        if not refused:
+            raise
+        reason = PasscodeRefusal.CHANGED if pk in refused else PasscodeRefusal.TAKEN
+        raise PasscodeNotWrittenError(reason) from error

@@ -201,4 +201,19 @@ def test_a_reward_is_issued_emailed_by_the_worker_and_its_page_served(
     page = requests.get(reward["url"], timeout=30)
     assert page.status_code == 200
     assert reward["couponCode"] in page.text
+    # Credentials in the path and the query too; none of them shows in what the stack printed.
+    lookup = requests.get(
+        f"{stack.url}/api/v1/points/{API_KEY}/email/wallace@example.com/Full", timeout=30
+    )
+    by_query = requests.post(
+        f"{stack.url}/api/reward_url/demo-welcome-gift?passcode=demo-passcode",
+        json={"email": "gromit@example.com", "first_name": "Gromit", "last_name": "W"},
+        timeout=30,
+    )
+    assert (lookup.status_code, by_query.status_code) == (200, 201), (lookup.text, by_query.text)
     assert_stops_cleanly(stack)
+    printed = stack.log.read_text(errors="replace")
+    assert "/api/v1/points/[REDACTED]/email/" in printed  # the access log is there, redacted
+    token = reward["url"].rsplit("/", 1)[-1]
+    for secret in (API_KEY, "demo-passcode", token):
+        assert secret not in printed

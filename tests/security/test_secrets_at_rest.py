@@ -120,7 +120,7 @@ def test_passcodes_are_kept_as_their_sha256_only(client: Any, idempotency_key: s
     )
 
     assert issued.status_code == 201, issued.body
-    assert _credential(f"passcode#{campaign.campaign_id}")["secret_hash"] == {
+    assert _credential(f"passcode#{STORE}#{campaign.campaign_id}")["secret_hash"] == {
         "S": _sha256(passcode)
     }
     _assert_nowhere(passcode)
@@ -142,7 +142,7 @@ def test_the_demo_seed_keeps_its_known_secrets_hashed(
     _assert_nowhere(*secrets.values())
     key = _credential(f"apikey#{_sha256(secrets['REWARDS_DEMO_API_KEY'])}")
     assert key["store_code"] == {"S": STORE}
-    passcode = _credential(f"passcode#{cli.DEMO_CAMPAIGN_ID}")
+    passcode = _credential(f"passcode#{STORE}#{cli.DEMO_CAMPAIGN_ID}")
     assert passcode["secret_hash"] == {"S": _sha256(secrets["REWARDS_DEMO_PASSCODE"])}
     admin = _credential(f"user#{STORE}#admin#admin@example.com")["secret_hash"]["S"]
     assert PasswordHasher().verify(admin, secrets["REWARDS_DEMO_ADMIN_PASSWORD"])

@@ -6,6 +6,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from moto import mock_aws
@@ -77,8 +78,8 @@ def test_a_token_is_shown_only_when_it_matches_its_digest() -> None:
             link_tokens.shown(link, stored)
 
 
-@pytest.mark.parametrize("stage", ["local", "test", "dev", "prod"])
-def test_no_stage_has_a_default_secret(env: pytest.MonkeyPatch, stage: str) -> None:
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_no_deployed_stage_has_a_default_secret(env: pytest.MonkeyPatch, stage: str) -> None:
     env.delenv("REWARDS_LINK_TOKEN_SECRET")
     env.delenv("REWARDS_LINK_TOKEN_SECRET_PARAMETER", raising=False)
     env.setenv("REWARDS_STAGE", stage)
@@ -86,6 +87,24 @@ def test_no_stage_has_a_default_secret(env: pytest.MonkeyPatch, stage: str) -> N
 
     with pytest.raises(RuntimeError, match="REWARDS_LINK_TOKEN_SECRET"):
         link_tokens.reward_token("S", "1")
+
+
+@pytest.mark.parametrize("stage", ["local", "test"])
+def test_a_local_install_makes_its_own_secret_once(
+    env: pytest.MonkeyPatch, tmp_path: Path, stage: str
+) -> None:
+    env.delenv("REWARDS_LINK_TOKEN_SECRET")
+    env.delenv("REWARDS_LINK_TOKEN_SECRET_PARAMETER", raising=False)
+    env.setenv("REWARDS_STAGE", stage)
+    env.setenv("REWARDS_DATA_DIR", str(tmp_path))
+    reset_settings()
+
+    token = link_tokens.reward_token("S", "1")
+    kept = (tmp_path / "link-token-secret").read_text().strip()
+    reset_settings()
+
+    assert len(kept) >= 32
+    assert link_tokens.reward_token("S", "1") == token  # a restart makes the same links
 
 
 def test_deployed_the_secret_is_read_from_its_ssm_parameter(env: pytest.MonkeyPatch) -> None:

@@ -319,7 +319,7 @@ def test_a_token_signed_with_the_old_secret_fails_after_rotation(
 def test_passcode_is_returned_once_and_stored_hashed(store: str) -> None:
     passcode = auth.set_passcode(STORE, "campaign-1")
 
-    item = next(item for item in _items() if item["pk"] == "passcode#campaign-1")
+    item = next(item for item in _items() if item["pk"] == f"passcode#{STORE}#campaign-1")
     assert passcode not in _all_strings(item)
     assert item["secret_hash"] == hashlib.sha256(passcode.encode()).hexdigest()
     assert item["store_code"] == STORE
@@ -357,9 +357,40 @@ def test_rotation_invalidates_the_old_passcode(store: str) -> None:
     assert auth.principal_for_passcode("campaign-1", new).store_code == STORE
 
 
-def test_another_store_cannot_take_over_a_campaign_passcode(store: str) -> None:
-    passcode = auth.set_passcode(STORE, "campaign-1")
+def test_two_stores_campaigns_of_one_id_each_have_their_own_passcode(store: str) -> None:
+    ours = auth.set_passcode(STORE, "campaign-1")
+    theirs = auth.set_passcode(OTHER_STORE, "campaign-1")
+
+    assert auth.principal_for_passcode("campaign-1", ours) == Principal(
+        STORE, Role.ISSUER, "campaign-1"
+    )
+    assert auth.principal_for_passcode("campaign-1", theirs) == Principal(
+        OTHER_STORE, Role.ISSUER, "campaign-1"
+    )
+    auth.set_passcode(OTHER_STORE, "campaign-1")  # their rotation leaves ours alone
+    assert auth.principal_for_passcode("campaign-1", ours).store_code == STORE
+    with pytest.raises(AuthenticationError):
+        auth.principal_for_passcode("campaign-1", theirs)
+
+
+def test_one_passcode_may_not_open_two_stores_campaigns_of_one_id(store: str) -> None:
+    auth.set_passcode(STORE, "campaign-1", passcode="chosen-passcode-0123")
 
     with pytest.raises(ConflictError):
-        auth.set_passcode(OTHER_STORE, "campaign-1")
-    assert auth.principal_for_passcode("campaign-1", passcode).store_code == STORE
+        auth.set_passcode(OTHER_STORE, "campaign-1", passcode="chosen-passcode-0123")
+    principal = auth.principal_for_passcode("campaign-1", "chosen-passcode-0123")
+    assert principal.store_code == STORE
+
+
+def test_a_rotation_raced_by_another_is_refused_not_lost(store: str) -> None:
+    from chalicelib.storage import credentials
+
+    first = auth.set_passcode(STORE, "campaign-1")
+    read_before = credentials.get_credential(credentials.passcode_pk(STORE, "campaign-1"))
+    second = auth.set_passcode(STORE, "campaign-1")
+
+    with pytest.raises(credentials.PasscodeNotWrittenError):
+        credentials.put_passcode(STORE, "campaign-1", "0" * 64, read_before)
+    assert auth.principal_for_passcode("campaign-1", second).store_code == STORE
+    with pytest.raises(AuthenticationError):
+        auth.principal_for_passcode("campaign-1", first)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import jwt
 import pytest
 from moto import mock_aws
 
 from chalicelib import aws as aws_clients
-from chalicelib.config import LOCAL_JWT_SECRET, get_settings, reset_settings
+from chalicelib.config import get_settings, reset_settings
+from chalicelib.domain import auth
+from chalicelib.domain.auth import Principal, Role
+from chalicelib.domain.errors import AuthenticationError
 from chalicelib.secrets_store import reset_secrets
-from tests.conftest import AwsCalls
+from tests.conftest import STORE, AwsCalls
 
 JWT_PARAMETER = "/rewards/test/jwt-secret"
 PAYTM_PARAMETER = "/rewards/test/paytm-secret"
@@ -75,17 +82,57 @@ def test_the_environment_wins_over_the_parameter(
 
 
 def test_without_either_the_local_defaults_apply(
-    ssm: AwsCalls, monkeypatch: pytest.MonkeyPatch
+    ssm: AwsCalls, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("REWARDS_JWT_SECRET_PARAMETER")
     monkeypatch.delenv("REWARDS_PAYTM_SECRET_PARAMETER")
+    monkeypatch.setenv("REWARDS_DATA_DIR", str(tmp_path))
     reset_settings()
 
     settings = get_settings()
 
-    assert settings.jwt_secret == LOCAL_JWT_SECRET
+    assert settings.jwt_secret == (tmp_path / "jwt-secret").read_text().strip()
     assert settings.paytm_secret is None  # PayTM callbacks are refused
     assert ssm.count(service="ssm") == 0
+
+
+@pytest.fixture
+def local_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """The local stage given no JWT secret, its state folder in `tmp_path`."""
+    monkeypatch.delenv("REWARDS_JWT_SECRET")
+    monkeypatch.setenv("REWARDS_STAGE", "local")
+    monkeypatch.setenv("REWARDS_DATA_DIR", str(tmp_path / ".local"))
+    reset_settings()
+    yield tmp_path / ".local"
+    monkeypatch.undo()
+    reset_settings()
+
+
+def test_a_local_install_makes_its_own_jwt_secret_once(
+    local_install: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secret = get_settings().jwt_secret
+    kept = local_install / "jwt-secret"
+
+    assert kept.read_text().strip() == secret and len(secret) >= 32
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    reset_settings()  # a restart reads it back
+    assert get_settings().jwt_secret == secret
+    monkeypatch.setenv("REWARDS_DATA_DIR", str(tmp_path / "another-install"))
+    reset_settings()
+    assert get_settings().jwt_secret != secret  # each install its own
+
+
+def test_a_token_signed_with_the_once_published_secret_is_refused(local_install: Path) -> None:
+    now = datetime.now(UTC)
+    claims = {"iss": get_settings().jwt_issuer, "sub": "someone", "store": STORE, "role": "admin"}
+    claims |= {"iat": now, "exp": now + timedelta(hours=1)}
+    forged = jwt.encode(claims, "local-development-secret-change-me-0000", algorithm="HS256")
+
+    with pytest.raises(AuthenticationError):
+        auth.principal_for_token(forged)
+    issued = auth.issue_token(Principal(STORE, Role.ADMIN, "someone"))
+    assert auth.principal_for_token(issued) == Principal(STORE, Role.ADMIN, "someone")
 
 
 def test_a_missing_parameter_is_an_error_not_a_default(

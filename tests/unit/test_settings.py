@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -193,8 +194,11 @@ def test_a_deployed_stage_without_a_jwt_secret_refuses_to_sign(
         _ = get_settings().jwt_secret
 
 
-def test_the_local_stage_has_a_development_jwt_secret(env: pytest.MonkeyPatch) -> None:
+def test_the_local_stage_has_a_development_jwt_secret(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     env.setenv("REWARDS_STAGE", "local")
+    env.setenv("REWARDS_DATA_DIR", str(tmp_path))
 
     assert get_settings().jwt_secret
 
