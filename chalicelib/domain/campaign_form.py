@@ -32,7 +32,7 @@ from pydantic import ValidationError as PydanticValidationError
 from chalicelib.domain.campaigns import DEFAULT_LOCALE
 from chalicelib.domain.coupons import clean_codes
 from chalicelib.domain.errors import InvalidInputError
-from chalicelib.domain.validation import InputModel
+from chalicelib.domain.validation import InputModel, number_type
 from chalicelib.storage.campaigns import REWARD_TYPES, TRANSLATION_FIELDS
 
 BLANK = "This value should not be blank."
@@ -167,10 +167,11 @@ def bounded(kind: type, **bounds: Any) -> Any:
 Name = Annotated[bounded_text(MAX_NAME_LENGTH) | None, Blankable]
 Text = Annotated[bounded_text(MAX_TEXT_LENGTH) | None, Blankable]
 Flag = Annotated[bool | None, Blankable]
-Count = Annotated[bounded(int, ge=0, le=MAX_POINTS) | None, Blankable]
-Limit = Annotated[bounded(int, ge=1, le=MAX_POINTS) | None, Blankable]
-Days = Annotated[bounded(int, ge=0, le=MAX_DAYS) | None, Blankable]
-Money = Annotated[bounded(Decimal, gt=0, max_digits=14, decimal_places=6) | None, Blankable]
+# Numbers in plain ASCII digits (`plain_number`), as text from a form or as JSON numbers.
+Count = Annotated[number_type(int, ge=0, le=MAX_POINTS) | None, Blankable]
+Limit = Annotated[number_type(int, ge=1, le=MAX_POINTS) | None, Blankable]
+Days = Annotated[number_type(int, ge=0, le=MAX_DAYS) | None, Blankable]
+Money = Annotated[number_type(Decimal, gt=0, max_digits=14, decimal_places=6) | None, Blankable]
 Moment = Annotated[datetime | None, BeforeValidator(parse_moment)]
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Ids = Annotated[list[Id], BeforeValidator(as_list), Field(max_length=MAX_IDS)]
