@@ -63,6 +63,7 @@ from chalicelib.domain.validation import (
     DeferredRootModel,
     Email,
     InputModel,
+    SingleLine,
     errors_of,
     number_type,
     validate,
@@ -194,6 +195,7 @@ class ClaimRequest(InputModel):
             str,
             StringConstraints(max_length=MAX_CUSTOMER_TYPE_LENGTH),
             AfterValidator(_blank_is_none),
+            SingleLine,
         ]
         | None
     ) = None

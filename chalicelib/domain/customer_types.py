@@ -36,7 +36,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.recipients import RecipientNotFoundError, find_recipient
 from chalicelib.domain.stores import get_store
-from chalicelib.domain.validation import InputModel, number_type, validate
+from chalicelib.domain.validation import InputModel, SingleLine, number_type, validate
 from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customer_types import (
     COUNTER_ID,
@@ -94,7 +94,9 @@ class CustomerTypeInput(InputModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_name)]
+    name: Annotated[
+        str, StringConstraints(min_length=1, max_length=255), SingleLine, AfterValidator(_name)
+    ]
     point_to_amount_ratio: Annotated[number_type(Decimal), AfterValidator(_ratio)] = Field(
         validation_alias=AliasChoices("pointToAmountRatio", "point_to_amount_ratio")
     )
@@ -103,7 +105,9 @@ class CustomerTypeInput(InputModel):
 
 class CustomerTypeChanges(CustomerTypeInput):
     name: (
-        Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_name)]
+        Annotated[
+            str, StringConstraints(min_length=1, max_length=255), SingleLine, AfterValidator(_name)
+        ]
         | None
     ) = None
     point_to_amount_ratio: Annotated[number_type(Decimal), AfterValidator(_ratio)] | None = Field(

@@ -46,7 +46,14 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.rewards import Grant, Recipient, acquire
-from chalicelib.domain.validation import Email, InputModel, errors_of, number_type, validate
+from chalicelib.domain.validation import (
+    Email,
+    InputModel,
+    SingleLine,
+    errors_of,
+    number_type,
+    validate,
+)
 from chalicelib.mail import outbox
 from chalicelib.observability import Metric, add_metric
 from chalicelib.storage.campaigns import CampaignModel, pool_key
@@ -89,7 +96,7 @@ class Delivery(StrEnum):
 
 
 # -- recipients ----------------------------------------------------------------------------
-Text = Annotated[str, StringConstraints(max_length=255)]
+Text = Annotated[str, StringConstraints(max_length=255), SingleLine]
 Message = Annotated[str, StringConstraints(max_length=MAX_MESSAGE_LENGTH)]
 
 

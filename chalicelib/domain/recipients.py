@@ -33,7 +33,7 @@ from chalicelib.domain.customers import (
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.stores import get_store
-from chalicelib.domain.validation import Email, InputModel, errors_of, field_label
+from chalicelib.domain.validation import Email, InputModel, SingleLine, errors_of, field_label
 from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customers import (
     RECIPIENT_FIELDS,
@@ -65,8 +65,8 @@ def _country_code(value: str) -> str:
     return code
 
 
-Text = Annotated[str, StringConstraints(max_length=255)]
-CountryCode = Annotated[str, AfterValidator(_country_code)]
+Text = Annotated[str, StringConstraints(max_length=255), SingleLine]
+CountryCode = Annotated[str, AfterValidator(_country_code), SingleLine]
 
 
 class RecipientInput(InputModel):
@@ -76,7 +76,7 @@ class RecipientInput(InputModel):
 
     email: Email | None = None
     public_key: Text | None = None
-    locale: Annotated[str, StringConstraints(max_length=35)] | None = None
+    locale: Annotated[str, StringConstraints(max_length=35), SingleLine] | None = None
     firstname: Text | None = None
     surname: Text | None = None
     company: Text | None = None
@@ -84,9 +84,9 @@ class RecipientInput(InputModel):
     address2: Text | None = None
     address3: Text | None = None
     town: Text | None = None
-    postcode: Annotated[str, StringConstraints(max_length=32)] | None = None
+    postcode: Annotated[str, StringConstraints(max_length=32), SingleLine] | None = None
     country_code: CountryCode | None = None
-    telephone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    telephone: Annotated[str, StringConstraints(max_length=64), SingleLine] | None = None
     del_firstname: Text | None = None
     del_surname: Text | None = None
     del_company: Text | None = None
@@ -94,9 +94,9 @@ class RecipientInput(InputModel):
     del_address2: Text | None = None
     del_address3: Text | None = None
     del_town: Text | None = None
-    del_postcode: Annotated[str, StringConstraints(max_length=32)] | None = None
+    del_postcode: Annotated[str, StringConstraints(max_length=32), SingleLine] | None = None
     del_country_code: CountryCode | None = None
-    del_telephone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    del_telephone: Annotated[str, StringConstraints(max_length=64), SingleLine] | None = None
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from chalicelib.domain.customer_types import CustomerType
 from chalicelib.domain.customers import CustomerNotFoundError
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.ledger import EntryKind, Posting
-from chalicelib.domain.validation import plain_number
+from chalicelib.domain.validation import is_single_line, plain_number
 from chalicelib.storage.customers import CustomerModel
 
 MAX_AMOUNT = Decimal("1000000000")
@@ -140,6 +140,10 @@ def spend_order(customer_id: Any, amount: Any, reference: Any) -> SpendOrder:
     elif reference_text and len(reference_text) > MAX_REFERENCE_LENGTH:
         errors["reference"] = [
             f"The reference may not be greater than {MAX_REFERENCE_LENGTH} characters."
+        ]
+    elif isinstance(reference, str) and not is_single_line(reference):
+        errors["reference"] = [
+            "The reference must be one line of text, without line breaks or NUL characters."
         ]
     if errors:
         raise InvalidInputError(errors)

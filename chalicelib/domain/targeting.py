@@ -36,7 +36,7 @@ from chalicelib.domain.errors import (
     TooManyItemsError,
 )
 from chalicelib.domain.paging import page_of, page_span
-from chalicelib.domain.validation import InputModel, number_type, validate
+from chalicelib.domain.validation import InputModel, SingleLine, number_type, validate
 from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel, level_key
@@ -304,7 +304,7 @@ def _form(data: Any, name: str) -> Any:
     return inner
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255), SingleLine]
 Description = Annotated[str, StringConstraints(max_length=5000)]
 
 

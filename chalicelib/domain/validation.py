@@ -62,8 +62,28 @@ def _email(value: str) -> str:
         raise ValueError("The email must be a valid email address.") from error
 
 
+# Characters a one-line field (a name, an email, a code, a label, a reference) never holds:
+# they end a header or a CSV row, or end a C string, wherever the value is written next.
+NOT_IN_A_LINE = frozenset("\x00\r\n")
+
+
+def is_single_line(text: str) -> bool:
+    return NOT_IN_A_LINE.isdisjoint(text)
+
+
+def _single_line(value: Any) -> Any:
+    # Before any stripping: a trailing line break is refused too, not trimmed away.
+    if isinstance(value, str) and not is_single_line(value):
+        raise PydanticCustomError("single_line", "Value should be one line, without NUL")
+    return value
+
+
+# Metadata for a str field that is one line of text: last in its `Annotated[str, ...]`, so
+# that it runs first (pydantic runs a before-validator ahead of what precedes it).
+SingleLine = BeforeValidator(_single_line)
+
 # An email address as every face accepts it: checked, normalised (unicode allowed).
-Email = Annotated[str, StringConstraints(max_length=255), AfterValidator(_email)]
+Email = Annotated[str, StringConstraints(max_length=255), SingleLine, AfterValidator(_email)]
 
 
 class JsonNumber(Decimal):
@@ -146,6 +166,8 @@ def _message(field: str, error: dict[str, Any]) -> str:
         return str(context.get("error", error["msg"]))
     if kind == "string_type":
         return f"The {label} must be a string."
+    if kind == "single_line":
+        return f"The {label} must be one line of text, without line breaks or NUL characters."
     if kind == "string_too_long":
         return f"The {label} may not be greater than {context.get('max_length')} characters."
     if kind == "string_too_short":
