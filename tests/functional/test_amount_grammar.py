@@ -225,9 +225,9 @@ def test_coggins_plain_integers_still_apply(client: Any, store: str) -> None:
     assert [item["applied"] for item in body_of(instant)] == [True, True]
 
 
-# -- paging numbers: the same grammar (Alpha points history, Mokugift month) -----------------
+# -- paging numbers: the same grammar (points history, bought list) ----------------------------
 @pytest.mark.parametrize("value", NOT_PLAIN)
-def test_page_sizes_and_months_must_be_plain_digits(
+def test_page_sizes_must_be_plain_digits(
     aws_calls: AwsCalls, client: Any, store: str, value: str
 ) -> None:
     admin = jwt_headers(token_for(Role.ADMIN))
@@ -238,6 +238,10 @@ def test_page_sizes_and_months_must_be_plain_digits(
         headers=admin,
     )
 
+    bought = client.get(f"/api/{STORE}/campaign/bought?perPage={quote(value)}", headers=admin)
+
     error = json_error(history)
     assert (error.status, list(error.fields)) == (422, ["per_page"])
+    error = open_loyalty_error(bought)
+    assert (error.status, list(error.fields)) == (400, ["perPage"]), error
     assert writes(aws_calls) == []
