@@ -17,14 +17,14 @@ from chalicelib.config import get_settings
 from chalicelib.domain import auth
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import AuthenticationError
-from chalicelib.domain.validation import InputModel, validate
+from chalicelib.domain.validation import InputModel, SingleLine, validate
 
 routes = Routes(__name__)
 
 # Public routes: a wrong username or password is their 401 (`bad_credentials`).
 LOGIN_ERRORS = (AuthenticationError,)
 
-Username = Annotated[str, StringConstraints(min_length=1, max_length=320)]
+Username = Annotated[str, StringConstraints(min_length=1, max_length=320), SingleLine]
 
 
 class LoginInput(InputModel):
@@ -32,7 +32,9 @@ class LoginInput(InputModel):
 
     username: Username
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-    storeCode: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    storeCode: Annotated[str, StringConstraints(min_length=1, max_length=64), SingleLine] | None = (
+        None
+    )
 
 
 def _login(request: ApiRequest, role: Role) -> dict[str, str]:

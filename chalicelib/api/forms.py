@@ -35,13 +35,18 @@ def _split(key: str) -> list[str]:
     return parts
 
 
+def _index(key: str) -> bool:
+    """Whether a key is a list index: ASCII digits (str.isdigit() takes every script's)."""
+    return key.isascii() and key.isdigit()
+
+
 def _listify(node: Any) -> Any:
     """Turn dicts whose keys are 0..n-1 into lists, depth first."""
     if not isinstance(node, dict):
         return node
     for key, value in node.items():
         node[key] = _listify(value)
-    if node and all(key.isdigit() for key in node):
+    if node and all(_index(key) for key in node):
         indexes = sorted(int(key) for key in node)
         if indexes == list(range(len(indexes))):
             return [node[str(index)] for index in indexes]
@@ -65,7 +70,7 @@ def parse_form(text: str) -> dict[str, Any]:
             last = depth == len(parts) - 1
             if part == "" and depth > 0:
                 # Like PHP, `a[]` appends after the highest index given so far.
-                part = str(max((int(key) + 1 for key in node if key.isdigit()), default=0))
+                part = str(max((int(key) + 1 for key in node if _index(key)), default=0))
             if last:
                 node[part] = value
                 break

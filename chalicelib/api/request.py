@@ -3,7 +3,8 @@
 Bodies are JSON or urlencoded forms (bracket keys become nested objects); anything else, or a
 body that does not parse, is a 4xx before the handler runs. So is a body over Lambda's payload
 limit, or JSON that only Python reads (`NaN`, `Infinity`, numbers beyond a float, nesting
-deeper than any request of the service needs).
+deeper than any request of the service needs). JSON numbers with a fraction or an exponent are
+read exactly, as `JsonNumber` (a Decimal that keeps its text), never as floats.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from chalicelib.domain.errors import (
     PayloadTooLargeError,
     UnsupportedMediaTypeError,
 )
+from chalicelib.domain.validation import JsonNumber
 
 JSON_TYPES = ("application/json",)
 FORM_TYPES = ("application/x-www-form-urlencoded",)
@@ -64,11 +66,11 @@ def _no_constant(name: str) -> Any:
     raise _malformed_json(f"{name} is not a JSON value.")
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
+def _exact_number(text: str) -> JsonNumber:
+    # Beyond a float's range is out of every client's range too (and of DynamoDB's numbers).
+    if not math.isfinite(float(text)):
         raise _malformed_json(f"the number {text[:40]} is out of range.")
-    return value
+    return JsonNumber(text)
 
 
 def _check_depth(value: Any) -> None:
@@ -90,7 +92,7 @@ def _check_depth(value: Any) -> None:
 def parse_json(text: str) -> Any:
     """Strict JSON (RFC 8259): no `NaN`/`Infinity`, finite numbers, bounded nesting."""
     try:
-        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_exact_number)
     except json.JSONDecodeError as error:
         raise _malformed_json(f"{error.msg} at position {error.pos}.") from error
     except ValueError as error:  # an integer past Python's digit limit

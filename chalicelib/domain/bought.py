@@ -51,7 +51,6 @@ from chalicelib.domain.campaign_form import (
     Blankable,
     Flag,
     Moment,
-    bounded,
     form_errors,
     parse_moment,
 )
@@ -59,7 +58,7 @@ from chalicelib.domain.catalog import DEFAULT_PER_PAGE, MAX_PER_PAGE, time_of
 from chalicelib.domain.claims import ExpiryRun
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError, RewardsError
 from chalicelib.domain.paging import page_span
-from chalicelib.domain.validation import InputModel
+from chalicelib.domain.validation import InputModel, number_type
 from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
@@ -174,8 +173,8 @@ class BoughtQuery(InputModel):
 
     model_config = FORM_CONFIG
 
-    page: Annotated[bounded(int, ge=1) | None, Blankable] = None
-    perPage: Annotated[bounded(int, ge=1, le=MAX_PER_PAGE) | None, Blankable] = None
+    page: Annotated[number_type(int, ge=1) | None, Blankable] = None
+    perPage: Annotated[number_type(int, ge=1, le=MAX_PER_PAGE) | None, Blankable] = None
     sort: Annotated[Literal[tuple(SORT_KEYS)] | None, Blankable] = None
     direction: Annotated[Literal["ASC", "DESC"] | None, BeforeValidator(_upper)] = None
     used: Flag = None

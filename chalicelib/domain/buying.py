@@ -29,14 +29,13 @@ from chalicelib.domain.campaign_form import (
     Blankable,
     Count,
     Flag,
-    bounded,
     form_errors,
 )
 from chalicelib.domain.campaigns import get_campaign
 from chalicelib.domain.customers import CustomerNotFoundError, get_customer
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.rewards import MAX_QUANTITY, Grant, acquire_one
-from chalicelib.domain.validation import InputModel
+from chalicelib.domain.validation import InputModel, number_type
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import BOUGHT, RewardModel
@@ -160,7 +159,7 @@ def available_campaigns(
 class BuyForm(InputModel):
     model_config = FORM_CONFIG
 
-    quantity: Annotated[bounded(int, ge=1, le=MAX_QUANTITY) | None, Blankable] = None
+    quantity: Annotated[number_type(int, ge=1, le=MAX_QUANTITY) | None, Blankable] = None
     withoutPoints: Flag = None
 
 

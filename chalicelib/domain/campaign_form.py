@@ -32,7 +32,7 @@ from pydantic import ValidationError as PydanticValidationError
 from chalicelib.domain.campaigns import DEFAULT_LOCALE
 from chalicelib.domain.coupons import clean_codes
 from chalicelib.domain.errors import InvalidInputError
-from chalicelib.domain.validation import InputModel
+from chalicelib.domain.validation import InputModel, SingleLine, number_type
 from chalicelib.storage.campaigns import REWARD_TYPES, TRANSLATION_FIELDS
 
 BLANK = "This value should not be blank."
@@ -141,6 +141,11 @@ def bounded_text(max_length: int) -> Any:
     return Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length)]
 
 
+def line_text(max_length: int) -> Any:
+    """Text of one line (a name, a label, an id): no line breaks, no NUL."""
+    return Annotated[bounded_text(max_length), SingleLine]
+
+
 def _email_template(source: str | None) -> str | None:
     """A reward email's subject or text: rendered here with sample values, so one that cannot
     render (refused, too slow, too long) is never saved."""
@@ -163,15 +168,18 @@ def bounded(kind: type, **bounds: Any) -> Any:
 
 
 # Optional fields: absent, null and blank all mean "not given".
-Name = Annotated[bounded_text(MAX_NAME_LENGTH) | None, Blankable]
+Name = Annotated[line_text(MAX_NAME_LENGTH) | None, Blankable]
 Text = Annotated[bounded_text(MAX_TEXT_LENGTH) | None, Blankable]
 Flag = Annotated[bool | None, Blankable]
-Count = Annotated[bounded(int, ge=0, le=MAX_POINTS) | None, Blankable]
-Limit = Annotated[bounded(int, ge=1, le=MAX_POINTS) | None, Blankable]
-Days = Annotated[bounded(int, ge=0, le=MAX_DAYS) | None, Blankable]
-Money = Annotated[bounded(Decimal, gt=0, max_digits=14, decimal_places=6) | None, Blankable]
+# Numbers in plain ASCII digits (`plain_number`), as text from a form or as JSON numbers.
+Count = Annotated[number_type(int, ge=0, le=MAX_POINTS) | None, Blankable]
+Limit = Annotated[number_type(int, ge=1, le=MAX_POINTS) | None, Blankable]
+Days = Annotated[number_type(int, ge=0, le=MAX_DAYS) | None, Blankable]
+Money = Annotated[number_type(Decimal, gt=0, max_digits=14, decimal_places=6) | None, Blankable]
 Moment = Annotated[datetime | None, BeforeValidator(parse_moment)]
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Id = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), SingleLine
+]
 Ids = Annotated[list[Id], BeforeValidator(as_list), Field(max_length=MAX_IDS)]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})?$")]
 
@@ -189,8 +197,10 @@ class Translation(InputModel):
 class Label(InputModel):
     model_config = FORM_CONFIG
 
-    key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    value: bounded_text(255) = ""
+    key: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), SingleLine
+    ]
+    value: line_text(255) = ""
 
 
 class Visibility(InputModel):
@@ -220,10 +230,10 @@ class CampaignForm(InputModel):
     categories: Ids = Field(default_factory=list)
     pushNotificationText: Annotated[bounded_text(1000) | None, Blankable] = None
     # Mokugift issuing: the reward email's subject and opening text (sandboxed placeholders).
-    emailSubject: email_template(200) = None
+    emailSubject: Annotated[email_template(200), SingleLine] = None
     emailBody: email_template(5000) = None
     pointValue: Money = None
-    cashbackProvider: Annotated[bounded_text(64) | None, Blankable] = None
+    cashbackProvider: Annotated[line_text(64) | None, Blankable] = None
     costInPoints: Count = None
     target: Annotated[Literal["level", "segment"] | None, Blankable] = None
     levels: Ids = Field(default_factory=list)
@@ -265,6 +275,8 @@ def _message(error: dict[str, Any]) -> str:
     if kind in BOUNDS:
         words, bound = BOUNDS[kind]
         return f"This value should be {words} {context.get(bound)}."
+    if kind == "single_line":
+        return "This value should be one line of text, without line breaks."
     if kind == "string_too_long":
         return f"This value is too long. It should have {context['max_length']} characters or less."
     if kind == "too_long":

@@ -45,7 +45,6 @@ from chalicelib.domain.campaign_form import (
     MAX_POINTS,
     Blankable,
     Id,
-    bounded,
     form_errors,
 )
 from chalicelib.domain.campaigns import (
@@ -78,7 +77,7 @@ from chalicelib.domain.payout_providers import (
     provider_named,
 )
 from chalicelib.domain.rewards import LimitPerUserReachedError, LimitReachedError
-from chalicelib.domain.validation import InputModel
+from chalicelib.domain.validation import InputModel, number_type
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.cashback import FAILED, PENDING, REACHABLE_FROM, CashbackPayoutModel
@@ -135,7 +134,7 @@ class CashbackForm(InputModel):
     model_config = FORM_CONFIG
 
     customerId: OptionalId = None
-    pointsAmount: Annotated[bounded(int, ge=1, le=MAX_POINTS) | None, Blankable] = None
+    pointsAmount: Annotated[number_type(int, ge=1, le=MAX_POINTS) | None, Blankable] = None
     cashbackId: OptionalId = None
 
 

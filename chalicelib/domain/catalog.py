@@ -34,7 +34,6 @@ from chalicelib.domain.campaign_form import (
     Draft,
     Flag,
     as_list,
-    bounded,
     bounded_text,
     form_errors,
 )
@@ -42,7 +41,7 @@ from chalicelib.domain.campaign_form import read_campaign as read_form
 from chalicelib.domain.campaigns import DEFAULT_LOCALE, CampaignNotFoundError, get_campaign
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.paging import page_of
-from chalicelib.domain.validation import InputModel
+from chalicelib.domain.validation import InputModel, number_type
 from chalicelib.storage.campaigns import (
     REWARD_TYPES,
     TRANSLATION_FIELDS,
@@ -361,8 +360,8 @@ class ListQuery(InputModel):
 
     model_config = ConfigDict(**FORM_CONFIG, populate_by_name=True)
 
-    page: Annotated[bounded(int, ge=1) | None, Blankable] = None
-    perPage: Annotated[bounded(int, ge=1, le=MAX_PER_PAGE) | None, Blankable] = None
+    page: Annotated[number_type(int, ge=1) | None, Blankable] = None
+    perPage: Annotated[number_type(int, ge=1, le=MAX_PER_PAGE) | None, Blankable] = None
     sort: Annotated[Literal[tuple(SORT_KEYS)] | None, Blankable] = None
     direction: Annotated[Literal["ASC", "DESC"] | None, BeforeValidator(_upper)] = None
     labels: Annotated[list[LabelFilter], BeforeValidator(as_list)] = Field(default_factory=list)

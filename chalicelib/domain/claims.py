@@ -62,7 +62,15 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.domain.stores import Store, get_store
-from chalicelib.domain.validation import DeferredRootModel, Email, InputModel, errors_of, validate
+from chalicelib.domain.validation import (
+    DeferredRootModel,
+    Email,
+    InputModel,
+    SingleLine,
+    errors_of,
+    number_type,
+    validate,
+)
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
@@ -190,13 +198,14 @@ class ClaimRequest(InputModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    amount: Annotated[StrictInt, _bounded("amount", 1, MAX_AMOUNT)]
+    amount: Annotated[number_type(int, text=False), _bounded("amount", 1, MAX_AMOUNT)]
     email: Email | None = None
     customerType: (  # the document's field name
         Annotated[
             str,
             StringConstraints(max_length=MAX_CUSTOMER_TYPE_LENGTH),
             AfterValidator(_blank_is_none),
+            SingleLine,
         ]
         | None
     ) = None

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from chalicelib.domain.campaigns import get_campaign
 from chalicelib.domain.errors import InvalidInputError
+from chalicelib.domain.validation import is_single_line
 from chalicelib.storage.campaigns import CampaignModel, CouponModel, pool_key
 
 MAX_CODE_LENGTH = 128
@@ -44,6 +45,8 @@ def clean_codes(codes: Iterable[object]) -> list[str]:
             errors[f"coupons.{position}"] = [
                 f"A coupon code is 1 to {MAX_CODE_LENGTH} characters of text."
             ]
+        elif isinstance(code, str) and not is_single_line(code):
+            errors[f"coupons.{position}"] = ["A coupon code is one line, without NUL characters."]
         cleaned.append(text)
     if len(cleaned) > MAX_CODES_PER_REQUEST:
         errors["coupons"] = [f"At most {MAX_CODES_PER_REQUEST} codes per request."]

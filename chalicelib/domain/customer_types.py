@@ -36,7 +36,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.recipients import RecipientNotFoundError, find_recipient
 from chalicelib.domain.stores import get_store
-from chalicelib.domain.validation import InputModel, validate
+from chalicelib.domain.validation import InputModel, SingleLine, number_type, validate
 from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customer_types import (
     COUNTER_ID,
@@ -94,22 +94,26 @@ class CustomerTypeInput(InputModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_name)]
-    point_to_amount_ratio: Annotated[Decimal, AfterValidator(_ratio)] = Field(
+    name: Annotated[
+        str, StringConstraints(min_length=1, max_length=255), SingleLine, AfterValidator(_name)
+    ]
+    point_to_amount_ratio: Annotated[number_type(Decimal), AfterValidator(_ratio)] = Field(
         validation_alias=AliasChoices("pointToAmountRatio", "point_to_amount_ratio")
     )
-    discount: Annotated[Decimal, AfterValidator(_discount)] = Decimal(0)
+    discount: Annotated[number_type(Decimal), AfterValidator(_discount)] = Decimal(0)
 
 
 class CustomerTypeChanges(CustomerTypeInput):
     name: (
-        Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_name)]
+        Annotated[
+            str, StringConstraints(min_length=1, max_length=255), SingleLine, AfterValidator(_name)
+        ]
         | None
     ) = None
-    point_to_amount_ratio: Annotated[Decimal, AfterValidator(_ratio)] | None = Field(
+    point_to_amount_ratio: Annotated[number_type(Decimal), AfterValidator(_ratio)] | None = Field(
         None, validation_alias=AliasChoices("pointToAmountRatio", "point_to_amount_ratio")
     )
-    discount: Annotated[Decimal, AfterValidator(_discount)] | None = None
+    discount: Annotated[number_type(Decimal), AfterValidator(_discount)] | None = None
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,14 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.rewards import Grant, Recipient, acquire
-from chalicelib.domain.validation import Email, InputModel, errors_of, validate
+from chalicelib.domain.validation import (
+    Email,
+    InputModel,
+    SingleLine,
+    errors_of,
+    number_type,
+    validate,
+)
 from chalicelib.mail import outbox
 from chalicelib.observability import Metric, add_metric
 from chalicelib.storage.campaigns import CampaignModel, pool_key
@@ -86,7 +93,7 @@ class Delivery(StrEnum):
 
 
 # -- recipients ----------------------------------------------------------------------------
-Text = Annotated[str, StringConstraints(max_length=255)]
+Text = Annotated[str, StringConstraints(max_length=255), SingleLine]
 Message = Annotated[str, StringConstraints(max_length=MAX_MESSAGE_LENGTH)]
 
 
@@ -301,13 +308,13 @@ def _between(label: str, low: int, high: int) -> AfterValidator:
 
 
 class PageQuery(InputModel):
-    limit: Annotated[int, _between("limit", 1, MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
+    limit: Annotated[number_type(int), _between("limit", 1, MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
     cursor: str | None = None
 
 
 class MonthQuery(PageQuery):
-    month: Annotated[int, _between("month", 1, 12)]
-    year: Annotated[int, _between("year", FIRST_YEAR, LAST_YEAR)]
+    month: Annotated[number_type(int), _between("month", 1, 12)]
+    year: Annotated[number_type(int), _between("year", FIRST_YEAR, LAST_YEAR)]
 
 
 @dataclass(frozen=True)

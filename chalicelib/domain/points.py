@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StrictInt, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.domain import ledger
 from chalicelib.domain.customers import (
@@ -38,7 +38,7 @@ from chalicelib.domain.customers import (
 from chalicelib.domain.errors import InvalidInputError, RewardsError, TooManyItemsError
 from chalicelib.domain.ledger import CustomerExistsError, EntryKind, InsufficientPointsError
 from chalicelib.domain.recipients import RecipientNotFoundError, find_recipient
-from chalicelib.domain.validation import DeferredRootModel, Email, InputModel, validate
+from chalicelib.domain.validation import DeferredRootModel, Email, InputModel, number_type, validate
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel, unique_email_pk
 
 MAX_INSTANT_ITEMS = 1000
@@ -79,7 +79,7 @@ class InstantEdit(InputModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    amount: StrictInt
+    amount: number_type(int, signed=True, text=False)
     email: Email
 
     @field_validator("amount")
@@ -241,7 +241,7 @@ def instant_edit(
 
 
 class HistoryQuery(InputModel):
-    per_page: int = DEFAULT_HISTORY_PAGE_SIZE
+    per_page: number_type(int) = DEFAULT_HISTORY_PAGE_SIZE
     cursor: str | None = None
 
     @field_validator("per_page")

@@ -3,6 +3,11 @@
 A recipient is found by its ID, its email or its public key (an ID the caller's own system
 knows). Email and public key are unique within a store: guard items are written in the same
 transaction as the customer, so two concurrent creates cannot both take one email.
+
+The three kinds of identifier share one namespace per store: a public key may not equal
+another recipient's ID or email, nor an email another recipient's public key (emails and
+email-like public keys compared case-insensitively). The same transaction checks it with
+conditions on the other recipient's item or guard, so no race can slip a collision in.
 """
 
 from __future__ import annotations
@@ -22,12 +27,13 @@ from chalicelib.domain.customers import (
     count_customers,
     find_by_email,
     find_by_public_key,
+    guards,
     new_customer,
 )
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.stores import get_store
-from chalicelib.domain.validation import Email, InputModel, errors_of, field_label
+from chalicelib.domain.validation import Email, InputModel, SingleLine, errors_of, field_label
 from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customers import (
     RECIPIENT_FIELDS,
@@ -59,8 +65,8 @@ def _country_code(value: str) -> str:
     return code
 
 
-Text = Annotated[str, StringConstraints(max_length=255)]
-CountryCode = Annotated[str, AfterValidator(_country_code)]
+Text = Annotated[str, StringConstraints(max_length=255), SingleLine]
+CountryCode = Annotated[str, AfterValidator(_country_code), SingleLine]
 
 
 class RecipientInput(InputModel):
@@ -70,7 +76,7 @@ class RecipientInput(InputModel):
 
     email: Email | None = None
     public_key: Text | None = None
-    locale: Annotated[str, StringConstraints(max_length=35)] | None = None
+    locale: Annotated[str, StringConstraints(max_length=35), SingleLine] | None = None
     firstname: Text | None = None
     surname: Text | None = None
     company: Text | None = None
@@ -78,9 +84,9 @@ class RecipientInput(InputModel):
     address2: Text | None = None
     address3: Text | None = None
     town: Text | None = None
-    postcode: Annotated[str, StringConstraints(max_length=32)] | None = None
+    postcode: Annotated[str, StringConstraints(max_length=32), SingleLine] | None = None
     country_code: CountryCode | None = None
-    telephone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    telephone: Annotated[str, StringConstraints(max_length=64), SingleLine] | None = None
     del_firstname: Text | None = None
     del_surname: Text | None = None
     del_company: Text | None = None
@@ -88,9 +94,9 @@ class RecipientInput(InputModel):
     del_address2: Text | None = None
     del_address3: Text | None = None
     del_town: Text | None = None
-    del_postcode: Annotated[str, StringConstraints(max_length=32)] | None = None
+    del_postcode: Annotated[str, StringConstraints(max_length=32), SingleLine] | None = None
     del_country_code: CountryCode | None = None
-    del_telephone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    del_telephone: Annotated[str, StringConstraints(max_length=64), SingleLine] | None = None
 
 
 @dataclass(frozen=True)
@@ -129,18 +135,72 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _raise_taken(transaction: TransactWrite, error: TransactWriteError) -> None:
-    """Name the field whose uniqueness guard refused the transaction, if one did."""
+# Which field a refused item of a create or update speaks for: (table, key) -> field.
+Claims = dict[tuple[type, str], str]
+
+
+def _check_identifiers(
+    transaction: TransactWrite,
+    customer: CustomerModel,
+    email: str | None,
+    public_key: str | None,
+    touched: set[str],
+) -> Claims:
+    """Condition checks, in `transaction`, that the new `email` / `public_key` of `customer`
+    are no other recipient's identifier of another kind. Guards in `touched` (the customer's
+    own, written or deleted by the same transaction, which may touch an item once) are not
+    checked; email against email and public key against public key are the guards' business."""
+    store_code, customer_id = customer.store_code, customer.customer_id
+    checks: Claims = {}
+    if public_key and public_key != customer_id:
+        transaction.condition_check(
+            CustomerModel,
+            store_code,
+            public_key,
+            condition=CustomerModel.customer_id.does_not_exist(),
+        )
+        checks[(CustomerModel, public_key)] = "public_key"
+    # An email-like public key against the emails, an email against the public keys.
+    others = []
+    if public_key and "@" in public_key:
+        others.append((unique_email_pk(store_code, public_key), "public_key"))
+    if email:
+        others.append((unique_public_key_pk(store_code, email), "email"))
+    mine = UniqueValueModel.pk.does_not_exist() | (UniqueValueModel.owner_id == customer_id)
+    for pk, field in others:
+        if pk not in touched:
+            transaction.condition_check(UniqueValueModel, pk, condition=mine)
+            checks[(UniqueValueModel, pk)] = field
+    return checks
+
+
+def _raise_taken(transaction: TransactWrite, error: TransactWriteError, claims: Claims) -> None:
+    """Name the field whose uniqueness guard or identifier check refused the transaction, if
+    one did."""
     for failure in failed_items(transaction, error):
-        if failure.model is UniqueValueModel and failure.code == "ConditionalCheckFailed":
-            field = guarded_field(failure.key["pk"]["S"])
+        if failure.code != "ConditionalCheckFailed":
+            continue
+        if failure.model is UniqueValueModel:
+            pk = failure.key["pk"]["S"]
+            field = claims.get((UniqueValueModel, pk)) or guarded_field(pk)
+        elif failure.model is CustomerModel:
+            field = claims.get((CustomerModel, failure.key["customer_id"]["S"]), "")
+        else:
+            continue
+        if field:
             raise InvalidInputError(
                 {field: [f"The {field_label(field)} has already been taken."]}
             ) from error
 
 
 def find_recipient(store_code: str, ref: str) -> CustomerModel:
-    """The store's recipient whose ID, email or public key is `ref`."""
+    """The store's recipient whose ID, email or public key is `ref`.
+
+    A recipient's own identifiers come first: its email for a value with `@`, else its ID; a
+    public key (the caller's alias) only when neither matches. The checks on create and update
+    keep a public key from equalling another recipient's ID or email, and this order keeps one
+    that slipped in before them from ever shadowing its owner.
+    """
     ref = ref.strip()
     if not ref:
         raise RecipientNotFoundError()
@@ -168,8 +228,12 @@ def create_recipient(store_code: str, data: Any) -> CustomerModel:
     try:
         with transaction:
             add_new_customers(transaction, [customer])
+            touched = {guard.pk for guard in guards(customer)}
+            claims = _check_identifiers(
+                transaction, customer, customer.email, customer.public_key, touched
+            )
     except TransactWriteError as error:
-        _raise_taken(transaction, error)
+        _raise_taken(transaction, error, claims)
         raise
     return customer
 
@@ -243,14 +307,24 @@ def update_recipient(store_code: str, ref: str, data: Any) -> CustomerModel:
                 raise RecipientNotFoundError() from error
             raise
         return customer
+    email = fields.get("email", customer.email)
+    public_key = fields.get("public_key", customer.public_key)
     transaction = TransactWrite(connection=connection())
     try:
         with transaction:
             transaction.update(customer, actions=actions, condition=condition)
             for old_pk, new_pk in guard_changes:
                 _swap_guard(transaction, customer, old_pk, new_pk)
+            # Only a value that changes is checked: one kept was checked when it was set.
+            claims = _check_identifiers(
+                transaction,
+                customer,
+                email if email != customer.email else None,
+                public_key if public_key != customer.public_key else None,
+                {pk for pair in guard_changes for pk in pair if pk},
+            )
     except TransactWriteError as error:
-        _raise_taken(transaction, error)
+        _raise_taken(transaction, error, claims)
         if "ConditionalCheckFailed" in cancellation_codes(error):
             raise ConflictError("The recipient changed meanwhile; read it and retry.") from error
         raise

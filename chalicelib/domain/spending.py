@@ -2,8 +2,8 @@
 
 Rules, all in Decimal arithmetic (never float):
 
-- `amount` is a decimal number written as text (`10`, `10.05`): finite, greater than 0, at most
-  `MAX_AMOUNT`, with at most two decimal places (an amount of money, to the cent).
+- `amount` is a decimal number in plain ASCII digits (`10`, `10.05`; `validation.plain_number`):
+  greater than 0, at most `MAX_AMOUNT`, with at most two decimal places (money, to the cent).
 - The ratio is the customer type's `point_to_amount_ratio`, else the store's default.
 - Points are whole numbers. `amount * ratio` is computed exactly; when it is not whole (ratio
   0.5 and amount 3: 1.5 points) the spend is refused with a 422 `amount_not_convertible`
@@ -23,9 +23,10 @@ re-read once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Context, Decimal, Inexact, InvalidOperation
+from decimal import Context, Decimal, Inexact
 from typing import Any
 
+from pydantic_core import PydanticCustomError
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain import customer_types, ledger
@@ -33,6 +34,7 @@ from chalicelib.domain.customer_types import CustomerType
 from chalicelib.domain.customers import CustomerNotFoundError
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.validation import is_single_line, plain_number
 from chalicelib.storage.customers import CustomerModel
 
 MAX_AMOUNT = Decimal("1000000000")
@@ -106,15 +108,10 @@ def parse_amount(value: Any) -> Decimal:
     """The amount of money to spend; ValueError with the message for the caller."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValueError("The amount field is required.")
-    text = _text(value)
-    if text is None:
-        raise ValueError("The amount must be a number.")
     try:
-        amount = Decimal(text)
-    except InvalidOperation as error:
+        amount = Decimal(plain_number(value, fraction=True))
+    except PydanticCustomError as error:
         raise ValueError("The amount must be a number.") from error
-    if not amount.is_finite():
-        raise ValueError("The amount must be a number.")
     if amount <= 0:
         raise ValueError("The amount must be greater than 0.")
     if amount > MAX_AMOUNT:
@@ -143,6 +140,10 @@ def spend_order(customer_id: Any, amount: Any, reference: Any) -> SpendOrder:
     elif reference_text and len(reference_text) > MAX_REFERENCE_LENGTH:
         errors["reference"] = [
             f"The reference may not be greater than {MAX_REFERENCE_LENGTH} characters."
+        ]
+    elif isinstance(reference, str) and not is_single_line(reference):
+        errors["reference"] = [
+            "The reference must be one line of text, without line breaks or NUL characters."
         ]
     if errors:
         raise InvalidInputError(errors)

@@ -36,7 +36,7 @@ from chalicelib.domain.errors import (
     TooManyItemsError,
 )
 from chalicelib.domain.paging import page_of, page_span
-from chalicelib.domain.validation import InputModel, validate
+from chalicelib.domain.validation import InputModel, SingleLine, number_type, validate
 from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel, level_key
@@ -304,7 +304,7 @@ def _form(data: Any, name: str) -> Any:
     return inner
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255), SingleLine]
 Description = Annotated[str, StringConstraints(max_length=5000)]
 
 
@@ -325,12 +325,15 @@ def _condition_value(value: Decimal) -> Decimal:
     return value
 
 
+ConditionValue = Annotated[number_type(Decimal), AfterValidator(_condition_value)]
+
+
 class LevelInput(_Form):
     name: Name
     description: Description | None = None
     active: bool = True
-    condition_value: Annotated[Decimal, AfterValidator(_condition_value)] | None = Field(
-        None, alias="conditionValue"
+    condition_value: Annotated[number_type(Decimal), AfterValidator(_condition_value)] | None = (
+        Field(None, alias="conditionValue")
     )
 
 
@@ -375,7 +378,9 @@ def delete_level(store_code: str, level_id: str) -> None:
 class CategoryInput(_Form):
     name: Name
     active: bool = True
-    sort_order: int = Field(0, alias="sortOrder", ge=-1_000_000, le=1_000_000)
+    sort_order: number_type(int, signed=True) = Field(
+        0, alias="sortOrder", ge=-1_000_000, le=1_000_000
+    )
 
 
 def _category_fields(data: Any) -> dict[str, Any]:

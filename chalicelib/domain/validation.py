@@ -2,14 +2,30 @@
 
 Messages follow the recipients document ("The email field is required."), the shape every face
 uses unless its own document prescribes another.
+
+Amounts and points of every face are read by one grammar (`plain_number`): ASCII digits, a
+sign only where a value may be negative, one decimal point only where fractions are allowed.
+Python's own `int()` / `Decimal()` also take `1_0`, Arabic-Indic or fullwidth digits, `1e3`,
+`NaN` and spaces; a face never does.
 """
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, RootModel, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+)
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.errors import InvalidInputError
 
@@ -46,8 +62,94 @@ def _email(value: str) -> str:
         raise ValueError("The email must be a valid email address.") from error
 
 
+# Characters a one-line field (a name, an email, a code, a label, a reference) never holds:
+# they end a header or a CSV row, or end a C string, wherever the value is written next.
+NOT_IN_A_LINE = frozenset("\x00\r\n")
+
+
+def is_single_line(text: str) -> bool:
+    return NOT_IN_A_LINE.isdisjoint(text)
+
+
+def _single_line(value: Any) -> Any:
+    # Before any stripping: a trailing line break is refused too, not trimmed away.
+    if isinstance(value, str) and not is_single_line(value):
+        raise PydanticCustomError("single_line", "Value should be one line, without NUL")
+    return value
+
+
+# Metadata for a str field that is one line of text: last in its `Annotated[str, ...]`, so
+# that it runs first (pydantic runs a before-validator ahead of what precedes it).
+SingleLine = BeforeValidator(_single_line)
+
 # An email address as every face accepts it: checked, normalised (unicode allowed).
-Email = Annotated[str, StringConstraints(max_length=255), AfterValidator(_email)]
+Email = Annotated[str, StringConstraints(max_length=255), SingleLine, AfterValidator(_email)]
+
+
+class JsonNumber(Decimal):
+    """A JSON number with a fraction or an exponent, exact, with the text it was written as (so
+    that `1e3` and `1000.0` stay told apart); the request parser makes these instead of floats."""
+
+    text: str
+
+    def __new__(cls, text: str) -> JsonNumber:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
+# Far more digits than any amount the service bounds a field to; `int()` of longer text is slow.
+MAX_DIGITS = 30
+
+
+def _grammar(signed: bool, fraction: bool) -> re.Pattern[str]:
+    # Unsigned fields read a minus too, so that their bounds refuse a negative in their words.
+    sign = "[+-]?" if signed else "-?"
+    places = rf"(?:\.[0-9]{{1,{MAX_DIGITS}}})?" if fraction else ""
+    # `[0-9]`, not `\d`: `\d` matches every script's digits.
+    return re.compile(rf"{sign}[0-9]{{1,{MAX_DIGITS}}}{places}")
+
+
+_GRAMMARS = {(s, f): _grammar(s, f) for s in (False, True) for f in (False, True)}
+
+
+def plain_number(
+    value: Any, *, signed: bool = False, fraction: bool = False, text: bool = True
+) -> int | Decimal:
+    """`value` as an exact int (`fraction=False`) or Decimal, when it is written as plain ASCII
+    decimal digits: a sign only if `signed`, one decimal point only if `fraction`, text only if
+    `text` (else a JSON number alone). Anything else (booleans, floats, underscores, other
+    scripts' digits, exponents, NaN, Infinity, inner spaces, empty) raises pydantic's
+    `int_parsing` / `decimal_parsing` error, which each face words in its own way."""
+    kind, noun = ("decimal_parsing", "a number") if fraction else ("int_parsing", "an integer")
+    refusal = PydanticCustomError(kind, f"Input should be {noun} in plain decimal digits")
+    if isinstance(value, bool):
+        raise refusal
+    if isinstance(value, int) and value < 0 and not signed:
+        # A JSON integer below zero: the field's bounds say what is wrong with it.
+        return Decimal(value) if fraction else value
+    if isinstance(value, int):
+        written = str(value)
+    elif isinstance(value, JsonNumber):
+        written = value.text
+    elif isinstance(value, str) and text:
+        written = value.strip(" \t")
+    else:
+        raise refusal
+    if not _GRAMMARS[(signed, fraction)].fullmatch(written):
+        raise refusal
+    return Decimal(written) if fraction else int(written)
+
+
+def number_type(kind: type, *, signed: bool = False, text: bool = True, **bounds: Any) -> Any:
+    """An amount or points field read by `plain_number`: `int` or `Decimal`, with pydantic's
+    bounds (`ge`, `le`, `gt`, `max_digits`, ...) checked on the number."""
+    fraction = kind is Decimal
+
+    def parse(value: Any) -> int | Decimal:
+        return plain_number(value, signed=signed, fraction=fraction, text=text)
+
+    return Annotated[kind, BeforeValidator(parse), Field(**bounds)]
 
 
 def field_label(field: str) -> str:
@@ -64,6 +166,8 @@ def _message(field: str, error: dict[str, Any]) -> str:
         return str(context.get("error", error["msg"]))
     if kind == "string_type":
         return f"The {label} must be a string."
+    if kind == "single_line":
+        return f"The {label} must be one line of text, without line breaks or NUL characters."
     if kind == "string_too_long":
         return f"The {label} may not be greater than {context.get('max_length')} characters."
     if kind == "string_too_short":

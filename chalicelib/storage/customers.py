@@ -58,8 +58,14 @@ def email_key(store_code: str, email: str) -> str:
     return f"{store_code}#{normalize_email(email)}"
 
 
+def fold_public_key(public_key: str) -> str:
+    """A public key as it is compared: exactly, unless it reads as an email address, which is
+    compared as emails are (so `Bob@x.com` and `bob@x.com` are one key, as they are one email)."""
+    return normalize_email(public_key) if "@" in public_key else public_key
+
+
 def public_key_key(store_code: str, public_key: str) -> str:
-    return f"{store_code}#{public_key}"
+    return f"{store_code}#{fold_public_key(public_key)}"
 
 
 def level_key(store_code: str, level_id: str) -> str:
@@ -173,7 +179,7 @@ def unique_email_pk(store_code: str, email: str) -> str:
 
 
 def unique_public_key_pk(store_code: str, public_key: str) -> str:
-    return f"{store_code}#public_key#{public_key}"
+    return f"{store_code}#public_key#{fold_public_key(public_key)}"
 
 
 def guarded_field(pk: str) -> str:

@@ -45,3 +45,28 @@ def test_simultaneous_creates_with_one_email_make_one_recipient(served_aws: dict
         if UniqueValueModel.count(f"RACE#public_key#key-{n}")
     ]
     assert [guard.owner_id for guard in guards] == winners
+
+
+def _create_holding(n: int) -> str:
+    """Even racers want `held@example.com` as their email, odd ones as their public key."""
+    held = {"email": "held@example.com", "public_key": f"key-{n}"}
+    if n % 2:
+        held = {"email": f"racer-{n}@example.com", "public_key": "HELD@example.com"}
+    data = {**held, "firstname": "R", "surname": "S", "address1": "1", "town": "W", "postcode": "1"}
+    try:
+        return recipients.create_recipient("RACE", data).customer_id
+    except InvalidInputError as error:
+        assert list(error.errors) in (["email"], ["public_key"])
+        return "taken"
+
+
+def test_simultaneous_creates_with_one_value_as_email_or_public_key_make_one_holder(
+    served_aws: dict[str, str],
+) -> None:
+    with ThreadPoolExecutor(max_workers=RACERS) as pool:
+        outcomes = list(pool.map(_create_holding, range(RACERS)))
+
+    winners = [outcome for outcome in outcomes if outcome != "taken"]
+    assert len(winners) == 1
+    assert [c.customer_id for c in CustomerModel.query("RACE")] == winners
+    assert recipients.find_recipient("RACE", "held@example.com").customer_id == winners[0]

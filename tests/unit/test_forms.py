@@ -129,3 +129,10 @@ def test_unicode_keys_and_values() -> None:
 
 def test_raw_unicode_text_is_accepted() -> None:
     assert parse_form("name=Zoë&city=Kraków") == {"name": "Zoë", "city": "Kraków"}
+
+
+def test_only_ascii_digits_are_list_indexes() -> None:
+    # Arabic-Indic and fullwidth digits are digits to str.isdigit(), not indexes to a form
+    # (which once turned them into a KeyError, a 500).
+    assert parse_form("a[0]=x&a[\u0661]=y") == {"a": {"0": "x", "\u0661": "y"}}
+    assert parse_form("a[\uff10]=x") == {"a": {"\uff10": "x"}}

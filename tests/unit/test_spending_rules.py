@@ -13,6 +13,7 @@ from chalicelib.domain.spending import (
     points_for,
     spend_order,
 )
+from chalicelib.domain.validation import JsonNumber
 
 
 @pytest.mark.parametrize(
@@ -21,8 +22,7 @@ from chalicelib.domain.spending import (
         ("10", Decimal(10)),
         ("10.05", Decimal("10.05")),
         (" 10.050 ", Decimal("10.05")),  # trailing zeros are still cents
-        ("1e3", Decimal(1000)),
-        (10.05, Decimal("10.05")),  # a JSON number
+        (JsonNumber("10.05"), Decimal("10.05")),  # a JSON number
         (7, Decimal(7)),
         ("1000000000", Decimal(1000000000)),
     ],
@@ -48,7 +48,9 @@ def test_amounts_parse_exactly(value: object, amount: Decimal) -> None:
         ("0.001", "The amount may have at most 2 decimal places."),
         ("10.005", "The amount may have at most 2 decimal places."),
         ("1000000000.01", "The amount may not be greater than 1000000000."),
-        ("1e400", "The amount may not be greater than 1000000000."),
+        ("1e3", "The amount must be a number."),  # no exponents
+        ("1e400", "The amount must be a number."),
+        (10.05, "The amount must be a number."),  # never a float
     ],
 )
 def test_bad_amounts_are_refused_with_a_message(value: object, message: str) -> None:
