@@ -46,6 +46,9 @@ class Settings:
     default_email_sender: str
     public_base_url: str
     idempotency_ttl_seconds: int
+    # How long a request holds its Idempotency-Key before a retry may take it over: the
+    # function's timeout (.chalice/config.json `lambda_timeout`), after which it is dead.
+    idempotency_lease_seconds: int
     claim_expiry_rate_minutes: int
     coupon_expiry_rate_minutes: int
     log_level: str
@@ -106,6 +109,7 @@ def get_settings() -> Settings:
         default_email_sender=env.get("REWARDS_EMAIL_SENDER", "rewards@example.com"),
         public_base_url=env.get("REWARDS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         idempotency_ttl_seconds=int(env.get("REWARDS_IDEMPOTENCY_TTL_SECONDS", "86400")),
+        idempotency_lease_seconds=int(env.get("REWARDS_IDEMPOTENCY_LEASE_SECONDS", "30")),
         claim_expiry_rate_minutes=int(env.get("REWARDS_CLAIM_EXPIRY_RATE_MINUTES", "60")),
         coupon_expiry_rate_minutes=int(env.get("REWARDS_COUPON_EXPIRY_RATE_MINUTES", "60")),
         log_level=env.get("REWARDS_LOG_LEVEL", "INFO"),
