@@ -8,11 +8,12 @@ its own path. A repeat with the same key and the same request replays the stored
 without running the handler again (`Idempotent-Replayed: true`); the same key with another
 request is a 422; a repeat while the first is still running is a 409.
 
-Records live in the idempotency table (Powertools' DynamoDB layer, conditional puts) for
-`idempotency_ttl_seconds` (24 h by default). A request in progress holds its key for
+Records live in the idempotency table (`storage.idempotency`: one conditional PutItem takes the
+key) for `idempotency_ttl_seconds` (24 h by default). A request in progress holds its key for
 `idempotency_lease_seconds` at most (the function's timeout, or what is left of the Lambda
-invocation): a retry after a crash takes the key over and resumes, since every bulk call records
-each item in the transaction that applies it (`storage.idempotency.BulkProgress`).
+invocation): a retry of the same request after a crash takes the key over and resumes, since
+every bulk call records each item in the transaction that applies it
+(`storage.idempotency.BulkProgress`); another request under that key is still a 422.
 
 5xx answers are not stored, so a retry after a server fault runs again; nor are answers that
 ask for a retry (`Retry-After`), nor answers sent with `Cache-Control: no-store` (a login's
@@ -23,14 +24,13 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib import aws
 from chalicelib.api.errors import error_response, unavailable
 from chalicelib.config import get_settings
 from chalicelib.domain.auth import Principal
@@ -39,6 +39,7 @@ from chalicelib.domain.errors import (
     MalformedRequestError,
     RequestInProgressError,
 )
+from chalicelib.storage import idempotency
 from chalicelib.storage.idempotency import BulkProgress, request_digest
 
 HEADER = "idempotency-key"
@@ -50,38 +51,12 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 CREDENTIAL_PARAMS = frozenset({"csapikey", "passcode"})
 
 
-class _NotStoredError(Exception):
-    """Carries a response out of the idempotent section so that it is not recorded."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
-
-
-class _Lease:
-    """How long an in-progress record holds its key, in the shape Powertools asks of a Lambda
-    context: the invocation's remaining time, at most `idempotency_lease_seconds`."""
-
-    def __init__(self, context: Any) -> None:
-        lease = get_settings().idempotency_lease_seconds * 1000
-        remaining = getattr(context, "get_remaining_time_in_millis", None)
-        self.millis = int(min(lease, remaining())) if callable(remaining) else lease
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.millis
-
-
-@lru_cache(maxsize=1)
-def _persistence() -> Any:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    return DynamoDBPersistenceLayer(
-        table_name=get_settings().table_name("idempotency"), boto3_client=aws.client("dynamodb")
-    )
-
-
-def reset_persistence() -> None:
-    _persistence.cache_clear()
+def _lease_seconds(request: Request) -> float:
+    """How long the request holds its key: what is left of the Lambda invocation, at most
+    `idempotency_lease_seconds` (the function's timeout)."""
+    lease = float(get_settings().idempotency_lease_seconds)
+    remaining = getattr(request.lambda_context, "get_remaining_time_in_millis", None)
+    return min(lease, remaining() / 1000) if callable(remaining) else lease
 
 
 def key_of(request: Request) -> str | None:
@@ -163,54 +138,37 @@ def once(
         return error_response(
             MalformedRequestError(f"The Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters.")
         )
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyPersistenceLayerError,
-        IdempotencyValidationError,
-    )
-
-    settings = get_settings()
-    config = IdempotencyConfig(
-        event_key_jmespath="scope",
-        payload_validation_jmespath="request",
-        expires_after_seconds=settings.idempotency_ttl_seconds,
-    )
-    # Without it Powertools keeps an in-progress record for the whole TTL: a crashed request
-    # would block its retries for 24 hours.
-    config.register_lambda_context(_Lease(request.lambda_context))
-    fingerprint = _fingerprint(request)
+    ttl = get_settings().idempotency_ttl_seconds
     scoped_key = request_digest(scope, key)
-    progress = BulkProgress(
-        request_digest(scoped_key, json.dumps(fingerprint, sort_keys=True)),
-        settings.idempotency_ttl_seconds,
-    )
-
-    @idempotent_function(
-        data_keyword_argument="call",
-        persistence_store=_persistence(),
-        config=config,
-        key_prefix="rewards-http",
-    )
-    def run(call: dict[str, Any]) -> dict[str, Any]:
-        response = produce(progress)
-        if not _stored(response):
-            raise _NotStoredError(response)
-        fresh.append(response)
-        return _dump(response)
-
-    fresh: list[Response] = []
+    record_id = f"request#{scoped_key}"
+    validation = request_digest(json.dumps(_fingerprint(request), sort_keys=True))
+    lease_until = int((time.time() + _lease_seconds(request)) * 1000)
     try:
-        stored = run(call={"scope": scoped_key, "request": fingerprint})
-    except _NotStoredError as error:
-        return error.response
-    except IdempotencyValidationError:
+        taken = idempotency.take_key(record_id, validation, lease_until, ttl)
+    except idempotency.KeyReusedError:
         return error_response(IdempotencyKeyReusedError())
-    except IdempotencyAlreadyInProgressError:
+    except idempotency.KeyHeldError:
         return error_response(RequestInProgressError())
-    except IdempotencyPersistenceLayerError as error:
+    except Exception as error:
         busy = unavailable(error)
         if busy is None:
             raise
         return error_response(busy)
-    return fresh[0] if fresh else _load(stored)
+    if taken.stored is not None:
+        return _load(taken.stored)
+    try:
+        response = produce(BulkProgress(request_digest(scoped_key, validation), ttl, taken.resumed))
+    except Exception:
+        idempotency.release_key(record_id, lease_until)
+        raise
+    if _stored(response):
+        try:
+            idempotency.store_answer(record_id, _dump(response), ttl)
+        except Exception as error:
+            # Applied but not kept: the key frees with its lease, and a retry then resumes
+            # from the items' progress, so the caller may as well have this answer.
+            if unavailable(error) is None:
+                raise
+    else:
+        idempotency.release_key(record_id, lease_until)
+    return response

@@ -106,3 +106,13 @@ class ServiceUnavailableError(RewardsError):
 
     code = "service_unavailable"
     default_message = "The service is busy; retry the request after the Retry-After delay."
+
+
+def error_record(error: RewardsError) -> dict[str, str]:
+    """An item's refusal as a bulk request records it (`storage.idempotency.BulkProgress`)."""
+    return {"code": error.code, "message": error.message}
+
+
+def recorded_error(record: dict[str, str]) -> RewardsError:
+    """A recorded refusal, answered again by the retry of a bulk request: same code, message."""
+    return RewardsError(record["message"], code=record["code"])

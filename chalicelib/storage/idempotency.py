@@ -1,7 +1,11 @@
-"""The idempotency table: Powertools' request records, and the progress of bulk requests.
+"""The idempotency table: one record per keyed request, and the progress of bulk requests.
 
-Request records are read and written by `aws_lambda_powertools.utilities.idempotency` (only
-their key is declared here, so the table is deployed and bootstrapped like every other one).
+A request record (`request#<scoped key>`) holds its key while the request runs (`INPROGRESS`,
+for a lease: `in_progress_expiration`, epoch milliseconds), then the stored answer (`COMPLETED`,
+`data`), until `expiration` (epoch seconds; DynamoDB's TTL deletes it later). `validation` is
+the digest of the request the key was first sent with; every condition is checked by DynamoDB
+on the one conditional PutItem that takes the key, so two runs never hold it at once, and a
+run whose lease ended (a crashed request) can be taken over only by the same request.
 
 A bulk request sent with an Idempotency-Key records what each of its items answered in an item
 of its own (`progress#<request>#<part>`), written in the same transaction as the item's effect
@@ -20,17 +24,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.storage.base import FailedItem, table
 from chalicelib.storage.tables import TableModel
 
 BATCH_GET = 100  # BatchGetItem's limit
+IN_PROGRESS = "INPROGRESS"
+COMPLETED = "COMPLETED"
 
 
 class ProgressTakenError(Exception):
     """Another run of the same request recorded this item first (it outlived its lease)."""
+
+
+class KeyReusedError(Exception):
+    """The key was taken by a different request."""
+
+
+class KeyHeldError(Exception):
+    """The same request holds the key, and its lease has not ended."""
 
 
 @table("idempotency", ttl_attribute="expiration")
@@ -39,9 +53,94 @@ class IdempotencyRecordModel(TableModel):
         pass
 
     id = UnicodeAttribute(hash_key=True)
-    # Progress items only (Powertools' own records have more, undeclared, attributes).
+    expiration = NumberAttribute()  # epoch seconds
+    # Request records.
+    status = UnicodeAttribute(null=True)
+    in_progress_expiration = NumberAttribute(null=True)  # epoch milliseconds: the lease
+    validation = UnicodeAttribute(null=True)  # digest of the request
+    data = UnicodeAttribute(null=True)  # JSON: the stored answer
+    # Progress items.
     answer = UnicodeAttribute(null=True)  # JSON: what the item answered
-    expiration = NumberAttribute(null=True)  # epoch seconds; DynamoDB's TTL deletes it later
+
+
+def _condition_failed(error: PutError | DeleteError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class Taken:
+    """The key is this request's now; `resumed` when it was taken over from a run that died
+    (its lease ended) and may have applied some items. `stored`: the answer it kept instead."""
+
+    resumed: bool = False
+    stored: Any = None
+
+
+def take_key(record_id: str, validation: str, lease_until: int, ttl_seconds: int) -> Taken:
+    """Hold the key for this request until `lease_until` (epoch ms), or find its answer.
+
+    `KeyReusedError` when another request has the key, `KeyHeldError` when this one holds it
+    and its lease has not ended. A fresh key costs one conditional PutItem.
+    """
+    now = time.time()
+    model = IdempotencyRecordModel
+    record = model(
+        record_id,
+        status=IN_PROGRESS,
+        in_progress_expiration=lease_until,
+        validation=validation,
+        expiration=int(now) + ttl_seconds,
+    )
+    free = model.id.does_not_exist() | (model.expiration < int(now))
+    dead = (
+        (model.status == IN_PROGRESS)
+        & (model.in_progress_expiration < int(now * 1000))
+        & (model.validation == validation)
+    )
+    for condition, resumed in ((free, False), (dead, True)):
+        try:
+            record.save(condition=condition)
+            return Taken(resumed=resumed)
+        except PutError as error:
+            if not _condition_failed(error):
+                raise
+        if resumed:
+            break
+        try:
+            held = model.get(record_id, consistent_read=True)
+        except DoesNotExist:  # released meanwhile: the caller's retry will take it
+            break
+        if held.validation != validation:
+            raise KeyReusedError()
+        if held.status == COMPLETED and held.data is not None:
+            return Taken(stored=json.loads(held.data))
+    raise KeyHeldError()
+
+
+def store_answer(record_id: str, answer: Any, ttl_seconds: int) -> None:
+    """Keep the answer of the request holding the key, for `ttl_seconds`."""
+    model = IdempotencyRecordModel
+    model(record_id).update(
+        actions=[
+            model.status.set(COMPLETED),
+            model.data.set(json.dumps(answer, separators=(",", ":"))),
+            model.expiration.set(int(time.time()) + ttl_seconds),
+            model.in_progress_expiration.remove(),
+        ]
+    )
+
+
+def release_key(record_id: str, lease_until: int) -> None:
+    """Free the key of a request whose answer is not kept, so that a retry runs it again; a
+    key another run took over (with another lease) is left to that run."""
+    model = IdempotencyRecordModel
+    try:
+        model(record_id).delete(
+            condition=(model.status == IN_PROGRESS) & (model.in_progress_expiration == lease_until)
+        )
+    except DeleteError as error:
+        if not _condition_failed(error):
+            raise
 
 
 @dataclass(frozen=True)
@@ -54,6 +153,7 @@ class BulkProgress:
 
     request: str | None = None
     ttl_seconds: int = 0
+    resumed: bool = False  # an earlier run may have recorded items; else none is read
 
     @property
     def active(self) -> bool:
@@ -68,7 +168,7 @@ class BulkProgress:
         """The progress of one phase of the request (its own item numbering)."""
         if self.request is None:
             return self
-        return BulkProgress(f"{self.request}#{name}", self.ttl_seconds)
+        return BulkProgress(f"{self.request}#{name}", self.ttl_seconds, self.resumed)
 
     def _key(self, index: int) -> str:
         return f"progress#{self.request}#{index}"
@@ -87,8 +187,9 @@ class BulkProgress:
         )
 
     def done(self, indexes: Iterable[int]) -> dict[int, Any]:
-        """The recorded answers among `indexes` (BatchGetItem, 100 a call); {} when unkeyed."""
-        if self.request is None:
+        """The recorded answers among `indexes` (BatchGetItem, 100 a call); {} without a run
+        before this one."""
+        if self.request is None or not self.resumed:
             return {}
         by_key = {self._key(index): index for index in indexes}
         keys = list(by_key)
@@ -130,6 +231,18 @@ class BulkProgress:
 
 
 NO_PROGRESS = BulkProgress()
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """One item's answer, to write with the transaction that applies the item."""
+
+    progress: BulkProgress
+    index: int
+    answer: Any
+
+    def add_to(self, transaction: TransactWrite) -> None:
+        self.progress.record(transaction, self.index, self.answer)
 
 
 def request_digest(*parts: str | bytes) -> str:

@@ -1,0 +1,170 @@
+"""A bulk request that dies part-way and is retried with the same key resumes, never re-applies.
+
+A crash is injected as a botocore hook that raises on a chosen DynamoDB call: before the first
+item's transaction, between two transactions, or on the write that stores the answer once every
+item is applied. It raises a `BaseException`, as a killed process would leave things: nothing
+after it runs, not even Powertools' clean-up, so the key stays held until its lease ends. The
+retry must then apply what is left and answer exactly what one uninterrupted run answers (the
+same request in another, identical store).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from chalicelib.config import reset_settings
+from chalicelib.storage.customers import CustomerModel
+from chalicelib.storage.ledger import LedgerEntryModel
+from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, body_of, hooked_clients
+
+JSON = {"Content-Type": "application/json"}
+
+
+class Crash(BaseException):
+    """The process dying: not an `Exception`, so no handler of the service sees it."""
+
+
+@dataclass
+class CrashPoint:
+    """Die on the `at`-th (from 0) call of `operation`, optionally only on tables named so."""
+
+    operation: str
+    at: int
+    table: str | None = None
+    seen: int = 0
+
+    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name != self.operation:
+            return
+        table = json.loads(params.get("body") or b"{}").get("TableName", "")
+        if self.table is not None and not table.endswith(self.table):
+            return
+        self.seen += 1
+        if self.seen == self.at + 1:
+            raise Crash(f"{self.operation} #{self.at}")
+
+
+# Where a bulk request dies: before its first item, between two items' transactions, and after
+# its last item, on storing the answer (Powertools' UpdateItem of the request's record).
+CRASH_POINTS = {
+    "before-the-first-item": CrashPoint("TransactWriteItems", 0),
+    "mid-batch": CrashPoint("TransactWriteItems", 2),
+    "before-the-answer-is-stored": CrashPoint("UpdateItem", 0, table="idempotency"),
+}
+
+
+@pytest.fixture(params=list(CRASH_POINTS))
+def crash(request: pytest.FixtureRequest) -> CrashPoint:
+    point = CRASH_POINTS[request.param]
+    return CrashPoint(point.operation, point.at, point.table)
+
+
+@pytest.fixture
+def short_lease(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A key held by a dead request is free at once (the lease is the function's timeout)."""
+    monkeypatch.setenv("REWARDS_IDEMPOTENCY_LEASE_SECONDS", "0")
+    reset_settings()
+    yield
+    monkeypatch.delenv("REWARDS_IDEMPOTENCY_LEASE_SECONDS")
+    reset_settings()
+
+
+def crashed(client: Any, crash: CrashPoint, method: str, path: str, **request: Any) -> None:
+    with hooked_clients(crash), pytest.raises(Crash):
+        client.request(method, path, **request)
+
+
+# -- Coggins INSTANT -------------------------------------------------------------------------
+INSTANT = [
+    {"amount": 1000, "email": "a@example.com"},
+    {"amount": -5000, "email": "a@example.com"},  # refused: only 1,000 by then
+    {"amount": 2000, "email": "b@example.com"},
+    {"amount": "many", "email": "c@example.com"},  # invalid
+    {"amount": 2000, "email": "a@example.com"},
+]
+INSTANT_TOTAL = 5000
+
+
+def _instant(client: Any, key: str, api_key: str = API_KEY) -> Any:
+    return client.post(
+        f"/api/v1/points/{api_key}/INSTANT",
+        headers={**JSON, "Idempotency-Key": key},
+        body=json.dumps(INSTANT),
+    )
+
+
+def _points(store_code: str) -> tuple[int, int]:
+    """(sum of balances, sum of ledger entries) of the store's customers."""
+    balances = entries = 0
+    for customer in CustomerModel.query(store_code):
+        balances += int(customer.points_available or 0)
+        account = f"{store_code}#{customer.customer_id}"
+        entries += sum(int(e.amount) for e in LedgerEntryModel.query(account))
+    return balances, entries
+
+
+@pytest.mark.usefixtures("short_lease")
+def test_an_instant_retried_after_a_crash_credits_exactly_once(
+    client: Any, crash: CrashPoint
+) -> None:
+    crashed(
+        client,
+        crash,
+        "POST",
+        f"/api/v1/points/{API_KEY}/INSTANT",
+        headers={**JSON, "Idempotency-Key": "instant-crash"},
+        body=json.dumps(INSTANT),
+    )
+
+    retry = _instant(client, "instant-crash")
+    again = _instant(client, "instant-crash")
+    uninterrupted = _instant(client, "instant-crash", OTHER_API_KEY)
+
+    assert retry.status_code == 200
+    assert body_of(retry) == body_of(uninterrupted)
+    assert _points(STORE) == (INSTANT_TOTAL, INSTANT_TOTAL) == _points(OTHER_STORE)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.body == retry.body
+
+
+def test_a_retry_within_the_lease_is_409_and_applies_nothing(client: Any) -> None:
+    crashed(
+        client,
+        CrashPoint("TransactWriteItems", 1),
+        "POST",
+        f"/api/v1/points/{API_KEY}/INSTANT",
+        headers={**JSON, "Idempotency-Key": "instant-held"},
+        body=json.dumps(INSTANT),
+    )
+
+    retry = _instant(client, "instant-held")
+
+    assert retry.status_code == 409
+    assert body_of(retry)["code"] == "request_in_progress"
+    assert _points(STORE) == (1000, 1000)  # the first item, before the crash
+
+
+@pytest.mark.usefixtures("short_lease")
+def test_a_retry_with_another_body_is_still_422(client: Any) -> None:
+    crashed(
+        client,
+        CrashPoint("TransactWriteItems", 1),
+        "POST",
+        f"/api/v1/points/{API_KEY}/INSTANT",
+        headers={**JSON, "Idempotency-Key": "instant-changed"},
+        body=json.dumps(INSTANT),
+    )
+
+    changed = client.post(
+        f"/api/v1/points/{API_KEY}/INSTANT",
+        headers={**JSON, "Idempotency-Key": "instant-changed"},
+        body=json.dumps(INSTANT[:2]),
+    )
+
+    assert changed.status_code == 422
+    assert body_of(changed)["code"] == "idempotency_key_reused"
