@@ -4,6 +4,9 @@ Creating: a store posts an array of claim requests; each valid one becomes a pen
 by its token (a random UUID; the key and the claim URL use its 32 hex digits), written with
 BatchWriteItem 25 at a time. An invalid item is reported with its errors and the others still
 go in. A request with more than `MAX_CLAIMS_PER_REQUEST` items is refused before any write.
+A request sent with an Idempotency-Key writes each claim in a transaction (50 a call) with the
+record of its token, so a retry after a crash creates only the claims still missing and answers
+the others with the tokens already given.
 
 Validation: `amount` is a JSON integer from 1 to `MAX_AMOUNT` (no floats, booleans or numeric
 strings); `expires` a JSON integer of days from 0 to `MAX_EXPIRY_DAYS`, or missing/null for the
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
@@ -63,8 +67,10 @@ from chalicelib.domain.validation import DeferredRootModel, Email, InputModel, e
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 
 MAX_CLAIMS_PER_REQUEST = 1000
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 MAX_AMOUNT = 1_000_000_000
 MAX_EXPIRY_DAYS = 36_500  # a hundred years; beyond that is a typo, not a policy
 MAX_CUSTOMER_TYPE_LENGTH = 64
@@ -224,14 +230,16 @@ def _parse_request(item: Any) -> ClaimRequest | dict[str, list[str]]:
         return errors_of(error)
 
 
-def _new_claim(store: Store, item: Any, actor: str | None, now: datetime) -> ClaimOutcome:
+def _new_claim(
+    store: Store, item: Any, actor: str | None, now: datetime, token: str | None = None
+) -> ClaimOutcome:
     parsed = _parse_request(item)
     if not isinstance(parsed, ClaimRequest):
         return ClaimOutcome(item, errors=parsed)
     days = parsed.expires if parsed.expires is not None else store.claim_expiry_days
     expiry = expires_at(now, days)
     claim = ClaimModel(
-        uuid.uuid4().hex,
+        token or uuid.uuid4().hex,
         store_code=store.store_code,
         amount=parsed.amount,
         email=normalize_email(parsed.email) if parsed.email else None,
@@ -246,10 +254,48 @@ def _new_claim(store: Store, item: Any, actor: str | None, now: datetime) -> Cla
     return ClaimOutcome(item, claim=claim, url=claim_url(store, claim))
 
 
+def _recorded_claim(store: Store, item: Any, actor: str | None, answer: Any) -> ClaimOutcome:
+    """The claim an earlier, interrupted run of the same request created for `item`."""
+    created = datetime.fromisoformat(answer["created_at"])
+    return _new_claim(store, item, actor, created, token=answer["token"])
+
+
+def _write(outcomes: list[ClaimOutcome], progress: BulkProgress, written: Container[int]) -> None:
+    """Write the new claims (but those `written` before): with a keyed request, each in the
+    transaction that records it (a retry then knows which exist); else BatchWriteItem, 25 a
+    call."""
+    new = [(i, o.claim) for i, o in enumerate(outcomes) if o.claim is not None and i not in written]
+    if not progress.active:
+        with ClaimModel.batch_write() as batch:
+            for _, claim in new:
+                batch.save(claim)
+        return
+    per_transaction = MAX_TRANSACTION_ITEMS // (1 + progress.actions_per_item)
+    for start in range(0, len(new), per_transaction):
+        transaction = TransactWrite(connection=connection())
+        try:
+            with transaction:
+                for index, claim in new[start : start + per_transaction]:
+                    transaction.save(claim, condition=ClaimModel.token.does_not_exist())
+                    answer = {"token": claim.token, "created_at": claim.created_at.isoformat()}
+                    progress.record(transaction, index, answer)
+        except TransactWriteError as error:
+            BulkProgress.raise_if_taken(failed_items(transaction, error), error)
+            raise
+
+
 def create_claims(
-    store_code: str, requests: Any, actor: str | None = None, now: datetime | None = None
+    store_code: str,
+    requests: Any,
+    actor: str | None = None,
+    now: datetime | None = None,
+    progress: BulkProgress = NO_PROGRESS,
 ) -> list[ClaimOutcome]:
-    """Validate every item, then write the valid ones in batches of 25; outcomes in order."""
+    """Validate every item, then write the valid ones; outcomes in order.
+
+    With a keyed request's `progress`, the claims an earlier, interrupted run of it created are
+    answered again (same token, same expiry) instead of created twice.
+    """
     if not isinstance(requests, list):
         raise InvalidInputError(
             {"body": ["The request body must be a JSON array of claim requests."]}
@@ -261,11 +307,14 @@ def create_claims(
         )
     store = get_store(store_code)
     now = now or datetime.now(UTC)
-    outcomes = [_new_claim(store, item, actor, now) for item in requests]
-    with ClaimModel.batch_write() as batch:
-        for outcome in outcomes:
-            if outcome.claim is not None:
-                batch.save(outcome.claim)
+    done = progress.done(range(len(requests)))
+    outcomes = [
+        _recorded_claim(store, item, actor, done[index])
+        if index in done
+        else _new_claim(store, item, actor, now)
+        for index, item in enumerate(requests)
+    ]
+    _write(outcomes, progress, written=done)
     return outcomes
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from chalicelib.config import reset_settings
+from chalicelib.storage.claims import ClaimModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel
 from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, body_of, hooked_clients
@@ -168,3 +169,42 @@ def test_a_retry_with_another_body_is_still_422(client: Any) -> None:
 
     assert changed.status_code == 422
     assert body_of(changed)["code"] == "idempotency_key_reused"
+
+
+# -- Coggins claims ----------------------------------------------------------------------------
+CLAIMS = [{"amount": n + 1, "email": f"c{n}@example.com"} for n in range(120)]  # 3 transactions
+CLAIMS[7] = {"amount": 0}  # invalid: answered with its errors, never written
+
+
+def _claims(client: Any, key: str, api_key: str = API_KEY) -> Any:
+    return client.post(
+        f"/api/v1/points?csapikey={api_key}",
+        headers={**JSON, "Idempotency-Key": key},
+        body=json.dumps(CLAIMS),
+    )
+
+
+def _without_tokens(body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in item.items() if k not in ("claimToken", "claimUrl")} for item in body]
+
+
+@pytest.mark.usefixtures("short_lease")
+def test_claims_retried_after_a_crash_are_created_once(client: Any, crash: CrashPoint) -> None:
+    crashed(
+        client,
+        crash,
+        "POST",
+        f"/api/v1/points?csapikey={API_KEY}",
+        headers={**JSON, "Idempotency-Key": "claims-crash"},
+        body=json.dumps(CLAIMS),
+    )
+
+    retry = _claims(client, "claims-crash")
+    uninterrupted = _claims(client, "claims-crash", OTHER_API_KEY)
+
+    assert retry.status_code == 200
+    answered = {item["claimToken"].replace("-", "") for item in body_of(retry) if item["created"]}
+    stored = {claim.token for claim in ClaimModel.scan() if claim.store_code == STORE}
+    assert answered == stored
+    assert len(stored) == len(CLAIMS) - 1
+    assert _without_tokens(body_of(retry)) == _without_tokens(body_of(uninterrupted))
