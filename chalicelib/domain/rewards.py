@@ -48,6 +48,7 @@ from chalicelib.domain.stores import Store
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 from chalicelib.storage.rewards import RewardModel, customer_key, pending_active_to
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
@@ -101,6 +102,9 @@ class Grant:
     quantity: int = 1
     points: int = 0
     recipient: Recipient = field(default_factory=Recipient)
+    # The item of a keyed bulk request this grant answers: its rewards are recorded there, in
+    # the same transaction (`storage.idempotency.BulkProgress`).
+    item: int | None = None
 
 
 @dataclass
@@ -138,8 +142,16 @@ def validity(campaign: CampaignModel, now: datetime) -> tuple[datetime, datetime
     return since, (since + timedelta(days=days_valid) if days_valid else None)
 
 
+def granted_record(rewards: Sequence[RewardModel]) -> dict[str, Any]:
+    """What a bulk request's item answered with its rewards: enough to answer it again (the
+    token too, which the reward record may keep only as a digest)."""
+    return {"rewards": [[reward.reward_id, reward.token] for reward in rewards]}
+
+
 def _items_needed(grant: Grant, pooled: bool) -> int:
     items = grant.quantity * (2 if pooled else 1) + 1  # rewards, coupons, usage counter
+    if grant.item is not None:
+        items += 1  # the record of the bulk request's item
     if grant.new_customer is not None:
         items += 1 + len(guards(grant.new_customer))
     elif grant.points:
@@ -183,8 +195,10 @@ class _Acquisition:
         actor: str | None,
         email_status: str | None,
         now: datetime,
+        progress: BulkProgress = NO_PROGRESS,
     ) -> None:
         self.campaign = campaign
+        self.progress = progress
         self.store_code = campaign.store_code
         self.pool = pool_key(campaign.store_code, campaign.campaign_id)
         self.pooled = uses_coupon_pool(campaign)
@@ -334,6 +348,8 @@ class _Acquisition:
         for reward in rewards:
             reward.transaction_id = entry_id
             transaction.save(reward, condition=RewardModel.reward_id.does_not_exist())
+        if grant.item is not None:
+            self.progress.record(transaction, grant.item, granted_record(rewards))
         return debit, entry_id
 
     # -- refusals --------------------------------------------------------------------------
@@ -444,6 +460,7 @@ class _Acquisition:
                 continue
             except TransactWriteError as error:
                 failures = failed_items(transaction, error)
+                BulkProgress.raise_if_taken(failures, error)
                 if self._blame(failures, pending, packed):
                     continue
                 if not any(f.code == "TransactionConflict" for f in failures):
@@ -493,8 +510,13 @@ def acquire(
     actor: str | None = None,
     email_status: str | None = None,
     now: datetime | None = None,
+    progress: BulkProgress = NO_PROGRESS,
 ) -> list[GrantOutcome]:
-    """Give every grant its rewards, or the reason it got none; see the module docstring."""
+    """Give every grant its rewards, or the reason it got none; see the module docstring.
+
+    A grant with an `item` records its rewards as that item of the keyed bulk request's
+    `progress`, in the transaction that writes them.
+    """
     now = now or datetime.now(UTC)
     ensure_active(campaign, now)
     for grant in grants:
@@ -502,7 +524,7 @@ def acquire(
             raise InvalidInputError(
                 {"quantity": [f"The quantity must be between 1 and {MAX_QUANTITY}."]}
             )
-    acquisition = _Acquisition(campaign, grants, source, actor, email_status, now)
+    acquisition = _Acquisition(campaign, grants, source, actor, email_status, now, progress)
     limit = usage.per_user_limit(campaign)
     for outcome in acquisition.outcomes:
         if limit is not None and outcome.grant.quantity > limit:

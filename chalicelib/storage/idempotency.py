@@ -219,6 +219,14 @@ class BulkProgress:
                 raise ProgressTakenError() from error
             raise
 
+    def record_many(self, answers: dict[int, Any]) -> None:
+        """Record the answers of items that had no effect (refusals), BatchWriteItem 25 a call."""
+        if self.request is None or not answers:
+            return
+        with IdempotencyRecordModel.batch_write() as batch:
+            for index, answer in answers.items():
+                batch.save(self._item(index, answer))
+
     @staticmethod
     def raise_if_taken(failures: Iterable[FailedItem], cause: Exception) -> None:
         """`ProgressTakenError` when a transaction was cancelled because another run recorded

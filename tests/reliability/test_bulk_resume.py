@@ -18,10 +18,15 @@ from typing import Any
 import pytest
 
 from chalicelib.config import reset_settings
+from chalicelib.domain import auth
+from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.claims import ClaimModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel
+from chalicelib.storage.rewards import RewardModel
 from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, body_of, hooked_clients
+from tests.factories import make_campaign
+from tests.functional.test_mokugift import issuer
 
 JSON = {"Content-Type": "application/json"}
 
@@ -208,3 +213,64 @@ def test_claims_retried_after_a_crash_are_created_once(client: Any, crash: Crash
     assert answered == stored
     assert len(stored) == len(CLAIMS) - 1
     assert _without_tokens(body_of(retry)) == _without_tokens(body_of(uninterrupted))
+
+
+# -- Mokugift multi calls ----------------------------------------------------------------------
+PEOPLE = [
+    {"email": f"p{n % 58}@example.com", "first_name": f"P{n}", "last_name": "Doe"}
+    for n in range(60)  # p0 and p1 twice: a second round
+]
+PEOPLE[5] = {"email": "nope"}  # invalid
+REWARD_LIMIT = 50  # the last ones are refused: the campaign's limit
+
+
+def _multi(client: Any, store_code: str, campaign_id: str, passcode: str) -> Any:
+    return client.post(
+        f"/api/multi_reward_urls/{campaign_id}",
+        headers={**issuer(passcode), "Idempotency-Key": "multi-crash"},
+        body=json.dumps({"recipients": PEOPLE}),
+    )
+
+
+def _settled(body: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Each recipient's outcome, without what is random (ids, tokens, times)."""
+    return [
+        (r["index"], r["created"], r.get("code"), r.get("reward", {}).get("firstName"))
+        for r in body["results"]
+    ]
+
+
+def _campaign(store_code: str) -> tuple[str, str]:
+    campaign = make_campaign(store_code, unlimited=False, limit=REWARD_LIMIT)
+    return campaign.campaign_id, auth.set_passcode(store_code, campaign.campaign_id)
+
+
+@pytest.mark.usefixtures("short_lease")
+def test_a_multi_reward_call_retried_after_a_crash_issues_each_reward_once(
+    client: Any, crash: CrashPoint
+) -> None:
+    campaign_id, passcode = _campaign(STORE)
+    crashed(
+        client,
+        crash,
+        "POST",
+        f"/api/multi_reward_urls/{campaign_id}",
+        headers={**issuer(passcode), "Idempotency-Key": "multi-crash"},
+        body=json.dumps({"recipients": PEOPLE}),
+    )
+
+    retry = _multi(client, STORE, campaign_id, passcode)
+    uninterrupted = _multi(client, OTHER_STORE, *_campaign(OTHER_STORE))
+
+    assert retry.status_code == 200, retry.body
+    body = body_of(retry)
+    assert _settled(body) == _settled(body_of(uninterrupted))
+    assert (body["created"], body["failed"]) == (REWARD_LIMIT, len(PEOPLE) - REWARD_LIMIT)
+    answered = {
+        r["reward"]["rewardId"]: r["reward"]["url"] for r in body["results"] if r["created"]
+    }
+    stored = {r.reward_id: r for r in RewardModel.query(STORE)}
+    assert set(answered) == set(stored)
+    assert all(url.endswith(f"/r/{stored[i].token}") for i, url in answered.items())
+    campaign = CampaignModel.get(STORE, campaign_id)
+    assert int(campaign.usage_count) == REWARD_LIMIT
