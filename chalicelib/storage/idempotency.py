@@ -61,6 +61,7 @@ class IdempotencyRecordModel(TableModel):
     data = UnicodeAttribute(null=True)  # JSON: the stored answer
     # Progress items.
     answer = UnicodeAttribute(null=True)  # JSON: what the item answered
+    tally = NumberAttribute(null=True)  # a running count of a phase (`BulkProgress.add_up`)
 
 
 def _condition_failed(error: PutError | DeleteError) -> bool:
@@ -164,13 +165,7 @@ class BulkProgress:
         """How many transaction actions recording one item costs."""
         return 1 if self.active else 0
 
-    def part(self, name: str) -> BulkProgress:
-        """The progress of one phase of the request (its own item numbering)."""
-        if self.request is None:
-            return self
-        return BulkProgress(f"{self.request}#{name}", self.ttl_seconds, self.resumed)
-
-    def _key(self, index: int) -> str:
+    def _key(self, index: int | str) -> str:
         return f"progress#{self.request}#{index}"
 
     def _item(self, index: int, answer: Any) -> IdempotencyRecordModel:
@@ -218,6 +213,28 @@ class BulkProgress:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise ProgressTakenError() from error
             raise
+
+    def add_up(self, transaction: TransactWrite, name: str, amount: int) -> None:
+        """Add `amount` to the tally `name` in the transaction whose effect it counts."""
+        if self.request is not None:
+            model = IdempotencyRecordModel
+            transaction.update(
+                model(self._key(name)),
+                actions=[
+                    model.tally.add(amount),
+                    model.expiration.set(int(time.time()) + self.ttl_seconds),
+                ],
+            )
+
+    def tallied(self, name: str) -> int:
+        """What earlier runs of this request added up under `name`."""
+        if self.request is None or not self.resumed:
+            return 0
+        try:
+            item = IdempotencyRecordModel.get(self._key(name), consistent_read=True)
+        except DoesNotExist:
+            return 0
+        return int(item.tally or 0)
 
     def record_many(self, answers: dict[int, Any]) -> None:
         """Record the answers of items that had no effect (refusals), BatchWriteItem 25 a call."""

@@ -14,21 +14,33 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from chalicelib.config import reset_settings
-from chalicelib.domain import auth
+from chalicelib.domain import auth, coupons
+from chalicelib.domain.auth import Role
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.claims import ClaimModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel
 from chalicelib.storage.rewards import RewardModel
-from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, body_of, hooked_clients
+from tests.conftest import (
+    API_KEY,
+    OTHER_API_KEY,
+    OTHER_STORE,
+    STORE,
+    body_of,
+    hooked_clients,
+    jwt_headers,
+    token_for,
+)
 from tests.factories import make_campaign
 from tests.functional.test_mokugift import issuer
 
 JSON = {"Content-Type": "application/json"}
+FORM = "application/x-www-form-urlencoded"
 
 
 class Crash(BaseException):
@@ -274,3 +286,38 @@ def test_a_multi_reward_call_retried_after_a_crash_issues_each_reward_once(
     assert all(url.endswith(f"/r/{stored[i].token}") for i, url in answered.items())
     campaign = CampaignModel.get(STORE, campaign_id)
     assert int(campaign.usage_count) == REWARD_LIMIT
+
+
+# -- coupon uploads ----------------------------------------------------------------------------
+OLD_CODES = [f"OLD-{n}" for n in range(150)]  # unused: a replace removes all but OLD-0
+NEW_CODES = ["OLD-0", *(f"NEW-{n}" for n in range(250)), "NEW-1", "NEW-2"]  # 3 chunks, 2 twice
+
+
+def _upload(client: Any, store_code: str, campaign_id: str, key: str) -> Any:
+    body = urlencode([(f"coupons[{n}]", code) for n, code in enumerate(NEW_CODES)])
+    headers = jwt_headers(
+        token_for(Role.ADMIN, store_code, subject="admin-1"),
+        **{"Content-Type": FORM, "Idempotency-Key": key},
+    )
+    return client.post(
+        f"/api/{store_code}/campaign/{campaign_id}/coupons", headers=headers, body=body
+    )
+
+
+@pytest.mark.usefixtures("short_lease")
+def test_a_coupon_upload_retried_after_a_crash_answers_as_one_run(
+    client: Any, crash: CrashPoint
+) -> None:
+    campaign_id = make_campaign(STORE, codes=OLD_CODES).campaign_id
+    with hooked_clients(crash), pytest.raises(Crash):
+        _upload(client, STORE, campaign_id, "coupons-crash")
+
+    retry = _upload(client, STORE, campaign_id, "coupons-crash")
+    other = make_campaign(OTHER_STORE, codes=OLD_CODES).campaign_id
+    uninterrupted = _upload(client, OTHER_STORE, other, "coupons-crash")
+
+    assert retry.status_code == 200, retry.body
+    assert {**body_of(retry), "campaignId": None} == {**body_of(uninterrupted), "campaignId": None}
+    assert body_of(retry)["added"] == 250
+    assert body_of(retry)["removed"] == 149
+    assert sorted(coupons.codes_of(STORE, campaign_id)) == sorted(set(NEW_CODES))
