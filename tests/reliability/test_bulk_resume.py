@@ -38,6 +38,7 @@ from tests.conftest import (
 )
 from tests.factories import make_campaign
 from tests.functional.test_mokugift import issuer
+from tests.functional.test_targeting_api import add_members, create_segment, customer
 
 JSON = {"Content-Type": "application/json"}
 FORM = "application/x-www-form-urlencoded"
@@ -119,9 +120,9 @@ def _instant(client: Any, key: str, api_key: str = API_KEY) -> Any:
 def _points(store_code: str) -> tuple[int, int]:
     """(sum of balances, sum of ledger entries) of the store's customers."""
     balances = entries = 0
-    for customer in CustomerModel.query(store_code):
-        balances += int(customer.points_available or 0)
-        account = f"{store_code}#{customer.customer_id}"
+    for record in CustomerModel.query(store_code):
+        balances += int(record.points_available or 0)
+        account = f"{store_code}#{record.customer_id}"
         entries += sum(int(e.amount) for e in LedgerEntryModel.query(account))
     return balances, entries
 
@@ -321,3 +322,31 @@ def test_a_coupon_upload_retried_after_a_crash_answers_as_one_run(
     assert body_of(retry)["added"] == 250
     assert body_of(retry)["removed"] == 149
     assert sorted(coupons.codes_of(STORE, campaign_id)) == sorted(set(NEW_CODES))
+
+
+# -- segment members ---------------------------------------------------------------------------
+@pytest.mark.usefixtures("short_lease")
+def test_segment_members_added_again_after_a_crash_answer_as_one_run(
+    client: Any, crash: CrashPoint
+) -> None:
+    segment_id = create_segment(client, "VIP")
+    members = [customer(f"m{n}@example.com") for n in range(80)]  # 3 transactions with a key
+    add_members(client, segment_id, *members[:5])
+    path = f"/api/{STORE}/segment/{segment_id}/customers"
+    body = urlencode([("customers[]", member) for member in members])
+    headers = jwt_headers(
+        token_for(Role.ADMIN, subject="admin-1"),
+        **{"Content-Type": FORM, "Idempotency-Key": "members-crash"},
+    )
+    with hooked_clients(crash), pytest.raises(Crash):
+        client.post(path, headers=headers, body=body)
+
+    retry = client.post(path, headers=headers, body=body)
+
+    assert retry.status_code == 200, retry.body
+    assert body_of(retry) == {
+        "segmentId": segment_id,
+        "added": members[5:],
+        "alreadyMembers": members[:5],
+        "customersCount": 80,
+    }
