@@ -114,7 +114,12 @@ def _options(request: ApiRequest) -> dict[str, Any]:
 def _issue_one(request: ApiRequest, campaign_id: str, delivery: Delivery) -> dict[str, Any]:
     return reward_body(
         issuing.issue_one(
-            request.store_code, campaign_id, request.body, delivery, **_options(request)
+            request.store_code,
+            campaign_id,
+            request.body,
+            delivery,
+            **_options(request),
+            progress=request.progress,
         )
     )
 

@@ -371,10 +371,11 @@ def issue_one(
     delivery: Delivery,
     actor: str | None = None,
     correlation_id: str | None = None,
+    progress: BulkProgress = NO_PROGRESS,
 ) -> RewardModel:
-    """One recipient's reward; every refusal is raised."""
+    """One recipient's reward; every refusal is raised. Resumable as a list of one."""
     parse_recipient(item, delivery)  # an invalid body is refused before any read
-    [outcome] = issue(store_code, campaign_id, [item], delivery, actor, correlation_id)
+    [outcome] = issue(store_code, campaign_id, [item], delivery, actor, correlation_id, progress)
     if outcome.error is not None:
         raise outcome.error
     assert outcome.reward is not None

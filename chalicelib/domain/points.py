@@ -232,25 +232,15 @@ def _answer(outcome: InstantOutcome) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "balance": None if balance is None else [balance.available, balance.used]
     }
-    error = outcome.error
-    if error is not None:
-        answer["error"] = error_record(error)
-        if isinstance(error, InsufficientPointsError):
-            answer["error"].update(available=error.available, requested=error.requested)
+    if outcome.error is not None:
+        answer["error"] = error_record(outcome.error)
     return answer
 
 
 def _recorded(edit: InstantEdit, answer: dict[str, Any]) -> InstantOutcome:
     """The outcome an item answered in an earlier run of the same request."""
     balance = None if answer["balance"] is None else Balance(*answer["balance"])
-    error: RewardsError | None = None
-    if "error" in answer:
-        recorded = answer["error"]
-        error = (
-            InsufficientPointsError(recorded["available"], recorded["requested"])
-            if recorded["code"] == InsufficientPointsError.code
-            else recorded_error(recorded)
-        )
+    error = recorded_error(answer["error"]) if "error" in answer else None
     return InstantOutcome(edit.email, edit.amount, balance, error)
 
 

@@ -556,9 +556,7 @@ def add_members(
     joined_meanwhile: set[str] = set()
     for start in range(0, len(added), per_transaction):
         chunk = added[start : start + per_transaction]
-        joined_meanwhile.update(
-            _join(store_code, segment_id, chunk, ItemRecords(progress, positions))
-        )
+        joined_meanwhile.update(_join(store_code, segment_id, chunk, progress, positions))
     return MembershipChange(
         get_segment(store_code, segment_id),
         [
@@ -570,25 +568,15 @@ def add_members(
     )
 
 
-@dataclass(frozen=True)
-class ItemRecords:
-    """Where a keyed bulk request records each new membership: at the id's position."""
-
-    progress: BulkProgress
-    positions: dict[str, int]
-
-    def add_to(self, transaction: TransactWrite, customer_id: str) -> None:
-        if self.progress.active:
-            self.progress.record(transaction, self.positions[customer_id], True)
-
-
-UNRECORDED = ItemRecords(NO_PROGRESS, {})
-
-
 def _join(
-    store_code: str, segment_id: str, customer_ids: list[str], records: ItemRecords = UNRECORDED
+    store_code: str,
+    segment_id: str,
+    customer_ids: list[str],
+    progress: BulkProgress = NO_PROGRESS,
+    positions: dict[str, int] | None = None,
 ) -> list[str]:
-    """Add these non-members in one transaction; returns those that joined meanwhile.
+    """Add these non-members in one transaction; returns those that joined meanwhile. With a
+    keyed request's `progress`, each new membership is recorded at its id's `positions`.
 
     Conditions: the segment exists, the membership does not, the customer exists and does not
     mirror it yet. If one fails because of a concurrent change, the chunk is read again.
@@ -602,8 +590,9 @@ def _join(
         try:
             with transaction:
                 _write_joins(transaction, store_code, segment_id, pending)
-                for customer_id in pending:
-                    records.add_to(transaction, customer_id)
+                if positions is not None:
+                    for customer_id in pending:
+                        progress.record(transaction, positions[customer_id], True)
             return joined
         except TransactWriteError as error:
             failures = failed_items(transaction, error)

@@ -2,7 +2,8 @@
 
 A request record (`request#<scoped key>`) holds its key while the request runs (`INPROGRESS`,
 for a lease: `in_progress_expiration`, epoch milliseconds), then the stored answer (`COMPLETED`,
-`data`), until `expiration` (epoch seconds; DynamoDB's TTL deletes it later). `validation` is
+`data`) or, when there is none to keep, nothing but the request's digest (`RELEASED`), until
+`expiration` (epoch seconds; DynamoDB's TTL deletes it later). `validation` is
 the digest of the request the key was first sent with; every condition is checked by DynamoDB
 on the one conditional PutItem that takes the key, so two runs never hold it at once, and a
 run whose lease ended (a crashed request) can be taken over only by the same request.
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.storage.base import FailedItem, table
@@ -33,6 +34,7 @@ from chalicelib.storage.tables import TableModel
 BATCH_GET = 100  # BatchGetItem's limit
 IN_PROGRESS = "INPROGRESS"
 COMPLETED = "COMPLETED"
+RELEASED = "RELEASED"  # ran without an answer to keep (a fault): the next run resumes it
 
 
 class ProgressTakenError(Exception):
@@ -64,7 +66,7 @@ class IdempotencyRecordModel(TableModel):
     tally = NumberAttribute(null=True)  # a running count of a phase (`BulkProgress.add_up`)
 
 
-def _condition_failed(error: PutError | DeleteError) -> bool:
+def _condition_failed(error: PutError | UpdateError) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
 
 
@@ -93,10 +95,9 @@ def take_key(record_id: str, validation: str, lease_until: int, ttl_seconds: int
         expiration=int(now) + ttl_seconds,
     )
     free = model.id.does_not_exist() | (model.expiration < int(now))
-    dead = (
-        (model.status == IN_PROGRESS)
-        & (model.in_progress_expiration < int(now * 1000))
-        & (model.validation == validation)
+    dead = (model.validation == validation) & (
+        (model.status == RELEASED)
+        | ((model.status == IN_PROGRESS) & (model.in_progress_expiration < int(now * 1000)))
     )
     for condition, resumed in ((free, False), (dead, True)):
         try:
@@ -132,14 +133,16 @@ def store_answer(record_id: str, answer: Any, ttl_seconds: int) -> None:
 
 
 def release_key(record_id: str, lease_until: int) -> None:
-    """Free the key of a request whose answer is not kept, so that a retry runs it again; a
-    key another run took over (with another lease) is left to that run."""
+    """Free the key of a request whose answer is not kept (a fault, a secret), so that a retry
+    runs it again, resuming what it applied: the record stays, bound to this request. A key
+    another run took over (with another lease) is left to that run."""
     model = IdempotencyRecordModel
     try:
-        model(record_id).delete(
-            condition=(model.status == IN_PROGRESS) & (model.in_progress_expiration == lease_until)
+        model(record_id).update(
+            actions=[model.status.set(RELEASED), model.in_progress_expiration.remove()],
+            condition=(model.status == IN_PROGRESS) & (model.in_progress_expiration == lease_until),
         )
-    except DeleteError as error:
+    except UpdateError as error:
         if not _condition_failed(error):
             raise
 
@@ -210,7 +213,7 @@ class BulkProgress:
         try:
             self._item(index, answer).save(condition=self._condition())
         except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if _condition_failed(error):
                 raise ProgressTakenError() from error
             raise
 

@@ -56,6 +56,7 @@ class CrashPoint:
     at: int
     table: str | None = None
     seen: int = 0
+    error: type[BaseException] = Crash
 
     def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         if model.name != self.operation:
@@ -65,7 +66,7 @@ class CrashPoint:
             return
         self.seen += 1
         if self.seen == self.at + 1:
-            raise Crash(f"{self.operation} #{self.at}")
+            raise self.error(f"{self.operation} #{self.at}")
 
 
 # Where a bulk request dies: before its first item, between two items' transactions, and after
@@ -149,6 +150,23 @@ def test_an_instant_retried_after_a_crash_credits_exactly_once(
     assert _points(STORE) == (INSTANT_TOTAL, INSTANT_TOTAL) == _points(OTHER_STORE)
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.body == retry.body
+
+
+def test_an_instant_retried_after_a_server_fault_resumes(client: Any) -> None:
+    # A fault the service sees (not a crash) answers a 500, which is not kept: the key is
+    # released, and the retry resumes at once, without waiting for a lease.
+    fault = CrashPoint("TransactWriteItems", 2, error=RuntimeError)
+    with hooked_clients(fault):
+        failed = _instant(client, "instant-fault")
+
+    retry = _instant(client, "instant-fault")
+    uninterrupted = _instant(client, "instant-fault", OTHER_API_KEY)
+
+    assert failed.status_code == 500
+    assert retry.status_code == 200
+    assert "Idempotent-Replayed" not in retry.headers
+    assert body_of(retry) == body_of(uninterrupted)
+    assert _points(STORE) == (INSTANT_TOTAL, INSTANT_TOTAL)
 
 
 def test_a_retry_within_the_lease_is_409_and_applies_nothing(client: Any) -> None:
