@@ -37,7 +37,7 @@ from tests.conftest import (
     token_for,
 )
 from tests.factories import make_campaign
-from tests.functional.test_mokugift import issuer
+from tests.functional.test_mokugift import issuer, queued_messages
 from tests.functional.test_targeting_api import add_members, create_segment, customer
 
 JSON = {"Content-Type": "application/json"}
@@ -368,3 +368,29 @@ def test_segment_members_added_again_after_a_crash_answer_as_one_run(
         "alreadyMembers": members[:5],
         "customersCount": 80,
     }
+
+
+@pytest.mark.usefixtures("short_lease")
+def test_emailed_rewards_retried_after_a_crash_are_issued_once_and_all_queued(
+    client: Any, crash: CrashPoint
+) -> None:
+    campaign = make_campaign(STORE)
+    passcode = auth.set_passcode(STORE, campaign.campaign_id)
+    people = [
+        {"email": f"e{n}@example.com", "first_name": "E", "last_name": "Doe"} for n in range(60)
+    ]
+    request = {
+        "headers": {**issuer(passcode), "Idempotency-Key": "emails-crash"},
+        "body": json.dumps({"recipients": people}),
+    }
+    path = f"/api/multi_rewards/{campaign.campaign_id}"
+    crashed(client, crash, "POST", path, **request)
+
+    retry = client.post(path, **request)
+
+    assert retry.status_code == 200, retry.body
+    assert body_of(retry)["created"] == len(people)
+    issued = {reward.reward_id for reward in RewardModel.query(STORE)}
+    assert len(issued) == len(people)
+    # Each reward has a message (a reward named twice is still emailed once by the consumer).
+    assert {message["rewardId"] for message in queued_messages()} == issued
