@@ -47,7 +47,7 @@ from chalicelib.domain.errors import (
     recorded_error,
 )
 from chalicelib.domain.paging import decode_cursor, encode_cursor
-from chalicelib.domain.rewards import Grant, Recipient, acquire
+from chalicelib.domain.rewards import Grant, Recipient, acquire, recorded_rewards
 from chalicelib.domain.validation import Email, InputModel, errors_of, validate
 from chalicelib.mail import outbox
 from chalicelib.observability import Metric, add_metric
@@ -261,26 +261,14 @@ def _acquire_all(
 
 def _recorded(store_code: str, answers: dict[int, Any], outcomes: list[IssueOutcome]) -> None:
     """The outcomes an earlier, interrupted run of the same request recorded: its rewards
-    (read back, with the token the record kept) or its refusals."""
-    tokens = {
-        reward_id: token
-        for answer in answers.values()
-        for reward_id, token in answer.get("rewards", [])
-    }
-    rewards = {
-        reward.reward_id: reward
-        for reward in RewardModel.batch_get(
-            [(store_code, reward_id) for reward_id in tokens], consistent_read=True
-        )
-    }
+    (read back) or its refusals."""
+    rewards = recorded_rewards(store_code, (a for a in answers.values() if "rewards" in a))
     for index, answer in answers.items():
         if "error" in answer:
             outcomes[index].error = recorded_error(answer["error"])
             continue
         [(reward_id, _)] = answer["rewards"]
-        reward = rewards[reward_id]
-        reward.token = tokens[reward_id]
-        outcomes[index].reward = reward
+        outcomes[index].reward = rewards[reward_id]
 
 
 def _mark_not_queued(rewards: Sequence[RewardModel], reward_ids: set[str]) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -146,6 +146,23 @@ def granted_record(rewards: Sequence[RewardModel]) -> dict[str, Any]:
     """What a bulk request's item answered with its rewards: enough to answer it again (the
     token too, which the reward record may keep only as a digest)."""
     return {"rewards": [[reward.reward_id, reward.token] for reward in rewards]}
+
+
+def recorded_rewards(store_code: str, records: Iterable[dict[str, Any]]) -> dict[str, RewardModel]:
+    """The rewards that `granted_record`s name, by id: read back (BatchGetItem, consistent),
+    with the tokens the records kept."""
+    tokens = {reward_id: token for record in records for reward_id, token in record["rewards"]}
+    if not tokens:
+        return {}
+    found = {
+        reward.reward_id: reward
+        for reward in RewardModel.batch_get(
+            [(store_code, reward_id) for reward_id in tokens], consistent_read=True
+        )
+    }
+    for reward_id, reward in found.items():
+        reward.token = tokens[reward_id]
+    return found
 
 
 def _items_needed(grant: Grant, pooled: bool) -> int:

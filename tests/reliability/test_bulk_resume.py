@@ -37,6 +37,7 @@ from tests.conftest import (
     token_for,
 )
 from tests.factories import make_campaign
+from tests.functional.test_bought import new_customer
 from tests.functional.test_mokugift import issuer, queued_messages
 from tests.functional.test_targeting_api import add_members, create_segment, customer
 
@@ -394,3 +395,27 @@ def test_emailed_rewards_retried_after_a_crash_are_issued_once_and_all_queued(
     assert len(issued) == len(people)
     # Each reward has a message (a reward named twice is still emailed once by the consumer).
     assert {message["rewardId"] for message in queued_messages()} == issued
+
+
+# -- buying ------------------------------------------------------------------------------------
+@pytest.mark.usefixtures("short_lease")
+@pytest.mark.parametrize("crash_at", ["TransactWriteItems", "UpdateItem"])
+def test_a_buy_retried_after_a_crash_buys_once(client: Any, crash_at: str) -> None:
+    buyer = new_customer(points=100)
+    campaign = make_campaign(codes=["C-1", "C-2", "C-3"], cost_in_points=10)
+    path = f"/api/{STORE}/admin/customer/{buyer.customer_id}/campaign/{campaign.campaign_id}/buy"
+    headers = jwt_headers(
+        token_for(Role.ADMIN, subject="admin-1"),
+        **{"Content-Type": FORM, "Idempotency-Key": "buy-crash"},
+    )
+    crash = CrashPoint(crash_at, 0, table="idempotency" if crash_at == "UpdateItem" else None)
+    crashed(client, crash, "POST", path, headers=headers, body="quantity=2")
+
+    retry = client.post(path, headers=headers, body="quantity=2")
+
+    assert retry.status_code == 200, retry.body
+    bought = body_of(retry)["coupons"]
+    assert len(bought) == 2
+    assert {r.reward_id for r in RewardModel.query(STORE)} == {c["id"] for c in bought}
+    buyer.refresh()
+    assert int(buyer.points_available) == 80
