@@ -9,7 +9,6 @@ with loading():  # the collector paused while the modules load (chalicelib/cold_
 
     from chalicelib.api import faces
     from chalicelib.api.errors import framework_error_middleware
-    from chalicelib.api.idempotency import idempotency_middleware
     from chalicelib.api.logging import request_log_middleware
     from chalicelib.api.metrics import request_metrics_middleware
     from chalicelib.config import get_settings
@@ -29,10 +28,10 @@ app.api.binary_types.extend(
     ["multipart/form-data", "image/png", "image/jpeg", "image/gif", "image/webp"]
 )
 
-# Outermost first: idempotency stores responses already in the service's error shape.
+# Outermost first. The Idempotency-Key is a step of the route pipeline (chalicelib/api/routes.py),
+# after authentication, since the key belongs to the principal.
 app.register_middleware(request_log_middleware, "http")
 app.register_middleware(request_metrics_middleware, "http")
-app.register_middleware(idempotency_middleware, "http")
 app.register_middleware(framework_error_middleware, "http")
 
 faces.register(app)  # each face loaded on the first request it serves

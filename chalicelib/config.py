@@ -54,6 +54,9 @@ class Settings:
     default_email_sender: str
     public_base_url: str
     idempotency_ttl_seconds: int
+    # How long a request holds its Idempotency-Key before a retry may take it over: the
+    # function's timeout (.chalice/config.json `lambda_timeout`), after which it is dead.
+    idempotency_lease_seconds: int
     claim_expiry_rate_minutes: int
     coupon_expiry_rate_minutes: int
     # The outbox sweeper: a reward email owed a queue message this long is sent again, at most
@@ -133,6 +136,7 @@ def get_settings() -> Settings:
         default_email_sender=env.get("REWARDS_EMAIL_SENDER", "rewards@example.com"),
         public_base_url=env.get("REWARDS_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         idempotency_ttl_seconds=int(env.get("REWARDS_IDEMPOTENCY_TTL_SECONDS", "86400")),
+        idempotency_lease_seconds=int(env.get("REWARDS_IDEMPOTENCY_LEASE_SECONDS", "30")),
         claim_expiry_rate_minutes=int(env.get("REWARDS_CLAIM_EXPIRY_RATE_MINUTES", "60")),
         coupon_expiry_rate_minutes=int(env.get("REWARDS_COUPON_EXPIRY_RATE_MINUTES", "60")),
         email_owed_grace_seconds=int(env.get("REWARDS_EMAIL_OWED_GRACE_SECONDS", "300")),

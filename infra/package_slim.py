@@ -20,7 +20,7 @@ from pathlib import Path
 from infra.package_zip import copy_entry, rewritten
 
 # Every service a function calls: chalicelib.aws's clients (DynamoDB, SQS, SES, S3, SSM), and
-# DynamoDB for PynamoDB and Powertools' idempotency records. A test holds this to the code.
+# DynamoDB for PynamoDB (the idempotency records too). A test holds this to the code.
 SERVICES = frozenset({"dynamodb", "s3", "ses", "sqs", "ssm"})
 BOTOCORE_DATA = "botocore/data/"
 

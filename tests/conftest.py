@@ -35,7 +35,6 @@ for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
 from moto import mock_aws  # noqa: E402
 
 from chalicelib import aws as aws_clients  # noqa: E402
-from chalicelib.api.idempotency import reset_persistence  # noqa: E402
 from chalicelib.config import get_settings, reset_settings  # noqa: E402
 from chalicelib.domain import auth, customer_types, stores  # noqa: E402
 from chalicelib.storage.base import bind_models  # noqa: E402
@@ -61,7 +60,6 @@ def reset_process_state(fresh_clients: bool = False) -> None:
     bind_models(force=fresh_clients)
     stores.clear_store_cache()
     customer_types.clear_cache()
-    reset_persistence()
 
 
 class AwsCalls:

@@ -75,7 +75,9 @@ def _buy(request: ApiRequest, customer_id: str, campaign_id: str) -> dict[str, A
     form = buying.buy_form(
         request.query, request.body, may_waive_points=principal.role is Role.ADMIN
     )
-    rewards = buying.buy(request.store_code, customer_id, campaign_id, form, principal.actor)
+    rewards = buying.buy(
+        request.store_code, customer_id, campaign_id, form, principal.actor, request.progress
+    )
     return {"coupons": [_coupon(reward) for reward in rewards]}
 
 

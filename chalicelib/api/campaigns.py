@@ -155,7 +155,7 @@ def deactivate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> d
     errors=(CampaignNotFoundError,),
 )
 def put_coupons(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
-    return catalog.put_coupons(request.store_code, campaign, request.body)
+    return catalog.put_coupons(request.store_code, campaign, request.body, request.progress)
 
 
 @routes.route(

@@ -83,7 +83,9 @@ def _submitted_email(request: ApiRequest) -> Any:
 )
 def create_claims(request: ApiRequest) -> list[dict[str, Any]]:
     actor = request.principal.actor if request.principal else None
-    outcomes = claims.create_claims(request.store_code, request.body, actor)
+    outcomes = claims.create_claims(
+        request.store_code, request.body, actor, progress=request.progress
+    )
     return [outcome_body(outcome) for outcome in outcomes]
 
 

@@ -1,95 +1,97 @@
-"""`Idempotency-Key` for every mutating route, as Chalice HTTP middleware.
+"""`Idempotency-Key` for every mutating route: one step of the route pipeline (`api.routes`).
 
-A repeat with the same key and the same request replays the stored response without running
-the handler again; the same key with another request is a 422; a repeat while the first is
-still running is a 409. Records live in the idempotency table (Powertools' DynamoDB layer,
-conditional puts) for `idempotency_ttl_seconds` (24 h by default). Keys are scoped by the
-credential sent, so two tenants can use the same key. 5xx answers are not stored, so a retry
-after a server fault runs again; nor are answers sent with `Cache-Control: no-store` (a login's
+The key belongs to the principal: it is looked up only once the request is authenticated and
+authorized, and scoped by (store, role, subject), so the same key sent as Bearer, Basic or
+`csapikey` (path or query) of one API key, or by a user under a fresh login, is one request,
+and a revoked credential gets its 401, never a stored answer. A public route scopes its keys by
+its own path. A repeat with the same key and the same request replays the stored response
+without running the handler again (`Idempotent-Replayed: true`); the same key with another
+request is a 422; a repeat while the first is still running is a 409.
+
+Records live in the idempotency table (`storage.idempotency`: one conditional PutItem takes the
+key) for `idempotency_ttl_seconds` (24 h by default). A request in progress holds its key for
+`idempotency_lease_seconds` at most (the function's timeout, or what is left of the Lambda
+invocation): a retry of the same request after a crash takes the key over and resumes, since
+every bulk call records each item in the transaction that applies it
+(`storage.idempotency.BulkProgress`); another request under that key is still a 422.
+
+5xx answers are not stored, so a retry after a server fault runs again; nor are answers that
+ask for a retry (`Retry-After`), nor answers sent with `Cache-Control: no-store` (a login's
 token, a new passcode), which would put a secret at rest: retrying those runs them again. The
 claim and reward link tokens an answer shows are cut out of the stored copy and made again for
-the replay (`link_tokens.sealed`), so no record holds a working link. The idempotency table
-itself throttled is a 503 too.
+the replay (`link_tokens.sealed`), so no record holds a working link.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
+import json
+import time
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib import aws
 from chalicelib.api.errors import error_response, unavailable
 from chalicelib.config import get_settings
 from chalicelib.domain import link_tokens
+from chalicelib.domain.auth import Principal
 from chalicelib.domain.errors import (
     IdempotencyKeyReusedError,
     MalformedRequestError,
     RequestInProgressError,
 )
+from chalicelib.storage import idempotency
+from chalicelib.storage.idempotency import BulkProgress, request_digest
 
 HEADER = "idempotency-key"
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
+# Credentials a request may carry in its path or query: the principal scopes the key instead,
+# so they are no part of what the key is bound to.
+CREDENTIAL_PARAMS = frozenset({"csapikey", "passcode"})
 
 
-class _NotStoredError(Exception):
-    """Carries a response out of the idempotent section so that it is not recorded."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
-
-
-@lru_cache(maxsize=1)
-def _persistence() -> Any:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    return DynamoDBPersistenceLayer(
-        table_name=get_settings().table_name("idempotency"), boto3_client=aws.client("dynamodb")
-    )
+def _lease_seconds(request: Request) -> float:
+    """How long the request holds its key: what is left of the Lambda invocation, at most
+    `idempotency_lease_seconds` (the function's timeout)."""
+    lease = float(get_settings().idempotency_lease_seconds)
+    remaining = getattr(request.lambda_context, "get_remaining_time_in_millis", None)
+    return min(lease, remaining() / 1000) if callable(remaining) else lease
 
 
-def reset_persistence() -> None:
-    _persistence.cache_clear()
+def key_of(request: Request) -> str | None:
+    """The request's Idempotency-Key, when it has one and may change something."""
+    return request.headers.get(HEADER) if request.method in MUTATING_METHODS else None
 
 
-def _digest(*parts: str | bytes) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode("utf-8") if isinstance(part, str) else part)
-        digest.update(b"\0")
-    return digest.hexdigest()
+def scope_of(request: Request, principal: Principal | None) -> str:
+    """Whose key it is: the principal, or for a public route its path."""
+    if principal is not None:
+        return f"principal#{principal.store_code}#{principal.role.value}#{principal.subject}"
+    return f"public#{request.path}#{sorted((request.uri_params or {}).items())}"
 
 
-def _request_data(request: Request, key: str) -> dict[str, Any]:
+def _fingerprint(request: Request) -> dict[str, Any]:
     query = request.query_params or {}
-    # Every credential a request may carry outside its body scopes the key: a replay can only
-    # reach a caller who sent the same credential, and tenants never share keys. A passcode in
-    # the body is part of the request fingerprint below, so another one is a mismatch (422).
-    credential = (
-        request.headers.get("authorization") or "",
-        request.headers.get("x-passcode") or "",
-        query.get("csapikey") or "",
-        (request.uri_params or {}).get("csapikey") or "",
-        query.get("passcode") or "",
-    )
     return {
-        "scope": _digest(*credential, key),
-        "request": {
-            "method": request.method,
-            "resource": request.path,
-            "params": request.uri_params or {},
-            "query": sorted((name, value) for name in query for value in query.getlist(name)),
-            "content_type": request.headers.get("content-type") or "",
-            "body": _digest(request.raw_body or b""),
+        "method": request.method,
+        "resource": request.path,
+        "params": {
+            name: value
+            for name, value in (request.uri_params or {}).items()
+            if name not in CREDENTIAL_PARAMS
         },
+        "query": sorted(
+            (name, value)
+            for name in query
+            if name not in CREDENTIAL_PARAMS
+            for value in query.getlist(name)
+        ),
+        "content_type": request.headers.get("content-type") or "",
+        "body": request_digest(request.raw_body or b""),
     }
 
 
@@ -131,58 +133,59 @@ def _load(stored: dict[str, Any]) -> Response:
     )
 
 
-def idempotency_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    key = event.headers.get(HEADER)
-    if event.method not in MUTATING_METHODS or key is None:
-        return get_response(event)
+def _stored(response: Response) -> bool:
+    headers = response.headers
+    return not (
+        response.status_code >= 500
+        or "no-store" in headers.get("Cache-Control", "")
+        or "Retry-After" in headers
+    )
+
+
+def once(
+    request: Request, key: str, scope: str, produce: Callable[[BulkProgress], Response]
+) -> Response:
+    """The answer of `produce`, run at most once per (scope, key); a replay when it ran.
+
+    `produce` gets the `BulkProgress` of this request, for the bulk calls to record their items.
+    """
     if not 0 < len(key) <= MAX_KEY_LENGTH:
         return error_response(
             MalformedRequestError(f"The Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters.")
         )
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyPersistenceLayerError,
-        IdempotencyValidationError,
-    )
-
-    config = IdempotencyConfig(
-        event_key_jmespath="scope",
-        payload_validation_jmespath="request",
-        expires_after_seconds=get_settings().idempotency_ttl_seconds,
-    )
-    if event.lambda_context is not None and hasattr(
-        event.lambda_context, "get_remaining_time_in_millis"
-    ):
-        # An in-progress record then expires with the invocation instead of after 24 hours.
-        config.register_lambda_context(event.lambda_context)
-
-    @idempotent_function(
-        data_keyword_argument="call",
-        persistence_store=_persistence(),
-        config=config,
-        key_prefix="rewards-http",
-    )
-    def run(call: dict[str, Any]) -> dict[str, Any]:
-        with link_tokens.noting() as links:
-            response = get_response(event)
-        if response.status_code >= 500 or "no-store" in response.headers.get("Cache-Control", ""):
-            raise _NotStoredError(response)
-        fresh.append(response)
-        return _dump(response, links)
-
-    fresh: list[Response] = []
+    ttl = get_settings().idempotency_ttl_seconds
+    scoped_key = request_digest(scope, key)
+    record_id = f"request#{scoped_key}"
+    validation = request_digest(json.dumps(_fingerprint(request), sort_keys=True))
+    lease_until = int((time.time() + _lease_seconds(request)) * 1000)
     try:
-        stored = run(call=_request_data(event, key))
-    except _NotStoredError as error:
-        return error.response
-    except IdempotencyValidationError:
+        taken = idempotency.take_key(record_id, validation, lease_until, ttl)
+    except idempotency.KeyReusedError:
         return error_response(IdempotencyKeyReusedError())
-    except IdempotencyAlreadyInProgressError:
+    except idempotency.KeyHeldError:
         return error_response(RequestInProgressError())
-    except IdempotencyPersistenceLayerError as error:
+    except Exception as error:
         busy = unavailable(error)
         if busy is None:
             raise
         return error_response(busy)
-    return fresh[0] if fresh else _load(stored)
+    if taken.stored is not None:
+        return _load(taken.stored)
+    try:
+        with link_tokens.noting() as links:
+            progress = BulkProgress(request_digest(scoped_key, validation), ttl, taken.resumed)
+            response = produce(progress)
+    except Exception:
+        idempotency.release_key(record_id, lease_until)
+        raise
+    if _stored(response):
+        try:
+            idempotency.store_answer(record_id, _dump(response, links), ttl)
+        except Exception as error:
+            # Applied but not kept: the key frees with its lease, and a retry then resumes
+            # from the items' progress, so the caller may as well have this answer.
+            if unavailable(error) is None:
+                raise
+    else:
+        idempotency.release_key(record_id, lease_until)
+    return response

@@ -210,7 +210,8 @@ def _answer(request: ApiRequest, fmt: Format, produce: Callable[[], Response]) -
     """Check the body's size, authenticate, run, and render any error in `fmt`."""
     try:
         check_body_size(request.raw)
-        request.principal = authenticate(request, STORE_ROLES)
+        # Authenticated already when an Idempotency-Key came with it (`api.routes`).
+        request.principal = request.principal or authenticate(request, STORE_ROLES)
         return produce()
     except RewardsError as error:
         return error_response(error, fmt)

@@ -114,7 +114,12 @@ def _options(request: ApiRequest) -> dict[str, Any]:
 def _issue_one(request: ApiRequest, campaign_id: str, delivery: Delivery) -> dict[str, Any]:
     return reward_body(
         issuing.issue_one(
-            request.store_code, campaign_id, request.body, delivery, **_options(request)
+            request.store_code,
+            campaign_id,
+            request.body,
+            delivery,
+            **_options(request),
+            progress=request.progress,
         )
     )
 
@@ -122,7 +127,12 @@ def _issue_one(request: ApiRequest, campaign_id: str, delivery: Delivery) -> dic
 def _issue_many(request: ApiRequest, campaign_id: str, delivery: Delivery) -> dict[str, Any]:
     recipients = issuing.recipients_of(request.body)
     outcomes = issuing.issue(
-        request.store_code, campaign_id, recipients, delivery, **_options(request)
+        request.store_code,
+        campaign_id,
+        recipients,
+        delivery,
+        **_options(request),
+        progress=request.progress,
     )
     created = sum(1 for outcome in outcomes if outcome.reward is not None)
     return {

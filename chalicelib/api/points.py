@@ -91,5 +91,6 @@ def instant(request: ApiRequest, csapikey: str) -> list[dict[str, Any]]:
         request.body,
         request.principal.actor,
         request.raw.headers.get(IDEMPOTENCY_HEADER),
+        request.progress,
     )
     return [outcome_body(outcome) for outcome in outcomes]

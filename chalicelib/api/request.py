@@ -24,6 +24,7 @@ from chalicelib.domain.errors import (
     UnsupportedMediaTypeError,
 )
 from chalicelib.domain.validation import JsonNumber
+from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 
 JSON_TYPES = ("application/json",)
 FORM_TYPES = ("application/x-www-form-urlencoded",)
@@ -124,6 +125,8 @@ class ApiRequest:
     raw: Request
     params: dict[str, str]
     principal: Principal | None = None
+    # Where a bulk call records its items (`storage.idempotency`); set with an Idempotency-Key.
+    progress: BulkProgress = NO_PROGRESS
     _body: Any = field(default=_UNSET, repr=False)
 
     @property

@@ -1,4 +1,5 @@
-"""The request pipeline shared by every route: authenticate, run the handler, render errors.
+"""The request pipeline shared by every route: authenticate, the Idempotency-Key, run the
+handler, render errors.
 
 `Routes` holds the routes of one face. A handler declares its path, methods and accepted roles
 and receives an `ApiRequest`; it returns a body (serialised as JSON) or a Chalice `Response`.
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Chalice, Response
 from chalice.app import Request
 
+from chalicelib.api import idempotency
 from chalicelib.api.errors import (
     ErrorRenderer,
     ErrorStatus,
@@ -35,7 +37,8 @@ from chalicelib.api.logging import logger
 from chalicelib.api.request import BODY_TYPES, ApiRequest, check_body_size
 from chalicelib.api.security import authenticate
 from chalicelib.domain.auth import Role
-from chalicelib.domain.errors import RewardsError
+from chalicelib.domain.errors import RequestInProgressError, RewardsError
+from chalicelib.storage.idempotency import BulkProgress, ProgressTakenError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -131,6 +134,22 @@ class Routes:
             raise RuntimeError(f"{self.face} serves no app: see chalicelib/api/faces.py")
         return self.app.current_request
 
+    def _error(self, error: RewardsError) -> Response:
+        return error_response(error, self.render_error, self.error_status)
+
+    def _failed(self, error: Exception) -> Response:
+        """The answer to what a step of the pipeline raised; anything unexpected re-raised."""
+        if isinstance(error, RewardsError):
+            return self._error(error)
+        if isinstance(error, ProgressTakenError):
+            # Another run of this request (past its lease) recorded an item first.
+            return self._error(RequestInProgressError())
+        # DynamoDB still throttling once retries are spent: a 503, not a 500.
+        busy = unavailable(error)
+        if busy is None:
+            raise error
+        return self._error(busy)
+
     def route(
         self,
         path: str,
@@ -161,13 +180,28 @@ class Routes:
         form key, `campaign[...]`, when `body_key` is given) and of its query string, the
         media type of a successful answer (and `also_answers`, the types a client may ask for
         instead, by Accept or a suffix), the domain errors it may answer with, and the roles a
-        public route's handler checks itself (`handler_roles`).
+        public route's handler checks itself (`handler_roles`; with an Idempotency-Key the
+        pipeline authenticates such a request first too, since the key is the principal's).
         """
 
         def register(handler: Handler) -> Handler:
+            def answer(request: ApiRequest, params: dict[str, str]) -> Response:
+                try:
+                    result = handler(request, **params)
+                except Exception as error:
+                    return self._failed(error)
+                if isinstance(result, Response):
+                    return result
+                if result is None:
+                    return Response(body="", status_code=204 if status == 200 else status)
+                if response_model is not None:
+                    result = shaped(response_model, result)
+                return json_response(result, status, NO_STORE if no_store else None)
+
             @functools.wraps(handler)
             def view(**params: str) -> Response:
                 request = ApiRequest(self._current_request(), params)
+                key = idempotency.key_of(request.raw)
                 try:
                     # As API Gateway and Lambda would, even where the handler never reads it. A
                     # handler that authenticates itself answers its own errors, this one too.
@@ -177,22 +211,25 @@ class Routes:
                         request.principal = authenticate(request, roles)
                         # Every log line of the request names its store (not only /{storeCode}).
                         logger().append_keys(store_code=request.principal.store_code)
-                    result = handler(request, **params)
+                    elif key is not None and handler_roles is not None:
+                        # The key is the principal's: a credential that fails is the handler's
+                        # to answer (in its own format), with nothing looked up or stored.
+                        request.principal = authenticate(request, handler_roles)
                 except RewardsError as error:
-                    return error_response(error, self.render_error, self.error_status)
+                    if roles is not None or handler_roles is None:
+                        return self._error(error)
+                    return answer(request, params)
                 except Exception as error:
-                    # DynamoDB still throttling once retries are spent: a 503, not a 500.
-                    busy = unavailable(error)
-                    if busy is None:
-                        raise
-                    return error_response(busy, self.render_error, self.error_status)
-                if isinstance(result, Response):
-                    return result
-                if result is None:
-                    return Response(body="", status_code=204 if status == 200 else status)
-                if response_model is not None:
-                    result = shaped(response_model, result)
-                return json_response(result, status, NO_STORE if no_store else None)
+                    return self._failed(error)
+                if key is None:
+                    return answer(request, params)
+
+                def produce(progress: BulkProgress) -> Response:
+                    request.progress = progress
+                    return answer(request, params)
+
+                scope = idempotency.scope_of(request.raw, request.principal)
+                return idempotency.once(request.raw, key, scope, produce)
 
             view.route_doc = RouteDoc(  # type: ignore[attr-defined]
                 handler,

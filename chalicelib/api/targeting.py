@@ -309,7 +309,9 @@ def delete_segment(request: ApiRequest, storeCode: str, segment: str) -> None:
     response_model=SegmentMembersAdded,
 )
 def add_segment_customers(request: ApiRequest, storeCode: str, segment: str) -> dict[str, Any]:
-    change = targeting.add_members(request.store_code, unquote(segment), request.body)
+    change = targeting.add_members(
+        request.store_code, unquote(segment), request.body, request.progress
+    )
     return {
         "segmentId": change.segment.segment_id,
         "added": change.added,

@@ -34,10 +34,11 @@ from chalicelib.domain.campaign_form import (
 from chalicelib.domain.campaigns import get_campaign
 from chalicelib.domain.customers import CustomerNotFoundError, get_customer
 from chalicelib.domain.errors import InvalidInputError
-from chalicelib.domain.rewards import MAX_QUANTITY, Grant, acquire_one
+from chalicelib.domain.rewards import MAX_QUANTITY, Grant, acquire_one, recorded_rewards
 from chalicelib.domain.validation import InputModel, number_type
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
+from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 from chalicelib.storage.rewards import BOUGHT, RewardModel
 
 CASHBACK = "cashback"
@@ -187,18 +188,33 @@ def ensure_offered(campaign: CampaignModel, customer: CustomerModel, now: dateti
 
 
 def buy(
-    store_code: str, customer_id: str, campaign_id: str, form: BuyForm, actor: str
+    store_code: str,
+    customer_id: str,
+    campaign_id: str,
+    form: BuyForm,
+    actor: str,
+    progress: BulkProgress = NO_PROGRESS,
 ) -> list[RewardModel]:
-    """Buy `quantity` rewards of the campaign for the customer: one transaction, or nothing."""
+    """Buy `quantity` rewards of the campaign for the customer: one transaction, or nothing.
+
+    With a keyed request's `progress`, the transaction records the rewards, and a retry after
+    a crash answers those rewards instead of buying again.
+    """
     campaign = get_campaign(store_code, campaign_id)
     if campaign.reward == CASHBACK:
         raise CashbackNotBuyableError()
     quantity = form.quantity or 1
     if quantity > 1 and campaign.reward == ONE_AT_A_TIME:
         raise QuantityNotAllowedError()
+    done = progress.done([0])
+    if done:
+        bought = recorded_rewards(store_code, done.values())
+        return [bought[reward_id] for reward_id in done[0]["rewards"]]
     customer = _customer(store_code, customer_id)
     now = datetime.now(UTC)
     ensure_offered(campaign, customer, now)
     price = 0 if form.withoutPoints else int(campaign.cost_in_points or 0)
-    grant = Grant(customer_id, quantity=quantity, points=price)
-    return acquire_one(campaign, grant, source=BOUGHT, actor=actor, now=now).rewards
+    grant = Grant(customer_id, quantity=quantity, points=price, item=0 if progress.active else None)
+    return acquire_one(
+        campaign, grant, source=BOUGHT, actor=actor, now=now, progress=progress
+    ).rewards

@@ -48,6 +48,7 @@ from chalicelib.storage.campaigns import (
     CampaignModel,
     MediaFile,
 )
+from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 DESCRIPTIONS = tuple(name for name in TRANSLATION_FIELDS if name != "name")
@@ -147,8 +148,11 @@ class CouponsForm(InputModel):
     append: Flag = None
 
 
-def put_coupons(store_code: str, campaign_id: str, body: Any) -> dict[str, Any]:
-    """Replace the pool's unused codes with `coupons`, or `append` them."""
+def put_coupons(
+    store_code: str, campaign_id: str, body: Any, progress: BulkProgress = NO_PROGRESS
+) -> dict[str, Any]:
+    """Replace the pool's unused codes with `coupons`, or `append` them (resumable with a keyed
+    request's `progress`, see `coupons.put_codes`)."""
     if body is not None and not isinstance(body, dict):
         raise InvalidInputError({"form": ["The request body must be an object."]})
     given = dict(body or {})
@@ -159,7 +163,7 @@ def put_coupons(store_code: str, campaign_id: str, body: Any) -> dict[str, Any]:
     except PydanticValidationError as error:
         raise InvalidInputError(form_errors(error)) from error
     change = coupons.put_codes(
-        store_code, _campaign_key(campaign_id), form.coupons, bool(form.append)
+        store_code, _campaign_key(campaign_id), form.coupons, bool(form.append), progress
     )
     return {
         "campaignId": campaign_id,

@@ -5,7 +5,10 @@ by the digest of its token, written with BatchWriteItem 25 at a time. The token 
 from the claim's random id and the link token secret (`link_tokens.claim_token`; the claim URL
 uses its 32 hex digits); only its SHA-256 is stored. An invalid item is reported with its
 errors and the others still go in. A request with more than `MAX_CLAIMS_PER_REQUEST` items is
-refused before any write.
+refused before any write. A request sent with an Idempotency-Key writes each claim in a
+transaction (50 a call) with the record of its id, so a retry after a crash creates only the
+claims still missing and answers the others with the tokens already given (made again from the
+recorded ids: no record holds a token).
 
 Validation: `amount` is a JSON integer from 1 to `MAX_AMOUNT` (no floats, booleans or numeric
 strings); `expires` a JSON integer of days from 0 to `MAX_EXPIRY_DAYS`, or missing/null for the
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
@@ -74,8 +78,10 @@ from chalicelib.domain.validation import (
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 
 MAX_CLAIMS_PER_REQUEST = 1000
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 MAX_AMOUNT = 1_000_000_000
 MAX_EXPIRY_DAYS = 36_500  # a hundred years; beyond that is a typo, not a policy
 MAX_CUSTOMER_TYPE_LENGTH = 64
@@ -243,13 +249,15 @@ def _parse_request(item: Any) -> ClaimRequest | dict[str, list[str]]:
         return errors_of(error)
 
 
-def _new_claim(store: Store, item: Any, actor: str | None, now: datetime) -> ClaimOutcome:
+def _new_claim(
+    store: Store, item: Any, actor: str | None, now: datetime, claim_id: str | None = None
+) -> ClaimOutcome:
     parsed = _parse_request(item)
     if not isinstance(parsed, ClaimRequest):
         return ClaimOutcome(item, errors=parsed)
     days = parsed.expires if parsed.expires is not None else store.claim_expiry_days
     expiry = expires_at(now, days)
-    claim_id = uuid.uuid4().hex
+    claim_id = claim_id or uuid.uuid4().hex
     claim = ClaimModel(
         link_tokens.digest(link_tokens.claim_token(store.store_code, claim_id)),
         claim_id=claim_id,
@@ -267,10 +275,51 @@ def _new_claim(store: Store, item: Any, actor: str | None, now: datetime) -> Cla
     return ClaimOutcome(item, claim=claim, url=claim_url(store, claim))
 
 
+def _recorded_claim(store: Store, item: Any, actor: str | None, answer: Any) -> ClaimOutcome:
+    """The claim an earlier, interrupted run of the same request created for `item`."""
+    created = datetime.fromisoformat(answer["created_at"])
+    return _new_claim(store, item, actor, created, claim_id=answer["claim_id"])
+
+
+def _write(outcomes: list[ClaimOutcome], progress: BulkProgress, written: Container[int]) -> None:
+    """Write the new claims (but those `written` before): with a keyed request, each in the
+    transaction that records it (a retry then knows which exist); else BatchWriteItem, 25 a
+    call."""
+    new = [(i, o.claim) for i, o in enumerate(outcomes) if o.claim is not None and i not in written]
+    if not progress.active:
+        with ClaimModel.batch_write() as batch:
+            for _, claim in new:
+                batch.save(claim)
+        return
+    per_transaction = MAX_TRANSACTION_ITEMS // (1 + progress.actions_per_item)
+    for start in range(0, len(new), per_transaction):
+        transaction = TransactWrite(connection=connection())
+        try:
+            with transaction:
+                for index, claim in new[start : start + per_transaction]:
+                    transaction.save(claim, condition=ClaimModel.token_digest.does_not_exist())
+                    answer = {
+                        "claim_id": claim.claim_id,
+                        "created_at": claim.created_at.isoformat(),
+                    }
+                    progress.record(transaction, index, answer)
+        except TransactWriteError as error:
+            BulkProgress.raise_if_taken(failed_items(transaction, error), error)
+            raise
+
+
 def create_claims(
-    store_code: str, requests: Any, actor: str | None = None, now: datetime | None = None
+    store_code: str,
+    requests: Any,
+    actor: str | None = None,
+    now: datetime | None = None,
+    progress: BulkProgress = NO_PROGRESS,
 ) -> list[ClaimOutcome]:
-    """Validate every item, then write the valid ones in batches of 25; outcomes in order."""
+    """Validate every item, then write the valid ones; outcomes in order.
+
+    With a keyed request's `progress`, the claims an earlier, interrupted run of it created are
+    answered again (same token, same expiry) instead of created twice.
+    """
     if not isinstance(requests, list):
         raise InvalidInputError(
             {"body": ["The request body must be a JSON array of claim requests."]}
@@ -282,11 +331,14 @@ def create_claims(
         )
     store = get_store(store_code)
     now = now or datetime.now(UTC)
-    outcomes = [_new_claim(store, item, actor, now) for item in requests]
-    with ClaimModel.batch_write() as batch:
-        for outcome in outcomes:
-            if outcome.claim is not None:
-                batch.save(outcome.claim)
+    done = progress.done(range(len(requests)))
+    outcomes = [
+        _recorded_claim(store, item, actor, done[index])
+        if index in done
+        else _new_claim(store, item, actor, now)
+        for index, item in enumerate(requests)
+    ]
+    _write(outcomes, progress, written=done)
     return outcomes
 
 

@@ -11,18 +11,26 @@ the coupon items' own conditions still decide who gets a code.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
 from chalicelib.domain.campaigns import get_campaign
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.validation import is_single_line
+from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel, CouponModel, pool_key
+from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 
 MAX_CODE_LENGTH = 128
 MAX_CODES_PER_REQUEST = 100_000
 BATCH_GET = 100  # BatchGetItem's limit
+MAX_TRANSACTION_ITEMS = 100  # TransactWriteItems' limit; also the chunk of an unkeyed request
+REMOVED = "removed"  # the progress tally of unused codes a replace removed
 
 
 @dataclass
@@ -81,10 +89,77 @@ def recount(campaign: CampaignModel) -> tuple[int, int]:
     return available, total
 
 
+def _remove_unused(pool: str, keep: set[str], progress: BulkProgress) -> int:
+    """Delete the pool's unused codes not in `keep`; how many this request removed.
+
+    With a keyed request, the deletes go in transactions that also count them (a retry after a
+    crash finds fewer left to delete, and adds what the earlier run counted).
+    """
+    removed = progress.tallied(REMOVED)
+    unused = (
+        CouponModel(pool, coupon.code)
+        for coupon in CouponModel.available.query(pool, consistent_read=True)
+        if coupon.available_code not in keep
+    )
+    if not progress.active:
+        with CouponModel.batch_write() as batch:
+            for coupon in unused:
+                batch.delete(coupon)
+                removed += 1
+        return removed
+    per_transaction = MAX_TRANSACTION_ITEMS - 1  # and the tally
+    while chunk := list(itertools.islice(unused, per_transaction)):
+        with TransactWrite(connection=connection()) as transaction:
+            for coupon in chunk:
+                transaction.delete(coupon)
+            progress.add_up(transaction, REMOVED, len(chunk))
+        removed += len(chunk)
+    return removed
+
+
+def _add(
+    pool: str, chunk: list[str], append: bool, now: datetime, progress: BulkProgress, index: int
+) -> dict[str, list[str]]:
+    """Put the codes of `chunk` the pool does not have; what became of them (`added`, and the
+    `duplicates`: in the pool already). With a keyed request, in one transaction that records
+    that as item `index` of its progress."""
+    in_pool = _existing(pool, chunk)
+    # Appending a code the pool has, or replacing with one already handed out.
+    result = {
+        "added": [code for code in chunk if code not in in_pool],
+        "duplicates": [code for code in chunk if code in in_pool and (append or not in_pool[code])],
+    }
+    new = [CouponModel(pool, code, available_code=code, added_at=now) for code in result["added"]]
+    if not progress.active:
+        with CouponModel.batch_write() as batch:
+            for coupon in new:
+                batch.save(coupon)
+        return result
+    transaction = TransactWrite(connection=connection())
+    try:
+        with transaction:
+            for coupon in new:
+                transaction.save(coupon)
+            progress.record(transaction, index, result)
+    except TransactWriteError as error:
+        BulkProgress.raise_if_taken(failed_items(transaction, error), error)
+        raise
+    return result
+
+
 def put_codes(
-    store_code: str, campaign_id: str, codes: Iterable[object], append: bool
+    store_code: str,
+    campaign_id: str,
+    codes: Iterable[object],
+    append: bool,
+    progress: BulkProgress = NO_PROGRESS,
 ) -> PoolChange:
-    """Append codes to the pool, or replace its unused codes with them."""
+    """Append codes to the pool, or replace its unused codes with them.
+
+    The codes go in chunks (BatchWriteItem; with a keyed request's `progress`, one transaction
+    per chunk that records it), so a retry after a crash answers the chunks an earlier run
+    wrote as that run did, and writes only the others.
+    """
     campaign = get_campaign(store_code, campaign_id)
     pool = pool_key(store_code, campaign_id)
     change = PoolChange()
@@ -93,24 +168,16 @@ def put_codes(
     for code in clean_codes(codes):
         (change.duplicates if code in seen else unique).append(code)
         seen.add(code)
-    keep = set(unique)
     now = datetime.now(UTC)
-    with CouponModel.batch_write() as batch:
-        if not append:
-            for coupon in CouponModel.available.query(pool, consistent_read=True):
-                if coupon.available_code not in keep:
-                    batch.delete(CouponModel(pool, coupon.code))
-                    change.removed += 1
-    in_pool = _existing(pool, unique)
-    with CouponModel.batch_write() as batch:
-        for code in unique:
-            if code in in_pool:
-                # Appending a code the pool has, or replacing with one already handed out.
-                if append or not in_pool[code]:
-                    change.duplicates.append(code)
-                continue
-            batch.save(CouponModel(pool, code, available_code=code, added_at=now))
-            change.added.append(code)
+    if not append:
+        change.removed = _remove_unused(pool, set(unique), progress)
+    size = MAX_TRANSACTION_ITEMS - progress.actions_per_item
+    chunks = [unique[start : start + size] for start in range(0, len(unique), size)]
+    done = progress.done(range(len(chunks)))
+    for index, chunk in enumerate(chunks):
+        result = done.get(index) or _add(pool, chunk, append, now, progress, index)
+        change.added += result["added"]
+        change.duplicates += result["duplicates"]
     change.available, change.total = recount(campaign)
     return change
 

@@ -6,6 +6,9 @@ Services raise these and never build HTTP responses; `chalicelib.api.errors` tur
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 
 class RewardsError(Exception):
     """Base of every error a caller can cause; never a 500."""
@@ -106,3 +109,34 @@ class ServiceUnavailableError(RewardsError):
 
     code = "service_unavailable"
     default_message = "The service is busy; retry the request after the Retry-After delay."
+
+
+def error_record(error: RewardsError) -> dict[str, Any]:
+    """An item's refusal as a bulk request records it (`storage.idempotency.BulkProgress`):
+    its class (by code), message and plain attributes (`errors`, `available`, ...)."""
+    return {
+        "code": error.code,
+        "message": error.message,
+        "fields": {
+            name: value
+            for name, value in vars(error).items()
+            if name not in ("code", "message") and isinstance(value, int | str | dict | None)
+        },
+    }
+
+
+def _classes(base: type[RewardsError]) -> Iterator[type[RewardsError]]:
+    for subclass in base.__subclasses__():
+        yield subclass
+        yield from _classes(subclass)
+
+
+def recorded_error(record: dict[str, Any]) -> RewardsError:
+    """A recorded refusal, answered again by the retry of a bulk request: the same class (so
+    the same status), code, message and attributes."""
+    code = record["code"]
+    cls = next((c for c in _classes(RewardsError) if c.code == code), RewardsError)
+    error = cls.__new__(cls)
+    RewardsError.__init__(error, record["message"], code=None if cls.code == code else code)
+    vars(error).update(record.get("fields", {}))
+    return error

@@ -43,9 +43,11 @@ from chalicelib.domain.errors import (
     MalformedRequestError,
     RewardsError,
     TooManyItemsError,
+    error_record,
+    recorded_error,
 )
 from chalicelib.domain.paging import decode_cursor, encode_cursor
-from chalicelib.domain.rewards import Grant, Recipient, acquire
+from chalicelib.domain.rewards import Grant, Recipient, acquire, recorded_rewards
 from chalicelib.domain.validation import (
     Email,
     InputModel,
@@ -62,6 +64,7 @@ from chalicelib.storage.customers import (
     unique_email_pk,
     unique_public_key_pk,
 )
+from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 from chalicelib.storage.rewards import (
     EMAIL_QUEUED,
     ISSUED,
@@ -192,9 +195,9 @@ class IssueOutcome:
     error: RewardsError | None = None
 
 
-def _grant(store_code: str, recipient: Recipient, owner: str | None) -> Grant:
+def _grant(store_code: str, recipient: Recipient, owner: str | None, item: int | None) -> Grant:
     if owner is not None:
-        return Grant(owner, recipient=recipient)
+        return Grant(owner, recipient=recipient, item=item)
     customer = new_customer(
         store_code,
         recipient.email,
@@ -202,7 +205,7 @@ def _grant(store_code: str, recipient: Recipient, owner: str | None) -> Grant:
         firstname=recipient.firstname,
         surname=recipient.surname,
     )
-    return Grant(customer.customer_id, new_customer=customer, recipient=recipient)
+    return Grant(customer.customer_id, new_customer=customer, recipient=recipient, item=item)
 
 
 def _rounds(keys: dict[int, str]) -> list[list[int]]:
@@ -225,20 +228,51 @@ def _acquire_all(
     outcomes: list[IssueOutcome],
     email_status: str | None,
     actor: str | None,
+    progress: BulkProgress,
 ) -> None:
     store_code = campaign.store_code
     keys = {index: _guard_pk(store_code, recipient) for index, recipient in recipients.items()}
     owners = _owners(set(keys.values()))
     for round_indexes in _rounds(keys):
-        grants = [_grant(store_code, recipients[i], owners.get(keys[i])) for i in round_indexes]
-        results = acquire(campaign, grants, source=ISSUED, actor=actor, email_status=email_status)
+        grants = [
+            _grant(
+                store_code,
+                recipients[i],
+                owners.get(keys[i]),
+                i if progress.active else None,
+            )
+            for i in round_indexes
+        ]
+        results = acquire(
+            campaign,
+            grants,
+            source=ISSUED,
+            actor=actor,
+            email_status=email_status,
+            progress=progress,
+        )
+        refused = {}
         for index, result in zip(round_indexes, results, strict=True):
             if result.error is not None:
                 outcomes[index].error = result.error
+                refused[index] = {"error": error_record(result.error)}
                 continue
             outcomes[index].reward = result.rewards[0]
             # Later mentions go to the customer this one got (new, or found by acquire).
             owners[keys[index]] = result.grant.customer_id
+        progress.record_many(refused)
+
+
+def _recorded(store_code: str, answers: dict[int, Any], outcomes: list[IssueOutcome]) -> None:
+    """The outcomes an earlier, interrupted run of the same request recorded: its rewards
+    (read back) or its refusals."""
+    rewards = recorded_rewards(store_code, (a for a in answers.values() if "rewards" in a))
+    for index, answer in answers.items():
+        if "error" in answer:
+            outcomes[index].error = recorded_error(answer["error"])
+            continue
+        [reward_id] = answer["rewards"]
+        outcomes[index].reward = rewards[reward_id]
 
 
 def issue(
@@ -248,11 +282,15 @@ def issue(
     delivery: Delivery,
     actor: str | None = None,
     correlation_id: str | None = None,
+    progress: BulkProgress = NO_PROGRESS,
 ) -> list[IssueOutcome]:
     """A reward for every valid recipient of `items`; outcomes in the order of `items`.
 
     A missing or inactive campaign refuses the whole call; anything else (an invalid
     recipient, a limit reached, no coupon left) refuses only the recipients it concerns.
+    With a keyed request's `progress`, each recipient's reward is recorded in the transaction
+    that writes it (a refusal after its round), and a retry after a crash answers the
+    recipients an earlier run settled as it did, issuing only the others.
     """
     campaign = get_campaign(store_code, campaign_id)
     ensure_active(campaign, datetime.now(UTC))
@@ -263,14 +301,26 @@ def issue(
             recipients[index] = parse_recipient(item, delivery)
         except InvalidRecipientError as error:
             outcomes[index].error = error
-    if recipients:
-        emails = delivery is Delivery.EMAIL
-        _acquire_all(campaign, recipients, outcomes, EMAIL_QUEUED if emails else None, actor)
-        created = [outcome.reward for outcome in outcomes if outcome.reward is not None]
+    done = progress.done(recipients)
+    _recorded(store_code, done, outcomes)
+    emails = delivery is Delivery.EMAIL
+    # Emailed rewards of the earlier run whose message may not have gone out (the consumer
+    # sends each reward once, however many messages name it).
+    unsent = [
+        outcomes[i].reward
+        for i in done
+        if outcomes[i].reward is not None and outcomes[i].reward.email_status == EMAIL_QUEUED
+    ]
+    pending = {index: r for index, r in recipients.items() if index not in done}
+    created: list[RewardModel] = []
+    if pending:
+        status = EMAIL_QUEUED if emails else None
+        _acquire_all(campaign, pending, outcomes, status, actor, progress)
+        created = [outcomes[i].reward for i in pending if outcomes[i].reward is not None]
         if created:
             add_metric(Metric.REWARDS_ISSUED, len(created), delivery="email" if emails else "url")
-        if emails and created:
-            outbox.enqueue_owed(created, correlation_id)
+    if emails and (created or unsent):
+        outbox.enqueue_owed([*unsent, *created], correlation_id)
     return outcomes
 
 
@@ -281,10 +331,11 @@ def issue_one(
     delivery: Delivery,
     actor: str | None = None,
     correlation_id: str | None = None,
+    progress: BulkProgress = NO_PROGRESS,
 ) -> RewardModel:
-    """One recipient's reward; every refusal is raised."""
+    """One recipient's reward; every refusal is raised. Resumable as a list of one."""
     parse_recipient(item, delivery)  # an invalid body is refused before any read
-    [outcome] = issue(store_code, campaign_id, [item], delivery, actor, correlation_id)
+    [outcome] = issue(store_code, campaign_id, [item], delivery, actor, correlation_id, progress)
     if outcome.error is not None:
         raise outcome.error
     assert outcome.reward is not None

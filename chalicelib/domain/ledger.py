@@ -25,6 +25,7 @@ from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.observability import Metric, add_metric
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.idempotency import BulkProgress, ItemRecord
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 
 MAX_PAGE_SIZE = 100
@@ -152,8 +153,10 @@ def raise_for_customer(failures: list[FailedItem], posting: Posting, cause: Exce
             raise InsufficientPointsError(available=available, requested=-posting.amount) from cause
 
 
-def post(posting: Posting, new_customer: CustomerModel | None = None) -> LedgerEntryModel:
-    """Write one posting in its own transaction.
+def post(
+    posting: Posting, new_customer: CustomerModel | None = None, record: ItemRecord | None = None
+) -> LedgerEntryModel:
+    """Write one posting in its own transaction (with the bulk request's `record` of it).
 
     A transaction cancelled only because another one held the balance is resent by the
     storage connection (`storage.base`); one still busy after that escapes as a 503.
@@ -162,8 +165,11 @@ def post(posting: Posting, new_customer: CustomerModel | None = None) -> LedgerE
     try:
         with transaction:
             entry = add_posting(transaction, posting, new_customer)
+            if record is not None:
+                record.add_to(transaction)
     except TransactWriteError as error:
         failures = failed_items(transaction, error)
+        BulkProgress.raise_if_taken(failures, error)
         if any(f.model is UniqueValueModel for f in failures):
             raise CustomerExistsError("A customer with this email exists.") from error
         if new_customer is None:

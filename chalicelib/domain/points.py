@@ -35,11 +35,18 @@ from chalicelib.domain.customers import (
     new_customer,
     normalize_email,
 )
-from chalicelib.domain.errors import InvalidInputError, RewardsError, TooManyItemsError
+from chalicelib.domain.errors import (
+    InvalidInputError,
+    RewardsError,
+    TooManyItemsError,
+    error_record,
+    recorded_error,
+)
 from chalicelib.domain.ledger import CustomerExistsError, EntryKind, InsufficientPointsError
 from chalicelib.domain.recipients import RecipientNotFoundError, find_recipient
 from chalicelib.domain.validation import DeferredRootModel, Email, InputModel, number_type, validate
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel, unique_email_pk
+from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress, ItemRecord
 
 MAX_INSTANT_ITEMS = 1000
 # Far below DynamoDB's 38 digits, so no sum of edits can overflow a balance.
@@ -172,17 +179,26 @@ def _apply(
     accounts: dict[str, _Account],
     actor: str,
     reference: str | None,
+    progress: BulkProgress = NO_PROGRESS,
+    index: int = 0,
 ) -> Balance:
-    """Post one edit and return the balance it leaves; `accounts` follows along."""
+    """Post one edit and return the balance it leaves; `accounts` follows along. The posting
+    records the item's answer as item `index` of the bulk request's `progress`."""
+
+    def record(balance: Balance) -> ItemRecord:
+        return ItemRecord(progress, index, _answer(InstantOutcome(None, None, balance)))
+
     key = normalize_email(edit.email)
     if key not in accounts:
         if edit.amount < 0:
             raise CustomerNotFoundError()
         customer = new_customer(store_code, edit.email)
+        balance = Balance(edit.amount, 0)
         try:
             ledger.post(
                 _posting(store_code, customer.customer_id, edit.amount, actor, reference),
                 new_customer=customer,
+                record=record(balance),
             )
         except CustomerExistsError:
             # Another request created this email meanwhile: credit that customer instead.
@@ -190,11 +206,15 @@ def _apply(
             if key not in accounts:
                 raise
         else:
-            accounts[key] = _Account(customer.customer_id, Balance(edit.amount, 0))
-            return accounts[key].balance
+            accounts[key] = _Account(customer.customer_id, balance)
+            return balance
     account = accounts[key]
+    balance = account.balance.plus(edit.amount)
     try:
-        ledger.post(_posting(store_code, account.customer_id, edit.amount, actor, reference))
+        ledger.post(
+            _posting(store_code, account.customer_id, edit.amount, actor, reference),
+            record=record(balance),
+        )
     except InsufficientPointsError as error:
         if error.available is not None:  # the balance DynamoDB saw: fresher than our read
             account.balance = replace(account.balance, available=error.available)
@@ -202,14 +222,42 @@ def _apply(
     except CustomerNotFoundError:
         del accounts[key]  # deleted meanwhile
         raise
-    account.balance = account.balance.plus(edit.amount)
-    return account.balance
+    account.balance = balance
+    return balance
+
+
+def _answer(outcome: InstantOutcome) -> dict[str, Any]:
+    """What an item answered, as the bulk request records it."""
+    balance = outcome.balance
+    answer: dict[str, Any] = {
+        "balance": None if balance is None else [balance.available, balance.used]
+    }
+    if outcome.error is not None:
+        answer["error"] = error_record(outcome.error)
+    return answer
+
+
+def _recorded(edit: InstantEdit, answer: dict[str, Any]) -> InstantOutcome:
+    """The outcome an item answered in an earlier run of the same request."""
+    balance = None if answer["balance"] is None else Balance(*answer["balance"])
+    error = recorded_error(answer["error"]) if "error" in answer else None
+    return InstantOutcome(edit.email, edit.amount, balance, error)
 
 
 def instant_edit(
-    store_code: str, data: Any, actor: str, reference: str | None = None
+    store_code: str,
+    data: Any,
+    actor: str,
+    reference: str | None = None,
+    progress: BulkProgress = NO_PROGRESS,
 ) -> list[InstantOutcome]:
-    """Apply the items of `data` in order; one outcome per item, in the same order."""
+    """Apply the items of `data` in order; one outcome per item, in the same order.
+
+    With a keyed request's `progress`, each item's answer is recorded with its posting (a
+    refusal on its own), and the items an earlier, interrupted run applied or refused are
+    answered as recorded instead of applied again. An invalid item is answered the same way
+    every time, so it is not recorded.
+    """
     items = instant_items(data)
     edits: list[InstantEdit | InvalidInputError] = []
     for item in items:
@@ -217,23 +265,29 @@ def instant_edit(
             edits.append(parse_instant_item(item))
         except InvalidInputError as error:
             edits.append(error)
+    done = progress.done(i for i, edit in enumerate(edits) if isinstance(edit, InstantEdit))
     accounts = _read_accounts(
         store_code, {normalize_email(e.email) for e in edits if isinstance(e, InstantEdit)}
     )
     outcomes = []
-    for item, edit in zip(items, edits, strict=True):
+    for index, (item, edit) in enumerate(zip(items, edits, strict=True)):
         if isinstance(edit, InvalidInputError):
             given = item if isinstance(item, dict) else {}
             outcomes.append(InstantOutcome(given.get("email"), given.get("amount"), None, edit))
             continue
+        if index in done:
+            outcomes.append(_recorded(edit, done[index]))
+            continue
         try:
-            balance = _apply(store_code, edit, accounts, actor, reference)
+            balance = _apply(store_code, edit, accounts, actor, reference, progress, index)
         except RewardsError as error:
             account = accounts.get(normalize_email(edit.email))
             balance = account.balance if account else None
-            outcomes.append(InstantOutcome(edit.email, edit.amount, balance, error))
+            outcome = InstantOutcome(edit.email, edit.amount, balance, error)
+            progress.record_now(index, _answer(outcome))
         else:
-            outcomes.append(InstantOutcome(edit.email, edit.amount, balance))
+            outcome = InstantOutcome(edit.email, edit.amount, balance)
+        outcomes.append(outcome)
     return outcomes
 
 

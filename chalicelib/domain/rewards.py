@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +47,7 @@ from chalicelib.domain.stores import Store
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 from chalicelib.storage.rewards import (
     EMAIL_QUEUED,
     RewardModel,
@@ -108,6 +109,9 @@ class Grant:
     quantity: int = 1
     points: int = 0
     recipient: Recipient = field(default_factory=Recipient)
+    # The item of a keyed bulk request this grant answers: its rewards are recorded there, in
+    # the same transaction (`storage.idempotency.BulkProgress`).
+    item: int | None = None
 
 
 @dataclass
@@ -147,8 +151,29 @@ def validity(campaign: CampaignModel, now: datetime) -> tuple[datetime, datetime
     return since, (since + timedelta(days=days_valid) if days_valid else None)
 
 
+def granted_record(rewards: Sequence[RewardModel]) -> dict[str, Any]:
+    """What a bulk request's item answered with its rewards: their ids, enough to answer it
+    again (each link is made again from its reward; no record holds a token)."""
+    return {"rewards": [reward.reward_id for reward in rewards]}
+
+
+def recorded_rewards(store_code: str, records: Iterable[dict[str, Any]]) -> dict[str, RewardModel]:
+    """The rewards that `granted_record`s name, by id: read back (BatchGetItem, consistent)."""
+    reward_ids = {reward_id for record in records for reward_id in record["rewards"]}
+    if not reward_ids:
+        return {}
+    return {
+        reward.reward_id: reward
+        for reward in RewardModel.batch_get(
+            [(store_code, reward_id) for reward_id in reward_ids], consistent_read=True
+        )
+    }
+
+
 def _items_needed(grant: Grant, pooled: bool) -> int:
     items = grant.quantity * (2 if pooled else 1) + 1  # rewards, coupons, usage counter
+    if grant.item is not None:
+        items += 1  # the record of the bulk request's item
     if grant.new_customer is not None:
         items += 1 + len(guards(grant.new_customer))
     elif grant.points:
@@ -192,8 +217,10 @@ class _Acquisition:
         actor: str | None,
         email_status: str | None,
         now: datetime,
+        progress: BulkProgress = NO_PROGRESS,
     ) -> None:
         self.campaign = campaign
+        self.progress = progress
         self.store_code = campaign.store_code
         self.pool = pool_key(campaign.store_code, campaign.campaign_id)
         self.pooled = uses_coupon_pool(campaign)
@@ -348,6 +375,8 @@ class _Acquisition:
         for reward in rewards:
             reward.transaction_id = entry_id
             transaction.save(reward, condition=RewardModel.reward_id.does_not_exist())
+        if grant.item is not None:
+            self.progress.record(transaction, grant.item, granted_record(rewards))
         return debit, entry_id
 
     # -- refusals --------------------------------------------------------------------------
@@ -458,6 +487,7 @@ class _Acquisition:
                 continue
             except TransactWriteError as error:
                 failures = failed_items(transaction, error)
+                BulkProgress.raise_if_taken(failures, error)
                 if self._blame(failures, pending, packed):
                     continue
                 if not any(f.code == "TransactionConflict" for f in failures):
@@ -507,8 +537,13 @@ def acquire(
     actor: str | None = None,
     email_status: str | None = None,
     now: datetime | None = None,
+    progress: BulkProgress = NO_PROGRESS,
 ) -> list[GrantOutcome]:
-    """Give every grant its rewards, or the reason it got none; see the module docstring."""
+    """Give every grant its rewards, or the reason it got none; see the module docstring.
+
+    A grant with an `item` records its rewards as that item of the keyed bulk request's
+    `progress`, in the transaction that writes them.
+    """
     now = now or datetime.now(UTC)
     ensure_active(campaign, now)
     for grant in grants:
@@ -516,7 +551,7 @@ def acquire(
             raise InvalidInputError(
                 {"quantity": [f"The quantity must be between 1 and {MAX_QUANTITY}."]}
             )
-    acquisition = _Acquisition(campaign, grants, source, actor, email_status, now)
+    acquisition = _Acquisition(campaign, grants, source, actor, email_status, now, progress)
     limit = usage.per_user_limit(campaign)
     for outcome in acquisition.outcomes:
         if limit is not None and outcome.grant.quantity > limit:

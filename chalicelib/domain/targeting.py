@@ -40,6 +40,7 @@ from chalicelib.domain.validation import InputModel, SingleLine, number_type, va
 from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel, level_key
+from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 from chalicelib.storage.targeting import (
     CategoryModel,
     LevelModel,
@@ -51,8 +52,7 @@ from chalicelib.storage.targeting import (
 MAX_ID_LENGTH = 128  # ids we hand out are UUIDs; longer is not one of ours
 MAX_MEMBERS_PER_REQUEST = 1000
 MAX_CONDITION_VALUE = Decimal(10) ** 13
-# Two transaction items per new member plus the segment's counter, within DynamoDB's 100.
-MEMBERS_PER_TRANSACTION = 49
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 # Two items per member dropped (membership, customer's mirror), within DynamoDB's 100.
 DROPS_PER_TRANSACTION = 50
 ATTEMPTS = 3  # re-reads after a concurrent change before giving up with a 409
@@ -517,9 +517,15 @@ def _member_input(data: Any) -> list[str]:
     return validate(MembersInput, data if data is not None else {}).customers
 
 
-def add_members(store_code: str, segment_id: str, data: Any) -> MembershipChange:
+def add_members(
+    store_code: str, segment_id: str, data: Any, progress: BulkProgress = NO_PROGRESS
+) -> MembershipChange:
     """Put customers (`customers[]`, ids of the store) in the segment; members already in it
-    are left as they are. Every id is checked before anything is written."""
+    are left as they are. Every id is checked before anything is written.
+
+    With a keyed request's `progress`, each new membership is recorded with it (by the id's
+    position in the request), so a retry after a crash still answers those as added.
+    """
     requested = _member_input(data)
     get_segment(store_code, segment_id)
     ids = list(dict.fromkeys(requested))
@@ -538,21 +544,44 @@ def add_members(store_code: str, segment_id: str, data: Any) -> MembershipChange
     }
     if missing:
         raise InvalidInputError(missing)
-    already = [value for value in ids if segment_id in (found[value].segment_ids or set())]
-    added = [value for value in ids if segment_id not in (found[value].segment_ids or set())]
+    earlier = {ids[index] for index in progress.done(range(len(ids)))}
+    already = [
+        value
+        for value in ids
+        if value not in earlier and segment_id in (found[value].segment_ids or set())
+    ]
+    added = [
+        value
+        for value in ids
+        if value not in earlier and segment_id not in (found[value].segment_ids or set())
+    ]
+    positions = {value: index for index, value in enumerate(ids)}
+    # Per new member: membership, customer's mirror (and its record); plus the segment's counter.
+    per_transaction = (MAX_TRANSACTION_ITEMS - 1) // (2 + progress.actions_per_item)
     joined_meanwhile: set[str] = set()
-    for start in range(0, len(added), MEMBERS_PER_TRANSACTION):
-        chunk = added[start : start + MEMBERS_PER_TRANSACTION]
-        joined_meanwhile.update(_join(store_code, segment_id, chunk))
+    for start in range(0, len(added), per_transaction):
+        chunk = added[start : start + per_transaction]
+        joined_meanwhile.update(_join(store_code, segment_id, chunk, progress, positions))
     return MembershipChange(
         get_segment(store_code, segment_id),
-        [value for value in added if value not in joined_meanwhile],
+        [
+            value
+            for value in ids
+            if value in earlier or (value in added and value not in joined_meanwhile)
+        ],
         already + [value for value in added if value in joined_meanwhile],
     )
 
 
-def _join(store_code: str, segment_id: str, customer_ids: list[str]) -> list[str]:
-    """Add these non-members in one transaction; returns those that joined meanwhile.
+def _join(
+    store_code: str,
+    segment_id: str,
+    customer_ids: list[str],
+    progress: BulkProgress = NO_PROGRESS,
+    positions: dict[str, int] | None = None,
+) -> list[str]:
+    """Add these non-members in one transaction; returns those that joined meanwhile. With a
+    keyed request's `progress`, each new membership is recorded at its id's `positions`.
 
     Conditions: the segment exists, the membership does not, the customer exists and does not
     mirror it yet. If one fails because of a concurrent change, the chunk is read again.
@@ -566,9 +595,13 @@ def _join(store_code: str, segment_id: str, customer_ids: list[str]) -> list[str
         try:
             with transaction:
                 _write_joins(transaction, store_code, segment_id, pending)
+                if positions is not None:
+                    for customer_id in pending:
+                        progress.record(transaction, positions[customer_id], True)
             return joined
         except TransactWriteError as error:
             failures = failed_items(transaction, error)
+            BulkProgress.raise_if_taken(failures, error)
             if any(failure.model is SegmentModel for failure in failures):
                 raise SegmentNotFoundError() from error
             if not failures:

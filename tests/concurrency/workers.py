@@ -31,12 +31,10 @@ def run(function: Callable[[Any], Any], run_id: str, task: Any) -> Any:
     left in this process's caches, as that test's tables are gone."""
     global _run
     if run_id != _run:
-        from chalicelib.api.idempotency import reset_persistence
         from chalicelib.domain import customer_types, stores
 
         stores.clear_store_cache()
         customer_types.clear_cache()
-        reset_persistence()
         _run = run_id
     return function(task)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -210,3 +211,14 @@ def test_secret_values_stay_out_of_the_settings_repr(env: pytest.MonkeyPatch) ->
     shown = repr(get_settings())
 
     assert "must-not-be-logged" not in shown
+
+
+def test_the_idempotency_lease_is_the_functions_timeout(env: pytest.MonkeyPatch) -> None:
+    # A request that held its key longer than this is dead (Lambda stopped it): a retry may
+    # take the key over and resume it.
+    config = json.loads((Path(__file__).parents[2] / ".chalice" / "config.json").read_text())
+
+    assert get_settings().idempotency_lease_seconds == config["lambda_timeout"] == 30
+    env.setenv("REWARDS_IDEMPOTENCY_LEASE_SECONDS", "5")
+    reset_settings()
+    assert get_settings().idempotency_lease_seconds == 5
