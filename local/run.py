@@ -4,7 +4,9 @@ Starts the embedded AWS (`local.aws_server`, a subprocess) and waits for it, cre
 resources of `infra/resources.json`, seeds the demo store, serves the API with Chalice's local
 server (`local.api_server`, a subprocess: `chalice local` with its access log redacted) and
 feeds SQS messages and schedules to the handlers (`local.worker`, a thread). Nothing it prints
-shows a credential: the banner says where the demo's are. Ctrl-C or SIGTERM stops everything.
+shows a credential: the banner says where the demo's are. Ctrl-C or SIGTERM stops everything;
+so does the end of the process that started it (make), and each child dies with this one even
+when it is SIGKILLed (local/lifeline.py).
 Settings come from the environment only:
 
   AWS_PORT (5000), REWARDS_PORT (8000), REWARDS_DATA_DIR (.local),
@@ -31,6 +33,7 @@ from pathlib import Path
 from chalicelib.redaction import protect
 from chalicelib.secrets_store import local_secret
 from local import bootstrap
+from local.lifeline import PARENT_ENV, die_with_parent
 from local.ports import port_open
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -107,8 +110,10 @@ def demo_api_key(data_dir: Path) -> str:
 
 
 def spawn(args: list[str]) -> subprocess.Popen[bytes]:
-    # Own process group: stopping it also stops anything the child started.
-    return subprocess.Popen(args, cwd=REPO_ROOT, env=dict(os.environ), process_group=0)
+    # Own process group: stopping it also stops anything the child started. The child dies with
+    # this process however it ends, SIGKILL included (local/lifeline.py).
+    env = {**os.environ, PARENT_ENV: str(os.getpid())}
+    return subprocess.Popen(args, cwd=REPO_ROOT, env=env, process_group=0)
 
 
 def stop_child(child: subprocess.Popen[bytes]) -> None:
@@ -276,6 +281,8 @@ def main() -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    # Make (or whatever started this) killed with SIGKILL: stop as on SIGTERM, children too.
+    die_with_parent()
     return run(StackSettings.from_env(), stop)
 
 

@@ -62,7 +62,9 @@ class Stack:
         return self.process.wait(STOP_SECONDS)
 
 
-def start_stack(data_dir: Path) -> Stack:
+def start_stack(data_dir: Path, parent: list[str] | None = None) -> Stack:
+    """The stack on free ports; `parent` (a command taking the launcher's as arguments) runs
+    the launcher under another process, as make does."""
     # Only what a user's shell would have: none of the test session's AWS or REWARDS settings.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "REWARDS_"))}
     aws_port, api_port = free_port(), free_port()
@@ -76,7 +78,7 @@ def start_stack(data_dir: Path) -> Stack:
     data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "local.run"],
+            [*(parent or []), sys.executable, "-m", "local.run"],
             cwd=REPO_ROOT,
             env=env,
             stdout=out,
