@@ -13,6 +13,8 @@ Settings come from the environment only:
   REWARDS_RESOURCE_PREFIX (rewards-local-), REWARDS_DEMO_API_KEY (else kept in the data dir,
   beside the install's own JWT and link-token secrets),
   REWARDS_DEMO_ADMIN_EMAIL (admin@example.com), REWARDS_DEMO_ADMIN_PASSWORD (admin123),
+  REWARDS_DEMO_SELLER_EMAIL / _PASSWORD (seller@example.com, seller123),
+  REWARDS_DEMO_CUSTOMER_EMAIL / _PASSWORD (customer@example.com, customer123),
   REWARDS_AWS_PERSIST=0 to start empty each time.
 """
 
@@ -155,7 +157,7 @@ def api_command(settings: StackSettings) -> list[str]:
 
 
 def seed(settings: StackSettings, api_key: str) -> None:
-    from chalicelib.cli import seed_demo  # imported late: settings come from os.environ
+    from chalicelib.cli import demo_login, seed_demo  # late: settings come from os.environ
 
     seed_demo(
         store_code=STORE_CODE,
@@ -163,6 +165,8 @@ def seed(settings: StackSettings, api_key: str) -> None:
         admin_email=settings.admin_email,
         admin_password=settings.admin_password,
         passcode=settings.passcode,
+        seller=demo_login("SELLER"),
+        customer=demo_login("CUSTOMER"),
     )
 
 
@@ -185,7 +189,7 @@ def banner(settings: StackSettings) -> str:
         '"surname": "Wensleydale", "address1": "62 West Wallaby Street", "town": "Wigan", '
         '"postcode": "WG7 7FU", "country_code": "gb"}'
     )
-    from chalicelib.cli import DEMO_CAMPAIGN_ID  # imported late, as in `seed`
+    from chalicelib.cli import DEMO_CAMPAIGN_ID, DEMO_CUSTOMER_POINTS, demo_login  # as `seed`
 
     reward = '{"email": "wallace@example.com", "first_name": "Wallace", "last_name": "W"}'
     return "\n".join(
@@ -200,6 +204,10 @@ def banner(settings: StackSettings) -> str:
             f"  API key         in {where_key}",
             f"  Admin login     {settings.admin_email}, password REWARDS_DEMO_ADMIN_PASSWORD"
             " (default: README, Demo credentials)",
+            f"  Seller login    {demo_login('SELLER').email}, password REWARDS_DEMO_SELLER_PASSWORD"
+            " (default: README)",
+            f"  Customer login  {demo_login('CUSTOMER').email}, password"
+            f" REWARDS_DEMO_CUSTOMER_PASSWORD (default: README); {DEMO_CUSTOMER_POINTS} points",
             f"  Demo campaign   {DEMO_CAMPAIGN_ID}, passcode REWARDS_DEMO_PASSCODE"
             " (default: README) until rotated",
             "  Try:",
