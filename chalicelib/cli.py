@@ -15,15 +15,17 @@ import argparse
 import getpass
 import os
 import sys
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import auth, campaigns, catalog, stores
+from chalicelib.domain import auth, campaigns, catalog, customers, ledger, stores
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import RewardsError
 
 DEMO_CAMPAIGN_ID = "demo-welcome-gift"
 DEMO_COUPONS = 100
+DEMO_CUSTOMER_POINTS = 500
 
 
 def _demo_campaign() -> dict[str, Any]:
@@ -51,19 +53,34 @@ def _demo_campaign() -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    password: str
+
+
 def seed_demo(
     store_code: str,
     api_key: str,
     admin_email: str,
     admin_password: str,
     passcode: str | None = None,
+    seller: DemoLogin | None = None,
+    customer: DemoLogin | None = None,
 ) -> None:
     """Create the demo store, its API key, admin user and campaign unless they exist
     (idempotent); with `passcode`, the campaign's issuing passcode, unless it has one: a
-    passcode rotated since the first run stays rotated."""
+    passcode rotated since the first run stays rotated. With `seller` and `customer`, those
+    logins too (their passwords set each time, as the admin's), the customer with
+    DEMO_CUSTOMER_POINTS granted through the ledger once, when the customer is made."""
     stores.create_store(store_code, name="Demo store", exist_ok=True)
     auth.ensure_api_key(store_code, api_key, label="demo")
     auth.ensure_user(store_code, Role.ADMIN, admin_email, admin_password)
+    if seller is not None:
+        auth.ensure_user(store_code, Role.SELLER, seller.email, seller.password)
+    if customer is not None:
+        customer_id = _demo_customer(store_code, customer.email)
+        auth.ensure_user(store_code, Role.CUSTOMER, customer.email, customer.password, customer_id)
     try:
         campaigns.get_campaign(store_code, DEMO_CAMPAIGN_ID)
     except campaigns.CampaignNotFoundError:
@@ -71,6 +88,47 @@ def seed_demo(
     auth.migrate_passcodes(store_code)  # a state folder from before passcodes had a store
     if passcode:
         auth.ensure_passcode(store_code, DEMO_CAMPAIGN_ID, passcode)
+
+
+def _demo_customer(store_code: str, email: str) -> str:
+    """The demo customer's id: made with its points in one ledger posting (its first entry),
+    or found by its email, so a restart grants nothing again."""
+    found = customers.find_by_email(store_code, email, consistent=True)
+    if found is not None:
+        return found.customer_id
+    made = customers.new_customer(store_code, email, firstname="Demo", surname="Customer")
+    grant = ledger.Posting(
+        store_code,
+        made.customer_id,
+        DEMO_CUSTOMER_POINTS,
+        ledger.EntryKind.ADJUST,
+        reference="demo-seed",
+        reason="Demo balance",
+        actor="cli:seed-demo",
+    )
+    try:
+        ledger.post(grant, new_customer=made)
+    except ledger.CustomerExistsError:  # another seeding made it meanwhile: that one stands
+        found = customers.find_by_email(store_code, email, consistent=True)
+        if found is None:
+            raise
+        return found.customer_id
+    return made.customer_id
+
+
+DEMO_LOGINS = {
+    "SELLER": DemoLogin("seller@example.com", "seller123"),
+    "CUSTOMER": DemoLogin("customer@example.com", "customer123"),
+}
+
+
+def demo_login(role: str) -> DemoLogin:
+    """REWARDS_DEMO_<ROLE>_EMAIL and _PASSWORD, else the README's defaults (as the admin's)."""
+    default = DEMO_LOGINS[role]
+    return DemoLogin(
+        os.environ.get(f"REWARDS_DEMO_{role}_EMAIL") or default.email,
+        os.environ.get(f"REWARDS_DEMO_{role}_PASSWORD") or default.password,
+    )
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -113,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     migrate.add_argument("store_code")
 
-    demo = commands.add_parser("seed-demo", help="the demo store, key and admin of `make run`")
+    demo = commands.add_parser(
+        "seed-demo", help="the demo store, key, campaign and logins of `make run`"
+    )
     demo.add_argument("--store", default="DEFAULT")
 
     args = parser.parse_args(argv)
@@ -158,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
                 os.environ.get("REWARDS_DEMO_ADMIN_EMAIL", "admin@example.com"),
                 os.environ.get("REWARDS_DEMO_ADMIN_PASSWORD", "admin123"),
                 os.environ.get("REWARDS_DEMO_PASSCODE", "demo-passcode"),
+                seller=demo_login("SELLER"),
+                customer=demo_login("CUSTOMER"),
             )
             print(f"demo store {args.store} ready")
     except RewardsError as error:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from chalice.local import ChaliceRequestHandler, LocalDevServer
 
 from chalicelib.redaction import RedactingFormatter
+from local.lifeline import die_with_launcher
 
 if TYPE_CHECKING:
     from chalice import Chalice
@@ -65,6 +66,7 @@ def serve(host: str, port: int, stage: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    die_with_launcher()  # no API server left serving after the launcher is killed
     parser = argparse.ArgumentParser(prog="python -m local.api_server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)

@@ -45,6 +45,7 @@ from werkzeug.serving import BaseWSGIServer, make_server, run_simple
 from werkzeug.test import EnvironBuilder
 
 from local import moto_transactions
+from local.lifeline import die_with_launcher
 
 log = logging.getLogger(__name__)
 
@@ -421,6 +422,7 @@ def start_in_thread(
 
 
 def main() -> None:
+    die_with_launcher()  # no moto server left holding its port after the launcher is killed
     logging.basicConfig(level=logging.WARNING, format="aws: %(message)s")
     log.setLevel(logging.INFO)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not its start-up banner

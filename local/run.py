@@ -4,13 +4,17 @@ Starts the embedded AWS (`local.aws_server`, a subprocess) and waits for it, cre
 resources of `infra/resources.json`, seeds the demo store, serves the API with Chalice's local
 server (`local.api_server`, a subprocess: `chalice local` with its access log redacted) and
 feeds SQS messages and schedules to the handlers (`local.worker`, a thread). Nothing it prints
-shows a credential: the banner says where the demo's are. Ctrl-C or SIGTERM stops everything.
+shows a credential: the banner says where the demo's are. Ctrl-C or SIGTERM stops everything;
+so does the end of the process that started it (make), and each child dies with this one even
+when it is SIGKILLed (local/lifeline.py).
 Settings come from the environment only:
 
   AWS_PORT (5000), REWARDS_PORT (8000), REWARDS_DATA_DIR (.local),
   REWARDS_RESOURCE_PREFIX (rewards-local-), REWARDS_DEMO_API_KEY (else kept in the data dir,
   beside the install's own JWT and link-token secrets),
   REWARDS_DEMO_ADMIN_EMAIL (admin@example.com), REWARDS_DEMO_ADMIN_PASSWORD (admin123),
+  REWARDS_DEMO_SELLER_EMAIL / _PASSWORD (seller@example.com, seller123),
+  REWARDS_DEMO_CUSTOMER_EMAIL / _PASSWORD (customer@example.com, customer123),
   REWARDS_AWS_PERSIST=0 to start empty each time.
 """
 
@@ -31,6 +35,7 @@ from pathlib import Path
 from chalicelib.redaction import protect
 from chalicelib.secrets_store import local_secret
 from local import bootstrap
+from local.lifeline import PARENT_ENV, die_with_parent
 from local.ports import port_open
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -107,8 +112,10 @@ def demo_api_key(data_dir: Path) -> str:
 
 
 def spawn(args: list[str]) -> subprocess.Popen[bytes]:
-    # Own process group: stopping it also stops anything the child started.
-    return subprocess.Popen(args, cwd=REPO_ROOT, env=dict(os.environ), process_group=0)
+    # Own process group: stopping it also stops anything the child started. The child dies with
+    # this process however it ends, SIGKILL included (local/lifeline.py).
+    env = {**os.environ, PARENT_ENV: str(os.getpid())}
+    return subprocess.Popen(args, cwd=REPO_ROOT, env=env, process_group=0)
 
 
 def stop_child(child: subprocess.Popen[bytes]) -> None:
@@ -150,7 +157,7 @@ def api_command(settings: StackSettings) -> list[str]:
 
 
 def seed(settings: StackSettings, api_key: str) -> None:
-    from chalicelib.cli import seed_demo  # imported late: settings come from os.environ
+    from chalicelib.cli import demo_login, seed_demo  # late: settings come from os.environ
 
     seed_demo(
         store_code=STORE_CODE,
@@ -158,6 +165,8 @@ def seed(settings: StackSettings, api_key: str) -> None:
         admin_email=settings.admin_email,
         admin_password=settings.admin_password,
         passcode=settings.passcode,
+        seller=demo_login("SELLER"),
+        customer=demo_login("CUSTOMER"),
     )
 
 
@@ -180,7 +189,7 @@ def banner(settings: StackSettings) -> str:
         '"surname": "Wensleydale", "address1": "62 West Wallaby Street", "town": "Wigan", '
         '"postcode": "WG7 7FU", "country_code": "gb"}'
     )
-    from chalicelib.cli import DEMO_CAMPAIGN_ID  # imported late, as in `seed`
+    from chalicelib.cli import DEMO_CAMPAIGN_ID, DEMO_CUSTOMER_POINTS, demo_login  # as `seed`
 
     reward = '{"email": "wallace@example.com", "first_name": "Wallace", "last_name": "W"}'
     return "\n".join(
@@ -195,6 +204,10 @@ def banner(settings: StackSettings) -> str:
             f"  API key         in {where_key}",
             f"  Admin login     {settings.admin_email}, password REWARDS_DEMO_ADMIN_PASSWORD"
             " (default: README, Demo credentials)",
+            f"  Seller login    {demo_login('SELLER').email}, password REWARDS_DEMO_SELLER_PASSWORD"
+            " (default: README)",
+            f"  Customer login  {demo_login('CUSTOMER').email}, password"
+            f" REWARDS_DEMO_CUSTOMER_PASSWORD (default: README); {DEMO_CUSTOMER_POINTS} points",
             f"  Demo campaign   {DEMO_CAMPAIGN_ID}, passcode REWARDS_DEMO_PASSCODE"
             " (default: README) until rotated",
             "  Try:",
@@ -276,6 +289,8 @@ def main() -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    # Make (or whatever started this) killed with SIGKILL: stop as on SIGTERM, children too.
+    die_with_parent()
     return run(StackSettings.from_env(), stop)
 
 

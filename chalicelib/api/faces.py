@@ -33,6 +33,7 @@ FACES = tuple(
     for name in (
         "health",
         "auth",
+        "registration",
         "recipients",
         "points",
         "claims",

@@ -26,6 +26,7 @@ from chalicelib.storage import credentials
 from chalicelib.storage.credentials import CredentialModel, PasscodeNotWrittenError, PasscodeRefusal
 
 KEY_ID_LENGTH = 12
+MIN_PASSWORD_LENGTH = 6
 
 
 class Role(StrEnum):
@@ -142,43 +143,65 @@ def principal_for_api_key(key: str) -> Principal:
 # --- users and their tokens ------------------------------------------------------------------
 
 
+def new_user(
+    store_code: str,
+    role: Role,
+    username: str,
+    password: str,
+    subject: str | None = None,
+    active: bool = True,
+) -> CredentialModel:
+    """An unsaved login for admin, seller or customer (its password hashed), for a caller
+    that writes it with other items; `create_user` writes it alone."""
+    if role not in USER_ROLES:
+        raise InvalidInputError({"role": [f"Users are one of: {', '.join(USER_ROLES)}."]})
+    if not username.strip() or len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInputError(
+            {"password": [f"A password needs at least {MIN_PASSWORD_LENGTH} characters."]}
+        )
+    get_store(store_code)
+    return CredentialModel(
+        _user_pk(store_code, role, username),
+        kind="user",
+        store_code=store_code,
+        role=role.value,
+        subject=subject or str(uuid.uuid4()),
+        label=username.strip(),
+        secret_hash=secrets.hash_password(password),
+        revoked=not active,
+        created_at=datetime.now(UTC),
+    )
+
+
 def create_user(
     store_code: str,
     role: Role,
     username: str,
     password: str,
     subject: str | None = None,
+    active: bool = True,
 ) -> str:
-    """Create a login for admin, seller or customer; returns the subject the tokens carry."""
-    if role not in USER_ROLES:
-        raise InvalidInputError({"role": [f"Users are one of: {', '.join(USER_ROLES)}."]})
-    if not username.strip() or len(password) < 6:
-        raise InvalidInputError({"password": ["A password needs at least 6 characters."]})
-    get_store(store_code)
-    subject = subject or str(uuid.uuid4())
-    _put_new(
-        CredentialModel(
-            _user_pk(store_code, role, username),
-            kind="user",
-            store_code=store_code,
-            role=role.value,
-            subject=subject,
-            label=username.strip(),
-            secret_hash=secrets.hash_password(password),
-            created_at=datetime.now(UTC),
-        )
-    )
-    return subject
+    """Create a login for admin, seller or customer; returns the subject the tokens carry.
+    ConflictError when the store has this username in this role already."""
+    item = new_user(store_code, role, username, password, subject, active)
+    _put_new(item)
+    return item.subject
 
 
-def ensure_user(store_code: str, role: Role, username: str, password: str) -> None:
-    """Create the user, or set its password when it exists (one item either way)."""
+def ensure_user(
+    store_code: str, role: Role, username: str, password: str, subject: str | None = None
+) -> str:
+    """Create the user, or set its password (and, given, its subject) when it exists (one item
+    either way); the subject its tokens carry."""
     try:
-        create_user(store_code, role, username, password)
+        return create_user(store_code, role, username, password, subject)
     except ConflictError:
-        CredentialModel(_user_pk(store_code, role, username)).update(
-            actions=[CredentialModel.secret_hash.set(secrets.hash_password(password))]
-        )
+        actions = [CredentialModel.secret_hash.set(secrets.hash_password(password))]
+        if subject is not None:
+            actions.append(CredentialModel.subject.set(subject))
+        item = CredentialModel(_user_pk(store_code, role, username))
+        item.update(actions=actions)
+        return item.subject
 
 
 @lru_cache(maxsize=1)

@@ -62,7 +62,9 @@ class Stack:
         return self.process.wait(STOP_SECONDS)
 
 
-def start_stack(data_dir: Path) -> Stack:
+def start_stack(data_dir: Path, parent: list[str] | None = None) -> Stack:
+    """The stack on free ports; `parent` (a command taking the launcher's as arguments) runs
+    the launcher under another process, as make does."""
     # Only what a user's shell would have: none of the test session's AWS or REWARDS settings.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "REWARDS_"))}
     aws_port, api_port = free_port(), free_port()
@@ -76,7 +78,7 @@ def start_stack(data_dir: Path) -> Stack:
     data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "local.run"],
+            [*(parent or []), sys.executable, "-m", "local.run"],
             cwd=REPO_ROOT,
             env=env,
             stdout=out,
@@ -217,3 +219,38 @@ def test_a_reward_is_issued_emailed_by_the_worker_and_its_page_served(
     token = reward["url"].rsplit("/", 1)[-1]
     for secret in (API_KEY, "demo-passcode", token):
         assert secret not in printed
+
+
+def test_every_demo_login_works_and_the_customer_has_points(
+    tmp_path: Path, stacks: list[Stack]
+) -> None:
+    stack = start_stack(tmp_path / "data")
+    stacks.append(stack)
+    defaults = {  # the README's
+        "admin": ("admin@example.com", "admin123"),
+        "seller": ("seller@example.com", "seller123"),
+        "customer": ("customer@example.com", "customer123"),
+    }
+
+    tokens = {}
+    for role, (username, password) in defaults.items():
+        login = requests.post(
+            f"{stack.url}/api/{role}/login_check",
+            json={"username": username, "password": password},
+            timeout=30,
+        )
+        assert login.status_code == 200, (role, login.text)
+        tokens[role] = login.json()["token"]
+
+    available = requests.get(
+        f"{stack.url}/api/DEFAULT/customer/campaign/available",
+        headers={"Authorization": f"Bearer {tokens['customer']}"},
+        timeout=30,
+    )
+    assert available.status_code == 200, available.text
+    assert available.json()["campaigns"][0]["canBeBoughtByCustomer"]  # 500 points, costs 100
+    assert_stops_cleanly(stack)
+    printed = stack.log.read_text(errors="replace")
+    for username, password in defaults.values():
+        assert username in printed  # the banner names each login...
+        assert password not in printed  # ...but not its password

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,7 @@ import boto3
 import pytest
 
 from chalicelib import cli
-from chalicelib.domain import auth, stores
+from chalicelib.domain import auth, customers, ledger, stores
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import AuthenticationError
 from tests.conftest import bearer, body_of
@@ -296,3 +297,80 @@ def test_seed_demo_adds_a_campaign_with_codes_and_the_known_passcode(
     assert (campaign.coupons_total, campaign.coupons_available) == (DEMO_COUPONS, DEMO_COUPONS)
     principal = auth.principal_for_passcode(DEMO_CAMPAIGN_ID, "local-passcode")
     assert (principal.store_code, principal.subject) == ("DEMO", DEMO_CAMPAIGN_ID)
+
+
+def _logs_in(role: Role, username: str, password: str) -> bool:
+    from chalice.test import Client
+
+    from app import app
+
+    body = json.dumps({"username": username, "password": password, "storeCode": "DEMO"})
+    with Client(app) as test_client:
+        response = test_client.http.post(
+            f"/api/{role.value}/login_check",
+            headers={"Content-Type": "application/json"},
+            body=body,
+        )
+    return response.status_code == 200
+
+
+def test_seed_demo_makes_a_seller_and_a_customer_with_points_once(
+    aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REWARDS_DEMO_CUSTOMER_PASSWORD", "first-password")
+    _seed(capsys, monkeypatch, "admin-password")
+    monkeypatch.setenv("REWARDS_DEMO_CUSTOMER_PASSWORD", "second-password")
+    _seed(capsys, monkeypatch, "admin-password")  # a restart: nothing made or granted again
+
+    customer = customers.find_by_email("DEMO", "customer@example.com", consistent=True)
+    assert customer is not None
+    assert customers.customers_count("DEMO") == 1
+    assert customer.points_available == cli.DEMO_CUSTOMER_POINTS
+    entries = ledger.history("DEMO", customer.customer_id, 10, None).entries
+    assert [(e.kind, e.amount) for e in entries] == [("adjust", cli.DEMO_CUSTOMER_POINTS)]
+    assert _logs_in(Role.SELLER, "seller@example.com", "seller123")
+    assert _logs_in(Role.CUSTOMER, "customer@example.com", "second-password")
+    assert not _logs_in(Role.CUSTOMER, "customer@example.com", "first-password")
+    token = auth.login("DEMO", Role.CUSTOMER, "customer@example.com", "second-password")
+    assert auth.principal_for_token(token).subject == customer.customer_id
+
+
+def test_seed_demo_takes_the_demo_logins_from_the_environment(
+    aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REWARDS_DEMO_SELLER_EMAIL", "pos@example.com")
+    monkeypatch.setenv("REWARDS_DEMO_SELLER_PASSWORD", "pos-password")
+    monkeypatch.setenv("REWARDS_DEMO_CUSTOMER_EMAIL", "wallace@example.com")
+
+    _seed(capsys, monkeypatch, "admin-password")
+
+    assert _logs_in(Role.SELLER, "pos@example.com", "pos-password")
+    assert not _logs_in(Role.SELLER, "seller@example.com", "seller123")
+    assert _logs_in(Role.CUSTOMER, "wallace@example.com", "customer123")
+
+
+def test_seed_demo_interrupted_after_the_grant_does_not_grant_again(
+    aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ensure_user = auth.ensure_user
+
+    def crash_at_the_customer_login(store_code: str, role: Role, *args: Any) -> str:
+        if role is Role.CUSTOMER:
+            raise RuntimeError("crashed between the customer and its login")
+        return ensure_user(store_code, role, *args)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(auth, "ensure_user", crash_at_the_customer_login)
+        with pytest.raises(RuntimeError, match="crashed"):
+            _seed(capsys, monkeypatch, "admin-password")
+    made = customers.find_by_email("DEMO", "customer@example.com", consistent=True)
+    assert made is not None  # the crash came after the customer and its points
+
+    _seed(capsys, monkeypatch, "admin-password")
+
+    customer = customers.find_by_email("DEMO", "customer@example.com", consistent=True)
+    assert customer is not None
+    assert customer.customer_id == made.customer_id
+    assert customer.points_available == cli.DEMO_CUSTOMER_POINTS
+    assert len(ledger.history("DEMO", customer.customer_id, 10, None).entries) == 1
+    assert _logs_in(Role.CUSTOMER, "customer@example.com", "customer123")

@@ -153,6 +153,28 @@ for _role in (Role.ADMIN, Role.SELLER, Role.CUSTOMER):
     example("POST", f"/api/{_role.value}/login_check")(_login(_role))
 
 
+# -- Open Loyalty: registration --------------------------------------------------------------
+@example("POST", "/api/{storeCode}/seller/register")
+def register_seller(world: World) -> Call:
+    fields = {"firstName": "John", "lastName": "Doe", "email": "john@example.com"}
+    body = form(**{f"seller[{k}]": v for k, v in {**fields, "plainPassword": PASSWORD}.items()})
+    return Call(f"{API}/seller/register", admin(FORM), body)
+
+
+@example("POST", "/api/{storeCode}/customer/register")
+def register_customer(world: World) -> Call:
+    fields = {"firstName": "Ann", "lastName": "Doe", "email": "ann@example.com"}
+    body = form(**{f"customer[{k}]": v for k, v in {**fields, "plainPassword": PASSWORD}.items()})
+    headers = jwt_headers(token_for(Role.SELLER), **{"Content-Type": FORM})
+    return Call(f"{API}/customer/register", headers, body)
+
+
+@example("POST", "/api/{storeCode}/admin/customer/{customer}/login")
+def give_customer_login(world: World) -> Call:
+    body = form(**{"customer[plainPassword]": PASSWORD})
+    return Call(f"{API}/admin/customer/{a_recipient()}/login", admin(FORM), body)
+
+
 # -- Mokugift: issuing with the campaign's passcode, and resending -----------------------------
 def _issue(endpoint: str, body: Any) -> Example:
     def make(world: World) -> Call:

@@ -261,6 +261,9 @@ def payload(route: Route, owner: Customer) -> Payload:
             "PUT",
             "/api/{storeCode}/admin/customer/{customer}/bought/coupon/{coupon}/changeDeliveryStatus",
         ): {"deliveryStatus": {"status": "shipped"}},
+        ("POST", "/api/{storeCode}/admin/customer/{customer}/login"): {
+            "customer": {"plainPassword": "s3cret-pass"}
+        },
     }
     if route.method == "POST" and route.path in SPEND_PATHS:
         return Payload(query=spend)
