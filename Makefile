@@ -12,7 +12,8 @@ DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-lo
 RUN_STAMP := $(if $(wildcard $(DEV_STAMP)),$(DEV_STAMP),$(LOCAL_STAMP))
 # When the base interpreter's pip can install into another environment (`pip --python`), a new
 # venv is made without a pip of its own (ensurepip costs seconds); else the venv's pip is used.
-BASE_PIP := $(shell $(PYTHON) -m pip --python "$$(command -v $(PYTHON))" --version >/dev/null 2>&1 && echo yes)
+# (Asked only when installing.)
+BASE_PIP = $(shell $(PYTHON) -m pip --python "$$(command -v $(PYTHON))" --version >/dev/null 2>&1 && echo yes)
 PIP = $(if $(BASE_PIP),$(PYTHON) -m pip --python $(BIN)/python,$(BIN)/python -m pip)
 
 .PHONY: venv run test test-fast bench lint format package package-check package-terraform infra routes clean
