@@ -254,9 +254,6 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
         api_key = demo_api_key(settings.data_dir)
 
         children["embedded AWS"] = aws = spawn([sys.executable, "-m", "local.aws_server"])
-        # Started at once, so it loads the app while the AWS starts (the app calls no AWS
-        # before a request); the banner says it is ready once the tables and demo store exist.
-        children["chalice local"] = api = spawn(chalice_command(settings))
         wait_until(
             lambda: port_open(settings.aws_port), "embedded AWS", aws, stop, AWS_START_SECONDS
         )
@@ -264,6 +261,7 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
         bootstrap.create_resources(template, settings.prefix, bootstrap.env_parameters(template))
         seed(settings, api_key)
 
+        children["chalice local"] = api = spawn(chalice_command(settings))
         wait_until(
             lambda: port_open(settings.api_port), "chalice local", api, stop, API_START_SECONDS
         )
