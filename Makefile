@@ -10,10 +10,10 @@ LOCAL_STAMP := $(VENV)/.installed-local-$(shell cat requirements.txt requirement
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-local.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 # `make run` in a venv that has the dev tools installs nothing: they include the local stack.
 RUN_STAMP := $(if $(wildcard $(DEV_STAMP)),$(DEV_STAMP),$(LOCAL_STAMP))
-# When the base interpreter's pip can install into another environment (`pip --python`), a new
-# venv is made without a pip of its own (ensurepip costs seconds); else the venv's pip is used.
-# (Asked only when installing.)
-BASE_PIP = $(shell $(PYTHON) -m pip --python "$$(command -v $(PYTHON))" --version >/dev/null 2>&1 && echo yes)
+# When the base interpreter has a pip that can install into another environment (`pip --python`,
+# pip 22.3+), a new venv is made without a pip of its own (ensurepip costs seconds); else the
+# venv's pip is used. Asked once, and only when installing.
+BASE_PIP = $(eval BASE_PIP := $(shell $(PYTHON) -c "import pip, sys; sys.exit(tuple(map(int, pip.__version__.split('.')[:2])) < (22, 3))" 2>/dev/null && echo yes))$(BASE_PIP)
 PIP = $(if $(BASE_PIP),$(PYTHON) -m pip --python $(BIN)/python,$(BIN)/python -m pip)
 
 .PHONY: venv run test test-fast bench lint format package package-check package-terraform infra routes clean
