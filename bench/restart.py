@@ -56,14 +56,14 @@ def make_history(aws_url: str, operations: int) -> None:
     queue = sqs.get_queue_url(QueueName=f"{PREFIX}reward-email-dlq")["QueueUrl"]
     bucket = f"{PREFIX}media"
     for number in range(operations):
-        kind = number % 10
-        if kind < 5:  # 2,000 items, each written over 2.5 times
-            item = {**key(number % 2_000), "notes": {"S": PAYLOAD}, "n": {"N": str(number)}}
-            ddb.put_item(TableName=table, Item=item)
+        turn, kind = divmod(number, 10)
+        if kind < 5:  # 2,000 items, each put 2.5 times
+            item = {**key((turn * 5 + kind) % 2_000), "notes": {"S": PAYLOAD}}
+            ddb.put_item(TableName=table, Item={**item, "n": {"N": str(number)}})
         elif kind < 7:  # 100 balances, updated 20 times each
             ddb.update_item(
                 TableName=table,
-                Key=key(100_000 + number % 100),
+                Key=key(100_000 + (turn * 2 + kind - 5) % 100),
                 UpdateExpression="ADD points :one",
                 ExpressionAttributeValues={":one": {"N": "1"}},
             )
@@ -74,7 +74,7 @@ def make_history(aws_url: str, operations: int) -> None:
             for message in got[:1]:
                 sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
         else:  # 50 photos, each put 20 times
-            s3.put_object(Bucket=bucket, Key=f"bench/{number % 50}.png", Body=PAYLOAD.encode())
+            s3.put_object(Bucket=bucket, Key=f"bench/{turn % 50}.png", Body=PAYLOAD.encode())
 
 
 def _start(data_dir: Path) -> tuple[served.Served, float]:
