@@ -209,6 +209,8 @@ class Recorder:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")
             self._size = self._file.tell()
+            if not self._changed:  # a compaction as replayed: the next when it has doubled
+                self._compacted_size = self._size
 
     def close(self) -> None:
         """Compact what changed, then stop recording. Runs under the server lock."""

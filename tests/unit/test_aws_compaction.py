@@ -306,3 +306,18 @@ def test_calls_of_services_it_cannot_rebuild_are_kept_as_recorded(
     second = start(servers, recording)
     found = client(second, "ssm").get_parameter(Name="/rewards/jwt", WithDecryption=True)
     assert found["Parameter"]["Value"] == "two"
+
+
+def test_a_restart_from_a_compacted_recording_does_not_compact_it_again(
+    servers: list[AwsServer], recording: Path
+) -> None:
+    first = start(servers, recording)
+    make_history(first)
+    first.stop()
+    compacted = recording.read_bytes()
+    # A threshold below the state's size: only growth past twice the state compacts again.
+    second = start(servers, recording, compact_bytes=len(compacted) // 2)
+    client(second, "sqs").send_message(QueueUrl=queue_url(second, "reward-email"), MessageBody="x")
+    assert recording.read_bytes().startswith(compacted)
+    second.stop()
+    assert not recording.read_bytes().startswith(compacted)  # compacted at the stop
