@@ -2,22 +2,44 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+# Bytecode is compiled when a module is first imported, not for every file of every package.
+PIP_FLAGS := --quiet --disable-pip-version-check --no-compile
+# Two levels, each stamped with the checksum of its requirement files: the local stack
+# (`make run`: the runtime, chalice, boto3, moto) and the dev tools on top (tests, lint, package).
+LOCAL_STAMP := $(VENV)/.installed-local-$(shell cat requirements.txt requirements-local.txt | cksum | cut -d' ' -f1)
+DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-local.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+# `make run` in a venv that has the dev tools installs nothing: they include the local stack.
+RUN_STAMP := $(if $(wildcard $(DEV_STAMP)),$(DEV_STAMP),$(LOCAL_STAMP))
+# When the base interpreter has a pip that can install into another environment (`pip --python`,
+# pip 22.3+), a new venv is made without a pip of its own (ensurepip costs seconds); else the
+# venv's pip is used. Asked once, and only when installing.
+BASE_PIP = $(eval BASE_PIP := $(shell $(PYTHON) -c "import pip, sys; sys.exit(tuple(map(int, pip.__version__.split('.')[:2])) < (22, 3))" 2>/dev/null && echo yes))$(BASE_PIP)
+PIP = $(if $(BASE_PIP),$(PYTHON) -m pip --python $(BIN)/python,$(BIN)/python -m pip)
 
 .PHONY: venv run test test-fast bench lint format package package-check package-terraform infra routes clean
 
-$(STAMP): requirements.txt requirements-dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# Chalice 1.34 packages with pip and supports pip < 26.3 only.
-	$(BIN)/python -m pip install --quiet --upgrade "pip<26.3"
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+$(BIN)/python:
+	$(PYTHON) -m venv $(if $(BASE_PIP),--without-pip) $(VENV)
+
+$(LOCAL_STAMP): requirements.txt requirements-local.txt | $(BIN)/python
+	$(PIP) install $(PIP_FLAGS) -r requirements-local.txt
+	rm -f $(VENV)/.installed-local-*
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-local.txt requirements-dev.txt | $(BIN)/python
+	# Chalice 1.34 packages with the venv's pip and supports pip < 26.3 only; a venv made by
+	# `make run` may have none. Nothing is fetched when the one there fits.
+	$(PIP) install $(PIP_FLAGS) "pip<26.3"
+	$(PIP) install $(PIP_FLAGS) -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	touch $(LOCAL_STAMP) $@
 
-venv: $(STAMP)
+## The runtime, the local stack and the test, lint and packaging tools.
+venv: $(DEV_STAMP)
 
-## The whole service locally: embedded AWS, tables, demo store, worker, chalice local.
-run: venv
+## The whole service locally: embedded AWS, tables, demo store, worker, chalice local. Installs
+## only what that needs (requirements-local.txt), not the test and lint tools.
+run: $(RUN_STAMP)
 	$(BIN)/python -m local.run
 
 ## The whole test suite (unit, functional, end-to-end against the real local stack).
@@ -29,8 +51,9 @@ test-fast: venv
 	$(BIN)/python -m pytest -n auto -m "not e2e"
 
 ## The performance benchmark against the local AWS: one table, and bench/results.json.
+## SECTIONS="install restart" measures only those (`python -m bench --help` lists them).
 bench: venv
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(SECTIONS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -7,18 +7,29 @@ python -m chalicelib.cli revoke-api-key CODE KEY_ID
 python -m chalicelib.cli create-user CODE ROLE USERNAME           (password from stdin/env)
 python -m chalicelib.cli migrate-passcodes CODE                  (passcodes keyed by store, once)
 python -m chalicelib.cli seed-demo                               (what `make run` does)
+
+With neither AWS_ENDPOINT_URL nor REWARDS_STAGE (other than `local`) in the environment, the
+commands go to the stack `make run` is serving, found in its data folder (REWARDS_DATA_DIR,
+default .local/stack.json); with none running they say so and exit with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
+import socket
 import sys
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from botocore.exceptions import EndpointConnectionError
+
+from chalicelib.config import reset_settings
 from chalicelib.domain import auth, campaigns, catalog, customers, ledger, stores
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import RewardsError
@@ -26,6 +37,65 @@ from chalicelib.domain.errors import RewardsError
 DEMO_CAMPAIGN_ID = "demo-welcome-gift"
 DEMO_COUPONS = 100
 DEMO_CUSTOMER_POINTS = 500
+LOCAL_STACK_FILE = "stack.json"  # written by `make run` (local/run.py) while it serves
+NO_STACK_STATUS = 2
+
+
+class NoLocalStack(Exception):
+    """The environment names no AWS and no local stack is serving."""
+
+
+def local_stack_file() -> Path:
+    """Where `make run` says which ports it serves on."""
+    data_dir = os.environ.get("REWARDS_DATA_DIR") or Path(__file__).resolve().parents[1] / ".local"
+    return Path(data_dir) / LOCAL_STACK_FILE
+
+
+def _answers(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), 1):
+            return True
+    except OSError:
+        return False
+
+
+def reach_local_stack() -> str | None:
+    """Point this process at the stack `make run` serves, unless the environment names an AWS
+    (AWS_ENDPOINT_URL, or a REWARDS_STAGE other than `local`); the endpoint used, if any."""
+    env = os.environ
+    if env.get("AWS_ENDPOINT_URL") or env.get("REWARDS_STAGE", "local") != "local":
+        return None
+    path = local_stack_file()
+    start = "start it with `make run`, or set AWS_ENDPOINT_URL or REWARDS_STAGE"
+    try:
+        stack = json.loads(path.read_text())
+        environment = {str(k): str(v) for k, v in stack["environment"].items()}
+        endpoint = environment["AWS_ENDPOINT_URL"]
+    except FileNotFoundError:
+        raise NoLocalStack(f"no local stack is running ({path} not found); {start}") from None
+    except (OSError, ValueError, KeyError, AttributeError) as error:
+        raise NoLocalStack(f"{path} is unreadable ({error}); {start}") from None
+    if not _answers(endpoint):
+        raise NoLocalStack(f"the local stack of {path} is not answering on {endpoint}; {start}")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):  # real credentials have no place there
+        env.pop(name, None)
+    env.update(environment)
+    reset_settings()
+    from chalicelib.storage.base import bind_models
+
+    bind_models()  # the models were bound to the settings read at import
+    return endpoint
+
+
+def _unreachable(error: BaseException) -> EndpointConnectionError | None:
+    """The connection failure behind `error` (PynamoDB wraps botocore's), if that is what it is."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, EndpointConnectionError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _demo_campaign() -> dict[str, Any]:
@@ -177,6 +247,22 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--store", default="DEFAULT")
 
     args = parser.parse_args(argv)
+    try:
+        reach_local_stack()
+        return _run(args)
+    except NoLocalStack as error:
+        print(f"error: {error}", file=sys.stderr)
+        return NO_STACK_STATUS
+    except Exception as error:
+        unreachable = _unreachable(error)
+        if unreachable is None:
+            raise
+        print(f"error: cannot reach AWS: {unreachable}", file=sys.stderr)
+        return NO_STACK_STATUS
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Runs the command `args` names; its exit status."""
     try:
         if args.command == "create-store":
             created = stores.create_store(

@@ -10,6 +10,11 @@ before the socket opens. SQS message traffic is special: message ids and receipt
 random, so a replayed delete would miss; the recording keeps which messages were deleted, and
 replay re-sends only the others.
 
+So that a restart takes as long as the data and not its history, the recording is compacted
+(`local.compaction`) at shutdown and whenever it has grown past REWARDS_AWS_COMPACT_BYTES (and
+past twice its size after the last compaction): rewritten as the calls that recreate the state
+held now, beside it, synced, then renamed over it, under the lock that serializes calls.
+
 `python -m local.aws_server` serves on AWS_PORT (default 5000); `start_in_thread` is for tests.
 """
 
@@ -44,7 +49,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server, run_simple
 from werkzeug.test import EnvironBuilder
 
-from local import moto_transactions
+from local import compaction, moto_transactions
 from local.lifeline import die_with_launcher
 
 log = logging.getLogger(__name__)
@@ -53,6 +58,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 DEFAULT_PORT = 5000
 DEFAULT_RECORDING = Path(".local") / "aws-recording.jsonl"
+# About 1,200 calls of the service: a restart replays at most this much history beyond the state.
+DEFAULT_COMPACT_BYTES = 4_000_000
 
 # Operations that only read, by name prefix (DynamoDB, SQS, SES, ...). Anything else is recorded:
 # replaying a needless call is harmless, skipping a write loses data.
@@ -182,9 +189,16 @@ def _status_code(status: str) -> int:
 class Recorder:
     """Appends the calls that changed state to a JSON-lines file, and replays them."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, compact_bytes: int = DEFAULT_COMPACT_BYTES) -> None:
         self.path = path
+        self.compact_bytes = compact_bytes
+        # Called between writing the compacted file and renaming it over the recording (tests
+        # inject a crash there).
+        self.before_replace: Callable[[], None] | None = None
         self._file: IO[str] | None = None
+        self._size = 0  # bytes in the recording
+        self._compacted_size = 0  # bytes right after the last compaction (or attempt)
+        self._changed = False  # whether the recording holds more than a compaction of the state
         # Ids of messages re-sent by replay -> their id when first sent (the id deletes name).
         self._first_ids: dict[str, str] = {}
         # Receipt handle -> first id of the message it was issued for.
@@ -195,9 +209,14 @@ class Recorder:
         if self.path is not None and self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")
+            self._size = self._file.tell()
+            if not self._changed:  # a compaction as replayed: the next when it has doubled
+                self._compacted_size = self._size
 
     def close(self) -> None:
+        """Compact what changed, then stop recording. Runs under the server lock."""
         if self._file is not None:
+            self._compact_logging_errors()
             self._file.close()
             self._file = None
 
@@ -205,11 +224,67 @@ class Recorder:
         if self._file is not None:
             self._file.truncate(0)
             self._file.flush()
+            self._size = self._compacted_size = 0
+            self._changed = False
 
     def _write(self, record: dict[str, Any]) -> None:
         if self._file is not None:
-            self._file.write(json.dumps(record, separators=(",", ":")) + "\n")
+            line = json.dumps(record, separators=(",", ":")) + "\n"
+            self._file.write(line)
             self._file.flush()  # a crash loses at most the call in flight
+            self._size += len(line.encode())
+            self._changed = True
+
+    # -- compaction ------------------------------------------------------------------------
+    def compact(self) -> bool:
+        """Rewrite the recording as the calls that recreate the state held now; whether it was.
+
+        Runs under the server lock, so no call is recorded meanwhile. The new file is written
+        beside the recording and synced before it replaces it: a crash at any point leaves
+        either the old recording or the new one, whole.
+        """
+        if self.path is None or self._file is None or not self._changed:
+            return False
+        try:
+            kept = [r for r in self._records() if "method" in r and not compaction.superseded(r)]
+            state = compaction.state_records(self._first_id)
+        except compaction.NotCompactable as why:
+            log.warning("recording not compacted: %s", why)
+            self._compacted_size = self._size  # try again when it has doubled
+            return False
+        records = [*state, *kept]  # kept calls after the state they may depend on
+        temp = self.path.with_name(self.path.name + ".compacting")
+        try:
+            with temp.open("w", encoding="utf-8") as out:
+                out.write(json.dumps({"compacted": len(records)}) + "\n")
+                for record in records:
+                    out.write(json.dumps(record, separators=(",", ":")) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            if self.before_replace is not None:
+                self.before_replace()
+            os.replace(temp, self.path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        _fsync_directory(self.path.parent)  # the rename itself survives a power cut
+        self._file.close()
+        self._file = self.path.open("a", encoding="utf-8")
+        self._size = self._compacted_size = self._file.tell()
+        self._changed = False
+        return True
+
+    def _compact_logging_errors(self) -> None:
+        """Compact; a failure leaves the recording as it was, which is still whole."""
+        try:
+            self.compact()
+        except Exception:
+            log.exception("compacting %s failed; the recording is kept as it was", self.path)
+            self._compacted_size = self._size
+
+    def _compact_if_grown(self) -> None:
+        if self._size > max(self.compact_bytes, 2 * self._compacted_size):
+            self._compact_logging_errors()
 
     def observe(self, call: Call, status: int, response: bytes) -> None:
         """Record `call` if it changed state. Runs under the server lock."""
@@ -230,6 +305,7 @@ class Recorder:
                 self._write(call.to_record())
         elif call.method not in _REST_READ_METHODS:
             self._write(call.to_record())
+        self._compact_if_grown()
 
     def _first_id(self, message_id: str) -> str:
         return self._first_ids.get(message_id, message_id)
@@ -275,6 +351,9 @@ class Recorder:
     def replay(self, app: WSGIApp) -> tuple[int, int]:
         """Re-run the recording against `app`; returns (calls replayed, calls that failed)."""
         records = self._records()
+        # More than a compaction wrote: compact at shutdown even if nothing changes meanwhile.
+        compacted = records[0].get("compacted", -1) if records else -1
+        self._changed = len(records) > compacted + 1
         deleted = {i for r in records for i in r.get("sqs_deleted", ())}
         replayed = failed = 0
         for record in records:
@@ -300,6 +379,14 @@ class Recorder:
             self._first_ids[result["MessageId"]] = sent[""]
         for entry in result.get("Successful", []):
             self._first_ids[entry["MessageId"]] = sent[entry["Id"]]
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _unsent_only(
@@ -376,10 +463,15 @@ def recording_from_env() -> Path | None:
     return Path(os.environ.get("REWARDS_AWS_RECORDING") or DEFAULT_RECORDING)
 
 
-def build_app(recording: Path | None) -> LockedMotoApp:
+def compact_bytes_from_env() -> int:
+    """REWARDS_AWS_COMPACT_BYTES: the recording's size that triggers a compaction."""
+    return int(os.environ.get("REWARDS_AWS_COMPACT_BYTES") or DEFAULT_COMPACT_BYTES)
+
+
+def build_app(recording: Path | None, compact_bytes: int | None = None) -> LockedMotoApp:
     """The locked moto app with its state restored from `recording` (None: keep nothing)."""
     moto_transactions.install()
-    app = LockedMotoApp(Recorder(recording))
+    app = LockedMotoApp(Recorder(recording, compact_bytes or compact_bytes_from_env()))
     replayed, failed = app.restore()
     if replayed:
         log.info("restored %d AWS calls from %s (%d failed)", replayed, recording, failed)
@@ -413,10 +505,13 @@ class AwsServer:
 
 
 def start_in_thread(
-    port: int = 0, recording: Path | None = None, host: str = "127.0.0.1"
+    port: int = 0,
+    recording: Path | None = None,
+    host: str = "127.0.0.1",
+    compact_bytes: int | None = None,
 ) -> AwsServer:
     """Restore state from `recording` and serve on `port` (0: any free port) in a thread."""
-    app = build_app(recording)
+    app = build_app(recording, compact_bytes)
     server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
     return AwsServer(server, app)
 
@@ -438,7 +533,8 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        app.recorder.close()
+        with app.lock:  # a call in flight finishes first; none starts during the compaction
+            app.recorder.close()
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ Settings come from the environment only:
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -109,6 +110,37 @@ class StackSettings:
 def demo_api_key(data_dir: Path) -> str:
     """REWARDS_DEMO_API_KEY, else the key kept in the data dir (made once), so restarts reuse it."""
     return os.environ.get("REWARDS_DEMO_API_KEY") or local_secret(data_dir, "demo-api-key")
+
+
+# What the CLI needs to reach this stack (chalicelib.cli.reach_local_stack).
+STACK_FILE_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "REWARDS_STAGE",
+    "REWARDS_RESOURCE_PREFIX",
+    "REWARDS_PUBLIC_BASE_URL",
+)
+
+
+def write_stack_file(settings: StackSettings) -> Path:
+    """Say in the data dir where this stack serves, for the CLI; removed when it stops."""
+    from chalicelib.cli import LOCAL_STACK_FILE  # imported late, as in `seed`
+
+    environment = settings.service_env()
+    stack = {
+        "pid": os.getpid(),
+        "api_url": settings.api_url,
+        "aws_url": settings.aws_url,
+        "environment": {name: environment[name] for name in STACK_FILE_VARIABLES},
+    }
+    path = settings.data_dir / LOCAL_STACK_FILE
+    temp = path.with_name(path.name + ".new")
+    temp.write_text(json.dumps(stack, indent=2) + "\n")
+    temp.replace(path)  # a reader never sees half of it
+    return path
 
 
 def spawn(args: list[str]) -> subprocess.Popen[bytes]:
@@ -228,6 +260,7 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
     """Start everything, serve until `stop` is set or a part dies, then stop everything."""
     children: dict[str, subprocess.Popen[bytes]] = {}
     worker_thread: threading.Thread | None = None
+    stack_file: Path | None = None
     try:
         for port in (settings.aws_port, settings.api_port):
             if port_open(port):
@@ -257,6 +290,7 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
             target=worker.run_forever, args=(stop,), name="worker", daemon=True
         )
         worker_thread.start()
+        stack_file = write_stack_file(settings)
         print(banner(settings), flush=True)
 
         while not stop.wait(0.5):
@@ -271,6 +305,8 @@ def run(settings: StackSettings, stop: threading.Event) -> int:
         return 1
     finally:
         stop.set()
+        if stack_file is not None:
+            stack_file.unlink(missing_ok=True)
         # The API first, then the worker, then the AWS they both talk to.
         if "chalice local" in children:
             stop_child(children["chalice local"])

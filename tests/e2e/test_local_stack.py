@@ -254,3 +254,30 @@ def test_every_demo_login_works_and_the_customer_has_points(
     for username, password in defaults.values():
         assert username in printed  # the banner names each login...
         assert password not in printed  # ...but not its password
+
+
+def test_the_cli_finds_the_running_stack_and_says_when_it_is_gone(
+    tmp_path: Path, stacks: list[Stack]
+) -> None:
+    data_dir = tmp_path / "data"
+    stack = start_stack(data_dir)
+    stacks.append(stack)
+    # A user's shell: no AWS or REWARDS settings but the data folder make run was given.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "REWARDS_"))}
+    env["REWARDS_DATA_DIR"] = str(data_dir)
+
+    def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "chalicelib.cli", *argv]
+        return subprocess.run(
+            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    listed = cli("list-api-keys", "DEFAULT")
+    assert listed.returncode == 0, listed.stderr
+    assert "\tactive\tdemo\t" in listed.stdout
+
+    assert_stops_cleanly(stack)
+    assert not (data_dir / "stack.json").exists()
+    gone = cli("list-api-keys", "DEFAULT")
+    assert gone.returncode == 2
+    assert gone.stderr.startswith("error: no local stack is running")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,7 +18,10 @@ from chalicelib import cli
 from chalicelib.domain import auth, customers, ledger, stores
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import AuthenticationError
+from local.ports import free_port
 from tests.conftest import bearer, body_of
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 KEY_LINE = re.compile(r"^api key \(shown once\): (\S+)$", re.MULTILINE)
 KEY_ID_LINE = re.compile(r"^key id: (\S+)$", re.MULTILINE)
@@ -374,3 +381,83 @@ def test_seed_demo_interrupted_after_the_grant_does_not_grant_again(
     assert customer.points_available == cli.DEMO_CUSTOMER_POINTS
     assert len(ledger.history("DEMO", customer.customer_id, 10, None).entries) == 1
     assert _logs_in(Role.CUSTOMER, "customer@example.com", "customer123")
+
+
+# -- finding the local stack ---------------------------------------------------------------
+def _cli_as_a_user_types_it(data_dir: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`python -m chalicelib.cli ...` in a shell with no AWS or REWARDS settings but the data
+    folder (the default, .local/, is the repository's own)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "REWARDS_"))}
+    env["REWARDS_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", *argv],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_cli_reaches_the_stack_make_run_wrote_down(
+    served_aws: dict[str, str], tmp_path: Path
+) -> None:
+    from local.run import StackSettings, write_stack_file
+
+    aws_port = int(served_aws["AWS_ENDPOINT_URL"].rsplit(":", 1)[1])
+    settings = StackSettings(
+        aws_port=aws_port,
+        api_port=8000,
+        data_dir=tmp_path,
+        prefix=served_aws["REWARDS_RESOURCE_PREFIX"],
+        admin_email="admin@example.com",
+        admin_password="not-used",
+        passcode="not-used",
+    )
+    write_stack_file(settings)
+
+    done = _cli_as_a_user_types_it(tmp_path, "create-store", "FOUND")
+
+    assert (done.returncode, done.stdout.strip()) == (0, "created store FOUND"), done.stderr
+    assert stores.get_store("FOUND").store_code == "FOUND"  # in the stack's AWS
+
+
+def test_the_cli_says_no_stack_is_running(tmp_path: Path) -> None:
+    done = _cli_as_a_user_types_it(tmp_path, "list-api-keys", "DEFAULT")
+
+    assert done.returncode == cli.NO_STACK_STATUS
+    assert done.stdout == ""
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("error: no local stack is running") and "make run" in line
+
+
+def test_the_cli_says_the_stack_it_found_is_gone(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there: the stack was killed and left its file
+    stack = {"environment": {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}}
+    (tmp_path / cli.LOCAL_STACK_FILE).write_text(json.dumps(stack))
+
+    done = _cli_as_a_user_types_it(tmp_path, "list-api-keys", "DEFAULT")
+
+    assert done.returncode == cli.NO_STACK_STATUS
+    (line,) = done.stderr.splitlines()
+    assert "not answering" in line and str(port) in line
+
+
+def test_an_unreachable_endpoint_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import reset_process_state
+
+    with monkeypatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+        patch.setenv("AWS_MAX_ATTEMPTS", "1")
+        reset_process_state(fresh_clients=True)
+        try:
+            code, _, err = _run(capsys, "list-api-keys", "DEFAULT")
+        finally:
+            patch.undo()
+            reset_process_state(fresh_clients=True)
+
+    assert code == cli.NO_STACK_STATUS
+    assert err.startswith("error: cannot reach AWS") and len(err.splitlines()) == 1

@@ -217,3 +217,65 @@ def test_the_transaction_floor_sends_the_same_items_to_the_floor_tables() -> Non
     assert moved["TransactItems"][0]["Put"]["ConditionExpression"] == "attribute_not_exists (#0)"
     assert "ClientRequestToken" not in moved
     assert body["TransactItems"][0]["Put"]["TableName"] == "bench-rewards"  # the app's untouched
+
+
+def test_sections_are_selected_by_name_in_run_order_and_unknown_ones_refused() -> None:
+    from bench import run
+
+    assert run.selected([]) == list(run.SECTIONS)
+    assert run.selected(["restart", "install"]) == ["install", "restart"]
+    assert [name for name, _, _ in run._sections(None)] == list(run.SECTIONS)
+    with pytest.raises(SystemExit):
+        run.selected(["nope"])
+
+
+def test_the_cold_install_starts_from_what_a_clone_has(tmp_path: Path) -> None:
+    from bench import install
+
+    install.scratch_copy(tmp_path)
+
+    for name in ("Makefile", "requirements-local.txt", "local/run.py", "app.py"):
+        assert (tmp_path / name).is_file(), name
+    for name in (".venv", ".local", "bench/results.json"):
+        assert not (tmp_path / name).exists(), name
+    assert not list(tmp_path.rglob("__pycache__"))
+
+
+def test_a_started_stack_sees_a_users_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from bench import served
+
+    venv_bin = str(Path(sys.executable).parent)
+    monkeypatch.setenv("PATH", os.pathsep.join([venv_bin, "/usr/bin"]))
+    outer = {"AWS_ENDPOINT_URL", "REWARDS_STAGE", "VIRTUAL_ENV", "MAKEFLAGS", "PIP_CACHE_DIR"}
+    for name in outer:
+        monkeypatch.setenv(name, "x")
+
+    environment = served.user_environment(PIP_NO_CACHE_DIR="1")
+
+    assert environment["PATH"] == "/usr/bin"
+    assert environment["PIP_NO_CACHE_DIR"] == "1"
+    assert not outer & set(environment)
+
+
+def test_the_restart_history_is_as_many_recorded_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench import restart
+    from local import bootstrap
+    from local.aws_server import start_in_thread
+
+    recording = tmp_path / "aws-recording.jsonl"
+    server = start_in_thread(0, recording)
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+        bootstrap.create_resources(bootstrap.load_template(), restart.PREFIX)
+        before = len(recording.read_text().splitlines())
+
+        restart.make_history(server.url, 200)
+
+        made = len(recording.read_text().splitlines()) - before
+        assert 180 <= made <= 200  # a receive that found nothing deletes nothing
+    finally:
+        server.stop()
