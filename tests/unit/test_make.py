@@ -3,6 +3,7 @@ targets add the dev tools, and a venv that has them serves `make run` as it is."
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,10 +51,13 @@ def project(tmp_path: Path) -> Path:
 
 
 def planned(project: Path, target: str) -> str:
-    """What `make TARGET` would run (make -n), with no base pip to ask."""
+    """What `make TARGET` would run (make -n), with no base pip to ask; run from `make test`
+    too, where make's own variables would make it a sub-make that prints its directory."""
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}}
     done = subprocess.run(
         ["make", "-n", target, "BASE_PIP="],
         cwd=project,
+        env=env,
         capture_output=True,
         text=True,
         check=True,
