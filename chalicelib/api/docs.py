@@ -61,6 +61,11 @@ def get_openapi(request: ApiRequest) -> Response:
 
 @routes.route("/docs", summary="The API documentation page", response_type=HTML)
 def get_docs(request: ApiRequest) -> Response:
+    # API Gateway (and `chalice local`) route `/docs/` here too, where the page's relative
+    # URLs would miss (`/docs/docs/assets/...`): send the browser to `/docs`, relatively so
+    # that a stage prefix is kept.
+    if request.raw.context.get("path", "").endswith("/"):
+        return Response(body="", status_code=301, headers={"Location": "../docs"})
     return html_response("api_docs.html")
 
 
