@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
+from collections import defaultdict
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from chalicelib.api.faces import ROUTE_TABLE
 from tests.conftest import API_KEY
 
 SECRET_HEADER = f"Bearer {API_KEY}"
@@ -54,6 +57,19 @@ def test_a_method_the_route_lacks_is_a_json_405_with_allow(local_api: str, metho
     assert status == 405, body
     assert json_error(status, headers, body)["code"] == "method_not_allowed"
     assert headers["Allow"] == "GET"
+
+
+def test_trace_on_every_route_is_a_405_listing_the_routes_methods(local_api: str) -> None:
+    methods: dict[str, set[str]] = defaultdict(set)
+    for route in json.loads(ROUTE_TABLE.read_text(encoding="utf-8")):
+        methods[route["path"]].add(route["method"])
+
+    for path, allowed in methods.items():
+        concrete = re.sub(r"{\w+}", "x1", path)
+        status, headers, body = call(local_api, "TRACE", concrete, Authorization=SECRET_HEADER)
+        assert status == 405, (path, body)
+        assert set(headers["Allow"].split(", ")) == allowed, path
+        assert json_error(status, headers, body)["code"] == "method_not_allowed"
 
 
 def test_a_route_still_answers_its_own_methods(local_api: str) -> None:
