@@ -30,6 +30,7 @@ from chalice.local import (
     LambdaEventConverter,
     LocalDevServer,
     LocalGateway,
+    LocalGatewayAuthorizer,
     MatchResult,
     RouteMatcher,
 )
@@ -61,6 +62,16 @@ class CatchAllMatcher(RouteMatcher):
             return MatchResult(CATCH_ALL, {"proxy": parts.path.lstrip("/")}, query)
 
 
+class CatchAllAuthorizer(LocalGatewayAuthorizer):
+    """Chalice's authorizer lookup, without adding the catch-all to the app's routes (a
+    defaultdict): a route the API description iterates over meanwhile in another thread."""
+
+    def _route_for_event(self, lambda_event: dict[str, Any]) -> Any:
+        if lambda_event["requestContext"]["resourcePath"] not in self._app_object.routes:
+            return None
+        return super()._route_for_event(lambda_event)
+
+
 class CatchAllGateway(LocalGateway):
     """`chalice local`'s API Gateway, with the deployed API's catch-all and `ANY` methods."""
 
@@ -69,6 +80,7 @@ class CatchAllGateway(LocalGateway):
         self.event_converter = LambdaEventConverter(
             CatchAllMatcher(list(app_object.routes)), app_object.api.binary_types
         )
+        self._authorizer = CatchAllAuthorizer(app_object)
 
     def _has_user_defined_options_method(self, lambda_event: dict[str, Any]) -> bool:
         # Deployed, OPTIONS reaches the app through `ANY` (no route enables CORS, so API

@@ -111,8 +111,8 @@ def unknown_route_middleware(routes: Mapping[str, Mapping[str, Any]]) -> Middlew
     local/api_server.py on this machine."""
 
     def middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
-        # Not `in`: Chalice's routes are a defaultdict, and `chalice local` looks a path up
-        # (adding it, without methods) before the app runs.
+        # Not `in`: Chalice's routes are a defaultdict, where a lookup of a path (`chalice
+        # local`'s own gateway does one) leaves it without methods: no route either.
         if not routes.get(event.context.get("resourcePath")):
             return error_response(UnknownRouteError())
         return get_response(event)

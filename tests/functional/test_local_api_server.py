@@ -87,3 +87,13 @@ def test_docs_with_a_trailing_slash_lead_to_the_docs(local_api: str) -> None:
     assert status == 200
     assert headers["Content-Type"].startswith("text/html")
     assert b'src="docs/assets/api_docs.js"' in body
+
+
+def test_an_unknown_path_leaves_the_apps_routes_as_they_were(local_api: str) -> None:
+    from app import app
+
+    before = set(app.routes)
+    call(local_api, "GET", "/nope")
+    call(local_api, "GET", "/")
+
+    assert set(app.routes) == before  # the API description, built from them, stays the same
