@@ -1,9 +1,10 @@
 """The API description: the OpenAPI document generated from the routes, and a page to read it.
 
 - `GET /openapi.json`: the OpenAPI 3.1 document (chalicelib/api/openapi.py), built on first use.
-- `GET /docs`: Swagger UI on that document, its assets served from the `swagger-ui-bundle-v2`
-  package through `GET /docs/assets/{name}` — no CDN, so the page works offline — with the
-  page's own start-up script (`templates/api_docs.js`: no inline script, for the CSP).
+- `GET /docs`: Swagger UI on that document (`/docs/` redirects here), its assets served from
+  the `swagger-ui-bundle-v2` package through `GET /docs/assets/{name}` — no CDN, so the page
+  works offline — with the page's own start-up script (`templates/api_docs.js`: no inline
+  script, for the CSP).
 """
 
 from __future__ import annotations
