@@ -12,6 +12,7 @@ after changing a model; `--check` (and a test) fails while a committed file diff
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 from chalice.package import to_cfn_resource_name
 
+from chalicelib.api.faces import ROUTE_TABLE
 from chalicelib.domain.deliveries import MAX_RECEIVES
 from chalicelib.storage.schema import table_resources
 
@@ -39,11 +41,56 @@ CONSUMER = "send_reward_emails"
 QUEUE_BASENAME = "reward-email"
 DEAD_LETTER_BASENAME = "reward-email-dlq"
 MEDIA_BASENAME = "media"
-UNKNOWN_ROUTE_BODY = json.dumps({"message": "No such route.", "code": "route_not_found"})
+UNKNOWN_ROUTE_BODY = json.dumps({"message": "No route here.", "code": "not_found"})
+# The Lambda behind every route, as chalice's SAM swagger names it.
+API_HANDLER_URI = {
+    "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
+    "/functions/${APIHandler.Arn}/invocations"
+}
 
 
 def _name(suffix: str) -> dict[str, str]:
     return {"Fn::Sub": "${ResourcePrefix}" + suffix}
+
+
+def _any_method(parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    """API Gateway's `ANY` method of one resource, sent to the app as chalice sends a route."""
+    method: dict[str, Any] = {
+        "responses": {"200": {"description": "The app's answer (404, 405)."}},
+        "x-amazon-apigateway-integration": {
+            "type": "aws_proxy",
+            "httpMethod": "POST",
+            "uri": API_HANDLER_URI,
+            "passthroughBehavior": "when_no_match",
+            "contentHandling": "CONVERT_TO_TEXT",
+        },
+    }
+    if parameters:
+        method["parameters"] = parameters
+    return method
+
+
+def catch_all_paths() -> dict[str, Any]:
+    """What API Gateway would answer itself, sent to the app instead (chalicelib/api/errors.py):
+    `ANY` on every route's resource, so a method the route lacks is the app's JSON 405 with
+    `Allow`, and `ANY` on `/` and a greedy `/{proxy+}`, so a path no route declares is its JSON
+    404. API Gateway prefers a route's own method and the most specific resource, so every
+    declared route still goes where chalice sends it. Merged into chalice's swagger."""
+    paths = {route["path"] for route in json.loads(ROUTE_TABLE.read_text(encoding="utf-8"))}
+    merged = {
+        path: {
+            "x-amazon-apigateway-any-method": _any_method(
+                [
+                    {"name": name, "in": "path", "required": True, "type": "string"}
+                    for name in re.findall(r"{(\w+)}", path)
+                ]
+            )
+        }
+        for path in sorted(paths | {"/"})
+    }
+    proxy = [{"name": "proxy", "in": "path", "required": True, "type": "string"}]
+    merged["/{proxy+}"] = {"x-amazon-apigateway-any-method": _any_method(proxy)}
+    return merged
 
 
 def build_template() -> dict[str, Any]:
@@ -91,9 +138,10 @@ def build_template() -> dict[str, Any]:
         "Type": "AWS::SES::EmailIdentity",
         "Properties": {"EmailIdentity": {"Ref": "EmailSender"}},
     }
-    # API Gateway answers an unknown path (or method) itself, before Lambda, with a 403
-    # "Missing Authentication Token"; give it the service's 404 JSON error instead.
-    # `RestAPI` is the API resource `chalice package` generates.
+    # `RestAPI` is the API resource `chalice package` generates: its swagger gets the
+    # catch-all methods. What could still miss them (a method outside `ANY`) gets the
+    # service's 404 JSON error, not a 403 "Missing Authentication Token".
+    resources["RestAPI"] = {"Properties": {"DefinitionBody": {"paths": catch_all_paths()}}}
     resources["UnknownRouteResponse"] = {
         "Type": "AWS::ApiGateway::GatewayResponse",
         "Properties": {

@@ -234,6 +234,26 @@ def client(store: str) -> Iterator[Any]:
         yield test_client.http
 
 
+@pytest.fixture
+def local_api(store: str) -> Iterator[str]:
+    """The app served over HTTP as `make run` serves it (local/api_server.py), in a thread,
+    with the `store` fixture's data; yields its base URL."""
+    import threading
+
+    from chalice.config import Config
+
+    from app import app
+    from local.api_server import make_server
+
+    server = make_server(app, Config.create(chalice_app=app), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
 def bearer(key: str = API_KEY, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", "Content-Type": "application/json", **extra}
 

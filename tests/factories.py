@@ -8,7 +8,7 @@ from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import coupons, ledger
+from chalicelib.domain import coupons, customer_types, ledger
 from chalicelib.domain.customers import add_new_customers, new_customer
 from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.storage.base import connection
@@ -58,6 +58,13 @@ def make_campaign(
         coupons.put_codes(store_code, campaign.campaign_id, codes, append=True)
         campaign.refresh()
     return campaign
+
+
+def make_customer_type(name: str, store_code: str = STORE) -> customer_types.CustomerType:
+    """A customer type of the store, for items that name it in `customerType`."""
+    return customer_types.create_customer_type(
+        store_code, {"name": name, "point_to_amount_ratio": 1}
+    )
 
 
 def add_customer(store_code: str, email: str | None, **fields: Any) -> CustomerModel:

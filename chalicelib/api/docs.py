@@ -1,9 +1,10 @@
 """The API description: the OpenAPI document generated from the routes, and a page to read it.
 
 - `GET /openapi.json`: the OpenAPI 3.1 document (chalicelib/api/openapi.py), built on first use.
-- `GET /docs`: Swagger UI on that document, its assets served from the `swagger-ui-bundle-v2`
-  package through `GET /docs/assets/{name}` — no CDN, so the page works offline — with the
-  page's own start-up script (`templates/api_docs.js`: no inline script, for the CSP).
+- `GET /docs`: Swagger UI on that document (`/docs/` redirects here), its assets served from
+  the `swagger-ui-bundle-v2` package through `GET /docs/assets/{name}` — no CDN, so the page
+  works offline — with the page's own start-up script (`templates/api_docs.js`: no inline
+  script, for the CSP).
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ def get_openapi(request: ApiRequest) -> Response:
 
 @routes.route("/docs", summary="The API documentation page", response_type=HTML)
 def get_docs(request: ApiRequest) -> Response:
+    # API Gateway (and `chalice local`) route `/docs/` here too, where the page's relative
+    # URLs would miss (`/docs/docs/assets/...`): send the browser to `/docs`, relatively so
+    # that a stage prefix is kept.
+    if request.raw.context.get("path", "").endswith("/"):
+        return Response(body="", status_code=301, headers={"Location": "../docs"})
     return html_response("api_docs.html")
 
 

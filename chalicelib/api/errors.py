@@ -9,7 +9,7 @@ credential (`framework_error_middleware` redacts them all, the local stage's tra
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice import Response
@@ -94,3 +94,27 @@ def framework_error_middleware(event: Any, get_response: Callable[[Any], Respons
     if isinstance(response.body, str):
         response.body = redaction.redact(response.body)
     return response
+
+
+Middleware = Callable[[Any, Callable[[Any], Response]], Response]
+
+
+class UnknownRouteError(errors.NotFoundError):
+    # No path in the message: a mistyped Coggins path carries the API key.
+    default_message = "No route here: see /docs for the API's paths."
+
+
+def unknown_route_middleware(routes: Mapping[str, Mapping[str, Any]]) -> Middleware:
+    """Answer a JSON 404 for a path no route declares, before Chalice looks it up (it would
+    answer a 500). Such a request reaches the app through the API's catch-all: the
+    `/{proxy+}` and `/` resources of the deployed API (infra/template.py), and
+    local/api_server.py on this machine."""
+
+    def middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
+        # Not `in`: Chalice's routes are a defaultdict, where a lookup of a path (`chalice
+        # local`'s own gateway does one) leaves it without methods: no route either.
+        if not routes.get(event.context.get("resourcePath")):
+            return error_response(UnknownRouteError())
+        return get_response(event)
+
+    return middleware

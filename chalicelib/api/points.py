@@ -4,8 +4,10 @@
 an unknown email is a 404 `{"message", "code": "customer_not_found"}`.
 
 `POST /api/v1/points/{csapikey}/INSTANT` takes a JSON array of `{"amount": int, "email": str}`
-(valid JSON: the document's example has a trailing comma, which is a 400 here) and answers 200
-with an array in the same order, one object per item:
+(valid JSON: the document's example has a trailing comma, which is a 400 here; an item may also
+name a `customerType`, set on the customer, whose unknown value is that item's
+`unknown_customer_type` error) and answers 200 with an array in the same order, one object per
+item:
 
     {"email": "a@x.com", "amount": -100, "applied": true, "AvailablePoints": 300, "UsedPoints": 0}
     {"email": "a@x.com", "amount": -900, "applied": false, "AvailablePoints": 300,

@@ -1,7 +1,10 @@
 """The parsed request a handler receives: principal, route parameters, query and body.
 
 Bodies are JSON or urlencoded forms (bracket keys become nested objects); anything else, or a
-body that does not parse, is a 4xx before the handler runs. So is a body over Lambda's payload
+body that does not parse, is a 4xx before the handler runs. A "form" that starts with `{` or
+`[` is read as JSON: that is `curl -d '{...}'`, which labels JSON with the form type, while
+no form starts so (a form key cannot begin with a bracket, and a browser or form encoder
+percent-encodes both characters). So is a body over Lambda's payload
 limit, or JSON that only Python reads (`NaN`, `Infinity`, numbers beyond a float, nesting
 deeper than any request of the service needs). JSON numbers with a fraction or an exponent are
 read exactly, as `JsonNumber` (a Decimal that keeps its text), never as floats.
@@ -114,7 +117,10 @@ def parse_body(request: Request) -> Any:
     if kind in JSON_TYPES or kind.endswith("+json") or not kind:
         return parse_json(_decode(raw))
     if kind in FORM_TYPES:
-        return parse_form(_decode(raw))
+        text = _decode(raw)
+        if text.lstrip().startswith(("{", "[")):
+            return parse_json(text)
+        return parse_form(text)
     raise UnsupportedMediaTypeError(f"Unsupported content type: {kind}.")
 
 

@@ -14,7 +14,10 @@ Validation: `amount` is a JSON integer from 1 to `MAX_AMOUNT` (no floats, boolea
 strings); `expires` a JSON integer of days from 0 to `MAX_EXPIRY_DAYS`, or missing/null for the
 store's default (`claim_expiry_days`, which may be "never"); `email` a valid address, stored
 trimmed and lowercased, which binds the claim to it; `customerType` a string of at most 64
-characters (blank means none). Other fields are ignored.
+characters (blank means none) naming a customer type of the store by id or name: one naming
+none is that item's error (`customerType`), the store's types read once for the request. With
+an Idempotency-Key that refusal is recorded, so a retry answers it the same even if the type
+was created meanwhile. Other fields are ignored.
 
 Expiry rule (time of day not factored in, as the document says): `expires = N` days means the
 claim may be claimed through the end of the UTC day N days after the UTC day it was created:
@@ -43,18 +46,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    ConfigDict,
-    Field,
-    StrictInt,
-    StringConstraints,
-)
+from pydantic import AfterValidator, ConfigDict, Field, StrictInt
 from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import ledger, link_tokens
+from chalicelib.domain import customer_types, ledger, link_tokens
 from chalicelib.domain.customers import find_by_email, new_customer, normalize_email
 from chalicelib.domain.errors import (
     ConflictError,
@@ -70,7 +67,6 @@ from chalicelib.domain.validation import (
     DeferredRootModel,
     Email,
     InputModel,
-    SingleLine,
     errors_of,
     number_type,
     validate,
@@ -84,7 +80,6 @@ MAX_CLAIMS_PER_REQUEST = 1000
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 MAX_AMOUNT = 1_000_000_000
 MAX_EXPIRY_DAYS = 36_500  # a hundred years; beyond that is a typo, not a policy
-MAX_CUSTOMER_TYPE_LENGTH = 64
 EXPIRY_PAGE_SIZE = 100
 CUSTOMER_MODELS = (CustomerModel, UniqueValueModel)
 CLAIM_ATTEMPTS = 4  # lookups of a claimant whose customer record changes under the claim
@@ -195,10 +190,6 @@ def _bounded(label: str, low: int, high: int) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _blank_is_none(value: str) -> str | None:
-    return value or None
-
-
 class ClaimRequest(InputModel):
     """One item of the request array; JSON integers only for `amount` and `expires`."""
 
@@ -206,15 +197,7 @@ class ClaimRequest(InputModel):
 
     amount: Annotated[number_type(int, text=False), _bounded("amount", 1, MAX_AMOUNT)]
     email: Email | None = None
-    customerType: (  # the document's field name
-        Annotated[
-            str,
-            StringConstraints(max_length=MAX_CUSTOMER_TYPE_LENGTH),
-            AfterValidator(_blank_is_none),
-            SingleLine,
-        ]
-        | None
-    ) = None
+    customerType: customer_types.CustomerTypeRef | None = None  # the document's field name
     expires: Annotated[StrictInt, _bounded("expires", 0, MAX_EXPIRY_DAYS)] | None = None
 
 
@@ -276,9 +259,37 @@ def _new_claim(
 
 
 def _recorded_claim(store: Store, item: Any, actor: str | None, answer: Any) -> ClaimOutcome:
-    """The claim an earlier, interrupted run of the same request created for `item`."""
+    """The claim an earlier, interrupted run of the same request created for `item`, or the
+    refusal it answered."""
+    if "errors" in answer:
+        return ClaimOutcome(item, errors=answer["errors"])
     created = datetime.fromisoformat(answer["created_at"])
     return _new_claim(store, item, actor, created, claim_id=answer["claim_id"])
+
+
+def _refuse_unknown_types(
+    store_code: str, outcomes: list[ClaimOutcome], progress: BulkProgress, done: Container[int]
+) -> list[ClaimOutcome]:
+    """The outcomes with each new claim naming an unknown customer type refused in its place;
+    the refusals recorded for a retry (a type created meanwhile would change the answer)."""
+    new = {
+        index: outcome.claim
+        for index, outcome in enumerate(outcomes)
+        if outcome.claim is not None and index not in done
+    }
+    unknown = customer_types.unknown_customer_types(
+        store_code, (claim.customer_type for claim in new.values())
+    )
+    refused = {
+        index: customer_types.UnknownCustomerTypeError().errors
+        for index, claim in new.items()
+        if claim.customer_type in unknown
+    }
+    progress.record_many({index: {"errors": errors} for index, errors in refused.items()})
+    return [
+        ClaimOutcome(outcome.request, errors=refused[index]) if index in refused else outcome
+        for index, outcome in enumerate(outcomes)
+    ]
 
 
 def _write(outcomes: list[ClaimOutcome], progress: BulkProgress, written: Container[int]) -> None:
@@ -338,6 +349,7 @@ def create_claims(
         else _new_claim(store, item, actor, now)
         for index, item in enumerate(requests)
     ]
+    outcomes = _refuse_unknown_types(store_code, outcomes, progress, done)
     _write(outcomes, progress, written=done)
     return outcomes
 

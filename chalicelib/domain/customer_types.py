@@ -13,11 +13,16 @@ another process is seen within seconds, while a changed ratio or discount may ta
 
 A deleted type's id is never reused (the counter only grows); customers that still name it
 fall back to the store's default ratio.
+
+Coggins items (point claims, instant edits) name a type in `customerType`; one naming no type
+of the store is that item's error (`UnknownCustomerTypeError`), the store's list read at most
+once for the whole request (`unknown_customer_types`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -46,6 +51,7 @@ from chalicelib.storage.customer_types import (
 )
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 
+MAX_REF_LENGTH = 64  # a type's id or name as a Coggins item gives it
 CACHE_SECONDS = 60.0
 REFRESH_ON_MISS_SECONDS = 5.0
 MAX_RATIO = Decimal("1000000")
@@ -56,6 +62,30 @@ DISCOUNT_PLACES = 2
 class CustomerTypeNotFoundError(NotFoundError):
     code = "customer_type_not_found"
     default_message = "Customer type not found."
+
+
+class UnknownCustomerTypeError(InvalidInputError):
+    """An item's `customerType` names no type of the store: that item's error, not the
+    request's (the other items still go in)."""
+
+    code = "unknown_customer_type"
+    default_message = "The customer type does not exist in this store."
+
+    def __init__(self) -> None:
+        super().__init__({"customerType": [self.default_message]})
+
+
+def _blank_is_none(value: str) -> str | None:
+    return value or None
+
+
+# `customerType` of a Coggins item: a type's id or name; blank means none.
+CustomerTypeRef = Annotated[
+    str,
+    StringConstraints(max_length=MAX_REF_LENGTH),
+    AfterValidator(_blank_is_none),
+    SingleLine,
+]
 
 
 def _places(value: Decimal) -> int:
@@ -179,6 +209,23 @@ def find_customer_type(store_code: str, ref: str | None) -> CustomerType | None:
     if found is None and time.monotonic() - loaded.loaded_at >= REFRESH_ON_MISS_SECONDS:
         found = _load(store_code).find(ref)
     return found
+
+
+def unknown_customer_types(store_code: str, refs: Iterable[str | None]) -> set[str]:
+    """Those of `refs` (ids or names) that name no type of the store. The cached list answers
+    when it knows them all; else one Query reads the list again, so a type is refused only on
+    a fresh read, and a request costs at most one read however many items it has."""
+    wanted = {ref for ref in refs if ref and ref.strip()}
+    if not wanted:
+        return set()
+    loaded = _cache.get(store_code)
+    if (
+        loaded is None
+        or time.monotonic() - loaded.loaded_at >= CACHE_SECONDS
+        or any(loaded.find(ref) is None for ref in wanted)
+    ):
+        loaded = _load(store_code)
+    return {ref for ref in wanted if loaded.find(ref) is None}
 
 
 def type_of(customer: CustomerModel) -> CustomerType | None:

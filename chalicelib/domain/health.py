@@ -1,4 +1,4 @@
-"""Health report: the running versions and whether every table is reachable."""
+"""Health report: the running versions, whether every table is reachable, and which are not."""
 
 from __future__ import annotations
 
@@ -33,10 +33,13 @@ def _reachable(model: Any) -> bool:
 
 
 def report() -> dict[str, Any]:
+    """The health of this instance; `failing` names each check that failed (`table:<name>`)."""
     tables = {model.Meta.table_basename: _reachable(model) for model in schema.MODELS}
+    failing = [f"table:{name}" for name, reachable in tables.items() if not reachable]
     return {
-        "status": "ok" if all(tables.values()) else "degraded",
+        "status": "degraded" if failing else "ok",
         "stage": get_settings().stage,
         "versions": versions(),
         "tables": tables,
+        "failing": failing,
     }

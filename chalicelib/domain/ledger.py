@@ -154,9 +154,13 @@ def raise_for_customer(failures: list[FailedItem], posting: Posting, cause: Exce
 
 
 def post(
-    posting: Posting, new_customer: CustomerModel | None = None, record: ItemRecord | None = None
+    posting: Posting,
+    new_customer: CustomerModel | None = None,
+    record: ItemRecord | None = None,
+    customer_actions: Sequence[Action] = (),
 ) -> LedgerEntryModel:
-    """Write one posting in its own transaction (with the bulk request's `record` of it).
+    """Write one posting in its own transaction (with the bulk request's `record` of it, and
+    `customer_actions` on an existing customer: see `add_posting`).
 
     A transaction cancelled only because another one held the balance is resent by the
     storage connection (`storage.base`); one still busy after that escapes as a 503.
@@ -164,7 +168,7 @@ def post(
     transaction = TransactWrite(connection=connection())
     try:
         with transaction:
-            entry = add_posting(transaction, posting, new_customer)
+            entry = add_posting(transaction, posting, new_customer, customer_actions)
             if record is not None:
                 record.add_to(transaction)
     except TransactWriteError as error:

@@ -1,21 +1,36 @@
-"""Campaign descriptions from their Markdown-like text to safe HTML (`format=html`).
+"""Campaign descriptions from their Markdown-like text to safe HTML (`format=html`, the
+reward page, the reward email's HTML part).
 
-markdown-it-py with raw HTML switched off: tags in the text come out escaped, and its link
-check refuses `javascript:`, `vbscript:`, `file:` and non-image `data:` URLs. It is imported
-on first use, so only requests that ask for HTML pay for loading it.
+markdown-it-py with raw HTML switched off: tags in the text come out escaped, and a link or
+image is kept only with an absolute `http:`, `https:` or `mailto:` URL (no `javascript:`,
+`data:` or relative one, which would mean nothing in an email); any other stays text. It is
+imported on first use, so only what renders HTML pays for loading it.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
+
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def safe_link(url: str) -> bool:
+    """Whether a Markdown link or image may point at `url` (already normalised)."""
+    try:
+        return urlsplit(url).scheme.lower() in LINK_SCHEMES
+    except ValueError:  # an unparsable URL (a bad IPv6 host) is no link
+        return False
 
 
 @lru_cache(maxsize=1)
 def _renderer() -> Any:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
+    renderer = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
+    renderer.validateLink = safe_link
+    return renderer
 
 
 def to_html(text: str | None) -> str | None:

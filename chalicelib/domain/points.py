@@ -10,7 +10,10 @@ posting (kind `adjust`, reason `instant`), so one item failing leaves the others
   that item with `insufficient_points`, an unknown email with `customer_not_found` (nothing is
   created);
 - an item that is not `{amount: non-zero whole number, email: valid address}` fails with
-  per-field errors.
+  per-field errors;
+- an optional `customerType` (a customer type's id or name, as in a point claim) is set on the
+  customer with the posting; one naming no type of the store fails that item with
+  `unknown_customer_type` (nothing is posted), the store's types read once for the request.
 
 Emails are trimmed and compared case-insensitively; an email repeated in one request applies in
 order. The customers are read once up front: their email guards, then the customers those
@@ -28,7 +31,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from chalicelib.domain import ledger
+from chalicelib.domain import customer_types, ledger
 from chalicelib.domain.customers import (
     CustomerNotFoundError,
     find_by_email,
@@ -88,6 +91,7 @@ class InstantEdit(InputModel):
 
     amount: number_type(int, signed=True, text=False)
     email: Email
+    customerType: customer_types.CustomerTypeRef | None = None
 
     @field_validator("amount")
     @classmethod
@@ -189,10 +193,11 @@ def _apply(
         return ItemRecord(progress, index, _answer(InstantOutcome(None, None, balance)))
 
     key = normalize_email(edit.email)
+    type_id = edit.customerType
     if key not in accounts:
         if edit.amount < 0:
             raise CustomerNotFoundError()
-        customer = new_customer(store_code, edit.email)
+        customer = new_customer(store_code, edit.email, customer_type_id=type_id)
         balance = Balance(edit.amount, 0)
         try:
             ledger.post(
@@ -214,6 +219,7 @@ def _apply(
         ledger.post(
             _posting(store_code, account.customer_id, edit.amount, actor, reference),
             record=record(balance),
+            customer_actions=[CustomerModel.customer_type_id.set(type_id)] if type_id else (),
         )
     except InsufficientPointsError as error:
         if error.available is not None:  # the balance DynamoDB saw: fresher than our read
@@ -269,6 +275,14 @@ def instant_edit(
     accounts = _read_accounts(
         store_code, {normalize_email(e.email) for e in edits if isinstance(e, InstantEdit)}
     )
+    unknown_types = customer_types.unknown_customer_types(
+        store_code,
+        (
+            edit.customerType
+            for index, edit in enumerate(edits)
+            if isinstance(edit, InstantEdit) and index not in done
+        ),
+    )
     outcomes = []
     for index, (item, edit) in enumerate(zip(items, edits, strict=True)):
         if isinstance(edit, InvalidInputError):
@@ -279,6 +293,8 @@ def instant_edit(
             outcomes.append(_recorded(edit, done[index]))
             continue
         try:
+            if edit.customerType in unknown_types:
+                raise customer_types.UnknownCustomerTypeError()
             balance = _apply(store_code, edit, accounts, actor, reference, progress, index)
         except RewardsError as error:
             account = accounts.get(normalize_email(edit.email))

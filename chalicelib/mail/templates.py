@@ -3,6 +3,9 @@
 `.html` templates are autoescaped, `.txt` ones (plain-text emails) are not. Jinja2 is imported
 on first use, so only the requests and jobs that render something pay for it.
 
+A campaign's descriptions are Markdown: the `markdown` filter renders them as safe HTML
+(chalicelib/domain/markup.py) where an `.html` template shows them; `.txt` ones keep the text.
+
 Text a store writes (a campaign's email subject and body) is a template too, but one we did not
 write: `chalicelib.mail.sandbox` renders it, bounded, as plain text that the page and email
 templates then escape.
@@ -15,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from chalicelib.domain import markup
+
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 
@@ -23,6 +28,13 @@ def day(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return f"{moment.day} {moment.strftime('%B %Y')}"
+
+
+def markdown(text: str | None) -> Any:
+    """A description as an HTML fragment the autoescape leaves alone (it is escaped already)."""
+    from markupsafe import Markup
+
+    return Markup(markup.to_html(text) or "")
 
 
 @lru_cache(maxsize=1)
@@ -35,6 +47,7 @@ def environment() -> Any:
         keep_trailing_newline=True,
     )
     env.filters["day"] = day
+    env.filters["markdown"] = markdown
     return env
 
 

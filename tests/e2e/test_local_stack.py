@@ -140,6 +140,13 @@ def test_recipient_round_trip_over_http(tmp_path: Path, stacks: list[Stack]) -> 
         found = api(stack, "GET", f"/recipients/{ref}")
         assert found.status_code == 200, (ref, found.text)
         assert found.json()["id"] == recipient["id"]
+    # As deployed: JSON 404 off any route (never quoting the credential), 405 with `Allow`.
+    unknown = api(stack, "GET", "/no/such/path")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found"), unknown.text
+    assert API_KEY not in unknown.text
+    trace = api(stack, "TRACE", "/recipients")
+    assert trace.status_code == 405, trace.text
+    assert set(trace.headers["Allow"].split(", ")) == {"GET", "POST", "PUT"}
 
     assert_stops_cleanly(stack)
 

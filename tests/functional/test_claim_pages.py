@@ -12,6 +12,7 @@ from chalicelib.domain import claims, customers, stores
 from chalicelib.storage.claims import CLAIMED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel
 from tests.conftest import STORE
+from tests.factories import make_customer_type
 from tests.functional.test_claims import make_claim
 
 HTML = "text/html; charset=utf-8"
@@ -72,6 +73,7 @@ def test_the_token_may_have_dashes_and_any_case(client: Any) -> None:
 
 
 def test_submitting_the_form_claims_the_points(client: Any) -> None:
+    make_customer_type("Internal")
     token = make_claim(customerType="Internal")
 
     response = submit(client, token, email="Fresh@Example.com")
@@ -155,6 +157,7 @@ def test_a_missing_email_on_an_open_claim_is_422(client: Any) -> None:
 
 def test_a_hostile_store_name_and_customer_type_never_reach_the_page_raw(client: Any) -> None:
     stores.create_store("EVIL", name="<script>alert('store')</script>", country_code="gb")
+    make_customer_type("<script>alert('type')</script>", "EVIL")
     token = make_claim("EVIL", customerType="<script>alert('type')</script>")
 
     html = text_of(page(client, token))

@@ -30,6 +30,7 @@ from tests.conftest import (
     body_of,
     hooked_clients,
 )
+from tests.factories import make_customer_type
 
 CLAIM = {"amount": 400, "email": "Test011@ATest.com ", "customerType": "Internal", "expires": 1}
 
@@ -50,6 +51,7 @@ def entries_of(store_code: str, customer_id: str) -> list[LedgerEntryModel]:
 
 # -- creating ------------------------------------------------------------------------------
 def test_a_claim_request_answers_the_documents_shape(client: Any) -> None:
+    make_customer_type("Internal")
     response = client.post(
         f"/api/v1/points?csapikey={API_KEY}",
         headers={"Content-Type": "application/json"},
@@ -113,6 +115,37 @@ def test_invalid_items_are_reported_in_place_and_valid_ones_still_go_in(client: 
     assert "claimToken" not in second
     for created in (first, fourth):
         assert claims.get_claim(created["claimToken"]).amount == created["amount"]
+
+
+def test_an_unknown_customer_type_is_that_items_error_and_the_others_go_in(
+    aws_calls: AwsCalls, client: Any
+) -> None:
+    make_customer_type("Gold")
+    items = [
+        {"amount": 10, "customerType": "Gold"},
+        {"amount": 20, "customerType": "Platinum"},
+        {"amount": 30, "customerType": "1"},  # Gold's id
+        {"amount": 40, "customerType": "Tin"},
+        {"amount": 50},
+    ]
+    aws_calls.reset()
+
+    response = post_claims(client, items)
+
+    assert response.status_code == 200
+    answers = body_of(response)
+    assert [answer["created"] for answer in answers] == [True, False, True, False, True]
+    refused = {"customerType": ["The customer type does not exist in this store."]}
+    assert answers[1] == {
+        "amount": 20,
+        "customerType": "Platinum",
+        "created": False,
+        "errors": refused,
+    }
+    assert answers[3]["errors"] == refused
+    assert [answer["customerType"] for answer in answers[::2]] == ["Gold", "1", None]
+    assert aws_calls.count("Query") == 1  # the store's types, once for the whole request
+    assert ClaimModel.count() == 3
 
 
 def test_a_missing_expires_takes_the_stores_default(client: Any) -> None:
@@ -214,6 +247,7 @@ def test_a_claim_shows_its_state_without_its_email(client: Any) -> None:
 
 
 def test_claiming_creates_the_customer_with_its_type_and_credits_the_points(client: Any) -> None:
+    make_customer_type("Internal")
     token = make_claim(customerType="Internal")
 
     response = claim_json(client, token.replace("-", "").upper(), {"email": "New@Example.com"})
@@ -243,6 +277,7 @@ def test_claiming_creates_the_customer_with_its_type_and_credits_the_points(clie
 def test_claiming_adds_to_an_existing_customer_and_sets_its_type(client: Any) -> None:
     existing = customers.new_customer(STORE, "known@example.com")
     ledger.post(Posting(STORE, existing.customer_id, 100, EntryKind.EARN), new_customer=existing)
+    make_customer_type("Gold")
     token = make_claim(email="KNOWN@example.com", customerType="Gold")
 
     body = body_of(claim_json(client, token, {}))  # a bound claim needs no email
@@ -361,6 +396,7 @@ RACERS = 50
 
 
 def test_50_simultaneous_claims_of_one_token_credit_it_once(served_aws: dict[str, str]) -> None:
+    make_customer_type("Racer", RACE_STORE)
     token = make_claim(RACE_STORE, customerType="Racer")
 
     def attempt(n: int) -> str:

@@ -1,4 +1,4 @@
-"""`GET /health`: versions and whether every table answers; a missing table degrades it."""
+"""`GET /health`: versions and whether every table answers; a missing table is a 503 naming it."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def test_health_reports_versions_and_every_table(client: Any) -> None:
     assert all(isinstance(value, str) and value for value in body["versions"].values())
     assert set(body["tables"]) == _table_names()
     assert all(value is True for value in body["tables"].values())
+    assert body["failing"] == []
 
 
 def test_health_needs_no_credential(client: Any) -> None:
@@ -33,13 +34,15 @@ def test_health_needs_no_credential(client: Any) -> None:
     assert response.status_code == 200
 
 
-def test_a_missing_table_degrades_health_without_failing(client: Any) -> None:
+def test_a_missing_table_is_a_503_naming_it(client: Any) -> None:
     boto3.client("dynamodb", region_name="us-east-1").delete_table(TableName="test-customers")
 
     response = client.get("/health")
 
-    assert response.status_code == 200
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
     body = body_of(response)
     assert body["status"] == "degraded"
+    assert body["failing"] == ["table:customers"]
     assert body["tables"]["customers"] is False
     assert all(value is True for name, value in body["tables"].items() if name != "customers")

@@ -14,6 +14,7 @@ from chalicelib.domain.points import InstantEdit
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, AwsCalls, body_of
+from tests.factories import make_customer_type
 
 JSON = {"Content-Type": "application/json"}
 
@@ -39,6 +40,41 @@ def _balance_is_its_ledger(customer_id: str, store_code: str = STORE) -> int:
     assert available >= 0
     assert available == sum(int(entry.amount) for entry in _entries(customer_id, store_code))
     return available
+
+
+def test_an_unknown_customer_type_is_that_items_error_and_a_known_one_is_set(
+    aws_calls: AwsCalls, client: Any
+) -> None:
+    gold = make_customer_type("Gold")
+    known = _customer("known@example.com", 100)
+    aws_calls.reset()
+
+    response = _instant(
+        client,
+        [
+            {"amount": 10, "email": "known@example.com", "customerType": "Tin"},
+            {"amount": 20, "email": "known@example.com", "customerType": "gold"},
+            {"amount": 30, "email": "fresh@example.com", "customerType": gold.type_id},
+            {"amount": 40, "email": "other@example.com", "customerType": "Platinum"},
+        ],
+    )
+
+    assert response.status_code == 200
+    outcomes = body_of(response)
+    assert [outcome["applied"] for outcome in outcomes] == [False, True, True, False]
+    assert outcomes[0]["error"] == {
+        "message": "The customer type does not exist in this store.",
+        "code": "unknown_customer_type",
+        "errors": {"customerType": ["The customer type does not exist in this store."]},
+    }
+    assert outcomes[0]["AvailablePoints"] == 100  # the customer's balance, untouched by it
+    assert "AvailablePoints" not in outcomes[3]  # nobody was created for it
+    assert aws_calls.count("Query") == 1  # the store's types, once for the whole request
+    assert _balance_is_its_ledger(known) == 120
+    assert CustomerModel.get(STORE, known).customer_type_id == "gold"
+    fresh = customers.find_by_email(STORE, "fresh@example.com", consistent=True)
+    assert fresh is not None and fresh.customer_type_id == gold.type_id
+    assert customers.find_by_email(STORE, "other@example.com", consistent=True) is None
 
 
 def test_a_mixed_batch_applies_each_item_on_its_own(client: Any) -> None:

@@ -113,6 +113,67 @@ def test_form_encoded_create_works(client: Any) -> None:
     assert [item["id"] for item in _recipients(client)] == [created["id"]]
 
 
+CURL_FORM = "application/x-www-form-urlencoded"  # what `curl -d` labels every body with
+
+
+def _admin_json_as_form() -> dict[str, str]:
+    from chalicelib.domain.auth import Role
+    from tests.conftest import jwt_headers, token_for
+
+    return jwt_headers(token_for(Role.ADMIN), **{"Content-Type": CURL_FORM})
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "body", "created"),
+    [
+        ("/recipients", bearer(API_KEY, **{"Content-Type": CURL_FORM}), RECIPIENT, 201),
+        (
+            "/api/v1/points",
+            bearer(API_KEY, **{"Content-Type": CURL_FORM}),
+            [{"email": "ann@example.com", "amount": 5, "expires": 1}],
+            200,
+        ),
+        (
+            "/api/DEFAULT/campaign",
+            None,  # an admin's token, made once the store exists
+            {
+                "campaign": {
+                    "reward": "gift_code",
+                    "translations": {"en": {"name": "Gift"}},
+                    "active": True,
+                    "costInPoints": 5,
+                    "unlimited": True,
+                    "daysValid": 0,
+                    "daysInactive": 0,
+                    "campaignVisibility": {"allTimeVisible": True},
+                    "campaignActivity": {"allTimeActive": True},
+                }
+            },
+            200,
+        ),
+    ],
+    ids=["recipients", "claims", "campaign"],
+)
+def test_json_sent_with_curls_form_content_type_is_read_as_json(
+    client: Any, path: str, headers: dict[str, str] | None, body: Any, created: int
+) -> None:
+    text = "\n  " + json.dumps(body, indent=2)  # as a here-document would send it
+
+    response = client.post(path, headers=headers or _admin_json_as_form(), body=text.encode())
+
+    assert response.status_code == created, response.body
+
+
+def test_a_form_starting_with_a_brace_that_is_not_json_is_a_json_error(client: Any) -> None:
+    headers = bearer(API_KEY, **{"Content-Type": CURL_FORM})
+
+    response = client.post("/recipients", headers=headers, body=b"{email=a@example.com")
+
+    assert response.status_code == 400
+    assert body_of(response)["code"] == "malformed_json"
+    assert _recipients(client) == []
+
+
 def test_form_content_type_with_charset_works(client: Any) -> None:
     headers = bearer(
         API_KEY, **{"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"}

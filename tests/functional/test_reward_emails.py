@@ -384,6 +384,33 @@ def test_the_email_has_html_and_text_with_the_coupon_and_the_link(
     assert "Thanks for <script>alert(1)</script> everything\n-- Bob" in text
 
 
+MARKDOWN_TRANSLATIONS = {
+    "en": {
+        "name": "Welcome gift",
+        "shortDescription": "**Big** day\n\n<script>alert(1)</script> [x](javascript:alert(1))",
+        "usageInstruction": "# Steps\n\n1. Show [the code](https://shop.example/use)",
+    }
+}
+
+
+def test_markdown_descriptions_render_safely_in_the_html_part_and_stay_text_in_the_other(
+    sent_params: list[dict[str, Any]],
+) -> None:
+    issue(1, make_campaign(codes=["MD-1"], translations=MARKDOWN_TRANSLATIONS))
+
+    consume(receive(1))
+
+    [params] = sent_params
+    html = params["Message"]["Body"]["Html"]["Data"]
+    text = params["Message"]["Body"]["Text"]["Data"]
+    assert "<p><strong>Big</strong> day</p>" in html and "**" not in html
+    assert "<h1>Steps</h1>" in html
+    assert '<li>Show <a href="https://shop.example/use">the code</a></li>' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "[x](javascript:alert(1))" in html and 'href="javascript' not in html
+    assert "**Big** day" in text and "# Steps" in text  # plain text keeps what was written
+
+
 def test_a_campaign_overrides_subject_and_opening_and_the_coupon_still_follows(
     sent_params: list[dict[str, Any]],
 ) -> None:

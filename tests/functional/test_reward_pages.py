@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib.domain.rewards import reward_token
 from chalicelib.storage.rewards import CANCELLED, RewardModel
 from tests.factories import make_campaign
-from tests.functional.test_reward_emails import issue, reload
+from tests.functional.test_reward_emails import MARKDOWN_TRANSLATIONS, issue, reload
 
 HTML = "text/html; charset=utf-8"
 
@@ -72,6 +72,18 @@ def test_names_and_messages_are_text_not_markup(client: Any) -> None:
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<h1>&lt;i&gt;Gift&lt;/i&gt;</h1>" in html
+
+
+def test_markdown_descriptions_render_safely(client: Any) -> None:
+    campaign = make_campaign(codes=["MD-1"], translations=MARKDOWN_TRANSLATIONS)
+    [reward] = issue(1, campaign, enqueue=False)
+
+    html = text_of(page(client, reward))
+
+    assert "<p><strong>Big</strong> day</p>" in html and "**" not in html
+    assert '<li>Show <a href="https://shop.example/use">the code</a></li>' in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "[x](javascript:alert(1))" in html and 'href="javascript' not in html
 
 
 def test_the_first_opening_is_recorded_once(aws_calls: Any, client: Any) -> None:

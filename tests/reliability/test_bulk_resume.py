@@ -37,7 +37,7 @@ from tests.conftest import (
     jwt_headers,
     token_for,
 )
-from tests.factories import make_campaign
+from tests.factories import make_campaign, make_customer_type
 from tests.functional.test_bought import new_customer
 from tests.functional.test_mokugift import issuer, queued_messages
 from tests.functional.test_targeting_api import add_members, create_segment, customer
@@ -246,6 +246,53 @@ def test_claims_retried_after_a_crash_are_created_once(client: Any, crash: Crash
     assert answered == stored
     assert len(stored) == len(CLAIMS) - 1
     assert _without_tokens(body_of(retry)) == _without_tokens(body_of(uninterrupted))
+
+
+UNKNOWN_TYPE = {"customerType": ["The customer type does not exist in this store."]}
+
+
+@pytest.mark.usefixtures("short_lease")
+def test_a_claim_refused_for_an_unknown_type_is_refused_again_on_the_retry(client: Any) -> None:
+    items = [{"amount": 1, "customerType": "Late"}, {"amount": 2}, {"amount": 3}]
+    request = {
+        "headers": {**JSON, "Idempotency-Key": "claims-late-type"},
+        "body": json.dumps(items),
+    }
+    path = f"/api/v1/points?csapikey={API_KEY}"
+    crashed(client, CrashPoint("TransactWriteItems", 0), "POST", path, **request)
+    make_customer_type("Late")  # exists by the retry: the refusal stands all the same
+
+    retry = client.post(path, **request)
+
+    assert retry.status_code == 200
+    answers = body_of(retry)
+    assert [answer["created"] for answer in answers] == [False, True, True]
+    assert answers[0]["errors"] == UNKNOWN_TYPE
+    assert sorted(int(claim.amount) for claim in ClaimModel.scan()) == [2, 3]
+
+
+@pytest.mark.usefixtures("short_lease")
+def test_an_instant_item_refused_for_an_unknown_type_is_refused_again_on_the_retry(
+    client: Any,
+) -> None:
+    items = [
+        {"amount": 5, "email": "a@example.com", "customerType": "Late"},
+        {"amount": 10, "email": "a@example.com"},
+        {"amount": 20, "email": "b@example.com"},
+    ]
+    path = f"/api/v1/points/{API_KEY}/INSTANT"
+    request = {"headers": {**JSON, "Idempotency-Key": "instant-late"}, "body": json.dumps(items)}
+    crashed(client, CrashPoint("TransactWriteItems", 1), "POST", path, **request)
+    make_customer_type("Late")
+
+    retry = client.post(path, **request)
+
+    assert retry.status_code == 200
+    answers = body_of(retry)
+    assert [answer["applied"] for answer in answers] == [False, True, True]
+    assert answers[0]["error"]["code"] == "unknown_customer_type"
+    assert answers[0]["error"]["errors"] == UNKNOWN_TYPE
+    assert _points(STORE) == (30, 30)
 
 
 # -- Mokugift multi calls ----------------------------------------------------------------------

@@ -9,10 +9,13 @@ from chalicelib.api.responses import ResponseModel
 
 class Health(ResponseModel):
     status: Literal["ok", "degraded"] = Field(
-        description="`degraded` when a table does not answer."
+        description="`degraded` (with a 503) when a table does not answer."
     )
     stage: str
     versions: dict[str, str] = Field(
         description="The service's, Python's and the main packages' versions, by name."
     )
     tables: dict[str, bool] = Field(description="Whether each table answers, by table name.")
+    failing: list[str] = Field(
+        description="The checks that failed, e.g. `table:customers`; empty when `ok`."
+    )
