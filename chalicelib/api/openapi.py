@@ -389,7 +389,7 @@ def _path_template(path: str) -> str:
 def document(app: Chalice) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `app`, built once per app."""
     found = list(_operations(app))
-    keys = [(face_of(doc), doc.handler.__name__, method) for _, method, _, doc in found]
+    keys = [(face_of(doc), entry.view_name, method) for _, method, entry, doc in found]
     refs, schemas = _model_schemas([doc for *_, doc in found])
     paths: dict[str, dict[str, Any]] = defaultdict(dict)
     for operation_id, (path, method, entry, doc) in zip(_operation_ids(keys), found, strict=True):

@@ -1,4 +1,5 @@
-"""Alpha recipients API: `/recipients` and `/recipients/{ref}` (ID, email or public key)."""
+"""Alpha recipients API: `/recipients` and `/recipients/{ref}` (ID, email or public key), also
+under `/api/v1/`."""
 
 from __future__ import annotations
 
@@ -33,7 +34,10 @@ def render_error(error: RewardsError) -> dict[str, Any]:
     return default_error_body(error)
 
 
-routes = Routes(__name__, render_error)
+# The document's clients call `/api/v1/recipients/...`; the bare paths stay for existing ones.
+# A trailing slash (`/api/v1/recipients/`) is the same resource: API Gateway and `chalice
+# local` strip it before routing, and Chalice refuses to declare one.
+routes = Routes(__name__, render_error, also_under=("/api/v1",))
 
 
 def recipient_body(customer: CustomerModel) -> dict[str, Any]:

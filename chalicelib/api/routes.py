@@ -106,18 +106,30 @@ class Declared:
     view: Callable[..., Response]
 
 
+def prefixed_name(prefix: str, name: str) -> str:
+    """The route name of a handler answering under `prefix`: `/api/v1` + `get_x` -> `api_v1_get_x`
+    (Chalice and the OpenAPI document want one name per path and method)."""
+    return "_".join([*prefix.strip("/").replace("-", "_").split("/"), name])
+
+
 class Routes:
-    """The routes of one face of the spec, with its error shape."""
+    """The routes of one face of the spec, with its error shape.
+
+    `also_under` are path prefixes under which every route of the face answers too, as its
+    clients know it (Alpha's `/api/v1`): one declaration, one view, several paths.
+    """
 
     def __init__(
         self,
         import_name: str,
         render_error: ErrorRenderer = default_error_body,
         error_status: ErrorStatus = status_of,
+        also_under: Sequence[str] = (),
     ):
         self.face = import_name
         self.render_error = render_error
         self.error_status = error_status
+        self.also_under = tuple(also_under)
         self.declared: list[Declared] = []
         self.app: Chalice | None = None
 
@@ -245,8 +257,13 @@ class Routes:
                 body_key,
                 also_answers,
             )
+            names = [("", handler.__name__)]
+            names += [
+                (prefix, prefixed_name(prefix, handler.__name__)) for prefix in self.also_under
+            ]
             self.declared += [
-                Declared(path, method, handler.__name__, tuple(content_types), view)
+                Declared(prefix + path, method, name, tuple(content_types), view)
+                for prefix, name in names
                 for method in methods
             ]
             return handler

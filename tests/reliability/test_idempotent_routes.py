@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -287,6 +287,21 @@ example("PUT", "/recipients/{ref}")(update_recipient)
 @example("DELETE", "/recipients/{ref}")
 def delete_recipient(world: World) -> Call:
     return Call(f"/recipients/{a_recipient()}", bearer())
+
+
+def under_v1(make: Example) -> Example:
+    """The same request to the route's `/api/v1` twin, as the document's clients send it."""
+
+    def make_v1(world: World) -> Call:
+        call = make(world)
+        return replace(call, path=f"/api/v1{call.path}")
+
+    return make_v1
+
+
+for (_method, _route), _make in list(EXAMPLES.items()):
+    if _route.startswith("/recipients"):
+        example(_method, f"/api/v1{_route}")(under_v1(_make))
 
 
 # -- Open Loyalty: campaigns and their media ---------------------------------------------------

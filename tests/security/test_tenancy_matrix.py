@@ -265,6 +265,8 @@ def payload(route: Route, owner: Customer) -> Payload:
             "customer": {"plainPassword": "s3cret-pass"}
         },
     }
+    # Alpha's `/api/v1/recipients...` are the same routes as the bare ones.
+    path = route.path.removeprefix("/api/v1") if "/recipients" in route.path else route.path
     if route.method == "POST" and route.path in SPEND_PATHS:
         return Payload(query=spend)
     if route.method == "POST" and route.path in (CAMPAIGN + "/photo", CAMPAIGN + "/brand_icon"):
@@ -272,7 +274,7 @@ def payload(route: Route, owner: Customer) -> Payload:
         return Payload(body=body, content_type=content_type)
     if route.method == "GET":
         return Payload()
-    return _json(bodies.get((route.method, route.path), {}))
+    return _json(bodies.get((route.method, path), {}))
 
 
 # A whole campaign, as an update sends it.
