@@ -80,6 +80,7 @@ def list_recipients(request: ApiRequest) -> dict[str, Any]:
     response_model=Recipient,
 )
 def create_recipient(request: ApiRequest) -> dict[str, Any]:
+    request.spoofed_method(("POST", "PUT"))  # the collection's PUT creates too; no DELETE
     return recipient_body(recipients.create_recipient(request.store_code, request.body))
 
 
@@ -118,3 +119,23 @@ def update_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
 )
 def delete_recipient(request: ApiRequest, ref: str) -> None:
     recipients.delete_recipient(request.store_code, unquote(ref))
+
+
+@routes.route(
+    "/recipients/{ref}",
+    methods=["POST"],
+    roles=STORE_ROLES,
+    summary="Update (`_method=PUT`) or delete (`_method=DELETE`) a recipient with a POST (Alpha)",
+    request_model=recipients.RecipientInput,
+    response_model=Recipient,
+    errors=(*NOT_FOUND, ConflictError, InvalidInputError),
+)
+def post_to_recipient(request: ApiRequest, ref: str) -> dict[str, Any] | None:
+    """For clients that can only POST: the body's `_method` says which method it stands for."""
+    method = request.spoofed_method(("PUT", "PATCH", "DELETE"))
+    if method is None:
+        raise InvalidInputError({"_method": ["The method field is required."]})
+    if method == "DELETE":
+        delete_recipient(request, ref)
+        return None
+    return update_recipient(request, ref)

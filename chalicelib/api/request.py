@@ -22,6 +22,7 @@ from chalice.app import Request
 from chalicelib.api.forms import parse_form
 from chalicelib.domain.auth import Principal
 from chalicelib.domain.errors import (
+    InvalidInputError,
     MalformedRequestError,
     PayloadTooLargeError,
     UnsupportedMediaTypeError,
@@ -140,6 +141,21 @@ class ApiRequest:
         if self._body is _UNSET:
             self._body = parse_body(self.raw)
         return self._body
+
+    def spoofed_method(self, allowed: tuple[str, ...]) -> str | None:
+        """The method a POST stands for: its `_method` field (JSON or form), with which clients
+        that can only POST send PUT or DELETE (Laravel's method spoofing); None without one.
+        A value not in `allowed` is a 422 on the field."""
+        body = self.body
+        spoofed = body.get("_method") if isinstance(body, dict) else None
+        if spoofed is None:
+            return None
+        method = spoofed.strip().upper() if isinstance(spoofed, str) else ""
+        if method not in allowed:
+            raise InvalidInputError(
+                {"_method": [f"The method must be one of: {', '.join(allowed)}."]}
+            )
+        return method
 
     @property
     def query(self) -> dict[str, str]:

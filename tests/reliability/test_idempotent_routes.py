@@ -289,6 +289,13 @@ def delete_recipient(world: World) -> Call:
     return Call(f"/recipients/{a_recipient()}", bearer())
 
 
+@example("POST", "/recipients/{ref}")
+def delete_recipient_by_post(world: World) -> Call:
+    """A client that can only POST: `_method` in a form."""
+    headers = bearer(**{"Content-Type": FORM})
+    return Call(f"/recipients/{a_recipient()}", headers, form(_method="DELETE"))
+
+
 def under_v1(make: Example) -> Example:
     """The same request to the route's `/api/v1` twin, as the document's clients send it."""
 

@@ -245,6 +245,7 @@ def payload(route: Route, owner: Customer) -> Payload:
         ("PUT", "/recipients"): recipient(owner.email),
         ("PUT", "/recipients/{ref}"): recipient(owner.email),
         ("PATCH", "/recipients/{ref}"): {"town": "Elsewhere"},
+        ("POST", "/recipients/{ref}"): {"_method": "PATCH", "town": "Elsewhere"},
         ("PUT", CAMPAIGN): {"campaign": CAMPAIGN_FORM},
         ("POST", CAMPAIGN + "/coupons"): {"coupons": ["MINE-1"]},
         ("PUT", "/api/{storeCode}/campaignCategory/{campaignCategory}"): {
