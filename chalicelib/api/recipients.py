@@ -114,11 +114,12 @@ def update_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
     "/recipients/{ref}",
     methods=["DELETE"],
     roles=STORE_ROLES,
-    summary="Delete a recipient (Alpha)",
-    errors=NOT_FOUND,
+    summary="Erase a recipient: personal data gone, remaining points forfeited (Alpha)",
+    errors=(*NOT_FOUND, ConflictError),  # its points kept changing: retry
 )
 def delete_recipient(request: ApiRequest, ref: str) -> None:
-    recipients.delete_recipient(request.store_code, unquote(ref))
+    actor = request.principal.actor if request.principal else None
+    recipients.delete_recipient(request.store_code, unquote(ref), actor)
 
 
 @routes.route(

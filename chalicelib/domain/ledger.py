@@ -119,6 +119,10 @@ def add_posting(
             condition=condition,
             return_values="ALL_OLD",
         )
+    return _add_entry(transaction, posting, now)
+
+
+def _add_entry(transaction: TransactWrite, posting: Posting, now: datetime) -> LedgerEntryModel:
     entry = LedgerEntryModel(
         account_key(posting.store_code, posting.customer_id),
         new_entry_id(now),
@@ -133,6 +137,39 @@ def add_posting(
     )
     transaction.save(entry, condition=LedgerEntryModel.entry_id.does_not_exist())
     return entry
+
+
+def close_account(
+    transaction: TransactWrite,
+    customer: CustomerModel,
+    reference: str,
+    reason: str,
+    actor: str | None = None,
+) -> LedgerEntryModel | None:
+    """Remove `customer`'s balance row (its item) in `transaction`, forfeiting the points it
+    holds with an `expire` entry, so the account's entries still add up to its balance: zero.
+
+    The removal is conditioned on the balance read with `customer`: a posting that moved it
+    meanwhile cancels the transaction (the caller reads the customer again), so no point is
+    forfeited unrecorded. The entries stay, with the customer id and no personal data.
+    """
+    balance = int(customer.points_available or 0)
+    transaction.delete(
+        customer,
+        condition=CustomerModel.customer_id.exists() & (CustomerModel.points_available == balance),
+    )
+    if not balance:
+        return None
+    forfeit = Posting(
+        customer.store_code,
+        customer.customer_id,
+        -balance,
+        EntryKind.EXPIRE,
+        reference,
+        reason,
+        actor,
+    )
+    return _add_entry(transaction, forfeit, datetime.now(UTC))
 
 
 def count_points(posting: Posting) -> None:

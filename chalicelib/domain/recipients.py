@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import targeting
+from chalicelib.domain import ledger, targeting
 from chalicelib.domain.customers import (
     add_new_customers,
     count_customers,
@@ -331,28 +331,56 @@ def update_recipient(store_code: str, ref: str, data: Any) -> CustomerModel:
     return CustomerModel.get(store_code, customer.customer_id, consistent_read=True)
 
 
-def delete_recipient(store_code: str, ref: str) -> None:
+# Why the erasure's `expire` entry exists, for whoever reads the ledger later.
+ERASURE_REFERENCE = "erasure"
+ERASURE_REASON = "Personal data erased at the person's request; remaining points forfeited."
+# A balance that keeps moving under the erasure is read again this many times, then a 409.
+ERASE_ATTEMPTS = 3
+
+
+def _erase(customer: CustomerModel, actor: str | None) -> None:
+    """One transaction: the customer's item (every personal field with it) and its balance go,
+    the balance forfeited in the ledger, its email and public key guards freed, the store's
+    count lowered. Raises TransactWriteError when the item or its balance changed meanwhile."""
+    store_code = customer.store_code
+    with TransactWrite(connection=connection()) as transaction:
+        ledger.close_account(transaction, customer, ERASURE_REFERENCE, ERASURE_REASON, actor)
+        count_customers(transaction, store_code, -1)
+        for pk in (
+            unique_email_pk(store_code, customer.email) if customer.email else None,
+            unique_public_key_pk(store_code, customer.public_key) if customer.public_key else None,
+        ):
+            if pk:
+                transaction.delete(
+                    UniqueValueModel(pk),
+                    condition=UniqueValueModel.owner_id == customer.customer_id,
+                )
+
+
+def delete_recipient(store_code: str, ref: str, actor: str | None = None) -> None:
+    """Erase the recipient (the right to erasure): its personal data, email and public key go,
+    its remaining points are forfeited with a ledger entry, and it is unknown afterwards by
+    every identifier. The ledger keeps its entries under the bare customer id.
+
+    Its segment memberships (ids only) are dropped first, each step skipped when done: until
+    the final transaction commits the recipient is still found, so a retry after a crash
+    anywhere finishes the erasure, and after it nothing is half-erased.
+    """
     customer = find_recipient(store_code, ref)
-    try:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.delete(customer, condition=CustomerModel.customer_id.exists())
-            count_customers(transaction, store_code, -1)
-            for pk in (
-                unique_email_pk(store_code, customer.email) if customer.email else None,
-                unique_public_key_pk(store_code, customer.public_key)
-                if customer.public_key
-                else None,
-            ):
-                if pk:
-                    transaction.delete(
-                        UniqueValueModel(pk),
-                        condition=UniqueValueModel.owner_id == customer.customer_id,
-                    )
-    except TransactWriteError as error:
-        if "ConditionalCheckFailed" in cancellation_codes(error):
+    for _ in range(ERASE_ATTEMPTS):
+        targeting.forget_customer(store_code, customer)
+        try:
+            _erase(customer, actor)
+            return
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" not in cancellation_codes(error):
+                raise
+        # Erased meanwhile (404), or its balance or segments moved: read it again.
+        try:
+            customer = CustomerModel.get(store_code, customer.customer_id, consistent_read=True)
+        except DoesNotExist as error:
             raise RecipientNotFoundError() from error
-        raise
-    targeting.forget_customer(store_code, customer)
+    raise ConflictError("The recipient's points kept changing; try again.")
 
 
 def list_recipients(store_code: str, limit: int, cursor: str | None) -> RecipientPage:
