@@ -19,12 +19,26 @@ message (the outbox, in the same transaction), then one message per reward goes 
 does not exist. A message SQS refused, or never got because the process died, is sent later by
 the sweeper (`owed_emails`): the reward stays `queued` meanwhile.
 
+Each issuing call is one transaction (Mokugift's `transaction_id`, `new_transaction_id`), stored
+on every reward it creates, so `transaction_rewards` finds them. A keyed call derives it from its
+Idempotency-Key, so a resumed run names the same transaction as the run it finishes.
+
+The original Mokugift contract names its recipients in one `recipient_list` field
+(`parse_recipient_list`): comma-separated entries, each `address` or `Name <address>`, the name
+in double quotes when it holds a comma (`"Smith, John" <john@example.com>`); whitespace around
+entries is ignored, and so are empty entries (`a@x.com,,b@x.com`, a trailing comma). An entry
+that is neither form is refused alone (the other entries are issued); a recipient listed twice
+gets a reward per mention, as in the JSON contract. Its names are optional; `Name` becomes the
+first name (its first word) and the last name (the rest), `"Last, First"` as written.
+
 Reading: a campaign's rewards, all of them or those created in one UTC month, come from the
 campaign + creation-time index, one Query per page, oldest first.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,6 +97,14 @@ class InvalidRecipientError(InvalidInputError):
     default_message = "The recipient is invalid."
 
 
+class RecipientMissingError(InvalidRecipientError):
+    """No email (or unique ID) for the recipient; the same code, told apart by Mokugift."""
+
+
+class InvalidEmailError(InvalidRecipientError):
+    """The recipient's email is not an address; the same code, told apart by Mokugift."""
+
+
 class TooManyRecipientsError(TooManyItemsError):
     code = "too_many_recipients"
 
@@ -114,6 +136,13 @@ class EmailRecipientInput(_RecipientInput):
     last_name: Text
 
 
+class AddressRecipientInput(EmailRecipientInput):
+    """The original contract's recipient by email: the name is optional."""
+
+    first_name: Text | None = None
+    last_name: Text | None = None
+
+
 class UniqueIdRecipientInput(_RecipientInput):
     unique_id: Text
     first_name: Text | None = None
@@ -136,15 +165,32 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def parse_recipient(item: Any, delivery: Delivery) -> Recipient:
-    """The recipient of one reward, validated; blank fields count as missing."""
+def _model(delivery: Delivery, named: bool) -> type[_RecipientInput]:
+    if delivery is Delivery.UNIQUE_ID:
+        return UniqueIdRecipientInput
+    return EmailRecipientInput if named else AddressRecipientInput
+
+
+def parse_recipient(item: Any, delivery: Delivery, named: bool = True) -> Recipient:
+    """The recipient of one reward, validated; blank fields count as missing. `named`: the
+    JSON contract's email recipients need a first and a last name. An item that is already an
+    error (a `recipient_list` entry that did not parse) is that recipient's refusal."""
+    if isinstance(item, RewardsError):
+        raise item
     if not isinstance(item, dict):
         raise InvalidRecipientError({"body": ["The recipient must be an object."]})
-    model = UniqueIdRecipientInput if delivery is Delivery.UNIQUE_ID else EmailRecipientInput
     try:
-        parsed = model.model_validate({k: v for k, v in item.items() if not _blank(v)})
+        parsed = _model(delivery, named).model_validate(
+            {k: v for k, v in item.items() if not _blank(v)}
+        )
     except PydanticValidationError as error:
-        raise InvalidRecipientError(errors_of(error)) from error
+        errors = errors_of(error)
+        who = "unique_id" if delivery is Delivery.UNIQUE_ID else "email"
+        if who in errors and _blank(item.get(who)):
+            raise RecipientMissingError(errors) from error
+        if "email" in errors:
+            raise InvalidEmailError(errors) from error
+        raise InvalidRecipientError(errors) from error
     return Recipient(
         email=getattr(parsed, "email", None),
         public_key=getattr(parsed, "unique_id", None),
@@ -166,6 +212,86 @@ def recipients_of(body: Any) -> list[Any]:
             f"Too many recipients: {len(recipients)}; nothing was created.",
         )
     return recipients
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One entry of a `recipient_list`: its text, and the recipient item or why it is none."""
+
+    text: str
+    address: str | None
+    item: dict[str, str] | RewardsError
+
+
+# `Name <address>` or `"Name, with comma" <address>` (backslash escapes in quotes).
+_ENTRY = re.compile(
+    r'\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<plain>[^<>"]*?))\s*<(?P<address>[^<>"]*)>\s*'
+)
+_BARE = re.compile(r'[^<>"]+')
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def _split_entries(text: str) -> list[str]:
+    """Split at the commas outside double quotes (no address holds a comma)."""
+    entries, current, quoted, escaped = [], [], False, False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            entries.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    entries.append("".join(current))
+    return [entry.strip() for entry in entries if entry.strip()]
+
+
+def split_name(name: str | None) -> dict[str, str]:
+    """`John Smith` (and `Smith, John`) as first name `John`, last name `Smith`; no name, no
+    fields."""
+    last, comma, first = (name or "").partition(",")
+    if not comma:
+        first, _, last = (name or "").strip().partition(" ")
+    return {k: v.strip() for k, v in (("first_name", first), ("last_name", last)) if v.strip()}
+
+
+def recipient_item(address: str | None, name: str | None, delivery: Delivery) -> dict[str, str]:
+    """The recipient item of the original contract's `recipient_*` fields (or a list entry)."""
+    who = "unique_id" if delivery is Delivery.UNIQUE_ID else "email"
+    return {who: (address or "").strip(), **split_name(name)}
+
+
+def _entry(text: str, delivery: Delivery) -> ListEntry:
+    match = _ENTRY.fullmatch(text)
+    if match is not None:
+        quoted = match.group("quoted")
+        name = _ESCAPE.sub(r"\1", quoted) if quoted is not None else match.group("plain")
+        address = match.group("address").strip()
+        return ListEntry(text, address, recipient_item(address, name, delivery))
+    if _BARE.fullmatch(text):
+        return ListEntry(text, text, recipient_item(text, None, delivery))
+    error = InvalidRecipientError(
+        {"recipient_list": [f"The entry is neither `address` nor `Name <address>`: {text[:80]}"]}
+    )
+    return ListEntry(text, None, error)
+
+
+def parse_recipient_list(text: Any, delivery: Delivery) -> list[ListEntry]:
+    """The entries of a `recipient_list` (see the module docstring), in order; none, or more
+    than `MAX_RECIPIENTS`, refuses the call."""
+    entries = _split_entries(text) if isinstance(text, str) else []
+    if not entries:
+        raise RecipientMissingError({"recipient_list": ["The recipient list field is required."]})
+    if len(entries) > MAX_RECIPIENTS:
+        raise TooManyRecipientsError(
+            {"recipient_list": [f"At most {MAX_RECIPIENTS} recipients per request."]},
+            f"Too many recipients: {len(entries)}; nothing was created.",
+        )
+    return [_entry(entry, delivery) for entry in entries]
 
 
 def _guard_pk(store_code: str, recipient: Recipient) -> str:
@@ -229,6 +355,7 @@ def _acquire_all(
     email_status: str | None,
     actor: str | None,
     progress: BulkProgress,
+    transaction_id: str | None,
 ) -> None:
     store_code = campaign.store_code
     keys = {index: _guard_pk(store_code, recipient) for index, recipient in recipients.items()}
@@ -250,6 +377,7 @@ def _acquire_all(
             actor=actor,
             email_status=email_status,
             progress=progress,
+            issue_transaction=transaction_id,
         )
         refused = {}
         for index, result in zip(round_indexes, results, strict=True):
@@ -283,9 +411,12 @@ def issue(
     actor: str | None = None,
     correlation_id: str | None = None,
     progress: BulkProgress = NO_PROGRESS,
+    transaction_id: str | None = None,
+    named: bool = True,
 ) -> list[IssueOutcome]:
     """A reward for every valid recipient of `items`; outcomes in the order of `items`.
 
+    `transaction_id` is stored on every reward created; `named` as in `parse_recipient`.
     A missing or inactive campaign refuses the whole call; anything else (an invalid
     recipient, a limit reached, no coupon left) refuses only the recipients it concerns.
     With a keyed request's `progress`, each recipient's reward is recorded in the transaction
@@ -298,7 +429,7 @@ def issue(
     recipients: dict[int, Recipient] = {}
     for index, item in enumerate(items):
         try:
-            recipients[index] = parse_recipient(item, delivery)
+            recipients[index] = parse_recipient(item, delivery, named)
         except InvalidRecipientError as error:
             outcomes[index].error = error
     done = progress.done(recipients)
@@ -315,7 +446,7 @@ def issue(
     created: list[RewardModel] = []
     if pending:
         status = EMAIL_QUEUED if emails else None
-        _acquire_all(campaign, pending, outcomes, status, actor, progress)
+        _acquire_all(campaign, pending, outcomes, status, actor, progress, transaction_id)
         created = [outcomes[i].reward for i in pending if outcomes[i].reward is not None]
         if created:
             add_metric(Metric.REWARDS_ISSUED, len(created), delivery="email" if emails else "url")
@@ -332,14 +463,44 @@ def issue_one(
     actor: str | None = None,
     correlation_id: str | None = None,
     progress: BulkProgress = NO_PROGRESS,
+    transaction_id: str | None = None,
+    named: bool = True,
 ) -> RewardModel:
     """One recipient's reward; every refusal is raised. Resumable as a list of one."""
-    parse_recipient(item, delivery)  # an invalid body is refused before any read
-    [outcome] = issue(store_code, campaign_id, [item], delivery, actor, correlation_id, progress)
+    parse_recipient(item, delivery, named)  # an invalid body is refused before any read
+    [outcome] = issue(
+        store_code,
+        campaign_id,
+        [item],
+        delivery,
+        actor,
+        correlation_id,
+        progress,
+        transaction_id,
+        named,
+    )
     if outcome.error is not None:
         raise outcome.error
     assert outcome.reward is not None
     return outcome.reward
+
+
+def new_transaction_id(progress: BulkProgress = NO_PROGRESS) -> str:
+    """The id of one issuing call: random, or from a keyed request's progress (a resumed run
+    is the same transaction as the run it finishes)."""
+    if progress.request is not None:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"issue-transaction:{progress.request}"))
+    return str(uuid.uuid4())
+
+
+def transaction_rewards(store_code: str, transaction_id: str) -> list[RewardModel]:
+    """The store's rewards one issuing call created, oldest first (a Query per page)."""
+    return [
+        reward
+        for reward in RewardModel.by_issue_transaction.query(transaction_id)
+        # The transaction index is not keyed by store: another store's id finds nothing here.
+        if reward.store_code == store_code
+    ]
 
 
 def rotate_passcode(store_code: str, campaign_id: str) -> str:

@@ -90,6 +90,18 @@ def xml_error(response: Any) -> Error:
     return Error(response.status_code, None, messages, {})
 
 
+def mokugift_error(response: Any) -> Error:
+    """Mokugift's original contract (a form body) answers `<result>` with `<error>`; JSON
+    bodies get the JSON error."""
+    if response.headers["Content-Type"] == JSON:
+        return json_error(response)
+    assert response.headers["Content-Type"] == "application/xml; charset=utf-8"
+    root = ElementTree.fromstring(response.body)
+    assert (root.tag, root.findtext("status")) == ("result", "Failed")
+    assert root.findtext("error/code") == "113"  # invalid parameters
+    return Error(response.status_code, None, [str(root.findtext("error/description"))], {})
+
+
 @dataclass(frozen=True)
 class Issuing:
     """A campaign with coupons, and its passcode (set before a test counts writes)."""
@@ -135,7 +147,7 @@ FACES = [
         "mokugift",
         lambda issuing: f"/api/reward/{issuing.campaign.campaign_id}",
         lambda issuing: issuing.headers,
-        json_error,
+        mokugift_error,
     ),
     Face("imonggo", lambda _: "/api/rewards.xml", lambda _: basic(), xml_error),
 ]

@@ -14,6 +14,9 @@ from chalicelib.api.responses.points import ErrorBody
 class IssuedReward(ResponseModel):
     rewardId: str = Field(description="The reward's id, also its coupon id.")
     campaignId: str
+    transactionId: str | None = Field(
+        description="The issuing call that created it (all its rewards share it)."
+    )
     url: str = Field(description="The reward's page: its coupon code and how to use it.")
     couponCode: str | None = Field(description="Null when the campaign hands out no coupons.")
     email: str | None
@@ -50,6 +53,7 @@ class IssueRefused(ErrorBody):
 
 
 class IssueResults(ResponseModel):
+    transactionId: str = Field(description="This call's id, stored on every reward it created.")
     results: list[IssueSucceeded | IssueRefused] = Field(
         description="One result per recipient, in the order of the request."
     )
