@@ -423,3 +423,25 @@ def test_the_openapi_document_describes_both_contracts(client: Any) -> None:
     assert answers["application/xml"]["schema"] == {"type": "string"}
     assert answers["application/json"]["schema"]["$ref"].endswith("/IssueResults")
     assert "405" in document["paths"]["/api/reward/{campaign_id}"]["get"]["responses"]
+
+
+# -- recipient_list -----------------------------------------------------------------------------
+def test_a_recipient_listed_twice_gets_two_rewards(
+    client: Any, campaign: CampaignModel, passcode: str
+) -> None:
+    fields = {
+        "passcode": passcode,
+        "recipient_list": ' "Smith, John" <john@smith.com> ,, John <john@smith.com>,',
+    }
+
+    root = result_of(call(client, "multi_reward_urls", campaign.campaign_id, fields))
+
+    assert root.findtext("status") == "Success"
+    ids = [r.findtext("id") for r in root.findall("rewards/reward")]
+    assert len(set(ids)) == 2
+    stored = [RewardModel.get(STORE, reward_id) for reward_id in ids]
+    assert [(r.email, r.firstname, r.surname) for r in stored] == [
+        ("john@smith.com", "John", "Smith"),
+        ("john@smith.com", "John", None),
+    ]
+    assert stored[0].customer_id == stored[1].customer_id  # one person, two rewards
