@@ -5,8 +5,11 @@
   field, query parameter or JSON body field, or the `X-Passcode` header).
 - `POST /api/multi_rewards/{campaign_id}`, `/api/multi_reward_urls/...`,
   `/api/multi_reward_urls2/...`: many recipients, one result each.
-- `GET /api/rewards_in_month/{campaign_id}/{month}/{year}`, `GET /api/all_rewards/{campaign_id}`:
-  the campaign's rewards, paged (`limit`, `cursor`), with the store's API key or an admin JWT.
+- `GET /api/rewards_in_month/{campaign_id}[/{month}/{year}]` (none: this UTC month),
+  `GET /api/all_rewards/{campaign_id}`: `<summary>` (`reward_count`, `tree_count`) and every
+  reward of the campaign, with the store's API key or an admin JWT. An answer that would pass
+  `MAX_ANSWER_BYTES` (under Lambda's 6 MB) holds the first rewards and `next_cursor`
+  (`nextCursor`): the same call with `cursor=<it>` continues. `limit` (1-100) asks for a page.
 - `POST /api/{storeCode}/campaign/{campaign}/passcode` (admin): a new passcode, shown once.
 
 The issuing calls speak two contracts on the same paths, parsed into one `IssueCall` and
@@ -41,6 +44,7 @@ refused recipient is in `<unsent_rewards>` with its own `<error>`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -78,7 +82,7 @@ from chalicelib.domain.errors import (
     RewardsError,
     UnsupportedMediaTypeError,
 )
-from chalicelib.domain.issuing import Delivery, IssueOutcome, RewardPage
+from chalicelib.domain.issuing import Delivery, IssueOutcome
 from chalicelib.domain.rewards import (
     LimitPerUserReachedError,
     LimitReachedError,
@@ -183,13 +187,6 @@ def result_body(index: int, outcome: IssueOutcome) -> dict[str, Any]:
         return {"index": index, "created": True, "reward": reward_body(outcome.reward)}
     assert outcome.error is not None
     return {"index": index, "created": False, **default_error_body(outcome.error)}
-
-
-def page_body(page: RewardPage) -> dict[str, Any]:
-    return {
-        "rewards": [reward_body(reward) for reward in page.rewards],
-        "nextCursor": page.next_cursor,
-    }
 
 
 # -- one parse: either contract into the same call --------------------------------------------
@@ -526,29 +523,133 @@ def create_reward_urls_for_unique_ids(request: ApiRequest, campaign_id: str) -> 
 
 
 # -- queries -------------------------------------------------------------------------------
-@routes.route(
+# Under Lambda's 6 MB response limit, with room for the headers and the document around.
+MAX_ANSWER_BYTES = 5_000_000
+TREES_PER_REWARD = 1  # the original's unit of value: each reward here carries one
+
+
+@dataclass
+class Listed:
+    """The rewards one query answers (each rendered once), and where the next answer starts."""
+
+    rendered: list[Any]
+    next_cursor: str | None
+
+
+def listed(listing: issuing.RewardListing, render: Callable[[RewardModel], Any]) -> Listed:
+    """Every reward of the listing, or its page, rendered; an answer that would pass
+    `MAX_ANSWER_BYTES` stops before it, with the cursor of the rest."""
+    rendered: list[Any] = []
+    size, last = 0, None
+    for reward in listing.rewards:
+        item = render(reward)
+        size += len(item) if isinstance(item, str) else len(json.dumps(item))
+        full = listing.limit is not None and len(rendered) == listing.limit
+        if last is not None and (full or size > MAX_ANSWER_BYTES):
+            return Listed(rendered, issuing.cursor_after(last))
+        rendered.append(item)
+        last = reward
+    return Listed(rendered, None)
+
+
+def _reward_xml(reward: RewardModel) -> str:
+    lines = [
+        xml.element("id", reward.reward_id),
+        xml.element("date", iso_time(reward.created_at)),
+        xml.element("recipient_email", reward.email or ""),
+    ]
+    if reward.public_key is not None:
+        lines.append(xml.element("recipient_id", reward.public_key))
+    lines.append(xml.element("tree_count", TREES_PER_REWARD))
+    return "\n".join(_group("reward", lines))
+
+
+def _reward_json(reward: RewardModel) -> dict[str, Any]:
+    return {**reward_body(reward), "treeCount": TREES_PER_REWARD}
+
+
+def _summary(count: int) -> dict[str, int]:
+    return {"rewardCount": count, "treeCount": count * TREES_PER_REWARD}
+
+
+def answer_query(request: ApiRequest, read: Callable[[], issuing.RewardListing]) -> Any:
+    """Authenticate, read the listing and render it in the contract the request speaks."""
+    as_xml = answers_xml(request)
+    try:
+        request.principal = request.principal or authenticate(request, READERS)
+        if not as_xml:
+            found = listed(read(), _reward_json)
+            return {
+                "summary": _summary(len(found.rendered)),
+                "rewards": found.rendered,
+                "nextCursor": found.next_cursor,
+            }
+        found = listed(read(), _reward_xml)
+    except RewardsError as error:
+        if not as_xml:
+            raise
+        return error_xml(error)
+    summary = _summary(len(found.rendered))
+    lines = [
+        xml.element("version", VERSION),
+        xml.element("status", "Success"),
+        *_group(
+            "summary",
+            [
+                xml.element("reward_count", summary["rewardCount"]),
+                xml.element("tree_count", summary["treeCount"]),
+            ],
+        ),
+        "<rewards>",
+        *found.rendered,
+        "</rewards>",
+    ]
+    if found.next_cursor is not None:
+        lines.append(xml.element("next_cursor", found.next_cursor))
+    return _xml_response(lines, 200)
+
+
+def _query_route(path: str, summary: str) -> Callable[[IssueHandler], IssueHandler]:
+    return routes.route(
+        path,
+        handler_roles=READERS,
+        summary=summary,
+        query_model=issuing.PageQuery,  # `month` and `year` are in the path
+        response_model=RewardsPage,
+        also_answers=(XML,),
+        errors=QUERY_ERRORS,
+    )
+
+
+@_query_route(
     "/api/rewards_in_month/{campaign_id}/{month}/{year}",
-    roles=READERS,
-    summary="Query rewards for the month: the campaign's rewards of a month (Mokugift)",
-    query_model=issuing.PageQuery,  # `month` and `year` are in the path
-    response_model=RewardsPage,
-    errors=QUERY_ERRORS,
+    "Query rewards for the month: every reward of the campaign in a UTC month (Mokugift)",
 )
 def rewards_in_month(request: ApiRequest, campaign_id: str, month: str, year: str) -> Any:
     params = {**request.query, "month": month, "year": year}
-    return page_body(issuing.rewards_in_month(request.store_code, campaign_id, params))
+    return answer_query(
+        request, lambda: issuing.rewards_in_month(request.store_code, campaign_id, params)
+    )
 
 
-@routes.route(
-    "/api/all_rewards/{campaign_id}",
-    roles=READERS,
-    summary="Query all rewards ever created for the campaign (Mokugift)",
-    query_model=issuing.PageQuery,
-    response_model=RewardsPage,
-    errors=QUERY_ERRORS,
+@_query_route(
+    "/api/rewards_in_month/{campaign_id}",
+    "Query rewards for this month (UTC): every reward of the campaign (Mokugift)",
 )
-def all_rewards(request: ApiRequest, campaign_id: str) -> dict[str, Any]:
-    return page_body(issuing.campaign_rewards(request.store_code, campaign_id, request.query))
+def rewards_this_month(request: ApiRequest, campaign_id: str) -> Any:
+    return answer_query(
+        request, lambda: issuing.rewards_in_month(request.store_code, campaign_id, request.query)
+    )
+
+
+@_query_route(
+    "/api/all_rewards/{campaign_id}",
+    "Query all rewards ever created for the campaign: every one (Mokugift)",
+)
+def all_rewards(request: ApiRequest, campaign_id: str) -> Any:
+    return answer_query(
+        request, lambda: issuing.campaign_rewards(request.store_code, campaign_id, request.query)
+    )
 
 
 # -- wrong methods -------------------------------------------------------------------------

@@ -32,7 +32,8 @@ gets a reward per mention, as in the JSON contract. Its names are optional; `Nam
 first name (its first word) and the last name (the rest), `"Last, First"` as written.
 
 Reading: a campaign's rewards, all of them or those created in one UTC month, come from the
-campaign + creation-time index, one Query per page, oldest first.
+campaign + creation-time index, oldest first: every one (the Query's pages read as the answer is
+built), or a page when the caller gives `limit`.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -520,19 +521,26 @@ def _between(label: str, low: int, high: int) -> AfterValidator:
 
 
 class PageQuery(InputModel):
-    limit: Annotated[number_type(int), _between("limit", 1, MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
+    """`limit` asks for a page (1-100); without it every reward, from `cursor` on."""
+
+    limit: Annotated[number_type(int), _between("limit", 1, MAX_PAGE_SIZE)] | None = None
     cursor: str | None = None
 
 
 class MonthQuery(PageQuery):
-    month: Annotated[number_type(int), _between("month", 1, 12)]
-    year: Annotated[number_type(int), _between("year", FIRST_YEAR, LAST_YEAR)]
+    """A UTC month; neither `month` nor `year` given means this month."""
+
+    month: Annotated[number_type(int), _between("month", 1, 12)] | None = None
+    year: Annotated[number_type(int), _between("year", FIRST_YEAR, LAST_YEAR)] | None = None
 
 
 @dataclass(frozen=True)
-class RewardPage:
-    rewards: list[RewardModel]
-    next_cursor: str | None
+class RewardListing:
+    """A campaign's rewards from the cursor on, oldest first, read as they are iterated; at
+    most `limit + 1` when a page was asked for (the one past the page tells another follows)."""
+
+    rewards: Iterator[RewardModel]
+    limit: int | None
 
 
 def month_span(year: int, month: int) -> tuple[datetime, datetime]:
@@ -542,7 +550,8 @@ def month_span(year: int, month: int) -> tuple[datetime, datetime]:
     return start, following - timedelta(microseconds=1)
 
 
-def _cursor(reward: RewardModel) -> str:
+def cursor_after(reward: RewardModel) -> str:
+    """The cursor that continues a listing after `reward`."""
     return encode_cursor(
         f"{RewardModel.created_at.serialize(reward.created_at)}|{reward.reward_id}"
     )
@@ -568,36 +577,50 @@ def _start_key(
     }
 
 
-def _page(
+def _listing(
     store_code: str, campaign_id: str, query: PageQuery, span: tuple[datetime, datetime] | None
-) -> RewardPage:
+) -> RewardListing:
     campaign_key = pool_key(store_code, campaign_id)
+    # A bad cursor is refused now, not once the answer has started.
     start = _start_key(store_code, campaign_key, query.cursor, span) if query.cursor else None
-    # One more than the page tells, in the same Query, whether another page follows.
-    fetch = query.limit + 1
-    results = RewardModel.by_campaign.query(
-        campaign_key,
-        RewardModel.created_at.between(*span) if span else None,
-        limit=fetch,
-        page_size=fetch,
-        last_evaluated_key=start,
-    )
-    rewards = list(results)
-    if not rewards:
-        # The index is keyed by store and campaign, so rewards found prove the campaign is this
-        # store's; only an empty page needs the read telling "no rewards" from "not found".
-        get_campaign(store_code, campaign_id)
-    more = len(rewards) > query.limit
-    rewards = rewards[: query.limit]
-    return RewardPage(rewards, _cursor(rewards[-1]) if more else None)
+    fetch = query.limit + 1 if query.limit is not None else None
+
+    def rewards() -> Iterator[RewardModel]:
+        # A page: one Query of one more than the page. All: the Query's own pages, in turn.
+        results = RewardModel.by_campaign.query(
+            campaign_key,
+            RewardModel.created_at.between(*span) if span else None,
+            limit=fetch,
+            page_size=fetch,
+            last_evaluated_key=start,
+        )
+        empty = True
+        for reward in results:
+            empty = False
+            yield reward
+        if empty:
+            # The index is keyed by store and campaign, so rewards found prove the campaign is
+            # this store's; only an empty listing needs the read telling "none" from "not found".
+            get_campaign(store_code, campaign_id)
+
+    return RewardListing(rewards(), query.limit)
 
 
-def campaign_rewards(store_code: str, campaign_id: str, params: dict[str, Any]) -> RewardPage:
-    """One page of every reward of the campaign (`limit`, `cursor`)."""
-    return _page(store_code, campaign_id, validate(PageQuery, params), None)
+def campaign_rewards(store_code: str, campaign_id: str, params: dict[str, Any]) -> RewardListing:
+    """Every reward of the campaign, or a page (`limit`), from `cursor` on."""
+    return _listing(store_code, campaign_id, validate(PageQuery, params), None)
 
 
-def rewards_in_month(store_code: str, campaign_id: str, params: dict[str, Any]) -> RewardPage:
-    """One page of the campaign's rewards created in a UTC month (`month`, `year`, paging)."""
+def rewards_in_month(
+    store_code: str, campaign_id: str, params: dict[str, Any], now: datetime | None = None
+) -> RewardListing:
+    """The campaign's rewards created in a UTC month (`month`, `year`: both, or neither for
+    the month of `now`), all or a page."""
     query = validate(MonthQuery, params)
-    return _page(store_code, campaign_id, query, month_span(query.year, query.month))
+    if (query.month is None) != (query.year is None):
+        missing = "year" if query.year is None else "month"
+        raise InvalidInputError({missing: [f"The {missing} field is required."]})
+    if query.month is None or query.year is None:
+        today = now or datetime.now(UTC)
+        return _listing(store_code, campaign_id, query, month_span(today.year, today.month))
+    return _listing(store_code, campaign_id, query, month_span(query.year, query.month))

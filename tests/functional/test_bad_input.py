@@ -312,7 +312,8 @@ def test_query_and_path_values_that_are_not_utf8_are_a_clear_4xx(
         f"/api/{STORE}/admin/customer/someone/points/history?per_page=%FF", headers=admin
     )
     rewards = client.get(
-        f"/api/all_rewards/{issuing.campaign.campaign_id}?limit=%FF", headers=bearer()
+        f"/api/all_rewards/{issuing.campaign.campaign_id}?limit=%FF",
+        headers=bearer(Accept=JSON),  # the JSON contract (no Accept: the original's XML)
     )
 
     assert (lookup.status_code, json_error(lookup).code) == (404, "customer_not_found")
@@ -570,7 +571,7 @@ def test_rewards_of_an_impossible_month_are_422(
     for month, year, field in IMPOSSIBLE_MONTHS:
         response = client.get(
             f"/api/rewards_in_month/{issuing.campaign.campaign_id}/{month}/{year}",
-            headers=bearer(),
+            headers=bearer(Accept=JSON),
         )
         error = json_error(response)
         assert (error.status, error.code) == (422, "validation_failed"), (month, year)

@@ -15,7 +15,7 @@ from chalicelib.domain import auth, issuing
 from chalicelib.domain.rewards import reward_token
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import RewardModel
-from tests.conftest import STORE, body_of
+from tests.conftest import API_KEY, STORE, body_of
 from tests.factories import make_campaign
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -445,3 +445,84 @@ def test_a_recipient_listed_twice_gets_two_rewards(
         ("john@smith.com", "John", None),
     ]
     assert stored[0].customer_id == stored[1].customer_id  # one person, two rewards
+
+
+# -- queries ------------------------------------------------------------------------------------
+def test_all_rewards_answers_a_summary_and_every_reward(
+    client: Any, campaign: CampaignModel, passcode: str
+) -> None:
+    entries = ", ".join(f"p{n}@example.com" for n in range(120))
+    fields = {"passcode": passcode, "recipient_list": entries}
+    assert call(client, "multi_reward_urls", campaign.campaign_id, fields).status_code == 200
+
+    response = client.get(f"/api/all_rewards/{campaign.campaign_id}", headers=bearer())
+
+    assert response.status_code == 200
+    root = result_of(response)
+    assert children(root) == ["version", "status", "summary", "rewards"]
+    assert root.findtext("status") == "Success"
+    assert (root.findtext("summary/reward_count"), root.findtext("summary/tree_count")) == (
+        "120",
+        "120",
+    )
+    rewards = root.findall("rewards/reward")
+    assert sorted(r.findtext("recipient_email") for r in rewards) == sorted(
+        f"p{n}@example.com" for n in range(120)
+    )
+    first = rewards[0]
+    assert children(first) == ["id", "date", "recipient_email", "tree_count"]
+    stored = RewardModel.get(STORE, first.findtext("id"))
+    assert first.findtext("date") == stored.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert first.findtext("tree_count") == "1"
+
+
+def test_rewards_in_month_with_and_without_the_month(
+    client: Any, campaign: CampaignModel, passcode: str
+) -> None:
+    fields = {"passcode": passcode, "recipient_email": "a@example.com"}
+    assert call(client, "reward_url", campaign.campaign_id, fields).status_code == 201
+    now = datetime.now(UTC)
+    last_year = f"/api/rewards_in_month/{campaign.campaign_id}/{now.month}/{now.year - 1}"
+
+    this_month = result_of(
+        client.get(f"/api/rewards_in_month/{campaign.campaign_id}", headers=bearer())
+    )
+    named = result_of(
+        client.get(
+            f"/api/rewards_in_month/{campaign.campaign_id}/{now.month}/{now.year}",
+            headers=bearer(),
+        )
+    )
+    empty = result_of(client.get(last_year, headers=bearer()))
+
+    assert this_month.findtext("summary/reward_count") == "1"
+    assert named.findtext("rewards/reward/recipient_email") == "a@example.com"
+    assert (empty.findtext("summary/reward_count"), children(empty.find("rewards"))) == ("0", [])
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "expected"),
+    [
+        ("/api/all_rewards/{}", {}, (401, 102)),
+        ("/api/all_rewards/nope", None, (404, 101)),
+        ("/api/rewards_in_month/{}/13/2024", None, (422, 113)),
+        ("/api/all_rewards/{}?cursor=nope", None, (400, 113)),
+    ],
+)
+def test_query_errors_are_xml_codes(
+    client: Any,
+    campaign: CampaignModel,
+    path: str,
+    headers: dict[str, str] | None,
+    expected: tuple[int, int],
+) -> None:
+    response = client.get(
+        path.format(campaign.campaign_id), headers=bearer() if headers is None else headers
+    )
+
+    assert error_of(response)[:2] == expected
+
+
+def bearer() -> dict[str, str]:
+    """The store's API key, no Accept: the original contract."""
+    return {"Authorization": f"Bearer {API_KEY}"}

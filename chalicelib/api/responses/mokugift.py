@@ -61,10 +61,23 @@ class IssueResults(ResponseModel):
     failed: int
 
 
+class ListedReward(IssuedReward):
+    treeCount: int = Field(description="The units of value it carries (the original's trees).")
+
+
+class RewardsSummary(ResponseModel):
+    rewardCount: int = Field(description="The rewards in this answer.")
+    treeCount: int = Field(description="Their units of value, summed.")
+
+
 class RewardsPage(ResponseModel):
-    rewards: list[IssuedReward] = Field(description="Newest first.")
+    summary: RewardsSummary
+    rewards: list[ListedReward] = Field(description="Oldest first.")
     nextCursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page."
+        description=(
+            "Pass as `cursor` for the rest: after a page (`limit`), or when every reward would "
+            "not fit one answer; null when nothing follows."
+        )
     )
 
 
