@@ -7,9 +7,12 @@
   `/api/multi_reward_urls2/...`: many recipients, one result each.
 - `GET /api/rewards_in_month/{campaign_id}[/{month}/{year}]` (none: this UTC month),
   `GET /api/all_rewards/{campaign_id}`: `<summary>` (`reward_count`, `tree_count`) and every
-  reward of the campaign, with the store's API key or an admin JWT. An answer that would pass
-  `MAX_ANSWER_BYTES` (under Lambda's 6 MB) holds the first rewards and `next_cursor`
-  (`nextCursor`): the same call with `cursor=<it>` continues. `limit` (1-100) asks for a page.
+  reward of the campaign. Asked with the store's API key, an admin JWT or the campaign's
+  passcode (header, query or form field), or with nothing when the campaign answers public
+  queries (`PUT /api/{storeCode}/campaign/{campaign}/public_queries`, admin; off by
+  default). An answer that would pass `MAX_ANSWER_BYTES` (under Lambda's 6 MB) holds the
+  first rewards and `next_cursor` (`nextCursor`): the same call with `cursor=<it>` continues.
+  `limit` (1-100) asks for a page.
 - `POST /api/{storeCode}/campaign/{campaign}/passcode` (admin): a new passcode, shown once.
 
 The issuing calls speak two contracts on the same paths, parsed into one `IssueCall` and
@@ -61,6 +64,7 @@ from chalicelib.api.responses.mokugift import (
     IssuedReward,
     IssueResults,
     Passcode,
+    PublicQueries,
     RewardsPage,
 )
 from chalicelib.api.routes import JSON, Routes
@@ -94,7 +98,10 @@ from chalicelib.domain.validation import InputModel
 from chalicelib.storage.rewards import RewardModel
 
 ISSUER = (Role.ISSUER,)
-READERS = (Role.STORE, Role.ADMIN)
+# The store's API key, an admin, or the campaign's own passcode; anyone when the campaign
+# answers public queries (`query_store`).
+QUERY_ROLES = (Role.STORE, Role.ADMIN, Role.ISSUER)
+NO_CREDENTIAL = AuthenticationError.default_message
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 XML = "application/xml"
 XML_TYPES = (XML, "text/xml")
@@ -572,19 +579,37 @@ def _summary(count: int) -> dict[str, int]:
     return {"rewardCount": count, "treeCount": count * TREES_PER_REWARD}
 
 
-def answer_query(request: ApiRequest, read: Callable[[], issuing.RewardListing]) -> Any:
+def query_store(request: ApiRequest, campaign_id: str) -> str:
+    """Whose campaign the query reads: the credential's store (the store's API key, an admin,
+    the campaign's passcode), or with no credential at all, the store whose campaign of this
+    id answers public queries."""
+    try:
+        request.principal = request.principal or authenticate(request, QUERY_ROLES)
+    except AuthenticationError as error:
+        # Only a request presenting nothing: a wrong credential stays refused.
+        presented_nothing = error.message == NO_CREDENTIAL  # `security` found no credential
+        public = issuing.public_queries_store(campaign_id) if presented_nothing else None
+        if public is None:
+            raise
+        return public
+    return request.store_code
+
+
+def answer_query(
+    request: ApiRequest, campaign_id: str, read: Callable[[str], issuing.RewardListing]
+) -> Any:
     """Authenticate, read the listing and render it in the contract the request speaks."""
     as_xml = answers_xml(request)
     try:
-        request.principal = request.principal or authenticate(request, READERS)
+        listing = read(query_store(request, campaign_id))
         if not as_xml:
-            found = listed(read(), _reward_json)
+            found = listed(listing, _reward_json)
             return {
                 "summary": _summary(len(found.rendered)),
                 "rewards": found.rendered,
                 "nextCursor": found.next_cursor,
             }
-        found = listed(read(), _reward_xml)
+        found = listed(listing, _reward_xml)
     except RewardsError as error:
         if not as_xml:
             raise
@@ -612,7 +637,7 @@ def answer_query(request: ApiRequest, read: Callable[[], issuing.RewardListing])
 def _query_route(path: str, summary: str) -> Callable[[IssueHandler], IssueHandler]:
     return routes.route(
         path,
-        handler_roles=READERS,
+        handler_roles=QUERY_ROLES,
         summary=summary,
         query_model=issuing.PageQuery,  # `month` and `year` are in the path
         response_model=RewardsPage,
@@ -628,7 +653,9 @@ def _query_route(path: str, summary: str) -> Callable[[IssueHandler], IssueHandl
 def rewards_in_month(request: ApiRequest, campaign_id: str, month: str, year: str) -> Any:
     params = {**request.query, "month": month, "year": year}
     return answer_query(
-        request, lambda: issuing.rewards_in_month(request.store_code, campaign_id, params)
+        request,
+        campaign_id,
+        lambda store_code: issuing.rewards_in_month(store_code, campaign_id, params),
     )
 
 
@@ -638,7 +665,9 @@ def rewards_in_month(request: ApiRequest, campaign_id: str, month: str, year: st
 )
 def rewards_this_month(request: ApiRequest, campaign_id: str) -> Any:
     return answer_query(
-        request, lambda: issuing.rewards_in_month(request.store_code, campaign_id, request.query)
+        request,
+        campaign_id,
+        lambda store_code: issuing.rewards_in_month(store_code, campaign_id, request.query),
     )
 
 
@@ -648,7 +677,9 @@ def rewards_this_month(request: ApiRequest, campaign_id: str) -> Any:
 )
 def all_rewards(request: ApiRequest, campaign_id: str) -> Any:
     return answer_query(
-        request, lambda: issuing.campaign_rewards(request.store_code, campaign_id, request.query)
+        request,
+        campaign_id,
+        lambda store_code: issuing.campaign_rewards(store_code, campaign_id, request.query),
     )
 
 
@@ -692,3 +723,17 @@ for _path, _name in (
 def rotate_passcode(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     passcode = issuing.rotate_passcode(request.store_code, campaign)
     return {"campaignId": campaign, "passcode": passcode}
+
+
+@routes.route(
+    "/api/{storeCode}/campaign/{campaign}/public_queries",
+    methods=["PUT"],
+    roles=(Role.ADMIN,),
+    summary="Let anyone query the campaign's rewards, or stop it; off by default (Mokugift)",
+    request_model=issuing.PublicQueriesInput,
+    response_model=PublicQueries,
+    errors=(CampaignNotFoundError, issuing.PublicQueriesTakenError),
+)
+def set_public_queries(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
+    enabled = issuing.set_public_queries(request.store_code, campaign, request.body)
+    return {"campaignId": campaign, "publicQueries": enabled}

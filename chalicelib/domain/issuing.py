@@ -54,6 +54,7 @@ from chalicelib.domain import auth
 from chalicelib.domain.campaigns import ensure_active, get_campaign
 from chalicelib.domain.customers import new_customer
 from chalicelib.domain.errors import (
+    ConflictError,
     InvalidInputError,
     MalformedRequestError,
     RewardsError,
@@ -73,6 +74,7 @@ from chalicelib.domain.validation import (
 )
 from chalicelib.mail import outbox
 from chalicelib.observability import Metric, add_metric
+from chalicelib.storage import credentials
 from chalicelib.storage.campaigns import CampaignModel, pool_key
 from chalicelib.storage.customers import (
     UniqueValueModel,
@@ -502,6 +504,32 @@ def transaction_rewards(store_code: str, transaction_id: str) -> list[RewardMode
         # The transaction index is not keyed by store: another store's id finds nothing here.
         if reward.store_code == store_code
     ]
+
+
+class PublicQueriesTakenError(ConflictError):
+    code = "public_queries_taken"
+    default_message = "Another store's campaign of this id answers public queries already."
+
+
+class PublicQueriesInput(InputModel):
+    enabled: bool = Field(description="Whether anyone may query the campaign's rewards.")
+
+
+def set_public_queries(store_code: str, campaign_id: str, params: Any) -> bool:
+    """Let anyone query the campaign's rewards (Mokugift's queries asked for nothing), or stop
+    it: a campaign setting, off by default. The new setting is returned."""
+    get_campaign(store_code, campaign_id)  # another store's campaign: 404 whatever the body
+    enabled = validate(PublicQueriesInput, params).enabled
+    if not enabled:
+        credentials.delete_public_queries(store_code, campaign_id)
+    elif not credentials.put_public_queries(store_code, campaign_id):
+        raise PublicQueriesTakenError()
+    return enabled
+
+
+def public_queries_store(campaign_id: str) -> str | None:
+    """The store whose campaign of this id answers anyone's queries, if any."""
+    return credentials.public_queries_store(campaign_id)
 
 
 def rotate_passcode(store_code: str, campaign_id: str) -> str:

@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.domain import auth, issuing
+from chalicelib.domain.auth import Role
 from chalicelib.domain.rewards import reward_token
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import RewardModel
-from tests.conftest import API_KEY, STORE, body_of
+from tests.conftest import API_KEY, STORE, body_of, jwt_headers, token_for
 from tests.factories import make_campaign
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -526,3 +527,69 @@ def test_query_errors_are_xml_codes(
 def bearer() -> dict[str, str]:
     """The store's API key, no Accept: the original contract."""
     return {"Authorization": f"Bearer {API_KEY}"}
+
+
+# -- who may query ------------------------------------------------------------------------------
+def _public(client: Any, campaign_id: str, enabled: bool, store: str = STORE) -> Any:
+    return client.put(
+        f"/api/{store}/campaign/{campaign_id}/public_queries",
+        headers=jwt_headers(token_for(Role.ADMIN, store)),
+        body=json.dumps({"enabled": enabled}),
+    )
+
+
+def test_the_campaigns_passcode_may_query_its_own_rewards_only(
+    client: Any, campaign: CampaignModel, passcode: str
+) -> None:
+    other, _ = _campaign_with_passcode()
+    path = f"/api/all_rewards/{campaign.campaign_id}"
+
+    by_header = client.get(path, headers={"X-Passcode": passcode})
+    by_query = client.get(f"{path}?{urlencode({'passcode': passcode})}")
+    elsewhere = client.get(f"/api/all_rewards/{other}", headers={"X-Passcode": passcode})
+
+    assert result_of(by_header).findtext("status") == "Success"
+    assert result_of(by_query).findtext("status") == "Success"
+    assert error_of(elsewhere)[:2] == (401, 102)
+
+
+def test_public_queries_are_off_by_default_and_an_admin_turns_them_on_and_off(
+    client: Any, campaign: CampaignModel, passcode: str
+) -> None:
+    fields = {"passcode": passcode, "recipient_email": "a@example.com"}
+    assert call(client, "reward_url", campaign.campaign_id, fields).status_code == 201
+    path = f"/api/all_rewards/{campaign.campaign_id}"
+    assert error_of(client.get(path))[:2] == (401, 102)
+
+    turned_on = _public(client, campaign.campaign_id, True)
+    anyone = client.get(path)
+    wrong = client.get(path, headers={"X-Passcode": "wrong"})
+    _public(client, campaign.campaign_id, False)
+    turned_off = client.get(path)
+
+    assert body_of(turned_on) == {"campaignId": campaign.campaign_id, "publicQueries": True}
+    assert result_of(anyone).findtext("summary/reward_count") == "1"
+    assert error_of(wrong)[:2] == (401, 102)  # a wrong credential is not "no credential"
+    assert error_of(turned_off)[:2] == (401, 102)
+
+
+def test_public_queries_of_a_campaign_id_belong_to_the_first_store(
+    client: Any, campaign: CampaignModel
+) -> None:
+    twin = make_campaign("OTHER")
+    twin_id = campaign.campaign_id
+    CampaignModel(
+        "OTHER",
+        twin_id,
+        **{
+            k: v for k, v in twin.attribute_values.items() if k not in ("store_code", "campaign_id")
+        },
+    ).save()
+
+    assert _public(client, campaign.campaign_id, True).status_code == 200
+    taken = _public(client, twin_id, True, "OTHER")
+    _public(client, twin_id, False, "OTHER")  # not theirs to stop
+
+    assert (taken.status_code, body_of(taken)["code"]) == (409, "public_queries_taken")
+    assert issuing.public_queries_store(campaign.campaign_id) == STORE
+    assert _public(client, "nope", True).status_code == 404

@@ -84,3 +84,8 @@ class RewardsPage(ResponseModel):
 class Passcode(ResponseModel):
     campaignId: str
     passcode: str = Field(description="Shown once; the previous passcode stops working.")
+
+
+class PublicQueries(ResponseModel):
+    campaignId: str
+    publicQueries: bool = Field(description="Whether anyone may query the campaign's rewards.")
