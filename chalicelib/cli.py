@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import EndpointConnectionError
 
 from chalicelib.config import reset_settings
-from chalicelib.domain import auth, campaigns, catalog, customers, ledger, stores
+from chalicelib.domain import auth, campaigns, catalog, customers, issuing, ledger, stores
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import RewardsError
 
@@ -155,6 +155,8 @@ def seed_demo(
         campaigns.get_campaign(store_code, DEMO_CAMPAIGN_ID)
     except campaigns.CampaignNotFoundError:
         catalog.create_campaign(store_code, _demo_campaign(), campaign_id=DEMO_CAMPAIGN_ID)
+        # Its Mokugift queries answer anyone, as the original's did (until an admin stops it).
+        issuing.set_public_queries(store_code, DEMO_CAMPAIGN_ID, {"enabled": True})
     auth.migrate_passcodes(store_code)  # a state folder from before passcodes had a store
     if passcode:
         auth.ensure_passcode(store_code, DEMO_CAMPAIGN_ID, passcode)

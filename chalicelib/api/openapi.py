@@ -184,7 +184,9 @@ def _security(roles: tuple[Role, ...] | None) -> list[dict[str, list[str]]]:
 def _success_schema(
     doc: RouteDoc, refs: dict[tuple[type[BaseModel], str], Any], media_type: str
 ) -> Any:
-    if doc.response_model is not None:  # an XML answer has the same fields under its root
+    # An XML answer has the same fields under its root, unless the route speaks another
+    # contract in forms (`form_model`: Mokugift's original, whose XML is its own document).
+    if doc.response_model is not None and (media_type == JSON or doc.form_model is None):
         return refs[(doc.response_model, "serialization")]
     if media_type != JSON:
         return {"type": "string"}
@@ -201,6 +203,8 @@ def _answers_nothing(doc: RouteDoc) -> bool:
 
 
 def _success(doc: RouteDoc, refs: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
+    if doc.status >= 400:  # a route that only refuses (Mokugift's wrong method): its error
+        return {}
     if _answers_nothing(doc):
         status = 204 if doc.status == 200 else doc.status
         return {str(status): {"description": HTTPStatus(status).phrase}}
@@ -225,6 +229,8 @@ def _possible_errors(method: str, entry: RouteEntry, doc: RouteDoc) -> list[erro
     if entry.view_args:
         classes.append(errors.NotFoundError)
     classes += [c for c in doc.errors if c not in classes]
+    if doc.status >= 400:  # a route that only refuses: that refusal, no more
+        classes = list(doc.errors)
     classes.append(errors.ServiceUnavailableError)  # any route: DynamoDB still busy after retries
     return [example_error(error_class) for error_class in classes]
 
@@ -271,6 +277,9 @@ def _request_body(
             }
     content: dict[str, Any] = {}
     for content_type in entry.content_types:
+        if content_type in FORM_TYPES and doc.form_model is not None:
+            content[content_type] = {"schema": refs[(doc.form_model, "validation")]}
+            continue
         if content_type in FORM_TYPES and model is not None and issubclass(model, RootModel):
             continue  # a form's fields cannot carry an array: such a body is JSON only
         if _parsed(content_type):
@@ -354,7 +363,7 @@ def _model_schemas(
     """Each declared model's reference, and the schemas behind them (names made unique)."""
     wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
     for doc in docs:
-        for model in (doc.request_model, doc.query_model):
+        for model in (doc.request_model, doc.query_model, doc.form_model):
             if model is not None:
                 wanted[(model, "validation")] = None
         if doc.response_model is not None:

@@ -79,6 +79,7 @@ class RouteDoc:
     query_model: type[BaseModel] | None = None
     body_key: str | None = None
     also_answers: tuple[str, ...] = ()
+    form_model: type[BaseModel] | None = None
 
     @property
     def answer_types(self) -> tuple[str, ...]:
@@ -180,6 +181,7 @@ class Routes:
         body_key: str | None = None,
         also_answers: tuple[str, ...] = (),
         no_store: bool = False,
+        form_model: type[BaseModel] | None = None,
     ) -> Callable[[Handler], Handler]:
         """Register `handler(request, **path_params)`; `roles=None` means a public route.
 
@@ -189,7 +191,9 @@ class Routes:
         it (chalicelib/api/idempotency.py). The other
         keyword-only arguments only describe the route in the OpenAPI document: its summary
         (default: the handler's docstring), the pydantic models of its body (wrapped in one
-        form key, `campaign[...]`, when `body_key` is given) and of its query string, the
+        form key, `campaign[...]`, when `body_key` is given; of a form body, when its fields
+        are not the JSON body's, `form_model`: then the other answer types have their own
+        document, not `response_model`'s fields) and of its query string, the
         media type of a successful answer (and `also_answers`, the types a client may ask for
         instead, by Accept or a suffix), the domain errors it may answer with, and the roles a
         public route's handler checks itself (`handler_roles`; with an Idempotency-Key the
@@ -256,6 +260,7 @@ class Routes:
                 query_model,
                 body_key,
                 also_answers,
+                form_model,
             )
             names = [("", handler.__name__)]
             names += [

@@ -29,6 +29,12 @@ class CampaignInactiveError(ConflictError):
     default_message = "This campaign is not active."
 
 
+class CampaignOutOfDatesError(CampaignInactiveError):
+    """Switched on, but outside its activity window (not started yet, or over)."""
+
+    default_message = "This campaign is not active at this date."
+
+
 class CampaignNotVisibleError(ConflictError):
     code = "campaign_not_visible"
     default_message = "This campaign is not visible now."
@@ -89,8 +95,12 @@ def is_targeted(campaign: CampaignModel, customer: CustomerModel) -> bool:
 
 
 def ensure_active(campaign: CampaignModel, now: datetime) -> None:
-    if not is_active(campaign, now):
+    """Refuse a campaign switched off (`CampaignInactiveError`) or outside its dates (the
+    subclass `CampaignOutOfDatesError`, the same code: only the Mokugift face tells them apart)."""
+    if not campaign.active:
         raise CampaignInactiveError()
+    if not is_active(campaign, now):
+        raise CampaignOutOfDatesError()
 
 
 def uses_coupon_pool(campaign: CampaignModel) -> bool:

@@ -19,14 +19,29 @@ message (the outbox, in the same transaction), then one message per reward goes 
 does not exist. A message SQS refused, or never got because the process died, is sent later by
 the sweeper (`owed_emails`): the reward stays `queued` meanwhile.
 
+Each issuing call is one transaction (Mokugift's `transaction_id`, `new_transaction_id`), stored
+on every reward it creates, so `transaction_rewards` finds them. A keyed call derives it from its
+Idempotency-Key, so a resumed run names the same transaction as the run it finishes.
+
+The original Mokugift contract names its recipients in one `recipient_list` field
+(`parse_recipient_list`): comma-separated entries, each `address` or `Name <address>`, the name
+in double quotes when it holds a comma (`"Smith, John" <john@example.com>`); whitespace around
+entries is ignored, and so are empty entries (`a@x.com,,b@x.com`, a trailing comma). An entry
+that is neither form is refused alone (the other entries are issued); a recipient listed twice
+gets a reward per mention, as in the JSON contract. Its names are optional; `Name` becomes the
+first name (its first word) and the last name (the rest), `"Last, First"` as written.
+
 Reading: a campaign's rewards, all of them or those created in one UTC month, come from the
-campaign + creation-time index, one Query per page, oldest first.
+campaign + creation-time index, oldest first: every one (the Query's pages read as the answer is
+built), or a page when the caller gives `limit`.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -39,6 +54,7 @@ from chalicelib.domain import auth
 from chalicelib.domain.campaigns import ensure_active, get_campaign
 from chalicelib.domain.customers import new_customer
 from chalicelib.domain.errors import (
+    ConflictError,
     InvalidInputError,
     MalformedRequestError,
     RewardsError,
@@ -58,6 +74,7 @@ from chalicelib.domain.validation import (
 )
 from chalicelib.mail import outbox
 from chalicelib.observability import Metric, add_metric
+from chalicelib.storage import credentials
 from chalicelib.storage.campaigns import CampaignModel, pool_key
 from chalicelib.storage.customers import (
     UniqueValueModel,
@@ -81,6 +98,14 @@ FIRST_YEAR, LAST_YEAR = 2000, 2999
 class InvalidRecipientError(InvalidInputError):
     code = "invalid_recipient"
     default_message = "The recipient is invalid."
+
+
+class RecipientMissingError(InvalidRecipientError):
+    """No email (or unique ID) for the recipient; the same code, told apart by Mokugift."""
+
+
+class InvalidEmailError(InvalidRecipientError):
+    """The recipient's email is not an address; the same code, told apart by Mokugift."""
 
 
 class TooManyRecipientsError(TooManyItemsError):
@@ -114,6 +139,13 @@ class EmailRecipientInput(_RecipientInput):
     last_name: Text
 
 
+class AddressRecipientInput(EmailRecipientInput):
+    """The original contract's recipient by email: the name is optional."""
+
+    first_name: Text | None = None
+    last_name: Text | None = None
+
+
 class UniqueIdRecipientInput(_RecipientInput):
     unique_id: Text
     first_name: Text | None = None
@@ -136,15 +168,32 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def parse_recipient(item: Any, delivery: Delivery) -> Recipient:
-    """The recipient of one reward, validated; blank fields count as missing."""
+def _model(delivery: Delivery, named: bool) -> type[_RecipientInput]:
+    if delivery is Delivery.UNIQUE_ID:
+        return UniqueIdRecipientInput
+    return EmailRecipientInput if named else AddressRecipientInput
+
+
+def parse_recipient(item: Any, delivery: Delivery, named: bool = True) -> Recipient:
+    """The recipient of one reward, validated; blank fields count as missing. `named`: the
+    JSON contract's email recipients need a first and a last name. An item that is already an
+    error (a `recipient_list` entry that did not parse) is that recipient's refusal."""
+    if isinstance(item, RewardsError):
+        raise item
     if not isinstance(item, dict):
         raise InvalidRecipientError({"body": ["The recipient must be an object."]})
-    model = UniqueIdRecipientInput if delivery is Delivery.UNIQUE_ID else EmailRecipientInput
     try:
-        parsed = model.model_validate({k: v for k, v in item.items() if not _blank(v)})
+        parsed = _model(delivery, named).model_validate(
+            {k: v for k, v in item.items() if not _blank(v)}
+        )
     except PydanticValidationError as error:
-        raise InvalidRecipientError(errors_of(error)) from error
+        errors = errors_of(error)
+        who = "unique_id" if delivery is Delivery.UNIQUE_ID else "email"
+        if who in errors and _blank(item.get(who)):
+            raise RecipientMissingError(errors) from error
+        if "email" in errors:
+            raise InvalidEmailError(errors) from error
+        raise InvalidRecipientError(errors) from error
     return Recipient(
         email=getattr(parsed, "email", None),
         public_key=getattr(parsed, "unique_id", None),
@@ -166,6 +215,86 @@ def recipients_of(body: Any) -> list[Any]:
             f"Too many recipients: {len(recipients)}; nothing was created.",
         )
     return recipients
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One entry of a `recipient_list`: its text, and the recipient item or why it is none."""
+
+    text: str
+    address: str | None
+    item: dict[str, str] | RewardsError
+
+
+# `Name <address>` or `"Name, with comma" <address>` (backslash escapes in quotes).
+_ENTRY = re.compile(
+    r'\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<plain>[^<>"]*?))\s*<(?P<address>[^<>"]*)>\s*'
+)
+_BARE = re.compile(r'[^<>"]+')
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def _split_entries(text: str) -> list[str]:
+    """Split at the commas outside double quotes (no address holds a comma)."""
+    entries, current, quoted, escaped = [], [], False, False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            entries.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    entries.append("".join(current))
+    return [entry.strip() for entry in entries if entry.strip()]
+
+
+def split_name(name: str | None) -> dict[str, str]:
+    """`John Smith` (and `Smith, John`) as first name `John`, last name `Smith`; no name, no
+    fields."""
+    last, comma, first = (name or "").partition(",")
+    if not comma:
+        first, _, last = (name or "").strip().partition(" ")
+    return {k: v.strip() for k, v in (("first_name", first), ("last_name", last)) if v.strip()}
+
+
+def recipient_item(address: str | None, name: str | None, delivery: Delivery) -> dict[str, str]:
+    """The recipient item of the original contract's `recipient_*` fields (or a list entry)."""
+    who = "unique_id" if delivery is Delivery.UNIQUE_ID else "email"
+    return {who: (address or "").strip(), **split_name(name)}
+
+
+def _entry(text: str, delivery: Delivery) -> ListEntry:
+    match = _ENTRY.fullmatch(text)
+    if match is not None:
+        quoted = match.group("quoted")
+        name = _ESCAPE.sub(r"\1", quoted) if quoted is not None else match.group("plain")
+        address = match.group("address").strip()
+        return ListEntry(text, address, recipient_item(address, name, delivery))
+    if _BARE.fullmatch(text):
+        return ListEntry(text, text, recipient_item(text, None, delivery))
+    error = InvalidRecipientError(
+        {"recipient_list": [f"The entry is neither `address` nor `Name <address>`: {text[:80]}"]}
+    )
+    return ListEntry(text, None, error)
+
+
+def parse_recipient_list(text: Any, delivery: Delivery) -> list[ListEntry]:
+    """The entries of a `recipient_list` (see the module docstring), in order; none, or more
+    than `MAX_RECIPIENTS`, refuses the call."""
+    entries = _split_entries(text) if isinstance(text, str) else []
+    if not entries:
+        raise RecipientMissingError({"recipient_list": ["The recipient list field is required."]})
+    if len(entries) > MAX_RECIPIENTS:
+        raise TooManyRecipientsError(
+            {"recipient_list": [f"At most {MAX_RECIPIENTS} recipients per request."]},
+            f"Too many recipients: {len(entries)}; nothing was created.",
+        )
+    return [_entry(entry, delivery) for entry in entries]
 
 
 def _guard_pk(store_code: str, recipient: Recipient) -> str:
@@ -229,6 +358,7 @@ def _acquire_all(
     email_status: str | None,
     actor: str | None,
     progress: BulkProgress,
+    transaction_id: str | None,
 ) -> None:
     store_code = campaign.store_code
     keys = {index: _guard_pk(store_code, recipient) for index, recipient in recipients.items()}
@@ -250,6 +380,7 @@ def _acquire_all(
             actor=actor,
             email_status=email_status,
             progress=progress,
+            issue_transaction=transaction_id,
         )
         refused = {}
         for index, result in zip(round_indexes, results, strict=True):
@@ -283,9 +414,12 @@ def issue(
     actor: str | None = None,
     correlation_id: str | None = None,
     progress: BulkProgress = NO_PROGRESS,
+    transaction_id: str | None = None,
+    named: bool = True,
 ) -> list[IssueOutcome]:
     """A reward for every valid recipient of `items`; outcomes in the order of `items`.
 
+    `transaction_id` is stored on every reward created; `named` as in `parse_recipient`.
     A missing or inactive campaign refuses the whole call; anything else (an invalid
     recipient, a limit reached, no coupon left) refuses only the recipients it concerns.
     With a keyed request's `progress`, each recipient's reward is recorded in the transaction
@@ -298,7 +432,7 @@ def issue(
     recipients: dict[int, Recipient] = {}
     for index, item in enumerate(items):
         try:
-            recipients[index] = parse_recipient(item, delivery)
+            recipients[index] = parse_recipient(item, delivery, named)
         except InvalidRecipientError as error:
             outcomes[index].error = error
     done = progress.done(recipients)
@@ -315,7 +449,7 @@ def issue(
     created: list[RewardModel] = []
     if pending:
         status = EMAIL_QUEUED if emails else None
-        _acquire_all(campaign, pending, outcomes, status, actor, progress)
+        _acquire_all(campaign, pending, outcomes, status, actor, progress, transaction_id)
         created = [outcomes[i].reward for i in pending if outcomes[i].reward is not None]
         if created:
             add_metric(Metric.REWARDS_ISSUED, len(created), delivery="email" if emails else "url")
@@ -332,14 +466,70 @@ def issue_one(
     actor: str | None = None,
     correlation_id: str | None = None,
     progress: BulkProgress = NO_PROGRESS,
+    transaction_id: str | None = None,
+    named: bool = True,
 ) -> RewardModel:
     """One recipient's reward; every refusal is raised. Resumable as a list of one."""
-    parse_recipient(item, delivery)  # an invalid body is refused before any read
-    [outcome] = issue(store_code, campaign_id, [item], delivery, actor, correlation_id, progress)
+    parse_recipient(item, delivery, named)  # an invalid body is refused before any read
+    [outcome] = issue(
+        store_code,
+        campaign_id,
+        [item],
+        delivery,
+        actor,
+        correlation_id,
+        progress,
+        transaction_id,
+        named,
+    )
     if outcome.error is not None:
         raise outcome.error
     assert outcome.reward is not None
     return outcome.reward
+
+
+def new_transaction_id(progress: BulkProgress = NO_PROGRESS) -> str:
+    """The id of one issuing call: random, or from a keyed request's progress (a resumed run
+    is the same transaction as the run it finishes)."""
+    if progress.request is not None:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"issue-transaction:{progress.request}"))
+    return str(uuid.uuid4())
+
+
+def transaction_rewards(store_code: str, transaction_id: str) -> list[RewardModel]:
+    """The store's rewards one issuing call created, oldest first (a Query per page)."""
+    return [
+        reward
+        for reward in RewardModel.by_issue_transaction.query(transaction_id)
+        # The transaction index is not keyed by store: another store's id finds nothing here.
+        if reward.store_code == store_code
+    ]
+
+
+class PublicQueriesTakenError(ConflictError):
+    code = "public_queries_taken"
+    default_message = "Another store's campaign of this id answers public queries already."
+
+
+class PublicQueriesInput(InputModel):
+    enabled: bool = Field(description="Whether anyone may query the campaign's rewards.")
+
+
+def set_public_queries(store_code: str, campaign_id: str, params: Any) -> bool:
+    """Let anyone query the campaign's rewards (Mokugift's queries asked for nothing), or stop
+    it: a campaign setting, off by default. The new setting is returned."""
+    get_campaign(store_code, campaign_id)  # another store's campaign: 404 whatever the body
+    enabled = validate(PublicQueriesInput, params).enabled
+    if not enabled:
+        credentials.delete_public_queries(store_code, campaign_id)
+    elif not credentials.put_public_queries(store_code, campaign_id):
+        raise PublicQueriesTakenError()
+    return enabled
+
+
+def public_queries_store(campaign_id: str) -> str | None:
+    """The store whose campaign of this id answers anyone's queries, if any."""
+    return credentials.public_queries_store(campaign_id)
 
 
 def rotate_passcode(store_code: str, campaign_id: str) -> str:
@@ -359,19 +549,26 @@ def _between(label: str, low: int, high: int) -> AfterValidator:
 
 
 class PageQuery(InputModel):
-    limit: Annotated[number_type(int), _between("limit", 1, MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
+    """`limit` asks for a page (1-100); without it every reward, from `cursor` on."""
+
+    limit: Annotated[number_type(int), _between("limit", 1, MAX_PAGE_SIZE)] | None = None
     cursor: str | None = None
 
 
 class MonthQuery(PageQuery):
-    month: Annotated[number_type(int), _between("month", 1, 12)]
-    year: Annotated[number_type(int), _between("year", FIRST_YEAR, LAST_YEAR)]
+    """A UTC month; neither `month` nor `year` given means this month."""
+
+    month: Annotated[number_type(int), _between("month", 1, 12)] | None = None
+    year: Annotated[number_type(int), _between("year", FIRST_YEAR, LAST_YEAR)] | None = None
 
 
 @dataclass(frozen=True)
-class RewardPage:
-    rewards: list[RewardModel]
-    next_cursor: str | None
+class RewardListing:
+    """A campaign's rewards from the cursor on, oldest first, read as they are iterated; at
+    most `limit + 1` when a page was asked for (the one past the page tells another follows)."""
+
+    rewards: Iterator[RewardModel]
+    limit: int | None
 
 
 def month_span(year: int, month: int) -> tuple[datetime, datetime]:
@@ -381,7 +578,8 @@ def month_span(year: int, month: int) -> tuple[datetime, datetime]:
     return start, following - timedelta(microseconds=1)
 
 
-def _cursor(reward: RewardModel) -> str:
+def cursor_after(reward: RewardModel) -> str:
+    """The cursor that continues a listing after `reward`."""
     return encode_cursor(
         f"{RewardModel.created_at.serialize(reward.created_at)}|{reward.reward_id}"
     )
@@ -407,36 +605,50 @@ def _start_key(
     }
 
 
-def _page(
+def _listing(
     store_code: str, campaign_id: str, query: PageQuery, span: tuple[datetime, datetime] | None
-) -> RewardPage:
+) -> RewardListing:
     campaign_key = pool_key(store_code, campaign_id)
+    # A bad cursor is refused now, not once the answer has started.
     start = _start_key(store_code, campaign_key, query.cursor, span) if query.cursor else None
-    # One more than the page tells, in the same Query, whether another page follows.
-    fetch = query.limit + 1
-    results = RewardModel.by_campaign.query(
-        campaign_key,
-        RewardModel.created_at.between(*span) if span else None,
-        limit=fetch,
-        page_size=fetch,
-        last_evaluated_key=start,
-    )
-    rewards = list(results)
-    if not rewards:
-        # The index is keyed by store and campaign, so rewards found prove the campaign is this
-        # store's; only an empty page needs the read telling "no rewards" from "not found".
-        get_campaign(store_code, campaign_id)
-    more = len(rewards) > query.limit
-    rewards = rewards[: query.limit]
-    return RewardPage(rewards, _cursor(rewards[-1]) if more else None)
+    fetch = query.limit + 1 if query.limit is not None else None
+
+    def rewards() -> Iterator[RewardModel]:
+        # A page: one Query of one more than the page. All: the Query's own pages, in turn.
+        results = RewardModel.by_campaign.query(
+            campaign_key,
+            RewardModel.created_at.between(*span) if span else None,
+            limit=fetch,
+            page_size=fetch,
+            last_evaluated_key=start,
+        )
+        empty = True
+        for reward in results:
+            empty = False
+            yield reward
+        if empty:
+            # The index is keyed by store and campaign, so rewards found prove the campaign is
+            # this store's; only an empty listing needs the read telling "none" from "not found".
+            get_campaign(store_code, campaign_id)
+
+    return RewardListing(rewards(), query.limit)
 
 
-def campaign_rewards(store_code: str, campaign_id: str, params: dict[str, Any]) -> RewardPage:
-    """One page of every reward of the campaign (`limit`, `cursor`)."""
-    return _page(store_code, campaign_id, validate(PageQuery, params), None)
+def campaign_rewards(store_code: str, campaign_id: str, params: dict[str, Any]) -> RewardListing:
+    """Every reward of the campaign, or a page (`limit`), from `cursor` on."""
+    return _listing(store_code, campaign_id, validate(PageQuery, params), None)
 
 
-def rewards_in_month(store_code: str, campaign_id: str, params: dict[str, Any]) -> RewardPage:
-    """One page of the campaign's rewards created in a UTC month (`month`, `year`, paging)."""
+def rewards_in_month(
+    store_code: str, campaign_id: str, params: dict[str, Any], now: datetime | None = None
+) -> RewardListing:
+    """The campaign's rewards created in a UTC month (`month`, `year`: both, or neither for
+    the month of `now`), all or a page."""
     query = validate(MonthQuery, params)
-    return _page(store_code, campaign_id, query, month_span(query.year, query.month))
+    if (query.month is None) != (query.year is None):
+        missing = "year" if query.year is None else "month"
+        raise InvalidInputError({missing: [f"The {missing} field is required."]})
+    if query.month is None or query.year is None:
+        today = now or datetime.now(UTC)
+        return _listing(store_code, campaign_id, query, month_span(today.year, today.month))
+    return _listing(store_code, campaign_id, query, month_span(query.year, query.month))

@@ -218,8 +218,10 @@ class _Acquisition:
         email_status: str | None,
         now: datetime,
         progress: BulkProgress = NO_PROGRESS,
+        issue_transaction: str | None = None,
     ) -> None:
         self.campaign = campaign
+        self.issue_transaction = issue_transaction
         self.progress = progress
         self.store_code = campaign.store_code
         self.pool = pool_key(campaign.store_code, campaign.campaign_id)
@@ -286,6 +288,7 @@ class _Acquisition:
             email_history=[],
             created_at=self.now,
             created_by=self.actor,
+            issue_transaction=self.issue_transaction,
         )
         if self.email_status == EMAIL_QUEUED:
             # The outbox record is part of the reward's own item, so of its transaction.
@@ -538,11 +541,13 @@ def acquire(
     email_status: str | None = None,
     now: datetime | None = None,
     progress: BulkProgress = NO_PROGRESS,
+    issue_transaction: str | None = None,
 ) -> list[GrantOutcome]:
     """Give every grant its rewards, or the reason it got none; see the module docstring.
 
     A grant with an `item` records its rewards as that item of the keyed bulk request's
-    `progress`, in the transaction that writes them.
+    `progress`, in the transaction that writes them. `issue_transaction` names the issuing
+    call the rewards come from (Mokugift's `transaction_id`), stored on each.
     """
     now = now or datetime.now(UTC)
     ensure_active(campaign, now)
@@ -551,7 +556,9 @@ def acquire(
             raise InvalidInputError(
                 {"quantity": [f"The quantity must be between 1 and {MAX_QUANTITY}."]}
             )
-    acquisition = _Acquisition(campaign, grants, source, actor, email_status, now, progress)
+    acquisition = _Acquisition(
+        campaign, grants, source, actor, email_status, now, progress, issue_transaction
+    )
     limit = usage.per_user_limit(campaign)
     for outcome in acquisition.outcomes:
         if limit is not None and outcome.grant.quantity > limit:

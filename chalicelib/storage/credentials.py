@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
@@ -67,6 +67,55 @@ def passcode_pk(store_code: str, campaign_id: str) -> str:
 
 def passcode_lookup_pk(campaign_id: str, digest: str) -> str:
     return f"passcode-digest#{campaign_id}#{digest}"
+
+
+PUBLIC_QUERIES_KIND = "public_queries"
+
+
+def public_queries_pk(campaign_id: str) -> str:
+    """The record that makes a campaign's Mokugift queries public: by campaign id alone, as
+    an uncredentialed query names no store."""
+    return f"public-queries#{campaign_id}"
+
+
+def public_queries_store(campaign_id: str) -> str | None:
+    """The store whose campaign `campaign_id` answers public queries, if one does."""
+    item = get_credential(public_queries_pk(campaign_id))
+    return item.store_code if item is not None and item.kind == PUBLIC_QUERIES_KIND else None
+
+
+def put_public_queries(store_code: str, campaign_id: str) -> bool:
+    """Make the store's campaign answer public queries; False when the id is another store's
+    public campaign already (the first one keeps it)."""
+    item = CredentialModel(
+        public_queries_pk(campaign_id),
+        kind=PUBLIC_QUERIES_KIND,
+        store_code=store_code,
+        role="public",
+        subject=campaign_id,
+        created_at=datetime.now(UTC),
+    )
+    try:
+        item.save(
+            condition=CredentialModel.pk.does_not_exist()
+            | (CredentialModel.store_code == store_code)
+        )
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def delete_public_queries(store_code: str, campaign_id: str) -> None:
+    """Stop the store's campaign answering public queries (nothing if it did not)."""
+    try:
+        CredentialModel(public_queries_pk(campaign_id)).delete(
+            condition=CredentialModel.store_code == store_code
+        )
+    except DeleteError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def get_credential(pk: str) -> CredentialModel | None:

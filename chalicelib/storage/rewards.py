@@ -17,6 +17,8 @@ Keyed by (store_code, reward_id). Indexes, each serving one read the API needs w
   sent (a crash between the write and SendMessageBatch, SQS refusing) is found by a Query and
   sent again by the sweeper (`domain.owed_emails`). `OWED_SHARDS` partitions spread a bulk
   call's writes; the sweeper queries each.
+- `issue-transaction-index` (issue_transaction, created_at): sparse, the rewards one Mokugift
+  issuing call created (its `transaction_id`).
 
 `created_at` is stored in PynamoDB's fixed-width UTC form, so its strings sort as the times do.
 """
@@ -139,6 +141,15 @@ class RewardsOwingEmailIndex(GlobalSecondaryIndex["RewardModel"]):
     email_owed_since = UTCDateTimeAttribute(range_key=True)
 
 
+class RewardsByIssueTransactionIndex(GlobalSecondaryIndex["RewardModel"]):
+    class Meta:
+        index_name = "issue-transaction-index"
+        projection = AllProjection()
+
+    issue_transaction = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 @table("rewards")
 class RewardModel(TableModel):
     class Meta:
@@ -187,6 +198,7 @@ class RewardModel(TableModel):
 
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute(null=True)  # the actor that issued or bought it
+    issue_transaction = UnicodeAttribute(null=True)  # the Mokugift call that issued it
 
     by_token_digest = RewardsByTokenDigestIndex()
     by_campaign = RewardsByCampaignIndex()
@@ -194,6 +206,7 @@ class RewardModel(TableModel):
     by_store = RewardsByStoreIndex()
     by_pending_expiry = BoughtRewardsByExpiryIndex()
     by_email_owed = RewardsOwingEmailIndex()
+    by_issue_transaction = RewardsByIssueTransactionIndex()
 
 
 def email_event(status: str, detail: str | None, at: datetime) -> Any:

@@ -304,6 +304,10 @@ def test_seed_demo_adds_a_campaign_with_codes_and_the_known_passcode(
     assert (campaign.coupons_total, campaign.coupons_available) == (DEMO_COUPONS, DEMO_COUPONS)
     principal = auth.principal_for_passcode(DEMO_CAMPAIGN_ID, "local-passcode")
     assert (principal.store_code, principal.subject) == ("DEMO", DEMO_CAMPAIGN_ID)
+    # Its Mokugift queries answer anyone.
+    from chalicelib.domain import issuing
+
+    assert issuing.public_queries_store(DEMO_CAMPAIGN_ID) == "DEMO"
 
 
 def _logs_in(role: Role, username: str, password: str) -> bool:

@@ -79,6 +79,7 @@ def test_create_and_send_writes_a_queued_reward_then_queues_its_email(
     assert body == {
         "rewardId": stored.reward_id,
         "campaignId": campaign.campaign_id,
+        "transactionId": stored.issue_transaction,
         "url": f"https://rewards.test/r/{reward_token(stored)}",
         "couponCode": None,
         "email": "alice@example.com",
@@ -223,26 +224,21 @@ def test_the_passcode_may_come_as_query_parameter_or_body_field(
     assert (by_query.status_code, by_body.status_code) == (201, 201)
 
 
-def test_a_form_encoded_request_works_like_json(
+def test_the_original_form_fields_can_be_answered_in_json(
     client: Any, campaign: CampaignModel, passcode: str
 ) -> None:
-    form = urlencode(
-        {
-            "passcode": passcode,
-            "recipients[0][unique_id]": "crm-1",
-            "recipients[1][unique_id]": "crm-2",
-        }
-    )
+    form = urlencode({"passcode": passcode, "recipient_list": "crm-1, Bob Lee <crm-2>"})
 
     response = client.post(
         f"/api/multi_reward_urls2/{campaign.campaign_id}",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
         body=form,
     )
 
     assert response.status_code == 200, response.body
     results = body_of(response)["results"]
     assert [result["reward"]["uniqueId"] for result in results] == ["crm-1", "crm-2"]
+    assert results[1]["reward"]["firstName"] == "Bob"
 
 
 @pytest.mark.parametrize("endpoint", ["reward", "reward_url", "multi_rewards"])

@@ -11,6 +11,7 @@ same request in another, identical store).
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -357,6 +358,38 @@ def test_a_multi_reward_call_retried_after_a_crash_issues_each_reward_once(
     )
     campaign = CampaignModel.get(STORE, campaign_id)
     assert int(campaign.usage_count) == REWARD_LIMIT
+    # The crashed run and its retry are one transaction.
+    assert {r.issue_transaction for r in stored.values()} == {body["transactionId"]}
+
+
+@pytest.mark.usefixtures("short_lease")
+def test_an_original_multi_call_retried_after_a_crash_answers_its_xml_once(
+    client: Any, crash: CrashPoint
+) -> None:
+    campaign_id, passcode = _campaign(STORE)
+    entries = ", ".join(
+        f"{p.get('first_name', '')} <{p['email']}>" if "first_name" in p else p["email"]
+        for p in PEOPLE
+    )
+    request = {
+        "headers": {"Content-Type": FORM, "Idempotency-Key": "original-crash"},
+        "body": urlencode({"passcode": passcode, "recipient_list": entries}),
+    }
+    path = f"/api/multi_reward_urls/{campaign_id}"
+    crashed(client, crash, "POST", path, **request)
+
+    retry = client.post(path, **request)
+
+    assert retry.status_code == 200, retry.body
+    root = ET.fromstring(retry.body)
+    assert root.findtext("status") == "Part_Failed"
+    created = [r.findtext("id") for r in root.findall("rewards/reward")]
+    assert len(created) == REWARD_LIMIT
+    assert len(root.findall("unsent_rewards/unsent_reward")) == len(PEOPLE) - REWARD_LIMIT
+    stored = RewardModel.query(STORE)
+    assert {r.reward_id: r.issue_transaction for r in stored} == dict.fromkeys(
+        created, root.findtext("transaction_id")
+    )
 
 
 # -- coupon uploads ----------------------------------------------------------------------------

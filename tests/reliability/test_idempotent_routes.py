@@ -338,6 +338,11 @@ def rotate_passcode(world: World) -> Call:
     return Call(f"{API}/campaign/{a_campaign()}/passcode", admin())
 
 
+@example("PUT", "/api/{storeCode}/campaign/{campaign}/public_queries")
+def set_public_queries(world: World) -> Call:
+    return Call(f"{API}/campaign/{a_campaign()}/public_queries", admin(), '{"enabled": true}')
+
+
 @example("POST", "/api/{storeCode}/campaign/{campaign}/coupons")
 def put_coupons(world: World) -> Call:
     body = urlencode([("coupons[0]", "NEW-1"), ("coupons[1]", "NEW-2"), ("append", "1")])

@@ -209,7 +209,10 @@ def test_reward_tokens_are_kept_as_their_sha256_only(client: Any) -> None:
     for email in sent:
         [owner] = [a for a in emailed if a["email"] in email.destinations["ToAddresses"]]
         assert f'href="{urls[owner["rewardId"]]}"' in email.body
-    listed = body_of(client.get(f"/api/all_rewards/{campaign.campaign_id}", headers=bearer()))
+    listing = client.get(
+        f"/api/all_rewards/{campaign.campaign_id}", headers=bearer(Accept="application/json")
+    )
+    listed = body_of(listing)
     assert {reward["rewardId"]: reward["url"] for reward in listed["rewards"]} == urls
     _assert_nowhere(*tokens)
     rewards_table = RewardModel.Meta.table_name

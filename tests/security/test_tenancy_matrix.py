@@ -595,6 +595,13 @@ PUBLIC_ROUTES = {
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/assets/{name}"),
+    # Mokugift's error 100: a wrong method, answered before any credential is read.
+    ("GET", "/api/reward/{campaign_id}"),
+    ("GET", "/api/reward_url/{campaign_id}"),
+    ("GET", "/api/reward_url2/{campaign_id}"),
+    ("GET", "/api/multi_rewards/{campaign_id}"),
+    ("GET", "/api/multi_reward_urls/{campaign_id}"),
+    ("GET", "/api/multi_reward_urls2/{campaign_id}"),
 }
 
 

@@ -109,3 +109,64 @@ def test_repeated_recipients_go_in_later_rounds_in_order() -> None:
     keys = {0: "a", 1: "b", 2: "a", 4: "a", 5: "c", 6: "b"}
 
     assert issuing._rounds(keys) == [[0, 1, 5], [2, 6], [4]]
+
+
+# -- the original contract's recipient_list -------------------------------------------------------
+def _entries(text: str, delivery: Delivery = Delivery.EMAIL) -> list[Any]:
+    return [
+        entry.item if isinstance(entry.item, dict) else type(entry.item)
+        for entry in issuing.parse_recipient_list(text, delivery)
+    ]
+
+
+def test_a_list_takes_named_and_bare_entries() -> None:
+    assert _entries("John Smith <john@smith.com>, sally@chan.com") == [
+        {"email": "john@smith.com", "first_name": "John", "last_name": "Smith"},
+        {"email": "sally@chan.com"},
+    ]
+
+
+def test_a_list_by_id_takes_ids() -> None:
+    assert _entries("John Smith <user1234>, user6789", Delivery.UNIQUE_ID) == [
+        {"unique_id": "user1234", "first_name": "John", "last_name": "Smith"},
+        {"unique_id": "user6789"},
+    ]
+
+
+def test_a_quoted_name_may_hold_commas_and_escaped_quotes() -> None:
+    assert _entries('"Smith, John" <j@x.com>, "Al \\"Bo\\" Co" <a@x.com>, <b@x.com>') == [
+        {"email": "j@x.com", "first_name": "John", "last_name": "Smith"},
+        {"email": "a@x.com", "first_name": "Al", "last_name": '"Bo" Co'},
+        {"email": "b@x.com"},
+    ]
+
+
+def test_whitespace_and_empty_entries_are_ignored() -> None:
+    assert _entries("  a@x.com ,\n\t,  Ann   Lee   < b@x.com > ,") == [
+        {"email": "a@x.com"},
+        {"email": "b@x.com", "first_name": "Ann", "last_name": "Lee"},
+    ]
+
+
+def test_a_repeated_recipient_is_kept_for_a_reward_each() -> None:
+    assert _entries("a@x.com, A <a@x.com>") == [
+        {"email": "a@x.com"},
+        {"email": "a@x.com", "first_name": "A"},
+    ]
+
+
+@pytest.mark.parametrize("bad", ["Bad <", "a <b> <c>", '"unclosed <a@x.com>', "x>y"])
+def test_an_entry_in_neither_form_is_refused_alone(bad: str) -> None:
+    assert _entries(f"ok@x.com, {bad}") == [{"email": "ok@x.com"}, InvalidRecipientError]
+
+
+@pytest.mark.parametrize("text", ["", " , ,", None, ["a@x.com"]])
+def test_no_entries_is_a_missing_recipient(text: Any) -> None:
+    with pytest.raises(issuing.RecipientMissingError):
+        issuing.parse_recipient_list(text, Delivery.EMAIL)
+
+
+def test_at_most_1000_entries() -> None:
+    assert len(issuing.parse_recipient_list(", ".join(["a@x.com"] * 1000), Delivery.EMAIL)) == 1000
+    with pytest.raises(TooManyRecipientsError):
+        issuing.parse_recipient_list(", ".join(["a@x.com"] * 1001), Delivery.EMAIL)

@@ -14,6 +14,9 @@ from chalicelib.api.responses.points import ErrorBody
 class IssuedReward(ResponseModel):
     rewardId: str = Field(description="The reward's id, also its coupon id.")
     campaignId: str
+    transactionId: str | None = Field(
+        description="The issuing call that created it (all its rewards share it)."
+    )
     url: str = Field(description="The reward's page: its coupon code and how to use it.")
     couponCode: str | None = Field(description="Null when the campaign hands out no coupons.")
     email: str | None
@@ -50,6 +53,7 @@ class IssueRefused(ErrorBody):
 
 
 class IssueResults(ResponseModel):
+    transactionId: str = Field(description="This call's id, stored on every reward it created.")
     results: list[IssueSucceeded | IssueRefused] = Field(
         description="One result per recipient, in the order of the request."
     )
@@ -57,13 +61,31 @@ class IssueResults(ResponseModel):
     failed: int
 
 
+class ListedReward(IssuedReward):
+    treeCount: int = Field(description="The units of value it carries (the original's trees).")
+
+
+class RewardsSummary(ResponseModel):
+    rewardCount: int = Field(description="The rewards in this answer.")
+    treeCount: int = Field(description="Their units of value, summed.")
+
+
 class RewardsPage(ResponseModel):
-    rewards: list[IssuedReward] = Field(description="Newest first.")
+    summary: RewardsSummary
+    rewards: list[ListedReward] = Field(description="Oldest first.")
     nextCursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page."
+        description=(
+            "Pass as `cursor` for the rest: after a page (`limit`), or when every reward would "
+            "not fit one answer; null when nothing follows."
+        )
     )
 
 
 class Passcode(ResponseModel):
     campaignId: str
     passcode: str = Field(description="Shown once; the previous passcode stops working.")
+
+
+class PublicQueries(ResponseModel):
+    campaignId: str
+    publicQueries: bool = Field(description="Whether anyone may query the campaign's rewards.")
