@@ -8,10 +8,11 @@
   `/api/{storeCode}/customerType/{customerType}/customers/{customer}` to give a customer a type.
 
 The document answers errors in the format asked for (`<errors><error>...</error></errors>` in
-XML), which the shared pipeline (JSON errors) cannot give; so the customer and reward routes
-are declared without roles and authenticate in `_answer` with the same `authenticate` (store
-role), rendering their errors themselves. Their credential is HTTP Basic (API token as user, `X` as
-password) or a Bearer API key.
+XML, `{"errors": [...]}` in JSON), which the shared pipeline (JSON errors) cannot give; so the
+customer and reward routes are declared without roles and authenticate in `_answer` with the
+same `authenticate` (store role), rendering their errors themselves, DynamoDB throttling
+included (a 503 with `Retry-After`). Their credential is HTTP Basic (API token as user, the
+password ignored) or a Bearer API key. A `.xml`/`.json` suffix alone decides the format.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from chalice import Response
 from pydantic import Field
 
 from chalicelib.api import xml
-from chalicelib.api.errors import default_error_body, status_of
+from chalicelib.api.errors import RETRY_AFTER_SECONDS, status_of, unavailable
 from chalicelib.api.request import BODY_TYPES, ApiRequest, check_body_size
 from chalicelib.api.responses.imonggo import (
     CustomerTypeInfo,
@@ -46,7 +47,9 @@ from chalicelib.domain.errors import (
     ConflictError,
     InvalidInputError,
     MalformedRequestError,
+    RequestInProgressError,
     RewardsError,
+    ServiceUnavailableError,
 )
 from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.domain.spending import Member, Spent
@@ -186,22 +189,36 @@ def _headers(fmt: Format) -> dict[str, str]:
     return {"Content-Type": "application/json"}
 
 
-def error_response(error: RewardsError, fmt: Format) -> Response:
-    """The error in the requested format; insufficient points is a 422 as the document's."""
-    status = 422 if isinstance(error, InsufficientPointsError) else status_of(error)
+def error_messages(error: RewardsError) -> list[str]:
+    """The error's messages: one per field error, else the document's word for it."""
+    if isinstance(error, InvalidInputError):
+        return [text for texts in error.errors.values() for text in texts]
     message = next((text for kind, text in DOCUMENT_MESSAGES if isinstance(error, kind)), None)
+    return [message or error.message]
+
+
+def json_error_body(error: RewardsError) -> dict[str, Any]:
+    """`{"errors": [...]}`, with the service's `code` and `message` (and per-field `fields`)."""
+    messages = error_messages(error)
+    body: dict[str, Any] = {"errors": messages, "code": error.code, "message": messages[0]}
+    if isinstance(error, InvalidInputError):
+        body["fields"] = error.errors
+    return body
+
+
+def error_response(error: RewardsError, fmt: Format) -> Response:
+    """The error as the document's `<errors><error>...</error></errors>`, or in JSON
+    (`json_error_body`); insufficient points is a 422, busy a 503 with `Retry-After`
+    (Imonggo's clients retry on 503)."""
+    status = 422 if isinstance(error, InsufficientPointsError) else status_of(error)
+    messages = error_messages(error)
     headers = _headers(fmt)
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="rewards"'
+    if isinstance(error, RequestInProgressError | ServiceUnavailableError):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if fmt is Format.JSON:
-        body = default_error_body(error)
-        if message:
-            body["message"] = message
-        return Response(json.dumps(body), status_code=status, headers=headers)
-    if isinstance(error, InvalidInputError):
-        messages = [text for texts in error.errors.values() for text in texts]
-    else:
-        messages = [message or error.message]
+        return Response(json.dumps(json_error_body(error)), status_code=status, headers=headers)
     body_text = xml.document("errors", (xml.element("error", text) for text in messages))
     return Response(body_text, status_code=status, headers=headers)
 
@@ -215,6 +232,12 @@ def _answer(request: ApiRequest, fmt: Format, produce: Callable[[], Response]) -
         return produce()
     except RewardsError as error:
         return error_response(error, fmt)
+    except Exception as error:
+        # DynamoDB still throttling once the retries are spent: the 503 in `fmt`, not JSON.
+        busy = unavailable(error)
+        if busy is None:
+            raise
+        return error_response(busy, fmt)
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -228,6 +251,7 @@ def _answer(request: ApiRequest, fmt: Format, produce: Callable[[], Response]) -
     also_answers=(XML,),
     errors=(CustomerNotFoundError,),
     handler_roles=STORE_ROLES,
+    render_error=json_error_body,
 )
 def get_customer(request: ApiRequest, customer: str) -> Response:
     """Customer API: the customer and its available points, XML or JSON (Imonggo)
@@ -305,6 +329,7 @@ def _spend(request: ApiRequest, fmt: Format) -> Response:
     response_type=XML,
     errors=SPEND_ERRORS,
     handler_roles=STORE_ROLES,
+    render_error=json_error_body,
 )
 def spend_xml(request: ApiRequest) -> Response:
     return _spend(request, Format.XML)
@@ -319,6 +344,7 @@ def spend_xml(request: ApiRequest) -> Response:
     response_model=PointsSpent,
     errors=SPEND_ERRORS,
     handler_roles=STORE_ROLES,
+    render_error=json_error_body,
 )
 def spend_json(request: ApiRequest) -> Response:
     return _spend(request, Format.JSON)
@@ -333,6 +359,7 @@ def spend_json(request: ApiRequest) -> Response:
     also_answers=(XML,),
     errors=SPEND_ERRORS,
     handler_roles=STORE_ROLES,
+    render_error=json_error_body,
 )
 def spend_by_accept(request: ApiRequest) -> Response:
     """Reward API: consume points by amount (`q=spend`), format by Accept (Imonggo)
