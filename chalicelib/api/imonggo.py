@@ -133,7 +133,7 @@ def customer_fields(member: Member) -> Fields:
         ("email", customer.email or ""),
         ("fax", ""),
         ("first_name", customer.firstname or ""),
-        ("id", customer.customer_id),
+        ("id", int(customer.imonggo_id)),
         ("last_name", customer.surname or ""),
         ("mobile", ""),
         ("name", " ".join(names)),
@@ -256,8 +256,9 @@ def _answer(request: ApiRequest, fmt: Format, produce: Callable[[], Response]) -
 def get_customer(request: ApiRequest, customer: str) -> Response:
     """Customer API: the customer and its available points, XML or JSON (Imonggo)
 
-    `{customer}` is the customer's id, with `.xml` or `.json` to choose the format
-    (`/api/customers/1534.xml`); without a suffix, `Accept` chooses, JSON by default. XML
+    `{customer}` is the customer's integer id, with `.xml` or `.json` to choose the format
+    (`/api/customers/1534.xml`); without a suffix, `Accept` chooses, JSON by default. The
+    customer id the other faces show is accepted too. XML
     answers have the same fields under a `<customer>` root, errors as `<errors><error>`.
     """
     customer_id, fmt = split_suffix(customer)
@@ -281,7 +282,9 @@ class SpendParameters(InputModel):
     same names are read too."""
 
     q: Literal["spend"]
-    customer_id: str = Field(description="The customer's id.")
+    customer_id: str = Field(
+        description="The customer's integer id (`1534`); the id the other faces show works too."
+    )
     amount: Decimal = Field(
         description=(
             "The money to spend, up to the cent (`10`, `10.05`); the points are `amount` times "

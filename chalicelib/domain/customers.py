@@ -16,18 +16,26 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.storage.customers import (
+    IMONGGO_ID_SHARD,
     CustomerCountModel,
     CustomerModel,
     UniqueValueModel,
+    allocate_imonggo_ids,
     email_key,
+    find_by_imonggo_id,
     public_key_key,
+    set_imonggo_id,
     unique_email_pk,
     unique_public_key_pk,
+    unnumbered_customers,
 )
 from chalicelib.storage.customers import normalize_email as normalize_email  # the domain's word
 
 ID_ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 10
+# An Imonggo id is at most this many digits (DynamoDB numbers hold 38; a counter never nears 15).
+IMONGGO_ID_DIGITS = 15
+MIGRATION_BATCH = 100
 # Shares of a store's customer count: two transactions creating customers at the same moment
 # meet on the same item (and one is sent again) once in this many times.
 COUNT_SHARES = 16
@@ -72,6 +80,69 @@ def get_customer(store_code: str, customer_id: str) -> CustomerModel:
         raise CustomerNotFoundError() from error
 
 
+def find_imonggo_customer(store_code: str, ref: str, consistent: bool = False) -> CustomerModel:
+    """The customer an Imonggo client names, with its integer id.
+
+    `ref` is the integer id (one Query on the index; then one consistent GetItem when
+    `consistent`, as a spend needs the fresh balance), or the customer id the other faces show,
+    which clients of the string ids still send (one GetItem). A customer without an integer id
+    yet (made before ids were given, and not reached by `number_customers`) gets one now.
+    """
+    customer: CustomerModel | None = None
+    numeric = ref.isascii() and ref.isdigit() and len(ref) <= IMONGGO_ID_DIGITS
+    if numeric:
+        customer = find_by_imonggo_id(store_code, int(ref))
+        if customer is not None and consistent:
+            customer = _get(store_code, customer.customer_id)
+    # A customer id is ten letters and digits, rarely digits only: then try it as one too.
+    if customer is None and (not numeric or len(ref) == ID_LENGTH):
+        customer = _get(store_code, ref, consistent)
+    if customer is None:
+        raise CustomerNotFoundError()
+    if customer.imonggo_id is None and not number_customer(customer):
+        customer = _get(store_code, customer.customer_id)  # numbered meanwhile, or deleted
+        if customer is None:
+            raise CustomerNotFoundError()
+    return customer
+
+
+def _get(store_code: str, customer_id: str, consistent: bool = True) -> CustomerModel | None:
+    try:
+        return CustomerModel.get(store_code, customer_id, consistent_read=consistent)
+    except DoesNotExist:
+        return None
+
+
+def number_customer(customer: CustomerModel) -> bool:
+    """Give `customer` an Imonggo id: two UpdateItems (the counter, then the customer under a
+    condition). False when it got one meanwhile or no longer exists (the id stays unused)."""
+    (number,) = allocate_imonggo_ids(customer.store_code, 1)
+    if not set_imonggo_id(customer, number):
+        return False
+    customer.imonggo_id = number
+    return True
+
+
+def number_customers(store_code: str) -> int:
+    """The migration: give every customer of the store without an Imonggo id one, oldest first
+    within each batch; reads the store's partition by Query, allocates a batch's ids with one
+    UpdateItem. Safe to run again, and alongside requests; returns how many it numbered."""
+    numbered = 0
+    batch: list[CustomerModel] = []
+    for customer in unnumbered_customers(store_code, MIGRATION_BATCH):
+        batch.append(customer)
+        if len(batch) == MIGRATION_BATCH:
+            numbered += _number_batch(batch)
+            batch = []
+    return numbered + (_number_batch(batch) if batch else 0)
+
+
+def _number_batch(batch: list[CustomerModel]) -> int:
+    batch.sort(key=lambda customer: customer.created_at)
+    numbers = allocate_imonggo_ids(batch[0].store_code, len(batch))
+    return sum(set_imonggo_id(c, n) for c, n in zip(batch, numbers, strict=True))
+
+
 def new_customer(store_code: str, email: str | None, **fields: Any) -> CustomerModel:
     """An unsaved customer with a fresh id; `email_guard` gives the item that claims its email."""
     now = datetime.now(UTC)
@@ -111,7 +182,14 @@ def add_new_customers(
 ) -> None:
     """The items creating `customers` (of one store) in `transaction`: each record and its
     guards, refused when the id or a guarded value is taken, and their number added to the
-    store's customer count. `guard_values="ALL_OLD"` makes a refused guard name its owner."""
+    store's customer count. `guard_values="ALL_OLD"` makes a refused guard name its owner.
+    Each customer gets its Imonggo integer id first (one UpdateItem for them all); a retried
+    transaction keeps the ids it was given."""
+    unnumbered = [customer for customer in customers if customer.imonggo_id is None]
+    if unnumbered:
+        numbers = allocate_imonggo_ids(unnumbered[0].store_code, len(unnumbered))
+        for customer, number in zip(unnumbered, numbers, strict=True):
+            customer.imonggo_id = number
     for customer in customers:
         transaction.save(customer, condition=CustomerModel.customer_id.does_not_exist())
         for guard in guards(customer):
@@ -132,5 +210,7 @@ def count_customers(transaction: TransactWrite, store_code: str, change: int) ->
 
 def customers_count(store_code: str) -> int:
     """How many customers the store has: the sum of its count's shares, one Query."""
-    shares = CustomerCountModel.query(store_code, consistent_read=True)
+    shares = CustomerCountModel.query(
+        store_code, CustomerCountModel.shard > IMONGGO_ID_SHARD, consistent_read=True
+    )
     return sum(int(share.customers) for share in shares)

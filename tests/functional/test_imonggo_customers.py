@@ -48,6 +48,11 @@ def make_type(name: str, ratio: str, discount: str = "0", store_code: str = STOR
     return created.type_id
 
 
+def number(customer_id: str, store_code: str = STORE) -> int:
+    """The customer's Imonggo integer id."""
+    return int(CustomerModel.get(store_code, customer_id, consistent_read=True).imonggo_id)
+
+
 def admin_token(store_code: str = STORE) -> dict[str, str]:
     token = auth.issue_token(Principal(store_code, Role.ADMIN, "admin-1"))
     return bearer(token)
@@ -77,7 +82,7 @@ def juan(store: str) -> str:
 
 
 def test_xml_by_suffix_has_every_field_of_the_document_in_order(client: Any, juan: str) -> None:
-    response = client.get(f"/api/customers/{juan}.xml", headers=basic())
+    response = client.get(f"/api/customers/{number(juan)}.xml", headers=basic())
 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == XML_TYPE
@@ -103,7 +108,7 @@ def test_xml_by_suffix_has_every_field_of_the_document_in_order(client: Any, jua
         "email": "juan@example.com",
         "fax": None,
         "first_name": "Juan",
-        "id": juan,
+        "id": str(customer.imonggo_id),
         "last_name": "Cruz",
         "mobile": None,
         "name": "Juan Cruz",
@@ -125,8 +130,8 @@ def test_xml_by_suffix_has_every_field_of_the_document_in_order(client: Any, jua
 
 
 def test_json_by_suffix_has_the_same_keys_with_numbers_and_nulls(client: Any, juan: str) -> None:
-    xml_response = client.get(f"/api/customers/{juan}.xml", headers=basic())
-    response = client.get(f"/api/customers/{juan}.json", headers=basic())
+    xml_response = client.get(f"/api/customers/{number(juan)}.xml", headers=basic())
+    response = client.get(f"/api/customers/{number(juan)}.json", headers=basic())
 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
@@ -157,19 +162,21 @@ def test_plain_path_chooses_the_format_by_accept(
     headers.pop("Accept")
     if accept:
         headers["Accept"] = accept
-    response = client.get(f"/api/customers/{juan}", headers=headers)
+    response = client.get(f"/api/customers/{number(juan)}", headers=headers)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == content_type
 
 
 def test_the_suffix_wins_over_accept(client: Any, juan: str) -> None:
-    response = client.get(f"/api/customers/{juan}.json", headers=basic(Accept="application/xml"))
-    assert json.loads(response.body)["id"] == juan
+    response = client.get(
+        f"/api/customers/{number(juan)}.json", headers=basic(Accept="application/xml")
+    )
+    assert json.loads(response.body)["id"] == number(juan)
 
 
 def test_a_customer_without_a_type_uses_the_store_ratio(client: Any, store: str) -> None:
     plain = make_customer(5, firstname="Ana")
-    fields = xml_fields(client.get(f"/api/customers/{plain}.xml", headers=basic()).body)
+    fields = xml_fields(client.get(f"/api/customers/{number(plain)}.xml", headers=basic()).body)
     assert fields["customer_type_id"] is None
     assert fields["customer_type_name"] is None
     assert fields["discount_text"] == "0.0%"
@@ -182,7 +189,7 @@ def test_a_type_stored_by_name_shows_as_the_type_with_its_discount(client: Any, 
     silver = make_type("Silver", "150", discount="12.5")
     # The claims feature stores a claim's `customerType` text: a name, in any case.
     member = make_customer(1, customer_type_id=" silver ")
-    body = json.loads(client.get(f"/api/customers/{member}.json", headers=basic()).body)
+    body = json.loads(client.get(f"/api/customers/{number(member)}.json", headers=basic()).body)
     assert body["customer_type_id"] == int(silver)
     assert body["customer_type_name"] == "Silver"
     assert body["discount_text"] == "12.5%"
@@ -191,7 +198,7 @@ def test_a_type_stored_by_name_shows_as_the_type_with_its_discount(client: Any, 
 
 def test_a_type_that_does_not_exist_falls_back_to_the_store(client: Any, store: str) -> None:
     member = make_customer(1, customer_type_id="Platinum")
-    body = json.loads(client.get(f"/api/customers/{member}.json", headers=basic()).body)
+    body = json.loads(client.get(f"/api/customers/{number(member)}.json", headers=basic()).body)
     assert (body["customer_type_id"], body["customer_type_name"]) == (None, None)
     assert body["point_to_amount_ratio"] == 1.0
 
@@ -216,14 +223,14 @@ def test_an_unknown_customer_is_a_404_in_the_format_asked_for(client: Any, store
 
 
 def test_another_stores_key_does_not_see_the_customer(client: Any, juan: str) -> None:
-    response = client.get(f"/api/customers/{juan}.xml", headers=basic(OTHER_API_KEY))
+    response = client.get(f"/api/customers/{number(juan)}.xml", headers=basic(OTHER_API_KEY))
     assert response.status_code == 404
     assert b"<error>Customer not found</error>" in response.body
 
 
 def test_a_bearer_key_works_too(client: Any, juan: str) -> None:
-    response = client.get(f"/api/customers/{juan}.json", headers=bearer())
-    assert json.loads(response.body)["id"] == juan
+    response = client.get(f"/api/customers/{number(juan)}.json", headers=bearer())
+    assert json.loads(response.body)["id"] == number(juan)
 
 
 @pytest.mark.parametrize(
@@ -237,31 +244,32 @@ def test_a_bearer_key_works_too(client: Any, juan: str) -> None:
 def test_bad_credentials_are_refused_in_xml(
     client: Any, juan: str, headers: dict[str, str], status: int
 ) -> None:
-    response = client.get(f"/api/customers/{juan}.xml", headers=headers)
+    response = client.get(f"/api/customers/{number(juan)}.xml", headers=headers)
     assert response.status_code == status
     assert response.headers["WWW-Authenticate"] == 'Basic realm="rewards"'
     assert ElementTree.fromstring(response.body).tag == "errors"
 
 
 def test_an_admin_login_is_not_a_store_credential(client: Any, juan: str) -> None:
-    response = client.get(f"/api/customers/{juan}.json", headers=admin_token())
+    response = client.get(f"/api/customers/{number(juan)}.json", headers=admin_token())
     assert response.status_code == 403
     assert json.loads(response.body)["code"] == "forbidden"
 
 
 def test_a_lookup_is_one_customer_read(aws_calls: Any, client: Any, juan: str) -> None:
-    client.get(f"/api/customers/{juan}.xml", headers=basic())  # warms the store and type caches
+    path = f"/api/customers/{number(juan)}.xml"
+    client.get(path, headers=basic())  # warms the store and type caches
     aws_calls.reset()
-    response = client.get(f"/api/customers/{juan}.xml", headers=basic())
+    response = client.get(path, headers=basic())
     assert response.status_code == 200
-    # One GetItem for the credential, one for the customer; nothing else.
-    assert aws_calls.operations == [("dynamodb", "GetItem"), ("dynamodb", "GetItem")]
+    # One GetItem for the credential, one Query on the Imonggo id index; nothing else.
+    assert aws_calls.operations == [("dynamodb", "GetItem"), ("dynamodb", "Query")]
 
 
 @pytest.mark.parametrize("password", ["X", "x", "anything", ""])
 def test_the_basic_password_is_ignored(client: Any, juan: str, password: str) -> None:
     """Imonggo's SDK sends `x`, the document `X`; the token alone authenticates."""
-    response = client.get(f"/api/customers/{juan}.xml", headers=basic(password=password))
+    response = client.get(f"/api/customers/{number(juan)}.xml", headers=basic(password=password))
     assert response.status_code == 200
 
 
@@ -283,7 +291,7 @@ def test_the_suffix_alone_decides_the_format(
     headers.pop("Content-Type")
     if accept:
         headers["Accept"] = accept
-    response = client.get(f"/api/customers/{juan}{suffix}", headers=headers)
+    response = client.get(f"/api/customers/{number(juan)}{suffix}", headers=headers)
     assert response.headers["Content-Type"] == content_type
     missing = client.get(f"/api/customers/nobody{suffix}", headers=headers)
     assert (missing.status_code, missing.headers["Content-Type"]) == (404, content_type)

@@ -24,7 +24,7 @@ CUSTOMER_EXAMPLE = {
     "email": "",
     "fax": "",
     "first_name": "Juan",
-    "id": "1534",
+    "id": 1534,
     "last_name": "Cruz",
     "mobile": "",
     "name": "Juan Cruz",
@@ -61,7 +61,7 @@ class ImonggoCustomer(ResponseModel):
     email: str
     fax: str = Field(description=EMPTY)
     first_name: str
-    id: str
+    id: int = Field(description="The customer's integer id, unique in the store.")
     last_name: str
     mobile: str = Field(description=EMPTY)
     name: str = Field(description="First and last name.")
