@@ -117,34 +117,39 @@ def _utc(value: Any) -> str | None:
 
 
 def customer_fields(member: Member) -> Fields:
-    """The document's customer, field by field, in its order."""
+    """The document's customer, field by field, in its order: every key always, an empty or
+    unkept value as null (`nil="true"` in XML), as Rails-era clients expect."""
     customer: CustomerModel = member.customer
     customer_type: CustomerType | None = member.customer_type
     names = [part for part in (customer.firstname, customer.surname) if part]
+
+    def text(value: str | None) -> str | None:
+        return value or None
+
     return [
-        ("alternate_code", ""),
+        ("alternate_code", None),
         ("available_points", Decimal(int(customer.points_available or 0))),
         ("birthday", None),
-        ("city", customer.town or ""),
-        ("code", customer.public_key or ""),
-        ("company_name", customer.company or ""),
-        ("country", (customer.country_code or "").upper()),
+        ("city", text(customer.town)),
+        ("code", text(customer.public_key)),
+        ("company_name", text(customer.company)),
+        ("country", text((customer.country_code or "").upper())),
         ("customer_type_id", int(customer_type.type_id) if customer_type else None),
-        ("email", customer.email or ""),
-        ("fax", ""),
-        ("first_name", customer.firstname or ""),
+        ("email", text(customer.email)),
+        ("fax", None),
+        ("first_name", text(customer.firstname)),
         ("id", int(customer.imonggo_id)),
-        ("last_name", customer.surname or ""),
-        ("mobile", ""),
-        ("name", " ".join(names)),
-        ("remark", ""),
-        ("state", ""),
+        ("last_name", text(customer.surname)),
+        ("mobile", None),
+        ("name", text(" ".join(names))),
+        ("remark", None),
+        ("state", None),
         ("status", None),
-        ("street", customer.address1 or ""),
+        ("street", text(customer.address1)),
         ("tax_exempt", False),
-        ("telephone", customer.telephone or ""),
-        ("tin", ""),
-        ("zipcode", customer.postcode or ""),
+        ("telephone", text(customer.telephone)),
+        ("tin", None),
+        ("zipcode", text(customer.postcode)),
         ("customer_type_name", customer_type.name if customer_type else None),
         (
             "discount_text",

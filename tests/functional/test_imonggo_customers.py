@@ -90,7 +90,7 @@ def test_xml_by_suffix_has_every_field_of_the_document_in_order(client: Any, jua
     assert lines[:3] == [
         '<?xml version="1.0" encoding="UTF-8"?>',
         "<customer>",
-        "<alternate_code></alternate_code>",
+        '<alternate_code nil="true"></alternate_code>',
     ]
     assert lines[-1] == "</customer>"
     assert "<company_name>Cruz &amp; Sons &lt;Manila&gt;</company_name>" in lines
@@ -141,7 +141,7 @@ def test_json_by_suffix_has_the_same_keys_with_numbers_and_nulls(client: Any, ju
     assert body["point_to_amount_ratio"] == Decimal("200.0")
     assert body["customer_type_id"] == 1
     assert (body["birthday"], body["status"], body["tax_exempt"]) == (None, None, False)
-    assert body["alternate_code"] == ""
+    assert body["alternate_code"] is None
 
 
 @pytest.mark.parametrize(
@@ -295,3 +295,60 @@ def test_the_suffix_alone_decides_the_format(
     assert response.headers["Content-Type"] == content_type
     missing = client.get(f"/api/customers/nobody{suffix}", headers=headers)
     assert (missing.status_code, missing.headers["Content-Type"]) == (404, content_type)
+
+
+def test_every_key_is_present_and_an_empty_one_is_null(client: Any, store: str) -> None:
+    """Rails-era clients read every documented key: nothing kept is null, never missing or ""."""
+    bare = number(make_customer(0))
+    xml_response = client.get(f"/api/customers/{bare}.xml", headers=basic())
+    body = json.loads(client.get(f"/api/customers/{bare}.json", headers=basic()).body)
+
+    root = ElementTree.fromstring(xml_response.body)
+    assert [element.tag for element in root] == list(body) == DOCUMENT_KEYS
+    for element in root:
+        assert element.text or element.get("nil") == "true", element.tag
+        assert (element.get("nil") == "true") is (body[element.tag] is None), element.tag
+    assert "" not in body.values()
+    present = {key for key, value in body.items() if value is not None}
+    assert present == {
+        "available_points",
+        "id",
+        "tax_exempt",
+        "discount_text",
+        "point_to_amount_ratio",
+        "utc_created_at",
+        "utc_updated_at",
+    }
+
+
+DOCUMENT_KEYS = [
+    "alternate_code",
+    "available_points",
+    "birthday",
+    "city",
+    "code",
+    "company_name",
+    "country",
+    "customer_type_id",
+    "email",
+    "fax",
+    "first_name",
+    "id",
+    "last_name",
+    "mobile",
+    "name",
+    "remark",
+    "state",
+    "status",
+    "street",
+    "tax_exempt",
+    "telephone",
+    "tin",
+    "zipcode",
+    "customer_type_name",
+    "discount_text",
+    "point_to_amount_ratio",
+    "birthdate",
+    "utc_created_at",
+    "utc_updated_at",
+]
