@@ -2,6 +2,8 @@
 
 - `GET /api/customers/{id}.xml`, `.json`, or plain `{id}` choosing by `Accept`; API Gateway
   path parameters are whole segments, so the suffix is split off here.
+- `GET /api/customers.xml|.json?page=&per_page=&active_only=1&q=&after=`: the list, by id.
+- `GET /api/customer_types/{id}.xml|.json`: a customer type as Imonggo shows one.
 - `POST /api/rewards.xml`, `.json`, or plain `/api/rewards` by `Accept`, with `q=spend`,
   `customer_id`, `amount`, `reference` in the query string (or as form/JSON body fields).
 - Customer types (admin): `/api/{storeCode}/customerType[/{customerType}]`, and
@@ -35,11 +37,13 @@ from chalicelib.api.responses.imonggo import (
     CustomerTypeList,
     CustomerTypeMembership,
     ImonggoCustomer,
+    ImonggoCustomers,
+    ImonggoCustomerType,
     PointsSpent,
 )
 from chalicelib.api.routes import Routes
 from chalicelib.api.security import authenticate
-from chalicelib.domain import customer_types, spending
+from chalicelib.domain import customer_types, customers, spending
 from chalicelib.domain.auth import Role
 from chalicelib.domain.customer_types import CustomerType
 from chalicelib.domain.customers import CustomerNotFoundError
@@ -69,6 +73,7 @@ UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 DOCUMENT_MESSAGES: tuple[tuple[type[RewardsError], str], ...] = (
     (CustomerNotFoundError, "Customer not found"),
     (InsufficientPointsError, "Insufficient points"),
+    (customer_types.CustomerTypeNotFoundError, "Customer type not found"),
 )
 
 # A spend is refused for an unknown customer, an amount that is not whole points at the
@@ -275,6 +280,108 @@ def get_customer(request: ApiRequest, customer: str) -> Response:
             "customer", customer_fields(spending.find_member(request.store_code, customer_id)), fmt
         ),
     )
+
+
+class ListParameters(InputModel):
+    """Documents the list's query string only: `customers.customer_listing` reads it."""
+
+    page: int = Field(1, ge=1, description="From 1; a page past the end is an empty array.")
+    per_page: int = Field(100, ge=1, description="At most 100 (more is taken as 100).")
+    active_only: Literal["1"] | None = Field(None, description="`1`: active customers only.")
+    q: str | None = Field(None, description="Part of the name or the email, in any case.")
+    after: str | None = Field(
+        None, description="Only customers updated after this time (ISO 8601, UTC if no zone)."
+    )
+
+
+def _list(request: ApiRequest, fmt: Format) -> Response:
+    def produce() -> Response:
+        listing = customers.customer_listing(request.query)
+        page = customers.list_imonggo_customers(request.store_code, listing)
+        records = [customer_fields(spending.member_of(customer)) for customer in page]
+        if fmt is Format.JSON:
+            body = "[" + ", ".join(json_text(fields) for fields in records) + "]"
+        else:
+            body = xml.array("customers", "customer", records)
+        return Response(body, status_code=200, headers=_headers(fmt))
+
+    return _answer(request, fmt, produce)
+
+
+LIST_ERRORS = (InvalidInputError,)
+
+
+@routes.route(
+    "/api/customers.xml",
+    methods=["GET"],
+    content_types=CONTENT_TYPES,
+    summary="Customer API: the store's customers by id, a page at a time, in XML (Imonggo)",
+    query_model=ListParameters,
+    response_model=ImonggoCustomers,
+    response_type=XML,
+    errors=LIST_ERRORS,
+    handler_roles=STORE_ROLES,
+    render_error=json_error_body,
+)
+def list_customers_xml(request: ApiRequest) -> Response:
+    return _list(request, Format.XML)
+
+
+@routes.route(
+    "/api/customers.json",
+    methods=["GET"],
+    content_types=CONTENT_TYPES,
+    summary="Customer API: the store's customers by id, a page at a time, in JSON (Imonggo)",
+    query_model=ListParameters,
+    response_model=ImonggoCustomers,
+    errors=LIST_ERRORS,
+    handler_roles=STORE_ROLES,
+    render_error=json_error_body,
+)
+def list_customers_json(request: ApiRequest) -> Response:
+    return _list(request, Format.JSON)
+
+
+def customer_type_fields(customer_type: CustomerType) -> Fields:
+    return [
+        ("id", int(customer_type.type_id)),
+        ("name", customer_type.name),
+        ("discount_text", f"{xml.decimal_text(customer_type.discount)}%"),
+        ("point_to_amount_ratio", customer_type.point_to_amount_ratio),
+        ("status", None),
+        ("utc_created_at", _utc(customer_type.created_at)),
+        ("utc_updated_at", None),
+    ]
+
+
+@routes.route(
+    "/api/customer_types/{customerType}",
+    methods=["GET"],
+    content_types=CONTENT_TYPES,
+    response_model=ImonggoCustomerType,
+    also_answers=(XML,),
+    errors=TYPE_NOT_FOUND,
+    handler_roles=STORE_ROLES,
+    render_error=json_error_body,
+)
+def read_customer_type(request: ApiRequest, customerType: str) -> Response:
+    """Customer type API: a customer type by its id, XML or JSON (Imonggo)
+
+    `/api/customer_types/8.xml` or `.json`; without a suffix, `Accept` chooses. An id the store
+    has no type for is a 404.
+    """
+    type_id, fmt = split_suffix(customerType)
+    fmt = fmt or format_by_accept(request)
+
+    def produce() -> Response:
+        # Ids only: a type's name is the admin API's business (names are never all digits).
+        if not (type_id.isascii() and type_id.isdigit()):
+            raise customer_types.CustomerTypeNotFoundError()
+        # The store's types in one fresh Query, as the admin read does (no stale ratio).
+        customer_type = customer_types.get_customer_type(request.store_code, type_id)
+        return record_response("customer_type", customer_type_fields(customer_type), fmt)
+
+    return _answer(request, fmt, produce)
 
 
 # --- rewards --------------------------------------------------------------------------------

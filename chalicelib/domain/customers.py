@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.errors import NotFoundError
+from chalicelib.domain.errors import InvalidInputError, NotFoundError
 from chalicelib.storage.customers import (
     IMONGGO_ID_SHARD,
     CustomerCountModel,
     CustomerModel,
     UniqueValueModel,
     allocate_imonggo_ids,
+    customers_by_imonggo_id,
     email_key,
     find_by_imonggo_id,
     public_key_key,
@@ -36,6 +40,8 @@ ID_LENGTH = 10
 # An Imonggo id is at most this many digits (DynamoDB numbers hold 38; a counter never nears 15).
 IMONGGO_ID_DIGITS = 15
 MIGRATION_BATCH = 100
+PER_PAGE = 100  # Imonggo's default and maximum
+MAX_PAGE = 1_000_000
 # Shares of a store's customer count: two transactions creating customers at the same moment
 # meet on the same item (and one is sent again) once in this many times.
 COUNT_SHARES = 16
@@ -104,6 +110,82 @@ def find_imonggo_customer(store_code: str, ref: str, consistent: bool = False) -
         if customer is None:
             raise CustomerNotFoundError()
     return customer
+
+
+@dataclass(frozen=True)
+class CustomerListing:
+    """A page of Imonggo's customer list and its filters."""
+
+    page: int = 1
+    per_page: int = PER_PAGE
+    active_only: bool = False
+    q: str | None = None  # part of the name or the email, any case
+    after: datetime | None = None  # updated since
+
+    def matches(self, customer: CustomerModel) -> bool:
+        if self.active_only and not customer.active:
+            return False
+        if self.after is not None and customer.updated_at <= self.after:
+            return False
+        if self.q:
+            name = " ".join(part for part in (customer.firstname, customer.surname) if part)
+            if self.q not in name.lower() and self.q not in (customer.email or "").lower():
+                return False
+        return True
+
+
+def _whole(value: Any, field: str, low: int, high: int, errors: dict[str, list[str]]) -> int:
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        label = field.replace("_", " ")
+        errors[field] = [f"The {label} must be a whole number from {low} to {high}."]
+        return low
+    return int(text)
+
+
+def _since(value: str, errors: dict[str, list[str]]) -> datetime | None:
+    try:
+        since = datetime.fromisoformat(value.strip())
+    except ValueError:
+        errors["after"] = ["The after field must be a date or time (2013-07-13T00:52:24Z)."]
+        return None
+    return since if since.tzinfo else since.replace(tzinfo=UTC)
+
+
+def customer_listing(params: Mapping[str, str]) -> CustomerListing:
+    """The listing a query string asks for, or one 422 naming every bad parameter. A
+    `per_page` above 100 is taken as 100, as Imonggo's clients may ask for more."""
+    errors: dict[str, list[str]] = {}
+    page = _whole(params.get("page", "1"), "page", 1, MAX_PAGE, errors)
+    per_page = _whole(params.get("per_page", str(PER_PAGE)), "per_page", 1, MAX_PAGE, errors)
+    after = _since(params["after"], errors) if params.get("after") else None
+    if errors:
+        raise InvalidInputError(errors)
+    return CustomerListing(
+        page=page,
+        per_page=min(per_page, PER_PAGE),
+        active_only=params.get("active_only", "").strip().lower() in ("1", "true"),
+        q=(params.get("q") or "").strip().lower() or None,
+        after=after,
+    )
+
+
+def list_imonggo_customers(store_code: str, listing: CustomerListing) -> list[CustomerModel]:
+    """One page of the store's numbered customers in integer id order, past the end empty.
+
+    Read in id order from the index by Query (never a scan), a page of DynamoDB at a time, up
+    to the end of the asked page: page N reads the customers before it (the filters are
+    applied as they come), so the cost grows with the page, not with the store's other data.
+    """
+    unfiltered = not (listing.active_only or listing.q or listing.after)
+    page_size = listing.page * listing.per_page if unfiltered else PER_PAGE
+    found = (
+        customer
+        for customer in customers_by_imonggo_id(store_code, min(page_size, PER_PAGE * 10))
+        if listing.matches(customer)
+    )
+    start = (listing.page - 1) * listing.per_page
+    return list(islice(found, start, start + listing.per_page))
 
 
 def _get(store_code: str, customer_id: str, consistent: bool = True) -> CustomerModel | None:

@@ -86,9 +86,13 @@ class Spent:
 def find_member(store_code: str, customer_ref: str, consistent: bool = False) -> Member:
     """The store's customer by Imonggo id (or customer id) with its type and ratio
     (`customers.find_imonggo_customer`; types are cached)."""
-    customer = find_imonggo_customer(store_code, customer_ref, consistent)
+    return member_of(find_imonggo_customer(store_code, customer_ref, consistent))
+
+
+def member_of(customer: CustomerModel) -> Member:
+    """The customer with its type and ratio (both cached per process)."""
     customer_type = customer_types.type_of(customer)
-    ratio = customer_types.point_to_amount_ratio(store_code, customer_type)
+    ratio = customer_types.point_to_amount_ratio(customer.store_code, customer_type)
     return Member(customer, customer_type, ratio)
 
 

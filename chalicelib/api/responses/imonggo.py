@@ -9,6 +9,7 @@ as the document's `2000.0`), so these two models document them without shaping t
 from pydantic import ConfigDict, Field
 
 from chalicelib.api.responses import Amount, ResponseModel, Timestamp
+from chalicelib.domain.validation import DeferredRootModel
 
 NULL = "Not kept: always null."
 
@@ -83,6 +84,40 @@ class ImonggoCustomer(ResponseModel):
     birthdate: None = Field(description=NULL)
     utc_created_at: Timestamp | None
     utc_updated_at: Timestamp | None
+
+
+class ImonggoCustomers(DeferredRootModel[list[ImonggoCustomer]]):
+    """A page of customers, in integer id order; in XML `<customers type="array">` around one
+    `<customer>` each, `<customers type="array"/>` past the end."""
+
+    model_config = ConfigDict(json_schema_extra={"xml": {"name": "customers"}})
+
+
+class ImonggoCustomerType(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "xml": {"name": "customer_type"},
+            "examples": [
+                {
+                    "id": 8,
+                    "name": "Gold",
+                    "discount_text": "0.0%",
+                    "point_to_amount_ratio": 200.0,
+                    "status": None,
+                    "utc_created_at": "2013-05-25T02:24:31Z",
+                    "utc_updated_at": None,
+                }
+            ],
+        }
+    )
+
+    id: int
+    name: str
+    discount_text: str = Field(description="The type's discount, as a percentage.")
+    point_to_amount_ratio: Amount = Field(description="Points per unit of money.")
+    status: None = Field(description=NULL)
+    utc_created_at: Timestamp
+    utc_updated_at: None = Field(description=NULL)
 
 
 class PointsSpent(ResponseModel):
