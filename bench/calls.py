@@ -71,17 +71,21 @@ MINIMUMS: dict[str, Minimum] = {
     ),
     "issue reward (1)": _minimum(
         "the passcode; the campaign (rules, validity); the email guard (a known customer?); "
-        "one transaction (reward, usage, customer, guard, campaign counter); the email message",
+        "the new customer's Imonggo id (the store's counter); one transaction (reward, usage, "
+        "customer, guard, campaign counter); the email message",
         GetItem=2,
         BatchGetItem=1,
+        UpdateItem=1,
         TransactWriteItems=1,
         sqs__SendMessageBatch=1,
     ),
     "issue reward (1,000)": _minimum(
         "the passcode and the campaign; the email guards in batches of 100; transactions of "
-        "24 recipients (4 items each, and the campaign counter); messages in batches of 10",
+        "24 recipients (4 items each, and the campaign counter), each after one counter add "
+        "giving its new customers their Imonggo ids; messages in batches of 10",
         GetItem=2,
         BatchGetItem=10,
+        UpdateItem=42,
         TransactWriteItems=42,
         sqs__SendMessageBatch=100,
     ),

@@ -6,6 +6,7 @@ python -m chalicelib.cli list-api-keys CODE
 python -m chalicelib.cli revoke-api-key CODE KEY_ID
 python -m chalicelib.cli create-user CODE ROLE USERNAME           (password from stdin/env)
 python -m chalicelib.cli migrate-passcodes CODE                  (passcodes keyed by store, once)
+python -m chalicelib.cli number-customers CODE                  (Imonggo integer ids, once)
 python -m chalicelib.cli seed-demo                               (what `make run` does)
 
 With neither AWS_ENDPOINT_URL nor REWARDS_STAGE (other than `local`) in the environment, the
@@ -243,6 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     migrate.add_argument("store_code")
 
+    number = commands.add_parser(
+        "number-customers", help="give the store's customers without one an Imonggo integer id"
+    )
+    number.add_argument("store_code")
+
     demo = commands.add_parser(
         "seed-demo", help="the demo store, key, campaign and logins of `make run`"
     )
@@ -296,6 +302,9 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "migrate-passcodes":
             moved = auth.migrate_passcodes(args.store_code)
             print(f"{moved} passcode(s) of store {args.store_code} migrated")
+        elif args.command == "number-customers":
+            numbered = customers.number_customers(args.store_code)
+            print(f"{numbered} customer(s) of store {args.store_code} numbered")
         elif args.command == "seed-demo":
             if not os.environ.get("REWARDS_DEMO_API_KEY"):
                 print("error: set REWARDS_DEMO_API_KEY to the demo key", file=sys.stderr)

@@ -2,16 +2,19 @@
 
 - `GET /api/customers/{id}.xml`, `.json`, or plain `{id}` choosing by `Accept`; API Gateway
   path parameters are whole segments, so the suffix is split off here.
+- `GET /api/customers.xml|.json?page=&per_page=&active_only=1&q=&after=`: the list, by id.
+- `GET /api/customer_types/{id}.xml|.json`: a customer type as Imonggo shows one.
 - `POST /api/rewards.xml`, `.json`, or plain `/api/rewards` by `Accept`, with `q=spend`,
   `customer_id`, `amount`, `reference` in the query string (or as form/JSON body fields).
 - Customer types (admin): `/api/{storeCode}/customerType[/{customerType}]`, and
   `/api/{storeCode}/customerType/{customerType}/customers/{customer}` to give a customer a type.
 
 The document answers errors in the format asked for (`<errors><error>...</error></errors>` in
-XML), which the shared pipeline (JSON errors) cannot give; so the customer and reward routes
-are declared without roles and authenticate in `_answer` with the same `authenticate` (store
-role), rendering their errors themselves. Their credential is HTTP Basic (API token as user, `X` as
-password) or a Bearer API key.
+XML, `{"errors": [...]}` in JSON), which the shared pipeline (JSON errors) cannot give; so the
+customer and reward routes are declared without roles and authenticate in `_answer` with the
+same `authenticate` (store role), rendering their errors themselves, DynamoDB throttling
+included (a 503 with `Retry-After`). Their credential is HTTP Basic (API token as user, the
+password ignored) or a Bearer API key. A `.xml`/`.json` suffix alone decides the format.
 """
 
 from __future__ import annotations
@@ -27,18 +30,20 @@ from chalice import Response
 from pydantic import Field
 
 from chalicelib.api import xml
-from chalicelib.api.errors import default_error_body, status_of
+from chalicelib.api.errors import RETRY_AFTER_SECONDS, status_of, unavailable
 from chalicelib.api.request import BODY_TYPES, ApiRequest, check_body_size
 from chalicelib.api.responses.imonggo import (
     CustomerTypeInfo,
     CustomerTypeList,
     CustomerTypeMembership,
     ImonggoCustomer,
+    ImonggoCustomers,
+    ImonggoCustomerType,
     PointsSpent,
 )
 from chalicelib.api.routes import Routes
 from chalicelib.api.security import authenticate
-from chalicelib.domain import customer_types, spending
+from chalicelib.domain import customer_types, customers, spending
 from chalicelib.domain.auth import Role
 from chalicelib.domain.customer_types import CustomerType
 from chalicelib.domain.customers import CustomerNotFoundError
@@ -46,7 +51,9 @@ from chalicelib.domain.errors import (
     ConflictError,
     InvalidInputError,
     MalformedRequestError,
+    RequestInProgressError,
     RewardsError,
+    ServiceUnavailableError,
 )
 from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.domain.spending import Member, Spent
@@ -66,6 +73,7 @@ UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 DOCUMENT_MESSAGES: tuple[tuple[type[RewardsError], str], ...] = (
     (CustomerNotFoundError, "Customer not found"),
     (InsufficientPointsError, "Insufficient points"),
+    (customer_types.CustomerTypeNotFoundError, "Customer type not found"),
 )
 
 # A spend is refused for an unknown customer, an amount that is not whole points at the
@@ -114,34 +122,39 @@ def _utc(value: Any) -> str | None:
 
 
 def customer_fields(member: Member) -> Fields:
-    """The document's customer, field by field, in its order."""
+    """The document's customer, field by field, in its order: every key always, an empty or
+    unkept value as null (`nil="true"` in XML), as Rails-era clients expect."""
     customer: CustomerModel = member.customer
     customer_type: CustomerType | None = member.customer_type
     names = [part for part in (customer.firstname, customer.surname) if part]
+
+    def text(value: str | None) -> str | None:
+        return value or None
+
     return [
-        ("alternate_code", ""),
+        ("alternate_code", None),
         ("available_points", Decimal(int(customer.points_available or 0))),
         ("birthday", None),
-        ("city", customer.town or ""),
-        ("code", customer.public_key or ""),
-        ("company_name", customer.company or ""),
-        ("country", (customer.country_code or "").upper()),
+        ("city", text(customer.town)),
+        ("code", text(customer.public_key)),
+        ("company_name", text(customer.company)),
+        ("country", text((customer.country_code or "").upper())),
         ("customer_type_id", int(customer_type.type_id) if customer_type else None),
-        ("email", customer.email or ""),
-        ("fax", ""),
-        ("first_name", customer.firstname or ""),
-        ("id", customer.customer_id),
-        ("last_name", customer.surname or ""),
-        ("mobile", ""),
-        ("name", " ".join(names)),
-        ("remark", ""),
-        ("state", ""),
+        ("email", text(customer.email)),
+        ("fax", None),
+        ("first_name", text(customer.firstname)),
+        ("id", int(customer.imonggo_id)),
+        ("last_name", text(customer.surname)),
+        ("mobile", None),
+        ("name", text(" ".join(names))),
+        ("remark", None),
+        ("state", None),
         ("status", None),
-        ("street", customer.address1 or ""),
+        ("street", text(customer.address1)),
         ("tax_exempt", False),
-        ("telephone", customer.telephone or ""),
-        ("tin", ""),
-        ("zipcode", customer.postcode or ""),
+        ("telephone", text(customer.telephone)),
+        ("tin", None),
+        ("zipcode", text(customer.postcode)),
         ("customer_type_name", customer_type.name if customer_type else None),
         (
             "discount_text",
@@ -186,22 +199,36 @@ def _headers(fmt: Format) -> dict[str, str]:
     return {"Content-Type": "application/json"}
 
 
-def error_response(error: RewardsError, fmt: Format) -> Response:
-    """The error in the requested format; insufficient points is a 422 as the document's."""
-    status = 422 if isinstance(error, InsufficientPointsError) else status_of(error)
+def error_messages(error: RewardsError) -> list[str]:
+    """The error's messages: one per field error, else the document's word for it."""
+    if isinstance(error, InvalidInputError):
+        return [text for texts in error.errors.values() for text in texts]
     message = next((text for kind, text in DOCUMENT_MESSAGES if isinstance(error, kind)), None)
+    return [message or error.message]
+
+
+def json_error_body(error: RewardsError) -> dict[str, Any]:
+    """`{"errors": [...]}`, with the service's `code` and `message` (and per-field `fields`)."""
+    messages = error_messages(error)
+    body: dict[str, Any] = {"errors": messages, "code": error.code, "message": messages[0]}
+    if isinstance(error, InvalidInputError):
+        body["fields"] = error.errors
+    return body
+
+
+def error_response(error: RewardsError, fmt: Format) -> Response:
+    """The error as the document's `<errors><error>...</error></errors>`, or in JSON
+    (`json_error_body`); insufficient points is a 422, busy a 503 with `Retry-After`
+    (Imonggo's clients retry on 503)."""
+    status = 422 if isinstance(error, InsufficientPointsError) else status_of(error)
+    messages = error_messages(error)
     headers = _headers(fmt)
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="rewards"'
+    if isinstance(error, RequestInProgressError | ServiceUnavailableError):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if fmt is Format.JSON:
-        body = default_error_body(error)
-        if message:
-            body["message"] = message
-        return Response(json.dumps(body), status_code=status, headers=headers)
-    if isinstance(error, InvalidInputError):
-        messages = [text for texts in error.errors.values() for text in texts]
-    else:
-        messages = [message or error.message]
+        return Response(json.dumps(json_error_body(error)), status_code=status, headers=headers)
     body_text = xml.document("errors", (xml.element("error", text) for text in messages))
     return Response(body_text, status_code=status, headers=headers)
 
@@ -215,6 +242,12 @@ def _answer(request: ApiRequest, fmt: Format, produce: Callable[[], Response]) -
         return produce()
     except RewardsError as error:
         return error_response(error, fmt)
+    except Exception as error:
+        # DynamoDB still throttling once the retries are spent: the 503 in `fmt`, not JSON.
+        busy = unavailable(error)
+        if busy is None:
+            raise
+        return error_response(busy, fmt)
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -228,12 +261,14 @@ def _answer(request: ApiRequest, fmt: Format, produce: Callable[[], Response]) -
     also_answers=(XML,),
     errors=(CustomerNotFoundError,),
     handler_roles=STORE_ROLES,
+    render_error=json_error_body,
 )
 def get_customer(request: ApiRequest, customer: str) -> Response:
     """Customer API: the customer and its available points, XML or JSON (Imonggo)
 
-    `{customer}` is the customer's id, with `.xml` or `.json` to choose the format
-    (`/api/customers/1534.xml`); without a suffix, `Accept` chooses, JSON by default. XML
+    `{customer}` is the customer's integer id, with `.xml` or `.json` to choose the format
+    (`/api/customers/1534.xml`); without a suffix, `Accept` chooses, JSON by default. The
+    customer id the other faces show is accepted too. XML
     answers have the same fields under a `<customer>` root, errors as `<errors><error>`.
     """
     customer_id, fmt = split_suffix(customer)
@@ -247,6 +282,108 @@ def get_customer(request: ApiRequest, customer: str) -> Response:
     )
 
 
+class ListParameters(InputModel):
+    """Documents the list's query string only: `customers.customer_listing` reads it."""
+
+    page: int = Field(1, ge=1, description="From 1; a page past the end is an empty array.")
+    per_page: int = Field(100, ge=1, description="At most 100 (more is taken as 100).")
+    active_only: Literal["1"] | None = Field(None, description="`1`: active customers only.")
+    q: str | None = Field(None, description="Part of the name or the email, in any case.")
+    after: str | None = Field(
+        None, description="Only customers updated after this time (ISO 8601, UTC if no zone)."
+    )
+
+
+def _list(request: ApiRequest, fmt: Format) -> Response:
+    def produce() -> Response:
+        listing = customers.customer_listing(request.query)
+        page = customers.list_imonggo_customers(request.store_code, listing)
+        records = [customer_fields(spending.member_of(customer)) for customer in page]
+        if fmt is Format.JSON:
+            body = "[" + ", ".join(json_text(fields) for fields in records) + "]"
+        else:
+            body = xml.array("customers", "customer", records)
+        return Response(body, status_code=200, headers=_headers(fmt))
+
+    return _answer(request, fmt, produce)
+
+
+LIST_ERRORS = (InvalidInputError,)
+
+
+@routes.route(
+    "/api/customers.xml",
+    methods=["GET"],
+    content_types=CONTENT_TYPES,
+    summary="Customer API: the store's customers by id, a page at a time, in XML (Imonggo)",
+    query_model=ListParameters,
+    response_model=ImonggoCustomers,
+    response_type=XML,
+    errors=LIST_ERRORS,
+    handler_roles=STORE_ROLES,
+    render_error=json_error_body,
+)
+def list_customers_xml(request: ApiRequest) -> Response:
+    return _list(request, Format.XML)
+
+
+@routes.route(
+    "/api/customers.json",
+    methods=["GET"],
+    content_types=CONTENT_TYPES,
+    summary="Customer API: the store's customers by id, a page at a time, in JSON (Imonggo)",
+    query_model=ListParameters,
+    response_model=ImonggoCustomers,
+    errors=LIST_ERRORS,
+    handler_roles=STORE_ROLES,
+    render_error=json_error_body,
+)
+def list_customers_json(request: ApiRequest) -> Response:
+    return _list(request, Format.JSON)
+
+
+def customer_type_fields(customer_type: CustomerType) -> Fields:
+    return [
+        ("id", int(customer_type.type_id)),
+        ("name", customer_type.name),
+        ("discount_text", f"{xml.decimal_text(customer_type.discount)}%"),
+        ("point_to_amount_ratio", customer_type.point_to_amount_ratio),
+        ("status", None),
+        ("utc_created_at", _utc(customer_type.created_at)),
+        ("utc_updated_at", None),
+    ]
+
+
+@routes.route(
+    "/api/customer_types/{customerType}",
+    methods=["GET"],
+    content_types=CONTENT_TYPES,
+    response_model=ImonggoCustomerType,
+    also_answers=(XML,),
+    errors=TYPE_NOT_FOUND,
+    handler_roles=STORE_ROLES,
+    render_error=json_error_body,
+)
+def read_customer_type(request: ApiRequest, customerType: str) -> Response:
+    """Customer type API: a customer type by its id, XML or JSON (Imonggo)
+
+    `/api/customer_types/8.xml` or `.json`; without a suffix, `Accept` chooses. An id the store
+    has no type for is a 404.
+    """
+    type_id, fmt = split_suffix(customerType)
+    fmt = fmt or format_by_accept(request)
+
+    def produce() -> Response:
+        # Ids only: a type's name is the admin API's business (names are never all digits).
+        if not (type_id.isascii() and type_id.isdigit()):
+            raise customer_types.CustomerTypeNotFoundError()
+        # The store's types in one fresh Query, as the admin read does (no stale ratio).
+        customer_type = customer_types.get_customer_type(request.store_code, type_id)
+        return record_response("customer_type", customer_type_fields(customer_type), fmt)
+
+    return _answer(request, fmt, produce)
+
+
 # --- rewards --------------------------------------------------------------------------------
 
 
@@ -257,7 +394,9 @@ class SpendParameters(InputModel):
     same names are read too."""
 
     q: Literal["spend"]
-    customer_id: str = Field(description="The customer's id.")
+    customer_id: str = Field(
+        description="The customer's integer id (`1534`); the id the other faces show works too."
+    )
     amount: Decimal = Field(
         description=(
             "The money to spend, up to the cent (`10`, `10.05`); the points are `amount` times "
@@ -305,6 +444,7 @@ def _spend(request: ApiRequest, fmt: Format) -> Response:
     response_type=XML,
     errors=SPEND_ERRORS,
     handler_roles=STORE_ROLES,
+    render_error=json_error_body,
 )
 def spend_xml(request: ApiRequest) -> Response:
     return _spend(request, Format.XML)
@@ -319,6 +459,7 @@ def spend_xml(request: ApiRequest) -> Response:
     response_model=PointsSpent,
     errors=SPEND_ERRORS,
     handler_roles=STORE_ROLES,
+    render_error=json_error_body,
 )
 def spend_json(request: ApiRequest) -> Response:
     return _spend(request, Format.JSON)
@@ -333,6 +474,7 @@ def spend_json(request: ApiRequest) -> Response:
     also_answers=(XML,),
     errors=SPEND_ERRORS,
     handler_roles=STORE_ROLES,
+    render_error=json_error_body,
 )
 def spend_by_accept(request: ApiRequest) -> Response:
     """Reward API: consume points by amount (`q=spend`), format by Accept (Imonggo)

@@ -24,7 +24,8 @@ from chalice.app import RouteEntry
 from pydantic import BaseModel, RootModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from chalicelib.api import openloyalty
+from chalicelib.api import imonggo, openloyalty
+from chalicelib.api.errors import ErrorRenderer
 from chalicelib.api.html import HTML
 from chalicelib.api.request import BODY_TYPES, FORM_TYPES
 from chalicelib.api.routes import JSON, RouteDoc
@@ -98,6 +99,16 @@ ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
             "errors": FIELD_ERRORS,
         },
     },
+    "ImonggoError": {
+        "type": "object",
+        "required": ["errors"],
+        "properties": {
+            "errors": {"type": "array", "items": {"type": "string"}},
+            "message": {"type": "string", "description": "The first of `errors`."},
+            "code": {"type": "string", "description": "Stable, machine-readable error code."},
+            "fields": FIELD_ERRORS,
+        },
+    },
     "OpenLoyaltyError": {
         "type": "object",
         "required": ["message", "code"],
@@ -118,8 +129,15 @@ ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+def _render_error(doc: RouteDoc) -> ErrorRenderer:
+    return doc.render_error or doc.routes.render_error
+
+
 def _error_schema_name(doc: RouteDoc) -> str:
-    return "OpenLoyaltyError" if doc.routes.render_error is openloyalty.render_error else "Error"
+    render = _render_error(doc)
+    if render is imonggo.json_error_body:
+        return "ImonggoError"
+    return "OpenLoyaltyError" if render is openloyalty.render_error else "Error"
 
 
 def humanise(name: str) -> str:
@@ -248,7 +266,7 @@ def _error_responses(method: str, entry: RouteEntry, doc: RouteDoc) -> dict[str,
             examples = {
                 type(error).__name__: {
                     "summary": error.message,
-                    "value": doc.routes.render_error(error),
+                    "value": _render_error(doc)(error),
                 }
                 for error in found
             }

@@ -80,6 +80,7 @@ class RouteDoc:
     body_key: str | None = None
     also_answers: tuple[str, ...] = ()
     form_model: type[BaseModel] | None = None
+    render_error: ErrorRenderer | None = None  # the route's own JSON error shape, if not the face's
 
     @property
     def answer_types(self) -> tuple[str, ...]:
@@ -147,21 +148,21 @@ class Routes:
             raise RuntimeError(f"{self.face} serves no app: see chalicelib/api/faces.py")
         return self.app.current_request
 
-    def _error(self, error: RewardsError) -> Response:
-        return error_response(error, self.render_error, self.error_status)
+    def _error(self, error: RewardsError, render: ErrorRenderer | None = None) -> Response:
+        return error_response(error, render or self.render_error, self.error_status)
 
-    def _failed(self, error: Exception) -> Response:
+    def _failed(self, error: Exception, render: ErrorRenderer | None = None) -> Response:
         """The answer to what a step of the pipeline raised; anything unexpected re-raised."""
         if isinstance(error, RewardsError):
-            return self._error(error)
+            return self._error(error, render)
         if isinstance(error, ProgressTakenError):
             # Another run of this request (past its lease) recorded an item first.
-            return self._error(RequestInProgressError())
+            return self._error(RequestInProgressError(), render)
         # DynamoDB still throttling once retries are spent: a 503, not a 500.
         busy = unavailable(error)
         if busy is None:
             raise error
-        return self._error(busy)
+        return self._error(busy, render)
 
     def route(
         self,
@@ -182,13 +183,15 @@ class Routes:
         also_answers: tuple[str, ...] = (),
         no_store: bool = False,
         form_model: type[BaseModel] | None = None,
+        render_error: ErrorRenderer | None = None,
     ) -> Callable[[Handler], Handler]:
         """Register `handler(request, **path_params)`; `roles=None` means a public route.
 
         `response_model` shapes every JSON body the handler returns (see `shaped`). `no_store`
         marks an answer that carries a secret (a token, a new passcode): it is sent with
         `Cache-Control: no-store`, so neither a cache nor the `Idempotency-Key` replay keeps
-        it (chalicelib/api/idempotency.py). The other
+        it (chalicelib/api/idempotency.py). `render_error` gives this route's JSON errors a shape
+        of their own (Imonggo's `{"errors": [...]}`) instead of the face's. The other
         keyword-only arguments only describe the route in the OpenAPI document: its summary
         (default: the handler's docstring), the pydantic models of its body (wrapped in one
         form key, `campaign[...]`, when `body_key` is given; of a form body, when its fields
@@ -205,7 +208,7 @@ class Routes:
                 try:
                     result = handler(request, **params)
                 except Exception as error:
-                    return self._failed(error)
+                    return self._failed(error, render_error)
                 if isinstance(result, Response):
                     return result
                 if result is None:
@@ -233,10 +236,10 @@ class Routes:
                         request.principal = authenticate(request, handler_roles)
                 except RewardsError as error:
                     if roles is not None or handler_roles is None:
-                        return self._error(error)
+                        return self._error(error, render_error)
                     return answer(request, params)
                 except Exception as error:
-                    return self._failed(error)
+                    return self._failed(error, render_error)
                 if key is None:
                     return answer(request, params)
 
@@ -261,6 +264,7 @@ class Routes:
                 body_key,
                 also_answers,
                 form_model,
+                render_error,
             )
             names = [("", handler.__name__)]
             names += [

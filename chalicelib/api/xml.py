@@ -1,4 +1,5 @@
-"""A small XML writer for the Imonggo document's flat records (`<customer>`, `<hash>`, `<errors>`).
+"""A small XML writer for the Imonggo document's flat records (`<customer>`, `<hash>`, `<errors>`)
+and arrays of them (`<customers type="array">`).
 
 The document's bodies are one element per line with no indentation, empty values as
 `<tag></tag>` and nulls as `<tag nil="true"></tag>`, decimals as Ruby prints them (`30511.0`).
@@ -61,3 +62,16 @@ def record(root: str, fields: Iterable[tuple[str, XmlValue]], typed: bool = Fals
         return element(name, value)
 
     return document(root, (line(name, value) for name, value in fields))
+
+
+def array(root: str, item: str, records: Iterable[Iterable[tuple[str, XmlValue]]]) -> str:
+    """Records as Rails writes an array: `<root type="array">` around one `<item>` each;
+    none is `<root type="array"/>`, which list clients read as the end."""
+    lines = [
+        line
+        for fields in records
+        for line in (f"<{item}>", *(element(name, value) for name, value in fields), f"</{item}>")
+    ]
+    if not lines:
+        return "\n".join([DECLARATION, f'<{root} type="array"/>', ""])
+    return "\n".join([DECLARATION, f'<{root} type="array">', *lines, f"</{root}>", ""])

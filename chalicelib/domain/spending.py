@@ -27,11 +27,10 @@ from decimal import Context, Decimal, Inexact
 from typing import Any
 
 from pydantic_core import PydanticCustomError
-from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain import customer_types, ledger
 from chalicelib.domain.customer_types import CustomerType
-from chalicelib.domain.customers import CustomerNotFoundError
+from chalicelib.domain.customers import find_imonggo_customer
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.domain.validation import is_single_line, plain_number
@@ -84,14 +83,16 @@ class Spent:
     points_available: int
 
 
-def find_member(store_code: str, customer_id: str, consistent: bool = False) -> Member:
-    """The store's customer by id with its type and ratio: one GetItem (types are cached)."""
-    try:
-        customer = CustomerModel.get(store_code, customer_id, consistent_read=consistent)
-    except DoesNotExist as error:
-        raise CustomerNotFoundError() from error
+def find_member(store_code: str, customer_ref: str, consistent: bool = False) -> Member:
+    """The store's customer by Imonggo id (or customer id) with its type and ratio
+    (`customers.find_imonggo_customer`; types are cached)."""
+    return member_of(find_imonggo_customer(store_code, customer_ref, consistent))
+
+
+def member_of(customer: CustomerModel) -> Member:
+    """The customer with its type and ratio (both cached per process)."""
     customer_type = customer_types.type_of(customer)
-    ratio = customer_types.point_to_amount_ratio(store_code, customer_type)
+    ratio = customer_types.point_to_amount_ratio(customer.store_code, customer_type)
     return Member(customer, customer_type, ratio)
 
 

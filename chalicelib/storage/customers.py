@@ -7,11 +7,16 @@ transaction as the customer with `attribute_not_exists`, never by a read followe
 The customer item also carries the points balance (`points_available`, `points_used`): the
 balance row the ledger moves, so reading a recipient with its balance is one GetItem. How many
 customers a store has is kept in `customer-counts`, by the same transactions.
+
+Imonggo addresses a customer by a store-unique integer (`imonggo_id`), allocated from a counter
+item of `customer-counts` (shard `IMONGGO_ID_SHARD`) by an atomic ADD and found, and listed in
+order, through the `imonggo-id-index` GSI (store, integer), never by a scan.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -20,6 +25,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.storage.base import table
@@ -96,6 +102,15 @@ class CustomersByLevelIndex(GlobalSecondaryIndex["CustomerModel"]):
     level_key = UnicodeAttribute(hash_key=True)
 
 
+class CustomersByImonggoIdIndex(GlobalSecondaryIndex["CustomerModel"]):
+    class Meta:
+        index_name = "imonggo-id-index"
+        projection = AllProjection()
+
+    store_code = UnicodeAttribute(hash_key=True)
+    imonggo_id = NumberAttribute(range_key=True)
+
+
 @table("customers")
 class CustomerModel(TableModel):
     class Meta:
@@ -140,12 +155,14 @@ class CustomerModel(TableModel):
 
     points_available = NumberAttribute(default=0)
     points_used = NumberAttribute(default=0)
+    imonggo_id = NumberAttribute(null=True)  # Imonggo's integer id, unique in the store
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
     by_email = CustomersByEmailIndex()
     by_public_key = CustomersByPublicKeyIndex()
     by_level = CustomersByLevelIndex()
+    by_imonggo_id = CustomersByImonggoIdIndex()
 
 
 @table("customer-counts")
@@ -161,6 +178,65 @@ class CustomerCountModel(TableModel):
     store_code = UnicodeAttribute(hash_key=True)
     shard = NumberAttribute(range_key=True)
     customers = NumberAttribute(default=0)
+    last_imonggo_id = NumberAttribute(null=True)  # on the `IMONGGO_ID_SHARD` item only
+
+
+# The item of a store's `customer-counts` holding the last Imonggo id given; the count's shares
+# are 0 and up.
+IMONGGO_ID_SHARD = -1
+
+
+def allocate_imonggo_ids(store_code: str, count: int) -> list[int]:
+    """`count` fresh integer ids of the store: one UpdateItem adding to its counter, atomic
+    however many processes allocate at once. An id whose customer is never written stays
+    unused: ids may have gaps, never repeats."""
+    counter = CustomerCountModel(store_code, IMONGGO_ID_SHARD)
+    counter.update(actions=[CustomerCountModel.last_imonggo_id.add(count)])
+    last = int(counter.last_imonggo_id)
+    return list(range(last - count + 1, last + 1))
+
+
+def set_imonggo_id(customer: CustomerModel, imonggo_id: int) -> bool:
+    """Give a customer that has none an Imonggo id; False when it has one already (given
+    meanwhile by another request or the migration) or no longer exists."""
+    try:
+        customer.update(
+            actions=[CustomerModel.imonggo_id.set(imonggo_id)],
+            condition=(
+                CustomerModel.customer_id.exists() & CustomerModel.imonggo_id.does_not_exist()
+            ),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def find_by_imonggo_id(store_code: str, imonggo_id: int) -> CustomerModel | None:
+    """One Query on the Imonggo id index (eventually consistent, as GSIs are)."""
+    results = CustomerModel.by_imonggo_id.query(
+        store_code, CustomersByImonggoIdIndex.imonggo_id == imonggo_id, limit=1
+    )
+    return next(iter(results), None)
+
+
+def customers_by_imonggo_id(store_code: str, page_size: int) -> Iterator[CustomerModel]:
+    """The store's numbered customers in Imonggo id order, read `page_size` at a time by a
+    Query on the index, lazily: the caller stops reading when it has enough."""
+    return iter(CustomerModel.by_imonggo_id.query(store_code, page_size=page_size))
+
+
+def unnumbered_customers(store_code: str, page_size: int) -> Iterator[CustomerModel]:
+    """The store's customers without an Imonggo id: a Query on the store's partition (not a
+    scan), `page_size` items a page."""
+    return iter(
+        CustomerModel.query(
+            store_code,
+            filter_condition=CustomerModel.imonggo_id.does_not_exist(),
+            page_size=page_size,
+        )
+    )
 
 
 @table("unique-values")

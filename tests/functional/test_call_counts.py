@@ -30,5 +30,10 @@ def test_recipient_reads_and_writes_take_the_calls_they_need(
         headers=bearer(),
         body=json.dumps({**WALLACE, "email": "g@example.com", "public_key": "g"}),
     )
-    # Key, then one transaction for the record and its two guards (store settings cached).
-    assert aws_calls.operations == [("dynamodb", "GetItem"), ("dynamodb", "TransactWriteItems")]
+    # Key, the Imonggo id counter, then one transaction for the record and its two guards
+    # (store settings cached).
+    assert aws_calls.operations == [
+        ("dynamodb", "GetItem"),
+        ("dynamodb", "UpdateItem"),
+        ("dynamodb", "TransactWriteItems"),
+    ]

@@ -48,6 +48,11 @@ def make_type(name: str, ratio: str, discount: str = "0", store_code: str = STOR
     return created.type_id
 
 
+def number(customer_id: str, store_code: str = STORE) -> int:
+    """The customer's Imonggo integer id."""
+    return int(CustomerModel.get(store_code, customer_id, consistent_read=True).imonggo_id)
+
+
 def admin_token(store_code: str = STORE) -> dict[str, str]:
     token = auth.issue_token(Principal(store_code, Role.ADMIN, "admin-1"))
     return bearer(token)
@@ -77,7 +82,7 @@ def juan(store: str) -> str:
 
 
 def test_xml_by_suffix_has_every_field_of_the_document_in_order(client: Any, juan: str) -> None:
-    response = client.get(f"/api/customers/{juan}.xml", headers=basic())
+    response = client.get(f"/api/customers/{number(juan)}.xml", headers=basic())
 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == XML_TYPE
@@ -85,7 +90,7 @@ def test_xml_by_suffix_has_every_field_of_the_document_in_order(client: Any, jua
     assert lines[:3] == [
         '<?xml version="1.0" encoding="UTF-8"?>',
         "<customer>",
-        "<alternate_code></alternate_code>",
+        '<alternate_code nil="true"></alternate_code>',
     ]
     assert lines[-1] == "</customer>"
     assert "<company_name>Cruz &amp; Sons &lt;Manila&gt;</company_name>" in lines
@@ -103,7 +108,7 @@ def test_xml_by_suffix_has_every_field_of_the_document_in_order(client: Any, jua
         "email": "juan@example.com",
         "fax": None,
         "first_name": "Juan",
-        "id": juan,
+        "id": str(customer.imonggo_id),
         "last_name": "Cruz",
         "mobile": None,
         "name": "Juan Cruz",
@@ -125,8 +130,8 @@ def test_xml_by_suffix_has_every_field_of_the_document_in_order(client: Any, jua
 
 
 def test_json_by_suffix_has_the_same_keys_with_numbers_and_nulls(client: Any, juan: str) -> None:
-    xml_response = client.get(f"/api/customers/{juan}.xml", headers=basic())
-    response = client.get(f"/api/customers/{juan}.json", headers=basic())
+    xml_response = client.get(f"/api/customers/{number(juan)}.xml", headers=basic())
+    response = client.get(f"/api/customers/{number(juan)}.json", headers=basic())
 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
@@ -136,7 +141,7 @@ def test_json_by_suffix_has_the_same_keys_with_numbers_and_nulls(client: Any, ju
     assert body["point_to_amount_ratio"] == Decimal("200.0")
     assert body["customer_type_id"] == 1
     assert (body["birthday"], body["status"], body["tax_exempt"]) == (None, None, False)
-    assert body["alternate_code"] == ""
+    assert body["alternate_code"] is None
 
 
 @pytest.mark.parametrize(
@@ -157,19 +162,21 @@ def test_plain_path_chooses_the_format_by_accept(
     headers.pop("Accept")
     if accept:
         headers["Accept"] = accept
-    response = client.get(f"/api/customers/{juan}", headers=headers)
+    response = client.get(f"/api/customers/{number(juan)}", headers=headers)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == content_type
 
 
 def test_the_suffix_wins_over_accept(client: Any, juan: str) -> None:
-    response = client.get(f"/api/customers/{juan}.json", headers=basic(Accept="application/xml"))
-    assert json.loads(response.body)["id"] == juan
+    response = client.get(
+        f"/api/customers/{number(juan)}.json", headers=basic(Accept="application/xml")
+    )
+    assert json.loads(response.body)["id"] == number(juan)
 
 
 def test_a_customer_without_a_type_uses_the_store_ratio(client: Any, store: str) -> None:
     plain = make_customer(5, firstname="Ana")
-    fields = xml_fields(client.get(f"/api/customers/{plain}.xml", headers=basic()).body)
+    fields = xml_fields(client.get(f"/api/customers/{number(plain)}.xml", headers=basic()).body)
     assert fields["customer_type_id"] is None
     assert fields["customer_type_name"] is None
     assert fields["discount_text"] == "0.0%"
@@ -182,7 +189,7 @@ def test_a_type_stored_by_name_shows_as_the_type_with_its_discount(client: Any, 
     silver = make_type("Silver", "150", discount="12.5")
     # The claims feature stores a claim's `customerType` text: a name, in any case.
     member = make_customer(1, customer_type_id=" silver ")
-    body = json.loads(client.get(f"/api/customers/{member}.json", headers=basic()).body)
+    body = json.loads(client.get(f"/api/customers/{number(member)}.json", headers=basic()).body)
     assert body["customer_type_id"] == int(silver)
     assert body["customer_type_name"] == "Silver"
     assert body["discount_text"] == "12.5%"
@@ -191,7 +198,7 @@ def test_a_type_stored_by_name_shows_as_the_type_with_its_discount(client: Any, 
 
 def test_a_type_that_does_not_exist_falls_back_to_the_store(client: Any, store: str) -> None:
     member = make_customer(1, customer_type_id="Platinum")
-    body = json.loads(client.get(f"/api/customers/{member}.json", headers=basic()).body)
+    body = json.loads(client.get(f"/api/customers/{number(member)}.json", headers=basic()).body)
     assert (body["customer_type_id"], body["customer_type_name"]) == (None, None)
     assert body["point_to_amount_ratio"] == 1.0
 
@@ -209,27 +216,27 @@ def test_an_unknown_customer_is_a_404_in_the_format_asked_for(client: Any, store
     response = client.get("/api/customers/1534.json", headers=basic())
     assert response.status_code == 404
     assert json.loads(response.body) == {
+        "errors": ["Customer not found"],
         "message": "Customer not found",
         "code": "customer_not_found",
     }
 
 
 def test_another_stores_key_does_not_see_the_customer(client: Any, juan: str) -> None:
-    response = client.get(f"/api/customers/{juan}.xml", headers=basic(OTHER_API_KEY))
+    response = client.get(f"/api/customers/{number(juan)}.xml", headers=basic(OTHER_API_KEY))
     assert response.status_code == 404
     assert b"<error>Customer not found</error>" in response.body
 
 
 def test_a_bearer_key_works_too(client: Any, juan: str) -> None:
-    response = client.get(f"/api/customers/{juan}.json", headers=bearer())
-    assert json.loads(response.body)["id"] == juan
+    response = client.get(f"/api/customers/{number(juan)}.json", headers=bearer())
+    assert json.loads(response.body)["id"] == number(juan)
 
 
 @pytest.mark.parametrize(
     ("headers", "status"),
     [
         ({}, 401),
-        (basic(password="secret"), 401),
         (basic("not-a-key-0000000000000"), 401),
         ({"Authorization": "Basic !!!"}, 401),
     ],
@@ -237,22 +244,111 @@ def test_a_bearer_key_works_too(client: Any, juan: str) -> None:
 def test_bad_credentials_are_refused_in_xml(
     client: Any, juan: str, headers: dict[str, str], status: int
 ) -> None:
-    response = client.get(f"/api/customers/{juan}.xml", headers=headers)
+    response = client.get(f"/api/customers/{number(juan)}.xml", headers=headers)
     assert response.status_code == status
     assert response.headers["WWW-Authenticate"] == 'Basic realm="rewards"'
     assert ElementTree.fromstring(response.body).tag == "errors"
 
 
 def test_an_admin_login_is_not_a_store_credential(client: Any, juan: str) -> None:
-    response = client.get(f"/api/customers/{juan}.json", headers=admin_token())
+    response = client.get(f"/api/customers/{number(juan)}.json", headers=admin_token())
     assert response.status_code == 403
     assert json.loads(response.body)["code"] == "forbidden"
 
 
 def test_a_lookup_is_one_customer_read(aws_calls: Any, client: Any, juan: str) -> None:
-    client.get(f"/api/customers/{juan}.xml", headers=basic())  # warms the store and type caches
+    path = f"/api/customers/{number(juan)}.xml"
+    client.get(path, headers=basic())  # warms the store and type caches
     aws_calls.reset()
-    response = client.get(f"/api/customers/{juan}.xml", headers=basic())
+    response = client.get(path, headers=basic())
     assert response.status_code == 200
-    # One GetItem for the credential, one for the customer; nothing else.
-    assert aws_calls.operations == [("dynamodb", "GetItem"), ("dynamodb", "GetItem")]
+    # One GetItem for the credential, one Query on the Imonggo id index; nothing else.
+    assert aws_calls.operations == [("dynamodb", "GetItem"), ("dynamodb", "Query")]
+
+
+@pytest.mark.parametrize("password", ["X", "x", "anything", ""])
+def test_the_basic_password_is_ignored(client: Any, juan: str, password: str) -> None:
+    """Imonggo's SDK sends `x`, the document `X`; the token alone authenticates."""
+    response = client.get(f"/api/customers/{number(juan)}.xml", headers=basic(password=password))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("suffix", "accept", "content_type"),
+    [
+        (".xml", None, XML_TYPE),
+        (".xml", "application/json", XML_TYPE),
+        (".XML", "application/json", XML_TYPE),
+        (".json", None, "application/json"),
+        (".json", "text/xml", "application/json"),
+    ],
+)
+def test_the_suffix_alone_decides_the_format(
+    client: Any, juan: str, suffix: str, accept: str | None, content_type: str
+) -> None:
+    headers = basic()
+    headers.pop("Accept")
+    headers.pop("Content-Type")
+    if accept:
+        headers["Accept"] = accept
+    response = client.get(f"/api/customers/{number(juan)}{suffix}", headers=headers)
+    assert response.headers["Content-Type"] == content_type
+    missing = client.get(f"/api/customers/nobody{suffix}", headers=headers)
+    assert (missing.status_code, missing.headers["Content-Type"]) == (404, content_type)
+
+
+def test_every_key_is_present_and_an_empty_one_is_null(client: Any, store: str) -> None:
+    """Rails-era clients read every documented key: nothing kept is null, never missing or ""."""
+    bare = number(make_customer(0))
+    xml_response = client.get(f"/api/customers/{bare}.xml", headers=basic())
+    body = json.loads(client.get(f"/api/customers/{bare}.json", headers=basic()).body)
+
+    root = ElementTree.fromstring(xml_response.body)
+    assert [element.tag for element in root] == list(body) == DOCUMENT_KEYS
+    for element in root:
+        assert element.text or element.get("nil") == "true", element.tag
+        assert (element.get("nil") == "true") is (body[element.tag] is None), element.tag
+    assert "" not in body.values()
+    present = {key for key, value in body.items() if value is not None}
+    assert present == {
+        "available_points",
+        "id",
+        "tax_exempt",
+        "discount_text",
+        "point_to_amount_ratio",
+        "utc_created_at",
+        "utc_updated_at",
+    }
+
+
+DOCUMENT_KEYS = [
+    "alternate_code",
+    "available_points",
+    "birthday",
+    "city",
+    "code",
+    "company_name",
+    "country",
+    "customer_type_id",
+    "email",
+    "fax",
+    "first_name",
+    "id",
+    "last_name",
+    "mobile",
+    "name",
+    "remark",
+    "state",
+    "status",
+    "street",
+    "tax_exempt",
+    "telephone",
+    "tin",
+    "zipcode",
+    "customer_type_name",
+    "discount_text",
+    "point_to_amount_ratio",
+    "birthdate",
+    "utc_created_at",
+    "utc_updated_at",
+]

@@ -151,6 +151,7 @@ def test_insufficient_points_is_a_422_and_changes_nothing(client: Any, juan: str
     response = client.post(spend_path(".json", customer_id=juan, amount="152.56"), headers=basic())
     assert response.status_code == 422
     assert json.loads(response.body) == {
+        "errors": ["Insufficient points"],
         "message": "Insufficient points",
         "code": "insufficient_points",
     }
@@ -215,7 +216,8 @@ def test_bad_parameters_are_422_with_per_field_errors(
     response = client.post(spend_path(".json", **params), headers=basic())
     assert response.status_code == 422
     body = json.loads(response.body)
-    assert (body["code"], body["errors"]) == ("validation_failed", errors)
+    assert (body["code"], body["fields"]) == ("validation_failed", errors)
+    assert body["errors"] == [text for texts in errors.values() for text in texts]
 
     response = client.post(spend_path(".xml", **params), headers=basic())
     assert response.status_code == 422

@@ -220,7 +220,9 @@ def test_1000_url_rewards_take_one_request_and_batched_calls(
     # transaction of at most 100 items.
     assert aws_calls.count("TransactWriteItems") <= 1000 // 20 + 3
     assert aws_calls.count("BatchGetItem") <= 10 + 2
-    assert aws_calls.count("PutItem") == aws_calls.count("UpdateItem") == 0
+    assert aws_calls.count("PutItem") == 0
+    # One UpdateItem per transaction that creates customers: their Imonggo ids, as a block.
+    assert aws_calls.count("UpdateItem") <= aws_calls.count("TransactWriteItems")
     assert aws_calls.count("Scan") == 0
     assert aws_calls.count(service="sqs") == 0
     assert RewardModel.count() == 1000

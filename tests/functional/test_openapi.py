@@ -243,6 +243,12 @@ def test_a_route_answering_xml_or_json_documents_both(document: dict[str, Any]) 
     assert list(not_found) == ["application/json", "application/xml"]
     assert not_found["application/json"]["examples"]
     assert list(spend_xml["responses"]["200"]["content"]) == ["application/xml"]
+    # Imonggo's JSON errors: `{"errors": [...]}`.
+    json_404 = not_found["application/json"]
+    assert json_404["schema"] == {"$ref": "#/components/schemas/ImonggoError"}
+    example = json_404["examples"]["CustomerNotFoundError"]["value"]
+    assert example["errors"] == ["Customer not found"]
+    assert "503" in customer["responses"]
 
 
 def test_bulk_bodies_are_documented_as_their_arrays_of_items(document: dict[str, Any]) -> None:

@@ -14,32 +14,33 @@ from chalicelib.domain.customer_types import CustomerType
 from chalicelib.domain.spending import Member, Spent
 from chalicelib.storage.customers import CustomerModel
 
-# The document's customer 1534, with its `</alternate_code` typo fixed.
+# The document's customer 1534, with its `</alternate_code` typo fixed and its empty elements
+# `nil="true"`: every key is kept, an empty one null (issue 19).
 DOCUMENT_CUSTOMER = """<?xml version="1.0" encoding="UTF-8"?>
 <customer>
-<alternate_code></alternate_code>
+<alternate_code nil="true"></alternate_code>
 <available_points>30511.0</available_points>
 <birthday nil="true"></birthday>
-<city></city>
+<city nil="true"></city>
 <code>0098420130000033</code>
-<company_name></company_name>
+<company_name nil="true"></company_name>
 <country>PH</country>
 <customer_type_id>8</customer_type_id>
-<email></email>
-<fax></fax>
+<email nil="true"></email>
+<fax nil="true"></fax>
 <first_name>Juan</first_name>
 <id>1534</id>
 <last_name>Cruz</last_name>
-<mobile></mobile>
+<mobile nil="true"></mobile>
 <name>Juan Cruz</name>
-<remark></remark>
-<state></state>
+<remark nil="true"></remark>
+<state nil="true"></state>
 <status nil="true"></status>
-<street></street>
+<street nil="true"></street>
 <tax_exempt>false</tax_exempt>
-<telephone></telephone>
-<tin></tin>
-<zipcode></zipcode>
+<telephone nil="true"></telephone>
+<tin nil="true"></tin>
+<zipcode nil="true"></zipcode>
 <customer_type_name>Gold</customer_type_name>
 <discount_text>0.0%</discount_text>
 <point_to_amount_ratio>200.0</point_to_amount_ratio>
@@ -63,7 +64,8 @@ GOLD = CustomerType("8", "Gold", Decimal(200), Decimal("0.0"), datetime(2013, 1,
 def juan_cruz() -> Member:
     customer = CustomerModel(
         "DEFAULT",
-        "1534",
+        "XxLqTbRVyj",
+        imonggo_id=1534,
         firstname="Juan",
         surname="Cruz",
         public_key="0098420130000033",
