@@ -29,7 +29,7 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
-from chalicelib.domain.campaigns import DEFAULT_LOCALE
+from chalicelib.domain.campaigns import DEFAULT_LOCALE, FORM_LOCALES
 from chalicelib.domain.coupons import clean_codes
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.validation import InputModel, SingleLine, number_type
@@ -331,7 +331,7 @@ class Draft:
     attributes: dict[str, Any] = field(default_factory=dict)
     coupons: list[str] | None = None  # None: the form did not touch the pool
     errors: dict[str, list[str]] = field(default_factory=dict)
-    locales: list[str] = field(default_factory=lambda: [DEFAULT_LOCALE])
+    locales: list[str] = field(default_factory=lambda: list(FORM_LOCALES))
 
     def add(self, path: str, message: str) -> None:
         self.errors.setdefault(path, []).append(message)
@@ -401,7 +401,7 @@ def read_campaign(body: Any) -> Draft:
     data = campaign_data(body)
     draft = Draft()
     form = _validated(data, draft)
-    draft.locales = [DEFAULT_LOCALE, *(loc for loc in form.translations if loc != DEFAULT_LOCALE)]
+    draft.locales = [*FORM_LOCALES, *(loc for loc in form.translations if loc not in FORM_LOCALES)]
     translations = {
         locale: {key: text for key, text in translation.model_dump().items() if text is not None}
         for locale, translation in form.translations.items()
@@ -410,11 +410,14 @@ def read_campaign(body: Any) -> Draft:
     if not draft.has_error("translations"):
         default_name = translations.get(DEFAULT_LOCALE, {}).get("name")
         _require(draft, f"translations.{DEFAULT_LOCALE}.name", default_name)
-    _require(draft, "reward", form.reward)
+    # The document's answer to an empty form flags the name alone: the reward type is asked for
+    # once something was filled in, and the fields that depend on it once it is known.
+    if data:
+        _require(draft, "reward", form.reward)
     cashback = form.reward == "cashback"
     if cashback:
         _require(draft, "pointValue", form.pointValue)
-    else:
+    elif form.reward is not None:
         _require(draft, "daysInactive", form.daysInactive)
         _require(draft, "daysValid", form.daysValid)
     if form.target is not None:

@@ -171,10 +171,24 @@ def test_the_documents_empty_request_gets_the_form_error_tree(client: Any) -> No
     en = form["translations"]["children"]["en"]["children"]
     assert en["name"] == {"errors": ["This value should not be blank."]}
     assert en["shortDescription"] == {}  # every field is in the tree, as the document shows
-    assert form["reward"] == {"errors": ["This value should not be blank."]}
+    pl = form["translations"]["children"]["pl"]["children"]
+    assert pl == dict.fromkeys(en, {})  # every configured locale has its node
+    # Exactly as the document's example: the name alone is flagged.
+    flagged = [name for name, node in form.items() if "errors" in node]
+    assert flagged == []
+    assert form["reward"] == {} and form["daysInactive"] == {} and form["daysValid"] == {}
     assert form["campaignVisibility"]["children"]["visibleFrom"] == {}
     assert body_of(response)["errors"] == []
     assert list(CampaignModel.query(STORE)) == []
+
+
+def test_a_filled_form_without_a_reward_type_asks_for_it(client: Any) -> None:
+    body = campaign_json(reward=None, daysValid=None, daysInactive=None)
+
+    form = body_of(create(client, body))["form"]["children"]
+
+    assert form["reward"] == {"errors": ["This value should not be blank."]}
+    assert form["daysValid"] == {}  # depends on the reward type, which is not known
 
 
 def test_each_bad_field_is_named_and_nothing_is_written(client: Any) -> None:
