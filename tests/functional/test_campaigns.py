@@ -172,7 +172,7 @@ def test_the_documents_empty_request_gets_the_form_error_tree(client: Any) -> No
     assert en["name"] == {"errors": ["This value should not be blank."]}
     assert en["shortDescription"] == {}  # every field is in the tree, as the document shows
     pl = form["translations"]["children"]["pl"]["children"]
-    assert pl == dict.fromkeys(en, {})  # every configured locale has its node
+    assert pl == {key: {} for key in en}  # every configured locale has its node
     # Exactly as the document's example: the name alone is flagged.
     flagged = [name for name, node in form.items() if "errors" in node]
     assert flagged == []
