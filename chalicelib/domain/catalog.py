@@ -17,6 +17,7 @@ its coupon codes and internal counters (`visibleForCustomersCount`,
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -242,6 +243,13 @@ def _names_of(ids: Iterable[str], names: dict[str, str]) -> dict[str, str] | lis
     return found or []
 
 
+def translation_id(campaign_id: str, locale: str) -> int:
+    """The integer `id` Open Loyalty gives each translation row: here a 31-bit number derived
+    from the campaign and the locale, so it is the same on every read without being stored."""
+    digest = hashlib.sha256(f"{campaign_id}\n{locale}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") >> 1
+
+
 def _photo(photo: MediaFile) -> dict[str, Any]:
     return {
         "photoId": photo.photo_id,
@@ -305,7 +313,11 @@ def campaign_body(campaign: CampaignModel, view: View, lookups: Lookups) -> dict
             "hasPhoto": bool(photos),
             "photos": [_photo(photo) for photo in photos],
             "translations": [
-                {**_texts(texts, view), "locale": locale}
+                {
+                    **_texts(texts, view),
+                    "id": translation_id(campaign.campaign_id, locale),
+                    "locale": locale,
+                }
                 for locale, texts in (campaign.translations or {}).items()
             ],
             "categories": list(campaign.categories or []),

@@ -134,6 +134,7 @@ class CouponModel(TableModel):
     reward_id = UnicodeAttribute(null=True)  # the reward that took it
     taken_at = UTCDateTimeAttribute(null=True)
     added_at = UTCDateTimeAttribute()
+    position = NumberAttribute(null=True)  # its place in the request that added it
 
     available = AvailableCouponsIndex()
 

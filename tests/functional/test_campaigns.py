@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.auth import Role
+from chalicelib.domain.catalog import translation_id
 from chalicelib.storage.campaigns import CampaignModel, MediaFile
 from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
 from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
@@ -113,7 +114,7 @@ def test_the_documents_create_example_creates_the_campaign(client: Any) -> None:
     assert shown == {
         "levels": [LEVEL_1, LEVEL_2],
         "segments": [],
-        "coupons": ["DiscountCoupon", "testCoupon"],
+        "coupons": ["testCoupon", "DiscountCoupon"],  # in the order sent, as the document
         "campaignId": campaign_id,
         "reward": "discount_code",
         "name": "Discount Code Campaign",
@@ -154,6 +155,7 @@ def test_the_documents_create_example_creates_the_campaign(client: Any) -> None:
                 "conditionsDescription": "Discount code for registration",
                 "usageInstruction": "Use discount code as you like",
                 "brandDescription": "Some brand description",
+                "id": translation_id(campaign_id, "en"),
                 "locale": "en",
             }
         ],
@@ -264,9 +266,12 @@ def test_json_create_with_segments_categories_and_flags(client: Any) -> None:
     assert (shown["categories"], shown["isFeatured"], shown["public"]) == (["cat-1"], True, False)
     assert shown["pushNotificationText"] == "New reward!"
     assert shown["translations"] == [
-        {"name": "Gift", "locale": "en"},
-        {"name": "Prezent", "locale": "pl"},
+        {"name": "Gift", "id": translation_id(campaign_id, "en"), "locale": "en"},
+        {"name": "Prezent", "id": translation_id(campaign_id, "pl"), "locale": "pl"},
     ]
+    ids = [entry["id"] for entry in shown["translations"]]
+    assert all(isinstance(value, int) for value in ids) and len(set(ids)) == 2
+    assert body_of(details(client, campaign_id))["translations"] == shown["translations"]
     assert shown["usageLeft"] is None  # unlimited and no pool: nothing bounds it
 
 
@@ -336,7 +341,7 @@ def test_update_replaces_the_whole_data_and_keeps_the_counters(client: Any) -> N
     assert "conditionsDescription" not in shown  # not given: the whole data is replaced
     assert shown["categories"] == [] and shown["unlimited"] and "limit" not in shown
     assert shown["isFeatured"] is True  # not a field of the document's form: kept
-    assert shown["coupons"] == ["NEW1", "OLD2"]
+    assert shown["coupons"] == ["OLD2", "NEW1"]  # a kept code keeps its place, new ones follow
     campaign.refresh()
     assert campaign.usage_count == 3 and campaign.created_at < campaign.updated_at
 
@@ -361,7 +366,7 @@ def test_the_documents_update_example_updates_the_campaign(client: Any) -> None:
         "Discount Code Campaign",
         1,
     )
-    assert shown["coupons"] == ["DiscountCoupon", "testCoupon"]  # the pool was replaced
+    assert shown["coupons"] == ["testCoupon", "DiscountCoupon"]  # the pool was replaced
 
 
 def test_update_of_a_missing_campaign_is_404_in_the_documents_shape(client: Any) -> None:

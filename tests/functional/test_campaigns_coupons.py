@@ -44,6 +44,16 @@ def test_five_thousand_codes_go_in_batches_of_25(aws_calls: Any, client: Any) ->
     assert len(coupons.codes_of(STORE, campaign.campaign_id)) == 5000
 
 
+def test_codes_come_back_in_the_order_they_were_sent(client: Any) -> None:
+    campaign = make_campaign()
+    first = [f"Z{n:03d}" for n in range(150, 0, -1)]  # descending, over several chunks
+
+    post_coupons(client, campaign.campaign_id, json.dumps({"coupons": first, "append": True}))
+    post_coupons(client, campaign.campaign_id, json.dumps({"coupons": ["B", "A"], "append": True}))
+
+    assert coupons.codes_of(STORE, campaign.campaign_id) == [*first, "B", "A"]
+
+
 def test_duplicates_are_reported_not_doubled_and_append_keeps_the_pool(client: Any) -> None:
     campaign = make_campaign(codes=["A", "B"])
     body = urlencode(

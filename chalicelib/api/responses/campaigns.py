@@ -66,6 +66,9 @@ class Texts(ResponseModel):
 class CampaignTranslation(Texts):
     """The campaign's texts in one locale."""
 
+    id: int = Field(
+        description="The translation's number: stable, derived from the campaign and the locale."
+    )
     locale: str
 
 
@@ -190,11 +193,13 @@ CAMPAIGN_EXAMPLE: dict[str, Any] = {
         {
             "name": "Discount Code Campaign 1",
             "shortDescription": "A short description of discount code campaign",
+            "id": 32,
             "locale": "en",
         },
         {
             "name": "Discount Code Campaign 1 in polish",
             "shortDescription": "A short description of discount code campaign in polish",
+            "id": 33,
             "locale": "pl",
         },
     ],
