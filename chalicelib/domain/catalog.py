@@ -196,6 +196,7 @@ class Lookups:
     levels: dict[str, str] = field(default_factory=dict)
     segments: dict[str, str] = field(default_factory=dict)
     audiences: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    now: datetime = field(default_factory=lambda: _now())
 
     @classmethod
     def of(cls, store_code: str, shown: list[CampaignModel]) -> Lookups:
@@ -301,9 +302,16 @@ def campaign_body(campaign: CampaignModel, view: View, lookups: Lookups) -> dict
             "labels": list(campaign.labels or []),
             "segmentNames": _names_of(segments, lookups.segments),
             "levelNames": _names_of(levels, lookups.levels),
-            "usageLeft": campaigns.usage_left(campaign),
         }
     )
+    if not campaign.all_time_active and not campaigns.is_active(campaign, lookups.now):
+        # Open Loyalty tells when a campaign that is off now would be on.
+        upcoming = {
+            "will_be_active_from": time_of(campaign.active_from),
+            "will_be_active_to": time_of(campaign.active_to),
+        }
+        body.update({key: value for key, value in upcoming.items() if value is not None})
+    body["usageLeft"] = campaigns.usage_left(campaign)
     if view.internal:
         body["visibleForCustomersCount"] = lookups.visible_customers(campaign)
         body["usersWhoUsedThisCampaignCount"] = int(campaign.users_count or 0)

@@ -143,6 +143,8 @@ def test_the_documents_create_example_creates_the_campaign(client: Any) -> None:
         "labels": [{"key": "type", "value": "promotion"}, {"key": "type", "value": "cashback"}],
         "segmentNames": [],
         "levelNames": {LEVEL_1: "level1", LEVEL_2: "level2"},
+        "will_be_active_from": "2017-09-05T10:59:00+0000",  # its window is past: off now
+        "will_be_active_to": "2017-12-05T10:59:00+0000",
         "usageLeft": 2,
         "visibleForCustomersCount": 0,
         "usersWhoUsedThisCampaignCount": 0,
@@ -498,3 +500,35 @@ def test_another_stores_admin_neither_sees_nor_changes_a_campaign(
     assert list(CampaignModel.query(OTHER_STORE)) == []
     listed = client.get(f"/api/{OTHER_STORE}/campaign", headers=other)
     assert body_of(listed) == {"campaigns": [], "total": 0}
+
+
+def test_a_campaign_off_now_tells_when_it_would_be_active(client: Any) -> None:
+    window = {
+        "all_time_active": False,
+        "active_from": datetime(2016, 1, 1, tzinfo=UTC),
+        "active_to": datetime(2018, 1, 1, tzinfo=UTC),
+    }
+    switched_off = make_campaign(active=False, **window)
+    outside_its_window = make_campaign(**window)
+    always = make_campaign(active=False)
+    running = make_campaign(all_time_active=False, active_from=datetime(2020, 1, 1, tzinfo=UTC))
+
+    shown = {
+        campaign.campaign_id: body_of(details(client, campaign.campaign_id))
+        for campaign in (switched_off, outside_its_window, always, running)
+    }
+
+    for campaign in (switched_off, outside_its_window):
+        body = shown[campaign.campaign_id]
+        assert (body["will_be_active_from"], body["will_be_active_to"]) == (
+            "2016-01-01T00:00:00+0000",
+            "2018-01-01T00:00:00+0000",
+        )
+        keys = list(body)  # where the document puts them: after levelNames, before usageLeft
+        assert keys.index("will_be_active_from") == keys.index("levelNames") + 1
+        assert keys.index("usageLeft") == keys.index("will_be_active_to") + 1
+    for campaign in (always, running):
+        assert "will_be_active_from" not in shown[campaign.campaign_id]
+    listed = body_of(client.get(f"/api/{STORE}/campaign?perPage=50", headers=admin()))
+    flagged = {c["campaignId"] for c in listed["campaigns"] if "will_be_active_to" in c}
+    assert flagged == {switched_off.campaign_id, outside_its_window.campaign_id}

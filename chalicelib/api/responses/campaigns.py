@@ -113,6 +113,12 @@ class CampaignTerms(ResponseModel):
     levelNames: Names = Field(
         description="Names of the targeted levels by id; `[]` when there are none."
     )
+    will_be_active_from: OpenLoyaltyTimestamp = optional_key(
+        "The start of the activity window, for a campaign not active now that has one."
+    )
+    will_be_active_to: OpenLoyaltyTimestamp = optional_key(
+        "The end of the activity window, for a campaign not active now that has one."
+    )
     usageLeft: int | None = Field(
         description="How many more rewards the campaign can give (its limit less what it gave, "
         "or its unused codes); null when nothing bounds it."
