@@ -466,16 +466,23 @@ class Page:
 
 
 def select_page(
-    store_code: str, query: ListQuery, keep: Callable[[CampaignModel], bool] | None = None
+    store_code: str,
+    query: ListQuery,
+    keep: Callable[[CampaignModel], bool] | None = None,
+    paged: bool = True,
 ) -> Page:
-    """One page of the store's campaigns that `keep` and the query's filters let through."""
+    """One page of the store's campaigns that `keep` and the query's filters let through
+    (`paged=False`: all of them unless the query asks for a page size)."""
     found = [
         campaign
         for campaign in CampaignModel.query(store_code)
         if (keep is None or keep(campaign)) and _matches(campaign, query)
     ]
+    ordered = _ordered(found, query)
+    if not paged and query.perPage is None:
+        return Page(ordered, len(found))
     per_page = query.perPage or DEFAULT_PER_PAGE
-    return Page(page_of(_ordered(found, query), query.page, per_page), len(found))
+    return Page(page_of(ordered, query.page, per_page), len(found))
 
 
 def list_campaigns(store_code: str, query: dict[str, Any], internal: bool) -> dict[str, Any]:
@@ -494,9 +501,12 @@ def _bodies(store_code: str, page: Page, view: View) -> dict[str, Any]:
 
 
 def active_campaigns(store_code: str, query: dict[str, Any]) -> dict[str, Any]:
-    """`GET /campaign/active`: campaigns active now, as ids and names."""
+    """`GET /campaign/active`: every campaign active now (a page only when `perPage` is
+    given), as ids and names; Open Loyalty's own list is not paged."""
     wanted, now = list_query(query), _now()
-    page = select_page(store_code, wanted, lambda campaign: campaigns.is_active(campaign, now))
+    page = select_page(
+        store_code, wanted, lambda campaign: campaigns.is_active(campaign, now), paged=False
+    )
     shown = []
     for campaign in page.campaigns:
         name = campaigns.name(campaign, wanted.locale)

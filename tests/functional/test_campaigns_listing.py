@@ -273,6 +273,10 @@ def test_active_and_public_lists_agree_with_brute_force(
     assert [c["id"] for c in active["campaigns"]] == ids
     assert active["total"] == total
     assert active["campaigns"][0] == {"id": ids[0], "name": catalog[ids[0]]["name"]}
+    every = get(client, "/campaign/active", [])  # no page asked: all of them, as OL lists them
+    ids, total = brute_force(catalog, is_active, per_page=len(catalog))
+    assert total > 10 and [c["id"] for c in every["campaigns"]] == ids
+    assert every["total"] == total
 
     def available(facts: dict[str, Any]) -> bool:
         return facts["public"] and is_active(facts)
