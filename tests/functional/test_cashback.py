@@ -84,7 +84,7 @@ def test_simulate_answers_the_document_fields_and_writes_nothing(
     assert body_of(response) == {
         "customerId": customer_id,
         "pointsAmount": 10,
-        "pointValue": 3,
+        "pointValue": "3.00",  # as the document writes it
         "rewardAmount": 30,
         "cashbackId": campaign.campaign_id,
     }
@@ -117,7 +117,7 @@ def test_simulate_picks_the_best_point_value_the_customer_may_use(
     # 0.60 (not used by this customer yet) beats 0.25 (for silver); 0.65 has no use left,
     # 0.50 is used up by this customer.
     found = body_of(response)
-    assert found["pointValue"] == 0.6 and found["rewardAmount"] == 1.8
+    assert found["pointValue"] == "0.60" and found["rewardAmount"] == 1.8
     assert silver.campaign_id != found["cashbackId"]
     # The campaigns are one Query, the usage counters of the limited ones one BatchGetItem.
     assert aws_calls.count("Scan") == 0 and aws_calls.count("BatchGetItem") == 1
