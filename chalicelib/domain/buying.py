@@ -48,7 +48,7 @@ CHILD_SORTS = ("campaignVisibility.", "campaignActivity.")  # `campaignVisibilit
 
 class CashbackNotBuyableError(InvalidInputError):
     code = "cashback_not_buyable"
-    default_message = "A cashback campaign is redeemed through cashback redeem, not bought."
+    default_message = "This campaign cannot be bought manually."  # Open Loyalty's words
 
     def __init__(self) -> None:
         super().__init__({"campaign": [self.default_message]})
