@@ -18,9 +18,8 @@ endpoints, never bought here, and `quantity` is one for percentage discount code
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BeforeValidator
 from pydantic import ValidationError as PydanticValidationError
 
 from chalicelib.domain import campaigns, catalog, targeting, usage
@@ -43,7 +42,6 @@ from chalicelib.storage.rewards import BOUGHT, RewardModel
 
 CASHBACK = "cashback"
 ONE_AT_A_TIME = "percentage_discount_code"  # the document: no `quantity` for it (nor cashback)
-CHILD_SORTS = ("campaignVisibility.", "campaignActivity.")  # `campaignVisibility.visibleFrom`
 
 
 class CashbackNotBuyableError(InvalidInputError):
@@ -63,20 +61,9 @@ class QuantityNotAllowedError(InvalidInputError):
 
 
 # -- availability ----------------------------------------------------------------------------
-def _child_sort(value: Any) -> Any:
-    """`campaignVisibility.visibleFrom` sorts as `visibleFrom`; blank is no sort."""
-    if not isinstance(value, str):
-        return value
-    value = value.strip()
-    for prefix in CHILD_SORTS:
-        value = value.removeprefix(prefix)
-    return value or None
-
-
 class AvailableQuery(catalog.ListQuery):
     """The catalog list's query, plus the availability filters of the document."""
 
-    sort: Annotated[Literal[tuple(catalog.SORT_KEYS)] | None, BeforeValidator(_child_sort)] = None
     hasSegment: Flag = None
     additionalPoints: Count = None
 
@@ -141,7 +128,7 @@ def available_campaigns(
         )
 
     page = catalog.select_page(store_code, wanted, available)
-    # A page holds at most 100 campaigns, what one BatchGetItem reads.
+    # Up to 1,000 campaigns a page: BatchGetItem calls of 100 keys each.
     used = usage.uses_of(store_code, customer_id, page.campaigns)
     balance = int(customer.points_available or 0) + (wanted.additionalPoints or 0)
     view, lookups = wanted.view(internal), catalog.Lookups.of(store_code, page.campaigns)

@@ -54,7 +54,7 @@ from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 DESCRIPTIONS = tuple(name for name in TRANSLATION_FIELDS if name != "name")
 DEFAULT_PER_PAGE = 10
-MAX_PER_PAGE = 100
+MAX_PER_PAGE = 1000  # Open Loyalty's clients ask for pages of 1,000
 MAX_ID_LENGTH = 128
 REFERENCES = (
     ("levels", targeting.existing_level_ids, "No level with this id in this store."),
@@ -358,6 +358,15 @@ SORT_KEYS: dict[str, SortKey] = {
     "usageLeft": lambda c, _: campaigns.usage_left(c),
     "daysValid": lambda c, _: int(c.days_valid or 0),
     "daysInactive": lambda c, _: int(c.days_inactive or 0),
+    "isPublic": lambda c, _: bool(c.public),
+    "public": lambda c, _: bool(c.public),
+    "singleCoupon": lambda c, _: bool(c.single_coupon),
+    "unlimited": lambda c, _: bool(c.unlimited),
+    "hasPhoto": lambda c, _: bool(c.photos),
+    "usersWhoUsedThisCampaignCount": lambda c, _: int(c.users_count or 0),
+    "pointValue": lambda c, _: c.point_value,
+    "allTimeActive": lambda c, _: bool(c.all_time_active),
+    "allTimeVisible": lambda c, _: bool(c.all_time_visible),
     "activeFrom": lambda c, _: c.active_from,
     "activeTo": lambda c, _: c.active_to,
     "visibleFrom": lambda c, _: c.visible_from,
@@ -366,6 +375,18 @@ SORT_KEYS: dict[str, SortKey] = {
     "updatedAt": lambda c, _: c.updated_at,
 }
 Blank = Annotated[str | None, Blankable]
+# A child field sorts as its own key: `campaignVisibility.visibleFrom` is `visibleFrom`.
+CHILD_SORTS = ("campaignVisibility.", "campaignActivity.")
+
+
+def _child_sort(value: Any) -> Any:
+    """`campaignVisibility.visibleFrom` sorts as `visibleFrom`; blank is no sort."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    for prefix in CHILD_SORTS:
+        value = value.removeprefix(prefix)
+    return value or None
 
 
 def _upper(value: Any) -> Any:
@@ -386,12 +407,14 @@ class ListQuery(InputModel):
 
     page: Annotated[number_type(int, ge=1) | None, Blankable] = None
     perPage: Annotated[number_type(int, ge=1, le=MAX_PER_PAGE) | None, Blankable] = None
-    sort: Annotated[Literal[tuple(SORT_KEYS)] | None, Blankable] = None
+    sort: Annotated[Literal[tuple(SORT_KEYS)] | None, BeforeValidator(_child_sort)] = None
     direction: Annotated[Literal["ASC", "DESC"] | None, BeforeValidator(_upper)] = None
     labels: Annotated[list[LabelFilter], BeforeValidator(as_list)] = Field(default_factory=list)
     categoryId: Annotated[list[str], BeforeValidator(as_list)] = Field(default_factory=list)
     withoutCoupons: Flag = None
     isFeatured: Flag = None
+    isPublic: Flag = None
+    active: Flag = None
     campaignType: Annotated[Literal[REWARD_TYPES] | None, Blankable] = None
     name: Blank = None
     format: Blank = None
@@ -435,7 +458,12 @@ def _matches(campaign: CampaignModel, query: ListQuery) -> bool:
         return False
     if query.categoryId and not set(query.categoryId) & set(campaign.categories or []):
         return False
-    if query.isFeatured is not None and bool(campaign.featured) != query.isFeatured:
+    flags = (
+        (query.isFeatured, campaign.featured),
+        (query.isPublic, campaign.public),
+        (query.active, campaign.active),
+    )
+    if any(wanted is not None and bool(value) != wanted for wanted, value in flags):
         return False
     if query.campaignType is not None and campaign.reward != query.campaignType:
         return False
