@@ -12,7 +12,7 @@ Buying: the campaign must be active, visible now and targeted at the customer; t
 `rewards.acquire` writes everything in one DynamoDB transaction (price, coupons, counters,
 reward records) or nothing. Only the admin may waive the price (`withoutPoints`); nobody
 bypasses visibility, targeting or limits. Cashback is redeemed through the cashback
-endpoints, never bought here, and `quantity` is one for percentage discount codes.
+endpoints, never bought here, and `quantity` is ignored (one) for percentage discount codes.
 """
 
 from __future__ import annotations
@@ -50,14 +50,6 @@ class CashbackNotBuyableError(InvalidInputError):
 
     def __init__(self) -> None:
         super().__init__({"campaign": [self.default_message]})
-
-
-class QuantityNotAllowedError(InvalidInputError):
-    code = "quantity_not_allowed"
-    default_message = "This campaign is bought one at a time."
-
-    def __init__(self) -> None:
-        super().__init__({"quantity": ["This value is not valid for this type of campaign."]})
 
 
 # -- availability ----------------------------------------------------------------------------
@@ -188,18 +180,19 @@ def buy(
     a crash answers those rewards instead of buying again.
     """
     campaign = get_campaign(store_code, campaign_id)
-    if campaign.reward == CASHBACK:
-        raise CashbackNotBuyableError()
-    quantity = form.quantity or 1
-    if quantity > 1 and campaign.reward == ONE_AT_A_TIME:
-        raise QuantityNotAllowedError()
     done = progress.done([0])
     if done:
         bought = recorded_rewards(store_code, done.values())
         return [bought[reward_id] for reward_id in done[0]["rewards"]]
-    customer = _customer(store_code, customer_id)
     now = datetime.now(UTC)
+    # Whether the campaign is offered comes before any other check, as Open Loyalty's does.
+    campaigns.ensure_active(campaign, now)
+    customer = _customer(store_code, customer_id)
     ensure_offered(campaign, customer, now)
+    if campaign.reward == CASHBACK:
+        raise CashbackNotBuyableError()
+    # The document: no `quantity` for percentage discount codes; it is ignored, as OL does.
+    quantity = 1 if campaign.reward == ONE_AT_A_TIME else form.quantity or 1
     price = 0 if form.withoutPoints else int(campaign.cost_in_points or 0)
     grant = Grant(customer_id, quantity=quantity, points=price, item=0 if progress.active else None)
     return acquire_one(
