@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -177,6 +178,24 @@ Limit = Annotated[number_type(int, ge=1, le=MAX_POINTS) | None, Blankable]
 Days = Annotated[number_type(int, ge=0, le=MAX_DAYS) | None, Blankable]
 Money = Annotated[number_type(Decimal, gt=0, max_digits=14, decimal_places=6) | None, Blankable]
 Moment = Annotated[datetime | None, BeforeValidator(parse_moment)]
+# Open Loyalty's bounds: a worth or a price is positive and under a billion, to the cent; a tax
+# rate is 0 to 99 (excluded); a percentage discount 0 to 100 (excluded).
+MAX_PRICE = 999_999_999
+Price = Annotated[number_type(Decimal, gt=0, lt=MAX_PRICE, decimal_places=2) | None, Blankable]
+TaxRate = Annotated[number_type(Decimal, ge=0, lt=99, decimal_places=2) | None, Blankable]
+Percentage = Annotated[number_type(int, ge=0, lt=100) | None, Blankable]
+
+
+def _url(value: str | None) -> str | None:
+    """An absolute http(s) URL with a host, as Symfony's Url constraint asks."""
+    if value is not None:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("This value is not a valid URL.")
+    return value
+
+
+Link = Annotated[line_text(2048) | None, Blankable, AfterValidator(_url)]
 Id = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), SingleLine
 ]
@@ -253,6 +272,11 @@ class CampaignForm(InputModel):
     campaignActivity: Activity = Field(default_factory=Activity)
     isFeatured: Flag = None
     public: Flag = None
+    rewardValue: Price = None
+    tax: TaxRate = None
+    taxPriceValue: Price = None
+    moreInformationLink: Link = None
+    transactionPercentageValue: Percentage = None
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -260,6 +284,7 @@ BOUNDS = {
     "greater_than_equal": ("greater than or equal to", "ge"),
     "greater_than": ("greater than", "gt"),
     "less_than_equal": ("less than or equal to", "le"),
+    "less_than": ("less than", "lt"),
 }
 
 
@@ -415,6 +440,9 @@ def read_campaign(body: Any) -> Draft:
     if data:
         _require(draft, "reward", form.reward)
     cashback = form.reward == "cashback"
+    percentage = form.reward == "percentage_discount_code"
+    if percentage:
+        _require(draft, "transactionPercentageValue", form.transactionPercentageValue)
     if cashback:
         _require(draft, "pointValue", form.pointValue)
     elif form.reward is not None:
@@ -472,6 +500,11 @@ def read_campaign(body: Any) -> Draft:
         "active_to": active_to,
         "days_inactive": form.daysInactive or 0,
         "days_valid": form.daysValid or 0,
+        "reward_value": form.rewardValue,
+        "tax": form.tax,
+        "tax_price_value": form.taxPriceValue,
+        "more_information_link": form.moreInformationLink,
+        "transaction_percentage_value": form.transactionPercentageValue if percentage else None,
     }
     # Not in the document's form: kept as they are on an update unless given.
     if form.isFeatured is not None:

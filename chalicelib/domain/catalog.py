@@ -339,6 +339,11 @@ def campaign_body(campaign: CampaignModel, view: View, lookups: Lookups) -> dict
         "cashbackProvider": campaign.cashback_provider,
         "emailSubject": campaign.email_subject,
         "emailBody": campaign.email_body,
+        "rewardValue": campaign.reward_value,
+        "tax": campaign.tax,
+        "taxPriceValue": campaign.tax_price_value,
+        "moreInformationLink": campaign.more_information_link,
+        "transactionPercentageValue": campaign.transaction_percentage_value,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
     return body

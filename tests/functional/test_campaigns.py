@@ -532,3 +532,45 @@ def test_a_campaign_off_now_tells_when_it_would_be_active(client: Any) -> None:
     listed = body_of(client.get(f"/api/{STORE}/campaign?perPage=50", headers=admin()))
     flagged = {c["campaignId"] for c in listed["campaigns"] if "will_be_active_to" in c}
     assert flagged == {switched_off.campaign_id, outside_its_window.campaign_id}
+
+
+def test_open_loyaltys_commercial_fields_are_kept_and_checked(client: Any) -> None:
+    good = campaign_json(
+        rewardValue="12.50",
+        tax="23",
+        taxPriceValue="15.38",
+        moreInformationLink="https://shop.example/gift",
+    )
+    shown = body_of(details(client, body_of(create(client, good))["campaignId"]))
+    assert (shown["rewardValue"], shown["tax"], shown["taxPriceValue"]) == (12.5, 23, 15.38)
+    assert shown["moreInformationLink"] == "https://shop.example/gift"
+
+    bad = campaign_json(
+        rewardValue="0",
+        tax="99",
+        taxPriceValue="-1",
+        moreInformationLink="javascript:alert(1)",
+    )
+    form = body_of(create(client, bad))["form"]["children"]
+    assert form["rewardValue"]["errors"] == ["This value should be greater than 0."]
+    assert form["tax"]["errors"] == ["This value should be less than 99."]
+    assert form["taxPriceValue"]["errors"]
+    assert form["moreInformationLink"]["errors"] == ["This value is not a valid URL."]
+
+
+@pytest.mark.parametrize(("value", "ok"), [("", False), ("-1", False), ("100", False), ("0", True)])
+def test_a_percentage_discount_code_needs_its_percentage_below_100(
+    client: Any, value: str, ok: bool
+) -> None:
+    body = campaign_json(reward="percentage_discount_code", transactionPercentageValue=value)
+
+    response = create(client, body)
+
+    if ok:
+        assert response.status_code == 200, response.body
+        shown = body_of(details(client, body_of(response)["campaignId"]))
+        assert shown["transactionPercentageValue"] == 0
+    else:
+        assert response.status_code == 400
+        assert body_of(response)["form"]["children"]["transactionPercentageValue"]["errors"]
+        assert list(CampaignModel.query(STORE)) == []

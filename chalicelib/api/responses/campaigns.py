@@ -145,6 +145,13 @@ class CampaignMore(ResponseModel):
     cashbackProvider: str = optional_key("Cashback: who pays out; when set.")
     emailSubject: str = optional_key("The reward email's subject template; when set.")
     emailBody: str = optional_key("The reward email's opening template; when set.")
+    rewardValue: Amount = optional_key("What the reward is worth; when set.")
+    tax: Amount = optional_key("The reward's tax rate in percent (0 to 99); when set.")
+    taxPriceValue: Amount = optional_key("The reward's price with tax; when set.")
+    moreInformationLink: str = optional_key("A URL telling more about the reward; when set.")
+    transactionPercentageValue: int = optional_key(
+        "A percentage discount code's percentage of the transaction (0 to 99)."
+    )
 
 
 # The document's "Get campaign details" example, as the service answers it.
