@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.api.campaigns import nested_query
-from chalicelib.api.openloyalty import openloyalty_routes
+from chalicelib.api.openloyalty import Refusal, openloyalty_routes
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.responses.buying import AvailableCampaigns, BoughtCoupons
 from chalicelib.domain import buying
@@ -28,7 +28,7 @@ from chalicelib.domain.campaigns import (
     CampaignNotVisibleError,
 )
 from chalicelib.domain.customers import CustomerNotFoundError
-from chalicelib.domain.errors import ConflictError, InvalidInputError
+from chalicelib.domain.errors import ConflictError, InvalidInputError, RewardsError
 from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.domain.rewards import (
     LimitPerUserReachedError,
@@ -47,17 +47,9 @@ CUSTOMER_PATH = "/api/{storeCode}/customer/campaign"
 AVAILABLE_ERRORS = (CustomerNotFoundError, InvalidInputError)
 # Why a buy is refused; a busy campaign (ConflictError) is worth a retry.
 BUY_ERRORS = (
-    CampaignNotFoundError,
+    CampaignNotFoundError,  # also inactive; for a seller or customer: not offered to them
     CustomerNotFoundError,
-    buying.CashbackNotBuyableError,
-    buying.QuantityNotAllowedError,
-    CampaignInactiveError,
-    CampaignNotVisibleError,
-    CampaignNotTargetedError,
-    InsufficientPointsError,
-    LimitReachedError,
-    LimitPerUserReachedError,
-    NoCouponsLeftError,
+    Refusal,  # 400 {"error": "Not enough points"}: Open Loyalty's words, the code beside
     ConflictError,
 )
 
@@ -70,14 +62,38 @@ def _available(request: ApiRequest, customer_id: str, internal: bool) -> dict[st
     )
 
 
+# Open Loyalty's words for each refusal of a buy (its own integration tests expect them).
+OPEN_LOYALTY_WORDS: tuple[tuple[type[RewardsError], str], ...] = (
+    (NoCouponsLeftError, "No coupons left"),
+    (InsufficientPointsError, "Not enough points"),
+    (LimitReachedError, "Limit exceeded"),
+    (LimitPerUserReachedError, "Limit per customer exceeded"),
+    (buying.CashbackNotBuyableError, "This campaign cannot be bought manually."),
+)
+NOT_OFFERED = (CampaignNotVisibleError, CampaignNotTargetedError)
+
+
 def _buy(request: ApiRequest, customer_id: str, campaign_id: str) -> dict[str, Any]:
     principal = request.principal
     form = buying.buy_form(
         request.query, request.body, may_waive_points=principal.role is Role.ADMIN
     )
-    rewards = buying.buy(
-        request.store_code, customer_id, campaign_id, form, principal.actor, request.progress
-    )
+    try:
+        rewards = buying.buy(
+            request.store_code, customer_id, campaign_id, form, principal.actor, request.progress
+        )
+    except CampaignInactiveError as error:
+        raise CampaignNotFoundError(code=error.code) from error
+    except NOT_OFFERED as error:
+        # A seller or a customer does not learn of a campaign not offered to the customer.
+        if principal.role is not Role.ADMIN:
+            raise CampaignNotFoundError(code=error.code) from error
+        raise Refusal("Not allowed", error) from error
+    except RewardsError as error:
+        for refused, words in OPEN_LOYALTY_WORDS:
+            if isinstance(error, refused):
+                raise Refusal(words, error) from error
+        raise
     return {"coupons": [_coupon(reward) for reward in rewards]}
 
 

@@ -145,17 +145,26 @@ def deactivate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> d
     return {"campaignId": catalog.set_active(request.store_code, campaign, active=False)}
 
 
+def wants_representation(request: ApiRequest) -> bool:
+    """`Prefer: return=representation` (RFC 7240): the client asks for a body where the
+    document answers none."""
+    prefer = (request.raw.headers or {}).get("prefer") or ""
+    return any(part.strip().lower() == "return=representation" for part in prefer.split(","))
+
+
 @routes.route(
     CAMPAIGNS + "/{campaign}/coupons",
     methods=["POST"],
     roles=ADMIN,
-    summary="Replace or append campaign's coupons",
+    summary="Replace or append campaign's coupons: 204 as the document answers; with "
+    "`Prefer: return=representation`, 200 and what changed in the pool",
     request_model=catalog.CouponsForm,
     response_model=CouponsChange,
     errors=(CampaignNotFoundError,),
 )
-def put_coupons(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
-    return catalog.put_coupons(request.store_code, campaign, request.body, request.progress)
+def put_coupons(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any] | None:
+    change = catalog.put_coupons(request.store_code, campaign, request.body, request.progress)
+    return change if wants_representation(request) else None
 
 
 @routes.route(

@@ -13,6 +13,7 @@ Bodies are the document's forms or the same as JSON; the rules are in `domain.ca
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.api.openloyalty import openloyalty_routes
@@ -99,7 +100,17 @@ def settlement_body(settled: cashback.Settlement) -> dict[str, Any]:
     response_model=CashbackQuote,
 )
 def simulate(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    return quote_body(cashback.quote(request.store_code, cashback.read_order(request.body)))
+    quote = cashback.quote(request.store_code, cashback.read_order(request.body))
+    # The document's simulate writes the point value as a decimal string ("3.00"); its redeem
+    # answers a number.
+    return {**quote_body(quote), "pointValue": money_text(quote.point_value)}
+
+
+def money_text(value: Decimal) -> str:
+    """`3` → "3.00", `0.125` → "0.125": two decimals at least, none of the value's lost."""
+    exponent = value.normalize().as_tuple().exponent
+    places = max(2, -exponent if isinstance(exponent, int) else 2)
+    return f"{value:.{places}f}"
 
 
 @routes.route(

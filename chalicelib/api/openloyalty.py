@@ -36,11 +36,26 @@ def form_tree(field_errors: dict[str, list[str]]) -> dict[str, Any]:
     return {"form": tree, "errors": top}
 
 
+class Refusal(errors.RewardsError):
+    """A refusal in Open Loyalty's words: 400 `{"error": "<message>"}`, the domain error's
+    stable `code` beside (a buy with too few points is `Not enough points`)."""
+
+    code = "insufficient_points"  # the example the OpenAPI document shows
+    default_message = "Not enough points"
+
+    def __init__(self, words: str, cause: errors.RewardsError) -> None:
+        super().__init__(words, code=cause.code)
+
+
 def error_status(error: errors.RewardsError) -> int:
-    return 400 if isinstance(error, errors.InvalidInputError) else status_of(error)
+    if isinstance(error, errors.InvalidInputError | Refusal):
+        return 400
+    return status_of(error)
 
 
 def render_error(error: errors.RewardsError) -> dict[str, Any]:
+    if isinstance(error, Refusal):
+        return {"error": error.message, "message": error.message, "code": error.code}
     body: dict[str, Any] = {"message": error.message, "code": error.code}
     if isinstance(error, errors.InvalidInputError):
         return {**form_tree(error.errors), **body}

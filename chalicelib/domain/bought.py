@@ -61,6 +61,7 @@ from chalicelib.domain.paging import page_span
 from chalicelib.domain.validation import InputModel, number_type
 from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
+from chalicelib.storage.cashback import FAILED, CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import ACTIVE, BOUGHT, CANCELLED, EXPIRED, RewardModel
 
@@ -257,6 +258,70 @@ def _bought(
     )
 
 
+def _lists_cashback(wanted: BoughtQuery) -> bool:
+    """Whether cashback redemptions can match: they are never used and have no validity
+    dates nor delivery status, so a filter on any of these leaves them out."""
+    dated = (
+        wanted.usageDateFrom,
+        wanted.usageDateTo,
+        wanted.activeSinceFrom,
+        wanted.activeSinceTo,
+        wanted.activeToFrom,
+        wanted.activeToTo,
+        wanted.deliveryStatus,
+    )
+    return wanted.used is not True and all(value is None for value in dated)
+
+
+def _as_bought(payout: CashbackPayoutModel) -> RewardModel:
+    """A cashback redemption as a bought row (never saved): campaign type `cashback`, no
+    coupon code, as Open Loyalty lists it; a failed payout gave the points back: cancelled."""
+    return RewardModel(
+        payout.store_code,
+        payout.payout_id,
+        campaign_id=payout.campaign_id,
+        customer_id=payout.customer_id,
+        source=BOUGHT,
+        status=CANCELLED if payout.status == FAILED else ACTIVE,
+        cost_in_points=0,
+        used=False,
+        created_at=payout.created_at,
+    )
+
+
+def _cashback(
+    store_code: str, wanted: BoughtQuery, page_size: int | None = None
+) -> Iterator[RewardModel]:
+    """The store's cashback redemptions that match, oldest first, from the payouts' store
+    index (one Query per page)."""
+    if not _lists_cashback(wanted):
+        return iter(())
+    start, end = wanted.purchasedAtFrom, wanted.purchasedAtTo
+    created = CashbackPayoutModel.created_at
+    condition = (
+        created.between(start, end)
+        if start is not None and end is not None
+        else created >= start
+        if start is not None
+        else created <= end
+        if end is not None
+        else None
+    )
+    payouts = CashbackPayoutModel.by_store.query(store_code, condition, page_size=page_size)
+    return (_as_bought(payout) for payout in payouts)
+
+
+def _all_bought(
+    store_code: str, wanted: BoughtQuery, page_size: int | None = None
+) -> Iterator[RewardModel]:
+    """Bought rewards and cashback redemptions, merged in purchase order."""
+    return heapq.merge(
+        _bought(store_code, wanted, page_size),
+        _cashback(store_code, wanted, page_size),
+        key=lambda r: (r.created_at, r.reward_id),
+    )
+
+
 # -- what a page needs from elsewhere ----------------------------------------------------------
 def _campaigns(store_code: str, ids: Iterable[str]) -> dict[str, CampaignModel]:
     keys = [(store_code, campaign_id) for campaign_id in set(ids)]
@@ -335,11 +400,17 @@ def list_bought(store_code: str, query: dict[str, Any]) -> dict[str, Any]:
     """`GET /campaign/bought`: a page of the store's bought rewards and how many match."""
     wanted = read_query(query)
     start, end = page_span(wanted.page, wanted.perPage or DEFAULT_PER_PAGE)
-    results = _bought(store_code, wanted)
+    total = 0
+
+    def counted() -> Iterator[RewardModel]:
+        nonlocal total
+        for reward in _all_bought(store_code, wanted):
+            total += 1
+            yield reward
+
     # Only the rows up to the end of the asked page are kept, however many match.
     pick = heapq.nlargest if wanted.direction == "DESC" else heapq.nsmallest
-    shown = pick(end, results, key=_order_key(wanted.sort))[start:]
-    total = results.total_count  # every match went through the heap
+    shown = pick(end, counted(), key=_order_key(wanted.sort))[start:]
     now = _now()
     found = _campaigns(store_code, (r.campaign_id for r in shown))
     buyers = _customers(store_code, (r.customer_id for r in shown))
@@ -417,7 +488,7 @@ def export_csv(store_code: str, query: dict[str, Any]) -> Iterator[str]:
     text = _CsvText()
     yield text.rows([CSV_HEADER])
     names: dict[str, str] = {}  # campaign id → name, over the whole export
-    for chunk in _chunks(_bought(store_code, wanted, EXPORT_PAGE_SIZE), EXPORT_PAGE_SIZE):
+    for chunk in _chunks(_all_bought(store_code, wanted, EXPORT_PAGE_SIZE), EXPORT_PAGE_SIZE):
         new = {r.campaign_id for r in chunk} - names.keys()
         found = _campaigns(store_code, new)
         names.update({i: campaigns.name(found[i]) if i in found else "" for i in new})

@@ -12,15 +12,14 @@ Buying: the campaign must be active, visible now and targeted at the customer; t
 `rewards.acquire` writes everything in one DynamoDB transaction (price, coupons, counters,
 reward records) or nothing. Only the admin may waive the price (`withoutPoints`); nobody
 bypasses visibility, targeting or limits. Cashback is redeemed through the cashback
-endpoints, never bought here, and `quantity` is one for percentage discount codes.
+endpoints, never bought here, and `quantity` is ignored (one) for percentage discount codes.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BeforeValidator
 from pydantic import ValidationError as PydanticValidationError
 
 from chalicelib.domain import campaigns, catalog, targeting, usage
@@ -43,40 +42,20 @@ from chalicelib.storage.rewards import BOUGHT, RewardModel
 
 CASHBACK = "cashback"
 ONE_AT_A_TIME = "percentage_discount_code"  # the document: no `quantity` for it (nor cashback)
-CHILD_SORTS = ("campaignVisibility.", "campaignActivity.")  # `campaignVisibility.visibleFrom`
 
 
 class CashbackNotBuyableError(InvalidInputError):
     code = "cashback_not_buyable"
-    default_message = "A cashback campaign is redeemed through cashback redeem, not bought."
+    default_message = "This campaign cannot be bought manually."  # Open Loyalty's words
 
     def __init__(self) -> None:
         super().__init__({"campaign": [self.default_message]})
 
 
-class QuantityNotAllowedError(InvalidInputError):
-    code = "quantity_not_allowed"
-    default_message = "This campaign is bought one at a time."
-
-    def __init__(self) -> None:
-        super().__init__({"quantity": ["This value is not valid for this type of campaign."]})
-
-
 # -- availability ----------------------------------------------------------------------------
-def _child_sort(value: Any) -> Any:
-    """`campaignVisibility.visibleFrom` sorts as `visibleFrom`; blank is no sort."""
-    if not isinstance(value, str):
-        return value
-    value = value.strip()
-    for prefix in CHILD_SORTS:
-        value = value.removeprefix(prefix)
-    return value or None
-
-
 class AvailableQuery(catalog.ListQuery):
     """The catalog list's query, plus the availability filters of the document."""
 
-    sort: Annotated[Literal[tuple(catalog.SORT_KEYS)] | None, BeforeValidator(_child_sort)] = None
     hasSegment: Flag = None
     additionalPoints: Count = None
 
@@ -141,7 +120,7 @@ def available_campaigns(
         )
 
     page = catalog.select_page(store_code, wanted, available)
-    # A page holds at most 100 campaigns, what one BatchGetItem reads.
+    # Up to 1,000 campaigns a page: BatchGetItem calls of 100 keys each.
     used = usage.uses_of(store_code, customer_id, page.campaigns)
     balance = int(customer.points_available or 0) + (wanted.additionalPoints or 0)
     view, lookups = wanted.view(internal), catalog.Lookups.of(store_code, page.campaigns)
@@ -201,18 +180,19 @@ def buy(
     a crash answers those rewards instead of buying again.
     """
     campaign = get_campaign(store_code, campaign_id)
-    if campaign.reward == CASHBACK:
-        raise CashbackNotBuyableError()
-    quantity = form.quantity or 1
-    if quantity > 1 and campaign.reward == ONE_AT_A_TIME:
-        raise QuantityNotAllowedError()
     done = progress.done([0])
     if done:
         bought = recorded_rewards(store_code, done.values())
         return [bought[reward_id] for reward_id in done[0]["rewards"]]
-    customer = _customer(store_code, customer_id)
     now = datetime.now(UTC)
+    # Whether the campaign is offered comes before any other check, as Open Loyalty's does.
+    campaigns.ensure_active(campaign, now)
+    customer = _customer(store_code, customer_id)
     ensure_offered(campaign, customer, now)
+    if campaign.reward == CASHBACK:
+        raise CashbackNotBuyableError()
+    # The document: no `quantity` for percentage discount codes; it is ignored, as OL does.
+    quantity = 1 if campaign.reward == ONE_AT_A_TIME else form.quantity or 1
     price = 0 if form.withoutPoints else int(campaign.cost_in_points or 0)
     grant = Grant(customer_id, quantity=quantity, points=price, item=0 if progress.active else None)
     return acquire_one(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -29,7 +30,7 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
-from chalicelib.domain.campaigns import DEFAULT_LOCALE
+from chalicelib.domain.campaigns import DEFAULT_LOCALE, FORM_LOCALES
 from chalicelib.domain.coupons import clean_codes
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.validation import InputModel, SingleLine, number_type
@@ -177,6 +178,24 @@ Limit = Annotated[number_type(int, ge=1, le=MAX_POINTS) | None, Blankable]
 Days = Annotated[number_type(int, ge=0, le=MAX_DAYS) | None, Blankable]
 Money = Annotated[number_type(Decimal, gt=0, max_digits=14, decimal_places=6) | None, Blankable]
 Moment = Annotated[datetime | None, BeforeValidator(parse_moment)]
+# Open Loyalty's bounds: a worth or a price is positive and under a billion, to the cent; a tax
+# rate is 0 to 99 (excluded); a percentage discount 0 to 100 (excluded).
+MAX_PRICE = 999_999_999
+Price = Annotated[number_type(Decimal, gt=0, lt=MAX_PRICE, decimal_places=2) | None, Blankable]
+TaxRate = Annotated[number_type(Decimal, ge=0, lt=99, decimal_places=2) | None, Blankable]
+Percentage = Annotated[number_type(int, ge=0, lt=100) | None, Blankable]
+
+
+def _url(value: str | None) -> str | None:
+    """An absolute http(s) URL with a host, as Symfony's Url constraint asks."""
+    if value is not None:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("This value is not a valid URL.")
+    return value
+
+
+Link = Annotated[line_text(2048) | None, Blankable, AfterValidator(_url)]
 Id = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), SingleLine
 ]
@@ -253,6 +272,11 @@ class CampaignForm(InputModel):
     campaignActivity: Activity = Field(default_factory=Activity)
     isFeatured: Flag = None
     public: Flag = None
+    rewardValue: Price = None
+    tax: TaxRate = None
+    taxPriceValue: Price = None
+    moreInformationLink: Link = None
+    transactionPercentageValue: Percentage = None
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -260,6 +284,7 @@ BOUNDS = {
     "greater_than_equal": ("greater than or equal to", "ge"),
     "greater_than": ("greater than", "gt"),
     "less_than_equal": ("less than or equal to", "le"),
+    "less_than": ("less than", "lt"),
 }
 
 
@@ -331,7 +356,7 @@ class Draft:
     attributes: dict[str, Any] = field(default_factory=dict)
     coupons: list[str] | None = None  # None: the form did not touch the pool
     errors: dict[str, list[str]] = field(default_factory=dict)
-    locales: list[str] = field(default_factory=lambda: [DEFAULT_LOCALE])
+    locales: list[str] = field(default_factory=lambda: list(FORM_LOCALES))
 
     def add(self, path: str, message: str) -> None:
         self.errors.setdefault(path, []).append(message)
@@ -401,7 +426,7 @@ def read_campaign(body: Any) -> Draft:
     data = campaign_data(body)
     draft = Draft()
     form = _validated(data, draft)
-    draft.locales = [DEFAULT_LOCALE, *(loc for loc in form.translations if loc != DEFAULT_LOCALE)]
+    draft.locales = [*FORM_LOCALES, *(loc for loc in form.translations if loc not in FORM_LOCALES)]
     translations = {
         locale: {key: text for key, text in translation.model_dump().items() if text is not None}
         for locale, translation in form.translations.items()
@@ -410,11 +435,17 @@ def read_campaign(body: Any) -> Draft:
     if not draft.has_error("translations"):
         default_name = translations.get(DEFAULT_LOCALE, {}).get("name")
         _require(draft, f"translations.{DEFAULT_LOCALE}.name", default_name)
-    _require(draft, "reward", form.reward)
+    # The document's answer to an empty form flags the name alone: the reward type is asked for
+    # once something was filled in, and the fields that depend on it once it is known.
+    if data:
+        _require(draft, "reward", form.reward)
     cashback = form.reward == "cashback"
+    percentage = form.reward == "percentage_discount_code"
+    if percentage:
+        _require(draft, "transactionPercentageValue", form.transactionPercentageValue)
     if cashback:
         _require(draft, "pointValue", form.pointValue)
-    else:
+    elif form.reward is not None:
         _require(draft, "daysInactive", form.daysInactive)
         _require(draft, "daysValid", form.daysValid)
     if form.target is not None:
@@ -469,6 +500,11 @@ def read_campaign(body: Any) -> Draft:
         "active_to": active_to,
         "days_inactive": form.daysInactive or 0,
         "days_valid": form.daysValid or 0,
+        "reward_value": form.rewardValue,
+        "tax": form.tax,
+        "tax_price_value": form.taxPriceValue,
+        "more_information_link": form.moreInformationLink,
+        "transaction_percentage_value": form.transactionPercentageValue if percentage else None,
     }
     # Not in the document's form: kept as they are on an update unless given.
     if form.isFeatured is not None:

@@ -17,6 +17,9 @@ from chalicelib.storage.campaigns import TRANSLATION_FIELDS, CampaignModel
 from chalicelib.storage.customers import CustomerModel
 
 DEFAULT_LOCALE = "en"
+# The locales every campaign form has (Open Loyalty's defaults): its 400 tree shows a node for
+# each, beside any other locale sent.
+FORM_LOCALES = ("en", "pl")
 
 
 class CampaignNotFoundError(NotFoundError):

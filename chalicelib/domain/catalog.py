@@ -17,6 +17,7 @@ its coupon codes and internal counters (`visibleForCustomersCount`,
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 DESCRIPTIONS = tuple(name for name in TRANSLATION_FIELDS if name != "name")
 DEFAULT_PER_PAGE = 10
-MAX_PER_PAGE = 100
+MAX_PER_PAGE = 1000  # Open Loyalty's clients ask for pages of 1,000
 MAX_ID_LENGTH = 128
 REFERENCES = (
     ("levels", targeting.existing_level_ids, "No level with this id in this store."),
@@ -195,6 +196,7 @@ class Lookups:
     levels: dict[str, str] = field(default_factory=dict)
     segments: dict[str, str] = field(default_factory=dict)
     audiences: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    now: datetime = field(default_factory=lambda: _now())
 
     @classmethod
     def of(cls, store_code: str, shown: list[CampaignModel]) -> Lookups:
@@ -240,6 +242,13 @@ def _names_of(ids: Iterable[str], names: dict[str, str]) -> dict[str, str] | lis
     """`{id: name}`; empty is `[]`, as the document shows it (its server's empty array)."""
     found = {value: names[value] for value in ids if value in names}
     return found or []
+
+
+def translation_id(campaign_id: str, locale: str) -> int:
+    """The integer `id` Open Loyalty gives each translation row: here a 31-bit number derived
+    from the campaign and the locale, so it is the same on every read without being stored."""
+    digest = hashlib.sha256(f"{campaign_id}\n{locale}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") >> 1
 
 
 def _photo(photo: MediaFile) -> dict[str, Any]:
@@ -293,9 +302,16 @@ def campaign_body(campaign: CampaignModel, view: View, lookups: Lookups) -> dict
             "labels": list(campaign.labels or []),
             "segmentNames": _names_of(segments, lookups.segments),
             "levelNames": _names_of(levels, lookups.levels),
-            "usageLeft": campaigns.usage_left(campaign),
         }
     )
+    if not campaign.all_time_active and not campaigns.is_active(campaign, lookups.now):
+        # Open Loyalty tells when a campaign that is off now would be on.
+        upcoming = {
+            "will_be_active_from": time_of(campaign.active_from),
+            "will_be_active_to": time_of(campaign.active_to),
+        }
+        body.update({key: value for key, value in upcoming.items() if value is not None})
+    body["usageLeft"] = campaigns.usage_left(campaign)
     if view.internal:
         body["visibleForCustomersCount"] = lookups.visible_customers(campaign)
         body["usersWhoUsedThisCampaignCount"] = int(campaign.users_count or 0)
@@ -305,7 +321,11 @@ def campaign_body(campaign: CampaignModel, view: View, lookups: Lookups) -> dict
             "hasPhoto": bool(photos),
             "photos": [_photo(photo) for photo in photos],
             "translations": [
-                {**_texts(texts, view), "locale": locale}
+                {
+                    **_texts(texts, view),
+                    "id": translation_id(campaign.campaign_id, locale),
+                    "locale": locale,
+                }
                 for locale, texts in (campaign.translations or {}).items()
             ],
             "categories": list(campaign.categories or []),
@@ -319,6 +339,11 @@ def campaign_body(campaign: CampaignModel, view: View, lookups: Lookups) -> dict
         "cashbackProvider": campaign.cashback_provider,
         "emailSubject": campaign.email_subject,
         "emailBody": campaign.email_body,
+        "rewardValue": campaign.reward_value,
+        "tax": campaign.tax,
+        "taxPriceValue": campaign.tax_price_value,
+        "moreInformationLink": campaign.more_information_link,
+        "transactionPercentageValue": campaign.transaction_percentage_value,
     }
     body.update({name: value for name, value in optional.items() if value is not None})
     return body
@@ -338,6 +363,15 @@ SORT_KEYS: dict[str, SortKey] = {
     "usageLeft": lambda c, _: campaigns.usage_left(c),
     "daysValid": lambda c, _: int(c.days_valid or 0),
     "daysInactive": lambda c, _: int(c.days_inactive or 0),
+    "isPublic": lambda c, _: bool(c.public),
+    "public": lambda c, _: bool(c.public),
+    "singleCoupon": lambda c, _: bool(c.single_coupon),
+    "unlimited": lambda c, _: bool(c.unlimited),
+    "hasPhoto": lambda c, _: bool(c.photos),
+    "usersWhoUsedThisCampaignCount": lambda c, _: int(c.users_count or 0),
+    "pointValue": lambda c, _: c.point_value,
+    "allTimeActive": lambda c, _: bool(c.all_time_active),
+    "allTimeVisible": lambda c, _: bool(c.all_time_visible),
     "activeFrom": lambda c, _: c.active_from,
     "activeTo": lambda c, _: c.active_to,
     "visibleFrom": lambda c, _: c.visible_from,
@@ -346,6 +380,18 @@ SORT_KEYS: dict[str, SortKey] = {
     "updatedAt": lambda c, _: c.updated_at,
 }
 Blank = Annotated[str | None, Blankable]
+# A child field sorts as its own key: `campaignVisibility.visibleFrom` is `visibleFrom`.
+CHILD_SORTS = ("campaignVisibility.", "campaignActivity.")
+
+
+def _child_sort(value: Any) -> Any:
+    """`campaignVisibility.visibleFrom` sorts as `visibleFrom`; blank is no sort."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    for prefix in CHILD_SORTS:
+        value = value.removeprefix(prefix)
+    return value or None
 
 
 def _upper(value: Any) -> Any:
@@ -366,12 +412,14 @@ class ListQuery(InputModel):
 
     page: Annotated[number_type(int, ge=1) | None, Blankable] = None
     perPage: Annotated[number_type(int, ge=1, le=MAX_PER_PAGE) | None, Blankable] = None
-    sort: Annotated[Literal[tuple(SORT_KEYS)] | None, Blankable] = None
+    sort: Annotated[Literal[tuple(SORT_KEYS)] | None, BeforeValidator(_child_sort)] = None
     direction: Annotated[Literal["ASC", "DESC"] | None, BeforeValidator(_upper)] = None
     labels: Annotated[list[LabelFilter], BeforeValidator(as_list)] = Field(default_factory=list)
     categoryId: Annotated[list[str], BeforeValidator(as_list)] = Field(default_factory=list)
     withoutCoupons: Flag = None
     isFeatured: Flag = None
+    isPublic: Flag = None
+    active: Flag = None
     campaignType: Annotated[Literal[REWARD_TYPES] | None, Blankable] = None
     name: Blank = None
     format: Blank = None
@@ -415,7 +463,12 @@ def _matches(campaign: CampaignModel, query: ListQuery) -> bool:
         return False
     if query.categoryId and not set(query.categoryId) & set(campaign.categories or []):
         return False
-    if query.isFeatured is not None and bool(campaign.featured) != query.isFeatured:
+    flags = (
+        (query.isFeatured, campaign.featured),
+        (query.isPublic, campaign.public),
+        (query.active, campaign.active),
+    )
+    if any(wanted is not None and bool(value) != wanted for wanted, value in flags):
         return False
     if query.campaignType is not None and campaign.reward != query.campaignType:
         return False
@@ -446,16 +499,23 @@ class Page:
 
 
 def select_page(
-    store_code: str, query: ListQuery, keep: Callable[[CampaignModel], bool] | None = None
+    store_code: str,
+    query: ListQuery,
+    keep: Callable[[CampaignModel], bool] | None = None,
+    paged: bool = True,
 ) -> Page:
-    """One page of the store's campaigns that `keep` and the query's filters let through."""
+    """One page of the store's campaigns that `keep` and the query's filters let through
+    (`paged=False`: all of them unless the query asks for a page size)."""
     found = [
         campaign
         for campaign in CampaignModel.query(store_code)
         if (keep is None or keep(campaign)) and _matches(campaign, query)
     ]
+    ordered = _ordered(found, query)
+    if not paged and query.perPage is None:
+        return Page(ordered, len(found))
     per_page = query.perPage or DEFAULT_PER_PAGE
-    return Page(page_of(_ordered(found, query), query.page, per_page), len(found))
+    return Page(page_of(ordered, query.page, per_page), len(found))
 
 
 def list_campaigns(store_code: str, query: dict[str, Any], internal: bool) -> dict[str, Any]:
@@ -474,9 +534,12 @@ def _bodies(store_code: str, page: Page, view: View) -> dict[str, Any]:
 
 
 def active_campaigns(store_code: str, query: dict[str, Any]) -> dict[str, Any]:
-    """`GET /campaign/active`: campaigns active now, as ids and names."""
+    """`GET /campaign/active`: every campaign active now (a page only when `perPage` is
+    given), as ids and names; Open Loyalty's own list is not paged."""
     wanted, now = list_query(query), _now()
-    page = select_page(store_code, wanted, lambda campaign: campaigns.is_active(campaign, now))
+    page = select_page(
+        store_code, wanted, lambda campaign: campaigns.is_active(campaign, now), paged=False
+    )
     shown = []
     for campaign in page.campaigns:
         name = campaigns.name(campaign, wanted.locale)

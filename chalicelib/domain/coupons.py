@@ -118,18 +118,29 @@ def _remove_unused(pool: str, keep: set[str], progress: BulkProgress) -> int:
 
 
 def _add(
-    pool: str, chunk: list[str], append: bool, now: datetime, progress: BulkProgress, index: int
+    pool: str,
+    chunk: list[str],
+    append: bool,
+    now: datetime,
+    progress: BulkProgress,
+    index: int,
+    offset: int,
 ) -> dict[str, list[str]]:
     """Put the codes of `chunk` the pool does not have; what became of them (`added`, and the
     `duplicates`: in the pool already). With a keyed request, in one transaction that records
-    that as item `index` of its progress."""
+    that as item `index` of its progress. `offset` is the chunk's place in the request, so the
+    pool lists its codes in the order they were sent."""
     in_pool = _existing(pool, chunk)
     # Appending a code the pool has, or replacing with one already handed out.
     result = {
         "added": [code for code in chunk if code not in in_pool],
         "duplicates": [code for code in chunk if code in in_pool and (append or not in_pool[code])],
     }
-    new = [CouponModel(pool, code, available_code=code, added_at=now) for code in result["added"]]
+    new = [
+        CouponModel(pool, code, available_code=code, added_at=now, position=offset + place)
+        for place, code in enumerate(chunk)
+        if code not in in_pool
+    ]
     if not progress.active:
         with CouponModel.batch_write() as batch:
             for coupon in new:
@@ -175,7 +186,7 @@ def put_codes(
     chunks = [unique[start : start + size] for start in range(0, len(unique), size)]
     done = progress.done(range(len(chunks)))
     for index, chunk in enumerate(chunks):
-        result = done.get(index) or _add(pool, chunk, append, now, progress, index)
+        result = done.get(index) or _add(pool, chunk, append, now, progress, index, index * size)
         change.added += result["added"]
         change.duplicates += result["duplicates"]
     change.available, change.total = recount(campaign)
@@ -183,8 +194,8 @@ def put_codes(
 
 
 def codes_of(store_code: str, campaign_id: str) -> list[str]:
-    """Every code of the pool, used or not, in code order."""
-    return [
-        c.code
-        for c in CouponModel.query(pool_key(store_code, campaign_id), attributes_to_get=["code"])
-    ]
+    """Every code of the pool, used or not, in the order they were sent (request by request)."""
+    pool = CouponModel.query(
+        pool_key(store_code, campaign_id), attributes_to_get=["code", "added_at", "position"]
+    )
+    return [c.code for c in sorted(pool, key=lambda c: (c.added_at, c.position or 0, c.code))]

@@ -36,7 +36,7 @@ def uses_of(
     store_code: str, customer_id: str, campaigns: Iterable[CampaignModel]
 ) -> dict[str, int]:
     """The customer's uses of those campaigns that limit them (campaign id -> uses; a campaign
-    never used is left out): one BatchGetItem, so at most 100 campaigns."""
+    never used is left out): one BatchGetItem per 100 campaigns."""
     pools = {
         pool_key(store_code, campaign.campaign_id): campaign.campaign_id
         for campaign in campaigns

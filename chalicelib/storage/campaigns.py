@@ -98,6 +98,13 @@ class CampaignModel(TableModel):
     active_to = UTCDateTimeAttribute(null=True)
     days_inactive = NumberAttribute(default=0)  # coupon becomes active this many days after
     days_valid = NumberAttribute(default=0)  # then valid this many days; 0 = forever
+    # Open Loyalty's commercial fields, kept as given: the reward's worth, its tax rate (%)
+    # and taxed price, a link to more about it; a percentage discount code's percentage.
+    reward_value = DecimalAttribute(null=True)
+    tax = DecimalAttribute(null=True)
+    tax_price_value = DecimalAttribute(null=True)
+    more_information_link = UnicodeAttribute(null=True)
+    transaction_percentage_value = NumberAttribute(null=True)
 
     # Reward emails (Mokugift issuing): per-campaign overrides of the default templates.
     email_subject = UnicodeAttribute(null=True)
@@ -134,6 +141,7 @@ class CouponModel(TableModel):
     reward_id = UnicodeAttribute(null=True)  # the reward that took it
     taken_at = UTCDateTimeAttribute(null=True)
     added_at = UTCDateTimeAttribute()
+    position = NumberAttribute(null=True)  # its place in the request that added it
 
     available = AvailableCouponsIndex()
 

@@ -14,6 +14,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.storage.base import DecimalAttribute, table
 from chalicelib.storage.tables import TableModel
@@ -32,6 +33,17 @@ REACHABLE_FROM = {
     PAID: (PENDING, REQUESTED, ACCEPTED),
     FAILED: (PENDING, REQUESTED, ACCEPTED),
 }
+
+
+class PayoutsByStoreIndex(GlobalSecondaryIndex["CashbackPayoutModel"]):
+    """A store's payouts by redemption time: they are listed among its bought rewards."""
+
+    class Meta:
+        index_name = "store-created-index"
+        projection = AllProjection()
+
+    store_code = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
 
 
 @table("cashback-payouts")
@@ -57,3 +69,5 @@ class CashbackPayoutModel(TableModel):
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute(null=True)  # the actor that redeemed
     updated_at = UTCDateTimeAttribute()
+
+    by_store = PayoutsByStoreIndex()

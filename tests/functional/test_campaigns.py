@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.auth import Role
+from chalicelib.domain.catalog import translation_id
 from chalicelib.storage.campaigns import CampaignModel, MediaFile
 from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
 from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
@@ -113,7 +114,7 @@ def test_the_documents_create_example_creates_the_campaign(client: Any) -> None:
     assert shown == {
         "levels": [LEVEL_1, LEVEL_2],
         "segments": [],
-        "coupons": ["DiscountCoupon", "testCoupon"],
+        "coupons": ["testCoupon", "DiscountCoupon"],  # in the order sent, as the document
         "campaignId": campaign_id,
         "reward": "discount_code",
         "name": "Discount Code Campaign",
@@ -142,6 +143,8 @@ def test_the_documents_create_example_creates_the_campaign(client: Any) -> None:
         "labels": [{"key": "type", "value": "promotion"}, {"key": "type", "value": "cashback"}],
         "segmentNames": [],
         "levelNames": {LEVEL_1: "level1", LEVEL_2: "level2"},
+        "will_be_active_from": "2017-09-05T10:59:00+0000",  # its window is past: off now
+        "will_be_active_to": "2017-12-05T10:59:00+0000",
         "usageLeft": 2,
         "visibleForCustomersCount": 0,
         "usersWhoUsedThisCampaignCount": 0,
@@ -154,6 +157,7 @@ def test_the_documents_create_example_creates_the_campaign(client: Any) -> None:
                 "conditionsDescription": "Discount code for registration",
                 "usageInstruction": "Use discount code as you like",
                 "brandDescription": "Some brand description",
+                "id": translation_id(campaign_id, "en"),
                 "locale": "en",
             }
         ],
@@ -171,10 +175,24 @@ def test_the_documents_empty_request_gets_the_form_error_tree(client: Any) -> No
     en = form["translations"]["children"]["en"]["children"]
     assert en["name"] == {"errors": ["This value should not be blank."]}
     assert en["shortDescription"] == {}  # every field is in the tree, as the document shows
-    assert form["reward"] == {"errors": ["This value should not be blank."]}
+    pl = form["translations"]["children"]["pl"]["children"]
+    assert pl == {key: {} for key in en}  # every configured locale has its node
+    # Exactly as the document's example: the name alone is flagged.
+    flagged = [name for name, node in form.items() if "errors" in node]
+    assert flagged == []
+    assert form["reward"] == {} and form["daysInactive"] == {} and form["daysValid"] == {}
     assert form["campaignVisibility"]["children"]["visibleFrom"] == {}
     assert body_of(response)["errors"] == []
     assert list(CampaignModel.query(STORE)) == []
+
+
+def test_a_filled_form_without_a_reward_type_asks_for_it(client: Any) -> None:
+    body = campaign_json(reward=None, daysValid=None, daysInactive=None)
+
+    form = body_of(create(client, body))["form"]["children"]
+
+    assert form["reward"] == {"errors": ["This value should not be blank."]}
+    assert form["daysValid"] == {}  # depends on the reward type, which is not known
 
 
 def test_each_bad_field_is_named_and_nothing_is_written(client: Any) -> None:
@@ -250,9 +268,12 @@ def test_json_create_with_segments_categories_and_flags(client: Any) -> None:
     assert (shown["categories"], shown["isFeatured"], shown["public"]) == (["cat-1"], True, False)
     assert shown["pushNotificationText"] == "New reward!"
     assert shown["translations"] == [
-        {"name": "Gift", "locale": "en"},
-        {"name": "Prezent", "locale": "pl"},
+        {"name": "Gift", "id": translation_id(campaign_id, "en"), "locale": "en"},
+        {"name": "Prezent", "id": translation_id(campaign_id, "pl"), "locale": "pl"},
     ]
+    ids = [entry["id"] for entry in shown["translations"]]
+    assert all(isinstance(value, int) for value in ids) and len(set(ids)) == 2
+    assert body_of(details(client, campaign_id))["translations"] == shown["translations"]
     assert shown["usageLeft"] is None  # unlimited and no pool: nothing bounds it
 
 
@@ -322,7 +343,7 @@ def test_update_replaces_the_whole_data_and_keeps_the_counters(client: Any) -> N
     assert "conditionsDescription" not in shown  # not given: the whole data is replaced
     assert shown["categories"] == [] and shown["unlimited"] and "limit" not in shown
     assert shown["isFeatured"] is True  # not a field of the document's form: kept
-    assert shown["coupons"] == ["NEW1", "OLD2"]
+    assert shown["coupons"] == ["OLD2", "NEW1"]  # a kept code keeps its place, new ones follow
     campaign.refresh()
     assert campaign.usage_count == 3 and campaign.created_at < campaign.updated_at
 
@@ -347,7 +368,7 @@ def test_the_documents_update_example_updates_the_campaign(client: Any) -> None:
         "Discount Code Campaign",
         1,
     )
-    assert shown["coupons"] == ["DiscountCoupon", "testCoupon"]  # the pool was replaced
+    assert shown["coupons"] == ["testCoupon", "DiscountCoupon"]  # the pool was replaced
 
 
 def test_update_of_a_missing_campaign_is_404_in_the_documents_shape(client: Any) -> None:
@@ -479,3 +500,77 @@ def test_another_stores_admin_neither_sees_nor_changes_a_campaign(
     assert list(CampaignModel.query(OTHER_STORE)) == []
     listed = client.get(f"/api/{OTHER_STORE}/campaign", headers=other)
     assert body_of(listed) == {"campaigns": [], "total": 0}
+
+
+def test_a_campaign_off_now_tells_when_it_would_be_active(client: Any) -> None:
+    window = {
+        "all_time_active": False,
+        "active_from": datetime(2016, 1, 1, tzinfo=UTC),
+        "active_to": datetime(2018, 1, 1, tzinfo=UTC),
+    }
+    switched_off = make_campaign(active=False, **window)
+    outside_its_window = make_campaign(**window)
+    always = make_campaign(active=False)
+    running = make_campaign(all_time_active=False, active_from=datetime(2020, 1, 1, tzinfo=UTC))
+
+    shown = {
+        campaign.campaign_id: body_of(details(client, campaign.campaign_id))
+        for campaign in (switched_off, outside_its_window, always, running)
+    }
+
+    for campaign in (switched_off, outside_its_window):
+        body = shown[campaign.campaign_id]
+        assert (body["will_be_active_from"], body["will_be_active_to"]) == (
+            "2016-01-01T00:00:00+0000",
+            "2018-01-01T00:00:00+0000",
+        )
+        keys = list(body)  # where the document puts them: after levelNames, before usageLeft
+        assert keys.index("will_be_active_from") == keys.index("levelNames") + 1
+        assert keys.index("usageLeft") == keys.index("will_be_active_to") + 1
+    for campaign in (always, running):
+        assert "will_be_active_from" not in shown[campaign.campaign_id]
+    listed = body_of(client.get(f"/api/{STORE}/campaign?perPage=50", headers=admin()))
+    flagged = {c["campaignId"] for c in listed["campaigns"] if "will_be_active_to" in c}
+    assert flagged == {switched_off.campaign_id, outside_its_window.campaign_id}
+
+
+def test_open_loyaltys_commercial_fields_are_kept_and_checked(client: Any) -> None:
+    good = campaign_json(
+        rewardValue="12.50",
+        tax="23",
+        taxPriceValue="15.38",
+        moreInformationLink="https://shop.example/gift",
+    )
+    shown = body_of(details(client, body_of(create(client, good))["campaignId"]))
+    assert (shown["rewardValue"], shown["tax"], shown["taxPriceValue"]) == (12.5, 23, 15.38)
+    assert shown["moreInformationLink"] == "https://shop.example/gift"
+
+    bad = campaign_json(
+        rewardValue="0",
+        tax="99",
+        taxPriceValue="-1",
+        moreInformationLink="javascript:alert(1)",
+    )
+    form = body_of(create(client, bad))["form"]["children"]
+    assert form["rewardValue"]["errors"] == ["This value should be greater than 0."]
+    assert form["tax"]["errors"] == ["This value should be less than 99."]
+    assert form["taxPriceValue"]["errors"]
+    assert form["moreInformationLink"]["errors"] == ["This value is not a valid URL."]
+
+
+@pytest.mark.parametrize(("value", "ok"), [("", False), ("-1", False), ("100", False), ("0", True)])
+def test_a_percentage_discount_code_needs_its_percentage_below_100(
+    client: Any, value: str, ok: bool
+) -> None:
+    body = campaign_json(reward="percentage_discount_code", transactionPercentageValue=value)
+
+    response = create(client, body)
+
+    if ok:
+        assert response.status_code == 200, response.body
+        shown = body_of(details(client, body_of(response)["campaignId"]))
+        assert shown["transactionPercentageValue"] == 0
+    else:
+        assert response.status_code == 400
+        assert body_of(response)["form"]["children"]["transactionPercentageValue"]["errors"]
+        assert list(CampaignModel.query(STORE)) == []

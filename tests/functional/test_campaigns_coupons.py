@@ -16,8 +16,17 @@ from tests.factories import make_campaign
 FORM = "application/x-www-form-urlencoded"
 
 
-def post_coupons(client: Any, campaign_id: str, body: str, content_type: str | None = None) -> Any:
+def post_coupons(
+    client: Any,
+    campaign_id: str,
+    body: str,
+    content_type: str | None = None,
+    prefer: str | None = "return=representation",
+) -> Any:
+    """The upload; by default asking for the summary of what changed (else: 204, no body)."""
     headers = jwt_headers(token_for(Role.ADMIN))
+    if prefer:
+        headers["Prefer"] = prefer
     if content_type:
         headers["Content-Type"] = content_type
     return client.post(f"/api/{STORE}/campaign/{campaign_id}/coupons", body=body, headers=headers)
@@ -42,6 +51,30 @@ def test_five_thousand_codes_go_in_batches_of_25(aws_calls: Any, client: Any) ->
     assert aws_calls.count("BatchWriteItem") == math.ceil(5000 / 25)
     assert aws_calls.count("Scan") == 0
     assert len(coupons.codes_of(STORE, campaign.campaign_id)) == 5000
+
+
+def test_the_upload_answers_204_as_the_document_does(client: Any) -> None:
+    campaign = make_campaign()
+    body = urlencode([("coupons[0]", "123"), ("coupons[1]", "1234"), ("append", "0")])
+
+    response = post_coupons(client, campaign.campaign_id, body, FORM, prefer=None)
+    asked_otherwise = post_coupons(
+        client, campaign.campaign_id, body, FORM, prefer="respond-async, return=minimal"
+    )
+
+    assert (response.status_code, response.body) == (204, b"")
+    assert asked_otherwise.status_code == 204
+    assert coupons.codes_of(STORE, campaign.campaign_id) == ["123", "1234"]
+
+
+def test_codes_come_back_in_the_order_they_were_sent(client: Any) -> None:
+    campaign = make_campaign()
+    first = [f"Z{n:03d}" for n in range(150, 0, -1)]  # descending, over several chunks
+
+    post_coupons(client, campaign.campaign_id, json.dumps({"coupons": first, "append": True}))
+    post_coupons(client, campaign.campaign_id, json.dumps({"coupons": ["B", "A"], "append": True}))
+
+    assert coupons.codes_of(STORE, campaign.campaign_id) == [*first, "B", "A"]
 
 
 def test_duplicates_are_reported_not_doubled_and_append_keeps_the_pool(client: Any) -> None:

@@ -255,6 +255,56 @@ CASES = [
 ]
 
 
+# Every sort key the catalog documents, as the row's fact it orders by.
+SORTS = {
+    "campaignId": lambda f: f["id"],
+    "name": lambda f: f["name"].casefold(),
+    "reward": lambda f: f["reward"],
+    "active": lambda f: f["active"],
+    "isFeatured": lambda f: f["featured"],
+    "isPublic": lambda f: f["public"],
+    "public": lambda f: f["public"],
+    "costInPoints": lambda f: f["cost"],
+    "limit": lambda f: f["limit"],
+    "limitPerUser": lambda f: None if f["limit"] is None else 1,
+    "unlimited": lambda f: f["limit"] is None,
+    "allTimeActive": lambda f: f["all_time_active"],
+    "campaignActivity.allTimeActive": lambda f: f["all_time_active"],
+    "campaignActivity.activeFrom": lambda f: f["active_from"],
+    "activeTo": lambda f: f["active_to"],
+    "createdAt": lambda f: f["created"],
+}
+FILTERS = [
+    ("isPublic=1", [("isPublic", "1")], lambda f: f["public"]),
+    ("isPublic=0", [("isPublic", "0")], lambda f: not f["public"]),
+    ("isFeatured=true", [("isFeatured", "true")], lambda f: f["featured"]),
+    ("active=0", [("active", "0")], lambda f: not f["active"]),
+    (
+        "isPublic and isFeatured",
+        [("isPublic", "1"), ("isFeatured", "0")],
+        lambda f: f["public"] and not f["featured"],
+    ),
+]
+
+
+def test_every_sort_key_in_both_directions_and_exact_flags(
+    client: Any, catalog: dict[str, dict[str, Any]]
+) -> None:
+    for key, fact in SORTS.items():
+        for direction in ("ASC", "DESC"):
+            params = [("sort", key), ("direction", direction), ("perPage", "1000")]
+            listed = get(client, "/campaign", [*params, ("withoutCoupons", "1")])
+            ids, _ = brute_force(catalog, sort=fact, descending=direction == "DESC", per_page=1000)
+            assert [c["campaignId"] for c in listed["campaigns"]] == ids, (key, direction)
+    for label, params, keep in FILTERS:
+        listed = get(client, "/campaign", [*params, ("perPage", "1000"), ("withoutCoupons", "1")])
+        ids, total = brute_force(catalog, keep, per_page=1000)
+        assert 0 < total < len(catalog), label
+        assert [c["campaignId"] for c in listed["campaigns"]] == ids, label
+    too_many = client.get(f"/api/{STORE}/campaign?perPage=1001", headers=admin())
+    assert too_many.status_code == 400
+
+
 def test_filters_sort_and_paging_agree_with_brute_force(
     client: Any, catalog: dict[str, dict[str, Any]]
 ) -> None:
@@ -273,6 +323,10 @@ def test_active_and_public_lists_agree_with_brute_force(
     assert [c["id"] for c in active["campaigns"]] == ids
     assert active["total"] == total
     assert active["campaigns"][0] == {"id": ids[0], "name": catalog[ids[0]]["name"]}
+    every = get(client, "/campaign/active", [])  # no page asked: all of them, as OL lists them
+    ids, total = brute_force(catalog, is_active, per_page=len(catalog))
+    assert total > 10 and [c["id"] for c in every["campaigns"]] == ids
+    assert every["total"] == total
 
     def available(facts: dict[str, Any]) -> bool:
         return facts["public"] and is_active(facts)
@@ -326,7 +380,7 @@ def test_store_api_keys_read_the_public_list_only(client: Any) -> None:
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ([("perPage", "101")], "perPage"),
+        ([("perPage", "1001")], "perPage"),
         ([("page", "0")], "page"),
         ([("sort", "password")], "sort"),
         ([("direction", "sideways")], "direction"),

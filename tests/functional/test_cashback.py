@@ -84,7 +84,7 @@ def test_simulate_answers_the_document_fields_and_writes_nothing(
     assert body_of(response) == {
         "customerId": customer_id,
         "pointsAmount": 10,
-        "pointValue": 3,
+        "pointValue": "3.00",  # as the document writes it
         "rewardAmount": 30,
         "cashbackId": campaign.campaign_id,
     }
@@ -117,7 +117,7 @@ def test_simulate_picks_the_best_point_value_the_customer_may_use(
     # 0.60 (not used by this customer yet) beats 0.25 (for silver); 0.65 has no use left,
     # 0.50 is used up by this customer.
     found = body_of(response)
-    assert found["pointValue"] == 0.6 and found["rewardAmount"] == 1.8
+    assert found["pointValue"] == "0.60" and found["rewardAmount"] == 1.8
     assert silver.campaign_id != found["cashbackId"]
     # The campaigns are one Query, the usage counters of the limited ones one BatchGetItem.
     assert aws_calls.count("Scan") == 0 and aws_calls.count("BatchGetItem") == 1
@@ -381,3 +381,34 @@ def test_sellers_may_not_redeem_or_simulate(client: Any) -> None:
         403,
     )
     assert balance(customer_id) == 20
+
+
+# -- among the bought campaigns ------------------------------------------------------------------
+def test_a_redemption_is_listed_among_bought_campaigns_and_in_the_csv(client: Any) -> None:
+    customer_id = customer_with_points(points=20, firstname="Max", surname="Nowacki")
+    campaign = cashback_campaign("1", cashback_provider=None)
+    redeemed = body_of(redeem(client, customer_id, 5))
+    admin = jwt_headers(token_for(Role.ADMIN))
+
+    listed = body_of(client.get(f"/api/{STORE}/campaign/bought", headers=admin))
+    used_only = body_of(client.get(f"/api/{STORE}/campaign/bought?used=1", headers=admin))
+    exported = client.get(f"/api/{STORE}/campaign/bought/export/csv", headers=admin)
+
+    [row] = listed["boughtCampaigns"]
+    assert listed["total"] == 1 and used_only["total"] == 0
+    assert (row["campaignType"], row["coupon"]) == (
+        "cashback",
+        {"code": "", "id": redeemed["payoutId"]},
+    )
+    assert (row["campaignId"], row["customerId"]) == (campaign.campaign_id, customer_id)
+    assert (row["costInPoints"], row["used"], row["status"]) == (0, False, "active")
+    assert (row["customerName"], row["currentPointsAmount"]) == ("Max", 15)
+    lines = exported.body.decode("utf-8").split("\r\n")
+    assert lines[1].startswith("Cashback,") and ",Max,Nowacki,15," in lines[1]
+    # Buying it is refused in Open Loyalty's words.
+    refused = client.post(
+        f"/api/{STORE}/admin/customer/{customer_id}/campaign/{campaign.campaign_id}/buy",
+        headers=admin,
+    )
+    assert refused.status_code == 400
+    assert body_of(refused)["message"] == "This campaign cannot be bought manually."

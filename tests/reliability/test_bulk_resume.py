@@ -401,7 +401,7 @@ def _upload(client: Any, store_code: str, campaign_id: str, key: str) -> Any:
     body = urlencode([(f"coupons[{n}]", code) for n, code in enumerate(NEW_CODES)])
     headers = jwt_headers(
         token_for(Role.ADMIN, store_code, subject="admin-1"),
-        **{"Content-Type": FORM, "Idempotency-Key": key},
+        **{"Content-Type": FORM, "Idempotency-Key": key, "Prefer": "return=representation"},
     )
     return client.post(
         f"/api/{store_code}/campaign/{campaign_id}/coupons", headers=headers, body=body

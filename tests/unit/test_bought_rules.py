@@ -99,7 +99,7 @@ def test_defaults_and_blanks() -> None:
 
 def test_every_bad_value_is_reported_at_once() -> None:
     with pytest.raises(InvalidInputError) as caught:
-        bought.read_query({"used": "x", "activeToFrom": "nope", "perPage": "1000"})
+        bought.read_query({"used": "x", "activeToFrom": "nope", "perPage": "1001"})
 
     assert set(caught.value.errors) == {"used", "activeToFrom", "perPage"}
 

@@ -66,6 +66,9 @@ class Texts(ResponseModel):
 class CampaignTranslation(Texts):
     """The campaign's texts in one locale."""
 
+    id: int = Field(
+        description="The translation's number: stable, derived from the campaign and the locale."
+    )
     locale: str
 
 
@@ -110,6 +113,12 @@ class CampaignTerms(ResponseModel):
     levelNames: Names = Field(
         description="Names of the targeted levels by id; `[]` when there are none."
     )
+    will_be_active_from: OpenLoyaltyTimestamp = optional_key(
+        "The start of the activity window, for a campaign not active now that has one."
+    )
+    will_be_active_to: OpenLoyaltyTimestamp = optional_key(
+        "The end of the activity window, for a campaign not active now that has one."
+    )
     usageLeft: int | None = Field(
         description="How many more rewards the campaign can give (its limit less what it gave, "
         "or its unused codes); null when nothing bounds it."
@@ -136,6 +145,13 @@ class CampaignMore(ResponseModel):
     cashbackProvider: str = optional_key("Cashback: who pays out; when set.")
     emailSubject: str = optional_key("The reward email's subject template; when set.")
     emailBody: str = optional_key("The reward email's opening template; when set.")
+    rewardValue: Amount = optional_key("What the reward is worth; when set.")
+    tax: Amount = optional_key("The reward's tax rate in percent (0 to 99); when set.")
+    taxPriceValue: Amount = optional_key("The reward's price with tax; when set.")
+    moreInformationLink: str = optional_key("A URL telling more about the reward; when set.")
+    transactionPercentageValue: int = optional_key(
+        "A percentage discount code's percentage of the transaction (0 to 99)."
+    )
 
 
 # The document's "Get campaign details" example, as the service answers it.
@@ -190,11 +206,13 @@ CAMPAIGN_EXAMPLE: dict[str, Any] = {
         {
             "name": "Discount Code Campaign 1",
             "shortDescription": "A short description of discount code campaign",
+            "id": 32,
             "locale": "en",
         },
         {
             "name": "Discount Code Campaign 1 in polish",
             "shortDescription": "A short description of discount code campaign in polish",
+            "id": 33,
             "locale": "pl",
         },
     ],

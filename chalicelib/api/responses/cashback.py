@@ -31,7 +31,7 @@ class CashbackQuote(ResponseModel):
                 {
                     "customerId": "5bfded09-0931-4eac-baad-0d663cfd8976",
                     "pointsAmount": 10,
-                    "pointValue": 3,
+                    "pointValue": "3.00",
                     "rewardAmount": 30,
                     "cashbackId": EXAMPLE_CASHBACK_ID,
                 }
@@ -41,7 +41,11 @@ class CashbackQuote(ResponseModel):
 
     customerId: str
     pointsAmount: int
-    pointValue: Amount = Field(description="Money per point, as the campaign sets it.")
+    pointValue: str = Field(
+        description="Money per point, as the campaign sets it, written as the document shows it: "
+        'a decimal string with at least two decimals (`"3.00"`).',
+        pattern=r"^\d+\.\d{2,}$",
+    )
     rewardAmount: Amount = Field(
         description="`pointsAmount * pointValue` in the store's currency, rounded down to the cent."
     )
@@ -76,6 +80,7 @@ class CashbackRedemption(CashbackQuote):
         }
     )
 
+    pointValue: Amount = Field(description="Money per point, as the campaign sets it.")
     payoutId: str = Field(description="The payout: its provider's callback names it.")
     status: PayoutStatus = Field(description=PAYOUT_STATUS)
 
