@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import API_KEY, bearer, body_of
 from tests.factories import RECIPIENT
+from tests.functional.test_campaigns import campaign_json
 
 
 def _recipients(client: Any) -> list[dict[str, Any]]:
@@ -136,19 +137,7 @@ def _admin_json_as_form() -> dict[str, str]:
         (
             "/api/DEFAULT/campaign",
             None,  # an admin's token, made once the store exists
-            {
-                "campaign": {
-                    "reward": "gift_code",
-                    "translations": {"en": {"name": "Gift"}},
-                    "active": True,
-                    "costInPoints": 5,
-                    "unlimited": True,
-                    "daysValid": 0,
-                    "daysInactive": 0,
-                    "campaignVisibility": {"allTimeVisible": True},
-                    "campaignActivity": {"allTimeActive": True},
-                }
-            },
+            campaign_json(),
             200,
         ),
     ],
