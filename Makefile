@@ -16,7 +16,7 @@ RUN_STAMP := $(if $(wildcard $(DEV_STAMP)),$(DEV_STAMP),$(LOCAL_STAMP))
 BASE_PIP = $(eval BASE_PIP := $(shell $(PYTHON) -c "import pip, sys; sys.exit(tuple(map(int, pip.__version__.split('.')[:2])) < (22, 3))" 2>/dev/null && echo yes))$(BASE_PIP)
 PIP = $(if $(BASE_PIP),$(PYTHON) -m pip --python $(BIN)/python,$(BIN)/python -m pip)
 
-.PHONY: venv run test test-fast bench lint format package package-check package-terraform infra routes clean
+.PHONY: venv run test test-fast bench lint format package package-check package-terraform infra routes docs docs-serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(if $(BASE_PIP),--without-pip) $(VENV)
@@ -50,10 +50,22 @@ test: venv
 test-fast: venv
 	$(BIN)/python -m pytest -n auto -m "not e2e"
 
-## The performance benchmark against the local AWS: one table, and bench/results.json.
+## The performance benchmark against the local AWS: one table, bench/results.json, and the
+## chart of each figure against its target in docs/assets/bench.svg (the Performance page).
 ## SECTIONS="install restart" measures only those (`python -m bench --help` lists them).
 bench: venv
 	$(BIN)/python -m bench $(SECTIONS)
+
+## The documentation site (docs/, mkdocs-material) into site/, strict: a broken link fails.
+## Its API reference is the OpenAPI document the service serves, written to docs/reference/.
+docs: venv
+	$(BIN)/python -m doctools.openapi
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+## The same site served while you edit it, on http://127.0.0.1:8001.
+docs-serve: venv
+	$(BIN)/python -m doctools.openapi
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
 lint: venv
 	$(BIN)/ruff check .
@@ -101,4 +113,4 @@ package-terraform: venv
 	$(BIN)/python -m infra.package_check build/terraform/deployment.zip
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) build site .pytest_cache .ruff_cache

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from bench import chart
 from bench.stats import Figure, table
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -109,11 +110,12 @@ def run(out: TextIO, names: list[str]) -> int:
     seconds = time.perf_counter() - started
     report = _report(figures, seconds)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    drawn = chart.write(report)  # the Performance page's chart
     print(table(figures), file=out)
     print(
         f"\n{report['off_target']} figure(s) off target; {seconds:.0f} s; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
-        f"written to bench/{RESULTS.name}",
+        f"written to bench/{RESULTS.name} and {drawn.relative_to(RESULTS.parents[1])}",
         file=out,
     )
     return 0
