@@ -62,9 +62,12 @@ class Stack:
         return self.process.wait(STOP_SECONDS)
 
 
-def start_stack(data_dir: Path, parent: list[str] | None = None) -> Stack:
+def start_stack(
+    data_dir: Path, parent: list[str] | None = None, api_key: str | None = API_KEY
+) -> Stack:
     """The stack on free ports; `parent` (a command taking the launcher's as arguments) runs
-    the launcher under another process, as make does."""
+    the launcher under another process, as make does. With no `api_key`, the stack makes its
+    own demo key in the data dir, as `make run` does."""
     # Only what a user's shell would have: none of the test session's AWS or REWARDS settings.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "REWARDS_"))}
     aws_port, api_port = free_port(), free_port()
@@ -72,8 +75,9 @@ def start_stack(data_dir: Path, parent: list[str] | None = None) -> Stack:
         AWS_PORT=str(aws_port),
         REWARDS_PORT=str(api_port),
         REWARDS_DATA_DIR=str(data_dir),
-        REWARDS_DEMO_API_KEY=API_KEY,
     )
+    if api_key is not None:
+        env["REWARDS_DEMO_API_KEY"] = api_key
     log = data_dir / f"stack-{api_port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
