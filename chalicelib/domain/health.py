@@ -7,10 +7,11 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
+from chalicelib import __version__
 from chalicelib.config import get_settings
 from chalicelib.storage import schema
 
-SERVICE_VERSION = "0.1.0"
+SERVICE_VERSION = __version__
 PACKAGES = ("chalice", "boto3", "botocore", "pynamodb", "pydantic", "aws-lambda-powertools")
 
 
