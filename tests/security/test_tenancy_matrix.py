@@ -282,6 +282,7 @@ def payload(route: Route, owner: Customer) -> Payload:
 CAMPAIGN_FORM = {
     "reward": "gift_code",
     "translations": {"en": {"name": "Mine"}},
+    "coupons": ["MINE-1"],
     "active": True,
     "costInPoints": 5,
     "unlimited": True,
