@@ -234,7 +234,9 @@ def _texts(texts: dict[str, Any], view: View) -> dict[str, Any]:
     """The translatable fields that have text, descriptions rendered when HTML is asked."""
     shown = {name: texts.get(name) for name in TRANSLATION_FIELDS if texts.get(name)}
     if view.html:
-        shown.update({name: markup.to_html(shown[name]) for name in DESCRIPTIONS if name in shown})
+        shown.update(
+            {name: markup.to_inline_html(shown[name]) for name in DESCRIPTIONS if name in shown}
+        )
     return shown
 
 

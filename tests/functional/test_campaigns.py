@@ -429,11 +429,42 @@ def test_details_count_users_photos_and_render_html_safely(client: Any) -> None:
         }
     ]
     assert raw["shortDescription"] == "_Hi_ <script>alert(1)</script>"
-    assert html["shortDescription"] == (
-        "<p><em>Hi</em> &lt;script&gt;alert(1)&lt;/script&gt;</p>\n"
-    )
+    assert html["shortDescription"] == "<em>Hi</em> &lt;script&gt;alert(1)&lt;/script&gt;"
     assert html["translations"][0]["shortDescription"] == html["shortDescription"]
     assert html["name"] == "<b>Gift</b>"  # a name is plain text, never markup
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("_test_", "<em>test</em>"),  # Open Loyalty's own formatter test
+        ("**Big** day, `CODE-1`", "<strong>Big</strong> day, <code>CODE-1</code>"),
+        ("# Not a title\n- nor a list", "# Not a title\n- nor a list"),  # inline only
+        ("line  \nnext", "line<br>\nnext"),
+        (
+            "[shop](https://shop.example/a?b=1&c=2)",
+            '<a href="https://shop.example/a?b=1&amp;c=2">shop</a>',
+        ),
+        ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+        ("[x](javascript:alert(1))", "[x](javascript:alert(1))"),
+        ("![p](data:image/png;base64,AAAA)", "![p](data:image/png;base64,AAAA)"),
+    ],
+)
+def test_format_html_renders_descriptions_inline_and_safely(
+    client: Any, text: str, html: str
+) -> None:
+    campaign = make_campaign(
+        translations={"en": {"name": "Gift", "shortDescription": text, "usageInstruction": text}}
+    )
+
+    shown = body_of(details(client, campaign.campaign_id, "?format=html"))
+    listed = body_of(client.get(f"/api/{STORE}/campaign?format=html", headers=admin()))[
+        "campaigns"
+    ][0]
+
+    assert shown["shortDescription"] == shown["usageInstruction"] == html
+    assert listed["shortDescription"] == html
+    assert body_of(details(client, campaign.campaign_id))["shortDescription"] == text
 
 
 def test_seller_details_leave_out_codes_and_internal_counters(client: Any) -> None:
