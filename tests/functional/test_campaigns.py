@@ -467,18 +467,20 @@ def test_format_html_renders_descriptions_inline_and_safely(
     assert body_of(details(client, campaign.campaign_id))["shortDescription"] == text
 
 
-def test_seller_details_leave_out_codes_and_internal_counters(client: Any) -> None:
-    campaign = make_campaign(codes=["SECRET"])
+def test_seller_details_carry_the_codes_and_both_counters(client: Any) -> None:
+    """The document's seller details show `coupons`, `visibleForCustomersCount` and
+    `usersWhoUsedThisCampaignCount`, as the admin's do."""
+    campaign = make_campaign(codes=["CODE-1", "CODE-2"], users_count=1)
     seller = jwt_headers(token_for(Role.SELLER))
 
     response = client.get(f"/api/{STORE}/seller/campaign/{campaign.campaign_id}", headers=seller)
 
     shown = body_of(response)
     assert response.status_code == 200 and shown["campaignId"] == campaign.campaign_id
-    assert "SECRET" not in response.body.decode()
-    for hidden in ("coupons", "visibleForCustomersCount", "usersWhoUsedThisCampaignCount"):
-        assert hidden not in shown
-    assert shown["usageLeft"] == 1
+    assert shown["coupons"] == ["CODE-1", "CODE-2"]
+    assert shown["usersWhoUsedThisCampaignCount"] == 1
+    assert isinstance(shown["visibleForCustomersCount"], int)
+    assert shown == body_of(details(client, campaign.campaign_id))
 
 
 # -- state -----------------------------------------------------------------------------------
