@@ -23,10 +23,9 @@ app.debug = get_settings().debug  # only ever true for the local stage
 # Chalice's own log (its tracebacks) and the root logger's (Lambda's, `chalice local`'s) redact.
 protect(app.log)
 protect(logging.getLogger())
-# Uploads arrive and images leave as raw bytes (API Gateway must not treat them as text).
-app.api.binary_types.extend(
-    ["multipart/form-data", "image/png", "image/jpeg", "image/gif", "image/webp"]
-)
+# Uploads arrive as raw bytes (API Gateway must not treat them as text). Images never leave
+# through the API: reading one answers a 302 to S3 (chalicelib/api/media.py).
+app.api.binary_types.append("multipart/form-data")
 
 # Outermost first. The Idempotency-Key is a step of the route pipeline (chalicelib/api/routes.py),
 # after authentication, since the key belongs to the principal.

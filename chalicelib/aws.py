@@ -43,11 +43,16 @@ def client(service: str) -> Any:
 
             if _session is None:
                 _session = boto3.session.Session()
+            # S3 signs with SigV4 everywhere: botocore would presign URLs with SigV2, which
+            # newer regions refuse (chalicelib.domain.media hands such URLs to clients).
+            signature = {"signature_version": "s3v4"} if service == "s3" else {}
             _clients[key] = _session.client(
                 service,
                 region_name=settings.region,
                 endpoint_url=settings.aws_endpoint_url,
-                config=Config(retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}),
+                config=Config(
+                    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}, **signature
+                ),
             )
         return _clients[key]
 

@@ -29,7 +29,6 @@ from chalicelib.domain.errors import ConflictError, InvalidInputError
 
 BOUGHT = "/api/{storeCode}/campaign/bought"
 COUPON = "/campaign/{campaign}/coupon/{coupon}"
-CSV_FILENAME = "bought-campaigns.csv"
 # The list's filters and sort are checked: 400 when invalid.
 QUERY_ERRORS = (InvalidInputError,)
 # Why marking a coupon used is refused; a coupon changed meanwhile (ConflictError) is retried.
@@ -85,7 +84,7 @@ def export_bought(request: ApiRequest, storeCode: str) -> Response:
         status_code=200,
         headers={
             "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{CSV_FILENAME}"',
+            "Content-Disposition": f'attachment; filename="{bought.csv_filename()}"',
         },
     )
 

@@ -124,7 +124,7 @@ def admin_available(request: ApiRequest, storeCode: str, customer: str) -> dict[
     errors=AVAILABLE_ERRORS,
 )
 def seller_available(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
-    return _available(request, customer, internal=False)
+    return _available(request, customer, internal=True)
 
 
 @routes.route(

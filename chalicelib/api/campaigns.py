@@ -177,7 +177,7 @@ def put_coupons(request: ApiRequest, storeCode: str, campaign: str) -> dict[str,
     errors=QUERY_ERRORS,
 )
 def seller_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    return catalog.list_campaigns(request.store_code, nested_query(request), internal=False)
+    return catalog.list_campaigns(request.store_code, nested_query(request), internal=True)
 
 
 @routes.route(
@@ -190,4 +190,4 @@ def seller_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     errors=(CampaignNotFoundError, *QUERY_ERRORS),
 )
 def seller_campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
-    return catalog.details(request.store_code, campaign, nested_query(request), internal=False)
+    return catalog.details(request.store_code, campaign, nested_query(request), internal=True)

@@ -2,13 +2,16 @@
 
 - `POST /api/{storeCode}/campaign/{campaign}/photo`: a multipart/form-data upload in the field
   `photo[file]` (admin); answers `{"photoId": ...}`.
-- `GET|DELETE /api/{storeCode}/campaign/{campaign}/photo/{photoId}`: the raw image with its
-  Content-Type (admin, seller, customer, store key) / remove it (admin, 204).
+- `GET|DELETE /api/{storeCode}/campaign/{campaign}/photo/{photoId}`: a 302 to the image /
+  remove it (admin, 204).
 - `POST|GET|DELETE /api/{storeCode}/campaign/{campaign}/brand_icon`: the same for the one brand
   icon, in the field `brand_icon[file]`; an upload replaces the icon (204).
 
-Images are binary responses: API Gateway (and Chalice) send them only to a request whose
-`Accept` admits the image's type, such as curl's default `*/*`.
+Reading is open to anyone, as in Open Loyalty (no credential is looked at), and answers a 302
+to a presigned S3 URL valid for `media.LINK_SECONDS`: the bytes come from S3 with their checked
+type, whatever the request's `Accept` (the document sends `application/json`; API Gateway
+would send a binary body only to an `Accept` that admits it). Locally the URL is the embedded
+AWS's own (`http://127.0.0.1:5000/...`), which the same client reaches.
 """
 
 from __future__ import annotations
@@ -27,13 +30,11 @@ from chalicelib.domain.campaigns import CampaignNotFoundError
 from chalicelib.domain.errors import PayloadTooLargeError
 
 ADMIN = (Role.ADMIN,)
-READERS = (Role.ADMIN, Role.SELLER, Role.CUSTOMER, Role.STORE)
 # A form or JSON body without the file reaches the handler and gets the form error, not a 415.
 UPLOAD_TYPES = (multipart.MULTIPART, *BODY_TYPES)
 PHOTOS = "/api/{storeCode}/campaign/{campaign}/photo"
 BRAND_ICON = "/api/{storeCode}/campaign/{campaign}/brand_icon"
-# Answered as the bytes with their own type: PNG, JPEG, GIF or WebP (`media.image_type`).
-IMAGE = "image/*"
+FOUND = 302
 UPLOAD_ERRORS = (CampaignNotFoundError, PayloadTooLargeError, media.UnsupportedImageError)
 
 routes = openloyalty_routes(__name__)
@@ -45,10 +46,10 @@ def uploaded(request: ApiRequest, form: str) -> tuple[bytes | None, str | None]:
     return (part.data, part.filename) if part else (None, None)
 
 
-def image_response(image: media.Image) -> Response:
-    # nosniff: a browser shows the bytes only as the type checked on upload.
-    headers = {"Content-Type": image.mime_type, "X-Content-Type-Options": "nosniff"}
-    return Response(body=image.data, status_code=200, headers=headers)
+def redirect(url: str) -> Response:
+    # The URL expires: a cache may keep the answer no longer than the URL works.
+    headers = {"Location": url, "Cache-Control": f"public, max-age={media.LINK_SECONDS // 2}"}
+    return Response(body="", status_code=FOUND, headers=headers)
 
 
 @routes.route(
@@ -67,13 +68,12 @@ def add_photo(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, A
 
 @routes.route(
     PHOTOS + "/{photoId}",
-    roles=READERS,
-    summary="Get a campaign's photo",
-    response_type=IMAGE,
+    status=FOUND,
+    summary="Get a campaign's photo: a 302 to its bytes (anyone may read it)",
     errors=(CampaignNotFoundError, media.PhotoNotFoundError),
 )
 def get_photo(request: ApiRequest, storeCode: str, campaign: str, photoId: str) -> Response:
-    return image_response(media.get_photo(request.store_code, campaign, photoId))
+    return redirect(media.photo_link(storeCode, campaign, photoId))
 
 
 @routes.route(
@@ -101,13 +101,12 @@ def set_brand_icon(request: ApiRequest, storeCode: str, campaign: str) -> None:
 
 @routes.route(
     BRAND_ICON,
-    roles=READERS,
-    summary="Get a campaign's brand icon",
-    response_type=IMAGE,
+    status=FOUND,
+    summary="Get a campaign's brand icon: a 302 to its bytes (anyone may read it)",
     errors=(CampaignNotFoundError, media.BrandIconNotFoundError),
 )
 def get_brand_icon(request: ApiRequest, storeCode: str, campaign: str) -> Response:
-    return image_response(media.get_brand_icon(request.store_code, campaign))
+    return redirect(media.brand_icon_link(storeCode, campaign))
 
 
 @routes.route(

@@ -216,6 +216,11 @@ def _success_schema(
     return {}
 
 
+def redirects(doc: RouteDoc) -> bool:
+    """Whether the route answers a redirect (an image's short-lived URL): no body, a Location."""
+    return 300 <= doc.status < 400
+
+
 def _answers_nothing(doc: RouteDoc) -> bool:
     return str(inspect.signature(doc.handler).return_annotation) == "None"
 
@@ -223,6 +228,10 @@ def _answers_nothing(doc: RouteDoc) -> bool:
 def _success(doc: RouteDoc, refs: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
     if doc.status >= 400:  # a route that only refuses (Mokugift's wrong method): its error
         return {}
+    if redirects(doc):
+        location = {"schema": {"type": "string", "format": "uri"}}
+        phrase = HTTPStatus(doc.status).phrase
+        return {str(doc.status): {"description": phrase, "headers": {"Location": location}}}
     if _answers_nothing(doc):
         status = 204 if doc.status == 200 else doc.status
         return {str(status): {"description": HTTPStatus(status).phrase}}

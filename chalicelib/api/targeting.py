@@ -27,8 +27,9 @@ from chalicelib.api.responses.targeting import (
     SegmentCreated,
     SegmentMembersAdded,
     Segments,
+    VisibleCustomers,
 )
-from chalicelib.domain import targeting
+from chalicelib.domain import stores, targeting, usage
 from chalicelib.domain.auth import Role
 from chalicelib.domain.campaigns import CampaignNotFoundError, get_campaign
 from chalicelib.domain.catalog import time_of
@@ -160,6 +161,45 @@ def customer_body(customer: CustomerModel) -> dict[str, Any]:
     if any(address.values()):
         body["address"] = {name: value for name, value in address.items() if value}
     return body
+
+
+def _purchase(purchase: usage.Purchase) -> dict[str, Any]:
+    return {
+        "purchaseAt": time_of(purchase.purchased_at),
+        "costInPoints": purchase.cost_in_points,
+        "campaignId": {"campaignId": purchase.campaign_id},
+        "used": purchase.used,
+        "coupon": {"code": purchase.coupon_code},
+    }
+
+
+def visible_customer_body(
+    customer: CustomerModel, purchases: list[usage.Purchase], currency: str
+) -> dict[str, Any]:
+    """The customer with every field the document lists for `customers/visible`: what this
+    service does not keep (gender, birth date, card, agreements, transactions) is null, false
+    or zero, always of the same type."""
+    level_id = customer.level_id
+    return {
+        **customer_body(customer),
+        "gender": None,
+        "birthDate": None,
+        "loyaltyCardNumber": None,
+        # Levels are only ever given by an admin here (`POST .../customer/{id}/level`).
+        "manuallyAssignedLevelId": {"levelId": level_id} if level_id else None,
+        "agreement1": False,
+        "agreement2": False,
+        "agreement3": False,
+        "campaignPurchases": [_purchase(purchase) for purchase in purchases],
+        "transactionsCount": 0,
+        "transactionsAmount": 0,
+        "transactionsAmountWithoutDeliveryCosts": 0,
+        "amountExcludedForLevel": 0,
+        "averageTransactionAmount": 0,
+        "lastTransactionDate": None,
+        "currency": currency.lower(),
+        "levelPercent": None,
+    }
 
 
 def _customers(page: targeting.CustomerPage) -> dict[str, Any]:
@@ -456,9 +496,20 @@ def customer_segments(request: ApiRequest, storeCode: str, customer: str) -> dic
     summary="Check campaign visibility for customers",
     errors=(CampaignNotFoundError, *PAGING_ERRORS),
     query_model=ListPageQuery,
-    response_model=LoyaltyCustomers,
+    response_model=VisibleCustomers,
 )
 def visible_customers(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     found = get_campaign(request.store_code, unquote(campaign))
     page, per_page = paging(request)
-    return _customers(targeting.visible_customers(request.store_code, found, page, per_page))
+    shown = targeting.visible_customers(request.store_code, found, page, per_page)
+    purchases = usage.purchases_of(
+        request.store_code, found.campaign_id, [c.customer_id for c in shown.customers]
+    )
+    currency = stores.get_store(request.store_code).currency
+    return {
+        "customers": [
+            visible_customer_body(c, purchases.get(c.customer_id, []), currency)
+            for c in shown.customers
+        ],
+        "total": shown.total,
+    }

@@ -69,6 +69,9 @@ DELIVERY_STATUSES = ("ordered", "canceled", "shipped", "delivered")
 MAX_ID_LENGTH = 128  # longer cannot be a DynamoDB key, so it is simply not found
 EXPORT_PAGE_SIZE = 1000  # rewards per Query page and per CSV chunk
 EXPIRY_PAGE_SIZE = 100
+# Open Loyalty sends the export as an attachment whose name starts with a configured prefix
+# (its own test checks `attachment; filename="<prefix>`) and is made unique per export.
+CSV_FILENAME_PREFIX = "campaigns_bought_"
 CSV_HEADER = (
     "0.Name",
     "1.Date",
@@ -479,6 +482,11 @@ def _csv_row(reward: RewardModel, name: str, buyer: Buyer) -> tuple[Any, ...]:
 def _chunks(items: Iterator[RewardModel], size: int) -> Iterator[list[RewardModel]]:
     while chunk := list(itertools.islice(items, size)):
         yield chunk
+
+
+def csv_filename() -> str:
+    """The export's attachment name: the prefix and the UTC time of the export."""
+    return f"{CSV_FILENAME_PREFIX}{_now().strftime('%Y%m%d_%H%M%S')}.csv"
 
 
 def export_csv(store_code: str, query: dict[str, Any]) -> Iterator[str]:

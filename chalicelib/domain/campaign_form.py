@@ -37,6 +37,7 @@ from chalicelib.domain.validation import InputModel, SingleLine, number_type
 from chalicelib.storage.campaigns import REWARD_TYPES, TRANSLATION_FIELDS
 
 BLANK = "This value should not be blank."
+TOO_FEW = "This collection should contain 1 element or more."
 INVALID = "This value is not valid."
 MAX_IDS = 100  # levels, segments, categories: one BatchGetItem checks them all
 MAX_LABELS = 50
@@ -179,10 +180,22 @@ Days = Annotated[number_type(int, ge=0, le=MAX_DAYS) | None, Blankable]
 Money = Annotated[number_type(Decimal, gt=0, max_digits=14, decimal_places=6) | None, Blankable]
 Moment = Annotated[datetime | None, BeforeValidator(parse_moment)]
 # Open Loyalty's bounds: a worth or a price is positive and under a billion, to the cent; a tax
-# rate is 0 to 99 (excluded); a percentage discount 0 to 100 (excluded).
+# rate is a whole number from 0 to 99 (excluded); a percentage discount 0 to 100 (excluded).
 MAX_PRICE = 999_999_999
+# Rewards handed out as codes from the campaign's pool: the campaign needs at least one code.
+# Cashback pays points back and a percentage discount code is made at purchase.
+COUPON_REWARDS = frozenset(REWARD_TYPES) - {"cashback", "percentage_discount_code"}
+
+
+def _whole(value: Decimal | None) -> Decimal | None:
+    """Open Loyalty's tax check: a rate given is an integer."""
+    if value is not None and value != value.to_integral_value():
+        raise ValueError("This value should be of type integer.")
+    return value
+
+
 Price = Annotated[number_type(Decimal, gt=0, lt=MAX_PRICE, decimal_places=2) | None, Blankable]
-TaxRate = Annotated[number_type(Decimal, ge=0, lt=99, decimal_places=2) | None, Blankable]
+TaxRate = Annotated[number_type(Decimal, ge=0, lt=99) | None, Blankable, AfterValidator(_whole)]
 Percentage = Annotated[number_type(int, ge=0, lt=100) | None, Blankable]
 
 
@@ -473,6 +486,8 @@ def read_campaign(body: Any) -> Draft:
         except InvalidInputError as error:
             for path, messages in error.errors.items():
                 draft.errors.setdefault(path, []).extend(messages)
+    if form.reward in COUPON_REWARDS and not draft.coupons and not draft.has_error("coupons"):
+        draft.add("coupons", TOO_FEW)
     draft.attributes = {
         "reward": form.reward,
         "translations": translations,

@@ -10,9 +10,10 @@ Listing: a store's catalog is its partition of the campaigns table. A list is on
 (one call per DynamoDB result page, never a Scan); filters, sort and paging are applied here.
 Names of levels and segments, and audience sizes, are looked up once per page of results.
 
-Views: the admin sees everything; sellers and the public lists see the same campaign without
-its coupon codes and internal counters (`visibleForCustomersCount`,
-`usersWhoUsedThisCampaignCount`). Dates are shown in UTC as `2017-10-05T10:59:00+0000`.
+Views: the staff (admins and sellers, as the document's seller examples show) see everything;
+customers and the public lists see the same campaign without its coupon codes and internal
+counters (`visibleForCustomersCount`, `usersWhoUsedThisCampaignCount`). Dates are shown in UTC
+as `2017-10-05T10:59:00+0000`.
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ def put_coupons(
 class View:
     """How a campaign is shown: to whom, in which locale, descriptions as text or HTML."""
 
-    internal: bool = True  # the admin's view: coupon codes and counters
+    internal: bool = True  # the staff's view (admin, seller): coupon codes and counters
     locale: str = DEFAULT_LOCALE
     html: bool = False
     with_coupons: bool = True
@@ -234,7 +235,9 @@ def _texts(texts: dict[str, Any], view: View) -> dict[str, Any]:
     """The translatable fields that have text, descriptions rendered when HTML is asked."""
     shown = {name: texts.get(name) for name in TRANSLATION_FIELDS if texts.get(name)}
     if view.html:
-        shown.update({name: markup.to_html(shown[name]) for name in DESCRIPTIONS if name in shown})
+        shown.update(
+            {name: markup.to_inline_html(shown[name]) for name in DESCRIPTIONS if name in shown}
+        )
     return shown
 
 
@@ -519,7 +522,7 @@ def select_page(
 
 
 def list_campaigns(store_code: str, query: dict[str, Any], internal: bool) -> dict[str, Any]:
-    """`GET /campaign` (admin) and `GET /seller/campaign` (`internal=False`)."""
+    """`GET /campaign` (admin) and `GET /seller/campaign`, both the staff's view."""
     wanted = list_query(query)
     page = select_page(store_code, wanted)
     return _bodies(store_code, page, wanted.view(internal))

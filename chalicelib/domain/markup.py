@@ -1,5 +1,6 @@
-"""Campaign descriptions from their Markdown-like text to safe HTML (`format=html`, the
-reward page, the reward email's HTML part).
+"""Campaign descriptions from their Markdown-like text to safe HTML: inline for the Open
+Loyalty answers' `format=html` (as OL's own formatter does: `_test_` is `<em>test</em>`, no
+paragraph around it), as blocks for the reward page and the reward email's HTML part.
 
 markdown-it-py with raw HTML switched off: tags in the text come out escaped, and a link or
 image is kept only with an absolute `http:`, `https:` or `mailto:` URL (no `javascript:`,
@@ -38,3 +39,11 @@ def to_html(text: str | None) -> str | None:
     if text is None:
         return None
     return _renderer().render(text)
+
+
+def to_inline_html(text: str | None) -> str | None:
+    """The text's inline Markdown (emphasis, links, code, breaks) as HTML, without blocks;
+    None stays None."""
+    if text is None:
+        return None
+    return _renderer().renderInline(text)

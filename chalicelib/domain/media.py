@@ -5,6 +5,12 @@ The bytes live in the media bucket under `campaign_photos/<store>/<campaign>/<id
 (a list of at most MAX_PHOTOS photos, one brand icon). Keys start with the store, and every
 lookup goes through the campaign item of the caller's store, so no store reaches another's files.
 
+Reading answers no bytes: it gives a short-lived presigned GET URL of the object (the API
+answers a 302 to it), so every client gets the image straight from S3 whatever its `Accept`
+(API Gateway sends binary bodies only to an `Accept` that admits them), and no image passes
+through Lambda. Images are public, as in Open Loyalty: reading needs no credential; the path's
+store and campaign still decide which objects can be named.
+
 Order of writes, so that an item never points at a missing object:
 - an upload puts the object first, then points the item at it under a condition; if the item
   refuses, the object is deleted again and nothing is left half-written;
@@ -19,7 +25,6 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -29,14 +34,14 @@ from pynamodb.expressions.update import Action
 
 from chalicelib import aws
 from chalicelib.config import get_settings
-from chalicelib.domain.campaigns import get_campaign
+from chalicelib.domain.campaigns import CampaignNotFoundError, get_campaign
 from chalicelib.domain.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
     PayloadTooLargeError,
-    RewardsError,
 )
+from chalicelib.domain.stores import STORE_CODE
 from chalicelib.storage.campaigns import CampaignModel, MediaFile
 
 MB = 1024 * 1024
@@ -44,6 +49,7 @@ MB = 1024 * 1024
 MAX_FILE_SIZE = 4 * MB
 MAX_PHOTOS = 10
 MAX_NAME_LENGTH = 255
+LINK_SECONDS = 300  # how long a presigned image URL works
 PHOTOS = "campaign_photos"
 BRAND_ICONS = "campaign_brand_icons"
 CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -74,12 +80,6 @@ class MediaChangedError(ConflictError):
 
 class UnsupportedImageError(InvalidInputError):
     code = "unsupported_image"
-
-
-@dataclass(frozen=True)
-class Image:
-    mime_type: str
-    data: bytes
 
 
 def image_type(data: bytes) -> str | None:
@@ -168,14 +168,24 @@ def _undone_on_failure(media: MediaFile) -> Iterator[None]:
         raise
 
 
-def _download(media: MediaFile, missing: type[RewardsError]) -> Image:
-    try:
-        found = aws.client("s3").get_object(Bucket=_bucket(), Key=media.path)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            raise missing() from error
-        raise
-    return Image(media.mime_type, found["Body"].read())
+def _link(media: MediaFile) -> str:
+    """A presigned GET URL of the object, valid LINK_SECONDS, answering the type checked on
+    upload. Signing is local: no call to S3."""
+    return str(
+        aws.client("s3").generate_presigned_url(
+            "get_object",
+            Params={"Bucket": _bucket(), "Key": media.path, "ResponseContentType": media.mime_type},
+            ExpiresIn=LINK_SECONDS,
+        )
+    )
+
+
+def _public_campaign(store_code: str, campaign_id: str) -> CampaignModel:
+    """The campaign named by a path anyone may ask: a store code that cannot exist is simply
+    not found (it never reaches DynamoDB as a key)."""
+    if not STORE_CODE.match(store_code):
+        raise CampaignNotFoundError()
+    return get_campaign(store_code, campaign_id)
 
 
 # -- the campaign item ---------------------------------------------------------------------
@@ -247,9 +257,10 @@ def add_photo(
     return photo
 
 
-def get_photo(store_code: str, campaign_id: str, photo_id: str) -> Image:
-    campaign = get_campaign(store_code, campaign_id)
-    return _download(campaign.photos[_photo_index(campaign, photo_id)], PhotoNotFoundError)
+def photo_link(store_code: str, campaign_id: str, photo_id: str) -> str:
+    """A short-lived URL of the photo's bytes (one GetItem)."""
+    campaign = _public_campaign(store_code, campaign_id)
+    return _link(campaign.photos[_photo_index(campaign, photo_id)])
 
 
 def remove_photo(store_code: str, campaign_id: str, photo_id: str) -> None:
@@ -281,9 +292,9 @@ def set_brand_icon(
     return icon
 
 
-def get_brand_icon(store_code: str, campaign_id: str) -> Image:
-    icon = _brand_icon(get_campaign(store_code, campaign_id))
-    return _download(icon, BrandIconNotFoundError)
+def brand_icon_link(store_code: str, campaign_id: str) -> str:
+    """A short-lived URL of the brand icon's bytes (one GetItem)."""
+    return _link(_brand_icon(_public_campaign(store_code, campaign_id)))
 
 
 def remove_brand_icon(store_code: str, campaign_id: str) -> None:

@@ -16,12 +16,14 @@ customer who used a campaign stays counted.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.storage.base import FailedItem
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
+from chalicelib.storage.rewards import BOUGHT, RewardModel, customer_key
 
 
 def per_user_limit(campaign: CampaignModel) -> int | None:
@@ -57,6 +59,46 @@ def users_of(pool: str, customer_ids: Iterable[str]) -> set[str]:
         keys, consistent_read=True, attributes_to_get=["pool", "customer_id"]
     )
     return {usage.customer_id for usage in found}
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """One reward a customer bought from a campaign."""
+
+    campaign_id: str
+    purchased_at: datetime
+    cost_in_points: int
+    used: bool
+    coupon_code: str | None
+
+
+def purchases_of(
+    store_code: str, campaign_id: str, customer_ids: Iterable[str]
+) -> dict[str, list[Purchase]]:
+    """Each of these customers' purchases of the campaign, oldest first (a customer who bought
+    nothing is left out). Who bought anything comes from the usage items (one BatchGetItem per
+    100 customers); then one Query per buyer on the customer index, so a page of customers
+    bounds the reads, whatever the campaign's or the store's size."""
+    buyers = users_of(pool_key(store_code, campaign_id), customer_ids)
+    bought = (RewardModel.campaign_id == campaign_id) & (RewardModel.source == BOUGHT)
+    purchases: dict[str, list[Purchase]] = {}
+    for customer_id in sorted(buyers):
+        rewards = RewardModel.by_customer.query(
+            customer_key(store_code, customer_id), filter_condition=bought
+        )
+        found = [
+            Purchase(
+                campaign_id,
+                reward.created_at,
+                int(reward.cost_in_points or 0),
+                bool(reward.used),
+                reward.coupon_code,
+            )
+            for reward in rewards
+        ]
+        if found:
+            purchases[customer_id] = found
+    return purchases
 
 
 def add_use(

@@ -292,3 +292,38 @@ def test_the_cli_finds_the_running_stack_and_says_when_it_is_gone(
     gone = cli("list-api-keys", "DEFAULT")
     assert gone.returncode == 2
     assert gone.stderr.startswith("error: no local stack is running")
+
+
+def test_a_photo_is_read_as_the_document_asks_it_through_the_redirect(
+    tmp_path: Path, stacks: list[Stack]
+) -> None:
+    """The document's request (`Accept: application/json`, here with no login at all) gets a
+    302 to the embedded AWS, which the same client follows to the bytes."""
+    stack = start_stack(tmp_path / "data")
+    stacks.append(stack)
+    login = requests.post(
+        f"{stack.url}/api/admin/login_check",
+        json={"username": "admin@example.com", "password": "admin123"},
+        timeout=30,
+    )
+    admin = {"Authorization": f"Bearer {login.json()['token']}"}
+    listed = requests.get(f"{stack.url}/api/DEFAULT/campaign", headers=admin, timeout=30)
+    campaign_id = listed.json()["campaigns"][0]["campaignId"]
+    gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
+    photos = f"{stack.url}/api/DEFAULT/campaign/{campaign_id}/photo"
+    added = requests.post(
+        photos, headers=admin, files={"photo[file]": ("a.gif", gif, "image/gif")}, timeout=30
+    )
+    assert added.status_code == 200, added.text
+    url = f"{photos}/{added.json()['photoId']}"
+
+    redirect = requests.get(
+        url, headers={"Accept": "application/json"}, allow_redirects=False, timeout=30
+    )
+    followed = requests.get(url, headers={"Accept": "application/json"}, timeout=30)
+
+    assert redirect.status_code == 302
+    assert urlsplit(redirect.headers["Location"]).port == stack.aws_port
+    assert (followed.status_code, followed.headers["Content-Type"]) == (200, "image/gif")
+    assert followed.content == gif
+    assert_stops_cleanly(stack)

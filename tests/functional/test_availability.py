@@ -210,7 +210,7 @@ def test_a_bad_query_is_a_form_error(client: Any, query: str, field: str) -> Non
     assert body_of(response)["form"]["children"][field]["errors"]
 
 
-def test_the_admin_sees_codes_and_counters_the_others_do_not(client: Any) -> None:
+def test_the_staff_see_codes_and_counters_the_customer_does_not(client: Any) -> None:
     customer_id = customer_with()
     make_campaign(codes=["SECRET"])
 
@@ -222,10 +222,15 @@ def test_the_admin_sees_codes_and_counters_the_others_do_not(client: Any) -> Non
     )
     customer_view = body_of(mine)["campaigns"][0]
 
-    assert admin_view["coupons"] == ["SECRET"]
-    assert admin_view["usersWhoUsedThisCampaignCount"] == 0
-    for view in (seller_view, customer_view):
-        assert "coupons" not in view and "usersWhoUsedThisCampaignCount" not in view
+    for view in (admin_view, seller_view):  # the document's seller example shows them too
+        assert view["coupons"] == ["SECRET"]
+        assert view["usersWhoUsedThisCampaignCount"] == 0
+        assert isinstance(view["visibleForCustomersCount"], int)
+    assert seller_view == admin_view
+    assert "coupons" not in customer_view
+    assert "usersWhoUsedThisCampaignCount" not in customer_view
+    assert "visibleForCustomersCount" not in customer_view
+    for view in (admin_view, seller_view, customer_view):
         assert view["canBeBoughtByCustomer"] is True
 
 
@@ -254,7 +259,12 @@ def test_calls_one_query_one_customer_read_one_usage_batch(
     make_campaign(name="switched off", active=False)
 
     table_calls.calls.clear()
-    body = available(client, customer_id, "perPage=12", face="seller", role=Role.SELLER)
+    # The customer's own view: the staff's adds the audience counts (one per audience).
+    response = client.get(
+        f"/api/{STORE}/customer/campaign/available?perPage=12",
+        headers=headers(Role.CUSTOMER, subject=customer_id),
+    )
+    body = body_of(response)
 
     assert body["total"] == 12 and len(body["campaigns"]) == 12
     assert table_calls.count("Query", "campaigns") == 1

@@ -97,6 +97,21 @@ def test_the_documents_rows_export_and_parse_back_to_the_same_values(client: Any
     assert lines[1:] == [*sorted(document_lines(), key=lambda line: line.split(",")[1]), ""]
 
 
+def test_the_export_is_an_attachment_named_with_the_prefix_and_the_time(client: Any) -> None:
+    """Open Loyalty's own test: the header starts `attachment; filename="<prefix>`."""
+    before = datetime.now(UTC).replace(microsecond=0)
+    response = export(client)
+    after = datetime.now(UTC)
+
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith(f'attachment; filename="{bought.CSV_FILENAME_PREFIX}')
+    name = disposition.removeprefix('attachment; filename="').removesuffix('"')
+    stamp = datetime.strptime(
+        name.removeprefix(bought.CSV_FILENAME_PREFIX), "%Y%m%d_%H%M%S.csv"
+    ).replace(tzinfo=UTC)
+    assert before <= stamp <= after
+
+
 def test_awkward_values_survive_the_round_trip(client: Any) -> None:
     name = 'The "best", really\nbest gift'
     campaign = make_campaign(name=name)

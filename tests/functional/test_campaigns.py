@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.auth import Role
+from chalicelib.domain.campaign_form import COUPON_REWARDS
 from chalicelib.domain.catalog import translation_id
 from chalicelib.storage.campaigns import CampaignModel, MediaFile
 from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
@@ -79,6 +80,7 @@ def campaign_json(**fields: Any) -> dict[str, Any]:
     campaign: dict[str, Any] = {
         "reward": "gift_code",
         "translations": {"en": {"name": "Gift"}},
+        "coupons": ["GIFT-1"],  # a campaign of codes needs one at least
         "active": True,
         "costInPoints": 5,
         "unlimited": True,
@@ -274,7 +276,7 @@ def test_json_create_with_segments_categories_and_flags(client: Any) -> None:
     ids = [entry["id"] for entry in shown["translations"]]
     assert all(isinstance(value, int) for value in ids) and len(set(ids)) == 2
     assert body_of(details(client, campaign_id))["translations"] == shown["translations"]
-    assert shown["usageLeft"] is None  # unlimited and no pool: nothing bounds it
+    assert shown["usageLeft"] == 1  # unlimited: the pool's one code bounds it
 
 
 def test_reward_email_subject_and_text_are_stored_and_checked(client: Any) -> None:
@@ -427,25 +429,58 @@ def test_details_count_users_photos_and_render_html_safely(client: Any) -> None:
         }
     ]
     assert raw["shortDescription"] == "_Hi_ <script>alert(1)</script>"
-    assert html["shortDescription"] == (
-        "<p><em>Hi</em> &lt;script&gt;alert(1)&lt;/script&gt;</p>\n"
-    )
+    assert html["shortDescription"] == "<em>Hi</em> &lt;script&gt;alert(1)&lt;/script&gt;"
     assert html["translations"][0]["shortDescription"] == html["shortDescription"]
     assert html["name"] == "<b>Gift</b>"  # a name is plain text, never markup
 
 
-def test_seller_details_leave_out_codes_and_internal_counters(client: Any) -> None:
-    campaign = make_campaign(codes=["SECRET"])
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("_test_", "<em>test</em>"),  # Open Loyalty's own formatter test
+        ("**Big** day, `CODE-1`", "<strong>Big</strong> day, <code>CODE-1</code>"),
+        ("# Not a title\n- nor a list", "# Not a title\n- nor a list"),  # inline only
+        ("line  \nnext", "line<br>\nnext"),
+        (
+            "[shop](https://shop.example/a?b=1&c=2)",
+            '<a href="https://shop.example/a?b=1&amp;c=2">shop</a>',
+        ),
+        ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+        ("[x](javascript:alert(1))", "[x](javascript:alert(1))"),
+        ("![p](data:image/png;base64,AAAA)", "![p](data:image/png;base64,AAAA)"),
+    ],
+)
+def test_format_html_renders_descriptions_inline_and_safely(
+    client: Any, text: str, html: str
+) -> None:
+    campaign = make_campaign(
+        translations={"en": {"name": "Gift", "shortDescription": text, "usageInstruction": text}}
+    )
+
+    shown = body_of(details(client, campaign.campaign_id, "?format=html"))
+    listed = body_of(client.get(f"/api/{STORE}/campaign?format=html", headers=admin()))[
+        "campaigns"
+    ][0]
+
+    assert shown["shortDescription"] == shown["usageInstruction"] == html
+    assert listed["shortDescription"] == html
+    assert body_of(details(client, campaign.campaign_id))["shortDescription"] == text
+
+
+def test_seller_details_carry_the_codes_and_both_counters(client: Any) -> None:
+    """The document's seller details show `coupons`, `visibleForCustomersCount` and
+    `usersWhoUsedThisCampaignCount`, as the admin's do."""
+    campaign = make_campaign(codes=["CODE-1", "CODE-2"], users_count=1)
     seller = jwt_headers(token_for(Role.SELLER))
 
     response = client.get(f"/api/{STORE}/seller/campaign/{campaign.campaign_id}", headers=seller)
 
     shown = body_of(response)
     assert response.status_code == 200 and shown["campaignId"] == campaign.campaign_id
-    assert "SECRET" not in response.body.decode()
-    for hidden in ("coupons", "visibleForCustomersCount", "usersWhoUsedThisCampaignCount"):
-        assert hidden not in shown
-    assert shown["usageLeft"] == 1
+    assert shown["coupons"] == ["CODE-1", "CODE-2"]
+    assert shown["usersWhoUsedThisCampaignCount"] == 1
+    assert isinstance(shown["visibleForCustomersCount"], int)
+    assert shown == body_of(details(client, campaign.campaign_id))
 
 
 # -- state -----------------------------------------------------------------------------------
@@ -556,6 +591,43 @@ def test_open_loyaltys_commercial_fields_are_kept_and_checked(client: Any) -> No
     assert form["tax"]["errors"] == ["This value should be less than 99."]
     assert form["taxPriceValue"]["errors"]
     assert form["moreInformationLink"]["errors"] == ["This value is not a valid URL."]
+
+
+def test_a_tax_rate_is_a_whole_number(client: Any) -> None:
+    response = create(client, campaign_json(tax="23.5"))
+
+    assert response.status_code == 400
+    form = body_of(response)["form"]["children"]
+    assert form["tax"]["errors"] == ["This value should be of type integer."]
+    assert list(CampaignModel.query(STORE)) == []
+
+
+@pytest.mark.parametrize("reward", sorted(COUPON_REWARDS))
+@pytest.mark.parametrize("coupons", [None, []])
+def test_a_campaign_of_codes_needs_a_code(client: Any, reward: str, coupons: Any) -> None:
+    """Open Loyalty's `validateCoupons`: every reward but cashback and a percentage discount
+    code hands out codes of its pool, so the form needs one."""
+    body = campaign_json(reward=reward, coupons=coupons)
+
+    response = create(client, body)
+
+    assert response.status_code == 400
+    errors = body_of(response)["form"]["children"]["coupons"]["errors"]
+    assert errors == ["This collection should contain 1 element or more."]
+    assert list(CampaignModel.query(STORE)) == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"reward": "cashback", "pointValue": "0.5"},
+        {"reward": "percentage_discount_code", "transactionPercentageValue": "10"},
+    ],
+)
+def test_cashback_and_percentage_codes_need_no_pool(client: Any, fields: dict[str, Any]) -> None:
+    response = create(client, campaign_json(coupons=None, **fields))
+
+    assert response.status_code == 200, response.body
 
 
 @pytest.mark.parametrize(("value", "ok"), [("", False), ("-1", False), ("100", False), ("0", True)])

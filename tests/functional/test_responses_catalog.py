@@ -103,10 +103,17 @@ def test_a_campaign_form_is_documented_wrapped_in_its_campaign_key(
         "/api/{storeCode}/campaign/{campaign}/brand_icon",
     ],
 )
-def test_an_image_is_documented_as_image_bytes(document: dict[str, Any], path: str) -> None:
-    ok = document["paths"][path]["get"]["responses"]["200"]["content"]
+def test_an_image_is_documented_as_a_redirect_open_to_anyone(
+    document: dict[str, Any], path: str
+) -> None:
+    operation = document["paths"][path]["get"]
 
-    assert ok == {"image/*": {"schema": {"type": "string"}}}
+    assert operation["responses"]["302"] == {
+        "description": "Found",
+        "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+    }
+    assert "200" not in operation["responses"]
+    assert operation["security"] == []
 
 
 def test_a_buy_documents_quantity_and_without_points_in_the_query_as_the_document_does(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from chalicelib.domain import targeting
+from chalicelib.domain import bought, stores, targeting
 from chalicelib.domain.auth import Role
 from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
 from tests.factories import add_customer, make_campaign
+from tests.functional.test_bought import T0, buy, new_customer
 
 
 def admin(store_code: str = STORE) -> dict[str, str]:
@@ -150,3 +152,117 @@ def test_only_admins_may_look(client: Any) -> None:
     for role in (Role.SELLER, Role.CUSTOMER):
         assert client.get(path, headers=jwt_headers(token_for(role))).status_code == 403
     assert client.get(path).status_code == 401
+
+
+# The document's customer of `customers/visible`: every key and the type of its value.
+DOCUMENT_FIELDS: dict[str, tuple[type, ...]] = {
+    "customerId": (str,),
+    "active": (bool,),
+    "firstName": (str,),
+    "lastName": (str,),
+    "gender": (type(None),),
+    "email": (str,),
+    "phone": (str, type(None)),
+    "birthDate": (type(None),),
+    "loyaltyCardNumber": (type(None),),
+    "createdAt": (str,),
+    "levelId": (str, type(None)),
+    "manuallyAssignedLevelId": (dict, type(None)),
+    "agreement1": (bool,),
+    "agreement2": (bool,),
+    "agreement3": (bool,),
+    "updatedAt": (str,),
+    "campaignPurchases": (list,),
+    "transactionsCount": (int,),
+    "transactionsAmount": (int,),
+    "transactionsAmountWithoutDeliveryCosts": (int,),
+    "amountExcludedForLevel": (int,),
+    "averageTransactionAmount": (int,),
+    "lastTransactionDate": (type(None),),
+    "currency": (str,),
+    "levelPercent": (type(None),),
+}
+
+
+def test_every_field_the_document_lists_with_one_type_each(client: Any) -> None:
+    gold = level("Gold")
+    with_level = customer("jane@example.com", gold, telephone="111112222")
+    bare = customer("bare@example.com")
+    campaign = make_campaign()
+
+    rows = {
+        row["customerId"]: row
+        for row in body_of(visible(client, campaign.campaign_id))["customers"]
+    }
+
+    for row in rows.values():
+        assert DOCUMENT_FIELDS.keys() <= row.keys()
+        for key, types in DOCUMENT_FIELDS.items():
+            assert type(row[key]) in types, (key, row[key])
+        currency = stores.get_store(STORE).currency.lower()
+        assert (row["agreement1"], row["transactionsCount"], row["currency"]) == (
+            False,
+            0,
+            currency,
+        )
+        assert row["campaignPurchases"] == []
+    assert rows[with_level]["manuallyAssignedLevelId"] == {"levelId": gold}
+    assert rows[bare]["manuallyAssignedLevelId"] is None and rows[bare]["levelId"] is None
+
+
+def test_each_customer_shows_their_purchases_of_this_campaign_only(client: Any) -> None:
+    campaign = make_campaign(codes=["A-1", "A-2", "A-3"])
+    other = make_campaign(codes=["B-1"])
+    ann = new_customer(email="ann@example.com", points=100, firstname="Ann", surname="Lee")
+    bob = new_customer(email="bob@example.com", points=100, firstname="Bob", surname="Ray")
+    first = buy(campaign, ann, now=T0, cost=10)
+    second = buy(campaign, ann, now=T0 + timedelta(hours=1), cost=10)
+    buy(other, bob, now=T0, cost=5)
+    bought.set_coupon_usage(
+        STORE, ann.customer_id, campaign.campaign_id, first.reward_id, {"used": 1}, T0
+    )
+
+    rows = {
+        row["customerId"]: row
+        for row in body_of(visible(client, campaign.campaign_id))["customers"]
+    }
+
+    assert rows[ann.customer_id]["campaignPurchases"] == [
+        {
+            "purchaseAt": "2024-03-10T00:00:00+0000",
+            "costInPoints": 10,
+            "campaignId": {"campaignId": campaign.campaign_id},
+            "used": True,
+            "coupon": {"code": first.coupon_code},
+        },
+        {
+            "purchaseAt": "2024-03-10T01:00:00+0000",
+            "costInPoints": 10,
+            "campaignId": {"campaignId": campaign.campaign_id},
+            "used": False,
+            "coupon": {"code": second.coupon_code},
+        },
+    ]
+    assert rows[bob.customer_id]["campaignPurchases"] == []  # bought another campaign only
+
+
+def test_purchases_cost_reads_bounded_by_the_page_not_the_store(
+    aws_calls: Any, client: Any
+) -> None:
+    gold = level("Gold")
+    campaign = make_campaign(target="level", levels=[gold], codes=[f"C-{n}" for n in range(20)])
+    buyers = []
+    for number in range(12):
+        record = new_customer(email=f"c{number}@example.com", points=10)
+        targeting.set_customer_level(STORE, record.customer_id, {"levelId": gold})
+        buy(campaign, record, now=T0)
+        buyers.append(record.customer_id)
+
+    aws_calls.reset()
+    page = body_of(visible(client, campaign.campaign_id, "?page=1&perPage=3"))
+
+    assert [row["customerId"] for row in page["customers"]] == sorted(buyers)[:3]
+    assert all(len(row["campaignPurchases"]) == 1 for row in page["customers"])
+    assert aws_calls.count("Scan") == 0
+    assert aws_calls.count("BatchGetItem") == 2  # the page's customers, their usage items
+    assert aws_calls.count("Query") <= 3 + 3  # the level's ids, then one Query per buyer shown

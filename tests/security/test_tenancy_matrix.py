@@ -282,6 +282,7 @@ def payload(route: Route, owner: Customer) -> Payload:
 CAMPAIGN_FORM = {
     "reward": "gift_code",
     "translations": {"en": {"name": "Mine"}},
+    "coupons": ["MINE-1"],
     "active": True,
     "costInPoints": 5,
     "unlimited": True,
@@ -579,8 +580,8 @@ def test_a_foreign_or_broken_credential_is_refused_and_reaches_nothing(
 
 
 # Routes anyone may call: logins, the claim and reward links, the payout provider's signed
-# callback, health and the API description. A new route without roles fails here until it is
-# added on purpose.
+# callback, campaign images, health and the API description. A new route without roles fails
+# here until it is added on purpose.
 PUBLIC_ROUTES = {
     ("POST", "/api/admin/login_check"),
     ("POST", "/api/seller/login_check"),
@@ -590,6 +591,9 @@ PUBLIC_ROUTES = {
     ("GET", "/claim/points/{token}"),
     ("POST", "/claim/points/{token}"),
     ("POST", "/api/{storeCode}/campaign/cashback/callback/{provider}"),
+    # Campaign images, as Open Loyalty lets anyone read them: a 302 to a short-lived S3 URL.
+    ("GET", "/api/{storeCode}/campaign/{campaign}/photo/{photoId}"),
+    ("GET", "/api/{storeCode}/campaign/{campaign}/brand_icon"),
     ("GET", "/r/{token}"),
     ("GET", "/health"),
     ("GET", "/openapi.json"),

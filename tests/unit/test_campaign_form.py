@@ -19,6 +19,7 @@ def form(**fields: Any) -> dict[str, Any]:
     campaign: dict[str, Any] = {
         "reward": "gift_code",
         "translations": {"en": {"name": "Gift"}},
+        "coupons": ["GIFT-1"],
         "daysValid": "0",
         "daysInactive": "0",
     }
@@ -35,6 +36,7 @@ def test_form_text_becomes_typed_fields() -> None:
         "&campaign[campaignActivity][allTimeActive]=0"
         "&campaign[campaignActivity][activeFrom]=2017-09-05+10:59"
         "&campaign[campaignActivity][activeTo]=2017-12-05T10:59:00%2B0100"
+        "&campaign[coupons][0]=GIFT-1"
     )
 
     draft = read_campaign(body)
@@ -54,7 +56,7 @@ def test_form_text_becomes_typed_fields() -> None:
     ]
     assert values["active_from"] == datetime(2017, 9, 5, 10, 59, tzinfo=UTC)
     assert values["active_to"] == datetime(2017, 12, 5, 9, 59, tzinfo=UTC)  # offset honoured
-    assert draft.coupons is None  # not given: the pool is left alone
+    assert draft.coupons == ["GIFT-1"]
 
 
 @pytest.mark.parametrize(

@@ -113,6 +113,119 @@ class LoyaltyCustomer(ResponseModel):
     address: LoyaltyCustomerAddress | None = Field(None, description="Left out when empty.")
 
 
+class LevelRef(ResponseModel):
+    levelId: str
+
+
+class CampaignRef(ResponseModel):
+    campaignId: str
+
+
+class CouponCode(ResponseModel):
+    code: str | None
+
+
+class CampaignPurchase(ResponseModel):
+    purchaseAt: OpenLoyaltyTimestamp
+    costInPoints: int
+    campaignId: CampaignRef
+    used: bool
+    coupon: CouponCode
+
+
+class VisibleCustomer(LoyaltyCustomer):
+    """The document's customer of `customers/visible`: every field it lists, null (or zero)
+    where this service keeps no such data, and the customer's purchases of the campaign."""
+
+    gender: str | None = Field(description="Not kept: null.")
+    birthDate: OpenLoyaltyTimestamp | None = Field(description="Not kept: null.")
+    loyaltyCardNumber: str | None = Field(description="Not kept: null.")
+    manuallyAssignedLevelId: LevelRef | None = Field(
+        description="The level an admin gave the customer (levels are only given by hand)."
+    )
+    agreement1: bool = Field(description="Not kept: false.")
+    agreement2: bool = Field(description="Not kept: false.")
+    agreement3: bool = Field(description="Not kept: false.")
+    campaignPurchases: list[CampaignPurchase] = Field(
+        description="The customer's purchases of this campaign, oldest first."
+    )
+    transactionsCount: int = Field(description="No transactions are kept: 0.")
+    transactionsAmount: Amount = Field(description="No transactions are kept: 0.")
+    transactionsAmountWithoutDeliveryCosts: Amount = Field(
+        description="No transactions are kept: 0."
+    )
+    amountExcludedForLevel: Amount = Field(description="No transactions are kept: 0.")
+    averageTransactionAmount: Amount = Field(description="No transactions are kept: 0.")
+    lastTransactionDate: OpenLoyaltyTimestamp | None = Field(
+        description="No transactions are kept: null."
+    )
+    currency: str = Field(description="The store's currency, lower case (`eur`).")
+    levelPercent: str | None = Field(
+        description="The level's discount: levels here carry none, so null."
+    )
+
+
+class VisibleCustomers(ResponseModel):
+    """A page of the customers a campaign is offered to, and how many there are in all."""
+
+    # The document's second customer, with what this service keeps.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customers": [
+                        {
+                            "customerId": "00000000-0000-474c-b092-b0dd880c07e2",
+                            "active": True,
+                            "firstName": "Jane",
+                            "lastName": "Doe",
+                            "gender": None,
+                            "email": "user-temp@example.com",
+                            "phone": "111112222",
+                            "birthDate": None,
+                            "address": {"street": "Test", "city": "Warszawa", "country": "PL"},
+                            "loyaltyCardNumber": None,
+                            "createdAt": "2016-08-08T10:53:14+0000",
+                            "levelId": "e82c96cf-32a3-43bd-9034-4df343e5fd94",
+                            "manuallyAssignedLevelId": {
+                                "levelId": "e82c96cf-32a3-43bd-9034-4df343e5fd94"
+                            },
+                            "segments": [],
+                            "agreement1": False,
+                            "agreement2": False,
+                            "agreement3": False,
+                            "updatedAt": "2017-10-02T11:49:25+0000",
+                            "campaignPurchases": [
+                                {
+                                    "purchaseAt": "2017-10-02T12:03:34+0000",
+                                    "costInPoints": 10,
+                                    "campaignId": {
+                                        "campaignId": "000096cf-32a3-43bd-9034-4df343e5fd93"
+                                    },
+                                    "used": False,
+                                    "coupon": {"code": "123"},
+                                }
+                            ],
+                            "transactionsCount": 0,
+                            "transactionsAmount": 0,
+                            "transactionsAmountWithoutDeliveryCosts": 0,
+                            "amountExcludedForLevel": 0,
+                            "averageTransactionAmount": 0,
+                            "lastTransactionDate": None,
+                            "currency": "eur",
+                            "levelPercent": None,
+                        }
+                    ],
+                    "total": 1,
+                }
+            ]
+        }
+    )
+
+    customers: list[VisibleCustomer]
+    total: int
+
+
 class LoyaltyCustomers(ResponseModel):
     """A page of customers and how many there are in all."""
 
