@@ -70,7 +70,9 @@ def key_of(request: Request) -> str | None:
 def scope_of(request: Request, principal: Principal | None) -> str:
     """Whose key it is: the principal, or for a public route its path."""
     if principal is not None:
-        return f"principal#{principal.store_code}#{principal.role.value}#{principal.subject}"
+        # A sandbox passcode's keys never replay (nor resume) a live passcode's request.
+        role = f"{principal.role.value}{'-sandbox' if principal.sandbox else ''}"
+        return f"principal#{principal.store_code}#{role}#{principal.subject}"
     return f"public#{request.path}#{sorted((request.uri_params or {}).items())}"
 
 

@@ -13,7 +13,15 @@
   default). An answer that would pass `MAX_ANSWER_BYTES` (under Lambda's 6 MB) holds the
   first rewards and `next_cursor` (`nextCursor`): the same call with `cursor=<it>` continues.
   `limit` (1-100) asks for a page.
-- `POST /api/{storeCode}/campaign/{campaign}/passcode` (admin): a new passcode, shown once.
+- `POST /api/{storeCode}/campaign/{campaign}/passcode` (admin): a new passcode, shown once;
+  `.../sandbox_passcode`: a new sandbox passcode, shown once.
+
+The sandbox: every call made with the campaign's sandbox passcode is the same call, validated
+and answered alike, on sandbox rewards (chalicelib/domain/sandbox.py): nothing is used up,
+created or sent, and its queries answer only the sandbox rewards (the live passcode's, the
+store key's, an admin's and public queries only the live ones). A sandbox reward's email, as
+rendered, is read back with `GET /api/sandbox_email/{campaign_id}/{reward_id}`
+(chalicelib/api/rewards.py).
 
 The issuing calls speak two contracts on the same paths, parsed into one `IssueCall` and
 answered from one `Issued` result:
@@ -95,7 +103,7 @@ from chalicelib.domain.rewards import (
 )
 from chalicelib.domain.stores import get_store
 from chalicelib.domain.validation import InputModel
-from chalicelib.storage.rewards import RewardModel
+from chalicelib.storage.rewards import RewardModel, store_of
 
 ISSUER = (Role.ISSUER,)
 # The store's API key, an admin, or the campaign's own passcode; anyone when the campaign
@@ -165,12 +173,17 @@ def iso_time(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
+def reward_link(reward: RewardModel) -> str:
+    """The reward's page, under its store's public base URL (a sandbox reward's too)."""
+    return reward_url(get_store(store_of(reward.store_code)), reward)
+
+
 def reward_body(reward: RewardModel) -> dict[str, Any]:
     return {
         "rewardId": reward.reward_id,
         "campaignId": reward.campaign_id,
         "transactionId": reward.issue_transaction,
-        "url": reward_url(get_store(reward.store_code), reward),
+        "url": reward_link(reward),
         "couponCode": reward.coupon_code,
         "email": reward.email,
         "uniqueId": reward.public_key,
@@ -327,6 +340,7 @@ def _issue(request: ApiRequest, campaign_id: str, delivery: Delivery, many: bool
         "progress": request.progress,
         "transaction_id": transaction_id,
         "named": call.named,
+        "sandbox": request.principal.sandbox,
     }
     store_code, items = request.store_code, call.items
     if many:
@@ -373,7 +387,7 @@ def _reward_lines(issued: Issued, reward: RewardModel) -> list[str]:
     recipient = reward.public_key if issued.delivery is Delivery.UNIQUE_ID else reward.email
     lines = [xml.element("id", reward.reward_id), _who(issued.delivery, recipient)]
     if issued.delivery is not Delivery.EMAIL:
-        lines.append(xml.element("url", reward_url(get_store(reward.store_code), reward)))
+        lines.append(xml.element("url", reward_link(reward)))
     return _group("reward", lines)
 
 
@@ -579,6 +593,11 @@ def _summary(count: int) -> dict[str, int]:
     return {"rewardCount": count, "treeCount": count * TREES_PER_REWARD}
 
 
+def in_sandbox(request: ApiRequest) -> bool:
+    """Whether the request came with a sandbox passcode: sandbox rewards only."""
+    return request.principal is not None and request.principal.sandbox
+
+
 def query_store(request: ApiRequest, campaign_id: str) -> str:
     """Whose campaign the query reads: the credential's store (the store's API key, an admin,
     the campaign's passcode), or with no credential at all, the store whose campaign of this
@@ -655,7 +674,9 @@ def rewards_in_month(request: ApiRequest, campaign_id: str, month: str, year: st
     return answer_query(
         request,
         campaign_id,
-        lambda store_code: issuing.rewards_in_month(store_code, campaign_id, params),
+        lambda store_code: issuing.rewards_in_month(
+            store_code, campaign_id, params, sandbox=in_sandbox(request)
+        ),
     )
 
 
@@ -667,7 +688,9 @@ def rewards_this_month(request: ApiRequest, campaign_id: str) -> Any:
     return answer_query(
         request,
         campaign_id,
-        lambda store_code: issuing.rewards_in_month(store_code, campaign_id, request.query),
+        lambda store_code: issuing.rewards_in_month(
+            store_code, campaign_id, request.query, sandbox=in_sandbox(request)
+        ),
     )
 
 
@@ -679,7 +702,9 @@ def all_rewards(request: ApiRequest, campaign_id: str) -> Any:
     return answer_query(
         request,
         campaign_id,
-        lambda store_code: issuing.campaign_rewards(store_code, campaign_id, request.query),
+        lambda store_code: issuing.campaign_rewards(
+            store_code, campaign_id, request.query, sandbox=in_sandbox(request)
+        ),
     )
 
 
@@ -722,6 +747,23 @@ for _path, _name in (
 )
 def rotate_passcode(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     passcode = issuing.rotate_passcode(request.store_code, campaign)
+    return {"campaignId": campaign, "passcode": passcode}
+
+
+@routes.route(
+    "/api/{storeCode}/campaign/{campaign}/sandbox_passcode",
+    methods=["POST"],
+    roles=(Role.ADMIN,),
+    summary=(
+        "A new sandbox passcode, shown once: the same calls, creating sandbox rewards that use "
+        "nothing up and send nothing (Mokugift)"
+    ),
+    response_model=Passcode,
+    errors=(CampaignNotFoundError,),
+    no_store=True,
+)
+def rotate_sandbox_passcode(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
+    passcode = issuing.rotate_passcode(request.store_code, campaign, sandbox=True)
     return {"campaignId": campaign, "passcode": passcode}
 
 
