@@ -494,8 +494,11 @@ def test_one_idempotency_key_of_the_live_passcode_never_replays_in_the_sandbox(
             body=urlencode({"recipient_email": "a@example.com"}),
         )
 
-    first, second = issue(live), issue(sandbox)
+    first, second, again = issue(live), issue(sandbox), issue(sandbox)
 
     assert "Idempotent-Replayed" not in second.headers
     assert result_of(first).findtext("reward/id") != result_of(second).findtext("reward/id")
+    # The sandbox passcode's own repeat is replayed, its link made again.
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.body == second.body
     assert len(live_rewards()) == len(sandbox_rewards()) == 1
