@@ -8,7 +8,11 @@ with loading():  # the collector paused while the modules load (chalicelib/cold_
     from chalice import Chalice
 
     from chalicelib.api import faces
-    from chalicelib.api.errors import framework_error_middleware, unknown_route_middleware
+    from chalicelib.api.errors import (
+        face_error_middleware,
+        framework_error_middleware,
+        unknown_route_middleware,
+    )
     from chalicelib.api.logging import request_log_middleware
     from chalicelib.api.metrics import request_metrics_middleware
     from chalicelib.config import get_settings
@@ -33,6 +37,8 @@ app.register_middleware(request_log_middleware, "http")
 app.register_middleware(request_metrics_middleware, "http")
 app.register_middleware(framework_error_middleware, "http")
 app.register_middleware(unknown_route_middleware(app.routes), "http")
+# Innermost: the framework's own 405/415/500 in the contract of the request, where a route has one.
+app.register_middleware(face_error_middleware(app.routes), "http")
 
 faces.register(app)  # each face loaded on the first request it serves
 app.register_blueprint(claim_jobs.jobs)

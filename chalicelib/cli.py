@@ -138,12 +138,14 @@ def seed_demo(
     passcode: str | None = None,
     seller: DemoLogin | None = None,
     customer: DemoLogin | None = None,
+    sandbox_passcode: str | None = None,
 ) -> None:
     """Create the demo store, its API key, admin user and campaign unless they exist
     (idempotent); with `passcode`, the campaign's issuing passcode, unless it has one: a
     passcode rotated since the first run stays rotated. With `seller` and `customer`, those
     logins too (their passwords set each time, as the admin's), the customer with
-    DEMO_CUSTOMER_POINTS granted through the ledger once, when the customer is made."""
+    DEMO_CUSTOMER_POINTS granted through the ledger once, when the customer is made. With
+    `sandbox_passcode`, the campaign's sandbox passcode, as `passcode`."""
     stores.create_store(store_code, name="Demo store", exist_ok=True)
     auth.ensure_api_key(store_code, api_key, label="demo")
     auth.ensure_user(store_code, Role.ADMIN, admin_email, admin_password)
@@ -161,6 +163,8 @@ def seed_demo(
     auth.migrate_passcodes(store_code)  # a state folder from before passcodes had a store
     if passcode:
         auth.ensure_passcode(store_code, DEMO_CAMPAIGN_ID, passcode)
+    if sandbox_passcode:
+        auth.ensure_passcode(store_code, DEMO_CAMPAIGN_ID, sandbox_passcode, sandbox=True)
 
 
 def _demo_customer(store_code: str, email: str) -> str:
@@ -317,6 +321,9 @@ def _run(args: argparse.Namespace) -> int:
                 os.environ.get("REWARDS_DEMO_PASSCODE", "demo-passcode"),
                 seller=demo_login("SELLER"),
                 customer=demo_login("CUSTOMER"),
+                sandbox_passcode=os.environ.get(
+                    "REWARDS_DEMO_SANDBOX_PASSCODE", "demo-sandbox-passcode"
+                ),
             )
             print(f"demo store {args.store} ready")
     except RewardsError as error:

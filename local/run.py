@@ -60,6 +60,7 @@ class StackSettings:
     admin_email: str
     admin_password: str
     passcode: str
+    sandbox_passcode: str = "demo-sandbox-passcode"  # REWARDS_DEMO_SANDBOX_PASSCODE
 
     @property
     def aws_url(self) -> str:
@@ -86,6 +87,7 @@ class StackSettings:
             admin_email=env.get("REWARDS_DEMO_ADMIN_EMAIL") or "admin@example.com",
             admin_password=env.get("REWARDS_DEMO_ADMIN_PASSWORD") or "admin123",
             passcode=env.get("REWARDS_DEMO_PASSCODE") or "demo-passcode",
+            sandbox_passcode=env.get("REWARDS_DEMO_SANDBOX_PASSCODE") or cls.sandbox_passcode,
         )
 
     def service_env(self) -> dict[str, str]:
@@ -199,6 +201,7 @@ def seed(settings: StackSettings, api_key: str) -> None:
         passcode=settings.passcode,
         seller=demo_login("SELLER"),
         customer=demo_login("CUSTOMER"),
+        sandbox_passcode=settings.sandbox_passcode,
     )
 
 
@@ -209,7 +212,9 @@ def _shown(path: Path) -> str:
 
 def banner(settings: StackSettings) -> str:
     """Where everything is; no credential itself (a terminal's scrollback and a captured
-    output are logs too): the curls read the key from its file."""
+    output are logs too): the curls read the key from its file. The one exception is the demo
+    campaign's sandbox passcode, which creates only sandbox rewards (nothing used up, nothing
+    sent), printed so that a client can be tried against the sandbox at once."""
     persist = os.environ.get("REWARDS_AWS_PERSIST", "1") not in {"0", "false", "no", "off"}
     kept = f"{settings.recording} (delete it to start afresh)" if persist else "off"
     key_file = _shown(settings.data_dir / "demo-api-key")
@@ -242,6 +247,8 @@ def banner(settings: StackSettings) -> str:
             f" REWARDS_DEMO_CUSTOMER_PASSWORD (default: README); {DEMO_CUSTOMER_POINTS} points",
             f"  Demo campaign   {DEMO_CAMPAIGN_ID}, passcode REWARDS_DEMO_PASSCODE"
             " (default: README) until rotated",
+            f"  Demo sandbox    passcode {settings.sandbox_passcode} until rotated"
+            " (sandbox rewards: nothing used up, no email sent)",
             "  Try:",
             f"    curl {settings.api_url}/health",
             f"    curl {auth} {settings.api_url}/recipients",

@@ -19,6 +19,21 @@ from chalicelib.domain import errors
 from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.storage.base import is_busy
 
+
+class MethodNotAllowedError(errors.RewardsError):
+    """A method the path does not take (the framework's 405, or a face's own)."""
+
+    code = "method_not_allowed"
+    default_message = "This method is not allowed here."
+
+
+class InternalError(errors.RewardsError):
+    """A fault of the service (the framework's 500), for a face that answers it itself."""
+
+    code = "internal_error"
+    default_message = "Internal error."
+
+
 STATUS_BY_ERROR: tuple[tuple[type[errors.RewardsError], int], ...] = (
     (errors.InvalidInputError, 422),
     (InsufficientPointsError, 422),
@@ -33,6 +48,8 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.RewardsError], int], ...] = (
     (errors.RequestInProgressError, 409),
     (errors.ConflictError, 409),
     (errors.ServiceUnavailableError, 503),
+    (MethodNotAllowedError, 405),
+    (InternalError, 500),
 )
 RETRY_AFTER_SECONDS = 1  # DynamoDB throttling and an in-flight repeat both clear within seconds
 
@@ -60,12 +77,19 @@ def error_response(
     error_status: ErrorStatus | None = None,
 ) -> Response:
     status = (error_status or status_of)(error)
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **error_headers(error, status)}
+    return Response(body=json.dumps(render(error)), status_code=status, headers=headers)
+
+
+def error_headers(error: errors.RewardsError, status: int) -> dict[str, str]:
+    """The headers an error answer carries whatever its body: the challenge of a 401, and
+    `Retry-After` on what clears by itself (which also keeps it out of the idempotency store)."""
+    headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="rewards", Basic realm="rewards"'
     if isinstance(error, errors.RequestInProgressError | errors.ServiceUnavailableError):
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return Response(body=json.dumps(render(error)), status_code=status, headers=headers)
+    return headers
 
 
 def unavailable(error: Exception) -> errors.ServiceUnavailableError | None:
@@ -116,5 +140,50 @@ def unknown_route_middleware(routes: Mapping[str, Mapping[str, Any]]) -> Middlew
         if not routes.get(event.context.get("resourcePath")):
             return error_response(UnknownRouteError())
         return get_response(event)
+
+    return middleware
+
+
+def _framework_error(status: int, message: str) -> errors.RewardsError:
+    """The framework's own refusal (Chalice's `{"Code", "Message"}`) as a domain error."""
+    if status == 405:
+        return MethodNotAllowedError(message)
+    if status == 415:
+        return errors.UnsupportedMediaTypeError(message)
+    if status < 500:
+        return errors.MalformedRequestError(message)
+    return InternalError()  # no internals in the answer
+
+
+def face_error_middleware(routes: Mapping[str, Mapping[str, Any]]) -> Middleware:
+    """Give the framework's own answers (405, 415, 500, the local stage's traceback too) on a
+    route that answers errors in its request's contract (`Routes.route`'s `answer_error`:
+    Mokugift's XML) that answer. Inside `framework_error_middleware`, which then only redacts;
+    any other route's, and a JSON-contract request's, stay as they were."""
+
+    def middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
+        response = get_response(event)
+        body = response.body
+        framework = isinstance(body, dict) and set(body) == {"Code", "Message"}
+        # The local stage's 500 is the traceback (debug): a client of a contract gets its own.
+        traceback = response.status_code == 500 and response.headers.get("Content-Type") == (
+            "text/plain"
+        )
+        if response.status_code < 400 or not (framework or traceback):
+            return response
+        views = routes.get(event.context.get("resourcePath")) or {}
+        # The method asked for, else (a 405) any method of the path: one face declares it.
+        entry = views.get(event.method) or next(iter(views.values()), None)
+        doc = getattr(entry.view_function, "route_doc", None) if entry is not None else None
+        answer = getattr(doc, "answer_error", None)
+        if answer is None:
+            return response
+        message = body["Message"] if framework else ""
+        own: Response | None = answer(event, _framework_error(response.status_code, message))
+        if own is None:
+            return response
+        for name, value in response.headers.items():  # a 405's `Allow`
+            own.headers.setdefault(name, value)
+        return own
 
     return middleware

@@ -41,6 +41,7 @@ from chalicelib.domain.errors import (
     IdempotencyKeyReusedError,
     MalformedRequestError,
     RequestInProgressError,
+    RewardsError,
 )
 from chalicelib.storage import idempotency
 from chalicelib.storage.idempotency import BulkProgress, request_digest
@@ -70,7 +71,9 @@ def key_of(request: Request) -> str | None:
 def scope_of(request: Request, principal: Principal | None) -> str:
     """Whose key it is: the principal, or for a public route its path."""
     if principal is not None:
-        return f"principal#{principal.store_code}#{principal.role.value}#{principal.subject}"
+        # A sandbox passcode's keys never replay (nor resume) a live passcode's request.
+        role = f"{principal.role.value}{'-sandbox' if principal.sandbox else ''}"
+        return f"principal#{principal.store_code}#{role}#{principal.subject}"
     return f"public#{request.path}#{sorted((request.uri_params or {}).items())}"
 
 
@@ -143,14 +146,19 @@ def _stored(response: Response) -> bool:
 
 
 def once(
-    request: Request, key: str, scope: str, produce: Callable[[BulkProgress], Response]
+    request: Request,
+    key: str,
+    scope: str,
+    produce: Callable[[BulkProgress], Response],
+    refuse: Callable[[RewardsError], Response] = error_response,
 ) -> Response:
     """The answer of `produce`, run at most once per (scope, key); a replay when it ran.
 
     `produce` gets the `BulkProgress` of this request, for the bulk calls to record their items.
+    `refuse` answers the key's own errors (the route's error answer: JSON, or its contract's).
     """
     if not 0 < len(key) <= MAX_KEY_LENGTH:
-        return error_response(
+        return refuse(
             MalformedRequestError(f"The Idempotency-Key must be 1-{MAX_KEY_LENGTH} characters.")
         )
     ttl = get_settings().idempotency_ttl_seconds
@@ -161,14 +169,14 @@ def once(
     try:
         taken = idempotency.take_key(record_id, validation, lease_until, ttl)
     except idempotency.KeyReusedError:
-        return error_response(IdempotencyKeyReusedError())
+        return refuse(IdempotencyKeyReusedError())
     except idempotency.KeyHeldError:
-        return error_response(RequestInProgressError())
+        return refuse(RequestInProgressError())
     except Exception as error:
         busy = unavailable(error)
         if busy is None:
             raise
-        return error_response(busy)
+        return refuse(busy)
     if taken.stored is not None:
         return _load(taken.stored)
     try:

@@ -13,7 +13,15 @@
   default). An answer that would pass `MAX_ANSWER_BYTES` (under Lambda's 6 MB) holds the
   first rewards and `next_cursor` (`nextCursor`): the same call with `cursor=<it>` continues.
   `limit` (1-100) asks for a page.
-- `POST /api/{storeCode}/campaign/{campaign}/passcode` (admin): a new passcode, shown once.
+- `POST /api/{storeCode}/campaign/{campaign}/passcode` (admin): a new passcode, shown once;
+  `.../sandbox_passcode`: a new sandbox passcode, shown once.
+
+The sandbox: every call made with the campaign's sandbox passcode is the same call, validated
+and answered alike, on sandbox rewards (chalicelib/domain/sandbox.py): nothing is used up,
+created or sent, and its queries answer only the sandbox rewards (the live passcode's, the
+store key's, an admin's and public queries only the live ones). A sandbox reward's email, as
+rendered, is read back with `GET /api/sandbox_email/{campaign_id}/{reward_id}`
+(chalicelib/api/rewards.py).
 
 The issuing calls speak two contracts on the same paths, parsed into one `IssueCall` and
 answered from one `Issued` result:
@@ -24,22 +32,30 @@ answered from one `Issued` result:
   any request whose `Accept` names `application/json` first, answered in JSON.
 
 Every creating call has a `transaction_id` (`transactionId` in JSON), stored on its rewards.
-An XML failure is `<error><code>` with the original's codes, the HTTP status the JSON contract
-gives the same error:
+A request of the original contract gets every failure as `<error><code>` with the original's
+codes, its own (a handler's) and the shared pipeline's alike (`original_error`: a credential, the
+Idempotency-Key, throttling, a body too large, and the framework's 405, 415 and 500), with the
+HTTP status the JSON contract gives the same error; a JSON-contract request keeps JSON:
 
 | code | meaning | from | HTTP |
 |---|---|---|---|
-| 100 | wrong HTTP method | a GET on an issuing path | 405 |
+| 100 | wrong HTTP method | a GET on an issuing path, any method a path does not take | 405 |
 | 101 | invalid campaign id | campaign not found | 404 |
-| 102 | incorrect passcode | no, a wrong or another campaign's passcode | 401 / 403 |
+| 102 | incorrect passcode | no, a wrong or another campaign's passcode or credential | 401 / 403 |
 | 103 | campaign disabled | switched off | 409 |
 | 104 | campaign expired | outside its dates, its limit (or limit per user) reached | 409 |
 | 105 | balance cannot pay | no coupons left | 409 |
-| 110 | internal error | busy (retry), DynamoDB throttling, a fault | 409 / 503 / 500 |
+| 110 | internal error | busy, in progress, throttled, a fault (1) | 409 / 503 / 500 |
 | 111 | recipient missing | no email / id / recipient_list | 422 |
 | 112 | invalid email | an email that is not an address | 422 |
-| 113 | invalid parameters | other invalid fields, a bad body or list entry | 400-422 |
+| 113 | invalid parameters | other invalid fields and bodies (2) | 400 / 413 / 415 / 422 |
 | 114 | too many recipients | more than 1,000 | 422 |
+
+(1) the campaign stayed busy (409), the same Idempotency-Key's request still running (409),
+DynamoDB still throttling (503; both with `Retry-After`), any other fault (500).
+(2) a bad field or list entry (422), a body that does not parse (400), an Idempotency-Key too
+long (400) or reused with another request (422), a body over 6 MB (413), a body neither a
+form nor JSON (415).
 
 A multi call answers 200 with `Success`, `Part_Failed` or `Failed` (no reward created): each
 refused recipient is in `<unsent_rewards>` with its own `<error>`.
@@ -54,12 +70,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Response
+from chalice.app import Request
 from pydantic import Field
 
 from chalicelib.api import xml
-from chalicelib.api.errors import default_error_body, status_of, unavailable
-from chalicelib.api.logging import correlation_id, logger
-from chalicelib.api.request import FORM_TYPES, ApiRequest, check_body_size, media_type
+from chalicelib.api.errors import (
+    MethodNotAllowedError,
+    default_error_body,
+    error_headers,
+    status_of,
+)
+from chalicelib.api.logging import correlation_id
+from chalicelib.api.request import (
+    FORM_TYPES,
+    JSON_TYPES,
+    ApiRequest,
+    check_body_size,
+    media_type,
+)
 from chalicelib.api.responses.mokugift import (
     IssuedReward,
     IssueResults,
@@ -79,6 +107,7 @@ from chalicelib.domain.campaigns import (
 from chalicelib.domain.errors import (
     AuthenticationError,
     ConflictError,
+    IdempotencyKeyReusedError,
     InvalidInputError,
     MalformedRequestError,
     PayloadTooLargeError,
@@ -95,7 +124,7 @@ from chalicelib.domain.rewards import (
 )
 from chalicelib.domain.stores import get_store
 from chalicelib.domain.validation import InputModel
-from chalicelib.storage.rewards import RewardModel
+from chalicelib.storage.rewards import RewardModel, store_of
 
 ISSUER = (Role.ISSUER,)
 # The store's API key, an admin, or the campaign's own passcode; anyone when the campaign
@@ -108,13 +137,8 @@ XML_TYPES = (XML, "text/xml")
 VERSION = "1.0"
 
 
-class WrongMethodError(RewardsError):
-    code = "method_not_allowed"
+class WrongMethodError(MethodNotAllowedError):
     default_message = "This call is made with POST."
-
-
-def error_status(error: RewardsError) -> int:
-    return 405 if isinstance(error, WrongMethodError) else status_of(error)
 
 
 # What refuses a whole issuing call; a bulk call reports each recipient's refusal in its results.
@@ -133,7 +157,7 @@ QUERY_ERRORS = (InvalidInputError, MalformedRequestError, CampaignNotFoundError)
 
 # The original's error codes, most specific first; anything else is 110, internal.
 ERROR_CODES: tuple[tuple[type[RewardsError], int], ...] = (
-    (WrongMethodError, 100),
+    (MethodNotAllowedError, 100),
     (CampaignNotFoundError, 101),
     (AuthenticationError, 102),
     (PermissionDeniedError, 102),
@@ -149,10 +173,11 @@ ERROR_CODES: tuple[tuple[type[RewardsError], int], ...] = (
     (MalformedRequestError, 113),
     (UnsupportedMediaTypeError, 113),
     (PayloadTooLargeError, 113),
+    (IdempotencyKeyReusedError, 113),
 )
 INTERNAL = 110
 
-routes = Routes(__name__, error_status=error_status)
+routes = Routes(__name__)
 
 
 def error_code(error: RewardsError) -> int:
@@ -165,12 +190,17 @@ def iso_time(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
+def reward_link(reward: RewardModel) -> str:
+    """The reward's page, under its store's public base URL (a sandbox reward's too)."""
+    return reward_url(get_store(store_of(reward.store_code)), reward)
+
+
 def reward_body(reward: RewardModel) -> dict[str, Any]:
     return {
         "rewardId": reward.reward_id,
         "campaignId": reward.campaign_id,
         "transactionId": reward.issue_transaction,
-        "url": reward_url(get_store(reward.store_code), reward),
+        "url": reward_link(reward),
         "couponCode": reward.coupon_code,
         "email": reward.email,
         "uniqueId": reward.public_key,
@@ -197,21 +227,23 @@ def result_body(index: int, outcome: IssueOutcome) -> dict[str, Any]:
 
 
 # -- one parse: either contract into the same call --------------------------------------------
-def sends_json(request: ApiRequest) -> bool:
+def sends_json(request: Request) -> bool:
     """Whether the body is JSON (as `request.parse_body` reads it): the JSON contract."""
-    raw = request.raw.raw_body or b""
+    raw = request.raw_body or b""
     if not raw.strip():
         return False
-    if media_type(request.raw) in FORM_TYPES:
+    kind = media_type(request)
+    if kind in FORM_TYPES:
         return raw.lstrip().startswith((b"{", b"["))
-    return True
+    # Any other type is no body of either contract (a 415), answered as the Accept asks.
+    return kind in JSON_TYPES or kind.endswith("+json") or not kind
 
 
-def answers_xml(request: ApiRequest) -> bool:
+def answers_xml(request: Request) -> bool:
     """The original contract's XML, unless the body is JSON or `Accept` names JSON first."""
     if sends_json(request):
         return False
-    for part in (request.raw.headers.get("accept") or "").split(","):
+    for part in (request.headers.get("accept") or "").split(","):
         kind = part.split(";")[0].strip().lower()
         if kind in XML_TYPES or kind == "*/*":
             return True
@@ -252,7 +284,7 @@ def _named_by(item: Any, delivery: Delivery) -> str | None:
 
 def parse_call(request: ApiRequest, delivery: Delivery, many: bool) -> IssueCall:
     """The request as one `IssueCall`: a JSON body as is, the original's fields mapped."""
-    if sends_json(request):
+    if sends_json(request.raw):
         items = issuing.recipients_of(request.body) if many else [request.body]
         return IssueCall(items, True, [_named_by(item, delivery) for item in items])
     fields = _fields(request)
@@ -327,6 +359,7 @@ def _issue(request: ApiRequest, campaign_id: str, delivery: Delivery, many: bool
         "progress": request.progress,
         "transaction_id": transaction_id,
         "named": call.named,
+        "sandbox": request.principal.sandbox,
     }
     store_code, items = request.store_code, call.items
     if many:
@@ -373,7 +406,7 @@ def _reward_lines(issued: Issued, reward: RewardModel) -> list[str]:
     recipient = reward.public_key if issued.delivery is Delivery.UNIQUE_ID else reward.email
     lines = [xml.element("id", reward.reward_id), _who(issued.delivery, recipient)]
     if issued.delivery is not Delivery.EMAIL:
-        lines.append(xml.element("url", reward_url(get_store(reward.store_code), reward)))
+        lines.append(xml.element("url", reward_link(reward)))
     return _group("reward", lines)
 
 
@@ -408,34 +441,28 @@ def issued_xml(issued: Issued, many: bool, status: int) -> Response:
 def error_xml(error: RewardsError) -> Response:
     """A failed call: `<status>Failed</status>` and its `<error>`."""
     lines = [xml.element("version", VERSION), xml.element("status", "Failed")]
-    response = _xml_response([*lines, *_error_lines(error)], error_status(error))
-    if response.status_code == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="rewards"'
-    if response.status_code == 503:
-        response.headers["Retry-After"] = "1"
+    status = status_of(error)
+    response = _xml_response([*lines, *_error_lines(error)], status)
+    response.headers.update(error_headers(error, status))
     return response
+
+
+def original_error(request: Request, error: RewardsError) -> Response | None:
+    """Every error of a request in the original contract, as its XML document: the handler's,
+    the pipeline's (a credential, the Idempotency-Key, throttling, a body too large) and the
+    framework's (405, 415, 500); None for the JSON contract, which answers JSON."""
+    return error_xml(error) if answers_xml(request) else None
 
 
 def answer_issue(
     request: ApiRequest, campaign_id: str, delivery: Delivery, many: bool
 ) -> Response | dict[str, Any]:
-    """Run an issuing call in the contract the request speaks (see the module docstring)."""
-    status = 200 if many else 201
-    if not answers_xml(request):
-        # The pipeline renders a JSON body, and JSON errors (`api.routes`).
-        return issued_json(_issue(request, campaign_id, delivery, many), many)
-    try:
-        return issued_xml(_issue(request, campaign_id, delivery, many), many, status)
-    except RewardsError as error:
-        return error_xml(error)
-    except Exception as error:  # the original answers every fault in XML
-        busy = unavailable(error)
-        if busy is not None:
-            return error_xml(busy)
-        logger().exception("mokugift call failed")
-        response = error_xml(RewardsError("Internal error."))
-        response.status_code = 500
-        return response
+    """Run an issuing call in the contract the request speaks (see the module docstring);
+    its errors too (`original_error`)."""
+    issued = _issue(request, campaign_id, delivery, many)
+    if not answers_xml(request.raw):
+        return issued_json(issued, many)
+    return issued_xml(issued, many, 200 if many else 201)
 
 
 # -- issuing -------------------------------------------------------------------------------
@@ -460,6 +487,7 @@ def _issuing_route(
         response_model=IssueResults if many else IssuedReward,
         also_answers=(XML,),
         errors=ISSUE_MANY_ERRORS if many else ISSUE_ONE_ERRORS,
+        answer_error=original_error,
     )
 
 
@@ -579,6 +607,11 @@ def _summary(count: int) -> dict[str, int]:
     return {"rewardCount": count, "treeCount": count * TREES_PER_REWARD}
 
 
+def in_sandbox(request: ApiRequest) -> bool:
+    """Whether the request came with a sandbox passcode: sandbox rewards only."""
+    return request.principal is not None and request.principal.sandbox
+
+
 def query_store(request: ApiRequest, campaign_id: str) -> str:
     """Whose campaign the query reads: the credential's store (the store's API key, an admin,
     the campaign's passcode), or with no credential at all, the store whose campaign of this
@@ -598,22 +631,17 @@ def query_store(request: ApiRequest, campaign_id: str) -> str:
 def answer_query(
     request: ApiRequest, campaign_id: str, read: Callable[[str], issuing.RewardListing]
 ) -> Any:
-    """Authenticate, read the listing and render it in the contract the request speaks."""
-    as_xml = answers_xml(request)
-    try:
-        listing = read(query_store(request, campaign_id))
-        if not as_xml:
-            found = listed(listing, _reward_json)
-            return {
-                "summary": _summary(len(found.rendered)),
-                "rewards": found.rendered,
-                "nextCursor": found.next_cursor,
-            }
-        found = listed(listing, _reward_xml)
-    except RewardsError as error:
-        if not as_xml:
-            raise
-        return error_xml(error)
+    """Authenticate, read the listing and render it in the contract the request speaks (its
+    errors too, `original_error`)."""
+    listing = read(query_store(request, campaign_id))
+    if not answers_xml(request.raw):
+        found = listed(listing, _reward_json)
+        return {
+            "summary": _summary(len(found.rendered)),
+            "rewards": found.rendered,
+            "nextCursor": found.next_cursor,
+        }
+    found = listed(listing, _reward_xml)
     summary = _summary(len(found.rendered))
     lines = [
         xml.element("version", VERSION),
@@ -643,6 +671,7 @@ def _query_route(path: str, summary: str) -> Callable[[IssueHandler], IssueHandl
         response_model=RewardsPage,
         also_answers=(XML,),
         errors=QUERY_ERRORS,
+        answer_error=original_error,
     )
 
 
@@ -655,7 +684,9 @@ def rewards_in_month(request: ApiRequest, campaign_id: str, month: str, year: st
     return answer_query(
         request,
         campaign_id,
-        lambda store_code: issuing.rewards_in_month(store_code, campaign_id, params),
+        lambda store_code: issuing.rewards_in_month(
+            store_code, campaign_id, params, sandbox=in_sandbox(request)
+        ),
     )
 
 
@@ -667,7 +698,9 @@ def rewards_this_month(request: ApiRequest, campaign_id: str) -> Any:
     return answer_query(
         request,
         campaign_id,
-        lambda store_code: issuing.rewards_in_month(store_code, campaign_id, request.query),
+        lambda store_code: issuing.rewards_in_month(
+            store_code, campaign_id, request.query, sandbox=in_sandbox(request)
+        ),
     )
 
 
@@ -679,24 +712,30 @@ def all_rewards(request: ApiRequest, campaign_id: str) -> Any:
     return answer_query(
         request,
         campaign_id,
-        lambda store_code: issuing.campaign_rewards(store_code, campaign_id, request.query),
+        lambda store_code: issuing.campaign_rewards(
+            store_code, campaign_id, request.query, sandbox=in_sandbox(request)
+        ),
     )
 
 
 # -- wrong methods -------------------------------------------------------------------------
 def _refuse_get(path: str, name: str) -> None:
-    """Declare GET on an issuing path, answering error 100 (405) in the contract asked for:
-    API Gateway would answer a method no route declares with its own error, in neither. (A
-    POST to a query path is not declared: it gets the service's JSON 405/404.)"""
+    """Declare GET on an issuing path, answering error 100 (405) in the contract asked for,
+    with the message of the call. Any other method no route declares is the framework's 405,
+    answered in the request's contract too (`original_error`)."""
 
     def refuse(request: ApiRequest, campaign_id: str) -> Response:
-        if answers_xml(request):
-            return error_xml(WrongMethodError())
         raise WrongMethodError()
 
     refuse.__name__ = name
     refuse.__doc__ = "Error 100: issuing calls are made with POST (Mokugift)"
-    routes.route(path, status=405, also_answers=(XML,), errors=(WrongMethodError,))(refuse)
+    routes.route(
+        path,
+        status=405,
+        also_answers=(XML,),
+        errors=(WrongMethodError,),
+        answer_error=original_error,
+    )(refuse)
 
 
 for _path, _name in (
@@ -722,6 +761,23 @@ for _path, _name in (
 )
 def rotate_passcode(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
     passcode = issuing.rotate_passcode(request.store_code, campaign)
+    return {"campaignId": campaign, "passcode": passcode}
+
+
+@routes.route(
+    "/api/{storeCode}/campaign/{campaign}/sandbox_passcode",
+    methods=["POST"],
+    roles=(Role.ADMIN,),
+    summary=(
+        "A new sandbox passcode, shown once: the same calls, creating sandbox rewards that use "
+        "nothing up and send nothing (Mokugift)"
+    ),
+    response_model=Passcode,
+    errors=(CampaignNotFoundError,),
+    no_store=True,
+)
+def rotate_sandbox_passcode(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
+    passcode = issuing.rotate_passcode(request.store_code, campaign, sandbox=True)
     return {"campaignId": campaign, "passcode": passcode}
 
 

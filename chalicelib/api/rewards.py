@@ -4,6 +4,10 @@
   `emailMessageId`, `attempts` and `history` (`[{at, status, detail}]`, oldest first).
 - `POST /api/{storeCode}/rewards/{reward}/resend`, optional body `{"email": "..."}` (a corrected
   address): queues the email again; 202 with the reward.
+- `GET /api/sandbox_email/{campaign_id}/{reward_id}`, with the campaign's sandbox passcode
+  (`X-Passcode` or `?passcode=`): a sandbox reward (chalicelib/domain/sandbox.py) with its
+  simulated delivery and `renderedEmail` (`from`, `to`, `subject`, `html`, `text`), the email
+  it would have sent.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ from typing import Any
 from chalicelib.api.logging import correlation_id
 from chalicelib.api.mokugift import reward_body
 from chalicelib.api.request import ApiRequest
-from chalicelib.api.responses.rewards import RewardDelivery
+from chalicelib.api.responses.rewards import RewardDelivery, SandboxDelivery
 from chalicelib.api.routes import Routes
-from chalicelib.domain import deliveries
+from chalicelib.domain import deliveries, sandbox
 from chalicelib.domain.auth import Role
-from chalicelib.domain.errors import ConflictError
+from chalicelib.domain.errors import ConflictError, PermissionDeniedError
 from chalicelib.storage.rewards import RewardModel
 
 STORE_ROLES = (Role.STORE, Role.ADMIN)
@@ -79,3 +83,30 @@ def resend_reward(request: ApiRequest, storeCode: str, reward: str) -> dict[str,
         request.store_code, reward, request.body, correlation_id(request.raw)
     )
     return delivery_body(resent)
+
+
+@routes.route(
+    "/api/sandbox_email/{campaign_id}/{reward_id}",
+    methods=["GET"],
+    roles=(Role.ISSUER,),
+    summary="A sandbox reward with its simulated delivery and the email it would have sent",
+    response_model=SandboxDelivery,
+    errors=(deliveries.RewardNotFoundError,),
+)
+def get_sandbox_email(request: ApiRequest, campaign_id: str, reward_id: str) -> dict[str, Any]:
+    if not request.principal or not request.principal.sandbox:
+        raise PermissionDeniedError("Only the campaign's sandbox passcode reads sandbox rewards.")
+    reward = sandbox.get_reward(request.store_code, reward_id)
+    if reward.campaign_id != campaign_id:
+        raise deliveries.RewardNotFoundError()
+    email = reward.sandbox_email
+    rendered = None
+    if email is not None:
+        rendered = {
+            "from": email.sender,
+            "to": email.recipient,
+            "subject": email.subject,
+            "html": email.html,
+            "text": email.text,
+        }
+    return {**delivery_body(reward), "renderedEmail": rendered}

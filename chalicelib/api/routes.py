@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 Handler = Callable[..., Any]
+# A route's own answer to an error of a request whose contract has one (Mokugift's original
+# contract: its XML error document); None: the face's JSON error.
+ErrorAnswer = Callable[[Request, RewardsError], Response | None]
 JSON = "application/json"
 NO_STORE = {"Cache-Control": "no-store"}  # RFC 9111: no cache may keep it (RFC 6749 5.1 tokens)
 
@@ -81,6 +84,7 @@ class RouteDoc:
     also_answers: tuple[str, ...] = ()
     form_model: type[BaseModel] | None = None
     render_error: ErrorRenderer | None = None  # the route's own JSON error shape, if not the face's
+    answer_error: ErrorAnswer | None = None  # see `Routes.route`
 
     @property
     def answer_types(self) -> tuple[str, ...]:
@@ -151,18 +155,19 @@ class Routes:
     def _error(self, error: RewardsError, render: ErrorRenderer | None = None) -> Response:
         return error_response(error, render or self.render_error, self.error_status)
 
-    def _failed(self, error: Exception, render: ErrorRenderer | None = None) -> Response:
+    @staticmethod
+    def _failed(error: Exception, refuse: Callable[[RewardsError], Response]) -> Response:
         """The answer to what a step of the pipeline raised; anything unexpected re-raised."""
         if isinstance(error, RewardsError):
-            return self._error(error, render)
+            return refuse(error)
         if isinstance(error, ProgressTakenError):
             # Another run of this request (past its lease) recorded an item first.
-            return self._error(RequestInProgressError(), render)
+            return refuse(RequestInProgressError())
         # DynamoDB still throttling once retries are spent: a 503, not a 500.
         busy = unavailable(error)
         if busy is None:
             raise error
-        return self._error(busy, render)
+        return refuse(busy)
 
     def route(
         self,
@@ -184,6 +189,7 @@ class Routes:
         no_store: bool = False,
         form_model: type[BaseModel] | None = None,
         render_error: ErrorRenderer | None = None,
+        answer_error: ErrorAnswer | None = None,
     ) -> Callable[[Handler], Handler]:
         """Register `handler(request, **path_params)`; `roles=None` means a public route.
 
@@ -191,7 +197,11 @@ class Routes:
         marks an answer that carries a secret (a token, a new passcode): it is sent with
         `Cache-Control: no-store`, so neither a cache nor the `Idempotency-Key` replay keeps
         it (chalicelib/api/idempotency.py). `render_error` gives this route's JSON errors a shape
-        of their own (Imonggo's `{"errors": [...]}`) instead of the face's. The other
+        of their own (Imonggo's `{"errors": [...]}`) instead of the face's; `answer_error`
+        answers the errors of a request in the request's own contract when it has one (every
+        error of the pipeline: authentication, the Idempotency-Key's, throttling, a body too
+        large, and through `errors.face_error_middleware` the framework's 405, 415 and 500);
+        None from it leaves the JSON error. The other
         keyword-only arguments only describe the route in the OpenAPI document: its summary
         (default: the handler's docstring), the pydantic models of its body (wrapped in one
         form key, `campaign[...]`, when `body_key` is given; of a form body, when its fields
@@ -204,11 +214,18 @@ class Routes:
         """
 
         def register(handler: Handler) -> Handler:
+            def refusal(request: ApiRequest) -> Callable[[RewardsError], Response]:
+                def refuse(error: RewardsError) -> Response:
+                    own = answer_error(request.raw, error) if answer_error is not None else None
+                    return own if own is not None else self._error(error, render_error)
+
+                return refuse
+
             def answer(request: ApiRequest, params: dict[str, str]) -> Response:
                 try:
                     result = handler(request, **params)
                 except Exception as error:
-                    return self._failed(error, render_error)
+                    return self._failed(error, refusal(request))
                 if isinstance(result, Response):
                     return result
                 if result is None:
@@ -236,10 +253,10 @@ class Routes:
                         request.principal = authenticate(request, handler_roles)
                 except RewardsError as error:
                     if roles is not None or handler_roles is None:
-                        return self._error(error, render_error)
+                        return refusal(request)(error)
                     return answer(request, params)
                 except Exception as error:
-                    return self._failed(error, render_error)
+                    return self._failed(error, refusal(request))
                 if key is None:
                     return answer(request, params)
 
@@ -248,7 +265,7 @@ class Routes:
                     return answer(request, params)
 
                 scope = idempotency.scope_of(request.raw, request.principal)
-                return idempotency.once(request.raw, key, scope, produce)
+                return idempotency.once(request.raw, key, scope, produce, refusal(request))
 
             view.route_doc = RouteDoc(  # type: ignore[attr-defined]
                 handler,
@@ -265,6 +282,7 @@ class Routes:
                 also_answers,
                 form_model,
                 render_error,
+                answer_error,
             )
             names = [("", handler.__name__)]
             names += [

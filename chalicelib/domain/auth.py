@@ -5,7 +5,9 @@ store role; JWTs from the login endpoints give admin, seller or customer; a camp
 gives the issuer role for that campaign. The HTTP edge only extracts the credential and asks.
 
 A passcode belongs to one store's campaign; the issuing routes name only the campaign, and the
-passcode itself tells which store's (chalicelib/storage/credentials.py).
+passcode itself tells which store's (chalicelib/storage/credentials.py). A campaign's sandbox
+passcode gives the same issuer principal marked `sandbox`: its calls create sandbox rewards
+(chalicelib/domain/sandbox.py), and its Idempotency-Keys are its own.
 """
 
 from __future__ import annotations
@@ -45,11 +47,12 @@ class Principal:
     store_code: str
     role: Role
     subject: str
+    sandbox: bool = False  # a campaign's sandbox passcode: sandbox rewards only
 
     @property
     def actor(self) -> str:
         """How ledger entries and audit fields name who did something."""
-        return f"{self.role.value}:{self.subject}"
+        return f"{self.role.value}{'-sandbox' if self.sandbox else ''}:{self.subject}"
 
 
 @dataclass(frozen=True)
@@ -262,10 +265,16 @@ def principal_for_token(token: str) -> Principal:
 
 
 def _put_passcode(
-    store_code: str, campaign_id: str, passcode: str, previous: CredentialModel | None
+    store_code: str,
+    campaign_id: str,
+    passcode: str,
+    previous: CredentialModel | None,
+    sandbox: bool = False,
 ) -> None:
     try:
-        credentials.put_passcode(store_code, campaign_id, secrets.token_digest(passcode), previous)
+        credentials.put_passcode(
+            store_code, campaign_id, secrets.token_digest(passcode), previous, sandbox
+        )
     except PasscodeNotWrittenError as error:
         if error.reason is PasscodeRefusal.TAKEN:
             raise ConflictError(
@@ -274,26 +283,31 @@ def _put_passcode(
         raise ConflictError("The passcode changed meanwhile; try again.") from error
 
 
-def set_passcode(store_code: str, campaign_id: str, passcode: str | None = None) -> str:
-    """Set (or rotate) a store's campaign's issuing passcode; the new passcode is returned once.
+def set_passcode(
+    store_code: str, campaign_id: str, passcode: str | None = None, sandbox: bool = False
+) -> str:
+    """Set (or rotate) a store's campaign's issuing passcode (`sandbox`: its sandbox passcode);
+    the new passcode is returned once.
 
     A fresh random passcode unless one is given (the local demo campaign's known one). The
     previous passcode stops working in the same write.
     """
     passcode = passcode or secrets.new_token()
-    previous = credentials.get_credential(credentials.passcode_pk(store_code, campaign_id))
-    _put_passcode(store_code, campaign_id, passcode, previous)
+    pk = credentials.passcode_pk(store_code, campaign_id, sandbox)
+    _put_passcode(store_code, campaign_id, passcode, credentials.get_credential(pk), sandbox)
     return passcode
 
 
-def ensure_passcode(store_code: str, campaign_id: str, passcode: str) -> bool:
-    """Give the campaign `passcode` unless it has one already (seeding: a passcode rotated
-    since stays rotated); True when it was set."""
-    pk = credentials.passcode_pk(store_code, campaign_id)
+def ensure_passcode(
+    store_code: str, campaign_id: str, passcode: str, sandbox: bool = False
+) -> bool:
+    """Give the campaign `passcode` (`sandbox`: as its sandbox passcode) unless it has one
+    already (seeding: a passcode rotated since stays rotated); True when it was set."""
+    pk = credentials.passcode_pk(store_code, campaign_id, sandbox)
     if credentials.get_credential(pk) is not None:
         return False
     try:
-        _put_passcode(store_code, campaign_id, passcode, None)
+        _put_passcode(store_code, campaign_id, passcode, None, sandbox)
     except ConflictError:
         if credentials.get_credential(pk) is not None:
             return False  # another seeding made one meanwhile: it stands
@@ -308,7 +322,8 @@ def principal_for_passcode(campaign_id: str, passcode: str) -> Principal:
     item = credentials.get_credential(pk) if passcode else None
     if item is None or item.kind != credentials.PASSCODE_LOOKUP_KIND or item.revoked:
         raise AuthenticationError("Invalid passcode.", code="bad_passcode")
-    return Principal(item.store_code, Role.ISSUER, item.subject)
+    sandbox = item.role == credentials.SANDBOX_ROLE
+    return Principal(item.store_code, Role.ISSUER, item.subject, sandbox)
 
 
 def migrate_passcodes(store_code: str) -> int:

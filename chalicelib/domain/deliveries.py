@@ -38,11 +38,19 @@ The link: `/r/{token}` finds the reward with one Query on the index of token dig
 itself is never stored) and records the first opening once (`first_opened_at`, set under
 `attribute_not_exists`). An email whose link cannot be made again (`LinkTokenError`: the link
 token secret changed) is marked failed, like one that cannot be rendered: it is never sent dead.
+
+The sandbox (`deliver_in_sandbox`): a sandbox reward's email is rendered as the consumer
+renders it and kept on the reward, never sent, and its delivery goes through the same steps
+and statuses (sending, then sent with a message id, or failed with the reason), decided by the
+address: SES's mailbox simulator (`SIMULATOR`) ends as SES ends its real deliveries (a bounce
+or a suppressed address: failed; a complaint: sent, then a `complaint` step), any other
+address as a delivered email.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -74,10 +82,13 @@ from chalicelib.storage.rewards import (
     EMAIL_QUEUED,
     EMAIL_SENDING,
     EMAIL_SENT,
+    DeliveryEvent,
     RewardModel,
+    StoredEmail,
     email_event,
     owe_email_actions,
     settle_email_actions,
+    store_of,
 )
 
 MAX_RECEIVES = 5  # the reward email queue's maxReceiveCount
@@ -216,6 +227,10 @@ def _render(reward: RewardModel) -> tuple[Store, RewardEmail]:
     return store, render_reward_email(reward, campaign, store)
 
 
+def _unrendered(error: Exception) -> str:
+    return f"The email could not be rendered: {error}"
+
+
 def deliver(
     store_code: str, reward_id: str, receive_count: int = 1, now: datetime | None = None
 ) -> EmailOutcome:
@@ -236,7 +251,7 @@ def deliver(
         store, email = _render(reward)
     # Rendering again changes nothing.
     except (RewardsError, CampaignTemplateError, LinkTokenError) as error:
-        reason = f"The email could not be rendered: {error}"
+        reason = _unrendered(error)
         _move(reward, mine, EMAIL_FAILED, reason, now, (RewardModel.email_error.set(reason),))
         add_metric(Metric.EMAILS_FAILED)
         return EmailOutcome.FAILED
@@ -261,6 +276,70 @@ def deliver(
     )
     add_metric(Metric.EMAILS_SENT)
     return EmailOutcome.SENT
+
+
+# -- the sandbox -----------------------------------------------------------------------------
+SIMULATOR_DOMAIN = "simulator.amazonses.com"
+COMPLAINT = "complaint"  # the history step of a complaint about an email sent
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """How SES ends a delivery to one of its mailbox simulator's addresses."""
+
+    failure: str | None = None  # the bounce's reason: the email ends failed
+    complaint: str | None = None  # the complaint after a delivered email
+
+
+SIMULATOR = {
+    "success": Simulated(),
+    "bounce": Simulated(failure="Bounce (Permanent, General): the address does not exist."),
+    "complaint": Simulated(complaint="The recipient marked the email as spam."),
+    "suppressionlist": Simulated(
+        failure="Bounce (Permanent, OnAccountSuppressionList): the address is suppressed."
+    ),
+}
+
+
+def simulated(address: str) -> Simulated:
+    """The end of a sandbox delivery to `address`: the simulator's (`bounce+label@...` too),
+    or for any other address, a delivered email."""
+    local, _, domain = address.lower().rpartition("@")
+    if domain != SIMULATOR_DOMAIN:
+        return SIMULATOR["success"]
+    return SIMULATOR.get(local.partition("+")[0], SIMULATOR["success"])
+
+
+def deliver_in_sandbox(reward: RewardModel, campaign: CampaignModel, now: datetime) -> None:
+    """Deliver an unsaved sandbox reward's email without sending it: rendered and kept on the
+    reward (`sandbox_email`), its status and history as `deliver` would leave them."""
+    assert reward.email is not None
+    store = get_store(store_of(reward.store_code))
+    steps = [(EMAIL_SENDING, "attempt 1")]
+    reward.email_attempts = 1
+    try:
+        email = render_reward_email(reward, campaign, store)
+    except (CampaignTemplateError, LinkTokenError) as error:
+        reward.email_error = _unrendered(error)
+        steps.append((EMAIL_FAILED, reward.email_error))
+    else:
+        reward.sandbox_email = StoredEmail(
+            sender=ses.sender_address(store.name, store.email_sender),
+            recipient=reward.email,
+            subject=email.subject,
+            html=email.html,
+            text=email.text,
+        )
+        reward.email_message_id = f"sandbox-{uuid.uuid4().hex}"
+        steps.append((EMAIL_SENT, reward.email_message_id))
+        outcome = simulated(reward.email)
+        if outcome.failure is not None:
+            reward.email_error = outcome.failure
+            steps.append((EMAIL_FAILED, outcome.failure))
+        if outcome.complaint is not None:
+            steps.append((COMPLAINT, outcome.complaint))
+    reward.email_status = EMAIL_FAILED if reward.email_error else EMAIL_SENT
+    reward.email_history = [DeliveryEvent(at=now, status=s, detail=d) for s, d in steps]
 
 
 # -- resend --------------------------------------------------------------------------------
@@ -349,8 +428,9 @@ def open_reward(token: str, now: datetime | None = None) -> OpenedReward:
         raise RewardCancelledError()
     if reward.active_to is not None and reward.active_to <= now:
         raise RewardExpiredError(f"This reward expired on {day(reward.active_to)} (UTC).")
-    campaign = get_campaign(reward.store_code, reward.campaign_id)
+    store_code = store_of(reward.store_code)  # a sandbox reward's page too
+    campaign = get_campaign(store_code, reward.campaign_id)
     if reward.first_opened_at is None:
         _record_first_opening(reward, now)
     not_yet_active = reward.active_since is not None and reward.active_since > now
-    return OpenedReward(reward, campaign, get_store(reward.store_code), not_yet_active)
+    return OpenedReward(reward, campaign, get_store(store_code), not_yet_active)

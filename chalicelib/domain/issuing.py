@@ -31,6 +31,10 @@ that is neither form is refused alone (the other entries are issued); a recipien
 gets a reward per mention, as in the JSON contract. Its names are optional; `Name` becomes the
 first name (its first word) and the last name (the rest), `"Last, First"` as written.
 
+A call made with the campaign's sandbox passcode (`sandbox=True`) validates the same way and
+then makes sandbox rewards instead (chalicelib/domain/sandbox.py): nothing used up, created,
+sent or counted; the readings below take `sandbox` to list those instead of the live ones.
+
 Reading: a campaign's rewards, all of them or those created in one UTC month, come from the
 campaign + creation-time index, oldest first: every one (the Query's pages read as the answer is
 built), or a page when the caller gives `limit`.
@@ -51,6 +55,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from chalicelib.domain import auth
+from chalicelib.domain import sandbox as sandbox_rewards
 from chalicelib.domain.campaigns import ensure_active, get_campaign
 from chalicelib.domain.customers import new_customer
 from chalicelib.domain.errors import (
@@ -86,6 +91,7 @@ from chalicelib.storage.rewards import (
     EMAIL_QUEUED,
     ISSUED,
     RewardModel,
+    sandbox_partition,
 )
 
 MAX_RECIPIENTS = 1000
@@ -416,10 +422,12 @@ def issue(
     progress: BulkProgress = NO_PROGRESS,
     transaction_id: str | None = None,
     named: bool = True,
+    sandbox: bool = False,
 ) -> list[IssueOutcome]:
     """A reward for every valid recipient of `items`; outcomes in the order of `items`.
 
-    `transaction_id` is stored on every reward created; `named` as in `parse_recipient`.
+    `transaction_id` is stored on every reward created; `named` as in `parse_recipient`;
+    `sandbox`: sandbox rewards, nothing used up or sent (chalicelib/domain/sandbox.py).
     A missing or inactive campaign refuses the whole call; anything else (an invalid
     recipient, a limit reached, no coupon left) refuses only the recipients it concerns.
     With a keyed request's `progress`, each recipient's reward is recorded in the transaction
@@ -435,6 +443,15 @@ def issue(
             recipients[index] = parse_recipient(item, delivery, named)
         except InvalidRecipientError as error:
             outcomes[index].error = error
+    if sandbox:
+        emails = delivery is Delivery.EMAIL
+        made = sandbox_rewards.issue(campaign, recipients, emails, actor, progress, transaction_id)
+        for index, made_one in made.items():
+            if isinstance(made_one, RewardsError):
+                outcomes[index].error = made_one
+            else:
+                outcomes[index].reward = made_one
+        return outcomes
     done = progress.done(recipients)
     _recorded(store_code, done, outcomes)
     emails = delivery is Delivery.EMAIL
@@ -468,6 +485,7 @@ def issue_one(
     progress: BulkProgress = NO_PROGRESS,
     transaction_id: str | None = None,
     named: bool = True,
+    sandbox: bool = False,
 ) -> RewardModel:
     """One recipient's reward; every refusal is raised. Resumable as a list of one."""
     parse_recipient(item, delivery, named)  # an invalid body is refused before any read
@@ -481,6 +499,7 @@ def issue_one(
         progress,
         transaction_id,
         named,
+        sandbox,
     )
     if outcome.error is not None:
         raise outcome.error
@@ -532,10 +551,11 @@ def public_queries_store(campaign_id: str) -> str | None:
     return credentials.public_queries_store(campaign_id)
 
 
-def rotate_passcode(store_code: str, campaign_id: str) -> str:
-    """A new issuing passcode for the store's campaign (the old one stops working)."""
+def rotate_passcode(store_code: str, campaign_id: str, sandbox: bool = False) -> str:
+    """A new issuing passcode (`sandbox`: sandbox passcode) for the store's campaign (the old
+    one stops working)."""
     get_campaign(store_code, campaign_id)
-    return auth.set_passcode(store_code, campaign_id)
+    return auth.set_passcode(store_code, campaign_id, sandbox=sandbox)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -606,11 +626,16 @@ def _start_key(
 
 
 def _listing(
-    store_code: str, campaign_id: str, query: PageQuery, span: tuple[datetime, datetime] | None
+    store_code: str,
+    campaign_id: str,
+    query: PageQuery,
+    span: tuple[datetime, datetime] | None,
+    sandbox: bool,
 ) -> RewardListing:
-    campaign_key = pool_key(store_code, campaign_id)
+    partition = sandbox_partition(store_code) if sandbox else store_code
+    campaign_key = pool_key(partition, campaign_id)
     # A bad cursor is refused now, not once the answer has started.
-    start = _start_key(store_code, campaign_key, query.cursor, span) if query.cursor else None
+    start = _start_key(partition, campaign_key, query.cursor, span) if query.cursor else None
     fetch = query.limit + 1 if query.limit is not None else None
 
     def rewards() -> Iterator[RewardModel]:
@@ -634,21 +659,30 @@ def _listing(
     return RewardListing(rewards(), query.limit)
 
 
-def campaign_rewards(store_code: str, campaign_id: str, params: dict[str, Any]) -> RewardListing:
-    """Every reward of the campaign, or a page (`limit`), from `cursor` on."""
-    return _listing(store_code, campaign_id, validate(PageQuery, params), None)
+def campaign_rewards(
+    store_code: str, campaign_id: str, params: dict[str, Any], sandbox: bool = False
+) -> RewardListing:
+    """Every reward of the campaign, or a page (`limit`), from `cursor` on; `sandbox`: its
+    sandbox rewards instead of its live ones."""
+    return _listing(store_code, campaign_id, validate(PageQuery, params), None, sandbox)
 
 
 def rewards_in_month(
-    store_code: str, campaign_id: str, params: dict[str, Any], now: datetime | None = None
+    store_code: str,
+    campaign_id: str,
+    params: dict[str, Any],
+    now: datetime | None = None,
+    sandbox: bool = False,
 ) -> RewardListing:
-    """The campaign's rewards created in a UTC month (`month`, `year`: both, or neither for
-    the month of `now`), all or a page."""
+    """The campaign's rewards (`sandbox`: its sandbox rewards) created in a UTC month
+    (`month`, `year`: both, or neither for the month of `now`), all or a page."""
     query = validate(MonthQuery, params)
     if (query.month is None) != (query.year is None):
         missing = "year" if query.year is None else "month"
         raise InvalidInputError({missing: [f"The {missing} field is required."]})
     if query.month is None or query.year is None:
         today = now or datetime.now(UTC)
-        return _listing(store_code, campaign_id, query, month_span(today.year, today.month))
-    return _listing(store_code, campaign_id, query, month_span(query.year, query.month))
+        span = month_span(today.year, today.month)
+    else:
+        span = month_span(query.year, query.month)
+    return _listing(store_code, campaign_id, query, span, sandbox)

@@ -151,6 +151,56 @@ def validity(campaign: CampaignModel, now: datetime) -> tuple[datetime, datetime
     return since, (since + timedelta(days=days_valid) if days_valid else None)
 
 
+def new_reward(
+    campaign: CampaignModel,
+    grant: Grant,
+    code: str | None,
+    *,
+    source: str,
+    actor: str | None,
+    email_status: str | None,
+    now: datetime,
+    issue_transaction: str | None,
+    partition: str | None = None,
+    reward_id: str | None = None,
+) -> RewardModel:
+    """One unsaved reward of `grant`, in the campaign's store (or `partition`, a sandbox's)."""
+    since, until = validity(campaign, now)
+    recipient = grant.recipient
+    store_code = partition or campaign.store_code
+    reward_id = reward_id or str(uuid.uuid4())
+    reward = RewardModel(
+        store_code,
+        reward_id,
+        campaign_id=campaign.campaign_id,
+        campaign_key=pool_key(store_code, campaign.campaign_id),
+        customer_id=grant.customer_id,
+        customer_key=customer_key(store_code, grant.customer_id),
+        token_digest=link_tokens.digest(link_tokens.reward_token(store_code, reward_id)),
+        source=source,
+        email=recipient.email,
+        public_key=recipient.public_key,
+        firstname=recipient.firstname,
+        surname=recipient.surname,
+        message=recipient.message,
+        sender_name=recipient.sender_name,
+        coupon_code=code,
+        cost_in_points=grant.points,
+        active_since=since,
+        active_to=until,
+        pending_active_to=pending_active_to(source, until),
+        email_status=email_status,
+        email_history=[],
+        created_at=now,
+        created_by=actor,
+        issue_transaction=issue_transaction,
+    )
+    if email_status == EMAIL_QUEUED:
+        # The outbox record is part of the reward's own item, so of its transaction.
+        owe_email(reward, now)
+    return reward
+
+
 def granted_record(rewards: Sequence[RewardModel]) -> dict[str, Any]:
     """What a bulk request's item answered with its rewards: their ids, enough to answer it
     again (each link is made again from its reward; no record holds a token)."""
@@ -191,7 +241,7 @@ def _single_code(campaign: CampaignModel) -> str | None:
     return first.code if first else None
 
 
-def _free_codes(pool: str, count: int, skip: set[str]) -> list[str]:
+def free_codes(pool: str, count: int, skip: set[str]) -> list[str]:
     """Up to `count` unused codes, read consistently from the pool's available-codes index."""
     if count <= 0:
         return []
@@ -261,45 +311,22 @@ class _Acquisition:
         return batches
 
     def _reward(self, grant: Grant, code: str | None) -> RewardModel:
-        since, until = validity(self.campaign, self.now)
-        recipient = grant.recipient
-        reward_id = str(uuid.uuid4())
-        reward = RewardModel(
-            self.store_code,
-            reward_id,
-            campaign_id=self.campaign.campaign_id,
-            campaign_key=self.pool,
-            customer_id=grant.customer_id,
-            customer_key=customer_key(self.store_code, grant.customer_id),
-            token_digest=link_tokens.digest(link_tokens.reward_token(self.store_code, reward_id)),
+        return new_reward(
+            self.campaign,
+            grant,
+            code,
             source=self.source,
-            email=recipient.email,
-            public_key=recipient.public_key,
-            firstname=recipient.firstname,
-            surname=recipient.surname,
-            message=recipient.message,
-            sender_name=recipient.sender_name,
-            coupon_code=code,
-            cost_in_points=grant.points,
-            active_since=since,
-            active_to=until,
-            pending_active_to=pending_active_to(self.source, until),
+            actor=self.actor,
             email_status=self.email_status,
-            email_history=[],
-            created_at=self.now,
-            created_by=self.actor,
+            now=self.now,
             issue_transaction=self.issue_transaction,
         )
-        if self.email_status == EMAIL_QUEUED:
-            # The outbox record is part of the reward's own item, so of its transaction.
-            owe_email(reward, self.now)
-        return reward
 
     # -- one transaction -------------------------------------------------------------------
     def _write(self, transaction: TransactWrite, indexes: list[int]) -> list[_Packed]:
         campaign = self.campaign
         units = sum(self.outcomes[i].grant.quantity for i in indexes)
-        codes = _free_codes(self.pool, units, self.taken_codes) if self.pooled else []
+        codes = free_codes(self.pool, units, self.taken_codes) if self.pooled else []
         if self.pooled and len(codes) < units:
             raise NoCouponsLeftError(left=len(codes))
         condition = CampaignModel.active == True  # noqa: E712 (a DynamoDB condition)

@@ -10,6 +10,10 @@ issuing routes name the campaign but not the store, so a second item,
 GetItem resolves it, and no two stores' campaigns of one id can share a passcode. Both are
 written in one transaction (`put_passcode`), the old passcode's lookup deleted with them.
 
+A campaign may also have a sandbox passcode (`sandbox-passcode#<store>#<campaign id>`, role
+`sandbox`): its lookup item shares the live passcodes' namespace, so a sandbox passcode never
+equals a live one of the same campaign id, and its role tells the two apart when it resolves.
+
 The store index lists a store's credentials for operators.
 """
 
@@ -28,6 +32,8 @@ from chalicelib.storage.tables import TableModel
 
 PASSCODE_KIND = "passcode"
 PASSCODE_LOOKUP_KIND = "passcode_lookup"
+ISSUER_ROLE = "issuer"
+SANDBOX_ROLE = "sandbox"  # a sandbox passcode's records: its calls create sandbox rewards
 
 
 class CredentialsByStoreIndex(GlobalSecondaryIndex["CredentialModel"]):
@@ -60,9 +66,9 @@ class CredentialModel(TableModel):
     by_store = CredentialsByStoreIndex()
 
 
-def passcode_pk(store_code: str, campaign_id: str) -> str:
+def passcode_pk(store_code: str, campaign_id: str, sandbox: bool = False) -> str:
     # Store codes hold no `#` (letters, digits, `-`, `_`), so this key is never ambiguous.
-    return f"passcode#{store_code}#{campaign_id}"
+    return f"{'sandbox-' if sandbox else ''}passcode#{store_code}#{campaign_id}"
 
 
 def passcode_lookup_pk(campaign_id: str, digest: str) -> str:
@@ -144,17 +150,23 @@ class PasscodeNotWrittenError(Exception):
 
 
 def put_passcode(
-    store_code: str, campaign_id: str, digest: str, previous: CredentialModel | None
+    store_code: str,
+    campaign_id: str,
+    digest: str,
+    previous: CredentialModel | None,
+    sandbox: bool = False,
 ) -> None:
-    """Make `digest` the passcode of the store's campaign, replacing `previous` (the record as
-    read before; None: the campaign must have none). Its lookup item comes and the previous
-    one goes in the same transaction. Raises `PasscodeNotWrittenError` saying why not."""
-    pk = passcode_pk(store_code, campaign_id)
+    """Make `digest` the passcode (`sandbox`: the sandbox passcode) of the store's campaign,
+    replacing `previous` (the record as read before; None: the campaign must have none). Its
+    lookup item comes and the previous one goes in the same transaction. Raises
+    `PasscodeNotWrittenError` saying why not."""
+    pk = passcode_pk(store_code, campaign_id, sandbox)
+    role = SANDBOX_ROLE if sandbox else ISSUER_ROLE
     record = CredentialModel(
         pk,
         kind=PASSCODE_KIND,
         store_code=store_code,
-        role="issuer",
+        role=role,
         subject=campaign_id,
         secret_hash=digest,
         created_at=datetime.now(UTC),
@@ -163,7 +175,7 @@ def put_passcode(
         passcode_lookup_pk(campaign_id, digest),
         kind=PASSCODE_LOOKUP_KIND,
         store_code=store_code,
-        role="issuer",
+        role=role,
         subject=campaign_id,
         created_at=record.created_at,
     )

@@ -21,6 +21,12 @@ Keyed by (store_code, reward_id). Indexes, each serving one read the API needs w
   issuing call created (its `transaction_id`).
 
 `created_at` is stored in PynamoDB's fixed-width UTC form, so its strings sort as the times do.
+
+Sandbox rewards (a campaign's sandbox passcode, chalicelib/domain/sandbox.py) live in this table
+under their store's sandbox partition, `sandbox#<store>` (`sandbox_partition`), in `store_code`
+and so in every key made from it (`campaign_key`, `customer_key`). Every live read is keyed by
+the store (the table's key, the store, campaign, customer and transaction indexes), so none
+sees them; they never carry the outbox or expiry attributes. `store_of` gives the store back.
 """
 
 from __future__ import annotations
@@ -63,6 +69,21 @@ EMAIL_SENT = "sent"
 EMAIL_FAILED = "failed"
 
 OWED_SHARDS = 10  # partitions of the email-owed index
+SANDBOX_PREFIX = "sandbox#"  # no store code holds a `#`
+
+
+def sandbox_partition(store_code: str) -> str:
+    """Where the store's sandbox rewards are kept, in place of its store code."""
+    return f"{SANDBOX_PREFIX}{store_code}"
+
+
+def store_of(partition: str) -> str:
+    """The store a reward's `store_code` belongs to, a sandbox partition's too."""
+    return partition.removeprefix(SANDBOX_PREFIX)
+
+
+def is_sandbox(reward: RewardModel) -> bool:
+    return reward.store_code.startswith(SANDBOX_PREFIX)
 
 
 def customer_key(store_code: str, customer_id: str) -> str:
@@ -85,6 +106,16 @@ class DeliveryEvent(MapAttribute):
     at = UTCDateTimeAttribute()
     status = UnicodeAttribute()
     detail = UnicodeAttribute(null=True)  # SES message id, error reason, new address
+
+
+class StoredEmail(MapAttribute):
+    """A sandbox reward's email as rendered: kept to be read back, never sent."""
+
+    sender = UnicodeAttribute()
+    recipient = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    html = UnicodeAttribute()
+    text = UnicodeAttribute()
 
 
 class RewardsByTokenDigestIndex(GlobalSecondaryIndex["RewardModel"]):
@@ -195,6 +226,7 @@ class RewardModel(TableModel):
     email_owed_shard = UnicodeAttribute(null=True)
     email_owed_since = UTCDateTimeAttribute(null=True)  # when the message became owed
     email_owed_sweeps = NumberAttribute(null=True)  # messages the sweeper sent again
+    sandbox_email = StoredEmail(null=True)  # a sandbox reward's email, rendered and kept
 
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute(null=True)  # the actor that issued or bought it

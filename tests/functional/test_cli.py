@@ -310,6 +310,24 @@ def test_seed_demo_adds_a_campaign_with_codes_and_the_known_passcode(
     assert issuing.public_queries_store(DEMO_CAMPAIGN_ID) == "DEMO"
 
 
+def test_seed_demo_gives_the_campaign_its_sandbox_passcode_and_make_run_prints_it(
+    aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.cli import DEMO_CAMPAIGN_ID
+    from local.run import StackSettings, banner
+
+    monkeypatch.setenv("REWARDS_DEMO_SANDBOX_PASSCODE", "local-sandbox-passcode")
+    _seed(capsys, monkeypatch, "a-password")
+
+    principal = auth.principal_for_passcode(DEMO_CAMPAIGN_ID, "local-sandbox-passcode")
+    assert (principal.store_code, principal.subject, principal.sandbox) == (
+        "DEMO",
+        DEMO_CAMPAIGN_ID,
+        True,
+    )
+    assert "passcode local-sandbox-passcode" in banner(StackSettings.from_env())
+
+
 def _logs_in(role: Role, username: str, password: str) -> bool:
     from chalice.test import Client
 

@@ -103,6 +103,22 @@ def test_a_bulk_call_is_one_value_and_emailed_rewards_say_so(client: Any, emitte
     ]
 
 
+def test_sandbox_rewards_are_not_counted_as_issued(client: Any, emitted: Emitted) -> None:
+    campaign = make_campaign(codes=[f"CODE-{n}" for n in range(3)])
+    passcode = auth.set_passcode("DEFAULT", campaign.campaign_id, sandbox=True)
+    recipients = [{**ALICE, "email": f"r{n}@example.com"} for n in range(3)]
+    response = client.post(
+        f"/api/multi_rewards/{campaign.campaign_id}",
+        headers={"X-Passcode": passcode, "Content-Type": "application/json"},
+        body=json.dumps({"recipients": recipients}),
+    )
+
+    assert response.status_code == 200
+    assert json.loads(response.body)["created"] == 3
+    lines = emitted()
+    assert values(lines, "RewardsIssued") == values(lines, "EmailsSent") == []
+
+
 def test_a_refused_request_counts_by_status_class_and_issues_nothing(
     client: Any, emitted: Emitted
 ) -> None:

@@ -503,3 +503,41 @@ def test_a_buy_retried_after_a_crash_buys_once(client: Any, crash_at: str) -> No
     assert {r.reward_id for r in RewardModel.query(STORE)} == {c["id"] for c in bought}
     buyer.refresh()
     assert int(buyer.points_available) == 80
+
+
+# -- the Mokugift sandbox ------------------------------------------------------------------
+# Where a keyed sandbox call dies: before its first write, between two BatchWriteItems (25
+# rewards each), and on storing the answer.
+SANDBOX_CRASH_POINTS = {
+    "before-the-first-write": CrashPoint("BatchWriteItem", 0),
+    "between-two-writes": CrashPoint("BatchWriteItem", 1),
+    "before-the-answer-is-stored": CrashPoint("UpdateItem", 0, table="idempotency"),
+}
+
+
+@pytest.mark.usefixtures("short_lease")
+@pytest.mark.parametrize("point", list(SANDBOX_CRASH_POINTS))
+def test_a_sandbox_multi_call_retried_after_a_crash_writes_each_reward_once(
+    client: Any, point: str
+) -> None:
+    model = SANDBOX_CRASH_POINTS[point]
+    crash = CrashPoint(model.operation, model.at, model.table)
+    campaign = make_campaign(STORE)
+    passcode = auth.set_passcode(STORE, campaign.campaign_id, sandbox=True)
+    request = {
+        "headers": {**issuer(passcode), "Idempotency-Key": "sandbox-crash"},
+        "body": json.dumps({"recipients": PEOPLE}),
+    }
+    path = f"/api/multi_rewards/{campaign.campaign_id}"
+    crashed(client, crash, "POST", path, **request)
+
+    retry = client.post(path, **request)
+
+    assert retry.status_code == 200, retry.body
+    body = body_of(retry)
+    # Every valid recipient once (the campaign is unlimited), the invalid one refused.
+    assert (body["created"], body["failed"]) == (len(PEOPLE) - 1, 1)
+    answered = {r["reward"]["rewardId"] for r in body["results"] if r["created"]}
+    stored = {r.reward_id for r in RewardModel.query(f"sandbox#{STORE}")}
+    assert answered == stored
+    assert list(RewardModel.query(STORE)) == queued_messages() == []

@@ -338,6 +338,11 @@ def rotate_passcode(world: World) -> Call:
     return Call(f"{API}/campaign/{a_campaign()}/passcode", admin())
 
 
+@example("POST", "/api/{storeCode}/campaign/{campaign}/sandbox_passcode")
+def rotate_sandbox_passcode(world: World) -> Call:
+    return Call(f"{API}/campaign/{a_campaign()}/sandbox_passcode", admin())
+
+
 @example("PUT", "/api/{storeCode}/campaign/{campaign}/public_queries")
 def set_public_queries(world: World) -> Call:
     return Call(f"{API}/campaign/{a_campaign()}/public_queries", admin(), '{"enabled": true}')

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import io
 import json
+import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
@@ -22,10 +24,11 @@ from botocore.retries.standard import ExponentialBackoff
 
 from chalicelib import aws
 from chalicelib.config import get_settings
+from chalicelib.domain import auth
 from chalicelib.storage import base
 from chalicelib.storage.base import MODELS
 from tests.conftest import RACE_API_KEY, RACE_STORE, bearer, body_of, hooked_clients
-from tests.factories import RECIPIENT
+from tests.factories import RECIPIENT, make_campaign
 from tests.functional.test_imonggo_customers import basic, make_customer
 
 THROTTLING = {
@@ -292,3 +295,26 @@ def test_imonggo_throttling_is_a_503_with_retry_after_in_xml(
         f"<error>{BUSY}</error>",
         "</errors>",
     ]
+
+
+def test_a_throttled_mokugift_key_is_110_in_the_original_contract(
+    dynamodb: DynamoDB, client: Any
+) -> None:
+    """The pipeline's own 503 (the Idempotency-Key's table throttled, before the handler) in
+    the contract of the request: the original's `<error><code>110`, JSON for JSON."""
+    campaign = make_campaign(RACE_STORE)
+    passcode = auth.set_passcode(RACE_STORE, campaign.campaign_id)
+    dynamodb.refuse("PutItem", "ProvisionedThroughputExceededException")
+    path = f"/api/reward_url/{campaign.campaign_id}"
+    fields = urlencode({"passcode": passcode, "recipient_email": "a@example.com"})
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Idempotency-Key": "t-1"}
+
+    response = client.post(path, headers=form, body=fields)
+    in_json = client.post(path, headers={**form, "Accept": "application/json"}, body=fields)
+
+    dynamodb.stop()
+    assert (response.status_code, response.headers["Retry-After"]) == (503, "1")
+    root = ET.fromstring(response.body)
+    assert (root.findtext("status"), root.findtext("error/code")) == ("Failed", "110")
+    assert root.findtext("error/description") == BUSY
+    assert_unavailable(in_json)

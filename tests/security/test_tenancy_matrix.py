@@ -304,6 +304,7 @@ class World:
     passcode: str  # the victim campaign's
     other_passcode: str  # the campaign of store OTHER's
     revoked_key: str
+    sandbox_passcode: str  # the victim campaign's sandbox passcode
 
     def foreign(self, role: Role) -> Credential:
         """Store OTHER's credential of `role`."""
@@ -391,6 +392,14 @@ def build_world(client: Any, calls: Calls) -> World:
         ),
         201,
     )["customerTypeId"]
+    # A sandbox reward of the victim campaign (`/api/sandbox_email/...`), made
+    # while coupons are left (it takes none).
+    sandbox = _ok(client.post(f"{campaign_path}/sandbox_passcode", headers=admin))["passcode"]
+    sandboxed = client.post(
+        f"/api/reward/{campaign.campaign_id}",
+        headers={"X-Passcode": sandbox, "Content-Type": "application/json"},
+        body=json.dumps({"email": "sandbox@example.com", "first_name": "S", "last_name": "B"}),
+    )
     a, b = (_customer(client, name, campaign.campaign_id, passcode) for name in ("ann", "bob"))
     for member in (a, b):
         members = urlencode({"customers[]": member.customer_id})
@@ -414,8 +423,9 @@ def build_world(client: Any, calls: Calls) -> World:
         "customerType": customer_type,
         "month": str(now.month),
         "year": str(now.year),
+        "reward_id": _ok(sandboxed, 201)["rewardId"],
     }
-    return World(client, calls, ids, a, b, passcode, other_passcode, _revoked_key())
+    return World(client, calls, ids, a, b, passcode, other_passcode, _revoked_key(), sandbox)
 
 
 @pytest.fixture(scope="module")
@@ -622,7 +632,8 @@ def _rightful(world: World, route: Route) -> Credential:
     if role is Role.STORE:
         return Credential(Kind.KEY, API_KEY)
     if role is Role.ISSUER:
-        return Credential(Kind.PASSCODE, world.passcode)
+        sandboxed = route.path.startswith("/api/sandbox_email/")
+        return Credential(Kind.PASSCODE, world.sandbox_passcode if sandboxed else world.passcode)
     if role is Role.CUSTOMER:
         return Credential(Kind.JWT, world.a.token)
     return Credential(Kind.JWT, token_for(role))
