@@ -578,13 +578,15 @@ def test_a_foreign_or_broken_credential_is_refused_and_reaches_nothing(
         assert changed == set()
 
 
-# Routes anyone may call: logins, the claim and reward links, the payout provider's signed
-# callback, health and the API description. A new route without roles fails here until it is
-# added on purpose.
+# Routes anyone may call: logins and their refresh tokens, the claim and reward links, the
+# payout provider's signed callback, health and the API description. A new route without roles
+# fails here until it is added on purpose.
 PUBLIC_ROUTES = {
     ("POST", "/api/admin/login_check"),
     ("POST", "/api/seller/login_check"),
     ("POST", "/api/customer/login_check"),
+    ("POST", "/api/token/refresh"),
+    ("POST", "/api/token/revoke"),
     ("GET", "/api/v1/claims/{token}"),
     ("POST", "/api/v1/claims/{token}"),
     ("GET", "/claim/points/{token}"),
