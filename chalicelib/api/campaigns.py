@@ -1,8 +1,8 @@
 """Open Loyalty campaign catalog: campaigns, lists, state, coupons, seller views.
 
 Every path is under `/api/{storeCode}/` as the document writes it. Admin endpoints take an
-admin JWT; the seller views a seller's (or an admin's); the public list any credential of the
-store. Bodies are the document's forms (bracket keys) or the same as JSON.
+admin JWT; the seller views a seller's (or an admin's); the public list needs no login.
+Bodies are the document's forms (bracket keys) or the same as JSON.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from chalicelib.api.responses.campaigns import (
     Campaigns,
     CouponsChange,
 )
-from chalicelib.domain import catalog
+from chalicelib.domain import catalog, stores
 from chalicelib.domain.auth import Role
 from chalicelib.domain.campaign_form import CampaignForm
 from chalicelib.domain.campaigns import CampaignNotFoundError
-from chalicelib.domain.errors import InvalidInputError
+from chalicelib.domain.errors import InvalidInputError, NotFoundError
 
 ADMIN = (Role.ADMIN,)
 SELLER = (Role.SELLER, Role.ADMIN)
@@ -84,14 +84,18 @@ def active_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     CAMPAIGNS + "/public/available",
     methods=["GET"],
-    roles=ANYONE,
-    summary="Get a collection of publicly available campaigns",
+    summary="Get a collection of publicly available campaigns (no login needed): public and "
+    "active ones only",
     query_model=catalog.ListQuery,
     response_model=Campaigns,
-    errors=QUERY_ERRORS,
+    errors=(NotFoundError, *QUERY_ERRORS),
 )
 def public_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    return catalog.public_campaigns(request.store_code, nested_query(request))
+    # Public: the store is the one the path names (a credential sent along is not read).
+    if not stores.STORE_CODE.match(storeCode):
+        raise NotFoundError(f"Store {storeCode[:64]} does not exist.")
+    stores.get_store(storeCode)
+    return catalog.public_campaigns(storeCode, nested_query(request))
 
 
 @routes.route(

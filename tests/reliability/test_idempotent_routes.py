@@ -504,6 +504,15 @@ def mark_own_coupon(world: World) -> Call:
     return Call(path, as_customer(customer_id), json.dumps({"used": 1}))
 
 
+@example("POST", "/api/{storeCode}/admin/campaign/coupons/mark_as_used")
+def mark_many_coupons(world: World) -> Call:
+    customer_id, campaign_id, reward_id = a_bought_coupon()
+    fields = {"customerId": customer_id, "campaignId": campaign_id, "couponId": reward_id}
+    coupon = {**fields, "code": "C-1", "used": "1"}
+    body = form(**{f"coupons[0][{key}]": value for key, value in coupon.items()})
+    return Call(f"{API}/admin/campaign/coupons/mark_as_used", admin(FORM), body)
+
+
 @example("POST", "/api/{storeCode}/admin/campaign/cashback/redeem")
 def redeem_for_customer(world: World) -> Call:
     customer_id, campaign_id = a_cashback_customer()

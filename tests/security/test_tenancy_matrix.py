@@ -587,6 +587,7 @@ PUBLIC_ROUTES = {
     ("POST", "/api/customer/login_check"),
     ("POST", "/api/token/refresh"),
     ("POST", "/api/token/revoke"),
+    ("GET", "/api/{storeCode}/campaign/public/available"),
     ("GET", "/api/v1/claims/{token}"),
     ("POST", "/api/v1/claims/{token}"),
     ("GET", "/claim/points/{token}"),
