@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import AliasChoices, ConfigDict, Field, StringConstraints
 
 from chalicelib.api import idempotency
+from chalicelib.api.access import roles_of
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.responses.auth import Token
 from chalicelib.api.routes import Routes
@@ -23,7 +24,7 @@ from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import AuthenticationError
 from chalicelib.domain.validation import InputModel, SingleLine, validate
 
-routes = Routes(__name__)
+routes = Routes(__name__, access=roles_of)
 
 # Public routes: a wrong username or password is their 401 (`bad_credentials`).
 LOGIN_ERRORS = (AuthenticationError,)

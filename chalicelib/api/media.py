@@ -22,12 +22,9 @@ from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import BODY_TYPES, ApiRequest
 from chalicelib.api.responses.media import PhotoId
 from chalicelib.domain import media
-from chalicelib.domain.auth import Role
 from chalicelib.domain.campaigns import CampaignNotFoundError
 from chalicelib.domain.errors import PayloadTooLargeError
 
-ADMIN = (Role.ADMIN,)
-READERS = (Role.ADMIN, Role.SELLER, Role.CUSTOMER, Role.STORE)
 # A form or JSON body without the file reaches the handler and gets the form error, not a 415.
 UPLOAD_TYPES = (multipart.MULTIPART, *BODY_TYPES)
 PHOTOS = "/api/{storeCode}/campaign/{campaign}/photo"
@@ -54,7 +51,6 @@ def image_response(image: media.Image) -> Response:
 @routes.route(
     PHOTOS,
     methods=["POST"],
-    roles=ADMIN,
     content_types=UPLOAD_TYPES,
     summary="Add a photo to a campaign",
     response_model=PhotoId,
@@ -67,7 +63,6 @@ def add_photo(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, A
 
 @routes.route(
     PHOTOS + "/{photoId}",
-    roles=READERS,
     summary="Get a campaign's photo",
     response_type=IMAGE,
     errors=(CampaignNotFoundError, media.PhotoNotFoundError),
@@ -79,7 +74,6 @@ def get_photo(request: ApiRequest, storeCode: str, campaign: str, photoId: str) 
 @routes.route(
     PHOTOS + "/{photoId}",
     methods=["DELETE"],
-    roles=ADMIN,
     summary="Remove a campaign's photo",
     errors=(CampaignNotFoundError, media.PhotoNotFoundError, media.MediaChangedError),
 )
@@ -90,7 +84,6 @@ def remove_photo(request: ApiRequest, storeCode: str, campaign: str, photoId: st
 @routes.route(
     BRAND_ICON,
     methods=["POST"],
-    roles=ADMIN,
     content_types=UPLOAD_TYPES,
     summary="Add a brand icon to the campaign",
     errors=(*UPLOAD_ERRORS, media.MediaChangedError),
@@ -101,7 +94,6 @@ def set_brand_icon(request: ApiRequest, storeCode: str, campaign: str) -> None:
 
 @routes.route(
     BRAND_ICON,
-    roles=READERS,
     summary="Get a campaign's brand icon",
     response_type=IMAGE,
     errors=(CampaignNotFoundError, media.BrandIconNotFoundError),
@@ -113,7 +105,6 @@ def get_brand_icon(request: ApiRequest, storeCode: str, campaign: str) -> Respon
 @routes.route(
     BRAND_ICON,
     methods=["DELETE"],
-    roles=ADMIN,
     summary="Remove campaign's brand icon",
     errors=(CampaignNotFoundError, media.BrandIconNotFoundError, media.MediaChangedError),
 )

@@ -29,7 +29,6 @@ from chalicelib.api.responses.targeting import (
     Segments,
 )
 from chalicelib.domain import targeting
-from chalicelib.domain.auth import Role
 from chalicelib.domain.campaigns import CampaignNotFoundError, get_campaign
 from chalicelib.domain.catalog import time_of
 from chalicelib.domain.customers import CustomerNotFoundError
@@ -49,7 +48,6 @@ from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
 
 routes = openloyalty_routes(__name__)
 
-ADMIN = (Role.ADMIN,)
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 1000
 MAX_PAGE = 100_000
@@ -172,7 +170,6 @@ def _customers(page: targeting.CustomerPage) -> dict[str, Any]:
 @routes.route(
     LEVELS_PATH,
     methods=["POST"],
-    roles=ADMIN,
     summary="Create a level",
     request_model=targeting.LevelInput,
     body_key="level",
@@ -185,7 +182,6 @@ def create_level(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     LEVELS_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get a collection of levels",
     errors=PAGING_ERRORS,
     query_model=ListPageQuery,
@@ -198,7 +194,6 @@ def list_levels(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     LEVEL_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get level details",
     errors=(LevelNotFoundError,),
     response_model=Level,
@@ -210,7 +205,6 @@ def get_level(request: ApiRequest, storeCode: str, level: str) -> dict[str, Any]
 @routes.route(
     LEVEL_PATH,
     methods=["PUT"],
-    roles=ADMIN,
     summary="Update a level",
     errors=(LevelNotFoundError,),
     request_model=targeting.LevelInput,
@@ -224,7 +218,6 @@ def update_level(request: ApiRequest, storeCode: str, level: str) -> dict[str, A
 @routes.route(
     LEVEL_PATH,
     methods=["DELETE"],
-    roles=ADMIN,
     summary="Delete a level that no customer holds",
     errors=(LevelNotFoundError, LevelInUseError),
 )
@@ -238,7 +231,6 @@ def delete_level(request: ApiRequest, storeCode: str, level: str) -> None:
 @routes.route(
     SEGMENTS_PATH,
     methods=["POST"],
-    roles=ADMIN,
     summary="Create a segment",
     request_model=targeting.SegmentInput,
     body_key="segment",
@@ -251,7 +243,6 @@ def create_segment(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     SEGMENTS_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get a collection of segments",
     errors=PAGING_ERRORS,
     query_model=ListPageQuery,
@@ -264,7 +255,6 @@ def list_segments(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     SEGMENT_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get segment details",
     errors=(SegmentNotFoundError,),
     response_model=Segment,
@@ -276,7 +266,6 @@ def get_segment(request: ApiRequest, storeCode: str, segment: str) -> dict[str, 
 @routes.route(
     SEGMENT_PATH,
     methods=["PUT"],
-    roles=ADMIN,
     summary="Update a segment",
     errors=(SegmentNotFoundError,),
     request_model=targeting.SegmentInput,
@@ -291,7 +280,6 @@ def update_segment(request: ApiRequest, storeCode: str, segment: str) -> dict[st
 @routes.route(
     SEGMENT_PATH,
     methods=["DELETE"],
-    roles=ADMIN,
     summary="Delete a segment and its memberships",
     errors=(SegmentNotFoundError, ConflictError),
 )
@@ -302,7 +290,6 @@ def delete_segment(request: ApiRequest, storeCode: str, segment: str) -> None:
 @routes.route(
     MEMBERS_PATH,
     methods=["POST"],
-    roles=ADMIN,
     summary="Add customers to a segment",
     request_model=targeting.MembersInput,
     errors=(SegmentNotFoundError, TooManyMembersError, CustomerNotFoundError, ConflictError),
@@ -323,7 +310,6 @@ def add_segment_customers(request: ApiRequest, storeCode: str, segment: str) -> 
 @routes.route(
     MEMBERS_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get the customers of a segment",
     errors=(SegmentNotFoundError, *PAGING_ERRORS),
     query_model=ListPageQuery,
@@ -339,7 +325,6 @@ def list_segment_customers(request: ApiRequest, storeCode: str, segment: str) ->
 @routes.route(
     MEMBERS_PATH + "/{customer}",
     methods=["DELETE"],
-    roles=ADMIN,
     summary="Remove a customer from a segment",
     errors=(SegmentNotFoundError, SegmentMemberNotFoundError, CustomerNotFoundError),
 )
@@ -355,7 +340,6 @@ def remove_segment_customer(
 @routes.route(
     CATEGORIES_PATH,
     methods=["POST"],
-    roles=ADMIN,
     summary="Create a campaign category",
     request_model=targeting.CategoryInput,
     body_key="campaign_category",
@@ -369,7 +353,6 @@ def create_category(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     CATEGORIES_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get a collection of campaign categories",
     errors=PAGING_ERRORS,
     query_model=ListPageQuery,
@@ -383,7 +366,6 @@ def list_categories(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     CATEGORY_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get campaign category details",
     errors=(CategoryNotFoundError,),
     response_model=CampaignCategory,
@@ -395,7 +377,6 @@ def get_category(request: ApiRequest, storeCode: str, campaignCategory: str) -> 
 @routes.route(
     CATEGORY_PATH,
     methods=["PUT"],
-    roles=ADMIN,
     summary="Update a campaign category",
     errors=(CategoryNotFoundError,),
     request_model=targeting.CategoryInput,
@@ -410,7 +391,6 @@ def update_category(request: ApiRequest, storeCode: str, campaignCategory: str) 
 @routes.route(
     CATEGORY_PATH,
     methods=["DELETE"],
-    roles=ADMIN,
     summary="Delete a campaign category",
     errors=(CategoryNotFoundError,),
 )
@@ -424,7 +404,6 @@ def delete_category(request: ApiRequest, storeCode: str, campaignCategory: str) 
 @routes.route(
     CUSTOMER_PATH + "/level",
     methods=["POST"],
-    roles=ADMIN,
     summary="Set a customer's level (an empty levelId removes it)",
     request_model=targeting.LevelChoice,
     errors=(CustomerNotFoundError,),
@@ -439,7 +418,6 @@ def set_customer_level(request: ApiRequest, storeCode: str, customer: str) -> di
 @routes.route(
     CUSTOMER_PATH + "/segments",
     methods=["GET"],
-    roles=ADMIN,
     summary="Get the segments of a customer",
     errors=(CustomerNotFoundError,),
     response_model=Segments,
@@ -452,7 +430,6 @@ def customer_segments(request: ApiRequest, storeCode: str, customer: str) -> dic
 @routes.route(
     STORE_PATH + "/campaign/{campaign}/customers/visible",
     methods=["GET"],
-    roles=ADMIN,
     summary="Check campaign visibility for customers",
     errors=(CampaignNotFoundError, *PAGING_ERRORS),
     query_model=ListPageQuery,

@@ -562,9 +562,16 @@ def public_campaigns(store_code: str, query: dict[str, Any]) -> dict[str, Any]:
 
 
 def details(
-    store_code: str, campaign_id: str, query: dict[str, Any], internal: bool
+    store_code: str,
+    campaign_id: str,
+    query: dict[str, Any],
+    internal: bool,
+    allowed: Callable[[CampaignModel], None] | None = None,
 ) -> dict[str, Any]:
-    """`GET /campaign/{campaign}` (admin) and `GET /seller/campaign/{campaign}`."""
+    """`GET /campaign/{campaign}` and `GET /seller/campaign/{campaign}`; `allowed` raises
+    when the caller may not read this campaign (a customer: one not offered to them)."""
     view = list_query(query).view(internal)
     campaign = get_campaign(store_code, _campaign_key(campaign_id))
+    if allowed is not None:
+        allowed(campaign)
     return campaign_body(campaign, view, Lookups.of(store_code, [campaign]))
