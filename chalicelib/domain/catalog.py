@@ -94,6 +94,7 @@ def create_campaign(store_code: str, body: Any, campaign_id: str | None = None) 
     campaign.save(condition=CampaignModel.campaign_id.does_not_exist())
     if draft.coupons:
         coupons.put_codes(store_code, campaign.campaign_id, draft.coupons, append=True)
+    targeting.count_audience(store_code, campaign.target, campaign.segments or [])
     return campaign.campaign_id
 
 
@@ -134,6 +135,8 @@ def update_campaign(store_code: str, campaign_id: str, body: Any) -> str:
     )
     if draft.coupons is not None:
         coupons.put_codes(store_code, campaign_id, draft.coupons, append=False)
+    attributes = draft.attributes
+    targeting.count_audience(store_code, attributes.get("target"), attributes.get("segments") or [])
     return campaign_id
 
 
