@@ -3,8 +3,11 @@
 A store of its own gets one real recipient and one real reward through the API; copies of
 those items (new keys) are written with BatchWriteItem straight to the tables until the store
 has 100 customers and its campaign 100 rewards this month and 100 users (usage items), then
-10,000 of each. At each size
-the recipient list, the rewards of the month and the admin campaign list are timed, in turns
+10,000 of each. Every customer holds one level and is in one segment, which two campaigns
+target (so each is offered to every customer: its `visibleForCustomersCount` is 100, then
+10,000). At each size
+the recipient list, the rewards of the month, the admin campaign list and the list of the
+two targeted campaigns are timed, in turns
 with their floor: the request's own page Query made again with a plain client. moto's Query
 reads the whole partition, so even the floor slows as the table grows; the latency figure is
 the app's growth over the floor's growth, (app large / app small) / (floor large / floor
@@ -30,6 +33,7 @@ API_KEY = "bench-grow-api-key-0123456789"
 PASSCODE = "bench-grow-passcode"
 SIZES = (100, 10_000)
 PAGE = 20
+TARGETED_TYPE = "discount_code"  # the two targeted campaigns, listed on their own
 
 
 def _raw_item(table: str, key: dict[str, str]) -> dict[str, Any]:
@@ -62,12 +66,17 @@ class Seeded:
         )
         reward_id = json.loads(issued.body)["rewardId"]
         settings = get_settings()
+        self.levels_table = settings.table_name("levels")
+        self.segments_table = settings.table_name("segments")
+        self.members_table = settings.table_name("segment-members")
+        self.audiences_table = settings.table_name("audiences")
         self.customers_table = settings.table_name("customers")
         self.rewards_table = settings.table_name("rewards")
         self.counts_table = settings.table_name("customer-counts")
         self.usage_table = settings.table_name("campaign-usage")
         self.campaigns_table = settings.table_name("campaigns")
         self.reward = _raw_item(self.rewards_table, {"store_code": STORE, "reward_id": reward_id})
+        self._target(self.reward["customer_id"]["S"])  # before the customer item is copied
         self.customer = _raw_item(
             self.customers_table,
             {"store_code": STORE, "customer_id": self.reward["customer_id"]["S"]},
@@ -79,7 +88,37 @@ class Seeded:
                 "customer_id": self.reward["customer_id"]["S"],
             },
         )
+        self.member = _raw_item(
+            self.members_table,
+            {
+                "segment_key": f"{STORE}#{self.segment_id}",
+                "customer_id": self.customer["customer_id"]["S"],
+            },
+        )
         self.count = 1
+
+    def _target(self, customer_id: str) -> None:
+        """The customer in a level and a segment, each targeted by a campaign (as an admin
+        makes them: the counts kept from the start)."""
+        from chalicelib.domain import audiences, targeting
+        from tests.factories import make_campaign
+
+        self.level_id = targeting.create_level(STORE, {"level": {"name": "Growth"}}).level_id
+        segment = targeting.create_segment(STORE, {"segment": {"name": "Growth"}})
+        self.segment_id = segment.segment_id
+        self.audience_id = audiences.audience_id([self.segment_id])
+        targeting.set_customer_level(STORE, customer_id, {"levelId": self.level_id})
+        targeting.add_members(STORE, self.segment_id, {"customers": [customer_id]})
+        for name, target in (("By level", "level"), ("By segment", "segment")):
+            make_campaign(
+                STORE,
+                name=name,
+                reward=TARGETED_TYPE,
+                target=target,
+                levels=[self.level_id] if target == "level" else [],
+                segments=[self.segment_id] if target == "segment" else [],
+            )
+        targeting.count_audience(STORE, "segment", [self.segment_id])
 
     def grow_to(self, size: int) -> None:
         more = size - self.count
@@ -94,12 +133,14 @@ class Seeded:
             for new in ids
         ]
         usage = [{**self.usage, "customer_id": {"S": new}} for new in ids]
+        members = [{**self.member, "customer_id": {"S": new}} for new in ids]
         rewards = _copies(
             self.reward, more, lambda new: {"reward_id": {"S": new}, "token": {"S": new}}
         )
         raw_batch_write([(self.customers_table, item) for item in customers])
         raw_batch_write([(self.usage_table, item) for item in usage])
         raw_batch_write([(self.rewards_table, item) for item in rewards])
+        raw_batch_write([(self.members_table, item) for item in members])
         # The copies counted, as the creating transactions do: in the store's customer count
         # and in the campaign's count of users.
         dynamodb = plain_client("dynamodb")
@@ -115,6 +156,18 @@ class Seeded:
             UpdateExpression="ADD users_count :more",
             ExpressionAttributeValues={":more": {"N": str(more)}},
         )
+        # Each copy holds the level and is in the segment (copied with the customer item).
+        for table, key in (
+            (self.levels_table, {"store_code": STORE, "level_id": self.level_id}),
+            (self.segments_table, {"store_code": STORE, "segment_id": self.segment_id}),
+            (self.audiences_table, {"store_code": STORE, "audience_id": self.audience_id}),
+        ):
+            dynamodb.update_item(
+                TableName=table,
+                Key={name: {"S": value} for name, value in key.items()},
+                UpdateExpression="ADD customers_count :more",
+                ExpressionAttributeValues={":more": {"N": str(more)}},
+            )
         self.count = size
 
 
@@ -128,6 +181,9 @@ def _requests(stack: Stack, seeded: Seeded) -> dict[str, Callable[[], Any]]:
         "rewards of a month": lambda: stack.client.get(f"{month}?limit={PAGE}", headers=key),
         "campaign list": lambda: stack.client.get(
             f"/api/{STORE}/campaign?perPage={PAGE}", headers=admin
+        ),
+        "targeted campaign list": lambda: stack.client.get(
+            f"/api/{STORE}/campaign?perPage={PAGE}&campaignType={TARGETED_TYPE}", headers=admin
         ),
     }
 

@@ -7,6 +7,7 @@ python -m chalicelib.cli revoke-api-key CODE KEY_ID
 python -m chalicelib.cli create-user CODE ROLE USERNAME           (password from stdin/env)
 python -m chalicelib.cli migrate-passcodes CODE                  (passcodes keyed by store, once)
 python -m chalicelib.cli number-customers CODE                  (Imonggo integer ids, once)
+python -m chalicelib.cli count-audiences CODE                   (levels' and targets' counts, once)
 python -m chalicelib.cli seed-demo                               (what `make run` does)
 
 With neither AWS_ENDPOINT_URL nor REWARDS_STAGE (other than `local`) in the environment, the
@@ -31,7 +32,16 @@ from urllib.parse import urlsplit
 from botocore.exceptions import EndpointConnectionError
 
 from chalicelib.config import reset_settings
-from chalicelib.domain import auth, campaigns, catalog, customers, issuing, ledger, stores
+from chalicelib.domain import (
+    auth,
+    campaigns,
+    catalog,
+    customers,
+    issuing,
+    ledger,
+    stores,
+    targeting,
+)
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import RewardsError
 
@@ -253,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     number.add_argument("store_code")
 
+    recount = commands.add_parser(
+        "count-audiences",
+        help="count the customers of the store's levels and campaigns' segment targets (once)",
+    )
+    recount.add_argument("store_code")
+
     demo = commands.add_parser(
         "seed-demo", help="the demo store, key, campaign and logins of `make run`"
     )
@@ -309,6 +325,9 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "number-customers":
             numbered = customers.number_customers(args.store_code)
             print(f"{numbered} customer(s) of store {args.store_code} numbered")
+        elif args.command == "count-audiences":
+            levels, counted = targeting.recount(args.store_code)
+            print(f"{levels} level(s) and {counted} audience(s) of store {args.store_code} counted")
         elif args.command == "seed-demo":
             if not os.environ.get("REWARDS_DEMO_API_KEY"):
                 print("error: set REWARDS_DEMO_API_KEY to the demo key", file=sys.stderr)

@@ -46,6 +46,8 @@ class Settings:
     jwt_secret_parameter: str | None
     jwt_ttl_seconds: int
     jwt_issuer: str
+    # How long a refresh token may be traded for a new token (Open Loyalty's default: 30 days).
+    refresh_ttl_seconds: int
     default_store_code: str
     default_currency: str
     default_point_to_amount_ratio: Decimal
@@ -128,6 +130,7 @@ def get_settings() -> Settings:
         jwt_secret_parameter=env.get("REWARDS_JWT_SECRET_PARAMETER") or None,
         jwt_ttl_seconds=int(env.get("REWARDS_JWT_TTL_SECONDS", "3600")),
         jwt_issuer=env.get("REWARDS_JWT_ISSUER", "rewards"),
+        refresh_ttl_seconds=int(env.get("REWARDS_REFRESH_TTL_SECONDS", "2592000")),
         default_store_code=env.get("REWARDS_DEFAULT_STORE", "DEFAULT"),
         default_currency=env.get("REWARDS_DEFAULT_CURRENCY", "USD"),
         default_point_to_amount_ratio=Decimal(env.get("REWARDS_DEFAULT_POINT_RATIO", "1")),

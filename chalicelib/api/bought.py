@@ -13,7 +13,7 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib.api.campaigns import ADMIN, ANYONE, nested_query
+from chalicelib.api.campaigns import nested_query
 from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.responses.bought import (
@@ -23,7 +23,6 @@ from chalicelib.api.responses.bought import (
     DeliveryStatusChoices,
 )
 from chalicelib.domain import bought
-from chalicelib.domain.auth import Role
 from chalicelib.domain.catalog import time_of
 from chalicelib.domain.errors import ConflictError, InvalidInputError
 
@@ -57,7 +56,6 @@ def _usage(result: bought.Usage) -> dict[str, Any]:
 @routes.route(
     BOUGHT,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get a collection of bought campaigns",
     errors=QUERY_ERRORS,
     query_model=bought.BoughtQuery,
@@ -70,7 +68,6 @@ def list_bought(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     BOUGHT + "/export/csv",
     methods=["GET"],
-    roles=ADMIN,
     summary="Get a collection of campaigns' purchases exported to a CSV file",
     errors=QUERY_ERRORS,
     query_model=bought.BoughtQuery,
@@ -92,7 +89,6 @@ def export_bought(request: ApiRequest, storeCode: str) -> Response:
 @routes.route(
     "/api/{storeCode}/admin/customer/{customer}" + COUPON,
     methods=["POST"],
-    roles=ADMIN,
     summary="Mark a customer's bought coupon as used or unused",
     request_model=bought.UsageForm,
     errors=USAGE_ERRORS,
@@ -109,7 +105,6 @@ def mark_coupon(
 @routes.route(
     "/api/{storeCode}/customer" + COUPON,
     methods=["POST"],
-    roles=(Role.CUSTOMER,),
     summary="Mark the logged-in customer's bought coupon as used or unused",
     request_model=bought.UsageForm,
     errors=USAGE_ERRORS,
@@ -127,7 +122,6 @@ def mark_own_coupon(
 @routes.route(
     "/api/{storeCode}/admin/customer/{customer}/bought/coupon/{coupon}/changeDeliveryStatus",
     methods=["PUT"],
-    roles=ADMIN,
     summary="Change delivery status in a campaign bought by a customer",
     errors=(bought.BoughtCouponNotFoundError,),
     request_model=bought.DeliveryStatusForm,
@@ -144,7 +138,6 @@ def change_delivery_status(
 @routes.route(
     "/api/{storeCode}/settings/choices/deliveryStatus",
     methods=["GET"],
-    roles=ANYONE,
     summary="Get the delivery status choices",
     response_model=DeliveryStatusChoices,
 )

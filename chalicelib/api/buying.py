@@ -37,9 +37,6 @@ from chalicelib.domain.rewards import (
 )
 from chalicelib.storage.rewards import RewardModel
 
-ADMIN = (Role.ADMIN,)
-SELLER = (Role.SELLER, Role.ADMIN)
-CUSTOMER = (Role.CUSTOMER,)
 ADMIN_PATH = "/api/{storeCode}/admin/customer/{customer}/campaign"
 SELLER_PATH = "/api/{storeCode}/seller/customer/{customer}/campaign"
 CUSTOMER_PATH = "/api/{storeCode}/customer/campaign"
@@ -104,7 +101,6 @@ def _coupon(reward: RewardModel) -> dict[str, Any]:
 @routes.route(
     ADMIN_PATH + "/available",
     methods=["GET"],
-    roles=ADMIN,
     summary="Get available campaigns for a customer",
     query_model=buying.AvailableQuery,
     response_model=AvailableCampaigns,
@@ -117,7 +113,6 @@ def admin_available(request: ApiRequest, storeCode: str, customer: str) -> dict[
 @routes.route(
     SELLER_PATH + "/available",
     methods=["GET"],
-    roles=SELLER,
     summary="Get available campaigns for a customer (seller)",
     query_model=buying.AvailableQuery,
     response_model=AvailableCampaigns,
@@ -130,7 +125,6 @@ def seller_available(request: ApiRequest, storeCode: str, customer: str) -> dict
 @routes.route(
     CUSTOMER_PATH + "/available",
     methods=["GET"],
-    roles=CUSTOMER,
     summary="Get all campaigns available for a logged-in customer",
     query_model=buying.AvailableQuery,
     response_model=AvailableCampaigns,
@@ -143,7 +137,6 @@ def customer_available(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     ADMIN_PATH + "/{campaign}/buy",
     methods=["POST"],
-    roles=ADMIN,
     summary="Buy reward campaign for a specific customer (admin)",
     request_model=buying.BuyForm,
     query_model=buying.BuyForm,
@@ -157,7 +150,6 @@ def admin_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str)
 @routes.route(
     SELLER_PATH + "/{campaign}/buy",
     methods=["POST"],
-    roles=SELLER,
     summary="Buy a reward campaign for a specific customer (seller)",
     request_model=buying.BuyForm,
     query_model=buying.BuyForm,
@@ -171,7 +163,6 @@ def seller_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str
 @routes.route(
     CUSTOMER_PATH + "/{campaign}/buy",
     methods=["POST"],
-    roles=CUSTOMER,
     summary="Buy a reward campaign for the logged-in customer",
     request_model=buying.BuyForm,
     query_model=buying.BuyForm,

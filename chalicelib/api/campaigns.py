@@ -1,12 +1,13 @@
 """Open Loyalty campaign catalog: campaigns, lists, state, coupons, seller views.
 
 Every path is under `/api/{storeCode}/` as the document writes it. Admin endpoints take an
-admin JWT; the seller views a seller's (or an admin's); the public list any credential of the
-store. Bodies are the document's forms (bracket keys) or the same as JSON.
+admin JWT; the seller views a seller's (or an admin's); the public list needs no login.
+Bodies are the document's forms (bracket keys) or the same as JSON.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,15 +21,12 @@ from chalicelib.api.responses.campaigns import (
     Campaigns,
     CouponsChange,
 )
-from chalicelib.domain import catalog
+from chalicelib.domain import buying, catalog, stores
 from chalicelib.domain.auth import Role
 from chalicelib.domain.campaign_form import CampaignForm
 from chalicelib.domain.campaigns import CampaignNotFoundError
-from chalicelib.domain.errors import InvalidInputError
+from chalicelib.domain.errors import InvalidInputError, NotFoundError
 
-ADMIN = (Role.ADMIN,)
-SELLER = (Role.SELLER, Role.ADMIN)
-ANYONE = (Role.ADMIN, Role.SELLER, Role.CUSTOMER, Role.STORE)
 CAMPAIGNS = "/api/{storeCode}/campaign"
 # A list's or a view's query string (page, sort, filters, locale) is checked: 400 when invalid.
 QUERY_ERRORS = (InvalidInputError,)
@@ -45,7 +43,6 @@ def nested_query(request: ApiRequest) -> dict[str, Any]:
 @routes.route(
     CAMPAIGNS,
     methods=["POST"],
-    roles=ADMIN,
     summary="Create a new campaign",
     request_model=CampaignForm,
     body_key="campaign",
@@ -58,7 +55,6 @@ def create_campaign(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     CAMPAIGNS,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get a collection of campaigns",
     query_model=catalog.ListQuery,
     response_model=Campaigns,
@@ -71,7 +67,6 @@ def list_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     CAMPAIGNS + "/active",
     methods=["GET"],
-    roles=ADMIN,
     summary="Get a collection of active campaigns",
     query_model=catalog.ListQuery,
     response_model=ActiveCampaigns,
@@ -84,33 +79,45 @@ def active_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     CAMPAIGNS + "/public/available",
     methods=["GET"],
-    roles=ANYONE,
-    summary="Get a collection of publicly available campaigns",
+    summary="Get a collection of publicly available campaigns (no login needed): public and "
+    "active ones only",
     query_model=catalog.ListQuery,
     response_model=Campaigns,
-    errors=QUERY_ERRORS,
+    errors=(NotFoundError, *QUERY_ERRORS),
 )
 def public_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    return catalog.public_campaigns(request.store_code, nested_query(request))
+    # Public: the store is the one the path names (a credential sent along is not read).
+    if not stores.STORE_CODE.match(storeCode):
+        raise NotFoundError(f"Store {storeCode[:64]} does not exist.")
+    stores.get_store(storeCode)
+    return catalog.public_campaigns(storeCode, nested_query(request))
 
 
 @routes.route(
     CAMPAIGNS + "/{campaign}",
     methods=["GET"],
-    roles=ADMIN,
-    summary="Get campaign details",
+    summary="Get campaign details (the admin's view; a seller's or a customer's has less, and a "
+    "customer reads only a campaign offered to them)",
     query_model=catalog.ListQuery,
     response_model=Campaign,
-    errors=(CampaignNotFoundError, *QUERY_ERRORS),
+    errors=(CampaignNotFoundError, buying.CampaignNotOfferedError, *QUERY_ERRORS),
 )
 def campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
-    return catalog.details(request.store_code, campaign, nested_query(request), internal=True)
+    principal = request.principal
+    role, subject = (principal.role, principal.subject) if principal else (None, "")
+    allowed = (
+        functools.partial(buying.ensure_visible_to, request.store_code, subject)
+        if role is Role.CUSTOMER
+        else None
+    )
+    return catalog.details(
+        request.store_code, campaign, nested_query(request), role is Role.ADMIN, allowed
+    )
 
 
 @routes.route(
     CAMPAIGNS + "/{campaign}",
     methods=["PUT"],
-    roles=ADMIN,
     summary="Update a campaign",
     request_model=CampaignForm,
     body_key="campaign",
@@ -124,7 +131,6 @@ def update_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[
 @routes.route(
     CAMPAIGNS + "/{campaign}/active",
     methods=["POST"],
-    roles=ADMIN,
     summary="Change a campaign's state to active",
     response_model=CampaignId,
     errors=(CampaignNotFoundError,),
@@ -136,7 +142,6 @@ def activate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dic
 @routes.route(
     CAMPAIGNS + "/{campaign}/inactive",
     methods=["POST"],
-    roles=ADMIN,
     summary="Change a campaign's state to inactive",
     response_model=CampaignId,
     errors=(CampaignNotFoundError,),
@@ -155,7 +160,6 @@ def wants_representation(request: ApiRequest) -> bool:
 @routes.route(
     CAMPAIGNS + "/{campaign}/coupons",
     methods=["POST"],
-    roles=ADMIN,
     summary="Replace or append campaign's coupons: 204 as the document answers; with "
     "`Prefer: return=representation`, 200 and what changed in the pool",
     request_model=catalog.CouponsForm,
@@ -170,7 +174,6 @@ def put_coupons(request: ApiRequest, storeCode: str, campaign: str) -> dict[str,
 @routes.route(
     "/api/{storeCode}/seller/campaign",
     methods=["GET"],
-    roles=SELLER,
     summary="Get a campaign collection (seller)",
     query_model=catalog.ListQuery,
     response_model=Campaigns,
@@ -183,7 +186,6 @@ def seller_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     "/api/{storeCode}/seller/campaign/{campaign}",
     methods=["GET"],
-    roles=SELLER,
     summary="Get campaign details (seller)",
     query_model=catalog.ListQuery,
     response_model=Campaign,

@@ -16,12 +16,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.api import access
 from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import ApiRequest, media_type
 from chalicelib.api.responses.cashback import CashbackQuote, CashbackRedemption, CashbackSettlement
 from chalicelib.api.security import authenticate
 from chalicelib.domain import cashback
-from chalicelib.domain.auth import Role
 from chalicelib.domain.campaigns import (
     CampaignInactiveError,
     CampaignNotTargetedError,
@@ -33,8 +33,6 @@ from chalicelib.domain.ledger import InsufficientPointsError
 from chalicelib.domain.payout_providers import Callback
 from chalicelib.domain.rewards import LimitPerUserReachedError, LimitReachedError
 
-ADMIN = (Role.ADMIN,)
-CUSTOMER = (Role.CUSTOMER,)
 ADMIN_CASHBACK = "/api/{storeCode}/admin/campaign/cashback"
 
 # Why a named cashback campaign cannot be used by this customer now.
@@ -93,7 +91,6 @@ def settlement_body(settled: cashback.Settlement) -> dict[str, Any]:
 @routes.route(
     ADMIN_CASHBACK + "/simulate",
     methods=["POST"],
-    roles=ADMIN,
     summary="Simulate cashback: what a customer's points would bring (Open Loyalty)",
     request_model=cashback.CashbackForm,
     errors=QUOTE_ERRORS,
@@ -116,7 +113,6 @@ def money_text(value: Decimal) -> str:
 @routes.route(
     ADMIN_CASHBACK + "/redeem",
     methods=["POST"],
-    roles=ADMIN,
     summary="Redeem cashback (admin): a customer's points for money (Open Loyalty)",
     request_model=cashback.CashbackForm,
     errors=(*QUOTE_ERRORS, *REDEEM_ERRORS),
@@ -131,7 +127,6 @@ def redeem_for_customer(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     "/api/{storeCode}/customer/campaign/cashback/redeem",
     methods=["POST"],
-    roles=CUSTOMER,
     summary="Redeem cashback (customer): one's own points for money (Open Loyalty)",
     request_model=cashback.CashbackForm,
     errors=(
@@ -167,6 +162,6 @@ def provider_callback(request: ApiRequest, storeCode: str, provider: str) -> dic
     # The document's example carries an admin token; providers sign instead.
     trusted = "authorization" in headers
     if trusted:
-        request.principal = authenticate(request, ADMIN)
+        request.principal = authenticate(request, access.ADMIN)
     callback = Callback(raw.raw_body or b"", media_type(raw), headers)
     return settlement_body(cashback.settle(storeCode, provider, callback, trusted=trusted))

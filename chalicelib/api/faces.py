@@ -47,6 +47,7 @@ FACES = tuple(
         "pages",
         "buying",
         "bought",
+        "purchases",
         "cashback",
         "docs",
     )

@@ -25,11 +25,9 @@ from chalicelib.api.openloyalty import openloyalty_routes
 from chalicelib.api.request import BODY_TYPES, ApiRequest
 from chalicelib.api.responses.media import PhotoId
 from chalicelib.domain import media
-from chalicelib.domain.auth import Role
 from chalicelib.domain.campaigns import CampaignNotFoundError
 from chalicelib.domain.errors import PayloadTooLargeError
 
-ADMIN = (Role.ADMIN,)
 # A form or JSON body without the file reaches the handler and gets the form error, not a 415.
 UPLOAD_TYPES = (multipart.MULTIPART, *BODY_TYPES)
 PHOTOS = "/api/{storeCode}/campaign/{campaign}/photo"
@@ -55,7 +53,6 @@ def redirect(url: str) -> Response:
 @routes.route(
     PHOTOS,
     methods=["POST"],
-    roles=ADMIN,
     content_types=UPLOAD_TYPES,
     summary="Add a photo to a campaign",
     response_model=PhotoId,
@@ -79,7 +76,6 @@ def get_photo(request: ApiRequest, storeCode: str, campaign: str, photoId: str) 
 @routes.route(
     PHOTOS + "/{photoId}",
     methods=["DELETE"],
-    roles=ADMIN,
     summary="Remove a campaign's photo",
     errors=(CampaignNotFoundError, media.PhotoNotFoundError, media.MediaChangedError),
 )
@@ -90,7 +86,6 @@ def remove_photo(request: ApiRequest, storeCode: str, campaign: str, photoId: st
 @routes.route(
     BRAND_ICON,
     methods=["POST"],
-    roles=ADMIN,
     content_types=UPLOAD_TYPES,
     summary="Add a brand icon to the campaign",
     errors=(*UPLOAD_ERRORS, media.MediaChangedError),
@@ -112,7 +107,6 @@ def get_brand_icon(request: ApiRequest, storeCode: str, campaign: str) -> Respon
 @routes.route(
     BRAND_ICON,
     methods=["DELETE"],
-    roles=ADMIN,
     summary="Remove campaign's brand icon",
     errors=(CampaignNotFoundError, media.BrandIconNotFoundError, media.MediaChangedError),
 )

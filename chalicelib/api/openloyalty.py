@@ -12,8 +12,9 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from chalicelib.api.access import roles_of
 from chalicelib.api.errors import status_of
-from chalicelib.api.routes import Routes
+from chalicelib.api.routes import Access, Routes
 from chalicelib.domain import errors
 
 FORM_ROOT = ("", "form", "body")  # field names meaning the form as a whole
@@ -64,6 +65,7 @@ def render_error(error: errors.RewardsError) -> dict[str, Any]:
     return body
 
 
-def openloyalty_routes(import_name: str) -> Routes:
-    """A Blueprint whose errors take the Open Loyalty shape."""
-    return Routes(import_name, render_error=render_error, error_status=error_status)
+def openloyalty_routes(import_name: str, access: Access | None = roles_of) -> Routes:
+    """A Blueprint whose errors take the Open Loyalty shape, and whose routes' roles are
+    those of the access matrix (chalicelib/api/access.py) unless another `access` is given."""
+    return Routes(import_name, render_error=render_error, error_status=error_status, access=access)

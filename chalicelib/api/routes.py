@@ -47,6 +47,8 @@ Handler = Callable[..., Any]
 # A route's own answer to an error of a request whose contract has one (Mokugift's original
 # contract: its XML error document); None: the face's JSON error.
 ErrorAnswer = Callable[[Request, RewardsError], Response | None]
+# The roles of a route (None: public), by its path and methods.
+Access = Callable[[str, Sequence[str]], "tuple[Role, ...] | None"]
 JSON = "application/json"
 NO_STORE = {"Cache-Control": "no-store"}  # RFC 9111: no cache may keep it (RFC 6749 5.1 tokens)
 
@@ -122,7 +124,9 @@ class Routes:
     """The routes of one face of the spec, with its error shape.
 
     `also_under` are path prefixes under which every route of the face answers too, as its
-    clients know it (Alpha's `/api/v1`): one declaration, one view, several paths.
+    clients know it (Alpha's `/api/v1`): one declaration, one view, several paths. A face with
+    an `access` table (chalicelib/api/access.py) takes each route's roles from it; its routes
+    declare none themselves.
     """
 
     def __init__(
@@ -131,11 +135,13 @@ class Routes:
         render_error: ErrorRenderer = default_error_body,
         error_status: ErrorStatus = status_of,
         also_under: Sequence[str] = (),
+        access: Access | None = None,
     ):
         self.face = import_name
         self.render_error = render_error
         self.error_status = error_status
         self.also_under = tuple(also_under)
+        self.access = access
         self.declared: list[Declared] = []
         self.app: Chalice | None = None
 
@@ -212,6 +218,11 @@ class Routes:
         public route's handler checks itself (`handler_roles`; with an Idempotency-Key the
         pipeline authenticates such a request first too, since the key is the principal's).
         """
+
+        if self.access is not None:
+            if roles is not None:
+                raise TypeError(f"{path}: this face's roles come from its access table")
+            roles = self.access(path, methods)
 
         def register(handler: Handler) -> Handler:
             def refusal(request: ApiRequest) -> Callable[[RewardsError], Response]:

@@ -30,7 +30,6 @@ from chalicelib.api.responses.targeting import (
     VisibleCustomers,
 )
 from chalicelib.domain import stores, targeting, usage
-from chalicelib.domain.auth import Role
 from chalicelib.domain.campaigns import CampaignNotFoundError, get_campaign
 from chalicelib.domain.catalog import time_of
 from chalicelib.domain.customers import CustomerNotFoundError
@@ -50,7 +49,6 @@ from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
 
 routes = openloyalty_routes(__name__)
 
-ADMIN = (Role.ADMIN,)
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 1000
 MAX_PAGE = 100_000
@@ -212,7 +210,6 @@ def _customers(page: targeting.CustomerPage) -> dict[str, Any]:
 @routes.route(
     LEVELS_PATH,
     methods=["POST"],
-    roles=ADMIN,
     summary="Create a level",
     request_model=targeting.LevelInput,
     body_key="level",
@@ -225,7 +222,6 @@ def create_level(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     LEVELS_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get a collection of levels",
     errors=PAGING_ERRORS,
     query_model=ListPageQuery,
@@ -238,7 +234,6 @@ def list_levels(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     LEVEL_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get level details",
     errors=(LevelNotFoundError,),
     response_model=Level,
@@ -250,7 +245,6 @@ def get_level(request: ApiRequest, storeCode: str, level: str) -> dict[str, Any]
 @routes.route(
     LEVEL_PATH,
     methods=["PUT"],
-    roles=ADMIN,
     summary="Update a level",
     errors=(LevelNotFoundError,),
     request_model=targeting.LevelInput,
@@ -264,7 +258,6 @@ def update_level(request: ApiRequest, storeCode: str, level: str) -> dict[str, A
 @routes.route(
     LEVEL_PATH,
     methods=["DELETE"],
-    roles=ADMIN,
     summary="Delete a level that no customer holds",
     errors=(LevelNotFoundError, LevelInUseError),
 )
@@ -278,7 +271,6 @@ def delete_level(request: ApiRequest, storeCode: str, level: str) -> None:
 @routes.route(
     SEGMENTS_PATH,
     methods=["POST"],
-    roles=ADMIN,
     summary="Create a segment",
     request_model=targeting.SegmentInput,
     body_key="segment",
@@ -291,7 +283,6 @@ def create_segment(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     SEGMENTS_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get a collection of segments",
     errors=PAGING_ERRORS,
     query_model=ListPageQuery,
@@ -304,7 +295,6 @@ def list_segments(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     SEGMENT_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get segment details",
     errors=(SegmentNotFoundError,),
     response_model=Segment,
@@ -316,7 +306,6 @@ def get_segment(request: ApiRequest, storeCode: str, segment: str) -> dict[str, 
 @routes.route(
     SEGMENT_PATH,
     methods=["PUT"],
-    roles=ADMIN,
     summary="Update a segment",
     errors=(SegmentNotFoundError,),
     request_model=targeting.SegmentInput,
@@ -331,7 +320,6 @@ def update_segment(request: ApiRequest, storeCode: str, segment: str) -> dict[st
 @routes.route(
     SEGMENT_PATH,
     methods=["DELETE"],
-    roles=ADMIN,
     summary="Delete a segment and its memberships",
     errors=(SegmentNotFoundError, ConflictError),
 )
@@ -342,7 +330,6 @@ def delete_segment(request: ApiRequest, storeCode: str, segment: str) -> None:
 @routes.route(
     MEMBERS_PATH,
     methods=["POST"],
-    roles=ADMIN,
     summary="Add customers to a segment",
     request_model=targeting.MembersInput,
     errors=(SegmentNotFoundError, TooManyMembersError, CustomerNotFoundError, ConflictError),
@@ -363,7 +350,6 @@ def add_segment_customers(request: ApiRequest, storeCode: str, segment: str) -> 
 @routes.route(
     MEMBERS_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get the customers of a segment",
     errors=(SegmentNotFoundError, *PAGING_ERRORS),
     query_model=ListPageQuery,
@@ -379,7 +365,6 @@ def list_segment_customers(request: ApiRequest, storeCode: str, segment: str) ->
 @routes.route(
     MEMBERS_PATH + "/{customer}",
     methods=["DELETE"],
-    roles=ADMIN,
     summary="Remove a customer from a segment",
     errors=(SegmentNotFoundError, SegmentMemberNotFoundError, CustomerNotFoundError),
 )
@@ -395,7 +380,6 @@ def remove_segment_customer(
 @routes.route(
     CATEGORIES_PATH,
     methods=["POST"],
-    roles=ADMIN,
     summary="Create a campaign category",
     request_model=targeting.CategoryInput,
     body_key="campaign_category",
@@ -409,7 +393,6 @@ def create_category(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     CATEGORIES_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get a collection of campaign categories",
     errors=PAGING_ERRORS,
     query_model=ListPageQuery,
@@ -423,7 +406,6 @@ def list_categories(request: ApiRequest, storeCode: str) -> dict[str, Any]:
 @routes.route(
     CATEGORY_PATH,
     methods=["GET"],
-    roles=ADMIN,
     summary="Get campaign category details",
     errors=(CategoryNotFoundError,),
     response_model=CampaignCategory,
@@ -435,7 +417,6 @@ def get_category(request: ApiRequest, storeCode: str, campaignCategory: str) -> 
 @routes.route(
     CATEGORY_PATH,
     methods=["PUT"],
-    roles=ADMIN,
     summary="Update a campaign category",
     errors=(CategoryNotFoundError,),
     request_model=targeting.CategoryInput,
@@ -450,7 +431,6 @@ def update_category(request: ApiRequest, storeCode: str, campaignCategory: str) 
 @routes.route(
     CATEGORY_PATH,
     methods=["DELETE"],
-    roles=ADMIN,
     summary="Delete a campaign category",
     errors=(CategoryNotFoundError,),
 )
@@ -464,7 +444,6 @@ def delete_category(request: ApiRequest, storeCode: str, campaignCategory: str) 
 @routes.route(
     CUSTOMER_PATH + "/level",
     methods=["POST"],
-    roles=ADMIN,
     summary="Set a customer's level (an empty levelId removes it)",
     request_model=targeting.LevelChoice,
     errors=(CustomerNotFoundError,),
@@ -479,7 +458,6 @@ def set_customer_level(request: ApiRequest, storeCode: str, customer: str) -> di
 @routes.route(
     CUSTOMER_PATH + "/segments",
     methods=["GET"],
-    roles=ADMIN,
     summary="Get the segments of a customer",
     errors=(CustomerNotFoundError,),
     response_model=Segments,
@@ -492,7 +470,6 @@ def customer_segments(request: ApiRequest, storeCode: str, customer: str) -> dic
 @routes.route(
     STORE_PATH + "/campaign/{campaign}/customers/visible",
     methods=["GET"],
-    roles=ADMIN,
     summary="Check campaign visibility for customers",
     errors=(CampaignNotFoundError, *PAGING_ERRORS),
     query_model=ListPageQuery,

@@ -212,14 +212,28 @@ def _dummy_password_hash() -> str:
     return secrets.hash_password(secrets.new_token())
 
 
-def login(store_code: str, role: Role, username: str, password: str) -> str:
-    """Check a user's password and return a signed JWT for (store, role, subject)."""
-    item = _get(_user_pk(store_code, role, username))
+@dataclass(frozen=True)
+class LoggedIn:
+    """Who a checked password belongs to, and the key of their login (its sessions' owner)."""
+
+    principal: Principal
+    user_pk: str
+
+
+def check_login(store_code: str, role: Role, username: str, password: str) -> LoggedIn:
+    """Check a user's password; AuthenticationError (`bad_credentials`) when it does not."""
+    pk = _user_pk(store_code, role, username)
+    item = _get(pk)
     # Hash even for an unknown user, so timing does not tell which usernames exist.
     stored = item.secret_hash if item is not None and not item.revoked else _dummy_password_hash()
     if not secrets.password_matches(password, stored or "") or item is None or item.revoked:
         raise AuthenticationError("Bad credentials.", code="bad_credentials")
-    return issue_token(Principal(store_code, role, item.subject))
+    return LoggedIn(Principal(store_code, role, item.subject), pk)
+
+
+def login(store_code: str, role: Role, username: str, password: str) -> str:
+    """Check a user's password and return a signed JWT for (store, role, subject)."""
+    return issue_token(check_login(store_code, role, username, password).principal)
 
 
 def issue_token(principal: Principal) -> str:

@@ -63,7 +63,14 @@ from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.cashback import FAILED, CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
-from chalicelib.storage.rewards import ACTIVE, BOUGHT, CANCELLED, EXPIRED, RewardModel
+from chalicelib.storage.rewards import (
+    ACTIVE,
+    BOUGHT,
+    CANCELLED,
+    EXPIRED,
+    RewardModel,
+    customer_key,
+)
 
 DELIVERY_STATUSES = ("ordered", "canceled", "shipped", "delivered")
 MAX_ID_LENGTH = 128  # longer cannot be a DynamoDB key, so it is simply not found
@@ -253,9 +260,20 @@ def _filter(wanted: BoughtQuery) -> Condition:
 
 
 def _bought(
-    store_code: str, wanted: BoughtQuery, page_size: int | None = None
+    store_code: str,
+    wanted: BoughtQuery,
+    page_size: int | None = None,
+    customer_id: str | None = None,
 ) -> ResultIterator[RewardModel]:
-    """The store's bought rewards that match, oldest purchase first, fetched page by page."""
+    """The store's (or one customer's) bought rewards that match, oldest purchase first,
+    fetched page by page."""
+    if customer_id is not None:
+        return RewardModel.by_customer.query(
+            customer_key(store_code, customer_id),
+            _purchase_range(wanted),
+            _filter(wanted),
+            page_size=page_size,
+        )
     return RewardModel.by_store.query(
         store_code, _purchase_range(wanted), _filter(wanted), page_size=page_size
     )
@@ -293,10 +311,13 @@ def _as_bought(payout: CashbackPayoutModel) -> RewardModel:
 
 
 def _cashback(
-    store_code: str, wanted: BoughtQuery, page_size: int | None = None
+    store_code: str,
+    wanted: BoughtQuery,
+    page_size: int | None = None,
+    customer_id: str | None = None,
 ) -> Iterator[RewardModel]:
-    """The store's cashback redemptions that match, oldest first, from the payouts' store
-    index (one Query per page)."""
+    """The store's (or one customer's) cashback redemptions that match, oldest first, from
+    the payouts' store (or customer) index (one Query per page)."""
     if not _lists_cashback(wanted):
         return iter(())
     start, end = wanted.purchasedAtFrom, wanted.purchasedAtTo
@@ -310,17 +331,28 @@ def _cashback(
         if end is not None
         else None
     )
-    payouts = CashbackPayoutModel.by_store.query(store_code, condition, page_size=page_size)
+    if customer_id is not None:
+        payouts = CashbackPayoutModel.by_customer.query(
+            customer_id,
+            condition,
+            CashbackPayoutModel.store_code == store_code,
+            page_size=page_size,
+        )
+    else:
+        payouts = CashbackPayoutModel.by_store.query(store_code, condition, page_size=page_size)
     return (_as_bought(payout) for payout in payouts)
 
 
 def _all_bought(
-    store_code: str, wanted: BoughtQuery, page_size: int | None = None
+    store_code: str,
+    wanted: BoughtQuery,
+    page_size: int | None = None,
+    customer_id: str | None = None,
 ) -> Iterator[RewardModel]:
     """Bought rewards and cashback redemptions, merged in purchase order."""
     return heapq.merge(
-        _bought(store_code, wanted, page_size),
-        _cashback(store_code, wanted, page_size),
+        _bought(store_code, wanted, page_size, customer_id),
+        _cashback(store_code, wanted, page_size, customer_id),
         key=lambda r: (r.created_at, r.reward_id),
     )
 
@@ -399,15 +431,26 @@ def _order_key(sort: str | None) -> Callable[[RewardModel], Any]:
     return lambda r: (_blank_key(value(r)), r.created_at, r.reward_id)
 
 
-def list_bought(store_code: str, query: dict[str, Any]) -> dict[str, Any]:
-    """`GET /campaign/bought`: a page of the store's bought rewards and how many match."""
+@dataclass(frozen=True)
+class BoughtPage:
+    """One page of bought rows (the document's shape), the campaign of each, and the total."""
+
+    rows: list[dict[str, Any]]
+    campaigns: list[CampaignModel | None]
+    total: int
+
+
+def bought_page(
+    store_code: str, query: dict[str, Any], customer_id: str | None = None
+) -> BoughtPage:
+    """A page of the store's (or one customer's) bought rewards and how many match."""
     wanted = read_query(query)
     start, end = page_span(wanted.page, wanted.perPage or DEFAULT_PER_PAGE)
     total = 0
 
     def counted() -> Iterator[RewardModel]:
         nonlocal total
-        for reward in _all_bought(store_code, wanted):
+        for reward in _all_bought(store_code, wanted, customer_id=customer_id):
             total += 1
             yield reward
 
@@ -417,13 +460,17 @@ def list_bought(store_code: str, query: dict[str, Any]) -> dict[str, Any]:
     now = _now()
     found = _campaigns(store_code, (r.campaign_id for r in shown))
     buyers = _customers(store_code, (r.customer_id for r in shown))
-    return {
-        "boughtCampaigns": [
-            bought_body(r, found.get(r.campaign_id), Buyer.of(r, buyers.get(r.customer_id)), now)
-            for r in shown
-        ],
-        "total": total,
-    }
+    rows = [
+        bought_body(r, found.get(r.campaign_id), Buyer.of(r, buyers.get(r.customer_id)), now)
+        for r in shown
+    ]
+    return BoughtPage(rows, [found.get(r.campaign_id) for r in shown], total)
+
+
+def list_bought(store_code: str, query: dict[str, Any]) -> dict[str, Any]:
+    """`GET /campaign/bought`: a page of the store's bought rewards and how many match."""
+    page = bought_page(store_code, query)
+    return {"boughtCampaigns": page.rows, "total": page.total}
 
 
 # -- the CSV export ------------------------------------------------------------------------------
@@ -596,6 +643,42 @@ class Usage:
     usage_date: datetime | None
 
 
+def usage_change(
+    customer_id: str, campaign_id: str, used: bool, now: datetime
+) -> tuple[list[Any], Condition]:
+    """The update that marks a customer's bought coupon used (or not), and its condition:
+    the coupon is theirs, of that campaign; to be used, also active, unused and valid now."""
+    condition = _belongs(customer_id, campaign_id)
+    if not used:
+        return [RewardModel.used.set(False), RewardModel.usage_date.remove()], condition
+    condition &= (
+        (RewardModel.status == ACTIVE)
+        & ((RewardModel.used == False) | RewardModel.used.does_not_exist())  # noqa: E712
+        & (RewardModel.active_since.does_not_exist() | (RewardModel.active_since <= now))
+        & (RewardModel.active_to.does_not_exist() | (RewardModel.active_to > now))
+    )
+    return [RewardModel.used.set(True), RewardModel.usage_date.set(now)], condition
+
+
+def usage_refusal(
+    reward: RewardModel | None, customer_id: str, campaign_id: str, now: datetime
+) -> RewardsError:
+    """Why `usage_change`'s condition refused the coupon as DynamoDB found it."""
+    if reward is None or not _is_theirs(reward, customer_id, campaign_id):
+        return BoughtCouponNotFoundError()
+    if reward.status == CANCELLED:
+        return CouponCancelledError()
+    if is_expired(reward, now):
+        return CouponExpiredError()
+    if reward.used:
+        return CouponAlreadyUsedError()
+    if reward.active_since is not None and reward.active_since > now:
+        return CouponNotActiveYetError(
+            f"This coupon can be used from {time_of(reward.active_since)}."
+        )
+    return ConflictError("The coupon changed meanwhile; retry.")
+
+
 def set_coupon_usage(
     store_code: str,
     customer_id: str,
@@ -607,34 +690,14 @@ def set_coupon_usage(
     """Mark a customer's bought coupon used (`used=1`) or not (`used=0`)."""
     used = _form(UsageForm, body).used
     now = now or _now()
-    condition = _belongs(customer_id, campaign_id)
+    actions, condition = usage_change(customer_id, campaign_id, used, now)
     if not used:
-        actions = [RewardModel.used.set(False), RewardModel.usage_date.remove()]
         _update(store_code, coupon_id, actions, condition)
         return Usage(False, None)
-    condition &= (
-        (RewardModel.status == ACTIVE)
-        & ((RewardModel.used == False) | RewardModel.used.does_not_exist())  # noqa: E712
-        & (RewardModel.active_since.does_not_exist() | (RewardModel.active_since <= now))
-        & (RewardModel.active_to.does_not_exist() | (RewardModel.active_to > now))
-    )
 
     def refusal_of(reward: RewardModel | None) -> RewardsError:
-        if reward is None or not _is_theirs(reward, customer_id, campaign_id):
-            return BoughtCouponNotFoundError()
-        if reward.status == CANCELLED:
-            return CouponCancelledError()
-        if is_expired(reward, now):
-            return CouponExpiredError()
-        if reward.used:
-            return CouponAlreadyUsedError()
-        if reward.active_since is not None and reward.active_since > now:
-            return CouponNotActiveYetError(
-                f"This coupon can be used from {time_of(reward.active_since)}."
-            )
-        return ConflictError("The coupon changed meanwhile; retry.")
+        return usage_refusal(reward, customer_id, campaign_id, now)
 
-    actions = [RewardModel.used.set(True), RewardModel.usage_date.set(now)]
     _update(store_code, coupon_id, actions, condition, refusal_of)
     return Usage(True, now)
 

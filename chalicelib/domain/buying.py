@@ -32,7 +32,7 @@ from chalicelib.domain.campaign_form import (
 )
 from chalicelib.domain.campaigns import get_campaign
 from chalicelib.domain.customers import CustomerNotFoundError, get_customer
-from chalicelib.domain.errors import InvalidInputError
+from chalicelib.domain.errors import InvalidInputError, PermissionDeniedError
 from chalicelib.domain.rewards import MAX_QUANTITY, Grant, acquire_one, recorded_rewards
 from chalicelib.domain.validation import InputModel, number_type
 from chalicelib.storage.campaigns import CampaignModel
@@ -164,6 +164,25 @@ def ensure_offered(campaign: CampaignModel, customer: CustomerModel, now: dateti
         raise campaigns.CampaignNotVisibleError()
     if not campaigns.is_targeted(campaign, customer):
         raise campaigns.CampaignNotTargetedError()
+
+
+class CampaignNotOfferedError(PermissionDeniedError):
+    code = "campaign_not_offered"
+    default_message = "This campaign is not visible to you."
+
+
+def ensure_visible_to(store_code: str, customer_id: str, campaign: CampaignModel) -> None:
+    """A customer reads a campaign only when it is offered to them (active, visible now and
+    targeted at them), as Open Loyalty's VIEW rule decides: else 403."""
+    try:
+        ensure_offered(campaign, _customer(store_code, customer_id), datetime.now(UTC))
+    except (
+        campaigns.CampaignInactiveError,
+        campaigns.CampaignNotVisibleError,
+        campaigns.CampaignNotTargetedError,
+        CustomerNotFoundError,
+    ) as error:
+        raise CampaignNotOfferedError() from error
 
 
 def buy(

@@ -95,6 +95,7 @@ def create_campaign(store_code: str, body: Any, campaign_id: str | None = None) 
     campaign.save(condition=CampaignModel.campaign_id.does_not_exist())
     if draft.coupons:
         coupons.put_codes(store_code, campaign.campaign_id, draft.coupons, append=True)
+    targeting.count_audience(store_code, campaign.target, campaign.segments or [])
     return campaign.campaign_id
 
 
@@ -135,6 +136,8 @@ def update_campaign(store_code: str, campaign_id: str, body: Any) -> str:
     )
     if draft.coupons is not None:
         coupons.put_codes(store_code, campaign_id, draft.coupons, append=False)
+    attributes = draft.attributes
+    targeting.count_audience(store_code, attributes.get("target"), attributes.get("segments") or [])
     return campaign_id
 
 
@@ -565,9 +568,16 @@ def public_campaigns(store_code: str, query: dict[str, Any]) -> dict[str, Any]:
 
 
 def details(
-    store_code: str, campaign_id: str, query: dict[str, Any], internal: bool
+    store_code: str,
+    campaign_id: str,
+    query: dict[str, Any],
+    internal: bool,
+    allowed: Callable[[CampaignModel], None] | None = None,
 ) -> dict[str, Any]:
-    """`GET /campaign/{campaign}` (admin) and `GET /seller/campaign/{campaign}`."""
+    """`GET /campaign/{campaign}` and `GET /seller/campaign/{campaign}`; `allowed` raises
+    when the caller may not read this campaign (a customer: one not offered to them)."""
     view = list_query(query).view(internal)
     campaign = get_campaign(store_code, _campaign_key(campaign_id))
+    if allowed is not None:
+        allowed(campaign)
     return campaign_body(campaign, view, Lookups.of(store_code, [campaign]))

@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import ledger, targeting
+from chalicelib.domain import audiences, ledger, targeting
 from chalicelib.domain.customers import (
     add_new_customers,
     count_customers,
@@ -346,6 +346,8 @@ def _erase(customer: CustomerModel, actor: str | None) -> None:
     with TransactWrite(connection=connection()) as transaction:
         ledger.close_account(transaction, customer, ERASURE_REFERENCE, ERASURE_REASON, actor)
         count_customers(transaction, store_code, -1)
+        if customer.level_id:
+            audiences.move_level(transaction, store_code, customer.level_id, -1)
         for pk in (
             unique_email_pk(store_code, customer.email) if customer.email else None,
             unique_public_key_pk(store_code, customer.public_key) if customer.public_key else None,

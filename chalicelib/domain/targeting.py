@@ -28,6 +28,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, U
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain import audiences
 from chalicelib.domain.customers import CustomerNotFoundError, customers_count, get_customer
 from chalicelib.domain.errors import (
     ConflictError,
@@ -42,6 +43,7 @@ from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel, level_key
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 from chalicelib.storage.targeting import (
+    AudienceModel,
     CategoryModel,
     LevelModel,
     SegmentMemberModel,
@@ -187,18 +189,49 @@ def _targeted_ids(store_code: str, campaign: CampaignModel) -> set[str]:
 def visible_customers_count(store_code: str, campaign: CampaignModel) -> int:
     """How many customers the campaign is offered to (the document's visibleForCustomersCount).
 
-    Level target: a COUNT Query per level (a customer holds one level, so the sum has no
-    repeats). Segment target: the members of each segment, a customer in two counted once.
-    No target: every customer of the store, from the store's customer count (one Query).
+    Level target: the levels' kept counts (one BatchGetItem; a customer holds one level, so
+    the sum has no repeats). Segment target: the kept count of the segments' audience (one
+    GetItem), a customer in two counted once. Either, not counted yet (made before the counts
+    were kept): a COUNT Query per level, or the members of each segment. No target: every
+    customer of the store, from the store's customer count (one Query).
     """
     if campaign.target == "level":
-        return sum(
-            level_customers_count(store_code, level_id)
-            for level_id in _unique(campaign.levels or [])
-        )
+        level_ids = _unique(campaign.levels or [])
+        kept = audiences.levels_count(store_code, level_ids) if level_ids else 0
+        if kept is not None:
+            return kept
+        return sum(level_customers_count(store_code, level_id) for level_id in level_ids)
     if campaign.target == "segment":
-        return len(_targeted_ids(store_code, campaign))
+        segment_ids = _unique(campaign.segments or [])
+        kept = audiences.segments_count(store_code, segment_ids) if segment_ids else 0
+        return kept if kept is not None else len(_targeted_ids(store_code, campaign))
     return customers_count(store_code)
+
+
+def count_audience(store_code: str, target: str | None, segment_ids: Iterable[str]) -> None:
+    """A campaign (saved) targets these segments: their audience is counted from now on. Until
+    it is (a crash before), the count is read the old way."""
+    wanted = _unique(segment_ids)
+    if target == "segment" and wanted:
+        audiences.ensure_audience(
+            store_code, wanted, lambda segment: member_ids(store_code, segment)
+        )
+
+
+def recount(store_code: str) -> tuple[int, int]:
+    """Count every level of the store and every audience its campaigns' segment targets need
+    (`count-audiences`: for data made before the counts were kept); (levels, audiences)."""
+    levels = list_levels(store_code)
+    for level in levels:
+        audiences.recount_level(
+            level, lambda level_id=level.level_id: level_customers_count(store_code, level_id)
+        )
+    for campaign in CampaignModel.query(store_code):
+        count_audience(store_code, campaign.target, campaign.segments or [])
+    kept = list(AudienceModel.query(store_code, consistent_read=True))
+    for audience in kept:
+        audiences.recount_audience(audience, lambda segment: member_ids(store_code, segment))
+    return len(levels), len(kept)
 
 
 @dataclass(frozen=True)
@@ -344,7 +377,8 @@ def _level_fields(data: Any) -> dict[str, Any]:
 
 
 def create_level(store_code: str, data: Any) -> LevelModel:
-    return _create(LEVELS, store_code, _level_fields(data))
+    # A new level is held by no one: counted from the start.
+    return _create(LEVELS, store_code, {**_level_fields(data), "counted": True})
 
 
 def get_level(store_code: str, level_id: str) -> LevelModel:
@@ -450,6 +484,8 @@ def delete_segment(store_code: str, segment_id: str) -> None:
     so the memberships read afterwards are all there is to drop.
     """
     _delete(SEGMENTS, store_code, segment_id)
+    # Its members leave without their other segments read: its audiences are recounted.
+    audiences.stale(store_code, segment_id)
     ids = member_ids(store_code, segment_id)
     for start in range(0, len(ids), DROPS_PER_TRANSACTION):
         _drop_members(store_code, segment_id, ids[start : start + DROPS_PER_TRANSACTION])
@@ -556,12 +592,17 @@ def add_members(
         if value not in earlier and segment_id not in (found[value].segment_ids or set())
     ]
     positions = {value: index for index, value in enumerate(ids)}
-    # Per new member: membership, customer's mirror (and its record); plus the segment's counter.
-    per_transaction = (MAX_TRANSACTION_ITEMS - 1) // (2 + progress.actions_per_item)
+    counting = audiences.audiences_of(store_code, segment_id)
+    segments = {value: set(found[value].segment_ids or ()) for value in added}
+    # Per new member: membership, customer's mirror (and its record); plus the segment's
+    # counter and each audience's.
+    per_transaction = (MAX_TRANSACTION_ITEMS - 1 - len(counting)) // (2 + progress.actions_per_item)
     joined_meanwhile: set[str] = set()
     for start in range(0, len(added), per_transaction):
         chunk = added[start : start + per_transaction]
-        joined_meanwhile.update(_join(store_code, segment_id, chunk, progress, positions))
+        joined_meanwhile.update(
+            _join(store_code, segment_id, chunk, progress, positions, counting, segments)
+        )
     return MembershipChange(
         get_segment(store_code, segment_id),
         [
@@ -579,13 +620,20 @@ def _join(
     customer_ids: list[str],
     progress: BulkProgress = NO_PROGRESS,
     positions: dict[str, int] | None = None,
+    counting: list[AudienceModel] | None = None,
+    segments: dict[str, set[str]] | None = None,
 ) -> list[str]:
     """Add these non-members in one transaction; returns those that joined meanwhile. With a
     keyed request's `progress`, each new membership is recorded at its id's `positions`.
+    `counting`: the audiences the segment is in, moved by the customers who enter them, as
+    their `segments` (read before) say.
 
     Conditions: the segment exists, the membership does not, the customer exists and does not
-    mirror it yet. If one fails because of a concurrent change, the chunk is read again.
+    mirror it yet, nor changed their place in the audiences' other segments. If one fails
+    because of a concurrent change, the chunk is read again.
     """
+    counting = counting or []
+    segments = dict(segments or {})
     pending = list(customer_ids)
     joined: list[str] = []
     for _ in range(ATTEMPTS):
@@ -594,7 +642,7 @@ def _join(
         transaction = TransactWrite(connection=connection())
         try:
             with transaction:
-                _write_joins(transaction, store_code, segment_id, pending)
+                _write_joins(transaction, store_code, segment_id, pending, counting, segments)
                 if positions is not None:
                     for customer_id in pending:
                         progress.record(transaction, positions[customer_id], True)
@@ -616,15 +664,31 @@ def _join(
         }
         if any(value not in current for value in pending):
             raise CustomerNotFoundError("A customer was deleted meanwhile; nothing more added.")
+        segments.update({value: set(current[value].segment_ids or ()) for value in pending})
         joined += [value for value in pending if segment_id in (current[value].segment_ids or ())]
         pending = [value for value in pending if value not in joined]
     raise ConflictError("The segment's members changed meanwhile; retry.")
 
 
+def _as_read(segment_ids: set[str], customer: set[str]) -> Any:
+    """The condition that the customer is in each of `segment_ids` as `customer` says."""
+    condition = CustomerModel.customer_id.exists()
+    for other in sorted(segment_ids):
+        held = CustomerModel.segment_ids.contains(other)
+        condition &= held if other in customer else ~held
+    return condition
+
+
 def _write_joins(
-    transaction: TransactWrite, store_code: str, segment_id: str, customer_ids: list[str]
+    transaction: TransactWrite,
+    store_code: str,
+    segment_id: str,
+    customer_ids: list[str],
+    counting: list[AudienceModel],
+    segments: dict[str, set[str]],
 ) -> None:
     now = _now()
+    others = audiences.watched(counting, segment_id)
     for customer_id in customer_ids:
         transaction.save(
             SegmentMemberModel(segment_key(store_code, segment_id), customer_id, added_at=now),
@@ -633,9 +697,15 @@ def _write_joins(
         transaction.update(
             CustomerModel(store_code, customer_id),
             actions=[CustomerModel.segment_ids.add({segment_id})],
-            condition=CustomerModel.customer_id.exists()
+            condition=_as_read(others, segments.get(customer_id, set()))
             & ~CustomerModel.segment_ids.contains(segment_id),
         )
+    for audience in counting:
+        entered = sum(
+            audiences.entering(audience, segment_id, segments.get(customer_id, set()))
+            for customer_id in customer_ids
+        )
+        audiences.move(transaction, audience, entered)
     transaction.update(
         SegmentModel(store_code, segment_id),
         actions=[
@@ -647,47 +717,72 @@ def _write_joins(
 
 
 def remove_member(store_code: str, segment_id: str, customer_id: str) -> None:
-    """Take the customer out: membership, the customer's mirror and the count, together."""
+    """Take the customer out: membership, the customer's mirror, the segment's count and the
+    count of each audience they leave (in no other of its segments), together; conditioned on
+    the customer's segments as read, so a concurrent change is read again."""
     if not is_id(segment_id):
         raise SegmentNotFoundError()
     if not is_id(customer_id):
         raise SegmentMemberNotFoundError()
-    transaction = TransactWrite(connection=connection())
-    try:
-        with transaction:
-            transaction.delete(
-                SegmentMemberModel(segment_key(store_code, segment_id), customer_id),
-                condition=SegmentMemberModel.customer_id.exists(),
-            )
-            transaction.update(
-                CustomerModel(store_code, customer_id),
-                actions=[CustomerModel.segment_ids.delete({segment_id})],
-                condition=CustomerModel.customer_id.exists(),
-            )
-            transaction.update(
-                SegmentModel(store_code, segment_id),
-                actions=[SegmentModel.customers_count.add(-1), SegmentModel.updated_at.set(_now())],
-                condition=SegmentModel.segment_id.exists(),
-            )
-    except TransactWriteError as error:
-        refused = {failure.model for failure in failed_items(transaction, error)}
-        for model, not_found in (
-            (SegmentModel, SegmentNotFoundError),
-            (SegmentMemberModel, SegmentMemberNotFoundError),
-            (CustomerModel, CustomerNotFoundError),
-        ):
-            if model in refused:
-                raise not_found() from error
-        raise
+    counting = audiences.audiences_of(store_code, segment_id)
+    others = audiences.watched(counting, segment_id)
+    for _ in range(ATTEMPTS):
+        try:
+            customer = CustomerModel.get(store_code, customer_id, consistent_read=True)
+        except DoesNotExist:
+            customer = None
+        held = set(customer.segment_ids or ()) if customer is not None else set()
+        transaction = TransactWrite(connection=connection())
+        try:
+            with transaction:
+                transaction.delete(
+                    SegmentMemberModel(segment_key(store_code, segment_id), customer_id),
+                    condition=SegmentMemberModel.customer_id.exists(),
+                )
+                transaction.update(
+                    CustomerModel(store_code, customer_id),
+                    actions=[CustomerModel.segment_ids.delete({segment_id})],
+                    condition=_as_read(others, held),
+                )
+                transaction.update(
+                    SegmentModel(store_code, segment_id),
+                    actions=[
+                        SegmentModel.customers_count.add(-1),
+                        SegmentModel.updated_at.set(_now()),
+                    ],
+                    condition=SegmentModel.segment_id.exists(),
+                )
+                for audience in counting:
+                    leaving = audiences.entering(audience, segment_id, held)
+                    audiences.move(transaction, audience, -1 if leaving else 0)
+            return
+        except TransactWriteError as error:
+            refused = {failure.model for failure in failed_items(transaction, error)}
+            for model, not_found in (
+                (SegmentModel, SegmentNotFoundError),
+                (SegmentMemberModel, SegmentMemberNotFoundError),
+            ):
+                if model in refused:
+                    raise not_found() from error
+            if CustomerModel not in refused:
+                raise
+            if customer is None:
+                raise CustomerNotFoundError() from error
+    raise ConflictError("The customer's segments changed meanwhile; retry.")
 
 
 def forget_customer(store_code: str, customer: CustomerModel) -> None:
     """After a customer is deleted: drop their memberships and the segments' counts of them.
 
-    Each segment is one small transaction (membership and count together); one already dropped,
-    or a segment deleted meanwhile, is skipped, so running this twice changes nothing more.
+    Each segment is one small transaction (membership and counts together); one already
+    dropped, or a segment deleted meanwhile, is skipped, so running this twice changes nothing
+    more. The segments go in id order, and an audience loses the customer with the last of its
+    segments they are in, whichever run drops it.
     """
-    for segment_id in customer.segment_ids or ():
+    held = sorted(customer.segment_ids or ())
+    counting = list(AudienceModel.query(store_code, consistent_read=True)) if held else []
+    for position, segment_id in enumerate(held):
+        later = set(held[position + 1 :])
         try:
             with TransactWrite(connection=connection()) as transaction:
                 transaction.delete(
@@ -702,6 +797,10 @@ def forget_customer(store_code: str, customer: CustomerModel) -> None:
                     ],
                     condition=SegmentModel.segment_id.exists(),
                 )
+                for audience in counting:
+                    if segment_id in (audience.segment_ids or ()):
+                        leaving = audiences.entering(audience, segment_id, later)
+                        audiences.move(transaction, audience, -1 if leaving else 0)
         except TransactWriteError:
             continue  # already dropped, or the segment is gone with its members
 
@@ -734,12 +833,13 @@ class LevelChoice(_Form):
 def set_customer_level(store_code: str, customer_id: str, data: Any) -> str | None:
     """Give the customer a level (`levelId`), or none when it is empty; returns the level id.
 
-    One transaction: the level must exist (a condition check) and so must the customer.
+    One transaction: the level must exist, and so must the customer, still holding the level
+    read before; the old level's count goes down and the new one's up with it. A level changed
+    meanwhile is read again.
     """
     if not is_id(customer_id):
         raise CustomerNotFoundError()
     level_id = validate(LevelChoice, data if data is not None else {}).level_id or None
-    customer = CustomerModel(store_code, customer_id)
     if level_id is None:
         actions = [CustomerModel.level_id.remove(), CustomerModel.level_key.remove()]
     else:
@@ -747,25 +847,39 @@ def set_customer_level(store_code: str, customer_id: str, data: Any) -> str | No
             CustomerModel.level_id.set(level_id),
             CustomerModel.level_key.set(level_key(store_code, level_id)),
         ]
-    transaction = TransactWrite(connection=connection())
-    try:
-        with transaction:
-            if level_id is not None:
-                transaction.condition_check(
-                    LevelModel, store_code, level_id, condition=LevelModel.level_id.exists()
+    for _ in range(ATTEMPTS):
+        old = get_customer(store_code, customer_id).level_id
+        held = (
+            CustomerModel.level_id.does_not_exist()
+            if old is None
+            else CustomerModel.level_id == old
+        )
+        transaction = TransactWrite(connection=connection())
+        try:
+            with transaction:
+                if level_id is not None and level_id == old:
+                    transaction.condition_check(
+                        LevelModel, store_code, level_id, condition=LevelModel.level_id.exists()
+                    )
+                elif level_id is not None:
+                    audiences.move_level(transaction, store_code, level_id, 1)
+                if old is not None and old != level_id:
+                    audiences.move_level(transaction, store_code, old, -1)
+                transaction.update(
+                    CustomerModel(store_code, customer_id),
+                    actions=[*actions, CustomerModel.updated_at.set(_now())],
+                    condition=CustomerModel.customer_id.exists() & held,
                 )
-            transaction.update(
-                customer,
-                actions=[*actions, CustomerModel.updated_at.set(_now())],
-                condition=CustomerModel.customer_id.exists(),
-            )
-    except TransactWriteError as error:
-        refused = {failure.model for failure in failed_items(transaction, error)}
-        if CustomerModel in refused:
-            raise CustomerNotFoundError() from error
-        if LevelModel in refused:
-            raise InvalidInputError(
-                {"levelId": ["No level with this id in this store."]}
-            ) from error
-        raise
-    return level_id
+            return level_id
+        except TransactWriteError as error:
+            failures = failed_items(transaction, error)
+            if any(
+                failure.model is LevelModel and failure.key["level_id"]["S"] == level_id
+                for failure in failures
+            ):
+                raise InvalidInputError(
+                    {"levelId": ["No level with this id in this store."]}
+                ) from error
+            if not any(failure.model is CustomerModel for failure in failures):
+                raise
+    raise ConflictError("The customer's level changed meanwhile; retry.")

@@ -46,6 +46,18 @@ class PayoutsByStoreIndex(GlobalSecondaryIndex["CashbackPayoutModel"]):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class PayoutsByCustomerIndex(GlobalSecondaryIndex["CashbackPayoutModel"]):
+    """A customer's payouts by redemption time: listed among what the customer bought. Keyed
+    by the customer id alone (every payout has one); a query filters on the store too."""
+
+    class Meta:
+        index_name = "customer-created-index"
+        projection = AllProjection()
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 @table("cashback-payouts")
 class CashbackPayoutModel(TableModel):
     class Meta:
@@ -71,3 +83,4 @@ class CashbackPayoutModel(TableModel):
     updated_at = UTCDateTimeAttribute()
 
     by_store = PayoutsByStoreIndex()
+    by_customer = PayoutsByCustomerIndex()

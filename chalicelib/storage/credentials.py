@@ -1,7 +1,8 @@
 """The credentials table: API keys, users and campaign passcodes, all stored as hashes.
 
 One hash key `pk` per credential, so resolving any credential is one GetItem:
-`apikey#<sha256 of key>`, `user#<store>#<role>#<username>`.
+`apikey#<sha256 of key>`, `user#<store>#<role>#<username>`, and a login's refresh tokens
+(chalicelib/storage/refresh_tokens.py).
 
 A campaign passcode belongs to a store's campaign (two stores may each have a campaign of the
 same id, each with its own passcode): `passcode#<store>#<campaign id>` holds its digest. The
@@ -22,7 +23,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
@@ -45,7 +51,7 @@ class CredentialsByStoreIndex(GlobalSecondaryIndex["CredentialModel"]):
     pk = UnicodeAttribute(range_key=True)
 
 
-@table("credentials")
+@table("credentials", ttl_attribute="expires")
 class CredentialModel(TableModel):
     class Meta:
         pass
@@ -62,6 +68,13 @@ class CredentialModel(TableModel):
     secret_hash = UnicodeAttribute(null=True)
     revoked = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
+    # Refresh tokens and their sessions (chalicelib/storage/refresh_tokens.py).
+    family_id = UnicodeAttribute(null=True)
+    user_pk = UnicodeAttribute(null=True)  # the login the session belongs to
+    used = BooleanAttribute(null=True)  # set once the token was traded for its successor
+    successor = UnicodeAttribute(null=True)  # digest of the token it was traded for
+    retry_key = UnicodeAttribute(null=True)  # digest of the Idempotency-Key of that trade
+    expires = NumberAttribute(null=True)  # epoch seconds; the table's TTL deletes it after
 
     by_store = CredentialsByStoreIndex()
 

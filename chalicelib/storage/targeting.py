@@ -3,7 +3,8 @@
 All keyed by (store_code, id) so each store's sets are one partition. A customer's level is the
 `level_id` on the customer item (found back through its level index); segment membership is one
 item per (segment, customer) in `segment-members`, mirrored in the customer's `segment_ids` so
-checking a customer against a campaign's targeting needs only the customer item.
+checking a customer against a campaign's targeting needs only the customer item. Audiences
+count the customers of a set of segments (chalicelib/domain/audiences.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 
@@ -36,6 +38,11 @@ class LevelModel(TableModel):
     condition_value = DecimalAttribute(null=True)  # points or spend needed to reach it
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    # How many customers hold it, kept by the transactions that give or take a level
+    # (chalicelib/domain/audiences.py); used once `counted` (a level made before: recounted).
+    customers_count = NumberAttribute(default=0)
+    counted = BooleanAttribute(null=True)
+    changes = NumberAttribute(default=0)  # moves of the count, so a recount sees it changed
 
 
 @table("segments")
@@ -61,6 +68,23 @@ class SegmentMemberModel(TableModel):
     segment_key = UnicodeAttribute(hash_key=True)  # segment_key(store, segment)
     customer_id = UnicodeAttribute(range_key=True)
     added_at = UTCDateTimeAttribute()
+
+
+@table("audiences")
+class AudienceModel(TableModel):
+    """How many customers are in at least one segment of a set that campaigns target
+    (chalicelib/domain/audiences.py)."""
+
+    class Meta:
+        pass
+
+    store_code = UnicodeAttribute(hash_key=True)
+    audience_id = UnicodeAttribute(range_key=True)  # audience_id(segment ids)
+    segment_ids = UnicodeSetAttribute()
+    customers_count = NumberAttribute(default=0)
+    built = BooleanAttribute(default=False)  # the count is whole (a recount finished)
+    changes = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
 
 
 @table("campaign-categories")

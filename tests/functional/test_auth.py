@@ -77,7 +77,7 @@ def test_admin_login_returns_a_token_for_the_default_store(client: Any, form: bo
 
     assert response.status_code == 200
     body = body_of(response)
-    assert set(body) == {"token"}
+    assert set(body) == {"token", "refresh_token"}
     claims = _claims(body["token"])
     assert claims["role"] == "admin"
     assert claims["store"] == STORE

@@ -21,7 +21,7 @@ from app import app
 from chalicelib import aws
 from chalicelib.api.idempotency import MUTATING_METHODS
 from chalicelib.config import get_settings, reset_settings
-from chalicelib.domain import auth, media, recipients
+from chalicelib.domain import auth, media, recipients, sessions
 from chalicelib.domain.auth import Role
 from chalicelib.storage.base import MODELS
 from tests.conftest import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
@@ -151,6 +151,22 @@ def _login(role: Role) -> Example:
 
 for _role in (Role.ADMIN, Role.SELLER, Role.CUSTOMER):
     example("POST", f"/api/{_role.value}/login_check")(_login(_role))
+
+
+def a_refresh_token() -> str:
+    auth.create_user(STORE, Role.CUSTOMER, "customer@example.com", PASSWORD)
+    return sessions.log_in(STORE, Role.CUSTOMER, "customer@example.com", PASSWORD).refresh_token
+
+
+@example("POST", "/api/token/refresh")
+def refresh_token(world: World) -> Call:
+    body = json.dumps({"refresh_token": a_refresh_token()})
+    return Call("/api/token/refresh", {"Content-Type": JSON}, body)
+
+
+@example("POST", "/api/token/revoke")
+def revoke_token(world: World) -> Call:
+    return Call("/api/token/revoke", {"Content-Type": FORM}, form(refresh_token=a_refresh_token()))
 
 
 # -- Open Loyalty: registration --------------------------------------------------------------
@@ -491,6 +507,15 @@ def mark_own_coupon(world: World) -> Call:
     customer_id, campaign_id, reward_id = a_bought_coupon()
     path = f"{API}/customer/campaign/{campaign_id}/coupon/{reward_id}"
     return Call(path, as_customer(customer_id), json.dumps({"used": 1}))
+
+
+@example("POST", "/api/{storeCode}/admin/campaign/coupons/mark_as_used")
+def mark_many_coupons(world: World) -> Call:
+    customer_id, campaign_id, reward_id = a_bought_coupon()
+    fields = {"customerId": customer_id, "campaignId": campaign_id, "couponId": reward_id}
+    coupon = {**fields, "code": "C-1", "used": "1"}
+    body = form(**{f"coupons[0][{key}]": value for key, value in coupon.items()})
+    return Call(f"{API}/admin/campaign/coupons/mark_as_used", admin(FORM), body)
 
 
 @example("POST", "/api/{storeCode}/admin/campaign/cashback/redeem")

@@ -589,13 +589,16 @@ def test_a_foreign_or_broken_credential_is_refused_and_reaches_nothing(
         assert changed == set()
 
 
-# Routes anyone may call: logins, the claim and reward links, the payout provider's signed
-# callback, campaign images, health and the API description. A new route without roles fails
-# here until it is added on purpose.
+# Routes anyone may call: logins and their refresh tokens, the claim and reward links, the
+# payout provider's signed callback, campaign images, the public campaign list, health and the
+# API description. A new route without roles fails here until it is added on purpose.
 PUBLIC_ROUTES = {
     ("POST", "/api/admin/login_check"),
     ("POST", "/api/seller/login_check"),
     ("POST", "/api/customer/login_check"),
+    ("POST", "/api/token/refresh"),
+    ("POST", "/api/token/revoke"),
+    ("GET", "/api/{storeCode}/campaign/public/available"),
     ("GET", "/api/v1/claims/{token}"),
     ("POST", "/api/v1/claims/{token}"),
     ("GET", "/claim/points/{token}"),

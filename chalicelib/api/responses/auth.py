@@ -12,3 +12,10 @@ class Token(ResponseModel):
             "it expires after the configured lifetime (an hour by default)."
         )
     )
+    refresh_token: str = Field(
+        description=(
+            "Trades once at `POST /api/token/refresh` for a new `token` and a new "
+            "`refresh_token`; expires after 30 days by default. A used one presented again "
+            "ends the whole session."
+        )
+    )
