@@ -49,6 +49,7 @@ FACES = tuple(
         "bought",
         "cashback",
         "docs",
+        "events",
     )
 )
 ROUTE_TABLE = Path(__file__).with_name("routes.json")

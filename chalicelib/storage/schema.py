@@ -19,6 +19,7 @@ from chalicelib.storage import (  # noqa: F401
     credentials,
     customer_types,
     customers,
+    events,
     idempotency,
     ledger,
     rewards,

@@ -41,7 +41,7 @@ from urllib3.filepost import encode_multipart_formdata
 from app import app
 from chalicelib import cli
 from chalicelib.config import get_settings
-from chalicelib.domain import auth, stores
+from chalicelib.domain import auth, events, stores
 from chalicelib.domain.auth import USER_ROLES, Role
 from chalicelib.storage.credentials import CredentialModel
 from local.bootstrap import create_resources, load_template
@@ -413,6 +413,7 @@ def build_world(client: Any, calls: Calls) -> World:
         "customerType": customer_type,
         "month": str(now.month),
         "year": str(now.year),
+        "event_id": events.list_events(STORE, {"limit": "1"}).events[0].id,
     }
     return World(client, calls, ids, a, b, passcode, other_passcode, _revoked_key())
 
