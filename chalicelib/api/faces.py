@@ -50,6 +50,7 @@ FACES = tuple(
         "cashback",
         "docs",
         "events",
+        "webhooks",
     )
 )
 ROUTE_TABLE = Path(__file__).with_name("routes.json")

@@ -25,6 +25,7 @@ from chalicelib.storage import (  # noqa: F401
     rewards,
     stores,
     targeting,
+    webhooks,
 )
 from chalicelib.storage.base import MODELS
 

@@ -21,7 +21,7 @@ from app import app
 from chalicelib import aws
 from chalicelib.api.idempotency import MUTATING_METHODS
 from chalicelib.config import get_settings, reset_settings
-from chalicelib.domain import auth, media, recipients
+from chalicelib.domain import auth, media, recipients, webhooks
 from chalicelib.domain.auth import Role
 from chalicelib.storage.base import MODELS
 from tests.conftest import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
@@ -519,6 +519,34 @@ def provider_callback(world: World) -> Call:
     content = message(f"{customer_id}_{payout_id}")
     headers = {"Content-Type": JSON, "X-Paytm-Signature": sign(content)}
     return Call(f"{API}/campaign/cashback/callback/paytm", headers, content)
+
+
+# -- webhooks ------------------------------------------------------------------------------------
+WEBHOOK = {"url": "https://93.184.216.34/hooks", "events": ["points.spent"]}
+
+
+def a_webhook() -> str:
+    return webhooks.create(STORE, WEBHOOK)[0].id
+
+
+@example("POST", "/webhooks")
+def register_webhook(world: World) -> Call:
+    return Call("/webhooks", bearer(), json.dumps(WEBHOOK))
+
+
+@example("PUT", "/webhooks/{webhook_id}")
+def replace_webhook(world: World) -> Call:
+    return Call(f"/webhooks/{a_webhook()}", bearer(), json.dumps({**WEBHOOK, "enabled": False}))
+
+
+@example("DELETE", "/webhooks/{webhook_id}")
+def delete_webhook(world: World) -> Call:
+    return Call(f"/webhooks/{a_webhook()}", bearer())
+
+
+@example("POST", "/webhooks/{webhook_id}/rotate_secret")
+def rotate_webhook_secret(world: World) -> Call:
+    return Call(f"/webhooks/{a_webhook()}/rotate_secret", bearer())
 
 
 # -- the tests -----------------------------------------------------------------------------------

@@ -1,0 +1,28 @@
+"""The answers of the webhook endpoints (chalicelib/api/webhooks.py)."""
+
+from pydantic import Field
+
+from chalicelib.api.responses import ResponseModel, Timestamp, optional_key
+
+
+class WebhookBody(ResponseModel):
+    id: str
+    url: str
+    events: list[str] = Field(description="The event types delivered to the URL.")
+    status: str = Field(description="`enabled` or `disabled`.")
+    createdAt: Timestamp
+    disabledReason: str | None = Field(description="Why the service disabled it, if it did.")
+    previousSecretExpiresAt: Timestamp = optional_key(
+        "During a rotation's overlap: until when the previous secret signs too."
+    )
+
+
+class WebhookWithSecret(WebhookBody):
+    secret: str = Field(
+        description="The signing secret, shown only in this answer: keep it. "
+        "Deliveries carry `Rewards-Signature: t=<unix seconds>,v1=<HMAC-SHA256 hex>`."
+    )
+
+
+class WebhookList(ResponseModel):
+    webhooks: list[WebhookBody]
