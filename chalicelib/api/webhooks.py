@@ -5,8 +5,10 @@ key) answers 201 `{"id", "url", "events", "status", "createdAt", "disabledReason
 the secret is in no other answer. `GET /webhooks` answers `{"webhooks": [...]}`;
 `GET|PUT|DELETE /webhooks/{id}` read, replace (same body as the POST) and remove one;
 `POST /webhooks/{id}/rotate_secret` answers a new secret, the old one signing too until
-`previousSecretExpiresAt`. A URL that is not https or reaches a private address is a 422
-naming `url`; an unknown event type a 400 `unknown_event_type`.
+`previousSecretExpiresAt`. `GET /webhooks/{id}/deliveries?cursor=` answers
+`{"deliveries": [{"eventId", "eventType", "status", "attempts": [...]}], "nextCursor"}`.
+A URL that is not https or reaches a private address is a 422 naming `url`; an unknown event
+type a 400 `unknown_event_type`.
 """
 
 from __future__ import annotations
@@ -15,9 +17,14 @@ from typing import Any
 
 from chalicelib.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from chalicelib.api.request import ApiRequest
-from chalicelib.api.responses.webhooks import WebhookBody, WebhookList, WebhookWithSecret
+from chalicelib.api.responses.webhooks import (
+    DeliveryList,
+    WebhookBody,
+    WebhookList,
+    WebhookWithSecret,
+)
 from chalicelib.api.routes import Routes
-from chalicelib.domain import webhooks
+from chalicelib.domain import webhook_deliveries, webhooks
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import ConflictError, InvalidInputError, MalformedRequestError
 from chalicelib.domain.events import UnknownEventTypeError
@@ -103,3 +110,16 @@ def delete_webhook(request: ApiRequest, webhook_id: str) -> None:
 )
 def rotate_secret(request: ApiRequest, webhook_id: str) -> dict[str, Any]:
     return with_secret(*webhooks.rotate_secret(request.store_code, webhook_id))
+
+
+@routes.route(
+    "/webhooks/{webhook_id}/deliveries",
+    roles=ROLES,
+    summary="An endpoint's deliveries, newest event first, with every attempt",
+    response_model=DeliveryList,
+    errors=(webhooks.WebhookNotFoundError, MalformedRequestError),
+)
+def list_deliveries(request: ApiRequest, webhook_id: str) -> dict[str, Any]:
+    cursor = request.query.get("cursor")
+    items, next_cursor = webhook_deliveries.list_deliveries(request.store_code, webhook_id, cursor)
+    return {"deliveries": items, "nextCursor": next_cursor}

@@ -23,7 +23,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.domain.errors import MalformedRequestError, NotFoundError, RewardsError
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.validation import InputModel, number_type, validate
-from chalicelib.storage.events import EventModel, type_key
+from chalicelib.storage.events import EventModel, dispatch_shard, type_key
 
 if TYPE_CHECKING:
     from chalicelib.storage.claims import ClaimModel
@@ -42,6 +42,7 @@ CLAIM_CREATED = "claim.created"
 CLAIM_CLAIMED = "claim.claimed"
 REWARD_CREATED = "reward.created"
 CAMPAIGN_BOUGHT = "campaign.bought"
+WEBHOOK_DISABLED = "webhook.disabled"
 
 # Every type the service records today; a webhook may subscribe to these only.
 EVENT_TYPES = frozenset(
@@ -54,6 +55,7 @@ EVENT_TYPES = frozenset(
         CLAIM_CLAIMED,
         REWARD_CREATED,
         CAMPAIGN_BOUGHT,
+        WEBHOOK_DISABLED,
     }
 )
 
@@ -154,6 +156,7 @@ def _item(event: Event) -> EventModel:
         created_at=event.created_at,
         data=json.dumps(event.data, separators=(",", ":")),
         expires_at=int((event.created_at + RETENTION).timestamp()),
+        dispatch_shard=dispatch_shard(event.id),
     )
 
 

@@ -25,6 +25,7 @@ from chalicelib.storage import (  # noqa: F401
     rewards,
     stores,
     targeting,
+    webhook_deliveries,
     webhooks,
 )
 from chalicelib.storage.base import MODELS

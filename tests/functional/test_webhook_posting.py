@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
@@ -19,6 +13,7 @@ from chalicelib.domain.events import Event
 from chalicelib.domain.webhook_signature import HEADER, signature_header, verify_signature
 from chalicelib.storage.webhooks import WebhookModel
 from tests.conftest import STORE
+from tests.receivers import Receiver, local_stage, serving
 
 EVENT = Event(
     "evt_20261205T000000000000Z_000000000001",
@@ -29,60 +24,16 @@ EVENT = Event(
 )
 
 
-@dataclass
-class Receiver:
-    """A plain HTTP receiver in a thread: what it got, and how it answers."""
-
-    status: int = 200
-    answer: bytes = b"ok"
-    delay: float = 0.0
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    url: str = ""
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body))
-                time.sleep(receiver.delay)
-                self.send_response(receiver.status)
-                self.send_header("Location", "http://10.0.0.1/")
-                self.end_headers()
-                with contextlib.suppress(ConnectionError):  # the client read what it wanted
-                    self.wfile.write(receiver.answer)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        return Handler
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), receiver.handler())
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks?source=rewards"
-    yield receiver
-    server.shutdown()
+    with serving() as receiver:
+        yield receiver
 
 
-pytestmark = pytest.mark.usefixtures("local_stage")
-
-
-@pytest.fixture
-def local_stage(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from chalicelib.config import reset_settings
-
-    monkeypatch.setenv("REWARDS_STAGE", "local")
-    reset_settings()
-    yield
-    monkeypatch.setenv("REWARDS_STAGE", "test")
-    reset_settings()
+@pytest.fixture(autouse=True)
+def on_the_local_stage(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with local_stage(monkeypatch):
+        yield
 
 
 def registered(store: str, url: str) -> tuple[WebhookModel, str]:

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.config import reset_settings
 from chalicelib.domain import webhooks
 from chalicelib.domain.auth import Role
 from chalicelib.storage.webhooks import WebhookModel
 from tests.conftest import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.receivers import local_stage
 
 PUBLIC_URL = "https://93.184.216.34/hooks"  # a global address: no DNS needed
 BODY = {"url": PUBLIC_URL, "events": ["points.spent", "claim.claimed"]}
@@ -24,12 +24,9 @@ def register(client: Any, body: Any = BODY, **headers: str) -> Any:
 
 
 @pytest.fixture
-def local_stage(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("REWARDS_STAGE", "local")
-    reset_settings()
-    yield
-    monkeypatch.setenv("REWARDS_STAGE", "test")
-    reset_settings()
+def on_the_local_stage(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with local_stage(monkeypatch):
+        yield
 
 
 def test_a_registration_answers_the_secret_once(client: Any) -> None:
@@ -125,7 +122,7 @@ def test_unsafe_urls_are_refused(client: Any, url: str) -> None:
     assert list(WebhookModel.query(STORE)) == []
 
 
-@pytest.mark.usefixtures("local_stage")
+@pytest.mark.usefixtures("on_the_local_stage")
 def test_the_local_stage_accepts_http_and_loopback(client: Any) -> None:
     for url in ("http://127.0.0.1:8080/hooks", "http://localhost:9/x", "https://[::1]/x"):
         assert register(client, {**BODY, "url": url}).status_code == 201, url

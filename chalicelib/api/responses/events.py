@@ -19,3 +19,8 @@ class EventList(ResponseModel):
     nextCursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page."
     )
+
+
+class Redelivery(ResponseModel):
+    eventId: str
+    webhooks: list[str] = Field(description="The endpoints the event is queued for.")

@@ -26,3 +26,25 @@ class WebhookWithSecret(WebhookBody):
 
 class WebhookList(ResponseModel):
     webhooks: list[WebhookBody]
+
+
+class AttemptBody(ResponseModel):
+    at: Timestamp
+    ok: bool = Field(description="Whether the endpoint answered 2xx in time.")
+    latencyMs: int
+    responseCode: int | None = Field(description="The endpoint's HTTP status, if it answered.")
+    error: str | None = Field(description="Why no answer: timed out, refused address, ...")
+
+
+class DeliveryBody(ResponseModel):
+    eventId: str
+    eventType: str
+    status: str = Field(description="`pending` (retrying), `succeeded` or `failed`.")
+    attempts: list[AttemptBody]
+    createdAt: Timestamp
+    updatedAt: Timestamp
+
+
+class DeliveryList(ResponseModel):
+    deliveries: list[DeliveryBody] = Field(description="Newest event first.")
+    nextCursor: str | None
