@@ -262,3 +262,20 @@ def test_done_when_every_event_type_arrives_signed_retries_arrive_and_missed_one
     received = [json.loads(body) for body in bodies]
     assert {event["type"] for event in received} == set(everything)
     assert 77 in [e["data"].get("amount") for e in received if e["type"] == "points.earned"]
+
+
+def test_an_event_that_expires_while_dispatched_is_not_made_again(
+    client: Any, receiver: Receiver
+) -> None:
+    register(client, receiver.url, ["points.earned"])
+    earn()
+    [event] = list(EventModel.query(STORE))
+
+    def expire_first(model: Any, params: dict[str, Any], **_: Any) -> None:
+        body = json.loads(params.get("body") or b"{}")
+        if model.name == "UpdateItem" and body.get("TableName", "").endswith("events"):
+            event.delete()  # the TTL, between the dispatcher's read and its update
+
+    with hooked_clients(expire_first):
+        assert webhook_deliveries.dispatch() == 1
+    assert list(EventModel.query(STORE)) == []  # no stub without its data
