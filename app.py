@@ -19,7 +19,7 @@ with loading():  # the collector paused while the modules load (chalicelib/cold_
     from chalicelib.jobs import claims as claim_jobs
     from chalicelib.jobs import coupons as coupon_jobs
     from chalicelib.jobs import owed_emails as owed_email_jobs
-    from chalicelib.jobs import reward_emails
+    from chalicelib.jobs import reward_emails, webhook_deliveries
     from chalicelib.redaction import protect
 
 app = Chalice(app_name="rewards")
@@ -45,3 +45,4 @@ app.register_blueprint(claim_jobs.jobs)
 app.register_blueprint(coupon_jobs.jobs)
 app.register_blueprint(owed_email_jobs.jobs)
 app.register_blueprint(reward_emails.jobs)
+app.register_blueprint(webhook_deliveries.jobs)

@@ -38,15 +38,27 @@ FOURTEEN_DAYS = 14 * 24 * 3600
 
 # The SQS consumer (chalicelib.jobs.reward_emails), as `chalice package` names it and its event.
 CONSUMER = "send_reward_emails"
+WEBHOOK_CONSUMER = "deliver_webhooks"  # chalicelib.jobs.webhook_deliveries
 QUEUE_BASENAME = "reward-email"
 DEAD_LETTER_BASENAME = "reward-email-dlq"
 MEDIA_BASENAME = "media"
+# Webhook attempts (chalicelib.jobs.webhook_deliveries): one message a call, each attempt at
+# most a few seconds; a message the consumer cannot handle goes to its dead-letter queue.
+WEBHOOK_QUEUE_BASENAME = "webhook-delivery"
+WEBHOOK_DEAD_LETTER_BASENAME = "webhook-delivery-dlq"
+WEBHOOK_VISIBILITY_TIMEOUT = 360
+WEBHOOK_MAX_RECEIVES = 5
 UNKNOWN_ROUTE_BODY = json.dumps({"message": "No route here.", "code": "not_found"})
 # The Lambda behind every route, as chalice's SAM swagger names it.
 API_HANDLER_URI = {
     "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
     "/functions/${APIHandler.Arn}/invocations"
 }
+
+
+# Each SQS consumer and the queue resource it is subscribed to.
+CONSUMER_QUEUES = {CONSUMER: "RewardEmailQueue", WEBHOOK_CONSUMER: "WebhookDeliveryQueue"}
+CONSUMER_QUEUE_BASENAMES = {CONSUMER: QUEUE_BASENAME, WEBHOOK_CONSUMER: WEBHOOK_QUEUE_BASENAME}
 
 
 def _name(suffix: str) -> dict[str, str]:
@@ -117,6 +129,27 @@ def build_template() -> dict[str, Any]:
             },
         },
     }
+    resources["WebhookDeliveryDeadLetterQueue"] = {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {
+            "QueueName": _name(WEBHOOK_DEAD_LETTER_BASENAME),
+            "MessageRetentionPeriod": FOURTEEN_DAYS,
+            "SqsManagedSseEnabled": True,
+        },
+    }
+    resources["WebhookDeliveryQueue"] = {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {
+            "QueueName": _name(WEBHOOK_QUEUE_BASENAME),
+            "VisibilityTimeout": WEBHOOK_VISIBILITY_TIMEOUT,
+            "MessageRetentionPeriod": FOURTEEN_DAYS,
+            "SqsManagedSseEnabled": True,
+            "RedrivePolicy": {
+                "deadLetterTargetArn": {"Fn::GetAtt": ["WebhookDeliveryDeadLetterQueue", "Arn"]},
+                "maxReceiveCount": WEBHOOK_MAX_RECEIVES,
+            },
+        },
+    }
     resources["MediaBucket"] = {
         "Type": "AWS::S3::Bucket",
         "Properties": {
@@ -155,16 +188,17 @@ def build_template() -> dict[str, Any]:
     # Lambda ignores the consumer's `batchItemFailures` and deletes the failed messages too.
     # Chalice subscribes by queue name only (its `Queue` cannot be replaced: the merge would mix
     # both values), so the function waits for the queue: a first deployment fails otherwise.
-    resources[to_cfn_resource_name(CONSUMER)] = {
-        "DependsOn": ["RewardEmailQueue"],
-        "Properties": {
-            "Events": {
-                to_cfn_resource_name(f"{CONSUMER}-sqs-event-source"): {
-                    "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+    for consumer, queue_resource in CONSUMER_QUEUES.items():
+        resources[to_cfn_resource_name(consumer)] = {
+            "DependsOn": [queue_resource],
+            "Properties": {
+                "Events": {
+                    to_cfn_resource_name(f"{consumer}-sqs-event-source"): {
+                        "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+                    }
                 }
-            }
-        },
-    }
+            },
+        }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Parameters": {
@@ -254,6 +288,8 @@ def build_terraform() -> dict[str, Any]:
     queue = cloudformation["RewardEmailQueue"]["Properties"]
     dead_letter = cloudformation["RewardEmailDeadLetterQueue"]["Properties"]
     dead_letter_ref = f"aws_sqs_queue.{_terraform_name(DEAD_LETTER_BASENAME)}"
+    webhook_queue = cloudformation["WebhookDeliveryQueue"]["Properties"]
+    webhook_dead_letter_ref = f"aws_sqs_queue.{_terraform_name(WEBHOOK_DEAD_LETTER_BASENAME)}"
     bucket = _terraform_name(MEDIA_BASENAME)
     public_access = cloudformation["MediaBucket"]["Properties"]["PublicAccessBlockConfiguration"]
     return {
@@ -283,6 +319,20 @@ def build_terraform() -> dict[str, Any]:
                     "redrive_policy": "${jsonencode({deadLetterTargetArn = "
                     f"{dead_letter_ref}.arn, maxReceiveCount = "
                     f"{queue['RedrivePolicy']['maxReceiveCount']}}})}}",
+                },
+                _terraform_name(WEBHOOK_DEAD_LETTER_BASENAME): {
+                    "name": _prefixed(WEBHOOK_DEAD_LETTER_BASENAME),
+                    "message_retention_seconds": dead_letter["MessageRetentionPeriod"],
+                    "sqs_managed_sse_enabled": dead_letter["SqsManagedSseEnabled"],
+                },
+                _terraform_name(WEBHOOK_QUEUE_BASENAME): {
+                    "name": _prefixed(WEBHOOK_QUEUE_BASENAME),
+                    "visibility_timeout_seconds": webhook_queue["VisibilityTimeout"],
+                    "message_retention_seconds": webhook_queue["MessageRetentionPeriod"],
+                    "sqs_managed_sse_enabled": webhook_queue["SqsManagedSseEnabled"],
+                    "redrive_policy": "${jsonencode({deadLetterTargetArn = "
+                    f"{webhook_dead_letter_ref}.arn, maxReceiveCount = "
+                    f"{webhook_queue['RedrivePolicy']['maxReceiveCount']}}})}}",
                 },
             },
             "aws_s3_bucket": {bucket: {"bucket": _prefixed(MEDIA_BASENAME)}},
@@ -318,15 +368,15 @@ def build_terraform() -> dict[str, Any]:
 
 
 def build_terraform_override() -> dict[str, Any]:
-    """`chalice_override.tf.json`: the SQS subscription as the CloudFormation one is merged."""
-    queue_ref = f"aws_sqs_queue.{_terraform_name(QUEUE_BASENAME)}"
+    """`chalice_override.tf.json`: the SQS subscriptions as the CloudFormation ones are merged."""
     return {
         "resource": {
             "aws_lambda_event_source_mapping": {
-                f"{CONSUMER}-sqs-event-source": {
-                    "event_source_arn": f"${{{queue_ref}.arn}}",
+                f"{consumer}-sqs-event-source": {
+                    "event_source_arn": f"${{aws_sqs_queue.{_terraform_name(queue)}.arn}}",
                     "function_response_types": ["ReportBatchItemFailures"],
                 }
+                for consumer, queue in CONSUMER_QUEUE_BASENAMES.items()
             }
         }
     }

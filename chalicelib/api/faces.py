@@ -50,6 +50,8 @@ FACES = tuple(
         "purchases",
         "cashback",
         "docs",
+        "events",
+        "webhooks",
     )
 )
 ROUTE_TABLE = Path(__file__).with_name("routes.json")

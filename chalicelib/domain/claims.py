@@ -51,7 +51,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import customer_types, ledger, link_tokens
+from chalicelib.domain import customer_types, events, ledger, link_tokens
 from chalicelib.domain.customers import find_by_email, new_customer, normalize_email
 from chalicelib.domain.errors import (
     ConflictError,
@@ -301,14 +301,16 @@ def _write(outcomes: list[ClaimOutcome], progress: BulkProgress, written: Contai
         with ClaimModel.batch_write() as batch:
             for _, claim in new:
                 batch.save(claim)
+        events.claims_created_unkeyed([claim for _, claim in new])
         return
-    per_transaction = MAX_TRANSACTION_ITEMS // (1 + progress.actions_per_item)
+    per_transaction = MAX_TRANSACTION_ITEMS // (2 + progress.actions_per_item)  # claim, event
     for start in range(0, len(new), per_transaction):
         transaction = TransactWrite(connection=connection())
         try:
             with transaction:
                 for index, claim in new[start : start + per_transaction]:
                     transaction.save(claim, condition=ClaimModel.token_digest.does_not_exist())
+                    events.claim_created(transaction, claim)
                     answer = {
                         "claim_id": claim.claim_id,
                         "created_at": claim.created_at.isoformat(),
@@ -452,6 +454,7 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
                     condition=_claim_condition(now),
                     return_values="ALL_OLD",
                 )
+                events.claim_claimed(transaction, item, customer_id, now)
         except TransactWriteError as error:
             failures = failed_items(transaction, error)
             _raise_for_claim(failures, error)

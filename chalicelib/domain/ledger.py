@@ -19,6 +19,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain import events
 from chalicelib.domain.customers import CustomerNotFoundError, add_new_customers
 from chalicelib.domain.errors import ConflictError, RewardsError
 from chalicelib.domain.paging import decode_cursor, encode_cursor
@@ -136,6 +137,7 @@ def _add_entry(transaction: TransactWrite, posting: Posting, now: datetime) -> L
         created_at=now,
     )
     transaction.save(entry, condition=LedgerEntryModel.entry_id.does_not_exist())
+    events.posting_recorded(transaction, entry)
     return entry
 
 

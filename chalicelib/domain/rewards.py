@@ -33,7 +33,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import ledger, link_tokens, usage
+from chalicelib.domain import events, ledger, link_tokens, usage
 from chalicelib.domain.campaigns import (
     CampaignInactiveError,
     CampaignNotFoundError,
@@ -49,6 +49,7 @@ from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, Coup
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 from chalicelib.storage.rewards import (
+    BOUGHT,
     EMAIL_QUEUED,
     RewardModel,
     customer_key,
@@ -57,7 +58,7 @@ from chalicelib.storage.rewards import (
 )
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
-MAX_QUANTITY = 40  # 2 items per unit (coupon, reward) + 4 per grant must fit one transaction
+MAX_QUANTITY = 40  # 2 items per unit (coupon, reward) + 6 per grant must fit one transaction
 # Items of every transaction besides its grants': the campaign item, and a share of the
 # customer count.
 TRANSACTION_BASE_ITEMS = 2
@@ -221,13 +222,13 @@ def recorded_rewards(store_code: str, records: Iterable[dict[str, Any]]) -> dict
 
 
 def _items_needed(grant: Grant, pooled: bool) -> int:
-    items = grant.quantity * (2 if pooled else 1) + 1  # rewards, coupons, usage counter
+    items = grant.quantity * (2 if pooled else 1) + 2  # rewards, coupons, usage counter, event
     if grant.item is not None:
         items += 1  # the record of the bulk request's item
     if grant.new_customer is not None:
         items += 1 + len(guards(grant.new_customer))
     elif grant.points:
-        items += 2  # balance update and ledger entry
+        items += 3  # balance update, ledger entry and its event
     return items
 
 
@@ -405,6 +406,7 @@ class _Acquisition:
         for reward in rewards:
             reward.transaction_id = entry_id
             transaction.save(reward, condition=RewardModel.reward_id.does_not_exist())
+        events.grant_recorded(transaction, self.source == BOUGHT, rewards)
         if grant.item is not None:
             self.progress.record(transaction, grant.item, granted_record(rewards))
         return debit, entry_id

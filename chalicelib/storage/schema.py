@@ -19,11 +19,14 @@ from chalicelib.storage import (  # noqa: F401
     credentials,
     customer_types,
     customers,
+    events,
     idempotency,
     ledger,
     rewards,
     stores,
     targeting,
+    webhook_deliveries,
+    webhooks,
 )
 from chalicelib.storage.base import MODELS
 

@@ -190,7 +190,8 @@ def test_bulk_grants_are_packed_into_full_transactions(aws_calls: Any, store: st
 
     assert all(o.error is None for o in outcomes)
     assert len({o.rewards[0].coupon_code for o in outcomes}) == count
-    per_transaction = (rewards.MAX_TRANSACTION_ITEMS - 1) // 5  # reward, coupon, usage, 2 new
+    # reward, coupon, usage, 2 new, the event
+    per_transaction = (rewards.MAX_TRANSACTION_ITEMS - 1) // 6
     assert aws_calls.count("TransactWriteItems") == -(-count // per_transaction)
     assert aws_calls.count("Scan") == 0
 

@@ -300,4 +300,5 @@ def test_terraform_queue_redrives_and_the_consumer_reports_partial_failures(
         # The name chalice's Terraform packager gives the subscription (SQSEventSource).
         mapping = mappings[f"{source.name}-sqs-event-source"]
         assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
-        assert mapping["event_source_arn"] == "${aws_sqs_queue.reward_email.arn}"
+        queue = str(source.queue).removeprefix("test-").replace("-", "_")
+        assert mapping["event_source_arn"] == f"${{aws_sqs_queue.{queue}.arn}}"

@@ -21,8 +21,9 @@ from app import app
 from chalicelib import aws
 from chalicelib.api.idempotency import MUTATING_METHODS
 from chalicelib.config import get_settings, reset_settings
-from chalicelib.domain import auth, media, recipients, sessions
+from chalicelib.domain import auth, events, ledger, media, recipients, sessions, webhooks
 from chalicelib.domain.auth import Role
+from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.storage.base import MODELS
 from tests.conftest import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
 from tests.factories import RECIPIENT, make_campaign
@@ -549,6 +550,43 @@ def provider_callback(world: World) -> Call:
     content = message(f"{customer_id}_{payout_id}")
     headers = {"Content-Type": JSON, "X-Paytm-Signature": sign(content)}
     return Call(f"{API}/campaign/cashback/callback/paytm", headers, content)
+
+
+# -- webhooks ------------------------------------------------------------------------------------
+WEBHOOK = {"url": "https://93.184.216.34/hooks", "events": ["points.spent"]}
+
+
+def a_webhook() -> str:
+    return webhooks.create(STORE, WEBHOOK)[0].id
+
+
+@example("POST", "/webhooks")
+def register_webhook(world: World) -> Call:
+    return Call("/webhooks", bearer(), json.dumps(WEBHOOK))
+
+
+@example("PUT", "/webhooks/{webhook_id}")
+def replace_webhook(world: World) -> Call:
+    return Call(f"/webhooks/{a_webhook()}", bearer(), json.dumps({**WEBHOOK, "enabled": False}))
+
+
+@example("DELETE", "/webhooks/{webhook_id}")
+def delete_webhook(world: World) -> Call:
+    return Call(f"/webhooks/{a_webhook()}", bearer())
+
+
+@example("POST", "/events/{event_id}/redeliver")
+def redeliver_event(world: World) -> Call:
+    a_webhook()  # subscribed to points.spent: the redelivery queues a message for it
+    customer_id = a_customer(points=10)
+    ledger.post(Posting(STORE, customer_id, -1, EntryKind.SPEND))
+    event_id = events.list_events(STORE, {"type": "points.spent"}).events[0].id
+    return Call(f"/events/{event_id}/redeliver", bearer())
+
+
+@example("POST", "/webhooks/{webhook_id}/rotate_secret")
+def rotate_webhook_secret(world: World) -> Call:
+    return Call(f"/webhooks/{a_webhook()}/rotate_secret", bearer())
 
 
 # -- the tests -----------------------------------------------------------------------------------

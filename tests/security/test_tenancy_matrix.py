@@ -41,7 +41,7 @@ from urllib3.filepost import encode_multipart_formdata
 from app import app
 from chalicelib import cli
 from chalicelib.config import get_settings
-from chalicelib.domain import auth, stores
+from chalicelib.domain import auth, events, stores, webhooks
 from chalicelib.domain.auth import USER_ROLES, Role
 from chalicelib.storage.credentials import CredentialModel
 from local.bootstrap import create_resources, load_template
@@ -265,6 +265,8 @@ def payload(route: Route, owner: Customer) -> Payload:
         ("POST", "/api/{storeCode}/admin/customer/{customer}/login"): {
             "customer": {"plainPassword": "s3cret-pass"}
         },
+        ("POST", "/webhooks"): WEBHOOK,
+        ("PUT", "/webhooks/{webhook_id}"): WEBHOOK,
     }
     # Alpha's `/api/v1/recipients...` are the same routes as the bare ones.
     path = route.path.removeprefix("/api/v1") if "/recipients" in route.path else route.path
@@ -278,6 +280,7 @@ def payload(route: Route, owner: Customer) -> Payload:
     return _json(bodies.get((route.method, path), {}))
 
 
+WEBHOOK = {"url": "https://93.184.216.34/hooks", "events": ["points.spent"]}
 # A whole campaign, as an update sends it.
 CAMPAIGN_FORM = {
     "reward": "gift_code",
@@ -424,6 +427,8 @@ def build_world(client: Any, calls: Calls) -> World:
         "month": str(now.month),
         "year": str(now.year),
         "reward_id": _ok(sandboxed, 201)["rewardId"],
+        "event_id": events.list_events(STORE, {"limit": "1"}).events[0].id,
+        "webhook_id": webhooks.create(STORE, WEBHOOK)[0].id,
     }
     return World(client, calls, ids, a, b, passcode, other_passcode, _revoked_key(), sandbox)
 

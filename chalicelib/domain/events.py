@@ -1,0 +1,304 @@
+"""The event log: each change a business reacts to, recorded in the transaction that makes it.
+
+`record` adds an event to the caller's `TransactWrite` (an outbox): the change and its event
+commit together or not at all, so a reader of `GET /events` misses nothing and sees nothing
+that did not happen. An event has a stable id that sorts by time, a dotted type (object first:
+`points.spent`), its time, its store and its object as the API shows it (`data`).
+The recorders below (`posting_recorded`, ...) are the one line a feature adds to its write.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import AwareDatetime, field_validator
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.errors import MalformedRequestError, NotFoundError, RewardsError
+from chalicelib.domain.paging import decode_cursor, encode_cursor
+from chalicelib.domain.validation import InputModel, number_type, validate
+from chalicelib.storage.events import EventModel, dispatch_shard, type_key
+
+if TYPE_CHECKING:
+    from chalicelib.storage.claims import ClaimModel
+    from chalicelib.storage.ledger import LedgerEntryModel
+    from chalicelib.storage.rewards import RewardModel
+
+RETENTION = timedelta(days=31)  # at least the 30 days promised, whenever the TTL sweeps
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
+
+POINTS_EARNED = "points.earned"
+POINTS_SPENT = "points.spent"
+POINTS_ADJUSTED = "points.adjusted"
+POINTS_EXPIRED = "points.expired"
+CLAIM_CREATED = "claim.created"
+CLAIM_CLAIMED = "claim.claimed"
+REWARD_CREATED = "reward.created"
+CAMPAIGN_BOUGHT = "campaign.bought"
+WEBHOOK_DISABLED = "webhook.disabled"
+
+# Every type the service records today; a webhook may subscribe to these only.
+EVENT_TYPES = frozenset(
+    {
+        POINTS_EARNED,
+        POINTS_SPENT,
+        POINTS_ADJUSTED,
+        POINTS_EXPIRED,
+        CLAIM_CREATED,
+        CLAIM_CLAIMED,
+        REWARD_CREATED,
+        CAMPAIGN_BOUGHT,
+        WEBHOOK_DISABLED,
+    }
+)
+
+# Ledger entry kind -> event type: a claim's credit is points earned, a purchase points spent.
+POSTING_TYPES = {
+    "earn": POINTS_EARNED,
+    "claim": POINTS_EARNED,
+    "spend": POINTS_SPENT,
+    "buy": POINTS_SPENT,
+    "adjust": POINTS_ADJUSTED,
+    "refund": POINTS_ADJUSTED,
+    "expire": POINTS_EXPIRED,
+}
+
+
+class UnknownEventTypeError(RewardsError):
+    code = "unknown_event_type"
+    default_message = "Unknown event type."
+
+
+class EventNotFoundError(NotFoundError):
+    code = "event_not_found"
+    default_message = "No such event."
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str
+    created_at: datetime
+    store_code: str
+    data: dict[str, Any]
+
+    def body(self) -> dict[str, Any]:
+        """The event as `GET /events` shows it and a webhook receives it."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "createdAt": iso(self.created_at),
+            "data": self.data,
+        }
+
+    @classmethod
+    def of(cls, item: EventModel) -> Event:
+        return cls(
+            item.event_id, item.event_type, item.created_at, item.store_code, json.loads(item.data)
+        )
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _id_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+EVENT_ID = re.compile(r"evt_\d{8}T\d{12}Z_[0-9a-f]{12}")
+
+
+def new_event_id(now: datetime) -> str:
+    return f"evt_{_id_time(now)}_{secrets.token_hex(6)}"
+
+
+def check_type(event_type: str) -> str:
+    if event_type not in EVENT_TYPES:
+        known = ", ".join(sorted(EVENT_TYPES))
+        raise UnknownEventTypeError(f"Unknown event type {event_type!r}; known: {known}.")
+    return event_type
+
+
+def record(
+    transaction: TransactWrite,
+    store_code: str,
+    event_type: str,
+    data: dict[str, Any],
+    now: datetime | None = None,
+) -> Event:
+    """Add the event to `transaction`; it exists once, and only if, the transaction commits."""
+    event = new_event(store_code, event_type, data, now)
+    transaction.save(_item(event), condition=EventModel.event_id.does_not_exist())
+    return event
+
+
+def new_event(
+    store_code: str, event_type: str, data: dict[str, Any], now: datetime | None = None
+) -> Event:
+    now = now or datetime.now(UTC)
+    return Event(new_event_id(now), check_type(event_type), now, store_code, data)
+
+
+def _item(event: Event) -> EventModel:
+    return EventModel(
+        event.store_code,
+        event.id,
+        store_type=type_key(event.store_code, event.type),
+        event_type=event.type,
+        created_at=event.created_at,
+        data=json.dumps(event.data, separators=(",", ":")),
+        expires_at=int((event.created_at + RETENTION).timestamp()),
+        dispatch_shard=dispatch_shard(event.id),
+    )
+
+
+# -- the recorders features call -----------------------------------------------------------
+def posting_recorded(transaction: TransactWrite, entry: LedgerEntryModel) -> Event:
+    """The event of a ledger entry (points earned, spent, adjusted, expired)."""
+    data = {
+        "id": entry.entry_id,
+        "customerId": entry.customer_id,
+        "kind": entry.kind,
+        "amount": int(entry.amount),
+        "reference": entry.reference,
+        "reason": entry.reason,
+        "actor": entry.actor,
+        "createdAt": iso(entry.created_at),
+    }
+    return record(transaction, entry.store_code, POSTING_TYPES[entry.kind], data, entry.created_at)
+
+
+def claim_data(claim: ClaimModel, claimed_by: str | None = None) -> dict[str, Any]:
+    """A claim as an event shows it: never its token (a bearer secret) nor a bound email."""
+    return {
+        "id": claim.claim_id,
+        "amount": int(claim.amount),
+        "status": "claimed" if claimed_by else claim.status,
+        "createdAt": iso(claim.created_at),
+        "expiresAt": iso(claim.expires_at) if claim.expires_at else None,
+        "claimedBy": claimed_by or claim.claimed_by,
+    }
+
+
+def claim_created(transaction: TransactWrite, claim: ClaimModel) -> Event:
+    return record(transaction, claim.store_code, CLAIM_CREATED, claim_data(claim), claim.created_at)
+
+
+def claims_created_unkeyed(claims: list[ClaimModel]) -> None:
+    """The events of claims an unkeyed bulk call wrote with BatchWriteItem, written the same
+    way right after them: such a call has no transaction to share (a crash between the two
+    loses these events; a keyed call records them with its claims)."""
+    with EventModel.batch_write() as batch:
+        for claim in claims:
+            batch.save(_item(new_event(claim.store_code, CLAIM_CREATED, claim_data(claim))))
+
+
+def claim_claimed(
+    transaction: TransactWrite, claim: ClaimModel, customer_id: str, now: datetime
+) -> Event:
+    """With the update that claims `claim` (read before it) for the customer."""
+    return record(transaction, claim.store_code, CLAIM_CLAIMED, claim_data(claim, customer_id), now)
+
+
+def reward_data(reward: RewardModel) -> dict[str, Any]:
+    """A reward as an event shows it: never its link token nor its coupon code."""
+    return {
+        "id": reward.reward_id,
+        "campaignId": reward.campaign_id,
+        "customerId": reward.customer_id,
+        "source": reward.source,
+        "costInPoints": int(reward.cost_in_points or 0),
+        "activeSince": iso(reward.active_since) if reward.active_since else None,
+        "activeTo": iso(reward.active_to) if reward.active_to else None,
+        "createdAt": iso(reward.created_at),
+    }
+
+
+def grant_recorded(transaction: TransactWrite, bought: bool, rewards: list[RewardModel]) -> Event:
+    """One event per grant of an acquire call, whatever its quantity, so a purchase of many
+    units still fits one transaction: `campaign.bought` or `reward.created`."""
+    first = rewards[0]
+    data = {
+        "campaignId": first.campaign_id,
+        "customerId": first.customer_id,
+        "rewards": [reward_data(reward) for reward in rewards],
+    }
+    event_type = CAMPAIGN_BOUGHT if bought else REWARD_CREATED
+    return record(transaction, first.store_code, event_type, data, first.created_at)
+
+
+# -- reading -------------------------------------------------------------------------------
+class EventsQuery(InputModel):
+    type: str | None = None
+    since: AwareDatetime | None = None
+    cursor: str | None = None
+    limit: number_type(int) = DEFAULT_PAGE_SIZE  # type: ignore[valid-type]
+
+    @field_validator("limit")
+    @classmethod
+    def _page_size(cls, value: int) -> int:
+        if not 1 <= value <= MAX_PAGE_SIZE:
+            raise ValueError(f"The limit must be between 1 and {MAX_PAGE_SIZE}.")
+        return value
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[Event]
+    next_cursor: str | None
+
+
+def list_events(store_code: str, query: dict[str, Any]) -> EventPage:
+    """The store's events, newest first, one Query a page (on the type index with `type`)."""
+    params = validate(EventsQuery, query)
+    condition = None
+    if params.since is not None:
+        condition = EventModel.event_id >= f"evt_{_id_time(params.since)}"
+    start: dict[str, Any] | None = None
+    if params.cursor:
+        after = decode_cursor(params.cursor)
+        if not EVENT_ID.fullmatch(after):
+            raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor")
+        start = {"store_code": {"S": store_code}, "event_id": {"S": after}}
+    if params.type is not None:
+        partition = type_key(store_code, check_type(params.type))
+        if start is not None:
+            start["store_type"] = {"S": partition}
+        results = EventModel.by_type.query(
+            partition,
+            condition,
+            scan_index_forward=False,
+            limit=params.limit,
+            page_size=params.limit,
+            last_evaluated_key=start,
+        )
+    else:
+        results = EventModel.query(
+            store_code,
+            condition,
+            scan_index_forward=False,
+            limit=params.limit,
+            page_size=params.limit,
+            last_evaluated_key=start,
+        )
+    events = [Event.of(item) for item in results]
+    last = results.last_evaluated_key
+    next_cursor = encode_cursor(last["event_id"]["S"]) if last and events else None
+    return EventPage(events, next_cursor)
+
+
+def get_event(store_code: str, event_id: str) -> Event:
+    if not EVENT_ID.fullmatch(event_id):  # nothing DynamoDB would refuse as a key
+        raise EventNotFoundError()
+    try:
+        return Event.of(EventModel.get(store_code, event_id))
+    except DoesNotExist as error:
+        raise EventNotFoundError() from error

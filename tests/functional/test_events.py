@@ -1,0 +1,257 @@
+"""The event log: each change recorded with its event in one transaction, read by `GET /events`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.domain import claims, events, ledger
+from chalicelib.domain.auth import Role
+from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.rewards import Grant, acquire_one
+from chalicelib.storage.claims import ClaimModel
+from chalicelib.storage.events import EventModel
+from chalicelib.storage.ledger import LedgerEntryModel
+from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel
+from tests.conftest import (
+    OTHER_API_KEY,
+    STORE,
+    bearer,
+    body_of,
+    hooked_clients,
+    jwt_headers,
+    token_for,
+)
+from tests.factories import add_customer, customer_with_points, make_campaign
+
+
+class Crash(BaseException):
+    """The process dying: not an `Exception`, so no handler of the service sees it."""
+
+
+@dataclass
+class CrashOnWrite:
+    """Die as the first write naming `table` is sent; keeps the tables that write named."""
+
+    table: str
+    tables: set[str] = field(default_factory=set)
+
+    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name not in ("TransactWriteItems", "BatchWriteItem", "PutItem", "UpdateItem"):
+            return
+        body = json.loads(params.get("body") or b"{}")
+        named = {
+            item[kind]["TableName"].removeprefix("test-")
+            for item in body.get("TransactItems", [])
+            for kind in item
+        } | {name.removeprefix("test-") for name in body.get("RequestItems", {})}
+        named |= {body["TableName"].removeprefix("test-")} if "TableName" in body else set()
+        if self.table in named:
+            self.tables = named
+            raise Crash(model.name)
+
+
+def stored_events(event_type: str | None = None) -> list[EventModel]:
+    items = list(EventModel.query(STORE))
+    return [item for item in items if event_type is None or item.event_type == event_type]
+
+
+def listed(client: Any, query: str = "", headers: dict[str, str] | None = None) -> Any:
+    return client.get(f"/events{query}", headers=headers or bearer())
+
+
+# -- what each change records: each prepares what it needs, then returns the change itself
+Action = Callable[[], Any]
+
+
+def earn(client: Any) -> Action:
+    customer_id = add_customer(STORE, None).customer_id
+    return lambda: ledger.post(Posting(STORE, customer_id, 100, EntryKind.EARN))
+
+
+def spend(client: Any) -> Action:
+    customer_id = customer_with_points(100)
+    return lambda: ledger.post(Posting(STORE, customer_id, -40, EntryKind.SPEND, reference="o1"))
+
+
+def adjust(client: Any) -> Action:
+    customer_id = customer_with_points(100)
+    return lambda: ledger.post(Posting(STORE, customer_id, -5, EntryKind.ADJUST, reason="fix"))
+
+
+def create_claim_keyed(client: Any) -> Action:
+    headers = bearer(**{"Idempotency-Key": str(uuid.uuid4())})
+    return lambda: client.post("/api/v1/points", headers=headers, body=json.dumps([{"amount": 7}]))
+
+
+def claim_claimed(client: Any) -> Action:
+    [outcome] = claims.create_claims(STORE, [{"amount": 30}])
+    assert outcome.claim is not None
+    token = claims.claim_token(outcome.claim)
+    return lambda: claims.claim(token, "kim@example.com")
+
+
+def issue_reward(client: Any) -> Action:
+    customer_id = add_customer(STORE, f"{uuid.uuid4().hex}@example.com").customer_id
+    campaign = make_campaign()
+    return lambda: acquire_one(campaign, Grant(customer_id), source=ISSUED)
+
+
+def buy_campaign(client: Any) -> Action:
+    campaign = make_campaign(cost_in_points=10)
+    grant = Grant(customer_with_points(50), quantity=2, points=10)
+    return lambda: acquire_one(campaign, grant, source=BOUGHT)
+
+
+@dataclass(frozen=True)
+class Change:
+    prepare: Callable[[Any], Action]
+    event_type: str
+    table: str  # the table of the change the event reports
+
+
+CHANGES = {
+    "earn": Change(earn, events.POINTS_EARNED, "ledger"),
+    "spend": Change(spend, events.POINTS_SPENT, "ledger"),
+    "adjust": Change(adjust, events.POINTS_ADJUSTED, "ledger"),
+    "claim-created": Change(create_claim_keyed, events.CLAIM_CREATED, "claims"),
+    "claim-claimed": Change(claim_claimed, events.CLAIM_CLAIMED, "claims"),
+    "reward-created": Change(issue_reward, events.REWARD_CREATED, "rewards"),
+    "campaign-bought": Change(buy_campaign, events.CAMPAIGN_BOUGHT, "rewards"),
+}
+
+
+def drive(client: Any, name: str) -> None:
+    CHANGES[name].prepare(client)()
+
+
+def table_count(table: str) -> int:
+    model = {"ledger": LedgerEntryModel, "claims": ClaimModel, "rewards": RewardModel}[table]
+    return sum(1 for _ in model.scan())  # a test's look at the whole table
+
+
+@pytest.mark.parametrize("name", list(CHANGES))
+def test_each_change_is_recorded_with_its_event(client: Any, name: str) -> None:
+    change = CHANGES[name]
+    events_before = {e["id"] for e in body_of(listed(client))["events"]}
+    change.prepare(client)()
+    [event] = [
+        e
+        for e in body_of(listed(client, f"?type={change.event_type}"))["events"]
+        if e["id"] not in events_before
+    ]
+    assert event["type"] == change.event_type
+    assert event["id"].startswith("evt_")
+    assert body_of(client.get(f"/events/{event['id']}", headers=bearer())) == event
+
+
+@pytest.mark.parametrize("name", list(CHANGES))
+def test_a_crash_before_the_commit_leaves_neither_the_change_nor_its_event(
+    client: Any, name: str
+) -> None:
+    change = CHANGES[name]
+    action = change.prepare(client)
+    before = table_count(change.table), len(stored_events())
+    crash = CrashOnWrite(change.table)
+    with hooked_clients(crash), pytest.raises(Crash):
+        action()
+    assert "events" in crash.tables  # the event travels in the change's own write
+    assert (table_count(change.table), len(stored_events())) == before
+    change.prepare(client)()  # and once one goes through, both are there
+    assert (table_count(change.table), len(stored_events())) > before
+
+
+def test_an_unkeyed_bulk_call_records_each_claims_event(client: Any) -> None:
+    items = [{"amount": 1}, {"amount": 2}, {"amount": "x"}]
+    client.post("/api/v1/points", headers=bearer(), body=json.dumps(items))
+    created = stored_events(events.CLAIM_CREATED)
+    assert sorted(json.loads(item.data)["amount"] for item in created) == [1, 2]
+
+
+def test_events_show_the_object_and_never_its_secrets(client: Any) -> None:
+    drive(client, "claim-claimed")
+    drive(client, "campaign-bought")
+    page = body_of(listed(client))["events"]
+    claimed = next(e for e in page if e["type"] == events.CLAIM_CLAIMED)
+    assert claimed["data"]["status"] == "claimed" and claimed["data"]["amount"] == 30
+    earned = next(
+        e for e in page if e["type"] == events.POINTS_EARNED and e["data"]["kind"] == "claim"
+    )
+    assert earned["data"]["customerId"] == claimed["data"]["claimedBy"]
+    bought = next(e for e in page if e["type"] == events.CAMPAIGN_BOUGHT)
+    assert len(bought["data"]["rewards"]) == 2
+    text = json.dumps(page)
+    assert "token" not in text.lower() and "couponCode" not in text
+
+
+def test_events_come_newest_first_paged_by_a_cursor(client: Any) -> None:
+    customer_id = add_customer(STORE, None).customer_id
+    for amount in range(1, 6):
+        ledger.post(Posting(STORE, customer_id, amount, EntryKind.EARN))
+    first = body_of(listed(client, "?limit=3"))
+    assert [e["data"]["amount"] for e in first["events"]] == [5, 4, 3]
+    rest = body_of(listed(client, f"?limit=3&cursor={first['nextCursor']}"))
+    assert [e["data"]["amount"] for e in rest["events"]] == [2, 1]
+    assert rest["nextCursor"] is None
+
+
+def test_events_are_filtered_by_type_and_since(client: Any) -> None:
+    drive(client, "earn")
+    drive(client, "spend")  # an earn, then the spend
+    spent = body_of(listed(client, "?type=points.spent"))["events"]
+    assert [e["type"] for e in spent] == ["points.spent"]
+    future = (datetime.now(UTC) + timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    assert body_of(listed(client, f"?since={future}"))["events"] == []
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    assert len(body_of(listed(client, f"?since={past}&type=points.earned"))["events"]) == 2
+
+
+def test_events_are_kept_at_least_thirty_days(client: Any) -> None:
+    drive(client, "earn")
+    [item] = stored_events()
+    assert item.expires_at >= (item.created_at + timedelta(days=30)).timestamp()
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ("?type=points.stolen", 400, "unknown_event_type"),
+        ("?since=yesterday", 422, "validation_failed"),
+        ("?since=2026-01-01T00:00:00", 422, "validation_failed"),  # no offset
+        ("?limit=0", 422, "validation_failed"),
+        ("?cursor=nonsense", 400, "invalid_cursor"),
+        ("?cursor=eyJhZnRlciI6ICJ4In0", 400, "invalid_cursor"),  # {"after": "x"}
+    ],
+)
+def test_bad_queries_are_4xx(client: Any, query: str, status: int, code: str) -> None:
+    response = listed(client, query)
+    assert response.status_code == status
+    assert body_of(response)["code"] == code
+
+
+def test_an_unknown_or_malformed_event_id_is_404(client: Any) -> None:
+    for event_id in ("evt_20260101T000000000000Z_000000000000", "x" * 2000):
+        response = client.get(f"/events/{event_id}", headers=bearer())
+        assert response.status_code == 404
+        assert body_of(response)["code"] == "event_not_found"
+
+
+def test_another_stores_credential_sees_none_of_the_events(client: Any) -> None:
+    drive(client, "earn")
+    [event] = body_of(listed(client))["events"]
+    assert body_of(listed(client, headers=bearer(OTHER_API_KEY)))["events"] == []
+    other = client.get(f"/events/{event['id']}", headers=bearer(OTHER_API_KEY))
+    assert other.status_code == 404
+
+
+def test_an_admin_reads_events_and_a_customer_may_not(client: Any) -> None:
+    drive(client, "earn")
+    assert len(body_of(listed(client, headers=jwt_headers(token_for(Role.ADMIN))))["events"]) == 1
+    assert listed(client, headers=jwt_headers(token_for(Role.CUSTOMER))).status_code == 403
+    assert client.get("/events").status_code == 401
