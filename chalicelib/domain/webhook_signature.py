@@ -25,6 +25,7 @@ def signature_header(secrets: list[str], body: bytes, timestamp: int) -> str:
     return ",".join([f"t={timestamp}", *(f"v1={mac}" for mac in macs)])
 
 
+# --8<-- [start:verify]
 def verify_signature(secret: str, header: str, body: bytes, tolerance: int = 300) -> bool:
     """Whether `body` was signed with `secret` less than `tolerance` seconds ago."""
     fields = [part.strip().split("=", 1) for part in header.split(",") if "=" in part]
@@ -34,3 +35,4 @@ def verify_signature(secret: str, header: str, body: bytes, tolerance: int = 300
     signed = stamps[0].encode() + b"." + body
     expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     return any(hmac.compare_digest(expected, value) for key, value in fields if key == "v1")
+# --8<-- [end:verify]
