@@ -35,4 +35,6 @@ def verify_signature(secret: str, header: str, body: bytes, tolerance: int = 300
     signed = stamps[0].encode() + b"." + body
     expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
     return any(hmac.compare_digest(expected, value) for key, value in fields if key == "v1")
+
+
 # --8<-- [end:verify]
