@@ -41,6 +41,15 @@ CONSUMER = "send_reward_emails"
 QUEUE_BASENAME = "reward-email"
 DEAD_LETTER_BASENAME = "reward-email-dlq"
 MEDIA_BASENAME = "media"
+# The bulk job consumer (chalicelib.jobs.bulk_chunks), its queue and the bucket of job files.
+JOBS_CONSUMER = "run_bulk_chunks"
+JOBS_QUEUE_BASENAME = "bulk-jobs"
+JOBS_DEAD_LETTER_BASENAME = "bulk-jobs-dlq"
+JOBS_BASENAME = "jobs"
+# A chunk runs for up to the function's timeout; hidden six times that, as the emails are.
+JOBS_VISIBILITY_TIMEOUT = 360
+# A chunk failing this often (an unreadable message) goes to the dead-letter queue.
+JOBS_MAX_RECEIVES = 10
 UNKNOWN_ROUTE_BODY = json.dumps({"message": "No route here.", "code": "not_found"})
 # The Lambda behind every route, as chalice's SAM swagger names it.
 API_HANDLER_URI = {
@@ -93,6 +102,27 @@ def catch_all_paths() -> dict[str, Any]:
     return merged
 
 
+def _private_bucket(basename: str) -> dict[str, Any]:
+    """A bucket no one reads without a signed URL, encrypted at rest."""
+    return {
+        "Type": "AWS::S3::Bucket",
+        "Properties": {
+            "BucketName": _name(basename),
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            },
+        },
+    }
+
+
 def build_template() -> dict[str, Any]:
     resources: dict[str, Any] = dict(table_resources())
     resources["RewardEmailDeadLetterQueue"] = {
@@ -117,23 +147,29 @@ def build_template() -> dict[str, Any]:
             },
         },
     }
-    resources["MediaBucket"] = {
-        "Type": "AWS::S3::Bucket",
+    resources["BulkJobsDeadLetterQueue"] = {
+        "Type": "AWS::SQS::Queue",
         "Properties": {
-            "BucketName": _name(MEDIA_BASENAME),
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": True,
-                "BlockPublicPolicy": True,
-                "IgnorePublicAcls": True,
-                "RestrictPublicBuckets": True,
-            },
-            "BucketEncryption": {
-                "ServerSideEncryptionConfiguration": [
-                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                ]
+            "QueueName": _name(JOBS_DEAD_LETTER_BASENAME),
+            "MessageRetentionPeriod": FOURTEEN_DAYS,
+            "SqsManagedSseEnabled": True,
+        },
+    }
+    resources["BulkJobsQueue"] = {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {
+            "QueueName": _name(JOBS_QUEUE_BASENAME),
+            "VisibilityTimeout": JOBS_VISIBILITY_TIMEOUT,
+            "MessageRetentionPeriod": FOURTEEN_DAYS,
+            "SqsManagedSseEnabled": True,
+            "RedrivePolicy": {
+                "deadLetterTargetArn": {"Fn::GetAtt": ["BulkJobsDeadLetterQueue", "Arn"]},
+                "maxReceiveCount": JOBS_MAX_RECEIVES,
             },
         },
     }
+    resources["JobsBucket"] = _private_bucket(JOBS_BASENAME)
+    resources["MediaBucket"] = _private_bucket(MEDIA_BASENAME)
     resources["EmailSenderIdentity"] = {
         "Type": "AWS::SES::EmailIdentity",
         "Properties": {"EmailIdentity": {"Ref": "EmailSender"}},
@@ -160,6 +196,16 @@ def build_template() -> dict[str, Any]:
         "Properties": {
             "Events": {
                 to_cfn_resource_name(f"{CONSUMER}-sqs-event-source"): {
+                    "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+                }
+            }
+        },
+    }
+    resources[to_cfn_resource_name(JOBS_CONSUMER)] = {
+        "DependsOn": ["BulkJobsQueue"],
+        "Properties": {
+            "Events": {
+                to_cfn_resource_name(f"{JOBS_CONSUMER}-sqs-event-source"): {
                     "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
                 }
             }
@@ -241,6 +287,29 @@ def _terraform_table(properties: dict[str, Any]) -> dict[str, Any]:
     return table
 
 
+def _terraform_queues(
+    queue: dict[str, Any], basename: str, dead_letter_basename: str
+) -> dict[str, Any]:
+    """A CloudFormation queue (`queue`, its properties) and its dead-letter queue."""
+    dead_letter_ref = f"aws_sqs_queue.{_terraform_name(dead_letter_basename)}"
+    return {
+        _terraform_name(dead_letter_basename): {
+            "name": _prefixed(dead_letter_basename),
+            "message_retention_seconds": FOURTEEN_DAYS,
+            "sqs_managed_sse_enabled": True,
+        },
+        _terraform_name(basename): {
+            "name": _prefixed(basename),
+            "visibility_timeout_seconds": queue["VisibilityTimeout"],
+            "message_retention_seconds": queue["MessageRetentionPeriod"],
+            "sqs_managed_sse_enabled": queue["SqsManagedSseEnabled"],
+            "redrive_policy": "${jsonencode({deadLetterTargetArn = "
+            f"{dead_letter_ref}.arn, maxReceiveCount = "
+            f"{queue['RedrivePolicy']['maxReceiveCount']}}})}}",
+        },
+    }
+
+
 def build_terraform() -> dict[str, Any]:
     """`resources.tf.json`: the resources of `build_template()` for chalice's Terraform."""
     cloudformation = build_template()["Resources"]
@@ -251,10 +320,7 @@ def build_terraform() -> dict[str, Any]:
         for resource in cloudformation.values()
         if resource.get("Type") == "AWS::DynamoDB::Table"
     }
-    queue = cloudformation["RewardEmailQueue"]["Properties"]
-    dead_letter = cloudformation["RewardEmailDeadLetterQueue"]["Properties"]
-    dead_letter_ref = f"aws_sqs_queue.{_terraform_name(DEAD_LETTER_BASENAME)}"
-    bucket = _terraform_name(MEDIA_BASENAME)
+    buckets = [_terraform_name(MEDIA_BASENAME), _terraform_name(JOBS_BASENAME)]
     public_access = cloudformation["MediaBucket"]["Properties"]["PublicAccessBlockConfiguration"]
     return {
         "variable": {
@@ -270,22 +336,21 @@ def build_terraform() -> dict[str, Any]:
         "resource": {
             "aws_dynamodb_table": tables,
             "aws_sqs_queue": {
-                _terraform_name(DEAD_LETTER_BASENAME): {
-                    "name": _prefixed(DEAD_LETTER_BASENAME),
-                    "message_retention_seconds": dead_letter["MessageRetentionPeriod"],
-                    "sqs_managed_sse_enabled": dead_letter["SqsManagedSseEnabled"],
-                },
-                _terraform_name(QUEUE_BASENAME): {
-                    "name": _prefixed(QUEUE_BASENAME),
-                    "visibility_timeout_seconds": queue["VisibilityTimeout"],
-                    "message_retention_seconds": queue["MessageRetentionPeriod"],
-                    "sqs_managed_sse_enabled": queue["SqsManagedSseEnabled"],
-                    "redrive_policy": "${jsonencode({deadLetterTargetArn = "
-                    f"{dead_letter_ref}.arn, maxReceiveCount = "
-                    f"{queue['RedrivePolicy']['maxReceiveCount']}}})}}",
-                },
+                **_terraform_queues(
+                    cloudformation["RewardEmailQueue"]["Properties"],
+                    QUEUE_BASENAME,
+                    DEAD_LETTER_BASENAME,
+                ),
+                **_terraform_queues(
+                    cloudformation["BulkJobsQueue"]["Properties"],
+                    JOBS_QUEUE_BASENAME,
+                    JOBS_DEAD_LETTER_BASENAME,
+                ),
             },
-            "aws_s3_bucket": {bucket: {"bucket": _prefixed(MEDIA_BASENAME)}},
+            "aws_s3_bucket": {
+                _terraform_name(MEDIA_BASENAME): {"bucket": _prefixed(MEDIA_BASENAME)},
+                _terraform_name(JOBS_BASENAME): {"bucket": _prefixed(JOBS_BASENAME)},
+            },
             "aws_s3_bucket_public_access_block": {
                 bucket: {
                     "bucket": f"${{aws_s3_bucket.{bucket}.id}}",
@@ -294,6 +359,7 @@ def build_terraform() -> dict[str, Any]:
                     "ignore_public_acls": public_access["IgnorePublicAcls"],
                     "restrict_public_buckets": public_access["RestrictPublicBuckets"],
                 }
+                for bucket in buckets
             },
             "aws_s3_bucket_server_side_encryption_configuration": {
                 bucket: {
@@ -302,6 +368,7 @@ def build_terraform() -> dict[str, Any]:
                         "apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}
                     },
                 }
+                for bucket in buckets
             },
             "aws_ses_email_identity": {"email_sender": {"email": "${var.email_sender}"}},
             "aws_api_gateway_gateway_response": {
@@ -319,14 +386,17 @@ def build_terraform() -> dict[str, Any]:
 
 def build_terraform_override() -> dict[str, Any]:
     """`chalice_override.tf.json`: the SQS subscription as the CloudFormation one is merged."""
-    queue_ref = f"aws_sqs_queue.{_terraform_name(QUEUE_BASENAME)}"
     return {
         "resource": {
             "aws_lambda_event_source_mapping": {
-                f"{CONSUMER}-sqs-event-source": {
-                    "event_source_arn": f"${{{queue_ref}.arn}}",
+                f"{consumer}-sqs-event-source": {
+                    "event_source_arn": f"${{aws_sqs_queue.{_terraform_name(queue)}.arn}}",
                     "function_response_types": ["ReportBatchItemFailures"],
                 }
+                for consumer, queue in (
+                    (CONSUMER, QUEUE_BASENAME),
+                    (JOBS_CONSUMER, JOBS_QUEUE_BASENAME),
+                )
             }
         }
     }

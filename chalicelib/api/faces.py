@@ -48,6 +48,7 @@ FACES = tuple(
         "buying",
         "bought",
         "cashback",
+        "jobs",
         "docs",
     )
 )

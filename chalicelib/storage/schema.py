@@ -20,6 +20,7 @@ from chalicelib.storage import (  # noqa: F401
     customer_types,
     customers,
     idempotency,
+    jobs,
     ledger,
     rewards,
     stores,

@@ -311,6 +311,25 @@ for (_method, _route), _make in list(EXAMPLES.items()):
         example(_method, f"/api/v1{_route}")(under_v1(_make))
 
 
+# -- bulk jobs ---------------------------------------------------------------------------------
+JOB = {
+    "kind": "points.instant",
+    "format": "jsonl",
+    "rows": [{"amount": 5, "email": "j@example.com"}],
+}
+
+
+@example("POST", "/jobs")
+def create_job(world: World) -> Call:
+    return Call("/jobs", bearer(), json.dumps(JOB))
+
+
+@example("POST", "/jobs/{job_id}/cancel")
+def cancel_job(world: World) -> Call:
+    job = world.send("POST", "/jobs", json.dumps(JOB), bearer())["id"]
+    return Call(f"/jobs/{job}/cancel", bearer())
+
+
 # -- Open Loyalty: campaigns and their media ---------------------------------------------------
 @example("POST", "/api/{storeCode}/campaign")
 def create_campaign(world: World) -> Call:

@@ -1,0 +1,39 @@
+"""Answers of the bulk job endpoints (chalicelib/api/jobs.py)."""
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from chalicelib.api.responses import ResponseModel
+
+
+class Job(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "9f0c4d2e6b1a4f7e8d3c2b1a0f9e8d7c",
+                    "kind": "points.instant",
+                    "state": "running",
+                    "rows": 1000,
+                    "applied": 380,
+                    "failed": 20,
+                    "remaining": 600,
+                    "percent": 40,
+                    "startedAt": "2026-12-05T22:30:00Z",
+                    "finishedAt": None,
+                }
+            ]
+        }
+    )
+
+    id: str
+    kind: str = Field(description="`points.instant` or `recipients.import`.")
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    rows: int
+    applied: int = Field(description="Rows applied, as their single call would have.")
+    failed: int = Field(description="Rows refused; each one's error is in the results.")
+    remaining: int
+    percent: int = Field(description="Rows handled (applied or failed) per hundred rows.")
+    startedAt: str | None = Field(description="When its first chunk ran (ISO 8601, UTC).")
+    finishedAt: str | None = Field(description="When it ended: done, failed or cancelled.")
