@@ -8,14 +8,15 @@ row's answer with its posting). `recipients.import` is Alpha's recipient create
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalicelib.api.points import item_error_body, outcome_body
 from chalicelib.api.recipients import recipient_body, render_error
 from chalicelib.domain import points, recipients
-from chalicelib.domain.bulk_jobs import Apply, Chunk, RowOutcome
+from chalicelib.domain.bulk_jobs import Chunk, Kind, RowOutcome, present_fields
 from chalicelib.domain.errors import RewardsError, error_record, recorded_error
-from chalicelib.storage.customers import CustomerModel
+from chalicelib.storage.customers import RECIPIENT_FIELDS, CustomerModel
 from chalicelib.storage.idempotency import ItemRecord
 
 
@@ -61,7 +62,23 @@ def import_recipients(chunk: Chunk, rows: list[Any]) -> list[RowOutcome]:
     return outcomes
 
 
-KINDS: dict[str, Apply] = {
-    "points.instant": instant_rows,
-    "recipients.import": import_recipients,
+def _instant_csv(row: dict[str, str]) -> dict[str, Any]:
+    """A CSV row of `points.instant`: the amount a whole number, as the JSON call sends it."""
+    body = present_fields(row)
+    amount = body.get("amount")
+    if isinstance(amount, str) and re.fullmatch(r"\s*[+-]?\d+\s*", amount):
+        body["amount"] = int(amount)
+    return body
+
+
+KINDS: dict[str, Kind] = {
+    "points.instant": Kind(
+        instant_rows,
+        frozenset(points.InstantEdit.model_fields),
+        frozenset({"amount", "email"}),
+        _instant_csv,
+    ),
+    "recipients.import": Kind(
+        import_recipients, frozenset(RECIPIENT_FIELDS), frozenset(recipients.REQUIRED_ON_CREATE)
+    ),
 }

@@ -1,10 +1,12 @@
-"""Bulk jobs: `POST /jobs` with the rows inline, its progress, its results, cancelling it.
+"""Bulk jobs: `POST /jobs` with the rows inline or a file, its progress, results, cancelling.
 
 `POST /jobs` `{"kind": "points.instant" | "recipients.import", "format": "csv" | "jsonl",
 "rows": [...]}` (at most 1,000 rows, each the body of the kind's single call) answers 201 with
-the job, which starts at once (`domain.bulk_jobs`). `GET /jobs/{job_id}` shows its state and
-counts; `GET /jobs/{job_id}/results` every row's outcome as JSONL or CSV (`format`, default the
-job's); `POST /jobs/{job_id}/cancel` skips the chunks not yet started. Store API key or admin.
+the job, which starts at once (`domain.bulk_jobs`). Without `rows` the job awaits its file: the
+answer's `uploadUrl` takes a PUT of it, then `POST /jobs/{job_id}/start` checks and starts it.
+`GET /jobs/{job_id}` shows its state and counts; `GET /jobs/{job_id}/results` every row's
+outcome as JSONL or CSV (`format`, default the job's); `POST /jobs/{job_id}/cancel` skips the
+chunks not yet started. Store API key or admin.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from chalicelib.api.responses.jobs import Job
 from chalicelib.api.routes import Routes
 from chalicelib.domain import bulk_jobs
 from chalicelib.domain.auth import Role
-from chalicelib.domain.errors import InvalidInputError, TooManyItemsError
+from chalicelib.domain.errors import InvalidInputError, PayloadTooLargeError, TooManyItemsError
 
 STORE_ROLES = (Role.STORE, Role.ADMIN)
 RESULT_COLUMNS = ("row", "applied", "result", "error")
@@ -48,8 +50,32 @@ def _principal_actor(request: ApiRequest) -> str:
     errors=(InvalidInputError, TooManyItemsError),
 )
 def create_job(request: ApiRequest) -> dict[str, Any]:
-    job = bulk_jobs.create_job(request.store_code, _principal_actor(request), request.body, KINDS)
-    return bulk_jobs.view(job)
+    job, upload_url = bulk_jobs.create_job(
+        request.store_code, _principal_actor(request), request.body, KINDS
+    )
+    shown = bulk_jobs.view(job)
+    if upload_url is not None:
+        shown["uploadUrl"] = upload_url
+    return shown
+
+
+@routes.route(
+    "/jobs/{job_id}/start",
+    methods=["POST"],
+    roles=STORE_ROLES,
+    summary="Start a bulk job once its file is uploaded: its header and size are checked first",
+    response_model=Job,
+    errors=(
+        bulk_jobs.JobNotFoundError,
+        bulk_jobs.JobStartedError,
+        bulk_jobs.NothingUploadedError,
+        InvalidInputError,
+        TooManyItemsError,
+        PayloadTooLargeError,
+    ),
+)
+def start_job(request: ApiRequest, job_id: str) -> dict[str, Any]:
+    return bulk_jobs.view(bulk_jobs.start_job(request.store_code, job_id, KINDS))
 
 
 @routes.route(

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pynamodb.attributes import (
     NumberAttribute,
     NumberSetAttribute,
@@ -33,6 +34,7 @@ QUEUE = "bulk-jobs"
 BUCKET = "jobs"
 SEND_BATCH = 10  # SendMessageBatch's limit
 
+AWAITING_UPLOAD = "awaiting_upload"
 QUEUED = "queued"
 RUNNING = "running"
 DONE = "done"
@@ -61,6 +63,7 @@ class JobModel(TableModel):
     started_at = UTCDateTimeAttribute(null=True)
     finished_at = UTCDateTimeAttribute(null=True)
     error = UnicodeAttribute(null=True)  # JSON: why the whole job failed
+    input_key = UnicodeAttribute(null=True)  # the S3 key of its rows (inline or uploaded)
 
 
 class JobNotFound(Exception):
@@ -95,6 +98,15 @@ def _update(job: JobModel, actions: list[Any], condition: Any) -> bool:
             return False
         raise
     return True
+
+
+def mark_queued(job: JobModel, rows: int, chunks: int) -> bool:
+    """awaiting_upload -> queued, with its counts; False when it was started already."""
+    return _update(
+        job,
+        [JobModel.state.set(QUEUED), JobModel.rows.set(rows), JobModel.chunks.set(chunks)],
+        JobModel.state == AWAITING_UPLOAD,
+    )
 
 
 def mark_running(job: JobModel) -> bool:
@@ -189,24 +201,54 @@ def read_results(store_code: str, job_id: str) -> Iterator[dict[str, Any]]:
 # --- the input ---------------------------------------------------------------------------------
 
 
-def _input_key(store_code: str, job_id: str) -> str:
-    return f"input/{store_code}/{job_id}.jsonl"
+def input_key(store_code: str, job_id: str, format: str) -> str:
+    return f"input/{store_code}/{job_id}.{format}"
 
 
-def put_input(store_code: str, job_id: str, body: bytes) -> None:
-    """Keep a job's rows, a JSON value a line; chunks read their byte ranges of it."""
+def put_input(key: str, body: bytes) -> None:
+    """Keep a job's inline rows, a JSON value a line; chunks read their byte ranges of it."""
     aws.client("s3").put_object(
-        Bucket=_bucket(),
-        Key=_input_key(store_code, job_id),
-        Body=body,
-        ContentType="application/x-ndjson",
+        Bucket=_bucket(), Key=key, Body=body, ContentType="application/x-ndjson"
     )
 
 
-def read_input(store_code: str, job_id: str, start: int, end: int) -> bytes:
+def upload_url(key: str, expires_in: int) -> str:
+    """A presigned PUT URL for the job's file (signed locally: no call to S3)."""
+    return str(
+        aws.client("s3").generate_presigned_url(
+            "put_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=expires_in
+        )
+    )
+
+
+def input_size(key: str) -> int | None:
+    """The size of an uploaded file in bytes; None when nothing was uploaded."""
+    try:
+        answer = aws.client("s3").head_object(Bucket=_bucket(), Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return int(answer["ContentLength"])
+
+
+def input_lines(key: str) -> Iterator[bytes]:
+    """The file's lines, each with its line ending, read as a stream (memory flat in its size)."""
+    body = aws.client("s3").get_object(Bucket=_bucket(), Key=key)["Body"]
+    pending = b""
+    for block in body.iter_chunks(64 * 1024):
+        pending += block
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line + b"\n"
+    if pending:
+        yield pending
+
+
+def read_input(key: str, start: int, end: int) -> bytes:
     """Bytes `start` to `end` (excluded) of a job's rows: one chunk, whatever the file's size."""
     answer = aws.client("s3").get_object(
-        Bucket=_bucket(), Key=_input_key(store_code, job_id), Range=f"bytes={start}-{end - 1}"
+        Bucket=_bucket(), Key=key, Range=f"bytes={start}-{end - 1}"
     )
     data: bytes = answer["Body"].read()
     return data

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+import requests
 from urllib3 import encode_multipart_formdata
 
 from app import app
@@ -322,6 +323,14 @@ JOB = {
 @example("POST", "/jobs")
 def create_job(world: World) -> Call:
     return Call("/jobs", bearer(), json.dumps(JOB))
+
+
+@example("POST", "/jobs/{job_id}/start")
+def start_job(world: World) -> Call:
+    body = json.dumps({"kind": "points.instant", "format": "jsonl"})
+    job = world.send("POST", "/jobs", body, bearer())
+    requests.put(job["uploadUrl"], data=json.dumps(JOB["rows"][0]).encode(), timeout=10)
+    return Call(f"/jobs/{job['id']}/start", bearer())
 
 
 @example("POST", "/jobs/{job_id}/cancel")

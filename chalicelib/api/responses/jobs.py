@@ -1,10 +1,16 @@
 """Answers of the bulk job endpoints (chalicelib/api/jobs.py)."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
 from chalicelib.api.responses import ResponseModel
+
+
+class JobError(ResponseModel):
+    code: str
+    message: str
+    fields: dict[str, Any] = Field(description="The refusal's details (`errors` by field).")
 
 
 class Job(ResponseModel):
@@ -29,7 +35,7 @@ class Job(ResponseModel):
 
     id: str
     kind: str = Field(description="`points.instant` or `recipients.import`.")
-    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    state: Literal["awaiting_upload", "queued", "running", "done", "failed", "cancelled"]
     rows: int
     applied: int = Field(description="Rows applied, as their single call would have.")
     failed: int = Field(description="Rows refused; each one's error is in the results.")
@@ -37,3 +43,11 @@ class Job(ResponseModel):
     percent: int = Field(description="Rows handled (applied or failed) per hundred rows.")
     startedAt: str | None = Field(description="When its first chunk ran (ISO 8601, UTC).")
     finishedAt: str | None = Field(description="When it ended: done, failed or cancelled.")
+    error: JobError | None = Field(
+        None, description="A failed job only: why its file was refused (no row was applied)."
+    )
+    uploadUrl: str | None = Field(
+        None,
+        description="A job created without rows only: where to PUT its CSV or JSONL file "
+        "(presigned, valid one hour); then `POST /jobs/{id}/start`.",
+    )
