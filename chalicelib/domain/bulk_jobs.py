@@ -62,7 +62,7 @@ class JobEndedError(ConflictError):
 
 class JobStartedError(ConflictError):
     code = "job_started"
-    default_message = "The job has been started already."
+    default_message = "The job is not awaiting its file: started, cancelled or failed already."
 
 
 class NothingUploadedError(ConflictError):
@@ -317,9 +317,10 @@ def get_job(store_code: str, job_id: str) -> JobModel:
 
 
 def cancel_job(store_code: str, job_id: str) -> JobModel:
-    """Stop a job: its chunks not yet started are skipped (one running finishes)."""
+    """Stop a job: its chunks not yet started are skipped (one running finishes); a job
+    awaiting its file will not start."""
     job = get_job(store_code, job_id)
-    if not jobs.end(job, jobs.CANCELLED, [jobs.QUEUED, jobs.RUNNING]):
+    if not jobs.end(job, jobs.CANCELLED, [jobs.AWAITING_UPLOAD, jobs.QUEUED, jobs.RUNNING]):
         raise JobEndedError()
     return get_job(store_code, job_id)
 

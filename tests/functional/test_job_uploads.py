@@ -150,3 +150,13 @@ def test_a_large_file_is_split_into_chunks_of_byte_ranges(client: Any) -> None:
     shown = body_of(job_of(client, job["id"]))
     assert (shown["state"], shown["applied"]) == ("done", rows)
     assert [line["row"] for line in results(client, job["id"])] == list(range(1, rows + 1))
+
+
+def test_a_job_awaiting_its_file_may_be_cancelled_and_then_never_starts(client: Any) -> None:
+    job = new_upload(client, "points.instant", "jsonl")
+    cancelled = client.post(f"/jobs/{job['id']}/cancel", headers=bearer())
+    assert cancelled.status_code == 200 and body_of(cancelled)["state"] == "cancelled"
+    upload(job, json.dumps({"amount": 1, "email": "a@example.com"}) + "\n")
+    refused = start(client, job)
+    assert refused.status_code == 409 and body_of(refused)["code"] == "job_started"
+    assert queued() == 0
