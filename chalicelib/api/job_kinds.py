@@ -2,18 +2,22 @@
 answers each row as that call would (its result body, or its error body).
 
 `points.instant` is Coggins' INSTANT edit (`domain.points.instant_edit`, which records each
-row's answer with its posting). `recipients.import` is Alpha's recipient create
-(`domain.recipients.create_recipient`), each recipient written with its row's record.
+row's answer with its posting); `claims.create` its point claims request
+(`domain.claims.create_claims`, each claim written with its row's record). `recipients.import`
+is Alpha's recipient create (`domain.recipients.create_recipient`), each recipient written with
+its row's record.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
+from chalicelib.api.claims import outcome_body as claim_body
 from chalicelib.api.points import item_error_body, outcome_body
 from chalicelib.api.recipients import recipient_body, render_error
-from chalicelib.domain import points, recipients
+from chalicelib.domain import claims, points, recipients
 from chalicelib.domain.bulk_jobs import Chunk, Kind, RowOutcome, present_fields
 from chalicelib.domain.errors import RewardsError, error_record, recorded_error
 from chalicelib.storage.customers import RECIPIENT_FIELDS, CustomerModel
@@ -62,13 +66,24 @@ def import_recipients(chunk: Chunk, rows: list[Any]) -> list[RowOutcome]:
     return outcomes
 
 
-def _instant_csv(row: dict[str, str]) -> dict[str, Any]:
-    """A CSV row of `points.instant`: the amount a whole number, as the JSON call sends it."""
-    body = present_fields(row)
-    amount = body.get("amount")
-    if isinstance(amount, str) and re.fullmatch(r"\s*[+-]?\d+\s*", amount):
-        body["amount"] = int(amount)
-    return body
+def claim_rows(chunk: Chunk, rows: list[Any]) -> list[RowOutcome]:
+    outcomes = claims.create_claims(chunk.store_code, rows, chunk.actor, progress=chunk.progress)
+    return [RowOutcome(outcome.claim is not None, claim_body(outcome)) for outcome in outcomes]
+
+
+def _whole_numbers(*names: str) -> Callable[[dict[str, str]], dict[str, Any]]:
+    """A CSV row as the JSON call sends it: the columns `names` whole numbers (a cell that is
+    not one stays text, for the call to refuse)."""
+
+    def convert(row: dict[str, str]) -> dict[str, Any]:
+        body = present_fields(row)
+        for name in names:
+            value = body.get(name)
+            if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+                body[name] = int(value)
+        return body
+
+    return convert
 
 
 KINDS: dict[str, Kind] = {
@@ -76,7 +91,13 @@ KINDS: dict[str, Kind] = {
         instant_rows,
         frozenset(points.InstantEdit.model_fields),
         frozenset({"amount", "email"}),
-        _instant_csv,
+        _whole_numbers("amount"),
+    ),
+    "claims.create": Kind(
+        claim_rows,
+        frozenset(claims.ClaimRequest.model_fields),
+        frozenset({"amount"}),
+        _whole_numbers("amount", "expires"),
     ),
     "recipients.import": Kind(
         import_recipients, frozenset(RECIPIENT_FIELDS), frozenset(recipients.REQUIRED_ON_CREATE)

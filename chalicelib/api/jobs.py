@@ -1,12 +1,12 @@
 """Bulk jobs: `POST /jobs` with the rows inline or a file, its progress, results, cancelling.
 
-`POST /jobs` `{"kind": "points.instant" | "recipients.import", "format": "csv" | "jsonl",
-"rows": [...]}` (at most 1,000 rows, each the body of the kind's single call) answers 201 with
-the job, which starts at once (`domain.bulk_jobs`). Without `rows` the job awaits its file: the
-answer's `uploadUrl` takes a PUT of it, then `POST /jobs/{job_id}/start` checks and starts it.
-`GET /jobs/{job_id}` shows its state and counts; `GET /jobs/{job_id}/results` every row's
-outcome as JSONL or CSV (`format`, default the job's); `POST /jobs/{job_id}/cancel` skips the
-chunks not yet started. Store API key or admin.
+`POST /jobs` `{"kind": "points.instant" | "claims.create" | "recipients.import",
+"format": "csv" | "jsonl", "rows": [...]}` (at most 1,000 rows, each the body of the kind's
+single call) answers 201 with the job, which starts at once (`domain.bulk_jobs`). Without
+`rows` the job awaits its file: the answer's `uploadUrl` takes a PUT of it, then
+`POST /jobs/{job_id}/start` checks and starts it. `GET /jobs/{job_id}` shows its state and
+counts; `GET /jobs/{job_id}/results` every row's outcome as JSONL or CSV (`format`, default the
+job's); `POST /jobs/{job_id}/cancel` skips the chunks not yet started. Store API key or admin.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from chalicelib import aws
 from chalicelib.domain import bulk_jobs
 from chalicelib.domain.auth import Role
 from chalicelib.jobs import bulk_chunks
-from chalicelib.storage.jobs import QUEUE
-from tests.conftest import OTHER_API_KEY, bearer, body_of, jwt_headers, token_for
+from chalicelib.storage.jobs import QUEUE, JobModel
+from tests.conftest import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
 
 ADDRESS = {"address1": "1 High St", "town": "Leeds", "postcode": "LS1 1AA"}
 
@@ -198,3 +198,26 @@ def test_results_in_an_unknown_format_are_refused(client: Any, form: str) -> Non
     job = body_of(create(client, "points.instant", []))
     response = client.get(f"/jobs/{job['id']}/results?format={form}", headers=bearer())
     assert response.status_code == 422
+
+
+def test_a_claims_job_creates_each_claim_once_even_when_its_chunk_runs_twice(
+    client: Any,
+) -> None:
+    from chalicelib.storage.claims import ClaimModel
+
+    rows = [{"amount": 50, "email": "k@example.com", "expires": 7}, {"amount": 0}, {"amount": 5}]
+    job = body_of(create(client, "claims.create", rows))
+    sqs = aws.client("sqs")
+    message = sqs.receive_message(QueueUrl=aws.queue_url(QUEUE))["Messages"][0]
+    record = SimpleNamespace(body=message["Body"], message_id=message["MessageId"], attributes={})
+    bulk_chunks.run_one(record)
+    # Counted already, the job is done: run its chunk again as if the job were still running.
+    JobModel(STORE, job["id"]).update(actions=[JobModel.state.set("running")])
+    bulk_chunks.run_one(record)
+
+    shown = body_of(job_of(client, job["id"]))
+    assert (shown["state"], shown["applied"], shown["failed"]) == ("done", 2, 1)
+    lines = results(client, job["id"])
+    assert lines[0]["result"]["claimToken"] and lines[0]["result"]["expires"] == 7
+    assert lines[1]["error"]["created"] is False and "amount" in lines[1]["error"]["errors"]
+    assert sum(1 for _ in ClaimModel.scan()) == 2  # a test may scan

@@ -34,7 +34,7 @@ class Job(ResponseModel):
     )
 
     id: str
-    kind: str = Field(description="`points.instant` or `recipients.import`.")
+    kind: str = Field(description="`points.instant`, `claims.create` or `recipients.import`.")
     state: Literal["awaiting_upload", "queued", "running", "done", "failed", "cancelled"]
     rows: int
     applied: int = Field(description="Rows applied, as their single call would have.")
