@@ -9,6 +9,7 @@ python -m chalicelib.cli migrate-passcodes CODE                  (passcodes keye
 python -m chalicelib.cli number-customers CODE                  (Imonggo integer ids, once)
 python -m chalicelib.cli count-audiences CODE                   (levels' and targets' counts, once)
 python -m chalicelib.cli seed-demo                               (what `make run` does)
+python -m chalicelib.cli jobs follow CODE JOB_ID                 (a bulk job's progress bar)
 
 With neither AWS_ENDPOINT_URL nor REWARDS_STAGE (other than `local`) in the environment, the
 commands go to the stack `make run` is serving, found in its data folder (REWARDS_DATA_DIR,
@@ -274,6 +275,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.add_argument("--store", default="DEFAULT")
 
+    jobs = commands.add_parser("jobs", help="bulk jobs").add_subparsers(
+        dest="jobs_command", required=True
+    )
+    follow = jobs.add_parser("follow", help="show a bulk job's progress until it ends")
+    follow.add_argument("store_code")
+    follow.add_argument("job_id")
+    follow.add_argument("--interval", type=float, default=1.0, help="seconds between reads")
+
     args = parser.parse_args(argv)
     try:
         reach_local_stack()
@@ -345,6 +354,14 @@ def _run(args: argparse.Namespace) -> int:
                 ),
             )
             print(f"demo store {args.store} ready")
+        elif args.command == "jobs":
+            from chalicelib.domain import bulk_jobs
+            from chalicelib.job_progress import follow
+
+            def read() -> dict[str, Any]:
+                return bulk_jobs.view(bulk_jobs.get_job(args.store_code, args.job_id))
+
+            return follow(read, sys.stdout, args.interval)
     except RewardsError as error:
         print(f"error: {error.message}", file=sys.stderr)
         for field, messages in getattr(error, "errors", {}).items():

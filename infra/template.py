@@ -15,6 +15,7 @@ import json
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,15 @@ WEBHOOK_QUEUE_BASENAME = "webhook-delivery"
 WEBHOOK_DEAD_LETTER_BASENAME = "webhook-delivery-dlq"
 WEBHOOK_VISIBILITY_TIMEOUT = 360
 WEBHOOK_MAX_RECEIVES = 5
+# The bulk job consumer (chalicelib.jobs.bulk_chunks), its queue and the bucket of job files.
+JOBS_CONSUMER = "run_bulk_chunks"
+JOBS_QUEUE_BASENAME = "bulk-jobs"
+JOBS_DEAD_LETTER_BASENAME = "bulk-jobs-dlq"
+JOBS_BASENAME = "jobs"
+# A chunk runs for up to the function's timeout; hidden six times that, as the emails are.
+JOBS_VISIBILITY_TIMEOUT = 360
+# A chunk failing this often (an unreadable message) goes to the dead-letter queue.
+JOBS_MAX_RECEIVES = 10
 UNKNOWN_ROUTE_BODY = json.dumps({"message": "No route here.", "code": "not_found"})
 # The Lambda behind every route, as chalice's SAM swagger names it.
 API_HANDLER_URI = {
@@ -56,9 +66,49 @@ API_HANDLER_URI = {
 }
 
 
-# Each SQS consumer and the queue resource it is subscribed to.
-CONSUMER_QUEUES = {CONSUMER: "RewardEmailQueue", WEBHOOK_CONSUMER: "WebhookDeliveryQueue"}
-CONSUMER_QUEUE_BASENAMES = {CONSUMER: QUEUE_BASENAME, WEBHOOK_CONSUMER: WEBHOOK_QUEUE_BASENAME}
+@dataclass(frozen=True)
+class ConsumerQueue:
+    """An SQS consumer's queue: its CloudFormation resource, names and redrive."""
+
+    consumer: str
+    resource: str
+    basename: str
+    dead_letter_basename: str
+    visibility_timeout: int
+    max_receives: int
+
+    @property
+    def dead_letter_resource(self) -> str:
+        return self.resource.removesuffix("Queue") + "DeadLetterQueue"
+
+
+QUEUES = (
+    # The reward email consumer marks the reward failed on the last receive: one number.
+    ConsumerQueue(
+        CONSUMER,
+        "RewardEmailQueue",
+        QUEUE_BASENAME,
+        DEAD_LETTER_BASENAME,
+        REWARD_EMAIL_VISIBILITY_TIMEOUT,
+        MAX_RECEIVES,
+    ),
+    ConsumerQueue(
+        WEBHOOK_CONSUMER,
+        "WebhookDeliveryQueue",
+        WEBHOOK_QUEUE_BASENAME,
+        WEBHOOK_DEAD_LETTER_BASENAME,
+        WEBHOOK_VISIBILITY_TIMEOUT,
+        WEBHOOK_MAX_RECEIVES,
+    ),
+    ConsumerQueue(
+        JOBS_CONSUMER,
+        "BulkJobsQueue",
+        JOBS_QUEUE_BASENAME,
+        JOBS_DEAD_LETTER_BASENAME,
+        JOBS_VISIBILITY_TIMEOUT,
+        JOBS_MAX_RECEIVES,
+    ),
+)
 
 
 def _name(suffix: str) -> dict[str, str]:
@@ -105,55 +155,12 @@ def catch_all_paths() -> dict[str, Any]:
     return merged
 
 
-def build_template() -> dict[str, Any]:
-    resources: dict[str, Any] = dict(table_resources())
-    resources["RewardEmailDeadLetterQueue"] = {
-        "Type": "AWS::SQS::Queue",
-        "Properties": {
-            "QueueName": _name(DEAD_LETTER_BASENAME),
-            "MessageRetentionPeriod": FOURTEEN_DAYS,
-            "SqsManagedSseEnabled": True,
-        },
-    }
-    resources["RewardEmailQueue"] = {
-        "Type": "AWS::SQS::Queue",
-        "Properties": {
-            "QueueName": _name(QUEUE_BASENAME),
-            "VisibilityTimeout": REWARD_EMAIL_VISIBILITY_TIMEOUT,
-            "MessageRetentionPeriod": FOURTEEN_DAYS,
-            "SqsManagedSseEnabled": True,
-            "RedrivePolicy": {
-                "deadLetterTargetArn": {"Fn::GetAtt": ["RewardEmailDeadLetterQueue", "Arn"]},
-                # The consumer marks the reward failed on this last receive: one number.
-                "maxReceiveCount": MAX_RECEIVES,
-            },
-        },
-    }
-    resources["WebhookDeliveryDeadLetterQueue"] = {
-        "Type": "AWS::SQS::Queue",
-        "Properties": {
-            "QueueName": _name(WEBHOOK_DEAD_LETTER_BASENAME),
-            "MessageRetentionPeriod": FOURTEEN_DAYS,
-            "SqsManagedSseEnabled": True,
-        },
-    }
-    resources["WebhookDeliveryQueue"] = {
-        "Type": "AWS::SQS::Queue",
-        "Properties": {
-            "QueueName": _name(WEBHOOK_QUEUE_BASENAME),
-            "VisibilityTimeout": WEBHOOK_VISIBILITY_TIMEOUT,
-            "MessageRetentionPeriod": FOURTEEN_DAYS,
-            "SqsManagedSseEnabled": True,
-            "RedrivePolicy": {
-                "deadLetterTargetArn": {"Fn::GetAtt": ["WebhookDeliveryDeadLetterQueue", "Arn"]},
-                "maxReceiveCount": WEBHOOK_MAX_RECEIVES,
-            },
-        },
-    }
-    resources["MediaBucket"] = {
+def _private_bucket(basename: str) -> dict[str, Any]:
+    """A bucket no one reads without a signed URL, encrypted at rest."""
+    return {
         "Type": "AWS::S3::Bucket",
         "Properties": {
-            "BucketName": _name(MEDIA_BASENAME),
+            "BucketName": _name(basename),
             "PublicAccessBlockConfiguration": {
                 "BlockPublicAcls": True,
                 "BlockPublicPolicy": True,
@@ -167,6 +174,34 @@ def build_template() -> dict[str, Any]:
             },
         },
     }
+
+
+def build_template() -> dict[str, Any]:
+    resources: dict[str, Any] = dict(table_resources())
+    for queue in QUEUES:
+        resources[queue.dead_letter_resource] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": _name(queue.dead_letter_basename),
+                "MessageRetentionPeriod": FOURTEEN_DAYS,
+                "SqsManagedSseEnabled": True,
+            },
+        }
+        resources[queue.resource] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": _name(queue.basename),
+                "VisibilityTimeout": queue.visibility_timeout,
+                "MessageRetentionPeriod": FOURTEEN_DAYS,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [queue.dead_letter_resource, "Arn"]},
+                    "maxReceiveCount": queue.max_receives,
+                },
+            },
+        }
+    resources["JobsBucket"] = _private_bucket(JOBS_BASENAME)
+    resources["MediaBucket"] = _private_bucket(MEDIA_BASENAME)
     resources["EmailSenderIdentity"] = {
         "Type": "AWS::SES::EmailIdentity",
         "Properties": {"EmailIdentity": {"Ref": "EmailSender"}},
@@ -188,12 +223,12 @@ def build_template() -> dict[str, Any]:
     # Lambda ignores the consumer's `batchItemFailures` and deletes the failed messages too.
     # Chalice subscribes by queue name only (its `Queue` cannot be replaced: the merge would mix
     # both values), so the function waits for the queue: a first deployment fails otherwise.
-    for consumer, queue_resource in CONSUMER_QUEUES.items():
-        resources[to_cfn_resource_name(consumer)] = {
-            "DependsOn": [queue_resource],
+    for queue in QUEUES:
+        resources[to_cfn_resource_name(queue.consumer)] = {
+            "DependsOn": [queue.resource],
             "Properties": {
                 "Events": {
-                    to_cfn_resource_name(f"{consumer}-sqs-event-source"): {
+                    to_cfn_resource_name(f"{queue.consumer}-sqs-event-source"): {
                         "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
                     }
                 }
@@ -275,6 +310,32 @@ def _terraform_table(properties: dict[str, Any]) -> dict[str, Any]:
     return table
 
 
+def _terraform_queues(queue: ConsumerQueue) -> list[tuple[str, dict[str, Any]]]:
+    """A consumer's queue and its dead-letter queue, as Terraform resources."""
+    dead_letter_ref = f"aws_sqs_queue.{_terraform_name(queue.dead_letter_basename)}"
+    return [
+        (
+            _terraform_name(queue.dead_letter_basename),
+            {
+                "name": _prefixed(queue.dead_letter_basename),
+                "message_retention_seconds": FOURTEEN_DAYS,
+                "sqs_managed_sse_enabled": True,
+            },
+        ),
+        (
+            _terraform_name(queue.basename),
+            {
+                "name": _prefixed(queue.basename),
+                "visibility_timeout_seconds": queue.visibility_timeout,
+                "message_retention_seconds": FOURTEEN_DAYS,
+                "sqs_managed_sse_enabled": True,
+                "redrive_policy": "${jsonencode({deadLetterTargetArn = "
+                f"{dead_letter_ref}.arn, maxReceiveCount = {queue.max_receives}}})}}",
+            },
+        ),
+    ]
+
+
 def build_terraform() -> dict[str, Any]:
     """`resources.tf.json`: the resources of `build_template()` for chalice's Terraform."""
     cloudformation = build_template()["Resources"]
@@ -285,12 +346,7 @@ def build_terraform() -> dict[str, Any]:
         for resource in cloudformation.values()
         if resource.get("Type") == "AWS::DynamoDB::Table"
     }
-    queue = cloudformation["RewardEmailQueue"]["Properties"]
-    dead_letter = cloudformation["RewardEmailDeadLetterQueue"]["Properties"]
-    dead_letter_ref = f"aws_sqs_queue.{_terraform_name(DEAD_LETTER_BASENAME)}"
-    webhook_queue = cloudformation["WebhookDeliveryQueue"]["Properties"]
-    webhook_dead_letter_ref = f"aws_sqs_queue.{_terraform_name(WEBHOOK_DEAD_LETTER_BASENAME)}"
-    bucket = _terraform_name(MEDIA_BASENAME)
+    buckets = [_terraform_name(MEDIA_BASENAME), _terraform_name(JOBS_BASENAME)]
     public_access = cloudformation["MediaBucket"]["Properties"]["PublicAccessBlockConfiguration"]
     return {
         "variable": {
@@ -306,36 +362,12 @@ def build_terraform() -> dict[str, Any]:
         "resource": {
             "aws_dynamodb_table": tables,
             "aws_sqs_queue": {
-                _terraform_name(DEAD_LETTER_BASENAME): {
-                    "name": _prefixed(DEAD_LETTER_BASENAME),
-                    "message_retention_seconds": dead_letter["MessageRetentionPeriod"],
-                    "sqs_managed_sse_enabled": dead_letter["SqsManagedSseEnabled"],
-                },
-                _terraform_name(QUEUE_BASENAME): {
-                    "name": _prefixed(QUEUE_BASENAME),
-                    "visibility_timeout_seconds": queue["VisibilityTimeout"],
-                    "message_retention_seconds": queue["MessageRetentionPeriod"],
-                    "sqs_managed_sse_enabled": queue["SqsManagedSseEnabled"],
-                    "redrive_policy": "${jsonencode({deadLetterTargetArn = "
-                    f"{dead_letter_ref}.arn, maxReceiveCount = "
-                    f"{queue['RedrivePolicy']['maxReceiveCount']}}})}}",
-                },
-                _terraform_name(WEBHOOK_DEAD_LETTER_BASENAME): {
-                    "name": _prefixed(WEBHOOK_DEAD_LETTER_BASENAME),
-                    "message_retention_seconds": dead_letter["MessageRetentionPeriod"],
-                    "sqs_managed_sse_enabled": dead_letter["SqsManagedSseEnabled"],
-                },
-                _terraform_name(WEBHOOK_QUEUE_BASENAME): {
-                    "name": _prefixed(WEBHOOK_QUEUE_BASENAME),
-                    "visibility_timeout_seconds": webhook_queue["VisibilityTimeout"],
-                    "message_retention_seconds": webhook_queue["MessageRetentionPeriod"],
-                    "sqs_managed_sse_enabled": webhook_queue["SqsManagedSseEnabled"],
-                    "redrive_policy": "${jsonencode({deadLetterTargetArn = "
-                    f"{webhook_dead_letter_ref}.arn, maxReceiveCount = "
-                    f"{webhook_queue['RedrivePolicy']['maxReceiveCount']}}})}}",
-                },
+                name: queue for consumer in QUEUES for name, queue in _terraform_queues(consumer)
             },
-            "aws_s3_bucket": {bucket: {"bucket": _prefixed(MEDIA_BASENAME)}},
+            "aws_s3_bucket": {
+                _terraform_name(MEDIA_BASENAME): {"bucket": _prefixed(MEDIA_BASENAME)},
+                _terraform_name(JOBS_BASENAME): {"bucket": _prefixed(JOBS_BASENAME)},
+            },
             "aws_s3_bucket_public_access_block": {
                 bucket: {
                     "bucket": f"${{aws_s3_bucket.{bucket}.id}}",
@@ -344,6 +376,7 @@ def build_terraform() -> dict[str, Any]:
                     "ignore_public_acls": public_access["IgnorePublicAcls"],
                     "restrict_public_buckets": public_access["RestrictPublicBuckets"],
                 }
+                for bucket in buckets
             },
             "aws_s3_bucket_server_side_encryption_configuration": {
                 bucket: {
@@ -352,6 +385,7 @@ def build_terraform() -> dict[str, Any]:
                         "apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}
                     },
                 }
+                for bucket in buckets
             },
             "aws_ses_email_identity": {"email_sender": {"email": "${var.email_sender}"}},
             "aws_api_gateway_gateway_response": {
@@ -372,11 +406,11 @@ def build_terraform_override() -> dict[str, Any]:
     return {
         "resource": {
             "aws_lambda_event_source_mapping": {
-                f"{consumer}-sqs-event-source": {
-                    "event_source_arn": f"${{aws_sqs_queue.{_terraform_name(queue)}.arn}}",
+                f"{queue.consumer}-sqs-event-source": {
+                    "event_source_arn": f"${{aws_sqs_queue.{_terraform_name(queue.basename)}.arn}}",
                     "function_response_types": ["ReportBatchItemFailures"],
                 }
-                for consumer, queue in CONSUMER_QUEUE_BASENAMES.items()
+                for queue in QUEUES
             }
         }
     }

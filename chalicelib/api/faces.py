@@ -49,6 +49,7 @@ FACES = tuple(
         "bought",
         "purchases",
         "cashback",
+        "jobs",
         "docs",
         "events",
         "webhooks",

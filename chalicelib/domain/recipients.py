@@ -12,6 +12,7 @@ conditions on the other recipient's item or guard, so no race can slip a collisi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -45,6 +46,7 @@ from chalicelib.storage.customers import (
     unique_email_pk,
     unique_public_key_pk,
 )
+from chalicelib.storage.idempotency import ItemRecord
 
 REQUIRED_ON_CREATE = ("email", "firstname", "surname", "address1", "town", "postcode")
 MAX_PAGE_SIZE = 100
@@ -219,7 +221,12 @@ def find_recipient(store_code: str, ref: str) -> CustomerModel:
     return found
 
 
-def create_recipient(store_code: str, data: Any) -> CustomerModel:
+def create_recipient(
+    store_code: str,
+    data: Any,
+    record: Callable[[CustomerModel], ItemRecord] | None = None,
+) -> CustomerModel:
+    """Create a recipient; `record` gives a bulk job's record of it, written with it."""
     fields = _parse(data, REQUIRED_ON_CREATE)
     if not fields.get("country_code"):
         fields["country_code"] = get_store(store_code).country_code
@@ -232,7 +239,11 @@ def create_recipient(store_code: str, data: Any) -> CustomerModel:
             claims = _check_identifiers(
                 transaction, customer, customer.email, customer.public_key, touched
             )
+            if record is not None:
+                record(customer).add_to(transaction)
     except TransactWriteError as error:
+        if record is not None:
+            record(customer).progress.raise_if_taken(failed_items(transaction, error), error)
         _raise_taken(transaction, error, claims)
         raise
     return customer

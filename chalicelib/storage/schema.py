@@ -21,6 +21,7 @@ from chalicelib.storage import (  # noqa: F401
     customers,
     events,
     idempotency,
+    jobs,
     ledger,
     rewards,
     stores,

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.config import get_settings
 from chalicelib.storage.base import MODELS
 from chalicelib.storage.schema import logical_id
 from infra import template
@@ -300,5 +301,5 @@ def test_terraform_queue_redrives_and_the_consumer_reports_partial_failures(
         # The name chalice's Terraform packager gives the subscription (SQSEventSource).
         mapping = mappings[f"{source.name}-sqs-event-source"]
         assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
-        queue = str(source.queue).removeprefix("test-").replace("-", "_")
+        queue = source.queue.removeprefix(get_settings().resource_prefix).replace("-", "_")
         assert mapping["event_source_arn"] == f"${{aws_sqs_queue.{queue}.arn}}"

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+import requests
 from urllib3 import encode_multipart_formdata
 
 from app import app
@@ -326,6 +327,33 @@ def under_v1(make: Example) -> Example:
 for (_method, _route), _make in list(EXAMPLES.items()):
     if _route.startswith("/recipients"):
         example(_method, f"/api/v1{_route}")(under_v1(_make))
+
+
+# -- bulk jobs ---------------------------------------------------------------------------------
+JOB = {
+    "kind": "points.instant",
+    "format": "jsonl",
+    "rows": [{"amount": 5, "email": "j@example.com"}],
+}
+
+
+@example("POST", "/jobs")
+def create_job(world: World) -> Call:
+    return Call("/jobs", bearer(), json.dumps(JOB))
+
+
+@example("POST", "/jobs/{job_id}/start")
+def start_job(world: World) -> Call:
+    body = json.dumps({"kind": "points.instant", "format": "jsonl"})
+    job = world.send("POST", "/jobs", body, bearer())
+    requests.put(job["uploadUrl"], data=json.dumps(JOB["rows"][0]).encode(), timeout=10)
+    return Call(f"/jobs/{job['id']}/start", bearer())
+
+
+@example("POST", "/jobs/{job_id}/cancel")
+def cancel_job(world: World) -> Call:
+    job = world.send("POST", "/jobs", json.dumps(JOB), bearer())["id"]
+    return Call(f"/jobs/{job}/cancel", bearer())
 
 
 # -- Open Loyalty: campaigns and their media ---------------------------------------------------

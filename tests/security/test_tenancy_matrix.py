@@ -241,6 +241,10 @@ def payload(route: Route, owner: Customer) -> Payload:
     bodies: dict[tuple[str, str], Any] = {
         ("POST", "/api/v1/points"): [{"amount": 10, "email": owner.email}],
         ("POST", "/api/v1/points/{csapikey}/INSTANT"): [{"amount": -5, "email": owner.email}],
+        ("POST", "/jobs"): {
+            "kind": "points.instant",
+            "rows": [{"amount": -5, "email": owner.email}],
+        },
         ("POST", "/recipients"): recipient(owner.email),
         ("PUT", "/recipients"): recipient(owner.email),
         ("PUT", "/recipients/{ref}"): recipient(owner.email),
@@ -410,6 +414,14 @@ def build_world(client: Any, calls: Calls) -> World:
         member_path = f"{api}/customerType/{customer_type}/customers/{member.customer_id}"
         _ok(client.put(member_path, headers=admin), 200)
 
+    job = _ok(
+        client.post(
+            "/jobs",
+            headers=admin,
+            body=json.dumps({"kind": "points.instant", "rows": [{"amount": 1, "email": a.email}]}),
+        ),
+        201,
+    )["id"]
     other_campaign = make_campaign(OTHER_STORE).campaign_id
     other_admin = jwt_headers(token_for(Role.ADMIN, OTHER_STORE))
     other_passcode = _ok(
@@ -424,6 +436,7 @@ def build_world(client: Any, calls: Calls) -> World:
         "level": level,
         "segment": segment,
         "customerType": customer_type,
+        "job_id": job,
         "month": str(now.month),
         "year": str(now.year),
         "reward_id": _ok(sandboxed, 201)["rewardId"],
