@@ -31,7 +31,16 @@ from urllib.parse import urlsplit
 from botocore.exceptions import EndpointConnectionError
 
 from chalicelib.config import reset_settings
-from chalicelib.domain import auth, campaigns, catalog, customers, issuing, ledger, stores
+from chalicelib.domain import (
+    auth,
+    batches,
+    campaigns,
+    catalog,
+    customers,
+    issuing,
+    ledger,
+    stores,
+)
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import RewardsError
 
@@ -218,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     store.add_argument("--currency")
     store.add_argument("--ratio", type=Decimal, help="default point-to-amount ratio")
     store.add_argument("--claim-expiry-days", type=int)
+    store.add_argument(
+        "--points-lifetime-days", type=int, help="days credited points last (default: forever)"
+    )
     store.add_argument("--sender", help="email sender address")
     store.add_argument("--base-url", help="public base URL for links")
     store.add_argument("--country", help="default ISO 3166-1 alpha-2 country code")
@@ -248,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
         "number-customers", help="give the store's customers without one an Imonggo integer id"
     )
     number.add_argument("store_code")
+
+    to_batches = commands.add_parser(
+        "migrate-batches", help="move balances from before point batches into batches (once)"
+    )
+    to_batches.add_argument("store_code")
 
     demo = commands.add_parser(
         "seed-demo", help="the demo store, key, campaign and logins of `make run`"
@@ -282,6 +299,7 @@ def _run(args: argparse.Namespace) -> int:
                 email_sender=args.sender,
                 public_base_url=args.base_url,
                 country_code=args.country,
+                points_lifetime_days=args.points_lifetime_days,
             )
             print(f"created store {created.store_code}")
         elif args.command == "create-api-key":
@@ -305,6 +323,9 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "number-customers":
             numbered = customers.number_customers(args.store_code)
             print(f"{numbered} customer(s) of store {args.store_code} numbered")
+        elif args.command == "migrate-batches":
+            moved = batches.migrate_store(args.store_code)
+            print(f"{moved} customer(s) of store {args.store_code} moved into batches")
         elif args.command == "seed-demo":
             if not os.environ.get("REWARDS_DEMO_API_KEY"):
                 print("error: set REWARDS_DEMO_API_KEY to the demo key", file=sys.stderr)
