@@ -15,6 +15,7 @@ with loading():  # the collector paused while the modules load (chalicelib/cold_
     from chalicelib.jobs import claims as claim_jobs
     from chalicelib.jobs import coupons as coupon_jobs
     from chalicelib.jobs import owed_emails as owed_email_jobs
+    from chalicelib.jobs import points as point_jobs
     from chalicelib.jobs import reward_emails
     from chalicelib.redaction import protect
 
@@ -39,4 +40,5 @@ faces.register(app)  # each face loaded on the first request it serves
 app.register_blueprint(claim_jobs.jobs)
 app.register_blueprint(coupon_jobs.jobs)
 app.register_blueprint(owed_email_jobs.jobs)
+app.register_blueprint(point_jobs.jobs)
 app.register_blueprint(reward_emails.jobs)

@@ -260,14 +260,15 @@ def add_debit(
     store_code: str,
     customer_id: str,
     takes: list[Take],
-    redeemed: bool,
+    counter: str | None,
     message: str | None,
     now: datetime,
     hints: Hints,
     max_batches: int = MAX_DEBIT_BATCHES,
 ) -> None:
     """Take `takes` from their batches in `transaction`, each under a condition that it holds
-    them (exactly them, when it drains the batch and leaves the indexes)."""
+    them (exactly them, when it drains the batch and leaves the indexes); `counter` names the
+    batch's figure the points count in (`redeemed`, `expired`), if any."""
     if len(takes) > max_batches:
         raise TooManyBatchesError()
     account = account_key(store_code, customer_id)
@@ -279,8 +280,8 @@ def add_debit(
             PointBatchModel.updated_at.set(now),
             *history,
         ]
-        if redeemed:
-            actions.append(PointBatchModel.redeemed.add(take.points))
+        if counter is not None:
+            actions.append(getattr(PointBatchModel, counter).add(take.points))
         condition = PointBatchModel.spend_key.exists()
         if take.drains:
             actions += [

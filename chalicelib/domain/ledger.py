@@ -200,13 +200,20 @@ def _move_batches(
             store_code,
             customer_id,
             takes,
-            posting.kind in USED_KINDS,
+            _batch_counter(posting.kind),
             posting.message,
             now,
             hints,
             max_batches,
         )
     return False
+
+
+def _batch_counter(kind: EntryKind) -> str | None:
+    """The batch figure a debit of `kind` counts in: spends as redeemed, expiry as expired."""
+    if kind in USED_KINDS:
+        return "redeemed"
+    return "expired" if kind is EntryKind.EXPIRE else None
 
 
 def _migrated(store_code: str, customer_id: str, points: int, found: int) -> bool:
