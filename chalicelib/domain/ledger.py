@@ -69,6 +69,12 @@ class InsufficientPointsError(RewardsError):
         self.requested = requested
 
 
+class BalanceMovedError(ConflictError):
+    """The balance was not the one the posting expected: read it again."""
+
+    code = "balance_moved"
+
+
 class CustomerExistsError(ConflictError):
     """A new customer's email was taken meanwhile; post to the existing customer instead."""
 
@@ -105,6 +111,7 @@ def add_posting(
     customer_actions: Sequence[Action] = (),
     hints: Hints | None = None,
     max_batches: int = MAX_DEBIT_BATCHES,
+    expected_available: int | None = None,
 ) -> LedgerEntryModel:
     """Add the balance move, the batch moves and the entry to `transaction`.
 
@@ -113,7 +120,8 @@ def add_posting(
     change an existing customer in the same update as its balance (a transaction may touch an
     item only once); a new customer carries such fields on the model itself. `hints` are what
     earlier attempts of this posting learned (`learn`); a debit takes from at most
-    `max_batches` batches (`batches.TooManyBatchesError` beyond).
+    `max_batches` batches (`batches.TooManyBatchesError` beyond). With `expected_available`,
+    an existing customer's balance must still be that (`BalanceMovedError` from `post`).
     """
     if not isinstance(posting.amount, int) or isinstance(posting.amount, bool):
         raise TypeError("points are whole numbers")
@@ -138,6 +146,8 @@ def add_posting(
         condition = CustomerModel.customer_id.exists() & CustomerModel.batched.exists()
         if posting.amount < 0:
             condition &= CustomerModel.points_available >= -posting.amount
+        if expected_available is not None:
+            condition &= CustomerModel.points_available == expected_available
         transaction.update(
             CustomerModel(posting.store_code, posting.customer_id),
             actions=actions,
@@ -306,9 +316,10 @@ def post(
     new_customer: CustomerModel | None = None,
     record: ItemRecord | None = None,
     customer_actions: Sequence[Action] = (),
+    expected_available: int | None = None,
 ) -> LedgerEntryModel:
     """Write one posting in its own transaction (with the bulk request's `record` of it, and
-    `customer_actions` on an existing customer: see `add_posting`).
+    `customer_actions` and `expected_available` on an existing customer: see `add_posting`).
 
     A transaction cancelled only because another one held the balance is resent by the
     storage connection (`storage.base`); one still busy after that escapes as a 503. One that
@@ -319,7 +330,14 @@ def post(
         transaction = TransactWrite(connection=connection())
         try:
             with transaction:
-                entry = add_posting(transaction, posting, new_customer, customer_actions, hints)
+                entry = add_posting(
+                    transaction,
+                    posting,
+                    new_customer,
+                    customer_actions,
+                    hints,
+                    expected_available=expected_available,
+                )
                 if record is not None:
                     record.add_to(transaction)
         except TransactWriteError as error:
@@ -329,12 +347,21 @@ def post(
                 raise CustomerExistsError("A customer with this email exists.") from error
             if learn(failures, hints):
                 continue
+            if expected_available is not None and _moved(failures, expected_available):
+                raise BalanceMovedError("The balance changed meanwhile.") from error
             if new_customer is None:
                 raise_for_customer(failures, posting, error)
             raise
         count_points(posting)
         return entry
     raise ConflictError("The balance is busy; retry.")
+
+
+def _moved(failures: list[FailedItem], expected: int) -> bool:
+    for failure in failures:
+        if failure.model is CustomerModel and failure.old_item:
+            return int(failure.old_item.get("points_available", {}).get("N", "0")) != expected
+    return False
 
 
 @dataclass(frozen=True)

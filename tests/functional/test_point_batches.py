@@ -243,6 +243,18 @@ def test_the_migration_moves_every_customer_once(store: str) -> None:
     assert [held(c) for c in legacy] == [{"never": 5}, {}, {"never": 9}]
 
 
+def test_the_migration_is_a_command(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from chalicelib import cli
+
+    customer_id = _legacy_customer(12)
+
+    assert cli.main(["migrate-batches", STORE]) == 0
+
+    assert "1 customer(s)" in capsys.readouterr().out
+    assert held(customer_id) == {"never": 12}
+    assert CustomerModel.get(STORE, customer_id).batched
+
+
 def test_a_claim_may_say_when_its_points_expire(store: str) -> None:
     (outcome,) = claims.create_claims(STORE, [{"amount": 25, "pointsExpires": 7}])
     token = claims.claim_token(outcome.claim)
