@@ -51,7 +51,7 @@ HISTORY_LIMIT = 50
 HISTORY_KEEP = 25
 MAX_DEBIT_BATCHES = 90  # of a posting alone: with the customer, the entry and a bulk record
 LEGACY_MESSAGE = "Balance before batches"
-_PAGE = 25
+_PAGE = 100  # batches a spend's Query reads at once: small index items, one round trip
 BACKOFF_SECONDS = 0.005  # before building a debit again that lost a batch's condition
 
 
@@ -82,6 +82,9 @@ class Hints:
 
     consistent: bool = False  # read batches from the table: the index lagged
     refusals: int = 0  # batch conditions lost so far: the next attempt waits longer
+    # Batches the caller has just read consistently (the expiry job), used once by a debit
+    # naming them instead of reading them again; a retry reads afresh.
+    known: dict[tuple[str, str], PointBatchModel] = field(default_factory=dict)
     # (account, batch id) -> the history a refusal showed full
     full: dict[tuple[str, str], list[HistoryEvent]] = field(default_factory=dict)
 
@@ -238,7 +241,8 @@ def plan_debit(
     """Which batches a debit of `points` takes from, and how many points those hold in all
     (less than `points` when they do not cover it)."""
     if batch_id is not None:
-        batch = get_batch(store_code, customer_id, batch_id)
+        known = hints.known.pop((account_key(store_code, customer_id), batch_id), None)
+        batch = known or get_batch(store_code, customer_id, batch_id)
         held = 0 if batch.spend_key is None else int(batch.remaining)
         return [Take(batch_id, points, points == held)], held
     takes: list[Take] = []

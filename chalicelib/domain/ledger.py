@@ -317,6 +317,7 @@ def post(
     record: ItemRecord | None = None,
     customer_actions: Sequence[Action] = (),
     expected_available: int | None = None,
+    hints: Hints | None = None,
 ) -> LedgerEntryModel:
     """Write one posting in its own transaction (with the bulk request's `record` of it, and
     `customer_actions` and `expected_available` on an existing customer: see `add_posting`).
@@ -324,8 +325,9 @@ def post(
     A transaction cancelled only because another one held the balance is resent by the
     storage connection (`storage.base`); one still busy after that escapes as a 503. One that
     `learn` can fix is built again, up to `POST_ATTEMPTS` times, then refused as busy.
+    `hints` may carry what the caller knows already (`Hints.known`).
     """
-    hints = Hints()
+    hints = hints or Hints()
     for _ in range(POST_ATTEMPTS):
         transaction = TransactWrite(connection=connection())
         try:

@@ -26,7 +26,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import ledger
-from chalicelib.domain.batches import day_of, due_after
+from chalicelib.domain.batches import Hints, day_of, due_after
 from chalicelib.domain.customers import CustomerNotFoundError
 from chalicelib.domain.errors import ConflictError
 from chalicelib.domain.ledger import EntryKind, InsufficientPointsError, Posting
@@ -93,8 +93,11 @@ def _expire(batch: PointBatchModel) -> bool:
         actor=JOB_ACTOR,
         batch_id=batch.batch_id,
     )
+    known = Hints(known={(batch.account, batch.batch_id): batch})  # read just now: not again
     try:
-        ledger.post(posting, customer_actions=[CustomerModel.points_expired.add(points)])
+        ledger.post(
+            posting, customer_actions=[CustomerModel.points_expired.add(points)], hints=known
+        )
     except CustomerNotFoundError:
         _leave_index(batch)  # erased: the erasure forfeited the points already
         return False

@@ -175,3 +175,20 @@ def test_the_job_is_a_scheduled_lambda_the_local_worker_runs(store: str) -> None
     worker.run_once()
 
     assert CustomerModel.get(STORE, customer_id).points_expired == 9
+
+
+def test_the_job_reads_each_batch_once_and_writes_it_in_one_transaction(
+    aws_calls: Any, store: str
+) -> None:
+    customer_id = customer_with_points(0)
+    for offset in (1, 2, 3):
+        credit(customer_id, 10, expires_on=day(offset))
+    aws_calls.reset()
+
+    points_expiry.settle_due_batches(at(5))
+
+    # One page of due keys, then per batch its consistent read and its transaction.
+    assert [op for _, op in aws_calls.operations] == ["Query"] + [
+        "GetItem",
+        "TransactWriteItems",
+    ] * 3
