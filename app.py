@@ -20,6 +20,7 @@ with loading():  # the collector paused while the modules load (chalicelib/cold_
     from chalicelib.jobs import claims as claim_jobs
     from chalicelib.jobs import coupons as coupon_jobs
     from chalicelib.jobs import owed_emails as owed_email_jobs
+    from chalicelib.jobs import points as point_jobs
     from chalicelib.redaction import protect
 
 app = Chalice(app_name="rewards")
@@ -45,5 +46,6 @@ app.register_blueprint(bulk_chunks.jobs)
 app.register_blueprint(claim_jobs.jobs)
 app.register_blueprint(coupon_jobs.jobs)
 app.register_blueprint(owed_email_jobs.jobs)
+app.register_blueprint(point_jobs.jobs)
 app.register_blueprint(reward_emails.jobs)
 app.register_blueprint(webhook_deliveries.jobs)

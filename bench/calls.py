@@ -58,15 +58,19 @@ MINIMUMS: dict[str, Minimum] = {
     ),
     "instant edit": _minimum(
         "the API key; the email guards then their customers, consistent and batched for the "
-        "array (an index can only be read eventually consistent); one transaction per item",
+        "array (an index can only be read eventually consistent); per item the batches its "
+        "points come from (one Query of the spend index) and one transaction",
         GetItem=1,
         BatchGetItem=2,
+        Query=1,
         TransactWriteItems=1,
     ),
     "spend": _minimum(
-        "the API key; the customer (type, ratio, balance; types cached); one transaction: "
-        "ledger entry and balance",
+        "the API key; the customer (type, ratio, balance; types cached); the batches the points "
+        "come from (one Query of the spend index); one transaction: ledger entry, balance, "
+        "batches",
         GetItem=2,
+        Query=1,
         TransactWriteItems=1,
     ),
     "issue reward (1)": _minimum(
@@ -107,20 +111,22 @@ MINIMUMS: dict[str, Minimum] = {
     ),
     "buy": _minimum(
         "the campaign and the customer; the customer's usage item (a first use raises the "
-        "campaign's count of users); a free coupon through the available index; one "
-        "transaction: coupon, reward, usage, counters, ledger entry, balance",
+        "campaign's count of users); a free coupon through the available index; the batches "
+        "the points come from; one transaction: coupon, reward, usage, counters, ledger entry, "
+        "balance, batches",
         GetItem=2,
         BatchGetItem=1,
-        Query=1,
+        Query=2,
         TransactWriteItems=1,
     ),
     "cashback redeem": _minimum(
         "the customer; the store's cashback campaigns; the customer's usage item (a first use "
-        "raises the campaign's count of users); one transaction (payout, usage, ledger entry, "
-        "balance); the payout's provider status",
+        "raises the campaign's count of users); the batches the points come from; one "
+        "transaction (payout, usage, ledger entry, balance, batches); the payout's provider "
+        "status",
         GetItem=1,
         BatchGetItem=1,
-        Query=1,
+        Query=2,
         TransactWriteItems=1,
         UpdateItem=1,
     ),

@@ -28,7 +28,15 @@ GROWTH_REPETITIONS = 3
 RESTART_REPETITIONS = 3
 
 # Each section by the name `python -m bench NAME...` (`make bench SECTIONS=...`) selects it.
-MEASURED_ON_THE_BENCH_AWS = ("calls", "overhead", "cold", "bulk", "memory", "growth")
+MEASURED_ON_THE_BENCH_AWS = (
+    "calls",
+    "overhead",
+    "cold",
+    "bulk",
+    "memory",
+    "growth",
+    "batches",
+)
 STARTING_THEIR_OWN_STACKS = ("install", "restart")
 SECTIONS = MEASURED_ON_THE_BENCH_AWS + STARTING_THEIR_OWN_STACKS
 
@@ -38,7 +46,7 @@ Section = tuple[str, str, Callable[[], list[Figure]]]  # name, title, measure
 def _sections(stack: Any) -> list[Section]:
     """Every section, in the order they run; `stack` is the bench's AWS (None if not started).
     Imported here: the modules read settings that `bench.stack.start` sets."""
-    from bench import bulk, calls, cold, growth, install, memory, overhead, restart
+    from bench import batches, bulk, calls, cold, growth, install, memory, overhead, restart
 
     return [
         ("calls", "AWS calls per operation", lambda: calls.figures(calls.measure(stack))),
@@ -47,6 +55,7 @@ def _sections(stack: Any) -> list[Section]:
         ("bulk", "bulk", lambda: bulk.measure(stack, BULK_REPETITIONS)),
         ("memory", "memory", lambda: memory.measure(stack)),
         ("growth", "growth", lambda: growth.measure(stack, GROWTH_REPETITIONS)),  # grows a store
+        ("batches", "point batches", lambda: batches.measure(stack)),
         ("install", "cold install (make run on a fresh clone)", install.measure),
         ("restart", "restart after history", lambda: restart.measure(RESTART_REPETITIONS)),
     ]

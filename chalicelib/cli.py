@@ -8,6 +8,7 @@ python -m chalicelib.cli create-user CODE ROLE USERNAME           (password from
 python -m chalicelib.cli migrate-passcodes CODE                  (passcodes keyed by store, once)
 python -m chalicelib.cli number-customers CODE                  (Imonggo integer ids, once)
 python -m chalicelib.cli count-audiences CODE                   (levels' and targets' counts, once)
+python -m chalicelib.cli migrate-batches CODE                   (balances from before batches, once)
 python -m chalicelib.cli seed-demo                               (what `make run` does)
 python -m chalicelib.cli jobs follow CODE JOB_ID                 (a bulk job's progress bar)
 
@@ -35,6 +36,7 @@ from botocore.exceptions import EndpointConnectionError
 from chalicelib.config import reset_settings
 from chalicelib.domain import (
     auth,
+    batches,
     campaigns,
     catalog,
     customers,
@@ -233,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     store.add_argument("--currency")
     store.add_argument("--ratio", type=Decimal, help="default point-to-amount ratio")
     store.add_argument("--claim-expiry-days", type=int)
+    store.add_argument(
+        "--points-lifetime-days", type=int, help="days credited points last (default: forever)"
+    )
     store.add_argument("--sender", help="email sender address")
     store.add_argument("--base-url", help="public base URL for links")
     store.add_argument("--country", help="default ISO 3166-1 alpha-2 country code")
@@ -269,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         help="count the customers of the store's levels and campaigns' segment targets (once)",
     )
     recount.add_argument("store_code")
+
+    to_batches = commands.add_parser(
+        "migrate-batches", help="move balances from before point batches into batches (once)"
+    )
+    to_batches.add_argument("store_code")
 
     demo = commands.add_parser(
         "seed-demo", help="the demo store, key, campaign and logins of `make run`"
@@ -311,6 +321,7 @@ def _run(args: argparse.Namespace) -> int:
                 email_sender=args.sender,
                 public_base_url=args.base_url,
                 country_code=args.country,
+                points_lifetime_days=args.points_lifetime_days,
             )
             print(f"created store {created.store_code}")
         elif args.command == "create-api-key":
@@ -334,6 +345,9 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "number-customers":
             numbered = customers.number_customers(args.store_code)
             print(f"{numbered} customer(s) of store {args.store_code} numbered")
+        elif args.command == "migrate-batches":
+            moved = batches.migrate_store(args.store_code)
+            print(f"{moved} customer(s) of store {args.store_code} moved into batches")
         elif args.command == "count-audiences":
             levels, counted = targeting.recount(args.store_code)
             print(f"{levels} level(s) and {counted} audience(s) of store {args.store_code} counted")

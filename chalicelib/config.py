@@ -61,6 +61,7 @@ class Settings:
     idempotency_lease_seconds: int
     claim_expiry_rate_minutes: int
     coupon_expiry_rate_minutes: int
+    points_expiry_rate_minutes: int
     # The outbox sweeper: a reward email owed a queue message this long is sent again, at most
     # `email_owed_max_sweeps` times before it is marked failed.
     email_owed_grace_seconds: int
@@ -142,6 +143,7 @@ def get_settings() -> Settings:
         idempotency_lease_seconds=int(env.get("REWARDS_IDEMPOTENCY_LEASE_SECONDS", "30")),
         claim_expiry_rate_minutes=int(env.get("REWARDS_CLAIM_EXPIRY_RATE_MINUTES", "60")),
         coupon_expiry_rate_minutes=int(env.get("REWARDS_COUPON_EXPIRY_RATE_MINUTES", "60")),
+        points_expiry_rate_minutes=int(env.get("REWARDS_POINTS_EXPIRY_RATE_MINUTES", "60")),
         email_owed_grace_seconds=int(env.get("REWARDS_EMAIL_OWED_GRACE_SECONDS", "300")),
         email_owed_max_sweeps=int(env.get("REWARDS_EMAIL_OWED_MAX_SWEEPS", "5")),
         log_level=env.get("REWARDS_LOG_LEVEL", "INFO"),

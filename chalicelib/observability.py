@@ -41,6 +41,7 @@ class Metric(StrEnum):
     POINTS_SPENT = "PointsSpent"
     CLAIMS_EXPIRED = "ClaimsExpired"
     COUPONS_EXPIRED = "CouponsExpired"
+    POINT_BATCHES_EXPIRED = "PointBatchesExpired"
     REQUESTS = "Requests"  # dimensions `method`, `route` (template), `status_class` (2xx...)
     LATENCY = "Latency"  # same dimensions, milliseconds
 

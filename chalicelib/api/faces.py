@@ -35,6 +35,7 @@ FACES = tuple(
         "auth",
         "registration",
         "recipients",
+        "balances",
         "points",
         "claims",
         "imonggo",

@@ -50,5 +50,10 @@ def points_history(request: ApiRequest, storeCode: str, customer: str) -> dict[s
         "data": [entry_body(entry) for entry in history.page.entries],
         "per_page": history.per_page,
         "next_cursor": history.page.next_cursor,
-        "balance": {"available": history.balance.available, "used": history.balance.used},
+        "balance": {
+            "available": history.balance.available,
+            "used": history.balance.used,
+            "pending": history.balance.pending,
+            "expired": history.balance.expired,
+        },
     }

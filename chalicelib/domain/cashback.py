@@ -264,20 +264,28 @@ class _Settled(Exception):
 
 
 def _transact(
-    write: Callable[[TransactWrite], None],
+    write: Callable[[TransactWrite, ledger.Hints], None],
     refused: Callable[[list[FailedItem], Exception], None],
 ) -> None:
     """Run `write` in one transaction; `refused` raises the reason a condition refused it.
 
-    Busy transactions are resent by the storage connection (`storage.base`), not here.
+    Busy transactions are resent by the storage connection (`storage.base`), not here; one
+    whose points posting `ledger.learn` can fix is built again with what it learned.
     """
-    transaction = TransactWrite(connection=connection())
-    try:
-        with transaction:
-            write(transaction)
-    except TransactWriteError as error:
-        refused(failed_items(transaction, error), error)
-        raise
+    hints = ledger.Hints()
+    for _ in range(ledger.POST_ATTEMPTS):
+        transaction = TransactWrite(connection=connection())
+        try:
+            with transaction:
+                write(transaction, hints)
+            return
+        except TransactWriteError as error:
+            failures = failed_items(transaction, error)
+            if ledger.learn(failures, hints):
+                continue
+            refused(failures, error)
+            raise
+    raise ConflictError("The balance is busy; retry.")
 
 
 class _UseMisjudged(Exception):
@@ -361,8 +369,8 @@ def _record(store_code: str, found: Quote, actor: str | None, now: datetime) -> 
     pool = pool_key(store_code, campaign.campaign_id)
     first = customer_id not in usage.users_of(pool, [customer_id])
 
-    def write(transaction: TransactWrite) -> None:
-        payout.transaction_id = ledger.add_posting(transaction, posting).entry_id
+    def write(transaction: TransactWrite, hints: ledger.Hints) -> None:
+        payout.transaction_id = ledger.add_posting(transaction, posting, hints=hints).entry_id
         transaction.save(payout, condition=CashbackPayoutModel.payout_id.does_not_exist())
         _take_use(transaction, campaign, customer_id, now, first)
 
@@ -443,8 +451,8 @@ def _fail(payout: CashbackPayoutModel, status: ProviderStatus, now: datetime) ->
         actor=f"provider:{payout.provider}",
     )
 
-    def write(transaction: TransactWrite) -> None:
-        entry = ledger.add_posting(transaction, posting)
+    def write(transaction: TransactWrite, hints: ledger.Hints) -> None:
+        entry = ledger.add_posting(transaction, posting, hints=hints)
         transaction.update(
             CashbackPayoutModel(payout.store_code, payout.payout_id),
             actions=[

@@ -23,6 +23,9 @@ Expiry rule (time of day not factored in, as the document says): `expires = N` d
 claim may be claimed through the end of the UTC day N days after the UTC day it was created:
 `expires_at = (created UTC date + N + 1 days) at 00:00 UTC`, and it is expired from that instant
 on. `expires = 0` means through the end of today (UTC). No expiry: never expires.
+`pointsExpires` (optional, days 0 to `MAX_EXPIRY_DAYS`) is how long the points last once
+claimed: they go to the batch expiring that many days after the claim day (`domain/batches`);
+missing, the store's points lifetime applies.
 
 Claiming: one TransactWrite holds the ledger posting (kind `claim`, reference = the token's
 digest, so the ledger holds no token either; creating the customer when the email is new, and
@@ -199,6 +202,8 @@ class ClaimRequest(InputModel):
     email: Email | None = None
     customerType: customer_types.CustomerTypeRef | None = None  # the document's field name
     expires: Annotated[StrictInt, _bounded("expires", 0, MAX_EXPIRY_DAYS)] | None = None
+    # Days the points last once claimed (through that UTC day); missing: the store's lifetime.
+    pointsExpires: Annotated[StrictInt, _bounded("pointsExpires", 0, MAX_EXPIRY_DAYS)] | None = None
 
 
 class ClaimRequests(
@@ -250,6 +255,7 @@ def _new_claim(
         customer_type=parsed.customerType,
         expires_days=days,
         expires_at=expiry,
+        points_expire_days=parsed.pointsExpires,
         pending_expires_at=None if expiry is None else iso(expiry),
         status=PENDING,
         created_at=now,
@@ -382,6 +388,12 @@ def _claim_condition(now: datetime) -> Any:
     )
 
 
+def _points_expiry(item: ClaimModel, now: datetime) -> date | None:
+    """The last day the claimed points last, when the claim says (`pointsExpires`)."""
+    days = item.points_expire_days
+    return None if days is None else now.astimezone(UTC).date() + timedelta(days=int(days))
+
+
 def _raise_for_claim(failures: list[FailedItem], error: TransactWriteError) -> None:
     """The claim's own condition failed: say why (claimed, expired, or gone)."""
     for failure in failures:
@@ -417,6 +429,7 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
     ensure_claimable(item, now)
     address = _claimant_email(item, email)
     amount = int(item.amount)
+    hints = ledger.Hints()
     for attempt in range(CLAIM_ATTEMPTS):
         # After a refusal the index may not show the customer that won yet: read the guard.
         existing = find_by_email(item.store_code, address, consistent=attempt > 0)
@@ -433,6 +446,7 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
             reference=item.token_digest,
             reason="Points claim",
             actor=f"customer:{normalize_email(address)}",
+            expires_on=_points_expiry(item, now),
         )
         transaction = TransactWrite(connection=connection())
         type_update = (
@@ -442,7 +456,9 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
         )
         try:
             with transaction:
-                ledger.add_posting(transaction, posting, created, customer_actions=type_update)
+                ledger.add_posting(
+                    transaction, posting, created, customer_actions=type_update, hints=hints
+                )
                 transaction.update(
                     item,
                     actions=[
@@ -458,10 +474,11 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
         except TransactWriteError as error:
             failures = failed_items(transaction, error)
             _raise_for_claim(failures, error)
+            learned = ledger.learn(failures, hints)
             # Otherwise the customer changed under us (created or deleted meanwhile): look the
             # customer up again and retry. A busy item was resent by the storage connection
             # already, and escapes as a 503.
-            if not any(
+            if not learned and not any(
                 f.model in CUSTOMER_MODELS and f.code != "TransactionConflict" for f in failures
             ):
                 raise

@@ -62,10 +62,17 @@ DEFAULT_HISTORY_PAGE_SIZE = 25
 class Balance:
     available: int
     used: int
+    pending: int = 0  # in batches not started yet: held, not spendable
+    expired: int = 0  # taken by the expiry of batches
 
     @classmethod
     def of(cls, customer: CustomerModel) -> Balance:
-        return cls(int(customer.points_available or 0), int(customer.points_used or 0))
+        return cls(
+            int(customer.points_available or 0),
+            int(customer.points_used or 0),
+            int(customer.points_pending or 0),
+            int(customer.points_expired or 0),
+        )
 
     def plus(self, amount: int) -> Balance:
         """After an adjustment of `amount`: adjustments never count as used."""

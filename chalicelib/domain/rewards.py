@@ -63,6 +63,18 @@ MAX_QUANTITY = 40  # 2 items per unit (coupon, reward) + 6 per grant must fit on
 # customer count.
 TRANSACTION_BASE_ITEMS = 2
 MAX_ATTEMPTS = 12  # per batch: conflicts back off, refusals shrink the batch
+# The point batches one grant's debit may take from: what is left of a transaction when a
+# grant of `MAX_QUANTITY` pooled units is in it, with some to spare.
+DEBIT_BATCHES = 12
+
+
+class _GrantRefused(Exception):
+    """A grant's debit was refused while the transaction was built: nothing was sent."""
+
+    def __init__(self, grant: Grant, error: RewardsError) -> None:
+        super().__init__(error.message)
+        self.grant = grant
+        self.error = error
 
 
 class LimitReachedError(ConflictError):
@@ -228,7 +240,8 @@ def _items_needed(grant: Grant, pooled: bool) -> int:
     if grant.new_customer is not None:
         items += 1 + len(guards(grant.new_customer))
     elif grant.points:
-        items += 3  # balance update, ledger entry and its event
+        # The balance update, the ledger entry, its event and the batches taken from.
+        items += 3 + DEBIT_BATCHES
     return items
 
 
@@ -284,6 +297,7 @@ class _Acquisition:
         self.email_status = email_status
         self.now = now
         self.taken_codes: set[str] = set()
+        self.hints = ledger.Hints()  # what refused debits taught (`ledger.learn`)
         # Customers with a usage item in the pool; a new customer has none.
         self.users = usage.users_of(
             self.pool, [grant.customer_id for grant in grants if grant.new_customer is None]
@@ -402,7 +416,13 @@ class _Acquisition:
                 reference=campaign.campaign_id,
                 actor=self.actor,
             )
-            entry_id = ledger.add_posting(transaction, debit).entry_id
+            try:
+                entry = ledger.add_posting(
+                    transaction, debit, hints=self.hints, max_batches=DEBIT_BATCHES
+                )
+            except RewardsError as error:  # decided before writing: the batches do not cover it
+                raise _GrantRefused(grant, error) from error
+            entry_id = entry.entry_id
         for reward in rewards:
             reward.transaction_id = entry_id
             transaction.save(reward, condition=RewardModel.reward_id.does_not_exist())
@@ -467,6 +487,8 @@ class _Acquisition:
         if found is None:
             return False
         outcome = self.outcomes[found.index]
+        if failure.old_item and "batched" not in failure.old_item:
+            return True  # from before batches: `ledger.learn` moved its balance into them
         if not failure.old_item:
             outcome.error = CustomerNotFoundError()
         else:
@@ -517,10 +539,16 @@ class _Acquisition:
             except NoCouponsLeftError as error:  # decided before writing anything
                 self._share_coupons(pending, error.left)
                 continue
+            except _GrantRefused as refusal:
+                for i in pending:
+                    if self.outcomes[i].grant is refusal.grant:
+                        self.outcomes[i].error = refusal.error
+                continue
             except TransactWriteError as error:
                 failures = failed_items(transaction, error)
                 BulkProgress.raise_if_taken(failures, error)
-                if self._blame(failures, pending, packed):
+                learned = ledger.learn(failures, self.hints)
+                if self._blame(failures, pending, packed) or learned:
                     continue
                 if not any(f.code == "TransactionConflict" for f in failures):
                     raise

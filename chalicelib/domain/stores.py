@@ -29,6 +29,7 @@ class Store:
     email_sender: str
     public_base_url: str
     country_code: str
+    points_lifetime_days: int | None = None
 
 
 _cache: dict[str, tuple[float, Store]] = {}
@@ -44,6 +45,9 @@ def _from_model(item: StoreModel) -> Store:
         email_sender=item.email_sender,
         public_base_url=item.public_base_url,
         country_code=item.country_code,
+        points_lifetime_days=(
+            None if item.points_lifetime_days is None else int(item.points_lifetime_days)
+        ),
     )
 
 
@@ -57,6 +61,7 @@ def create_store(
     email_sender: str | None = None,
     public_base_url: str | None = None,
     country_code: str | None = None,
+    points_lifetime_days: int | None = None,
     exist_ok: bool = False,
 ) -> Store:
     """Create a store; defaults come from settings. An existing code is a conflict."""
@@ -74,6 +79,7 @@ def create_store(
         email_sender=email_sender or settings.default_email_sender,
         public_base_url=(public_base_url or settings.public_base_url).rstrip("/"),
         country_code=(country_code or settings.default_country_code).lower(),
+        points_lifetime_days=points_lifetime_days,
         created_at=datetime.now(UTC),
     )
     try:

@@ -41,6 +41,7 @@ class ClaimModel(TableModel):
     email = UnicodeAttribute(null=True)  # when set, only this email may claim
     customer_type = UnicodeAttribute(null=True)
     expires_days = NumberAttribute(null=True)
+    points_expire_days = NumberAttribute(null=True)  # how long claimed points last; None: store's
     expires_at = UTCDateTimeAttribute(null=True)  # None: never expires
     pending_expires_at = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default=PENDING)

@@ -4,9 +4,10 @@ A customer is keyed by (store_code, customer_id), so a key of one store can neve
 another store's record. Email and public key are found through GSIs on store-qualified keys.
 Their uniqueness within a store is kept by guard items in `unique-values`, written in the same
 transaction as the customer with `attribute_not_exists`, never by a read followed by a write.
-The customer item also carries the points balance (`points_available`, `points_used`): the
-balance row the ledger moves, so reading a recipient with its balance is one GetItem. How many
-customers a store has is kept in `customer-counts`, by the same transactions.
+The customer item also carries the points balance (`points_available`, `points_used`, and
+`points_pending` / `points_expired`): the balance row the ledger moves, so reading a recipient
+with its balance is one GetItem. How many customers a store has is kept in `customer-counts`,
+by the same transactions.
 
 Imonggo addresses a customer by a store-unique integer (`imonggo_id`), allocated from a counter
 item of `customer-counts` (shard `IMONGGO_ID_SHARD`) by an atomic ADD and found, and listed in
@@ -155,6 +156,11 @@ class CustomerModel(TableModel):
 
     points_available = NumberAttribute(default=0)
     points_used = NumberAttribute(default=0)
+    points_pending = NumberAttribute(default=0)  # in batches that have not started yet
+    points_expired = NumberAttribute(default=0)  # taken by the expiry job
+    # Set on every customer whose points are all in batches (storage/batches.py); customers
+    # from before batches lack it until `batches.migrate_customer` moves their balance.
+    batched = BooleanAttribute(null=True, default_for_new=True)
     imonggo_id = NumberAttribute(null=True)  # Imonggo's integer id, unique in the store
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()

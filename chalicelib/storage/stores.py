@@ -19,6 +19,8 @@ class StoreModel(TableModel):
     point_to_amount_ratio = DecimalAttribute()
     # None means claims never expire unless the request says otherwise.
     claim_expiry_days = NumberAttribute(null=True)
+    # Days a credit's points last unless the credit says; None: they never expire.
+    points_lifetime_days = NumberAttribute(null=True)
     email_sender = UnicodeAttribute()
     public_base_url = UnicodeAttribute()
     country_code = UnicodeAttribute()

@@ -1,8 +1,9 @@
 """What must hold after any concurrency run, read straight from the tables of the test's own
 embedded AWS (Scans are fine here: the tables hold this test's data only).
 
-- Points: no balance negative; every balance (available and used) is the sum of its ledger
-  entries; no entry outside a customer's account.
+- Points: no balance negative; every balance (available + pending, and used) is the sum of its
+  ledger entries; no entry outside a customer's account; the customer's batches hold exactly
+  its available and pending points, none of them negative.
 - Coupons: no code handed out twice: each code of a pool in at most one reward, the coupon and
   the reward naming each other, and the pool's counters matching its coupons.
 - Limits: a campaign's `usage_count` at most its `limit`, a customer's usage at most its
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 from chalicelib.domain.customers import customers_count
 from chalicelib.domain.ledger import USED_KINDS, EntryKind
+from chalicelib.storage.batches import PointBatchModel
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.cashback import FAILED, CashbackPayoutModel
 from chalicelib.storage.claims import CLAIMED, ClaimModel
@@ -41,6 +43,7 @@ class Books:
     rewards: list[RewardModel]
     payouts: list[CashbackPayoutModel]
     claims: list[ClaimModel]
+    batches: dict[str, list[PointBatchModel]] = field(default_factory=dict)  # by customer id
     violations: list[str] = field(default_factory=list)
 
     def balance(self, customer_id: str) -> int:
@@ -72,6 +75,8 @@ def read(store_code: str) -> Books:
         list(CashbackPayoutModel.query(store_code, consistent_read=True)),
         list(ClaimModel.scan(ClaimModel.store_code == store_code)),
     )
+    for batch in PointBatchModel.scan(PointBatchModel.store_code == store_code):
+        books.batches.setdefault(batch.customer_id, []).append(batch)
     for entry in orphans:
         books.broken(f"ledger entry {entry.entry_id} is filed under {entry.account}")
     return books
@@ -88,10 +93,30 @@ def _check_balances(books: Books) -> None:
         summed_used = -sum(int(e.amount) for e in entries if EntryKind(e.kind) in USED_KINDS)
         if available < 0:
             books.broken(f"customer {customer_id} has a negative balance: {available}")
-        if available != summed:
-            books.broken(f"customer {customer_id} has {available} points, the ledger {summed}")
+        pending = int(customer.points_pending or 0)
+        if available + pending != summed:
+            books.broken(
+                f"customer {customer_id} has {available}+{pending} points, the ledger {summed}"
+            )
+        _check_batches(books, customer)
         if used != summed_used:
             books.broken(f"customer {customer_id} used {used} points, the ledger {summed_used}")
+
+
+def _check_batches(books: Books, customer: CustomerModel) -> None:
+    customer_id = customer.customer_id
+    held = {True: 0, False: 0}  # pending or not -> points
+    for batch in books.batches.get(customer_id, []):
+        remaining = int(batch.remaining or 0)
+        if remaining < 0:
+            books.broken(f"batch {batch.batch_id} of {customer_id} holds {remaining}")
+        held[batch.pending_until is not None] += remaining
+    figures = (int(customer.points_available or 0), int(customer.points_pending or 0))
+    if (held[False], held[True]) != figures and customer.batched:
+        books.broken(
+            f"customer {customer_id} has {figures} points (available, pending), its batches "
+            f"{(held[False], held[True])}"
+        )
 
 
 def _check_coupons(books: Books, campaign: CampaignModel) -> None:

@@ -65,6 +65,8 @@ def test_create_store(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
         "https://shop.example.org/",
         "--country",
         "DE",
+        "--points-lifetime-days",
+        "365",
     )
 
     assert code == 0
@@ -77,6 +79,7 @@ def test_create_store(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert store.email_sender == "shop@example.org"
     assert store.public_base_url == "https://shop.example.org"
     assert store.country_code == "de"
+    assert store.points_lifetime_days == 365
 
 
 def test_create_store_twice_is_an_error(aws: None, capsys: pytest.CaptureFixture[str]) -> None:

@@ -71,11 +71,12 @@ def test_the_spend_takes_the_integer_id(aws_calls: Any, client: Any, store: str)
     client.post(path, headers=basic())  # warms the store and type caches
     aws_calls.reset()
     response = client.post(path, headers=basic())
-    # The credential, the index, the customer read consistently, the transaction.
+    # The credential, the index, the customer read consistently, its batches, the transaction.
     assert [op for _, op in aws_calls.operations] == [
         "GetItem",
         "Query",
         "GetItem",
+        "Query",
         "TransactWriteItems",
     ]
     assert json.loads(response.body)["points-available"] == 40.0

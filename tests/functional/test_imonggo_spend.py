@@ -278,7 +278,7 @@ def test_xml_content_type_with_an_xml_body_is_415_not_a_500(client: Any, juan: s
     assert errors_of(response.body) == ["Unsupported content type: application/xml."]
 
 
-def test_a_spend_is_one_read_and_one_transaction(aws_calls: Any, client: Any, juan: str) -> None:
+def test_a_spend_is_two_reads_and_one_transaction(aws_calls: Any, client: Any, juan: str) -> None:
     order = spending.spend_order(juan, "1", "C-1")
     spending.spend(STORE, order)  # warms the store and customer type caches
     aws_calls.reset()
@@ -286,16 +286,18 @@ def test_a_spend_is_one_read_and_one_transaction(aws_calls: Any, client: Any, ju
     spent = spending.spend(STORE, order)
 
     assert spent.points_spent == 200
-    assert aws_calls.operations == [("dynamodb", "GetItem"), ("dynamodb", "TransactWriteItems")]
+    # The customer, the batches the points come from (one Query), the transaction.
+    spend_calls = [
+        ("dynamodb", "GetItem"),
+        ("dynamodb", "Query"),
+        ("dynamodb", "TransactWriteItems"),
+    ]
+    assert aws_calls.operations == spend_calls
     aws_calls.reset()
     response = client.post(spend_path(customer_id=juan, amount="1"), headers=basic())
     assert response.status_code == 200
-    # Over HTTP: the credential, then the same two calls.
-    assert aws_calls.operations == [
-        ("dynamodb", "GetItem"),
-        ("dynamodb", "GetItem"),
-        ("dynamodb", "TransactWriteItems"),
-    ]
+    # Over HTTP: the credential, then the same calls.
+    assert aws_calls.operations == [("dynamodb", "GetItem"), *spend_calls]
 
 
 def test_a_cold_process_adds_only_the_cached_lookups(aws_calls: Any, juan: str) -> None:
@@ -303,9 +305,10 @@ def test_a_cold_process_adds_only_the_cached_lookups(aws_calls: Any, juan: str) 
     customer_types.clear_cache()
     aws_calls.reset()
     spending.spend(STORE, spending.spend_order(juan, "1", None))
-    # The customer, the store's types (one Query, then cached), the transaction.
+    # The customer, the store's types (one Query, then cached), the batches, the transaction.
     assert aws_calls.operations == [
         ("dynamodb", "GetItem"),
+        ("dynamodb", "Query"),
         ("dynamodb", "Query"),
         ("dynamodb", "TransactWriteItems"),
     ]

@@ -44,7 +44,7 @@ def test_history_lists_entries_newest_first_with_the_balance(client: Any, custom
     body = body_of(response)
     assert body["per_page"] == 25
     assert body["next_cursor"] is None
-    assert body["balance"] == {"available": 76, "used": 30}
+    assert body["balance"] == {"available": 76, "used": 30, "pending": 0, "expired": 0}
     assert [(e["kind"], e["amount"]) for e in body["data"]] == [
         ("adjust", 3),
         ("adjust", 2),

@@ -300,7 +300,8 @@ def test_customers_are_read_in_batches_then_one_transaction_per_item(
 
     _instant(client, [{"amount": -1, "email": f"c{n % 3}@example.com"} for n in range(6)])
 
-    # The key; the email guards and their customers in one batch each; then the postings.
+    # The key; the email guards and their customers in one batch each; then the postings,
+    # each a debit: the Query of the batches it takes from and its transaction.
     assert (
         aws_calls.operations
         == [
@@ -308,7 +309,7 @@ def test_customers_are_read_in_batches_then_one_transaction_per_item(
             ("dynamodb", "BatchGetItem"),
             ("dynamodb", "BatchGetItem"),
         ]
-        + [("dynamodb", "TransactWriteItems")] * 6
+        + [("dynamodb", "Query"), ("dynamodb", "TransactWriteItems")] * 6
     )
 
 

@@ -314,6 +314,19 @@ def delete_recipient_by_post(world: World) -> Call:
     return Call(f"/recipients/{a_recipient()}", headers, form(_method="DELETE"))
 
 
+# -- Alpha: balances ---------------------------------------------------------------------------
+@example("PUT", "/balances/{ref}")
+def change_balance(world: World) -> Call:
+    return Call(f"/balances/{a_recipient()}", bearer(), json.dumps({"balance": "+25"}))
+
+
+@example("POST", "/balances/{ref}")
+def change_balance_by_post(world: World) -> Call:
+    """A client that can only POST: `_method=PUT` in a form."""
+    headers = bearer(**{"Content-Type": FORM})
+    return Call(f"/balances/{a_recipient()}", headers, form(_method="PUT", balance="+25"))
+
+
 def under_v1(make: Example) -> Example:
     """The same request to the route's `/api/v1` twin, as the document's clients send it."""
 
@@ -325,7 +338,7 @@ def under_v1(make: Example) -> Example:
 
 
 for (_method, _route), _make in list(EXAMPLES.items()):
-    if _route.startswith("/recipients"):
+    if _route.startswith(("/recipients", "/balances")):
         example(_method, f"/api/v1{_route}")(under_v1(_make))
 
 

@@ -250,6 +250,8 @@ def payload(route: Route, owner: Customer) -> Payload:
         ("PUT", "/recipients/{ref}"): recipient(owner.email),
         ("PATCH", "/recipients/{ref}"): {"town": "Elsewhere"},
         ("POST", "/recipients/{ref}"): {"_method": "PATCH", "town": "Elsewhere"},
+        ("PUT", "/balances/{ref}"): {"balance": "-5"},
+        ("POST", "/balances/{ref}"): {"_method": "PUT", "balance": "-5"},
         ("PUT", CAMPAIGN): {"campaign": CAMPAIGN_FORM},
         ("POST", CAMPAIGN + "/coupons"): {"coupons": ["MINE-1"]},
         ("PUT", "/api/{storeCode}/campaignCategory/{campaignCategory}"): {
@@ -272,8 +274,9 @@ def payload(route: Route, owner: Customer) -> Payload:
         ("POST", "/webhooks"): WEBHOOK,
         ("PUT", "/webhooks/{webhook_id}"): WEBHOOK,
     }
-    # Alpha's `/api/v1/recipients...` are the same routes as the bare ones.
-    path = route.path.removeprefix("/api/v1") if "/recipients" in route.path else route.path
+    # Alpha's `/api/v1/recipients...` and `/api/v1/balances...` are the bare routes' twins.
+    alpha = route.path.startswith(("/api/v1/recipients", "/api/v1/balances"))
+    path = route.path.removeprefix("/api/v1") if alpha else route.path
     if route.method == "POST" and route.path in SPEND_PATHS:
         return Payload(query=spend)
     if route.method == "POST" and route.path in (CAMPAIGN + "/photo", CAMPAIGN + "/brand_icon"):

@@ -21,8 +21,10 @@ class LedgerEntry(ResponseModel):
 
 
 class LedgerBalance(ResponseModel):
-    available: int
+    available: int = Field(description="Spendable now: the other faces' balance.")
     used: int
+    pending: int = Field(description="In batches whose start day has not come: not spendable.")
+    expired: int = Field(description="Taken by the expiry of batches, in all.")
 
 
 class PointsHistory(ResponseModel):
