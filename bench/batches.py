@@ -17,8 +17,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.bulk import raw_batch_write
-from bench.stack import STORE, Stack, bearer, replay
+from bench.bulk import put_requests, raw_batch_write
+from bench.stack import STORE, Call, Stack, bearer, plain_client, replay
 from bench.stats import Figure, interleaved, median, ratio, timed
 
 TARGET = "<= 1.3"
@@ -30,12 +30,14 @@ REPETITIONS = 10
 
 
 def _customer(customer_id: str, available: int) -> Any:
-    from chalicelib.storage.customers import CustomerModel
+    """A customer as the service writes one: numbered (so a spend does not number it)."""
+    from chalicelib.storage.customers import CustomerModel, allocate_imonggo_ids
 
     now = datetime.now(UTC)
     return CustomerModel(
         STORE,
         customer_id,
+        imonggo_id=allocate_imonggo_ids(STORE, 1)[0],
         points_available=available,
         points_used=0,
         batched=True,
@@ -71,14 +73,39 @@ def _write(models: list[Any]) -> None:
     raw_batch_write([(model.Meta.table_name, model.serialize()) for model in models])
 
 
+def _undo_entries(calls: list[Call]) -> None:
+    """Delete the ledger entries `calls` put, so that their replay writes them again rather
+    than being refused on the first (a refused transaction is cheaper than a written one)."""
+    dynamodb = plain_client("dynamodb")
+    for table, item in put_requests(calls):
+        if table.endswith("ledger"):
+            key = {name: item[name] for name in ("account", "entry_id")}
+            dynamodb.delete_item(TableName=table, Key=key)
+
+
+def _against_replay(
+    app: Callable[[], Any], made: list[Call], reset: Callable[[], None], repetitions: int
+) -> tuple[float, float]:
+    """Medians of `app` and of `made` replayed on records `reset` put back as they were before
+    `made` (untimed), in turns."""
+    app_s, floor_s = [], []
+    for _ in range(repetitions):
+        app_s.append(timed(app))
+        reset()
+        _undo_entries(made)
+        floor_s.append(timed(lambda: replay(made)))
+    return median(app_s), median(floor_s)
+
+
 def _days(count: int, sign: int) -> list[str]:
     today = datetime.now(UTC).date()
     return [(today + timedelta(days=sign * (n + 1))).isoformat() for n in range(count)]
 
 
-def _spread_customer() -> str:
-    """A new customer with `SPREAD` batches of 2 points (the spend takes its id too)."""
-    customer_id = uuid.uuid4().hex[:10]
+def _spread_customer(customer_id: str | None = None) -> str:
+    """A customer (new, or put back as new) with `SPREAD` batches of 2 points (the spend takes
+    its id too)."""
+    customer_id = customer_id or uuid.uuid4().hex[:10]
     _write(
         [_customer(customer_id, 2 * SPREAD)]
         + [_batch(customer_id, day, 2, due=False) for day in _days(SPREAD, +1)]
@@ -88,26 +115,26 @@ def _spread_customer() -> str:
 
 def _spend(stack: Stack) -> tuple[Figure, Figure]:
     path = "/api/rewards.json?q=spend&customer_id={}&amount={}"
+    stack.client.post(path.format(_spread_customer(), 1), headers=bearer())  # warm
     customer_id = _spread_customer()
-    stack.client.post(path.format(customer_id, 1), headers=bearer())  # warm
     with stack.log.record() as made:
-        answer = stack.client.post(path.format(customer_id, 2 * SPREAD - 2), headers=bearer())
+        answer = stack.client.post(path.format(customer_id, 2 * SPREAD), headers=bearer())
     assert answer.status_code == 200, answer.body
     calls = [call.operation for call in made]
     fresh = [_spread_customer() for _ in range(REPETITIONS)]
-
-    def app() -> None:
-        stack.client.post(path.format(fresh.pop(), 2 * SPREAD), headers=bearer())
-
-    samples = interleaved({"app": app, "floor": lambda: replay(made)}, REPETITIONS)
-    app_s, floor_s = median(samples["app"]), median(samples["floor"])
+    app_s, floor_s = _against_replay(
+        lambda: stack.client.post(path.format(fresh.pop(), 2 * SPREAD), headers=bearer()),
+        made,
+        lambda: _spread_customer(customer_id),
+        REPETITIONS,
+    )
     time_figure = Figure(
         "7 batches",
         f"spend across {SPREAD} batches: latency",
         ratio(app_s, floor_s),
         TARGET,
-        f"app {app_s * 1000:.0f} ms, its {len(calls)} calls alone {floor_s * 1000:.0f} ms, "
-        f"n={REPETITIONS}",
+        f"app {app_s * 1000:.0f} ms, its {len(calls)} calls alone (on the same records) "
+        f"{floor_s * 1000:.0f} ms, n={REPETITIONS}",
     )
     calls_figure = Figure(
         "7 batches",
@@ -130,6 +157,8 @@ def _expiry_job(stack: Stack) -> tuple[Figure, Figure]:
     _write(models)
     with stack.log.record() as made:
         app_s = timed(points_expiry.settle_due_batches)
+    _write(models)  # as they were: the replay expires them again
+    _undo_entries(made)
     floor_s = timed(lambda: replay(made))
     expired = sum(call.operation == "TransactWriteItems" for call in made)
     assert expired == DUE, expired
@@ -141,15 +170,14 @@ def _expiry_job(stack: Stack) -> tuple[Figure, Figure]:
             ratio(app_s, floor_s),
             TARGET,
             f"app {app_s:.1f} s ({DUE / app_s:.0f} batches/s), its {len(made):,} calls alone "
-            f"{floor_s:.1f} s, n=1",
+            f"(on the same records) {floor_s:.1f} s, n=1",
         ),
         Figure(
             "7 batches",
             f"expiry job over {DUE:,} batches: calls per batch",
             per_batch,
-            "<= 3.1",
-            "a Query per 100 due keys; per batch its consistent read, the debit's read of the "
-            "named batch, one transaction",
+            "<= 2.1",
+            "a Query per 100 due keys; per batch its consistent read and one transaction",
         ),
     )
 

@@ -29,7 +29,10 @@ def test_concurrent_debits_across_batches_never_take_a_point_twice(
     outcomes = run_everywhere(served_aws, workers.debit, [(STORE, customer.customer_id, 10)] * 40)
 
     assert outcomes.count("ok") == 20  # 200 points, 10 a debit
-    assert outcomes.count("insufficient_points") == 20
+    # The others find the points gone; one that kept losing the race for a batch until its
+    # attempts ran out is told to retry (409), never given points twice.
+    assert set(outcomes) <= {"ok", "insufficient_points", "conflict"}
+    assert outcomes.count("insufficient_points") >= 15
     books = invariants.check()
     assert books.balance(customer.customer_id) == 0
     assert all(int(b.remaining) == 0 for b in books.batches[customer.customer_id])
