@@ -7,7 +7,7 @@ so each imports its domain module when it runs, not at the top.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.observability import Metric, add_metric
 
@@ -22,3 +22,14 @@ def report_expiry(run: ExpiryRun, metric: Metric, what: str) -> dict[str, int]:
     add_metric(metric, run.expired)
     log.info("%s expired: %d, skipped: %d", what, run.expired, run.skipped)
     return {"expired": run.expired, "skipped": run.skipped}
+
+
+def sqs_batch_processor() -> Any:
+    """A Powertools batch processor for an SQS consumer that answers partial batch failures.
+
+    A batch where every message failed is answered like any other (all listed), not raised.
+    A new one per invocation: a processor keeps the outcomes of the batch it handles.
+    """
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

@@ -16,6 +16,7 @@ from chalice.app import SQSEvent
 
 from chalicelib import redaction
 from chalicelib.config import get_settings
+from chalicelib.jobs import sqs_batch_processor
 from chalicelib.observability import flushed
 from chalicelib.storage.jobs import QUEUE
 
@@ -28,13 +29,6 @@ jobs = Blueprint(__name__)
 @lru_cache(maxsize=1)
 def logger() -> Any:
     return redaction.json_logger(SERVICE)
-
-
-@lru_cache(maxsize=1)
-def _processor() -> Any:
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-
-    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def run_one(record: Any) -> str:
@@ -74,6 +68,6 @@ def run_bulk_chunks(event: SQSEvent) -> dict[str, Any]:
     return process_partial_response(
         event=event.to_dict(),
         record_handler=run_one,
-        processor=_processor(),
+        processor=sqs_batch_processor(),
         context=event.context,
     )

@@ -20,6 +20,7 @@ from chalice.app import SQSEvent
 
 from chalicelib import redaction
 from chalicelib.config import get_settings
+from chalicelib.jobs import sqs_batch_processor
 from chalicelib.mail import outbox
 from chalicelib.observability import flushed
 
@@ -32,14 +33,6 @@ jobs = Blueprint(__name__)
 @lru_cache(maxsize=1)
 def logger() -> Any:
     return redaction.json_logger(SERVICE)
-
-
-@lru_cache(maxsize=1)
-def _processor() -> Any:
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-
-    # A batch where every message failed is answered like any other (all listed), not raised.
-    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def _message(body: str) -> tuple[str, str, str | None]:
@@ -86,6 +79,6 @@ def send_reward_emails(event: SQSEvent) -> dict[str, Any]:
     return process_partial_response(
         event=event.to_dict(),
         record_handler=send_one,
-        processor=_processor(),
+        processor=sqs_batch_processor(),
         context=event.context,
     )

@@ -12,13 +12,13 @@ visibility timeout, and the dead-letter queue takes one that never succeeds.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
 from chalice import Blueprint, Rate
 from chalice.app import SQSEvent
 
 from chalicelib.config import get_settings
+from chalicelib.jobs import sqs_batch_processor
 from chalicelib.observability import flushed
 from chalicelib.storage.webhook_deliveries import QUEUE
 
@@ -27,13 +27,6 @@ SERVICE = "rewards-webhooks"
 log = logging.getLogger(__name__)
 
 jobs = Blueprint(__name__)
-
-
-@lru_cache(maxsize=1)
-def _processor() -> Any:
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-
-    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def deliver_one(record: Any) -> str:
@@ -54,7 +47,7 @@ def deliver_webhooks(event: SQSEvent) -> dict[str, Any]:
     return process_partial_response(
         event=event.to_dict(),
         record_handler=deliver_one,
-        processor=_processor(),
+        processor=sqs_batch_processor(),
         context=event.context,
     )
 
