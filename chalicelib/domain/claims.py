@@ -51,7 +51,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictInt
 from pydantic import ValidationError as PydanticValidationError
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import customer_types, events, ledger, link_tokens
@@ -500,18 +500,24 @@ class ExpiryRun:
 
 
 def expire_claim(claim: ClaimModel, now: datetime) -> bool:
-    """Mark one due pending claim expired and take it out of the index; False if it was not."""
+    """Mark one due pending claim expired, take it out of the index and record its event in
+    the same transaction; False if it was not pending and due any more."""
+    transaction = TransactWrite(connection=connection())
     try:
-        claim.update(
-            actions=[
-                ClaimModel.status.set(EXPIRED),
-                ClaimModel.expired_at.set(now),
-                ClaimModel.pending_expires_at.remove(),
-            ],
-            condition=(ClaimModel.status == PENDING) & (ClaimModel.expires_at <= now),
-        )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        with transaction:
+            transaction.update(
+                claim,
+                actions=[
+                    ClaimModel.status.set(EXPIRED),
+                    ClaimModel.expired_at.set(now),
+                    ClaimModel.pending_expires_at.remove(),
+                ],
+                condition=(ClaimModel.status == PENDING) & (ClaimModel.expires_at <= now),
+            )
+            events.claim_expired(transaction, claim, now)
+    except TransactWriteError as error:
+        failures = failed_items(transaction, error)
+        if any(f.model is ClaimModel and f.code == "ConditionalCheckFailed" for f in failures):
             return False
         raise
     return True

@@ -40,6 +40,7 @@ POINTS_ADJUSTED = "points.adjusted"
 POINTS_EXPIRED = "points.expired"
 CLAIM_CREATED = "claim.created"
 CLAIM_CLAIMED = "claim.claimed"
+CLAIM_EXPIRED = "claim.expired"
 REWARD_CREATED = "reward.created"
 CAMPAIGN_BOUGHT = "campaign.bought"
 WEBHOOK_DISABLED = "webhook.disabled"
@@ -53,6 +54,7 @@ EVENT_TYPES = frozenset(
         POINTS_EXPIRED,
         CLAIM_CREATED,
         CLAIM_CLAIMED,
+        CLAIM_EXPIRED,
         REWARD_CREATED,
         CAMPAIGN_BOUGHT,
         WEBHOOK_DISABLED,
@@ -206,6 +208,12 @@ def claim_claimed(
 ) -> Event:
     """With the update that claims `claim` (read before it) for the customer."""
     return record(transaction, claim.store_code, CLAIM_CLAIMED, claim_data(claim, customer_id), now)
+
+
+def claim_expired(transaction: TransactWrite, claim: ClaimModel, now: datetime) -> Event:
+    """With the update that expires `claim` (read before it) at `now`."""
+    data = {**claim_data(claim), "status": "expired", "expiredAt": iso(now)}
+    return record(transaction, claim.store_code, CLAIM_EXPIRED, data, now)
 
 
 def reward_data(reward: RewardModel) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from chalicelib.domain import claims, events, ledger
 from chalicelib.domain.auth import Role
 from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.domain.rewards import Grant, acquire_one
-from chalicelib.storage.claims import ClaimModel
+from chalicelib.storage.claims import PENDING, ClaimModel
 from chalicelib.storage.events import EventModel
 from chalicelib.storage.ledger import LedgerEntryModel
 from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel
@@ -97,6 +97,12 @@ def claim_claimed(client: Any) -> Action:
     return lambda: claims.claim(token, "kim@example.com")
 
 
+def expire_claim(client: Any) -> Action:
+    created = datetime.now(UTC) - timedelta(days=2)
+    claims.create_claims(STORE, [{"amount": 9, "expires": 0}], now=created)
+    return claims.expire_due_claims
+
+
 def issue_reward(client: Any) -> Action:
     customer_id = add_customer(STORE, f"{uuid.uuid4().hex}@example.com").customer_id
     campaign = make_campaign()
@@ -122,6 +128,7 @@ CHANGES = {
     "adjust": Change(adjust, events.POINTS_ADJUSTED, "ledger"),
     "claim-created": Change(create_claim_keyed, events.CLAIM_CREATED, "claims"),
     "claim-claimed": Change(claim_claimed, events.CLAIM_CLAIMED, "claims"),
+    "claim-expired": Change(expire_claim, events.CLAIM_EXPIRED, "claims"),
     "reward-created": Change(issue_reward, events.REWARD_CREATED, "rewards"),
     "campaign-bought": Change(buy_campaign, events.CAMPAIGN_BOUGHT, "rewards"),
 }
@@ -188,6 +195,22 @@ def test_events_show_the_object_and_never_its_secrets(client: Any) -> None:
     assert len(bought["data"]["rewards"]) == 2
     text = json.dumps(page)
     assert "token" not in text.lower() and "couponCode" not in text
+
+
+def test_an_expired_claims_event_shows_it_expired(client: Any) -> None:
+    drive(client, "claim-expired")
+    [event] = body_of(listed(client, "?type=claim.expired"))["events"]
+    assert event["data"]["status"] == "expired" and event["data"]["amount"] == 9
+    assert event["data"]["expiredAt"] == event["createdAt"]
+    assert "token" not in json.dumps(event).lower()
+
+
+def test_a_crash_as_a_claim_expires_leaves_it_pending_without_an_event(client: Any) -> None:
+    action = expire_claim(client)
+    with hooked_clients(CrashOnWrite("claims")), pytest.raises(Crash):
+        action()
+    assert {claim.status for claim in ClaimModel.scan()} == {PENDING}
+    assert stored_events(events.CLAIM_EXPIRED) == []
 
 
 def test_events_come_newest_first_paged_by_a_cursor(client: Any) -> None:
