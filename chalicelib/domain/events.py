@@ -43,6 +43,7 @@ CLAIM_CLAIMED = "claim.claimed"
 CLAIM_EXPIRED = "claim.expired"
 REWARD_CREATED = "reward.created"
 CAMPAIGN_BOUGHT = "campaign.bought"
+COUPON_USED = "coupon.used"
 WEBHOOK_DISABLED = "webhook.disabled"
 
 # Every type the service records today; a webhook may subscribe to these only.
@@ -57,6 +58,7 @@ EVENT_TYPES = frozenset(
         CLAIM_EXPIRED,
         REWARD_CREATED,
         CAMPAIGN_BOUGHT,
+        COUPON_USED,
         WEBHOOK_DISABLED,
     }
 )
@@ -241,6 +243,20 @@ def grant_recorded(transaction: TransactWrite, bought: bool, rewards: list[Rewar
     }
     event_type = CAMPAIGN_BOUGHT if bought else REWARD_CREATED
     return record(transaction, first.store_code, event_type, data, first.created_at)
+
+
+def used_coupon(coupon_id: str, campaign_id: str, customer_id: str) -> dict[str, str]:
+    """A coupon as `coupon.used` lists it: never its code."""
+    return {"id": coupon_id, "campaignId": campaign_id, "customerId": customer_id}
+
+
+def coupons_used(
+    transaction: TransactWrite, store_code: str, coupons: list[dict[str, str]], now: datetime
+) -> Event:
+    """One event per call that marks coupons used, listing them (`used_coupon`), so a bulk
+    call still fits one transaction: its coupons and this one event."""
+    data = {"usageDate": iso(now), "coupons": coupons}
+    return record(transaction, store_code, COUPON_USED, data, now)
 
 
 # -- reading -------------------------------------------------------------------------------

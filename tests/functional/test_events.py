@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import claims, events, ledger
+from chalicelib.domain import bought, claims, events, ledger, purchases
 from chalicelib.domain.auth import Role
 from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.domain.rewards import Grant, acquire_one
@@ -29,6 +29,7 @@ from tests.conftest import (
     token_for,
 )
 from tests.factories import add_customer, customer_with_points, make_campaign
+from tests.functional.test_bought import buy, new_customer
 
 
 class Crash(BaseException):
@@ -103,6 +104,33 @@ def expire_claim(client: Any) -> Action:
     return claims.expire_due_claims
 
 
+def bought_coupon() -> RewardModel:
+    return buy(make_campaign(codes=[f"C-{uuid.uuid4().hex[:8]}"]), new_customer())
+
+
+def use_coupon(client: Any) -> Action:
+    """The admin's route and the customer's own both mark a coupon used this way."""
+    reward = bought_coupon()
+    return lambda: bought.set_coupon_usage(
+        STORE, reward.customer_id, reward.campaign_id, reward.reward_id, {"used": "1"}
+    )
+
+
+def mark_coupons(client: Any) -> Action:
+    used, unused = bought_coupon(), bought_coupon()
+    marks = [
+        {
+            "customerId": reward.customer_id,
+            "campaignId": reward.campaign_id,
+            "couponId": reward.reward_id,
+            "code": reward.coupon_code,
+            "used": flag,
+        }
+        for reward, flag in ((used, "1"), (unused, "0"))
+    ]
+    return lambda: purchases.mark_coupons(STORE, {"coupons": marks})
+
+
 def issue_reward(client: Any) -> Action:
     customer_id = add_customer(STORE, f"{uuid.uuid4().hex}@example.com").customer_id
     campaign = make_campaign()
@@ -129,6 +157,8 @@ CHANGES = {
     "claim-created": Change(create_claim_keyed, events.CLAIM_CREATED, "claims"),
     "claim-claimed": Change(claim_claimed, events.CLAIM_CLAIMED, "claims"),
     "claim-expired": Change(expire_claim, events.CLAIM_EXPIRED, "claims"),
+    "coupon-used": Change(use_coupon, events.COUPON_USED, "rewards"),
+    "coupons-marked": Change(mark_coupons, events.COUPON_USED, "rewards"),
     "reward-created": Change(issue_reward, events.REWARD_CREATED, "rewards"),
     "campaign-bought": Change(buy_campaign, events.CAMPAIGN_BOUGHT, "rewards"),
 }
@@ -211,6 +241,55 @@ def test_a_crash_as_a_claim_expires_leaves_it_pending_without_an_event(client: A
         action()
     assert {claim.status for claim in ClaimModel.scan()} == {PENDING}
     assert stored_events(events.CLAIM_EXPIRED) == []
+
+
+def test_a_coupon_used_lists_it_and_never_its_code(client: Any) -> None:
+    action = use_coupon(client)
+    action()
+    [event] = body_of(listed(client, "?type=coupon.used"))["events"]
+    [reward] = [r for r in RewardModel.scan() if r.used]
+    assert event["data"] == {
+        "usageDate": event["createdAt"],
+        "coupons": [
+            {
+                "id": reward.reward_id,
+                "campaignId": reward.campaign_id,
+                "customerId": reward.customer_id,
+            }
+        ],
+    }
+    assert reward.coupon_code not in json.dumps(event)
+
+
+def test_a_bulk_mark_is_one_event_listing_the_coupons_marked_used(client: Any) -> None:
+    many = [bought_coupon() for _ in range(3)]
+    marks = [
+        {
+            "customerId": r.customer_id,
+            "campaignId": r.campaign_id,
+            "couponId": r.reward_id,
+            "code": r.coupon_code,
+            "used": flag,
+        }
+        for r, flag in zip(many, ("1", "0", "1"), strict=True)
+    ]
+    purchases.mark_coupons(STORE, {"coupons": marks})
+    [event] = body_of(listed(client, "?type=coupon.used"))["events"]
+    assert [c["id"] for c in event["data"]["coupons"]] == [many[0].reward_id, many[2].reward_id]
+    unused_only = [{**marks[1], "used": "0"}]
+    purchases.mark_coupons(STORE, {"coupons": unused_only})  # nothing used: no event
+    assert len(stored_events(events.COUPON_USED)) == 1
+
+
+@pytest.mark.parametrize("name", ["coupon-used", "coupons-marked"])
+def test_a_crash_as_a_coupon_is_used_leaves_it_unused_without_an_event(
+    client: Any, name: str
+) -> None:
+    action = CHANGES[name].prepare(client)
+    with hooked_clients(CrashOnWrite("rewards")), pytest.raises(Crash):
+        action()
+    assert not any(reward.used for reward in RewardModel.scan())
+    assert stored_events(events.COUPON_USED) == []
 
 
 def test_events_come_newest_first_paged_by_a_cursor(client: Any) -> None:
