@@ -725,11 +725,16 @@ def delivery_status_of(body: Any) -> str:
 def change_delivery_status(store_code: str, customer_id: str, coupon_id: str, body: Any) -> str:
     """Set the shipping status of a customer's bought coupon."""
     status = delivery_status_of(body)
+
+    def changed_event(transaction: TransactWrite) -> None:
+        events.delivery_status_changed(transaction, store_code, coupon_id, customer_id, status)
+
     _update(
         store_code,
         coupon_id,
         [RewardModel.delivery_status.set(status)],
         _belongs(customer_id, None),
+        event=changed_event,
     )
     return status
 

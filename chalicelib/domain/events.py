@@ -44,6 +44,7 @@ CLAIM_EXPIRED = "claim.expired"
 REWARD_CREATED = "reward.created"
 CAMPAIGN_BOUGHT = "campaign.bought"
 COUPON_USED = "coupon.used"
+DELIVERY_STATUS_CHANGED = "delivery_status.changed"
 WEBHOOK_DISABLED = "webhook.disabled"
 
 # Every type the service records today; a webhook may subscribe to these only.
@@ -59,6 +60,7 @@ EVENT_TYPES = frozenset(
         REWARD_CREATED,
         CAMPAIGN_BOUGHT,
         COUPON_USED,
+        DELIVERY_STATUS_CHANGED,
         WEBHOOK_DISABLED,
     }
 )
@@ -257,6 +259,19 @@ def coupons_used(
     call still fits one transaction: its coupons and this one event."""
     data = {"usageDate": iso(now), "coupons": coupons}
     return record(transaction, store_code, COUPON_USED, data, now)
+
+
+def delivery_status_changed(
+    transaction: TransactWrite,
+    store_code: str,
+    coupon_id: str,
+    customer_id: str,
+    status: str,
+    now: datetime | None = None,
+) -> Event:
+    """With the update that sets a bought coupon's shipping status."""
+    data = {"id": coupon_id, "customerId": customer_id, "deliveryStatus": status}
+    return record(transaction, store_code, DELIVERY_STATUS_CHANGED, data, now)
 
 
 # -- reading -------------------------------------------------------------------------------

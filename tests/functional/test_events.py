@@ -131,6 +131,12 @@ def mark_coupons(client: Any) -> Action:
     return lambda: purchases.mark_coupons(STORE, {"coupons": marks})
 
 
+def change_delivery_status(client: Any) -> Action:
+    reward = bought_coupon()
+    body = {"deliveryStatus": {"status": "shipped"}}
+    return lambda: bought.change_delivery_status(STORE, reward.customer_id, reward.reward_id, body)
+
+
 def issue_reward(client: Any) -> Action:
     customer_id = add_customer(STORE, f"{uuid.uuid4().hex}@example.com").customer_id
     campaign = make_campaign()
@@ -159,6 +165,7 @@ CHANGES = {
     "claim-expired": Change(expire_claim, events.CLAIM_EXPIRED, "claims"),
     "coupon-used": Change(use_coupon, events.COUPON_USED, "rewards"),
     "coupons-marked": Change(mark_coupons, events.COUPON_USED, "rewards"),
+    "delivery-status": Change(change_delivery_status, events.DELIVERY_STATUS_CHANGED, "rewards"),
     "reward-created": Change(issue_reward, events.REWARD_CREATED, "rewards"),
     "campaign-bought": Change(buy_campaign, events.CAMPAIGN_BOUGHT, "rewards"),
 }
@@ -290,6 +297,34 @@ def test_a_crash_as_a_coupon_is_used_leaves_it_unused_without_an_event(
         action()
     assert not any(reward.used for reward in RewardModel.scan())
     assert stored_events(events.COUPON_USED) == []
+
+
+def test_a_delivery_status_change_records_the_new_status(client: Any) -> None:
+    drive(client, "delivery-status")
+    [event] = body_of(listed(client, "?type=delivery_status.changed"))["events"]
+    [reward] = list(RewardModel.scan())
+    assert event["data"] == {
+        "id": reward.reward_id,
+        "customerId": reward.customer_id,
+        "deliveryStatus": "shipped",
+    }
+
+
+def test_a_crash_as_a_delivery_status_changes_leaves_it_without_an_event(client: Any) -> None:
+    action = change_delivery_status(client)
+    with hooked_clients(CrashOnWrite("rewards")), pytest.raises(Crash):
+        action()
+    assert [reward.delivery_status for reward in RewardModel.scan()] == [None]
+    assert stored_events(events.DELIVERY_STATUS_CHANGED) == []
+
+
+def test_another_customers_coupon_changes_no_status_and_records_nothing(client: Any) -> None:
+    reward = bought_coupon()
+    with pytest.raises(bought.BoughtCouponNotFoundError):
+        bought.change_delivery_status(
+            STORE, "someone-else", reward.reward_id, {"status": "shipped"}
+        )
+    assert stored_events(events.DELIVERY_STATUS_CHANGED) == []
 
 
 def test_events_come_newest_first_paged_by_a_cursor(client: Any) -> None:
