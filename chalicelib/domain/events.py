@@ -43,6 +43,8 @@ CLAIM_CLAIMED = "claim.claimed"
 CLAIM_EXPIRED = "claim.expired"
 REWARD_CREATED = "reward.created"
 CAMPAIGN_BOUGHT = "campaign.bought"
+REWARD_SENT = "reward.sent"
+REWARD_FAILED = "reward.failed"
 COUPON_USED = "coupon.used"
 DELIVERY_STATUS_CHANGED = "delivery_status.changed"
 WEBHOOK_DISABLED = "webhook.disabled"
@@ -59,6 +61,8 @@ EVENT_TYPES = frozenset(
         CLAIM_EXPIRED,
         REWARD_CREATED,
         CAMPAIGN_BOUGHT,
+        REWARD_SENT,
+        REWARD_FAILED,
         COUPON_USED,
         DELIVERY_STATUS_CHANGED,
         WEBHOOK_DISABLED,
@@ -232,6 +236,16 @@ def reward_data(reward: RewardModel) -> dict[str, Any]:
         "activeTo": iso(reward.active_to) if reward.active_to else None,
         "createdAt": iso(reward.created_at),
     }
+
+
+def email_outcome(
+    transaction: TransactWrite, reward: RewardModel, sent: bool, reason: str | None, now: datetime
+) -> Event:
+    """With the update that records how the reward's email ended: `reward.sent` (SES accepted
+    it) or `reward.failed` (given up for good, with the reason)."""
+    data = {**reward_data(reward), "emailStatus": "sent" if sent else "failed", "reason": reason}
+    event_type = REWARD_SENT if sent else REWARD_FAILED
+    return record(transaction, reward.store_code, event_type, data, now)
 
 
 def grant_recorded(transaction: TransactWrite, bought: bool, rewards: list[RewardModel]) -> Event:

@@ -11,14 +11,21 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import bought, claims, events, ledger, purchases
+from chalicelib.domain import bought, claims, deliveries, events, ledger, purchases
 from chalicelib.domain.auth import Role
 from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.domain.rewards import Grant, acquire_one
 from chalicelib.storage.claims import PENDING, ClaimModel
 from chalicelib.storage.events import EventModel
 from chalicelib.storage.ledger import LedgerEntryModel
-from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel
+from chalicelib.storage.rewards import (
+    BOUGHT,
+    CANCELLED,
+    EMAIL_SENDING,
+    EMAIL_SENT,
+    ISSUED,
+    RewardModel,
+)
 from tests.conftest import (
     OTHER_API_KEY,
     STORE,
@@ -30,6 +37,7 @@ from tests.conftest import (
 )
 from tests.factories import add_customer, customer_with_points, make_campaign
 from tests.functional.test_bought import buy, new_customer
+from tests.functional.test_reward_emails import issue, refuse_recipients
 
 
 class Crash(BaseException):
@@ -137,6 +145,17 @@ def change_delivery_status(client: Any) -> Action:
     return lambda: bought.change_delivery_status(STORE, reward.customer_id, reward.reward_id, body)
 
 
+def send_reward_email(client: Any) -> Action:
+    [reward] = issue(1, enqueue=False)
+    return lambda: deliveries.deliver(STORE, reward.reward_id)
+
+
+def fail_reward_email(client: Any) -> Action:
+    [reward] = issue(1, enqueue=False)
+    reward.update(actions=[RewardModel.status.set(CANCELLED)])
+    return lambda: deliveries.deliver(STORE, reward.reward_id)
+
+
 def issue_reward(client: Any) -> Action:
     customer_id = add_customer(STORE, f"{uuid.uuid4().hex}@example.com").customer_id
     campaign = make_campaign()
@@ -166,6 +185,8 @@ CHANGES = {
     "coupon-used": Change(use_coupon, events.COUPON_USED, "rewards"),
     "coupons-marked": Change(mark_coupons, events.COUPON_USED, "rewards"),
     "delivery-status": Change(change_delivery_status, events.DELIVERY_STATUS_CHANGED, "rewards"),
+    "reward-sent": Change(send_reward_email, events.REWARD_SENT, "rewards"),
+    "reward-failed": Change(fail_reward_email, events.REWARD_FAILED, "rewards"),
     "reward-created": Change(issue_reward, events.REWARD_CREATED, "rewards"),
     "campaign-bought": Change(buy_campaign, events.CAMPAIGN_BOUGHT, "rewards"),
 }
@@ -195,7 +216,11 @@ def test_each_change_is_recorded_with_its_event(client: Any, name: str) -> None:
     assert body_of(client.get(f"/events/{event['id']}", headers=bearer())) == event
 
 
-@pytest.mark.parametrize("name", list(CHANGES))
+# An email's outcome follows the take, a write of its own: its crash test is below.
+CRASH_TESTED = [name for name in CHANGES if name not in ("reward-sent", "reward-failed")]
+
+
+@pytest.mark.parametrize("name", CRASH_TESTED)
 def test_a_crash_before_the_commit_leaves_neither_the_change_nor_its_event(
     client: Any, name: str
 ) -> None:
@@ -325,6 +350,55 @@ def test_another_customers_coupon_changes_no_status_and_records_nothing(client: 
             STORE, "someone-else", reward.reward_id, {"status": "shipped"}
         )
     assert stored_events(events.DELIVERY_STATUS_CHANGED) == []
+
+
+def test_a_sent_reward_email_records_reward_sent(client: Any) -> None:
+    [reward] = issue(1, enqueue=False)
+    assert deliveries.deliver(STORE, reward.reward_id) == deliveries.EmailOutcome.SENT
+    [event] = body_of(listed(client, "?type=reward.sent"))["events"]
+    assert event["data"] == {
+        **events.reward_data(reward),
+        "emailStatus": "sent",
+        "reason": None,
+    }
+    assert reward.coupon_code not in json.dumps(event)
+
+
+def test_the_last_refused_send_records_reward_failed_with_the_reason(client: Any) -> None:
+    [reward] = issue(1, enqueue=False)
+    stop = refuse_recipients(reward.email)
+    with pytest.raises(deliveries.RetryLaterError):
+        deliveries.deliver(STORE, reward.reward_id, 1)  # a retry to come: no event
+    assert stored_events(events.REWARD_FAILED) == []
+    with pytest.raises(deliveries.RetryLaterError):
+        deliveries.deliver(STORE, reward.reward_id, deliveries.MAX_RECEIVES)
+    stop()
+    [event] = body_of(listed(client, "?type=reward.failed"))["events"]
+    assert event["data"]["id"] == reward.reward_id
+    assert event["data"]["emailStatus"] == "failed"
+    assert "Maximum sending rate exceeded" in event["data"]["reason"]
+
+
+def test_a_cancelled_rewards_email_records_reward_failed(client: Any) -> None:
+    drive(client, "reward-failed")
+    [event] = body_of(listed(client, "?type=reward.failed"))["events"]
+    assert event["data"]["reason"] == "The reward was cancelled."
+
+
+def test_a_crash_as_the_email_outcome_is_written_leaves_neither_it_nor_its_event(
+    client: Any,
+) -> None:
+    [reward] = issue(1, enqueue=False)
+    crash = CrashOnWrite("events")
+    with hooked_clients(crash), pytest.raises(Crash):
+        deliveries.deliver(STORE, reward.reward_id)
+    assert "rewards" in crash.tables  # the outcome travels with its event
+    assert RewardModel.get(STORE, reward.reward_id).email_status == EMAIL_SENDING
+    assert stored_events(events.REWARD_SENT) == []
+    later = datetime.now(UTC) + deliveries.SENDING_LEASE  # the message comes back
+    assert deliveries.deliver(STORE, reward.reward_id, 2, now=later) == deliveries.EmailOutcome.SENT
+    assert RewardModel.get(STORE, reward.reward_id).email_status == EMAIL_SENT
+    assert len(stored_events(events.REWARD_SENT)) == 1
 
 
 def test_events_come_newest_first_paged_by_a_cursor(client: Any) -> None:
