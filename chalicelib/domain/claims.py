@@ -37,7 +37,8 @@ whether or not the expiry job has run yet.
 Expiry job: only pending claims with an expiry carry `pending_expires_at`, so the sparse index
 (status, pending_expires_at) holds exactly the claims that may come due; the job queries it page
 by page and expires each due claim with a conditional update that also removes the attribute,
-taking it out of the index. Re-running it (after a crash, or twice) changes nothing more.
+taking it out of the index, in one transaction with its `claim.expired` event. Re-running it
+(after a crash, or twice) changes nothing more.
 """
 
 from __future__ import annotations
