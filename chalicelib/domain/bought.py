@@ -45,7 +45,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import campaigns
+from chalicelib.domain import campaigns, events
 from chalicelib.domain.campaign_form import (
     FORM_CONFIG,
     Blankable,
@@ -586,15 +586,17 @@ def _update(
     actions: list[Any],
     condition: Condition,
     refusal: Callable[[RewardModel | None], RewardsError] | None = None,
+    event: Callable[[TransactWrite], Any] | None = None,
 ) -> None:
-    """One conditional update; refused, it is not found unless `refusal` says why.
+    """One conditional update; refused, it is not found unless `refusal` says why. `event`
+    adds the change's event to the update's transaction, so both are written or neither.
 
     `refusal` judges the item as DynamoDB found it when it refused (ALL_OLD, which needs a
     one-item transaction) rather than from a second read: the service never reads a coupon on
     behalf of a caller it does not belong to, and a refusal costs no extra call.
     """
     item = RewardModel(store_code, _coupon_key(coupon_id))
-    if refusal is None:
+    if refusal is None and event is None:
         try:
             item.update(actions=actions, condition=condition)
         except UpdateError as error:
@@ -606,12 +608,18 @@ def _update(
     try:
         with transaction:
             transaction.update(item, actions=actions, condition=condition, return_values="ALL_OLD")
+            if event is not None:
+                event(transaction)
     except TransactWriteError as error:
         refused = [
-            f for f in failed_items(transaction, error) if f.code == "ConditionalCheckFailed"
+            f
+            for f in failed_items(transaction, error)
+            if f.model is RewardModel and f.code == "ConditionalCheckFailed"
         ]
         if not refused:
             raise
+        if refusal is None:
+            raise BoughtCouponNotFoundError() from error
         found = refused[0].old_item
         raise refusal(RewardModel.from_raw_data(found) if found else None) from error
 
@@ -698,7 +706,11 @@ def set_coupon_usage(
     def refusal_of(reward: RewardModel | None) -> RewardsError:
         return usage_refusal(reward, customer_id, campaign_id, now)
 
-    _update(store_code, coupon_id, actions, condition, refusal_of)
+    def used_event(transaction: TransactWrite) -> None:
+        coupon = events.used_coupon(coupon_id, campaign_id, customer_id)
+        events.coupons_used(transaction, store_code, [coupon], now)
+
+    _update(store_code, coupon_id, actions, condition, refusal_of, used_event)
     return Usage(True, now)
 
 
@@ -713,11 +725,16 @@ def delivery_status_of(body: Any) -> str:
 def change_delivery_status(store_code: str, customer_id: str, coupon_id: str, body: Any) -> str:
     """Set the shipping status of a customer's bought coupon."""
     status = delivery_status_of(body)
+
+    def changed_event(transaction: TransactWrite) -> None:
+        events.delivery_status_changed(transaction, store_code, coupon_id, customer_id, status)
+
     _update(
         store_code,
         coupon_id,
         [RewardModel.delivery_status.set(status)],
         _belongs(customer_id, None),
+        event=changed_event,
     )
     return status
 

@@ -37,7 +37,8 @@ whether or not the expiry job has run yet.
 Expiry job: only pending claims with an expiry carry `pending_expires_at`, so the sparse index
 (status, pending_expires_at) holds exactly the claims that may come due; the job queries it page
 by page and expires each due claim with a conditional update that also removes the attribute,
-taking it out of the index. Re-running it (after a crash, or twice) changes nothing more.
+taking it out of the index, in one transaction with its `claim.expired` event. Re-running it
+(after a crash, or twice) changes nothing more.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictInt
 from pydantic import ValidationError as PydanticValidationError
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import customer_types, events, ledger, link_tokens
@@ -500,18 +501,24 @@ class ExpiryRun:
 
 
 def expire_claim(claim: ClaimModel, now: datetime) -> bool:
-    """Mark one due pending claim expired and take it out of the index; False if it was not."""
+    """Mark one due pending claim expired, take it out of the index and record its event in
+    the same transaction; False if it was not pending and due any more."""
+    transaction = TransactWrite(connection=connection())
     try:
-        claim.update(
-            actions=[
-                ClaimModel.status.set(EXPIRED),
-                ClaimModel.expired_at.set(now),
-                ClaimModel.pending_expires_at.remove(),
-            ],
-            condition=(ClaimModel.status == PENDING) & (ClaimModel.expires_at <= now),
-        )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        with transaction:
+            transaction.update(
+                claim,
+                actions=[
+                    ClaimModel.status.set(EXPIRED),
+                    ClaimModel.expired_at.set(now),
+                    ClaimModel.pending_expires_at.remove(),
+                ],
+                condition=(ClaimModel.status == PENDING) & (ClaimModel.expires_at <= now),
+            )
+            events.claim_expired(transaction, claim, now)
+    except TransactWriteError as error:
+        failures = failed_items(transaction, error)
+        if any(f.model is ClaimModel and f.code == "ConditionalCheckFailed" for f in failures):
             return False
         raise
     return True

@@ -57,8 +57,10 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import ConfigDict
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain import events
 from chalicelib.domain.campaigns import get_campaign
 from chalicelib.domain.errors import (
     ConflictError,
@@ -74,6 +76,7 @@ from chalicelib.mail import outbox, ses
 from chalicelib.mail.reward_email import CampaignTemplateError, RewardEmail, render_reward_email
 from chalicelib.mail.templates import day
 from chalicelib.observability import Metric, add_metric
+from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import (
     ACTIVE,
@@ -168,18 +171,27 @@ def _move(
     now: datetime,
     actions: tuple[Any, ...] = (),
 ) -> bool:
-    """One step: the new status and its history event under `condition`; False if refused."""
+    """One step: the new status and its history event under `condition`; False if refused.
+    An outcome (sent, failed) is written with its `reward.sent`/`reward.failed` event in one
+    transaction; the other steps are one conditional update."""
+    update = [RewardModel.email_status.set(status), email_event(status, detail, now), *actions]
+    if status not in (EMAIL_SENT, EMAIL_FAILED):
+        try:
+            reward.update(actions=update, condition=condition)
+        except UpdateError as error:
+            if _refused(error):
+                return False
+            raise
+        return True
+    transaction = TransactWrite(connection=connection())
     try:
-        reward.update(
-            actions=[
-                RewardModel.email_status.set(status),
-                email_event(status, detail, now),
-                *actions,
-            ],
-            condition=condition,
-        )
-    except UpdateError as error:
-        if _refused(error):
+        with transaction:
+            transaction.update(reward, actions=update, condition=condition)
+            reason = None if status == EMAIL_SENT else detail
+            events.email_outcome(transaction, reward, status == EMAIL_SENT, reason, now)
+    except TransactWriteError as error:
+        failures = failed_items(transaction, error)
+        if any(f.model is RewardModel and f.code == "ConditionalCheckFailed" for f in failures):
             return False
         raise
     return True

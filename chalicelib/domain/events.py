@@ -40,8 +40,13 @@ POINTS_ADJUSTED = "points.adjusted"
 POINTS_EXPIRED = "points.expired"
 CLAIM_CREATED = "claim.created"
 CLAIM_CLAIMED = "claim.claimed"
+CLAIM_EXPIRED = "claim.expired"
 REWARD_CREATED = "reward.created"
 CAMPAIGN_BOUGHT = "campaign.bought"
+REWARD_SENT = "reward.sent"
+REWARD_FAILED = "reward.failed"
+COUPON_USED = "coupon.used"
+DELIVERY_STATUS_CHANGED = "delivery_status.changed"
 WEBHOOK_DISABLED = "webhook.disabled"
 
 # Every type the service records today; a webhook may subscribe to these only.
@@ -53,8 +58,13 @@ EVENT_TYPES = frozenset(
         POINTS_EXPIRED,
         CLAIM_CREATED,
         CLAIM_CLAIMED,
+        CLAIM_EXPIRED,
         REWARD_CREATED,
         CAMPAIGN_BOUGHT,
+        REWARD_SENT,
+        REWARD_FAILED,
+        COUPON_USED,
+        DELIVERY_STATUS_CHANGED,
         WEBHOOK_DISABLED,
     }
 )
@@ -208,6 +218,12 @@ def claim_claimed(
     return record(transaction, claim.store_code, CLAIM_CLAIMED, claim_data(claim, customer_id), now)
 
 
+def claim_expired(transaction: TransactWrite, claim: ClaimModel, now: datetime) -> Event:
+    """With the update that expires `claim` (read before it) at `now`."""
+    data = {**claim_data(claim), "status": "expired", "expiredAt": iso(now)}
+    return record(transaction, claim.store_code, CLAIM_EXPIRED, data, now)
+
+
 def reward_data(reward: RewardModel) -> dict[str, Any]:
     """A reward as an event shows it: never its link token nor its coupon code."""
     return {
@@ -222,6 +238,16 @@ def reward_data(reward: RewardModel) -> dict[str, Any]:
     }
 
 
+def email_outcome(
+    transaction: TransactWrite, reward: RewardModel, sent: bool, reason: str | None, now: datetime
+) -> Event:
+    """With the update that records how the reward's email ended: `reward.sent` (SES accepted
+    it) or `reward.failed` (given up for good, with the reason)."""
+    data = {**reward_data(reward), "emailStatus": "sent" if sent else "failed", "reason": reason}
+    event_type = REWARD_SENT if sent else REWARD_FAILED
+    return record(transaction, reward.store_code, event_type, data, now)
+
+
 def grant_recorded(transaction: TransactWrite, bought: bool, rewards: list[RewardModel]) -> Event:
     """One event per grant of an acquire call, whatever its quantity, so a purchase of many
     units still fits one transaction: `campaign.bought` or `reward.created`."""
@@ -233,6 +259,33 @@ def grant_recorded(transaction: TransactWrite, bought: bool, rewards: list[Rewar
     }
     event_type = CAMPAIGN_BOUGHT if bought else REWARD_CREATED
     return record(transaction, first.store_code, event_type, data, first.created_at)
+
+
+def used_coupon(coupon_id: str, campaign_id: str, customer_id: str) -> dict[str, str]:
+    """A coupon as `coupon.used` lists it: never its code."""
+    return {"id": coupon_id, "campaignId": campaign_id, "customerId": customer_id}
+
+
+def coupons_used(
+    transaction: TransactWrite, store_code: str, coupons: list[dict[str, str]], now: datetime
+) -> Event:
+    """One event per call that marks coupons used, listing them (`used_coupon`), so a bulk
+    call still fits one transaction: its coupons and this one event."""
+    data = {"usageDate": iso(now), "coupons": coupons}
+    return record(transaction, store_code, COUPON_USED, data, now)
+
+
+def delivery_status_changed(
+    transaction: TransactWrite,
+    store_code: str,
+    coupon_id: str,
+    customer_id: str,
+    status: str,
+    now: datetime | None = None,
+) -> Event:
+    """With the update that sets a bought coupon's shipping status."""
+    data = {"id": coupon_id, "customerId": customer_id, "deliveryStatus": status}
+    return record(transaction, store_code, DELIVERY_STATUS_CHANGED, data, now)
 
 
 # -- reading -------------------------------------------------------------------------------

@@ -8,8 +8,10 @@
 - Marking many bought coupons used or unused at once (`POST /admin/campaign/coupons/
   mark_as_used`): every coupon under the same rules as one (`bought.usage_change`), all in one
   DynamoDB transaction, so either all change or none does; one that is unknown, not that
-  customer's or campaign's, of another code, or refused by the rules is a 400 naming it. A
-  transaction holds at most 100 items, so a request marks at most 100 coupons.
+  customer's or campaign's, of another code, or refused by the rules is a 400 naming it. The
+  coupons marked used are listed by one `coupon.used` event in the same transaction. A
+  transaction holds at most 100 items, that event one of them, so a request marks at most 99
+  coupons (Open Loyalty has no such cap; one event per coupon would halve it).
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import bought, catalog, customers
+from chalicelib.domain import bought, catalog, customers, events
 from chalicelib.domain.campaign_form import FORM_CONFIG, Flag, form_errors, line_text
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.validation import InputModel
 from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.rewards import RewardModel
 
-MAX_COUPONS = 100  # DynamoDB's limit of items in one transaction
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit of items in one transaction
+MAX_COUPONS = MAX_TRANSACTION_ITEMS - 1  # and one for the `coupon.used` event
 NonBlank = StringConstraints(min_length=1)
 Key = Annotated[line_text(bought.MAX_ID_LENGTH), NonBlank]
 
@@ -133,9 +136,18 @@ def mark_coupons(store_code: str, body: Any, now: datetime | None = None) -> lis
                     condition=condition & (RewardModel.coupon_code == mark.code),
                     return_values="ALL_OLD",
                 )
+            used = [
+                events.used_coupon(mark.couponId, mark.campaignId, mark.customerId)
+                for mark in marks
+                if mark.used
+            ]
+            if used:
+                events.coupons_used(transaction, store_code, used, now)
     except TransactWriteError as error:
         refused = [
-            f for f in failed_items(transaction, error) if f.code == "ConditionalCheckFailed"
+            f
+            for f in failed_items(transaction, error)
+            if f.model is RewardModel and f.code == "ConditionalCheckFailed"
         ]
         if not refused:
             raise  # only busy: nothing was written, and the answer says to retry

@@ -63,7 +63,7 @@ def test_2000_due_claims_expire_once_by_query_and_nothing_else_changes(
     assert (first.expired, first.skipped) == (2000, 0)
     assert (second.expired, second.skipped) == (0, 0)
     assert first_calls["Scan"] == second_calls["Scan"] == 0
-    assert first_calls == {"Query": 21, "UpdateItem": 2000}  # 20 full pages and an empty one
+    assert first_calls == {"Query": 21, "TransactWriteItems": 2000}  # 20 pages and an empty one
     assert second_calls == {"Query": 1}
 
     after = snapshot()

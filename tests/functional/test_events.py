@@ -11,14 +11,21 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import claims, events, ledger
+from chalicelib.domain import bought, claims, deliveries, events, ledger, purchases
 from chalicelib.domain.auth import Role
 from chalicelib.domain.ledger import EntryKind, Posting
 from chalicelib.domain.rewards import Grant, acquire_one
-from chalicelib.storage.claims import ClaimModel
+from chalicelib.storage.claims import PENDING, ClaimModel
 from chalicelib.storage.events import EventModel
 from chalicelib.storage.ledger import LedgerEntryModel
-from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel
+from chalicelib.storage.rewards import (
+    BOUGHT,
+    CANCELLED,
+    EMAIL_SENDING,
+    EMAIL_SENT,
+    ISSUED,
+    RewardModel,
+)
 from tests.conftest import (
     OTHER_API_KEY,
     STORE,
@@ -29,6 +36,8 @@ from tests.conftest import (
     token_for,
 )
 from tests.factories import add_customer, customer_with_points, make_campaign
+from tests.functional.test_bought import buy, new_customer
+from tests.functional.test_reward_emails import issue, refuse_recipients
 
 
 class Crash(BaseException):
@@ -97,6 +106,56 @@ def claim_claimed(client: Any) -> Action:
     return lambda: claims.claim(token, "kim@example.com")
 
 
+def expire_claim(client: Any) -> Action:
+    created = datetime.now(UTC) - timedelta(days=2)
+    claims.create_claims(STORE, [{"amount": 9, "expires": 0}], now=created)
+    return claims.expire_due_claims
+
+
+def bought_coupon() -> RewardModel:
+    return buy(make_campaign(codes=[f"C-{uuid.uuid4().hex[:8]}"]), new_customer())
+
+
+def use_coupon(client: Any) -> Action:
+    """The admin's route and the customer's own both mark a coupon used this way."""
+    reward = bought_coupon()
+    return lambda: bought.set_coupon_usage(
+        STORE, reward.customer_id, reward.campaign_id, reward.reward_id, {"used": "1"}
+    )
+
+
+def mark_coupons(client: Any) -> Action:
+    used, unused = bought_coupon(), bought_coupon()
+    marks = [
+        {
+            "customerId": reward.customer_id,
+            "campaignId": reward.campaign_id,
+            "couponId": reward.reward_id,
+            "code": reward.coupon_code,
+            "used": flag,
+        }
+        for reward, flag in ((used, "1"), (unused, "0"))
+    ]
+    return lambda: purchases.mark_coupons(STORE, {"coupons": marks})
+
+
+def change_delivery_status(client: Any) -> Action:
+    reward = bought_coupon()
+    body = {"deliveryStatus": {"status": "shipped"}}
+    return lambda: bought.change_delivery_status(STORE, reward.customer_id, reward.reward_id, body)
+
+
+def send_reward_email(client: Any) -> Action:
+    [reward] = issue(1, enqueue=False)
+    return lambda: deliveries.deliver(STORE, reward.reward_id)
+
+
+def fail_reward_email(client: Any) -> Action:
+    [reward] = issue(1, enqueue=False)
+    reward.update(actions=[RewardModel.status.set(CANCELLED)])
+    return lambda: deliveries.deliver(STORE, reward.reward_id)
+
+
 def issue_reward(client: Any) -> Action:
     customer_id = add_customer(STORE, f"{uuid.uuid4().hex}@example.com").customer_id
     campaign = make_campaign()
@@ -122,6 +181,12 @@ CHANGES = {
     "adjust": Change(adjust, events.POINTS_ADJUSTED, "ledger"),
     "claim-created": Change(create_claim_keyed, events.CLAIM_CREATED, "claims"),
     "claim-claimed": Change(claim_claimed, events.CLAIM_CLAIMED, "claims"),
+    "claim-expired": Change(expire_claim, events.CLAIM_EXPIRED, "claims"),
+    "coupon-used": Change(use_coupon, events.COUPON_USED, "rewards"),
+    "coupons-marked": Change(mark_coupons, events.COUPON_USED, "rewards"),
+    "delivery-status": Change(change_delivery_status, events.DELIVERY_STATUS_CHANGED, "rewards"),
+    "reward-sent": Change(send_reward_email, events.REWARD_SENT, "rewards"),
+    "reward-failed": Change(fail_reward_email, events.REWARD_FAILED, "rewards"),
     "reward-created": Change(issue_reward, events.REWARD_CREATED, "rewards"),
     "campaign-bought": Change(buy_campaign, events.CAMPAIGN_BOUGHT, "rewards"),
 }
@@ -151,7 +216,11 @@ def test_each_change_is_recorded_with_its_event(client: Any, name: str) -> None:
     assert body_of(client.get(f"/events/{event['id']}", headers=bearer())) == event
 
 
-@pytest.mark.parametrize("name", list(CHANGES))
+# An email's outcome follows the take, a write of its own: its crash test is below.
+CRASH_TESTED = [name for name in CHANGES if name not in ("reward-sent", "reward-failed")]
+
+
+@pytest.mark.parametrize("name", CRASH_TESTED)
 def test_a_crash_before_the_commit_leaves_neither_the_change_nor_its_event(
     client: Any, name: str
 ) -> None:
@@ -188,6 +257,148 @@ def test_events_show_the_object_and_never_its_secrets(client: Any) -> None:
     assert len(bought["data"]["rewards"]) == 2
     text = json.dumps(page)
     assert "token" not in text.lower() and "couponCode" not in text
+
+
+def test_an_expired_claims_event_shows_it_expired(client: Any) -> None:
+    drive(client, "claim-expired")
+    [event] = body_of(listed(client, "?type=claim.expired"))["events"]
+    assert event["data"]["status"] == "expired" and event["data"]["amount"] == 9
+    assert event["data"]["expiredAt"] == event["createdAt"]
+    assert "token" not in json.dumps(event).lower()
+
+
+def test_a_crash_as_a_claim_expires_leaves_it_pending_without_an_event(client: Any) -> None:
+    action = expire_claim(client)
+    with hooked_clients(CrashOnWrite("claims")), pytest.raises(Crash):
+        action()
+    assert {claim.status for claim in ClaimModel.scan()} == {PENDING}
+    assert stored_events(events.CLAIM_EXPIRED) == []
+
+
+def test_a_coupon_used_lists_it_and_never_its_code(client: Any) -> None:
+    action = use_coupon(client)
+    action()
+    [event] = body_of(listed(client, "?type=coupon.used"))["events"]
+    [reward] = [r for r in RewardModel.scan() if r.used]
+    assert event["data"] == {
+        "usageDate": event["createdAt"],
+        "coupons": [
+            {
+                "id": reward.reward_id,
+                "campaignId": reward.campaign_id,
+                "customerId": reward.customer_id,
+            }
+        ],
+    }
+    assert reward.coupon_code not in json.dumps(event)
+
+
+def test_a_bulk_mark_is_one_event_listing_the_coupons_marked_used(client: Any) -> None:
+    many = [bought_coupon() for _ in range(3)]
+    marks = [
+        {
+            "customerId": r.customer_id,
+            "campaignId": r.campaign_id,
+            "couponId": r.reward_id,
+            "code": r.coupon_code,
+            "used": flag,
+        }
+        for r, flag in zip(many, ("1", "0", "1"), strict=True)
+    ]
+    purchases.mark_coupons(STORE, {"coupons": marks})
+    [event] = body_of(listed(client, "?type=coupon.used"))["events"]
+    assert [c["id"] for c in event["data"]["coupons"]] == [many[0].reward_id, many[2].reward_id]
+    unused_only = [{**marks[1], "used": "0"}]
+    purchases.mark_coupons(STORE, {"coupons": unused_only})  # nothing used: no event
+    assert len(stored_events(events.COUPON_USED)) == 1
+
+
+@pytest.mark.parametrize("name", ["coupon-used", "coupons-marked"])
+def test_a_crash_as_a_coupon_is_used_leaves_it_unused_without_an_event(
+    client: Any, name: str
+) -> None:
+    action = CHANGES[name].prepare(client)
+    with hooked_clients(CrashOnWrite("rewards")), pytest.raises(Crash):
+        action()
+    assert not any(reward.used for reward in RewardModel.scan())
+    assert stored_events(events.COUPON_USED) == []
+
+
+def test_a_delivery_status_change_records_the_new_status(client: Any) -> None:
+    drive(client, "delivery-status")
+    [event] = body_of(listed(client, "?type=delivery_status.changed"))["events"]
+    [reward] = list(RewardModel.scan())
+    assert event["data"] == {
+        "id": reward.reward_id,
+        "customerId": reward.customer_id,
+        "deliveryStatus": "shipped",
+    }
+
+
+def test_a_crash_as_a_delivery_status_changes_leaves_it_without_an_event(client: Any) -> None:
+    action = change_delivery_status(client)
+    with hooked_clients(CrashOnWrite("rewards")), pytest.raises(Crash):
+        action()
+    assert [reward.delivery_status for reward in RewardModel.scan()] == [None]
+    assert stored_events(events.DELIVERY_STATUS_CHANGED) == []
+
+
+def test_another_customers_coupon_changes_no_status_and_records_nothing(client: Any) -> None:
+    reward = bought_coupon()
+    with pytest.raises(bought.BoughtCouponNotFoundError):
+        bought.change_delivery_status(
+            STORE, "someone-else", reward.reward_id, {"status": "shipped"}
+        )
+    assert stored_events(events.DELIVERY_STATUS_CHANGED) == []
+
+
+def test_a_sent_reward_email_records_reward_sent(client: Any) -> None:
+    [reward] = issue(1, enqueue=False)
+    assert deliveries.deliver(STORE, reward.reward_id) == deliveries.EmailOutcome.SENT
+    [event] = body_of(listed(client, "?type=reward.sent"))["events"]
+    assert event["data"] == {
+        **events.reward_data(reward),
+        "emailStatus": "sent",
+        "reason": None,
+    }
+    assert reward.coupon_code not in json.dumps(event)
+
+
+def test_the_last_refused_send_records_reward_failed_with_the_reason(client: Any) -> None:
+    [reward] = issue(1, enqueue=False)
+    stop = refuse_recipients(reward.email)
+    with pytest.raises(deliveries.RetryLaterError):
+        deliveries.deliver(STORE, reward.reward_id, 1)  # a retry to come: no event
+    assert stored_events(events.REWARD_FAILED) == []
+    with pytest.raises(deliveries.RetryLaterError):
+        deliveries.deliver(STORE, reward.reward_id, deliveries.MAX_RECEIVES)
+    stop()
+    [event] = body_of(listed(client, "?type=reward.failed"))["events"]
+    assert event["data"]["id"] == reward.reward_id
+    assert event["data"]["emailStatus"] == "failed"
+    assert "Maximum sending rate exceeded" in event["data"]["reason"]
+
+
+def test_a_cancelled_rewards_email_records_reward_failed(client: Any) -> None:
+    drive(client, "reward-failed")
+    [event] = body_of(listed(client, "?type=reward.failed"))["events"]
+    assert event["data"]["reason"] == "The reward was cancelled."
+
+
+def test_a_crash_as_the_email_outcome_is_written_leaves_neither_it_nor_its_event(
+    client: Any,
+) -> None:
+    [reward] = issue(1, enqueue=False)
+    crash = CrashOnWrite("events")
+    with hooked_clients(crash), pytest.raises(Crash):
+        deliveries.deliver(STORE, reward.reward_id)
+    assert "rewards" in crash.tables  # the outcome travels with its event
+    assert RewardModel.get(STORE, reward.reward_id).email_status == EMAIL_SENDING
+    assert stored_events(events.REWARD_SENT) == []
+    later = datetime.now(UTC) + deliveries.SENDING_LEASE  # the message comes back
+    assert deliveries.deliver(STORE, reward.reward_id, 2, now=later) == deliveries.EmailOutcome.SENT
+    assert RewardModel.get(STORE, reward.reward_id).email_status == EMAIL_SENT
+    assert len(stored_events(events.REWARD_SENT)) == 1
 
 
 def test_events_come_newest_first_paged_by_a_cursor(client: Any) -> None:
