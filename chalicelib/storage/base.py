@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import time
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -214,3 +215,8 @@ class DecimalAttribute(Attribute[Decimal]):
 
     def deserialize(self, value: str) -> Decimal:
         return Decimal(value)
+
+
+def shard_of(key: str, shards: int) -> str:
+    """The partition of a sparse outbox index that `key`'s item goes to: fixed, spread evenly."""
+    return str(zlib.crc32(key.encode()) % shards)

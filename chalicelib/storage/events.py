@@ -15,19 +15,17 @@ An event carries `dispatch_shard` from the transaction that records it until the
 
 from __future__ import annotations
 
-import zlib
-
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 
-from chalicelib.storage.base import table
+from chalicelib.storage.base import shard_of, table
 from chalicelib.storage.tables import TableModel
 
 DISPATCH_SHARDS = 4
 
 
 def dispatch_shard(event_id: str) -> str:
-    return str(zlib.crc32(event_id.encode()) % DISPATCH_SHARDS)
+    return shard_of(event_id, DISPATCH_SHARDS)
 
 
 def type_key(store_code: str, event_type: str) -> str:

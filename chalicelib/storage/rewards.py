@@ -31,7 +31,6 @@ sees them; they never carry the outbox or expiry attributes. `store_of` gives th
 
 from __future__ import annotations
 
-import zlib
 from datetime import datetime
 from typing import Any
 
@@ -50,7 +49,7 @@ from pynamodb.indexes import (
     KeysOnlyProjection,
 )
 
-from chalicelib.storage.base import table
+from chalicelib.storage.base import shard_of, table
 from chalicelib.storage.tables import TableModel
 
 # How the reward came to be.
@@ -97,7 +96,7 @@ def pending_active_to(source: str, active_to: datetime | None) -> datetime | Non
 
 def owed_shard(reward_id: str) -> str:
     """The email-owed index partition of a reward: fixed per reward, spread evenly."""
-    return str(zlib.crc32(reward_id.encode()) % OWED_SHARDS)
+    return shard_of(reward_id, OWED_SHARDS)
 
 
 class DeliveryEvent(MapAttribute):
