@@ -29,7 +29,7 @@ app.debug = get_settings().debug  # only ever true for the local stage
 protect(app.log)
 protect(logging.getLogger())
 # Uploads arrive as raw bytes (API Gateway must not treat them as text). Images never leave
-# through the API: reading one answers a 302 to S3 (chalicelib/api/media.py).
+# through the API: reading one answers a 302 to S3 (chalicelib/api/openloyalty/media.py).
 app.api.binary_types.append("multipart/form-data")
 
 # Outermost first. The Idempotency-Key is a step of the route pipeline (chalicelib/api/routes.py),

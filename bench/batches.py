@@ -47,7 +47,7 @@ def _customer(customer_id: str, available: int) -> Any:
 
 
 def _batch(customer_id: str, expires: str, points: int, due: bool) -> Any:
-    from chalicelib.domain.batches import due_after
+    from chalicelib.domain.points.batches import due_after
     from chalicelib.storage.batches import DUE_SHARD, PointBatchModel
     from chalicelib.storage.ledger import account_key
 
@@ -147,7 +147,7 @@ def _spend(stack: Stack) -> tuple[Figure, Figure]:
 
 
 def _expiry_job(stack: Stack) -> tuple[Figure, Figure]:
-    from chalicelib.domain import points_expiry
+    from chalicelib.domain.points import expiry
 
     models: list[Any] = []
     for _ in range(DUE // PER_CUSTOMER):
@@ -156,7 +156,7 @@ def _expiry_job(stack: Stack) -> tuple[Figure, Figure]:
         models += [_batch(customer_id, day, 1, due=True) for day in _days(PER_CUSTOMER, -1)]
     _write(models)
     with stack.log.record() as made:
-        app_s = timed(points_expiry.settle_due_batches)
+        app_s = timed(expiry.settle_due_batches)
     _write(models)  # as they were: the replay expires them again
     _undo_entries(made)
     floor_s = timed(lambda: replay(made))

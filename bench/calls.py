@@ -156,8 +156,8 @@ def _email() -> str:
 
 def new_recipient(stack: Stack, points: int = 0) -> tuple[str, str]:
     """A new recipient (through the API) with `points`; (customer id, email)."""
-    from chalicelib.domain import ledger
-    from chalicelib.domain.ledger import EntryKind, Posting
+    from chalicelib.domain.points import ledger
+    from chalicelib.domain.points.ledger import EntryKind, Posting
 
     email = _email()
     body = {**RECIPIENT, "email": email}
@@ -326,7 +326,7 @@ def _status(result: Any) -> Any:
 
 
 def measure(stack: Stack) -> list[CallCount]:
-    from chalicelib.domain import stores
+    from chalicelib.domain.access import stores
 
     counts = []
     for name, prepare in OPERATIONS.items():

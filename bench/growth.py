@@ -52,7 +52,7 @@ class Seeded:
 
     def __init__(self, stack: Stack) -> None:
         from chalicelib.config import get_settings
-        from chalicelib.domain import auth, stores
+        from chalicelib.domain.access import auth, stores
         from tests.factories import make_campaign
 
         stores.create_store(STORE, country_code="gb")
@@ -100,7 +100,7 @@ class Seeded:
     def _target(self, customer_id: str) -> None:
         """The customer in a level and a segment, each targeted by a campaign (as an admin
         makes them: the counts kept from the start)."""
-        from chalicelib.domain import audiences, targeting
+        from chalicelib.domain.catalog import audiences, targeting
         from tests.factories import make_campaign
 
         self.level_id = targeting.create_level(STORE, {"level": {"name": "Growth"}}).level_id

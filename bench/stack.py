@@ -193,7 +193,7 @@ def _seed(stack: Stack) -> None:
 
     from app import app
     from chalicelib.cli import DEMO_CAMPAIGN_ID, seed_demo
-    from chalicelib.domain import auth
+    from chalicelib.domain.access import auth
     from local import bootstrap
     from tests.factories import make_campaign
 
@@ -218,7 +218,7 @@ def jwt(role: str, store_code: str = STORE, **extra: str) -> dict[str, str]:
     """Headers with a signed JWT for `role` of a store (no login round trip)."""
     import uuid
 
-    from chalicelib.domain.auth import Principal, Role, issue_token
+    from chalicelib.domain.access.auth import Principal, Role, issue_token
 
     principal = Principal(store_code, Role(role), str(uuid.uuid4()))
     return {"Authorization": f"Bearer {issue_token(principal)}", **extra}

@@ -44,7 +44,7 @@ def client(service: str) -> Any:
             if _session is None:
                 _session = boto3.session.Session()
             # S3 signs with SigV4 everywhere: botocore would presign URLs with SigV2, which
-            # newer regions refuse (chalicelib.domain.media hands such URLs to clients).
+            # newer regions refuse (chalicelib.domain.catalog.media hands such URLs to clients).
             signature = {"signature_version": "s3v4"} if service == "s3" else {}
             _clients[key] = _session.client(
                 service,

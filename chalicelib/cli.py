@@ -34,19 +34,13 @@ from urllib.parse import urlsplit
 from botocore.exceptions import EndpointConnectionError
 
 from chalicelib.config import reset_settings
-from chalicelib.domain import (
-    auth,
-    batches,
-    campaigns,
-    catalog,
-    customers,
-    issuing,
-    ledger,
-    stores,
-    targeting,
-)
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access import auth, stores
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import campaigns, entries, targeting
+from chalicelib.domain.customers import records
 from chalicelib.domain.errors import RewardsError
+from chalicelib.domain.points import batches, ledger
+from chalicelib.domain.rewards import issuing
 
 DEMO_CAMPAIGN_ID = "demo-welcome-gift"
 DEMO_COUPONS = 100
@@ -170,7 +164,7 @@ def seed_demo(
     try:
         campaigns.get_campaign(store_code, DEMO_CAMPAIGN_ID)
     except campaigns.CampaignNotFoundError:
-        catalog.create_campaign(store_code, _demo_campaign(), campaign_id=DEMO_CAMPAIGN_ID)
+        entries.create_campaign(store_code, _demo_campaign(), campaign_id=DEMO_CAMPAIGN_ID)
         # Its Mokugift queries answer anyone, as the original's did (until an admin stops it).
         issuing.set_public_queries(store_code, DEMO_CAMPAIGN_ID, {"enabled": True})
     auth.migrate_passcodes(store_code)  # a state folder from before passcodes had a store
@@ -183,10 +177,10 @@ def seed_demo(
 def _demo_customer(store_code: str, email: str) -> str:
     """The demo customer's id: made with its points in one ledger posting (its first entry),
     or found by its email, so a restart grants nothing again."""
-    found = customers.find_by_email(store_code, email, consistent=True)
+    found = records.find_by_email(store_code, email, consistent=True)
     if found is not None:
         return found.customer_id
-    made = customers.new_customer(store_code, email, firstname="Demo", surname="Customer")
+    made = records.new_customer(store_code, email, firstname="Demo", surname="Customer")
     grant = ledger.Posting(
         store_code,
         made.customer_id,
@@ -199,7 +193,7 @@ def _demo_customer(store_code: str, email: str) -> str:
     try:
         ledger.post(grant, new_customer=made)
     except ledger.CustomerExistsError:  # another seeding made it meanwhile: that one stands
-        found = customers.find_by_email(store_code, email, consistent=True)
+        found = records.find_by_email(store_code, email, consistent=True)
         if found is None:
             raise
         return found.customer_id
@@ -343,7 +337,7 @@ def _run(args: argparse.Namespace) -> int:
             moved = auth.migrate_passcodes(args.store_code)
             print(f"{moved} passcode(s) of store {args.store_code} migrated")
         elif args.command == "number-customers":
-            numbered = customers.number_customers(args.store_code)
+            numbered = records.number_customers(args.store_code)
             print(f"{numbered} customer(s) of store {args.store_code} numbered")
         elif args.command == "migrate-batches":
             moved = batches.migrate_store(args.store_code)

@@ -74,7 +74,8 @@ class Settings:
     paytm_secret_parameter: str | None
     paytm_merchant_guid: str | None
     paytm_sales_wallet_guid: str | None
-    # The key claim and reward link tokens are derived from (chalicelib/domain/link_tokens.py).
+    # The key claim and reward link tokens are derived from
+    # (chalicelib/domain/access/link_tokens.py).
     link_token_secret_value: str | None = field(repr=False)
     link_token_secret_parameter: str | None
     # The local state folder (`.local`): the embedded AWS's recording, the demo key, and the

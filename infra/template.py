@@ -22,7 +22,7 @@ from typing import Any
 from chalice.package import to_cfn_resource_name
 
 from chalicelib.api.faces import ROUTE_TABLE
-from chalicelib.domain.deliveries import MAX_RECEIVES
+from chalicelib.domain.rewards.deliveries import MAX_RECEIVES
 from chalicelib.storage.schema import table_resources
 
 TEMPLATE_PATH = Path(__file__).with_name("resources.json")

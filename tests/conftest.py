@@ -36,7 +36,8 @@ from moto import mock_aws  # noqa: E402
 
 from chalicelib import aws as aws_clients  # noqa: E402
 from chalicelib.config import get_settings, reset_settings  # noqa: E402
-from chalicelib.domain import auth, customer_types, stores  # noqa: E402
+from chalicelib.domain.access import auth, stores  # noqa: E402
+from chalicelib.domain.customers import customer_types  # noqa: E402
 from chalicelib.storage.base import bind_models  # noqa: E402
 from local import moto_transactions  # noqa: E402
 from local.bootstrap import create_resources, load_template  # noqa: E402
@@ -266,7 +267,7 @@ def token_for(role: Any, store_code: str = STORE, subject: str | None = None) ->
     """A signed JWT for `role` (admin, seller, customer) without a login round trip."""
     import uuid
 
-    from chalicelib.domain.auth import Principal, issue_token
+    from chalicelib.domain.access.auth import Principal, issue_token
 
     return issue_token(Principal(store_code, role, subject or str(uuid.uuid4())))
 

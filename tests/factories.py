@@ -8,9 +8,11 @@ from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import coupons, customer_types, ledger
-from chalicelib.domain.customers import add_new_customers, new_customer
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.catalog import coupons
+from chalicelib.domain.customers import customer_types
+from chalicelib.domain.customers.records import add_new_customers, new_customer
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.base import connection
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel

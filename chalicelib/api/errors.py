@@ -16,7 +16,7 @@ from chalice import Response
 
 from chalicelib import redaction
 from chalicelib.domain import errors
-from chalicelib.domain.ledger import InsufficientPointsError
+from chalicelib.domain.points.ledger import InsufficientPointsError
 from chalicelib.storage.base import is_busy
 
 

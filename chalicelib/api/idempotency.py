@@ -35,8 +35,8 @@ from chalice.app import Request
 
 from chalicelib.api.errors import error_response, unavailable
 from chalicelib.config import get_settings
-from chalicelib.domain import link_tokens
-from chalicelib.domain.auth import Principal
+from chalicelib.domain.access import link_tokens
+from chalicelib.domain.access.auth import Principal
 from chalicelib.domain.errors import (
     IdempotencyKeyReusedError,
     MalformedRequestError,

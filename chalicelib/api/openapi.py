@@ -24,13 +24,14 @@ from chalice.app import RouteEntry
 from pydantic import BaseModel, RootModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from chalicelib.api import imonggo, openloyalty
 from chalicelib.api.errors import ErrorRenderer
 from chalicelib.api.html import HTML
+from chalicelib.api.imonggo import customers
+from chalicelib.api.openloyalty import errors as openloyalty_errors
 from chalicelib.api.request import BODY_TYPES, FORM_TYPES
 from chalicelib.api.routes import JSON, RouteDoc
 from chalicelib.domain import errors
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
 from chalicelib.domain.health import SERVICE_VERSION
 
 OPENAPI_VERSION = "3.1.0"
@@ -135,9 +136,9 @@ def _render_error(doc: RouteDoc) -> ErrorRenderer:
 
 def _error_schema_name(doc: RouteDoc) -> str:
     render = _render_error(doc)
-    if render is imonggo.json_error_body:
+    if render is customers.json_error_body:
         return "ImonggoError"
-    return "OpenLoyaltyError" if render is openloyalty.render_error else "Error"
+    return "OpenLoyaltyError" if render is openloyalty_errors.render_error else "Error"
 
 
 def humanise(name: str) -> str:

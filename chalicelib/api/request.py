@@ -20,7 +20,7 @@ from typing import Any
 from chalice.app import Request
 
 from chalicelib.api.forms import parse_form
-from chalicelib.domain.auth import Principal
+from chalicelib.domain.access.auth import Principal
 from chalicelib.domain.errors import (
     InvalidInputError,
     MalformedRequestError,

@@ -36,7 +36,7 @@ from chalicelib.api.errors import (
 from chalicelib.api.logging import logger
 from chalicelib.api.request import BODY_TYPES, ApiRequest, check_body_size
 from chalicelib.api.security import authenticate
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
 from chalicelib.domain.errors import RequestInProgressError, RewardsError
 from chalicelib.storage.idempotency import BulkProgress, ProgressTakenError
 
@@ -125,7 +125,8 @@ class Routes:
 
     `also_under` are path prefixes under which every route of the face answers too, as its
     clients know it (Alpha's `/api/v1`): one declaration, one view, several paths. A face with
-    an `access` table (chalicelib/api/access.py) takes each route's roles from it; its routes
+    an `access` table (chalicelib/api/openloyalty/access.py) takes each route's roles from it; its
+    routes
     declare none themselves.
     """
 

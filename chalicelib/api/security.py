@@ -1,4 +1,4 @@
-"""Reads the credential of a request and resolves it to a principal through `domain.auth`.
+"""Reads the credential of a request and resolves it to a principal through `domain.access.auth`.
 
 Routes declare which roles they accept; this is the only place that looks at credentials.
 Styles: `Authorization: Basic` (API token as user; the password is ignored, as Imonggo's is:
@@ -12,8 +12,8 @@ import base64
 import binascii
 
 from chalicelib.api.request import ApiRequest
-from chalicelib.domain import auth
-from chalicelib.domain.auth import Principal, Role
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Principal, Role
 from chalicelib.domain.errors import AuthenticationError, PermissionDeniedError
 
 

@@ -24,7 +24,7 @@ claim may be claimed through the end of the UTC day N days after the UTC day it 
 `expires_at = (created UTC date + N + 1 days) at 00:00 UTC`, and it is expired from that instant
 on. `expires = 0` means through the end of today (UTC). No expiry: never expires.
 `pointsExpires` (optional, days 0 to `MAX_EXPIRY_DAYS`) is how long the points last once
-claimed: they go to the batch expiring that many days after the claim day (`domain/batches`);
+claimed: they go to the batch expiring that many days after the claim day (`domain/points/batches`);
 missing, the store's points lifetime applies.
 
 Claiming: one TransactWrite holds the ledger posting (kind `claim`, reference = the token's
@@ -55,8 +55,10 @@ from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import customer_types, events, ledger, link_tokens
-from chalicelib.domain.customers import find_by_email, new_customer, normalize_email
+from chalicelib.domain.access import link_tokens
+from chalicelib.domain.access.stores import Store, get_store
+from chalicelib.domain.customers import customer_types
+from chalicelib.domain.customers.records import find_by_email, new_customer, normalize_email
 from chalicelib.domain.errors import (
     ConflictError,
     GoneError,
@@ -65,8 +67,9 @@ from chalicelib.domain.errors import (
     PermissionDeniedError,
     TooManyItemsError,
 )
-from chalicelib.domain.ledger import EntryKind, Posting
-from chalicelib.domain.stores import Store, get_store
+from chalicelib.domain.events import event_log
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.validation import (
     DeferredRootModel,
     Email,
@@ -308,7 +311,7 @@ def _write(outcomes: list[ClaimOutcome], progress: BulkProgress, written: Contai
         with ClaimModel.batch_write() as batch:
             for _, claim in new:
                 batch.save(claim)
-        events.claims_created_unkeyed([claim for _, claim in new])
+        event_log.claims_created_unkeyed([claim for _, claim in new])
         return
     per_transaction = MAX_TRANSACTION_ITEMS // (2 + progress.actions_per_item)  # claim, event
     for start in range(0, len(new), per_transaction):
@@ -317,7 +320,7 @@ def _write(outcomes: list[ClaimOutcome], progress: BulkProgress, written: Contai
             with transaction:
                 for index, claim in new[start : start + per_transaction]:
                     transaction.save(claim, condition=ClaimModel.token_digest.does_not_exist())
-                    events.claim_created(transaction, claim)
+                    event_log.claim_created(transaction, claim)
                     answer = {
                         "claim_id": claim.claim_id,
                         "created_at": claim.created_at.isoformat(),
@@ -471,7 +474,7 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
                     condition=_claim_condition(now),
                     return_values="ALL_OLD",
                 )
-                events.claim_claimed(transaction, item, customer_id, now)
+                event_log.claim_claimed(transaction, item, customer_id, now)
         except TransactWriteError as error:
             failures = failed_items(transaction, error)
             _raise_for_claim(failures, error)
@@ -515,7 +518,7 @@ def expire_claim(claim: ClaimModel, now: datetime) -> bool:
                 ],
                 condition=(ClaimModel.status == PENDING) & (ClaimModel.expires_at <= now),
             )
-            events.claim_expired(transaction, claim, now)
+            event_log.claim_expired(transaction, claim, now)
     except TransactWriteError as error:
         failures = failed_items(transaction, error)
         if any(f.model is ClaimModel and f.code == "ConditionalCheckFailed" for f in failures):

@@ -34,7 +34,7 @@ def logger() -> Any:
 def run_one(record: Any) -> str:
     """Handle one chunk's SQS record; raising reports it failed, so SQS delivers it again."""
     # Imported here: see chalicelib/jobs/__init__.py.
-    from chalicelib.api.job_kinds import KINDS
+    from chalicelib.api.admin.job_kinds import KINDS
     from chalicelib.domain import bulk_jobs
 
     log = logger()

@@ -22,6 +22,6 @@ jobs = Blueprint(__name__)
 @jobs.schedule(Rate(get_settings().coupon_expiry_rate_minutes, unit=Rate.MINUTES))
 @flushed("rewards-coupons")
 def expire_coupons(event: Any) -> dict[str, int]:
-    from chalicelib.domain import bought  # see chalicelib/jobs/__init__.py
+    from chalicelib.domain.catalog import bought  # see chalicelib/jobs/__init__.py
 
     return report_expiry(bought.expire_due_coupons(), Metric.COUPONS_EXPIRED, "coupons")

@@ -22,7 +22,7 @@ jobs = Blueprint(__name__)
 @jobs.schedule(Rate(1, unit=Rate.MINUTES))
 @flushed("rewards-outbox")
 def sweep_owed_emails(event: Any) -> dict[str, int]:
-    from chalicelib.domain import owed_emails  # see chalicelib/jobs/__init__.py
+    from chalicelib.domain.rewards import owed_emails  # see chalicelib/jobs/__init__.py
 
     run = owed_emails.sweep()
     log.info(

@@ -1,7 +1,7 @@
 """Scheduled point batches: every `points_expiry_rate_minutes`, expire the batches past their
 expiry day and make pending batches whose start day came available.
 
-The work is `points_expiry.settle_due_batches`: a Query on the sparse due index, page by page,
+The work is `expiry.settle_due_batches`: a Query on the sparse due index, page by page,
 and one conditional transaction per due batch. It is idempotent, so a run that crashed or timed
 out is finished by the next one.
 """
@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 @jobs.schedule(Rate(get_settings().points_expiry_rate_minutes, unit=Rate.MINUTES))
 @flushed("rewards-points")
 def expire_points(event: Any) -> dict[str, int]:
-    from chalicelib.domain import points_expiry  # see chalicelib/jobs/__init__.py
+    from chalicelib.domain.points import expiry  # see chalicelib/jobs/__init__.py
 
-    run = points_expiry.settle_due_batches()
+    run = expiry.settle_due_batches()
     add_metric(Metric.POINT_BATCHES_EXPIRED, run.expired)
     log.info(
         "point batches expired: %d, unlocked: %d, skipped: %d",

@@ -3,7 +3,7 @@
 Each message of a batch is handled on its own (Powertools' batch utility); the ones to retry are
 returned in `batchItemFailures`, so SQS redelivers only those and the emails already sent are
 not sent again. What one message does, and why a redelivery never sends twice, is
-`domain.deliveries.deliver`. Log lines carry the `correlationId` the message was queued with
+`domain.rewards.deliveries.deliver`. Log lines carry the `correlationId` the message was queued with
 (the request that issued the reward), the store and the reward.
 
 A message that cannot be read fails every time and ends in the dead-letter queue.
@@ -46,7 +46,7 @@ def _message(body: str) -> tuple[str, str, str | None]:
 
 def send_one(record: Any) -> str:
     """Handle one SQS record; raising reports it failed, so SQS delivers it again."""
-    from chalicelib.domain import deliveries  # see chalicelib/jobs/__init__.py
+    from chalicelib.domain.rewards import deliveries  # see chalicelib/jobs/__init__.py
 
     log = logger()
     try:

@@ -1,7 +1,7 @@
 """Webhook deliveries: the dispatcher every minute, and the SQS consumer that makes attempts.
 
 `dispatch_webhooks` queues the deliveries of the events recorded since (the outbox, see
-`domain.webhook_deliveries`); `deliver_webhooks` handles one message at a time (reporting a
+`domain.events.webhook_deliveries`); `deliver_webhooks` handles one message at a time (reporting a
 failure as a partial batch response, as every consumer does), so a slow endpoint holds one
 message for at most the attempt's timeout. A failed attempt is queued again
 by the handler itself (with its backoff), so the handler raises only for what it could not do
@@ -31,7 +31,7 @@ jobs = Blueprint(__name__)
 
 def deliver_one(record: Any) -> str:
     """Handle one SQS record; raising reports it failed, so SQS shows it again later."""
-    from chalicelib.domain import webhook_deliveries  # see chalicelib/jobs/__init__.py
+    from chalicelib.domain.events import webhook_deliveries  # see chalicelib/jobs/__init__.py
 
     message = webhook_deliveries.Message.of(record.body)
     outcome = webhook_deliveries.handle(message)
@@ -55,6 +55,6 @@ def deliver_webhooks(event: SQSEvent) -> dict[str, Any]:
 @jobs.schedule(Rate(1, unit=Rate.MINUTES))
 @flushed(SERVICE)
 def dispatch_webhooks(event: Any) -> dict[str, int]:
-    from chalicelib.domain import webhook_deliveries  # see chalicelib/jobs/__init__.py
+    from chalicelib.domain.events import webhook_deliveries  # see chalicelib/jobs/__init__.py
 
     return {"dispatched": webhook_deliveries.dispatch()}

@@ -5,7 +5,7 @@ A message only names the reward (`storeCode`, `rewardId`); the consumer
 carries a stale copy. Callers enqueue after the rewards are written, so a message never points
 at a reward that does not exist; that write marks each reward as owing its message (the
 outbox, `storage.rewards`), so a message lost before SQS had it is sent again by the sweeper
-(`domain.owed_emails`).
+(`domain.rewards.owed_emails`).
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.campaigns import texts
-from chalicelib.domain.rewards import reward_url
-from chalicelib.domain.stores import Store
+from chalicelib.domain.access.stores import Store
+from chalicelib.domain.catalog.campaigns import texts
+from chalicelib.domain.rewards.handout import reward_url
 from chalicelib.mail.templates import day, render
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import RewardModel

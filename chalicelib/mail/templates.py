@@ -4,7 +4,8 @@
 on first use, so only the requests and jobs that render something pay for it.
 
 A campaign's descriptions are Markdown: the `markdown` filter renders them as safe HTML
-(chalicelib/domain/markup.py) where an `.html` template shows them; `.txt` ones keep the text.
+(chalicelib/domain/catalog/markup.py) where an `.html` template shows them; `.txt` ones keep the
+text.
 
 Text a store writes (a campaign's email subject and body) is a template too, but one we did not
 write: `chalicelib.mail.sandbox` renders it, bounded, as plain text that the page and email
@@ -18,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from chalicelib.domain import markup
+from chalicelib.domain.catalog import markup
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 

@@ -114,7 +114,9 @@ class CampaignModel(TableModel):
     brand_icon = MediaFile(null=True)
 
     usage_count = NumberAttribute(default=0)
-    users_count = NumberAttribute(default=0)  # customers with a usage item (domain/usage.py)
+    users_count = NumberAttribute(
+        default=0
+    )  # customers with a usage item (domain/catalog/usage.py)
     coupons_total = NumberAttribute(default=0)  # codes ever put in the pool and still there
     coupons_available = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()

@@ -1,7 +1,8 @@
 """Point claims: points waiting behind a token until someone claims them, or they expire.
 
 Keyed by the SHA-256 of the token (of its 32 hex digits, as in the claim URL): the token itself
-is never stored, and is made again from `claim_id` when needed (chalicelib/domain/link_tokens.py).
+is never stored, and is made again from `claim_id` when needed
+(chalicelib/domain/access/link_tokens.py).
 The expiry index is sparse: only pending claims with an expiry carry `pending_expires_at`, so the
 expiry job queries exactly the claims it may have to expire, oldest first, and a claimed or
 expired claim drops out of the index by removing that attribute.

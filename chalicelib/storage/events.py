@@ -9,7 +9,7 @@ TTL: DynamoDB removes an event some time after it (at least `RETENTION` after it
 
 `dispatch-owed-index` (dispatch_shard, event_id) is sparse: the outbox of webhook deliveries.
 An event carries `dispatch_shard` from the transaction that records it until the dispatcher
-(`domain.webhook_deliveries.dispatch`) has queued its deliveries, so none is ever skipped;
+(`domain.events.webhook_deliveries.dispatch`) has queued its deliveries, so none is ever skipped;
 `DISPATCH_SHARDS` partitions spread the writes, and the dispatcher queries each.
 """
 

@@ -2,7 +2,7 @@
 
 Keyed by (store_code, reward_id). Indexes, each serving one read the API needs with a Query:
 - `token-digest-index`: the landing page `/r/{token}` finds a reward by the SHA-256 of its
-  unguessable URL token (the token itself is never stored: chalicelib/domain/link_tokens.py);
+  unguessable URL token (the token itself is never stored: chalicelib/domain/access/link_tokens.py);
 - `campaign-created-index` (`<store>#<campaign>`, created_at): rewards of a campaign, all or
   in a month, in creation order;
 - `customer-created-index` (`<store>#<customer>`, created_at): a customer's rewards;
@@ -15,14 +15,15 @@ Keyed by (store_code, reward_id). Indexes, each serving one read the API needs w
   A reward whose email is queued carries these from the write that queues it (the issuing
   transaction, a resend) until a consumer takes it, so a reward whose queue message was never
   sent (a crash between the write and SendMessageBatch, SQS refusing) is found by a Query and
-  sent again by the sweeper (`domain.owed_emails`). `OWED_SHARDS` partitions spread a bulk
+  sent again by the sweeper (`domain.rewards.owed_emails`). `OWED_SHARDS` partitions spread a bulk
   call's writes; the sweeper queries each.
 - `issue-transaction-index` (issue_transaction, created_at): sparse, the rewards one Mokugift
   issuing call created (its `transaction_id`).
 
 `created_at` is stored in PynamoDB's fixed-width UTC form, so its strings sort as the times do.
 
-Sandbox rewards (a campaign's sandbox passcode, chalicelib/domain/sandbox.py) live in this table
+Sandbox rewards (a campaign's sandbox passcode, chalicelib/domain/rewards/sandbox.py) live in this
+table
 under their store's sandbox partition, `sandbox#<store>` (`sandbox_partition`), in `store_code`
 and so in every key made from it (`campaign_key`, `customer_key`). Every live read is keyed by
 the store (the table's key, the store, campaign, customer and transaction indexes), so none

@@ -4,7 +4,7 @@ All keyed by (store_code, id) so each store's sets are one partition. A customer
 `level_id` on the customer item (found back through its level index); segment membership is one
 item per (segment, customer) in `segment-members`, mirrored in the customer's `segment_ids` so
 checking a customer against a campaign's targeting needs only the customer item. Audiences
-count the customers of a set of segments (chalicelib/domain/audiences.py).
+count the customers of a set of segments (chalicelib/domain/catalog/audiences.py).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ class LevelModel(TableModel):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     # How many customers hold it, kept by the transactions that give or take a level
-    # (chalicelib/domain/audiences.py); used once `counted` (a level made before: recounted).
+    # (chalicelib/domain/catalog/audiences.py); used once `counted` (a level made before:
+    # recounted).
     customers_count = NumberAttribute(default=0)
     counted = BooleanAttribute(null=True)
     changes = NumberAttribute(default=0)  # moves of the count, so a recount sees it changed
@@ -73,7 +74,7 @@ class SegmentMemberModel(TableModel):
 @table("audiences")
 class AudienceModel(TableModel):
     """How many customers are in at least one segment of a set that campaigns target
-    (chalicelib/domain/audiences.py)."""
+    (chalicelib/domain/catalog/audiences.py)."""
 
     class Meta:
         pass

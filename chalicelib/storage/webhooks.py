@@ -2,7 +2,7 @@
 
 Keyed by (store_code, webhook_id): a store's endpoints are one Query. No secret is stored: a
 signing secret is made again from the service's secret, the endpoint and its generation
-(`domain.webhooks`); the item keeps the generation numbers and when the previous one stops.
+(`domain.events.webhooks`); the item keeps the generation numbers and when the previous one stops.
 """
 
 from __future__ import annotations

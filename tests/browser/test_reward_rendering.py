@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import stores
-from chalicelib.domain.campaigns import get_campaign
-from chalicelib.domain.rewards import reward_token
+from chalicelib.domain.access import stores
+from chalicelib.domain.catalog.campaigns import get_campaign
+from chalicelib.domain.rewards.handout import reward_token
 from chalicelib.mail.reward_email import render_reward_email
 from tests.conftest import STORE
 from tests.functional.test_reward_emails import issue

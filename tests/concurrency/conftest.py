@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.domain import auth, stores
+from chalicelib.domain.access import auth, stores
 from local.aws_server import AwsServer, start_in_thread
 from local.bootstrap import create_resources, load_template
 from tests.concurrency import workers

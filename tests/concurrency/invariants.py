@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from chalicelib.domain.customers import customers_count
-from chalicelib.domain.ledger import USED_KINDS, EntryKind
+from chalicelib.domain.customers.records import customers_count
+from chalicelib.domain.points.ledger import USED_KINDS, EntryKind
 from chalicelib.storage.batches import PointBatchModel
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.cashback import FAILED, CashbackPayoutModel

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain import customers, ledger
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.customers import records
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from tests.concurrency import invariants, workers
 from tests.concurrency.conftest import run_everywhere
 from tests.conftest import RACE_STORE as STORE
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.concurrency
 def test_concurrent_debits_across_batches_never_take_a_point_twice(
     served_aws: dict[str, str],
 ) -> None:
-    customer = customers.new_customer(STORE, "batches@example.com")
+    customer = records.new_customer(STORE, "batches@example.com")
     ledger.post(Posting(STORE, customer.customer_id, 30, EntryKind.EARN), new_customer=customer)
     today = datetime.now(UTC).date()
     for offset in range(1, 11):  # ten batches of 17, each expiring on its own day
@@ -39,7 +40,7 @@ def test_concurrent_debits_across_batches_never_take_a_point_twice(
 
 
 def test_the_expiry_job_racing_spends_takes_each_point_once(served_aws: dict[str, str]) -> None:
-    customer = customers.new_customer(STORE, "expiring@example.com")
+    customer = records.new_customer(STORE, "expiring@example.com")
     customer_id = customer.customer_id
     ledger.post(Posting(STORE, customer_id, 100, EntryKind.EARN), new_customer=customer)
     today = datetime.now(UTC).date()

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import customers, ledger
-from chalicelib.domain.auth import Role
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.customers import records
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from tests.concurrency import invariants, workers
 from tests.concurrency.conftest import Task, outcome, run_everywhere
 from tests.conftest import RACE_STORE as STORE
@@ -26,7 +27,7 @@ PRICE = 10
 
 
 def new_customer(points: int) -> str:
-    customer = customers.new_customer(STORE, None)
+    customer = records.new_customer(STORE, None)
     ledger.post(Posting(STORE, customer.customer_id, points, EntryKind.EARN), new_customer=customer)
     return customer.customer_id
 

@@ -13,9 +13,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import customers, ledger
-from chalicelib.domain.auth import Role
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.customers import records
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.cashback import FAILED, PAID, REQUESTED
 from tests.concurrency import invariants, workers
@@ -30,7 +31,7 @@ POINT_VALUE = Decimal("0.10")
 
 
 def new_customer(points: int) -> str:
-    customer = customers.new_customer(STORE, None)
+    customer = records.new_customer(STORE, None)
     ledger.post(Posting(STORE, customer.customer_id, points, EntryKind.EARN), new_customer=customer)
     return customer.customer_id
 

@@ -10,8 +10,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import claims, customers, ledger
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain import claims
+from chalicelib.domain.customers import records
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from tests.concurrency import invariants, workers
 from tests.concurrency.conftest import Task, run_everywhere
 from tests.conftest import RACE_STORE as STORE
@@ -40,7 +42,7 @@ def claim_task(token: str, email: str, page: bool) -> Task:
 
 
 def test_each_token_is_claimed_once(served_aws: dict[str, str]) -> None:
-    regular = customers.new_customer(STORE, REGULAR)
+    regular = records.new_customer(STORE, REGULAR)
     ledger.post(Posting(STORE, regular.customer_id, 100, EntryKind.EARN), new_customer=regular)
     requests = [{"amount": AMOUNT, "email": bound} for bound, _ in RACES.values()]
     created = claims.create_claims(STORE, requests)

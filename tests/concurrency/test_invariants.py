@@ -10,9 +10,12 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain import claims, customers, ledger, stores
-from chalicelib.domain.ledger import EntryKind, Posting
-from chalicelib.domain.rewards import Grant, acquire_one
+from chalicelib.domain import claims
+from chalicelib.domain.access import stores
+from chalicelib.domain.customers import records as customer_records
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
+from chalicelib.domain.rewards.handout import Grant, acquire_one
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.cashback import CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
@@ -36,7 +39,7 @@ class Records:
 def records(aws: None) -> Records:
     """A customer who bought one coupon of a limited campaign and claimed one claim."""
     stores.create_store(STORE, country_code="gb")
-    customer = customers.new_customer(STORE, "shopper@example.com")
+    customer = customer_records.new_customer(STORE, "shopper@example.com")
     ledger.post(Posting(STORE, customer.customer_id, 50, EntryKind.EARN), new_customer=customer)
     campaign = make_campaign(
         STORE, ["A", "B", "C"], cost_in_points=10, unlimited=False, limit=2, limit_per_user=1
@@ -118,7 +121,7 @@ def payout_refunded_unfailed(records: Records) -> None:
 
 
 def uncounted_customer(records: Records) -> None:
-    customers.new_customer(STORE, "saved-around-the-count@example.com").save()
+    records.new_customer(STORE, "saved-around-the-count@example.com").save()
 
 
 BREAKAGES: dict[str, tuple[Callable[[Records], None], str]] = {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain import customers, ledger
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.customers import records
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from tests.concurrency import invariants, workers
 from tests.concurrency.conftest import run_everywhere
 from tests.conftest import RACE_STORE as STORE
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.concurrency
 def test_concurrent_debits_spend_exactly_what_the_balance_covers(
     served_aws: dict[str, str],
 ) -> None:
-    customer = customers.new_customer(STORE, "busy@example.com")
+    customer = records.new_customer(STORE, "busy@example.com")
     ledger.post(Posting(STORE, customer.customer_id, 170, EntryKind.EARN), new_customer=customer)
 
     outcomes = run_everywhere(served_aws, workers.debit, [(STORE, customer.customer_id, 10)] * 50)

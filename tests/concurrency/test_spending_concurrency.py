@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import customers, ledger
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.customers import records
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from tests.concurrency import invariants, workers
 from tests.concurrency.conftest import Task, outcome, run_everywhere
 from tests.conftest import RACE_API_KEY
@@ -49,7 +50,7 @@ def item_outcomes(result: tuple[int, str]) -> list[str]:
 
 
 def test_spends_and_instant_debits_share_one_balance(served_aws: dict[str, str]) -> None:
-    customer = customers.new_customer(STORE, EMAIL)
+    customer = records.new_customer(STORE, EMAIL)
     ledger.post(Posting(STORE, customer.customer_id, 300, EntryKind.EARN), new_customer=customer)
     spends = [spend_task(customer.customer_id, f"till-{n}") for n in range(15)]
     instants = [instant_task(-POINTS, -POINTS) for _ in range(15)]

@@ -31,7 +31,8 @@ def run(function: Callable[[Any], Any], run_id: str, task: Any) -> Any:
     left in this process's caches, as that test's tables are gone."""
     global _run
     if run_id != _run:
-        from chalicelib.domain import customer_types, stores
+        from chalicelib.domain.access import stores
+        from chalicelib.domain.customers import customer_types
 
         stores.clear_store_cache()
         customer_types.clear_cache()
@@ -41,9 +42,9 @@ def run(function: Callable[[Any], Any], run_id: str, task: Any) -> Any:
 
 def debit(task: tuple[str, str, int]) -> str:
     """Post one debit through the ledger; 'ok' or the error's code."""
-    from chalicelib.domain import ledger
     from chalicelib.domain.errors import RewardsError
-    from chalicelib.domain.ledger import EntryKind, Posting
+    from chalicelib.domain.points import ledger
+    from chalicelib.domain.points.ledger import EntryKind, Posting
 
     store_code, customer_id, points = task
     try:
@@ -71,11 +72,11 @@ def debit_or_settle(task: tuple[str, str, int] | str) -> str:
     'settled' or the error's code."""
     if task != "settle":
         return debit(task)  # type: ignore[arg-type]
-    from chalicelib.domain import points_expiry
     from chalicelib.domain.errors import RewardsError
+    from chalicelib.domain.points import expiry
 
     try:
-        points_expiry.settle_due_batches()
+        expiry.settle_due_batches()
     except RewardsError as error:
         return error.code
     return "settled"

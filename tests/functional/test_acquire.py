@@ -1,4 +1,4 @@
-"""`rewards.acquire`: the one function behind issuing and buying, against moto."""
+"""`handout.acquire`: the one function behind issuing and buying, against moto."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain import coupons, customers, rewards
-from chalicelib.domain.campaigns import CampaignInactiveError
-from chalicelib.domain.ledger import InsufficientPointsError
-from chalicelib.domain.rewards import Grant, Recipient, acquire, reward_token
+from chalicelib.domain.catalog import coupons
+from chalicelib.domain.catalog.campaigns import CampaignInactiveError
+from chalicelib.domain.customers import records
+from chalicelib.domain.points.ledger import InsufficientPointsError
+from chalicelib.domain.rewards import handout
+from chalicelib.domain.rewards.handout import Grant, Recipient, acquire, reward_token
 from chalicelib.storage.base import connection
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel
@@ -22,7 +24,7 @@ from tests.factories import customer_with_points, make_campaign
 
 
 def _new(email: str, **fields: Any) -> Grant:
-    customer = customers.new_customer(STORE, email, **fields)
+    customer = records.new_customer(STORE, email, **fields)
     return Grant(customer.customer_id, new_customer=customer, recipient=Recipient(email=email))
 
 
@@ -45,7 +47,7 @@ def test_each_grant_gets_its_own_code_and_the_counters_follow(store: str) -> Non
     saved = RewardModel.get(STORE, outcomes[0].rewards[0].reward_id)
     assert saved.source == ISSUED and saved.email == "a@x.com" and len(reward_token(saved)) == 32
     # The recipients became customers, found by email like any other.
-    assert customers.find_by_email(STORE, "b@x.com").customer_id == outcomes[1].grant.customer_id
+    assert records.find_by_email(STORE, "b@x.com").customer_id == outcomes[1].grant.customer_id
 
 
 def test_pool_runs_out_part_way_through_a_bulk_request(store: str) -> None:
@@ -56,7 +58,7 @@ def test_pool_runs_out_part_way_through_a_bulk_request(store: str) -> None:
     assert {o.error.code for o in outcomes[5:]} == {"no_coupons_left"}
     assert len({o.rewards[0].coupon_code for o in outcomes[:5]}) == 5
     # Recipients who got nothing were not written either.
-    assert customers.find_by_email(STORE, "r7@x.com") is None
+    assert records.find_by_email(STORE, "r7@x.com") is None
 
 
 def test_global_limit_gives_the_first_grants_what_is_left(store: str) -> None:
@@ -122,7 +124,7 @@ def test_an_inactive_or_out_of_window_campaign_gives_nothing(store: str) -> None
     for campaign in (inactive, ended):
         with pytest.raises(CampaignInactiveError):
             acquire(campaign, [_new("z@x.com")], source=ISSUED)
-    assert customers.find_by_email(STORE, "z@x.com") is None
+    assert records.find_by_email(STORE, "z@x.com") is None
 
 
 def test_a_campaign_switched_off_meanwhile_is_refused_by_its_condition(store: str) -> None:
@@ -138,9 +140,9 @@ def test_recipient_who_became_a_customer_meanwhile_gets_the_reward_on_that_recor
 ) -> None:
     campaign = make_campaign()
     grant = _new("race@x.com")  # resolved as new...
-    existing = customers.new_customer(STORE, "race@x.com")  # ...but created before the write
+    existing = records.new_customer(STORE, "race@x.com")  # ...but created before the write
     existing.save()
-    customers.email_guard(existing).save()
+    records.email_guard(existing).save()
 
     outcome = acquire(campaign, [grant], source=ISSUED)[0]
 
@@ -191,7 +193,7 @@ def test_bulk_grants_are_packed_into_full_transactions(aws_calls: Any, store: st
     assert all(o.error is None for o in outcomes)
     assert len({o.rewards[0].coupon_code for o in outcomes}) == count
     # reward, coupon, usage, 2 new, the event
-    per_transaction = (rewards.MAX_TRANSACTION_ITEMS - 1) // 6
+    per_transaction = (handout.MAX_TRANSACTION_ITEMS - 1) // 6
     assert aws_calls.count("TransactWriteItems") == -(-count // per_transaction)
     assert aws_calls.count("Scan") == 0
 
@@ -213,10 +215,10 @@ def _mixed_grants(count: int, pooled: bool) -> list[Grant]:
     blocks that make every batch after the first carry 99 items of grants: with the campaign
     item and the customer count, 101 if the packing forgot either."""
     block = 32 if pooled else 48  # existing customers need 3 items pooled, 2 unpooled
-    made = [customers.new_customer(STORE, None) for _ in range(count - count // block - 1)]
+    made = [records.new_customer(STORE, None) for _ in range(count - count // block - 1)]
     for start in range(0, len(made), 50):
         with TransactWrite(connection=connection()) as transaction:
-            customers.add_new_customers(transaction, made[start : start + 50])
+            records.add_new_customers(transaction, made[start : start + 50])
     existing = iter(made)
     return [
         _new(f"many{n}@x.com", public_key=f"pk-{n}")
@@ -243,4 +245,4 @@ def test_no_transaction_carries_more_than_100_actions(
     pool = pool_key(STORE, campaign.campaign_id)
     assert {r.reward_id for r in RewardModel.by_campaign.query(pool)} == issued
     assert len(transaction_sizes) >= 2
-    assert max(transaction_sizes) <= rewards.MAX_TRANSACTION_ITEMS
+    assert max(transaction_sizes) <= handout.MAX_TRANSACTION_ITEMS

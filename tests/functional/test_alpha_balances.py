@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from chalicelib.domain import points_expiry
+from chalicelib.domain.points import expiry
 from tests.conftest import API_KEY, OTHER_API_KEY, STORE, bearer, body_of
 from tests.functional.test_imonggo_customers import basic, number
 from tests.functional.test_point_batches import credit, day
@@ -171,7 +171,7 @@ def test_every_face_shows_the_same_figures(client: Any, wallace: str) -> None:
     put(client, wallace, {"balance": "+30", "expiry": day(1).isoformat()})
     put(client, wallace, {"balance": "-10"})
     credit(wallace, 40, pending_until=day(5))
-    points_expiry.settle_due_batches(at(2))  # 20 of the 30 expire
+    expiry.settle_due_batches(at(2))  # 20 of the 30 expire
 
     alpha = balance(client, wallace)
     assert alpha == {"balance": 100, "redeemed": 10, "pending": 40, "expired": 20}

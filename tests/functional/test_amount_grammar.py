@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
 from tests.conftest import API_KEY, STORE, AwsCalls, body_of, jwt_headers, token_for
 from tests.factories import customer_with_points
 from tests.functional.test_bad_input import (

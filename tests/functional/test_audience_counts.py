@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from chalicelib import cli
-from chalicelib.domain import audiences, recipients, targeting
+from chalicelib.domain.catalog import audiences, targeting
+from chalicelib.domain.customers import recipients
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.storage.customers import CustomerModel, level_key
 from chalicelib.storage.targeting import AudienceModel, LevelModel

@@ -12,8 +12,9 @@ import jwt
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.domain import auth, recipients
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.customers import recipients
 from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, bearer, body_of
 
 PASSWORD = "s3cret-pass"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import targeting
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import targeting
 from tests.conftest import OTHER_STORE, STORE, body_of, hooked_clients
 from tests.factories import make_campaign
 from tests.functional.test_buying import admin_buy, customer_with, headers

@@ -12,10 +12,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import bought, customers, ledger
-from chalicelib.domain.auth import Role
-from chalicelib.domain.ledger import EntryKind, Posting
-from chalicelib.domain.rewards import Grant, Recipient, acquire
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import bought
+from chalicelib.domain.customers import records
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
+from chalicelib.domain.rewards.handout import Grant, Recipient, acquire
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel
@@ -33,7 +35,7 @@ def admin(store_code: str = STORE) -> dict[str, str]:
 def new_customer(
     store_code: str = STORE, email: str | None = None, points: int = 0, **fields: Any
 ) -> CustomerModel:
-    customer = customers.new_customer(store_code, email, **fields)
+    customer = records.new_customer(store_code, email, **fields)
     customer.save()
     if points:
         ledger.post(Posting(store_code, customer.customer_id, points, EntryKind.EARN))
@@ -145,7 +147,7 @@ def test_rows_of_a_page_cost_one_batch_get_per_table(aws_calls: AwsCalls, client
 
 def test_a_deleted_customer_shows_the_rewards_snapshot(client: Any) -> None:
     campaign = make_campaign()
-    customer = customers.new_customer(STORE, "gone@x.com")
+    customer = records.new_customer(STORE, "gone@x.com")
     grant = Grant(
         customer.customer_id,
         new_customer=customer,

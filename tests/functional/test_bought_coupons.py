@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.auth import Role
-from chalicelib.domain.rewards import Grant, acquire
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.rewards.handout import Grant, acquire
 from chalicelib.storage.rewards import CANCELLED, ISSUED, RewardModel
 from tests.conftest import (
     API_KEY,

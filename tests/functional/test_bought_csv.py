@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import bought
-from chalicelib.domain.auth import Role
-from chalicelib.domain.customers import new_customer_id
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import bought
+from chalicelib.domain.customers.records import new_customer_id
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel, customer_key
 from tests.conftest import OTHER_STORE, STORE, AwsCalls, body_of, jwt_headers, token_for

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import customers, ledger
-from chalicelib.domain.auth import Role
-from chalicelib.domain.ledger import EntryKind, Posting
-from chalicelib.domain.rewards import MAX_QUANTITY
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.customers import records
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
+from chalicelib.domain.rewards.handout import MAX_QUANTITY
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
@@ -34,7 +35,7 @@ def form_headers(role: Role, subject: str | None = None) -> dict[str, str]:
 
 def customer_with(points: int = 0, store_code: str = STORE, **fields: Any) -> str:
     """A saved customer with `points` earned through the ledger (so balance == entries)."""
-    record = customers.new_customer(store_code, None, **fields)
+    record = records.new_customer(store_code, None, **fields)
     record.save()
     if points:
         ledger.post(Posting(store_code, record.customer_id, points, EntryKind.EARN))

@@ -15,8 +15,8 @@ from urllib3.filepost import encode_multipart_formdata
 
 from chalicelib import aws
 from chalicelib.config import get_settings
-from chalicelib.domain import campaigns, media
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import campaigns, media
 from chalicelib.storage.campaigns import CampaignModel
 from tests.conftest import API_KEY, OTHER_STORE, RACE_STORE, STORE, body_of, token_for
 from tests.factories import make_campaign
@@ -274,7 +274,8 @@ def test_delete_gives_up_with_409_when_the_campaign_keeps_changing(
 
 
 def test_a_photo_whose_object_is_gone_is_refused_by_s3(client: Any) -> None:
-    """The item points at an object only once it is stored (see chalicelib.domain.media); one
+    """The item points at an object only once it is stored (see chalicelib.domain.catalog.media);
+    one
     deleted behind the service's back is refused where the bytes are fetched."""
     campaign = make_campaign()
     [photo_id] = add_photos(campaign, 1)

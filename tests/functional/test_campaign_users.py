@@ -1,5 +1,6 @@
 """A campaign's count of users (`usersWhoUsedThisCampaignCount`), kept by the writes that
-create usage items (chalicelib/domain/usage.py) instead of counted when campaigns are listed."""
+create usage items (chalicelib/domain/catalog/usage.py) instead of counted when campaigns are
+listed."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import cashback, customers
-from chalicelib.domain.auth import Role
-from chalicelib.domain.rewards import Grant, Recipient, acquire
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import cashback
+from chalicelib.domain.customers import records
+from chalicelib.domain.rewards.handout import Grant, Recipient, acquire
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.rewards import BOUGHT, ISSUED
 from tests.conftest import STORE, hooked_clients, jwt_headers, token_for
@@ -29,7 +31,7 @@ def _usage_items(campaign: CampaignModel) -> int:
 
 
 def _new(email: str) -> Grant:
-    customer = customers.new_customer(STORE, email)
+    customer = records.new_customer(STORE, email)
     return Grant(customer.customer_id, new_customer=customer, recipient=Recipient(email=email))
 
 

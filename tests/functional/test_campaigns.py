@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.auth import Role
-from chalicelib.domain.campaign_form import COUPON_REWARDS
-from chalicelib.domain.catalog import translation_id
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog.campaign_form import COUPON_REWARDS
+from chalicelib.domain.catalog.entries import translation_id
 from chalicelib.storage.campaigns import CampaignModel, MediaFile
 from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
 from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for

@@ -8,8 +8,8 @@ import math
 from typing import Any
 from urllib.parse import urlencode
 
-from chalicelib.domain import coupons
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import coupons
 from tests.conftest import STORE, body_of, jwt_headers, token_for
 from tests.factories import make_campaign
 

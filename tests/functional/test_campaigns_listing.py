@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
 from chalicelib.storage.campaigns import REWARD_TYPES, CampaignModel
 from tests.conftest import STORE, body_of, hooked_clients, jwt_headers, token_for
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.auth import Role
-from chalicelib.domain.ledger import EntryKind
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.points.ledger import EntryKind
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.cashback import PENDING, REQUESTED, CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
@@ -321,7 +321,7 @@ def test_global_limit_is_enforced_in_the_transaction(client: Any) -> None:
 def test_a_campaign_switched_off_after_the_read_refuses_in_the_transaction(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.domain import cashback
+    from chalicelib.domain.catalog import cashback
 
     customer_id = customer_with_points(points=50)
     campaign = cashback_campaign("1")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from chalicelib.config import reset_settings
-from chalicelib.domain.auth import Role
-from chalicelib.domain.ledger import EntryKind
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.points.ledger import EntryKind
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.cashback import ACCEPTED, FAILED, PAID, REQUESTED, CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
@@ -211,7 +211,7 @@ def test_a_failed_payout_gives_the_points_back_once(
 def test_two_failures_past_the_read_still_refund_once(
     paytm_secret: str, client: Any, redeemed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.domain import cashback
+    from chalicelib.domain.catalog import cashback
 
     # As if both callbacks read the payout before either wrote: only the condition decides.
     monkeypatch.setattr(cashback, "_may_reach", lambda payout, target: True)

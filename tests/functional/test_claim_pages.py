@@ -8,7 +8,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import claims, customers, stores
+from chalicelib.domain import claims
+from chalicelib.domain.access import stores
+from chalicelib.domain.customers import records
 from chalicelib.storage.claims import CLAIMED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel
 from tests.conftest import STORE
@@ -82,7 +84,7 @@ def test_submitting_the_form_claims_the_points(client: Any) -> None:
     html = text_of(response)
     assert "+400 points" in html
     assert "Your balance is now 400 points." in html
-    customer = customers.find_by_email(STORE, "fresh@example.com")
+    customer = records.find_by_email(STORE, "fresh@example.com")
     assert (customer.points_available, customer.customer_type_id) == (400, "Internal")
     assert claims.get_claim(token).status == CLAIMED
 
@@ -94,7 +96,7 @@ def test_a_bound_claim_is_claimed_for_its_email_without_typing_it(client: Any) -
 
     assert response.status_code == 200
     assert "bound@example.com" in text_of(response)
-    assert customers.find_by_email(STORE, "bound@example.com").points_available == 400
+    assert records.find_by_email(STORE, "bound@example.com").points_available == 400
 
 
 def test_a_claimed_token_is_a_409_page(client: Any) -> None:
@@ -115,7 +117,7 @@ def test_an_expired_claim_is_a_410_page_even_before_the_job_ran(client: Any) -> 
         assert response.status_code == 410
         assert "<h1>This claim has expired</h1>" in text_of(response)
     assert claims.get_claim(token).status == PENDING
-    assert customers.find_by_email(STORE, "late@example.com") is None
+    assert records.find_by_email(STORE, "late@example.com") is None
 
 
 @pytest.mark.parametrize("token", ["6037d53f408843a28ab6b5cdcd6de290", "nope", "x" * 32])

@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from chalicelib.domain import claims, customers, ledger, stores
+from chalicelib.domain import claims
+from chalicelib.domain.access import stores
+from chalicelib.domain.customers import records
 from chalicelib.domain.errors import RewardsError
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.claims import CLAIMED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
@@ -262,7 +265,7 @@ def test_claiming_creates_the_customer_with_its_type_and_credits_the_points(clie
     }
     customer = CustomerModel.get(STORE, body["customerId"])
     assert customer.customer_type_id == "Internal"
-    assert customers.find_by_email(STORE, "new@example.com").customer_id == customer.customer_id
+    assert records.find_by_email(STORE, "new@example.com").customer_id == customer.customer_id
     [entry] = entries_of(STORE, customer.customer_id)
     assert (entry.kind, entry.amount, entry.reference) == ("claim", 400, claims.token_key(token))
     stored = claims.get_claim(token)
@@ -275,7 +278,7 @@ def test_claiming_creates_the_customer_with_its_type_and_credits_the_points(clie
 
 
 def test_claiming_adds_to_an_existing_customer_and_sets_its_type(client: Any) -> None:
-    existing = customers.new_customer(STORE, "known@example.com")
+    existing = records.new_customer(STORE, "known@example.com")
     ledger.post(Posting(STORE, existing.customer_id, 100, EntryKind.EARN), new_customer=existing)
     make_customer_type("Gold")
     token = make_claim(email="KNOWN@example.com", customerType="Gold")
@@ -291,7 +294,7 @@ def test_claiming_adds_to_an_existing_customer_and_sets_its_type(client: Any) ->
 def test_a_claim_finds_the_customer_its_index_does_not_show_yet(store: str) -> None:
     """The email index is eventually consistent: a customer created a moment ago may be
     missing from it. The guard that refuses a second customer then leads to the first."""
-    existing = customers.new_customer(STORE, "fresh@example.com")
+    existing = records.new_customer(STORE, "fresh@example.com")
     ledger.post(Posting(STORE, existing.customer_id, 100, EntryKind.EARN), new_customer=existing)
     token = make_claim(email="fresh@example.com")
 
@@ -321,7 +324,7 @@ def test_a_claim_is_claimed_once(client: Any) -> None:
 
     assert response.status_code == 409
     assert body_of(response)["code"] == "claim_already_claimed"
-    assert customers.find_by_email(STORE, "two@example.com") is None
+    assert records.find_by_email(STORE, "two@example.com") is None
 
 
 def test_an_expired_claim_is_410_before_the_expiry_job_has_run(client: Any) -> None:
@@ -333,7 +336,7 @@ def test_an_expired_claim_is_410_before_the_expiry_job_has_run(client: Any) -> N
     assert body_of(response)["code"] == "claim_expired"
     assert body_of(client.get(f"/api/v1/claims/{token}"))["status"] == "expired"
     assert claims.get_claim(token).status == PENDING  # the job's to mark
-    assert customers.find_by_email(STORE, "late@example.com") is None
+    assert records.find_by_email(STORE, "late@example.com") is None
 
 
 def test_a_claim_created_yesterday_with_expires_1_is_still_claimable(client: Any) -> None:
@@ -388,7 +391,7 @@ def test_claims_of_another_store_credit_that_stores_customer(client: Any) -> Non
     body = body_of(claim_json(client, token, {"email": "shared@example.com"}))
 
     assert CustomerModel.get(OTHER_STORE, body["customerId"]).points_available == 400
-    assert customers.find_by_email(STORE, "shared@example.com") is None
+    assert records.find_by_email(STORE, "shared@example.com") is None
 
 
 # -- concurrency ---------------------------------------------------------------------------
@@ -421,7 +424,7 @@ def test_a_customer_created_meanwhile_gets_the_points(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = make_claim()
-    rival = customers.new_customer(STORE, "race@example.com")
+    rival = records.new_customer(STORE, "race@example.com")
     ledger.post(Posting(STORE, rival.customer_id, 1, EntryKind.EARN), new_customer=rival)
     lookups = iter([None])  # the first lookup misses: the rival was created just after it
     found = claims.find_by_email

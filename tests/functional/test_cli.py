@@ -15,9 +15,11 @@ import boto3
 import pytest
 
 from chalicelib import cli
-from chalicelib.domain import auth, customers, ledger, stores
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access import auth, stores
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.customers import records
 from chalicelib.domain.errors import AuthenticationError
+from chalicelib.domain.points import ledger
 from local.ports import free_port
 from tests.conftest import bearer, body_of
 
@@ -296,7 +298,7 @@ def test_seed_demo_adds_a_campaign_with_codes_and_the_known_passcode(
     aws: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from chalicelib.cli import DEMO_CAMPAIGN_ID, DEMO_COUPONS
-    from chalicelib.domain import campaigns
+    from chalicelib.domain.catalog import campaigns
 
     monkeypatch.setenv("REWARDS_DEMO_PASSCODE", "local-passcode")
     _seed(capsys, monkeypatch, "a-password")
@@ -308,7 +310,7 @@ def test_seed_demo_adds_a_campaign_with_codes_and_the_known_passcode(
     principal = auth.principal_for_passcode(DEMO_CAMPAIGN_ID, "local-passcode")
     assert (principal.store_code, principal.subject) == ("DEMO", DEMO_CAMPAIGN_ID)
     # Its Mokugift queries answer anyone.
-    from chalicelib.domain import issuing
+    from chalicelib.domain.rewards import issuing
 
     assert issuing.public_queries_store(DEMO_CAMPAIGN_ID) == "DEMO"
 
@@ -354,9 +356,9 @@ def test_seed_demo_makes_a_seller_and_a_customer_with_points_once(
     monkeypatch.setenv("REWARDS_DEMO_CUSTOMER_PASSWORD", "second-password")
     _seed(capsys, monkeypatch, "admin-password")  # a restart: nothing made or granted again
 
-    customer = customers.find_by_email("DEMO", "customer@example.com", consistent=True)
+    customer = records.find_by_email("DEMO", "customer@example.com", consistent=True)
     assert customer is not None
-    assert customers.customers_count("DEMO") == 1
+    assert records.customers_count("DEMO") == 1
     assert customer.points_available == cli.DEMO_CUSTOMER_POINTS
     entries = ledger.history("DEMO", customer.customer_id, 10, None).entries
     assert [(e.kind, e.amount) for e in entries] == [("adjust", cli.DEMO_CUSTOMER_POINTS)]
@@ -395,12 +397,12 @@ def test_seed_demo_interrupted_after_the_grant_does_not_grant_again(
         patched.setattr(auth, "ensure_user", crash_at_the_customer_login)
         with pytest.raises(RuntimeError, match="crashed"):
             _seed(capsys, monkeypatch, "admin-password")
-    made = customers.find_by_email("DEMO", "customer@example.com", consistent=True)
+    made = records.find_by_email("DEMO", "customer@example.com", consistent=True)
     assert made is not None  # the crash came after the customer and its points
 
     _seed(capsys, monkeypatch, "admin-password")
 
-    customer = customers.find_by_email("DEMO", "customer@example.com", consistent=True)
+    customer = records.find_by_email("DEMO", "customer@example.com", consistent=True)
     assert customer is not None
     assert customer.customer_id == made.customer_id
     assert customer.points_available == cli.DEMO_CUSTOMER_POINTS

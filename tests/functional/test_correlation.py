@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.api import logging as request_logs
-from chalicelib.domain import auth
+from chalicelib.domain.access import auth
 from chalicelib.jobs import reward_emails
 from tests.conftest import API_KEY, STORE, bearer
 from tests.factories import make_campaign

@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 
-from chalicelib.domain import bought
-from chalicelib.domain.rewards import Grant, acquire
+from chalicelib.domain.catalog import bought
+from chalicelib.domain.rewards.handout import Grant, acquire
 from chalicelib.storage.rewards import ACTIVE, BOUGHT, CANCELLED, EXPIRED, ISSUED, RewardModel
 from tests.conftest import STORE, AwsCalls, body_of
 from tests.factories import make_campaign

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from chalicelib.config import get_settings
-from chalicelib.domain.customers import COUNT_SHARES, customers_count
+from chalicelib.domain.customers.records import COUNT_SHARES, customers_count
 from chalicelib.storage.customers import CustomerCountModel, CustomerModel
 from tests.conftest import OTHER_STORE, STORE, bearer, body_of, hooked_clients
 from tests.factories import make_campaign

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import auth, customer_types
-from chalicelib.domain.auth import Principal, Role
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Principal, Role
+from chalicelib.domain.customers import customer_types
 from chalicelib.storage.customer_types import CustomerTypeModel
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 from tests.conftest import OTHER_API_KEY, STORE, bearer, body_of

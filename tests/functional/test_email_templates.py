@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import stores
+from chalicelib.domain.access import stores
 from chalicelib.mail.reward_email import SAMPLE_PLACEHOLDERS, placeholders
 from chalicelib.storage.campaigns import CampaignModel
 from tests.conftest import STORE, body_of

@@ -11,10 +11,14 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import bought, claims, deliveries, events, ledger, purchases
-from chalicelib.domain.auth import Role
-from chalicelib.domain.ledger import EntryKind, Posting
-from chalicelib.domain.rewards import Grant, acquire_one
+from chalicelib.domain import claims
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import bought, purchases
+from chalicelib.domain.events import event_log
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
+from chalicelib.domain.rewards import deliveries
+from chalicelib.domain.rewards.handout import Grant, acquire_one
 from chalicelib.storage.claims import PENDING, ClaimModel
 from chalicelib.storage.events import EventModel
 from chalicelib.storage.ledger import LedgerEntryModel
@@ -176,19 +180,19 @@ class Change:
 
 
 CHANGES = {
-    "earn": Change(earn, events.POINTS_EARNED, "ledger"),
-    "spend": Change(spend, events.POINTS_SPENT, "ledger"),
-    "adjust": Change(adjust, events.POINTS_ADJUSTED, "ledger"),
-    "claim-created": Change(create_claim_keyed, events.CLAIM_CREATED, "claims"),
-    "claim-claimed": Change(claim_claimed, events.CLAIM_CLAIMED, "claims"),
-    "claim-expired": Change(expire_claim, events.CLAIM_EXPIRED, "claims"),
-    "coupon-used": Change(use_coupon, events.COUPON_USED, "rewards"),
-    "coupons-marked": Change(mark_coupons, events.COUPON_USED, "rewards"),
-    "delivery-status": Change(change_delivery_status, events.DELIVERY_STATUS_CHANGED, "rewards"),
-    "reward-sent": Change(send_reward_email, events.REWARD_SENT, "rewards"),
-    "reward-failed": Change(fail_reward_email, events.REWARD_FAILED, "rewards"),
-    "reward-created": Change(issue_reward, events.REWARD_CREATED, "rewards"),
-    "campaign-bought": Change(buy_campaign, events.CAMPAIGN_BOUGHT, "rewards"),
+    "earn": Change(earn, event_log.POINTS_EARNED, "ledger"),
+    "spend": Change(spend, event_log.POINTS_SPENT, "ledger"),
+    "adjust": Change(adjust, event_log.POINTS_ADJUSTED, "ledger"),
+    "claim-created": Change(create_claim_keyed, event_log.CLAIM_CREATED, "claims"),
+    "claim-claimed": Change(claim_claimed, event_log.CLAIM_CLAIMED, "claims"),
+    "claim-expired": Change(expire_claim, event_log.CLAIM_EXPIRED, "claims"),
+    "coupon-used": Change(use_coupon, event_log.COUPON_USED, "rewards"),
+    "coupons-marked": Change(mark_coupons, event_log.COUPON_USED, "rewards"),
+    "delivery-status": Change(change_delivery_status, event_log.DELIVERY_STATUS_CHANGED, "rewards"),
+    "reward-sent": Change(send_reward_email, event_log.REWARD_SENT, "rewards"),
+    "reward-failed": Change(fail_reward_email, event_log.REWARD_FAILED, "rewards"),
+    "reward-created": Change(issue_reward, event_log.REWARD_CREATED, "rewards"),
+    "campaign-bought": Change(buy_campaign, event_log.CAMPAIGN_BOUGHT, "rewards"),
 }
 
 
@@ -239,7 +243,7 @@ def test_a_crash_before_the_commit_leaves_neither_the_change_nor_its_event(
 def test_an_unkeyed_bulk_call_records_each_claims_event(client: Any) -> None:
     items = [{"amount": 1}, {"amount": 2}, {"amount": "x"}]
     client.post("/api/v1/points", headers=bearer(), body=json.dumps(items))
-    created = stored_events(events.CLAIM_CREATED)
+    created = stored_events(event_log.CLAIM_CREATED)
     assert sorted(json.loads(item.data)["amount"] for item in created) == [1, 2]
 
 
@@ -247,13 +251,13 @@ def test_events_show_the_object_and_never_its_secrets(client: Any) -> None:
     drive(client, "claim-claimed")
     drive(client, "campaign-bought")
     page = body_of(listed(client))["events"]
-    claimed = next(e for e in page if e["type"] == events.CLAIM_CLAIMED)
+    claimed = next(e for e in page if e["type"] == event_log.CLAIM_CLAIMED)
     assert claimed["data"]["status"] == "claimed" and claimed["data"]["amount"] == 30
     earned = next(
-        e for e in page if e["type"] == events.POINTS_EARNED and e["data"]["kind"] == "claim"
+        e for e in page if e["type"] == event_log.POINTS_EARNED and e["data"]["kind"] == "claim"
     )
     assert earned["data"]["customerId"] == claimed["data"]["claimedBy"]
-    bought = next(e for e in page if e["type"] == events.CAMPAIGN_BOUGHT)
+    bought = next(e for e in page if e["type"] == event_log.CAMPAIGN_BOUGHT)
     assert len(bought["data"]["rewards"]) == 2
     text = json.dumps(page)
     assert "token" not in text.lower() and "couponCode" not in text
@@ -272,7 +276,7 @@ def test_a_crash_as_a_claim_expires_leaves_it_pending_without_an_event(client: A
     with hooked_clients(CrashOnWrite("claims")), pytest.raises(Crash):
         action()
     assert {claim.status for claim in ClaimModel.scan()} == {PENDING}
-    assert stored_events(events.CLAIM_EXPIRED) == []
+    assert stored_events(event_log.CLAIM_EXPIRED) == []
 
 
 def test_a_coupon_used_lists_it_and_never_its_code(client: Any) -> None:
@@ -310,7 +314,7 @@ def test_a_bulk_mark_is_one_event_listing_the_coupons_marked_used(client: Any) -
     assert [c["id"] for c in event["data"]["coupons"]] == [many[0].reward_id, many[2].reward_id]
     unused_only = [{**marks[1], "used": "0"}]
     purchases.mark_coupons(STORE, {"coupons": unused_only})  # nothing used: no event
-    assert len(stored_events(events.COUPON_USED)) == 1
+    assert len(stored_events(event_log.COUPON_USED)) == 1
 
 
 @pytest.mark.parametrize("name", ["coupon-used", "coupons-marked"])
@@ -321,7 +325,7 @@ def test_a_crash_as_a_coupon_is_used_leaves_it_unused_without_an_event(
     with hooked_clients(CrashOnWrite("rewards")), pytest.raises(Crash):
         action()
     assert not any(reward.used for reward in RewardModel.scan())
-    assert stored_events(events.COUPON_USED) == []
+    assert stored_events(event_log.COUPON_USED) == []
 
 
 def test_a_delivery_status_change_records_the_new_status(client: Any) -> None:
@@ -340,7 +344,7 @@ def test_a_crash_as_a_delivery_status_changes_leaves_it_without_an_event(client:
     with hooked_clients(CrashOnWrite("rewards")), pytest.raises(Crash):
         action()
     assert [reward.delivery_status for reward in RewardModel.scan()] == [None]
-    assert stored_events(events.DELIVERY_STATUS_CHANGED) == []
+    assert stored_events(event_log.DELIVERY_STATUS_CHANGED) == []
 
 
 def test_another_customers_coupon_changes_no_status_and_records_nothing(client: Any) -> None:
@@ -349,7 +353,7 @@ def test_another_customers_coupon_changes_no_status_and_records_nothing(client: 
         bought.change_delivery_status(
             STORE, "someone-else", reward.reward_id, {"status": "shipped"}
         )
-    assert stored_events(events.DELIVERY_STATUS_CHANGED) == []
+    assert stored_events(event_log.DELIVERY_STATUS_CHANGED) == []
 
 
 def test_a_sent_reward_email_records_reward_sent(client: Any) -> None:
@@ -357,7 +361,7 @@ def test_a_sent_reward_email_records_reward_sent(client: Any) -> None:
     assert deliveries.deliver(STORE, reward.reward_id) == deliveries.EmailOutcome.SENT
     [event] = body_of(listed(client, "?type=reward.sent"))["events"]
     assert event["data"] == {
-        **events.reward_data(reward),
+        **event_log.reward_data(reward),
         "emailStatus": "sent",
         "reason": None,
     }
@@ -369,7 +373,7 @@ def test_the_last_refused_send_records_reward_failed_with_the_reason(client: Any
     stop = refuse_recipients(reward.email)
     with pytest.raises(deliveries.RetryLaterError):
         deliveries.deliver(STORE, reward.reward_id, 1)  # a retry to come: no event
-    assert stored_events(events.REWARD_FAILED) == []
+    assert stored_events(event_log.REWARD_FAILED) == []
     with pytest.raises(deliveries.RetryLaterError):
         deliveries.deliver(STORE, reward.reward_id, deliveries.MAX_RECEIVES)
     stop()
@@ -394,11 +398,11 @@ def test_a_crash_as_the_email_outcome_is_written_leaves_neither_it_nor_its_event
         deliveries.deliver(STORE, reward.reward_id)
     assert "rewards" in crash.tables  # the outcome travels with its event
     assert RewardModel.get(STORE, reward.reward_id).email_status == EMAIL_SENDING
-    assert stored_events(events.REWARD_SENT) == []
+    assert stored_events(event_log.REWARD_SENT) == []
     later = datetime.now(UTC) + deliveries.SENDING_LEASE  # the message comes back
     assert deliveries.deliver(STORE, reward.reward_id, 2, now=later) == deliveries.EmailOutcome.SENT
     assert RewardModel.get(STORE, reward.reward_id).email_status == EMAIL_SENT
-    assert len(stored_events(events.REWARD_SENT)) == 1
+    assert len(stored_events(event_log.REWARD_SENT)) == 1
 
 
 def test_events_come_newest_first_paged_by_a_cursor(client: Any) -> None:

@@ -10,9 +10,11 @@ from xml.etree import ElementTree
 
 import pytest
 
-from chalicelib.domain import auth, customer_types, customers, ledger
-from chalicelib.domain.auth import Principal, Role
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Principal, Role
+from chalicelib.domain.customers import customer_types, records
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.customers import CustomerModel, public_key_key
 from tests.conftest import API_KEY, OTHER_API_KEY, STORE, bearer
 
@@ -32,7 +34,7 @@ def basic(key: str = API_KEY, password: str = "X", **extra: str) -> dict[str, st
 
 def make_customer(points: int, store_code: str = STORE, **fields: Any) -> str:
     """A customer with `points` earned, through the ledger; returns its id."""
-    customer = customers.new_customer(store_code, fields.pop("email", None), **fields)
+    customer = records.new_customer(store_code, fields.pop("email", None), **fields)
     if customer.public_key:
         customer.public_key_key = public_key_key(store_code, customer.public_key)
     ledger.post(

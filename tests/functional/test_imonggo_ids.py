@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib import cli
-from chalicelib.domain import customers
+from chalicelib.domain.customers import records
 from chalicelib.storage.customers import CustomerModel
 from tests.conftest import OTHER_API_KEY, OTHER_STORE, RACE_STORE, STORE, hooked_clients
 from tests.factories import add_customer
@@ -108,7 +108,7 @@ def test_number_customers_gives_every_older_customer_an_id_once(
     assert numbers[0] == 1 and numbers[4] == 5
     assert sorted(numbers[1:4]) == [6, 7, 8]  # new ids; the old ones stay unused
     assert CustomerModel.get(OTHER_STORE, other).imonggo_id is None  # another store's run
-    assert customers.number_customers(STORE) == 0
+    assert records.number_customers(STORE) == 0
     for customer_id, imonggo_id in zip(made, numbers, strict=True):
         assert get_json(client, imonggo_id)[0] == 200
         assert number(customer_id) == imonggo_id
@@ -126,8 +126,8 @@ def test_a_creation_that_fails_after_its_id_leaves_a_gap_never_a_repeat(store: s
     second = add_customer(STORE, "b@example.com")
 
     assert (first.imonggo_id, second.imonggo_id) == (1, 3)
-    assert customers.find_by_email(STORE, "b@example.com", consistent=True) is not None
-    assert customers.customers_count(STORE) == 2  # the counter item is not a share
+    assert records.find_by_email(STORE, "b@example.com", consistent=True) is not None
+    assert records.customers_count(STORE) == 2  # the counter item is not a share
 
 
 def test_concurrent_creations_never_share_an_id(served_aws: dict[str, str]) -> None:

@@ -11,8 +11,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from chalicelib.domain import auth, customer_types, spending, stores
-from chalicelib.domain.ledger import InsufficientPointsError
+from chalicelib.domain.access import auth, stores
+from chalicelib.domain.customers import customer_types
+from chalicelib.domain.points import spending
+from chalicelib.domain.points.ledger import InsufficientPointsError
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from tests.conftest import OTHER_API_KEY, STORE

@@ -14,7 +14,7 @@ import pytest
 
 from chalicelib import aws
 from chalicelib.domain import bulk_jobs
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
 from chalicelib.jobs import bulk_chunks
 from chalicelib.storage.jobs import QUEUE, JobModel
 from tests.conftest import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for

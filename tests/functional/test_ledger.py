@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain import customers, ledger
-from chalicelib.domain.customers import CustomerNotFoundError
-from chalicelib.domain.ledger import (
+from chalicelib.domain.customers import records
+from chalicelib.domain.customers.records import CustomerNotFoundError
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import (
     CustomerExistsError,
     EntryKind,
     InsufficientPointsError,
@@ -25,7 +26,7 @@ def balance_and_entries(customer_id: str) -> tuple[int, int, list[LedgerEntryMod
 
 @pytest.fixture
 def customer_id(store: str) -> str:
-    customer = customers.new_customer(STORE, "ledger@example.com")
+    customer = records.new_customer(STORE, "ledger@example.com")
     ledger.post(Posting(STORE, customer.customer_id, 100, EntryKind.EARN), new_customer=customer)
     return customer.customer_id
 
@@ -35,11 +36,11 @@ def test_new_customer_is_created_with_its_first_entry_and_email_guard(customer_i
     assert (available, used) == (100, 0)
     assert [(e.kind, e.amount) for e in entries] == [("earn", 100)]
     assert UniqueValueModel.get(f"{STORE}#email#ledger@example.com").owner_id == customer_id
-    assert customers.find_by_email(STORE, " LEDGER@example.com ").customer_id == customer_id
+    assert records.find_by_email(STORE, " LEDGER@example.com ").customer_id == customer_id
 
 
 def test_a_second_new_customer_with_the_same_email_is_refused(customer_id: str) -> None:
-    twin = customers.new_customer(STORE, "Ledger@Example.com")
+    twin = records.new_customer(STORE, "Ledger@Example.com")
     with pytest.raises(CustomerExistsError):
         ledger.post(Posting(STORE, twin.customer_id, 5, EntryKind.EARN), new_customer=twin)
     assert CustomerModel.count(STORE) == 1

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from chalicelib.config import reset_settings
-from chalicelib.domain import stores
-from chalicelib.domain.rewards import reward_url
+from chalicelib.domain.access import stores
+from chalicelib.domain.rewards.handout import reward_url
 from chalicelib.storage.rewards import EMAIL_FAILED
 from tests.conftest import STORE
 from tests.functional.test_reward_emails import consume, issue, receive, reload, sent_emails

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.domain import auth
+from chalicelib.domain.access import auth
 from chalicelib.observability import NAMESPACE
 from tests.conftest import API_KEY
 from tests.factories import make_campaign

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib import aws
-from chalicelib.domain import auth
-from chalicelib.domain.auth import Role
-from chalicelib.domain.rewards import reward_token
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.rewards.handout import reward_token
 from chalicelib.storage.campaigns import CampaignModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 from chalicelib.storage.rewards import EMAIL_QUEUED, ISSUED, RewardModel

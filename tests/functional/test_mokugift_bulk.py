@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib import aws
-from chalicelib.domain import auth
+from chalicelib.domain.access import auth
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import EMAIL_QUEUED, RewardModel

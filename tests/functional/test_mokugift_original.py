@@ -11,9 +11,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import auth, issuing
-from chalicelib.domain.auth import Role
-from chalicelib.domain.rewards import reward_token
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.rewards import issuing
+from chalicelib.domain.rewards.handout import reward_token
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import RewardModel
 from tests.conftest import API_KEY, STORE, body_of, jwt_headers, token_for
@@ -330,7 +331,7 @@ def test_110_an_internal_fault_is_answered_in_xml(
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("the table is down")
 
-    monkeypatch.setattr("chalicelib.domain.issuing.get_campaign", broken)
+    monkeypatch.setattr("chalicelib.domain.rewards.issuing.get_campaign", broken)
     fields = {"passcode": passcode, "recipient_email": "a@example.com"}
 
     status, code, description = error_of(call(client, "reward", campaign.campaign_id, fields))

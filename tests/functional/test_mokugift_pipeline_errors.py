@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.api.request import MAX_BODY_BYTES
-from chalicelib.domain import auth
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Role
 from chalicelib.storage.campaigns import CampaignModel
 from tests.conftest import STORE, body_of, hooked_clients, jwt_headers, token_for
 from tests.factories import make_campaign
@@ -180,7 +180,7 @@ def test_a_fault_in_a_query_is_110(
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("the index is down")
 
-    monkeypatch.setattr("chalicelib.domain.issuing.campaign_rewards", broken)
+    monkeypatch.setattr("chalicelib.domain.rewards.issuing.campaign_rewards", broken)
     path = f"/api/all_rewards/{campaign.campaign_id}"
 
     response = client.get(path, headers={"X-Passcode": passcode})

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import auth, secrets
-from chalicelib.domain.auth import Role
-from chalicelib.domain.rewards import reward_token
+from chalicelib.domain.access import auth, secrets
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.rewards.handout import reward_token
 from chalicelib.storage import credentials
 from chalicelib.storage.campaigns import CampaignModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel

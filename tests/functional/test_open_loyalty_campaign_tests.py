@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from chalicelib import cli
-from chalicelib.domain import customers
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.customers import records
 from tests.conftest import STORE, body_of
 
 ADMIN = cli.DemoLogin("admin@example.com", "admin-password")
@@ -157,7 +157,7 @@ def test_it_returns_campaign(demo: Any) -> None:
 
 
 def _points(email: str) -> int:
-    found = customers.find_by_email(STORE, email, consistent=True)
+    found = records.find_by_email(STORE, email, consistent=True)
     assert found is not None
     return int(found.points_available)
 
@@ -168,7 +168,7 @@ def _bought_campaigns(demo: Any, customer_id: str) -> list[str]:
 
 
 def test_it_allows_to_buy_a_campaign_for_customer(demo: Any) -> None:
-    customer = customers.find_by_email(STORE, CUSTOMER.email, consistent=True)
+    customer = records.find_by_email(STORE, CUSTOMER.email, consistent=True)
     assert customer is not None
     before = _points(CUSTOMER.email)
 

@@ -11,12 +11,12 @@ from pydantic import BaseModel, Field
 
 from chalicelib.api import faces, openapi
 from chalicelib.api.html import HTML
-from chalicelib.api.openloyalty import openloyalty_routes
+from chalicelib.api.openloyalty.errors import openloyalty_routes
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
 from chalicelib.domain.errors import ConflictError, NotFoundError
-from chalicelib.domain.ledger import InsufficientPointsError
+from chalicelib.domain.points.ledger import InsufficientPointsError
 
 
 class Address(BaseModel):

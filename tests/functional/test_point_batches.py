@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import batches, claims, ledger, stores
-from chalicelib.domain.batches import HISTORY_LIMIT, TooManyBatchesError
-from chalicelib.domain.ledger import EntryKind, InsufficientPointsError, Posting
+from chalicelib.domain import claims
+from chalicelib.domain.access import stores
+from chalicelib.domain.points import batches, ledger
+from chalicelib.domain.points.batches import HISTORY_LIMIT, TooManyBatchesError
+from chalicelib.domain.points.ledger import EntryKind, InsufficientPointsError, Posting
 from chalicelib.storage.batches import PointBatchModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.stores import StoreModel

@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.domain import batches, ledger, points_expiry
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.points import batches, expiry, ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.batches import PointBatchModel
 from chalicelib.storage.customers import CustomerModel
 from tests.conftest import STORE, hooked_clients
@@ -37,18 +37,18 @@ def test_a_batch_expires_the_day_after_its_expiry_day(store: str) -> None:
     credit(customer_id, 30, expires_on=day(1))
     credit(customer_id, 40, expires_on=day(2))
 
-    assert points_expiry.settle_due_batches(at(1)) == points_expiry.BatchRun(0, 0, 0)
-    run = points_expiry.settle_due_batches(at(2))
+    assert expiry.settle_due_batches(at(1)) == expiry.BatchRun(0, 0, 0)
+    run = expiry.settle_due_batches(at(2))
 
-    assert run == points_expiry.BatchRun(expired=1, unlocked=0, skipped=0)
+    assert run == expiry.BatchRun(expired=1, unlocked=0, skipped=0)
     assert held(customer_id) == {day(1).isoformat(): 0, day(2).isoformat(): 40, "never": 5}
     assert expire_entries(customer_id) == [(-30, day(1).isoformat())]
     customer = assert_books(customer_id)
     assert (customer.points_available, customer.points_expired) == (45, 30)
     (expired, *_) = batches.customer_batches(customer)
-    assert (expired.expired, expired.history[-1].message) == (30, points_expiry.EXPIRED_REASON)
+    assert (expired.expired, expired.history[-1].message) == (30, expiry.EXPIRED_REASON)
     # Out of both indexes: a second run finds nothing, a spend cannot take from it.
-    assert points_expiry.settle_due_batches(at(2)) == points_expiry.BatchRun(0, 0, 0)
+    assert expiry.settle_due_batches(at(2)) == expiry.BatchRun(0, 0, 0)
     debit(customer_id, 45)
     assert held(customer_id)[day(1).isoformat()] == 0
 
@@ -61,9 +61,9 @@ def test_what_spends_left_of_a_batch_expires_and_a_drained_one_is_not_visited(
     credit(customer_id, 10, expires_on=day(2))
     debit(customer_id, 35)  # drains day 1, takes 5 of day 2
 
-    run = points_expiry.settle_due_batches(at(5))
+    run = expiry.settle_due_batches(at(5))
 
-    assert run == points_expiry.BatchRun(expired=1, unlocked=0, skipped=0)
+    assert run == expiry.BatchRun(expired=1, unlocked=0, skipped=0)
     assert expire_entries(customer_id) == [(-5, day(2).isoformat())]
     assert assert_books(customer_id).points_available == 0
 
@@ -73,8 +73,8 @@ def test_a_pending_batch_becomes_spendable_on_its_start_day(store: str) -> None:
     credit(customer_id, 40, pending_until=day(3), expires_on=day(10))
     pending_id = f"{day(10).isoformat()}~p{day(3).isoformat()}"
 
-    assert points_expiry.settle_due_batches(at(2)).unlocked == 0
-    assert points_expiry.settle_due_batches(at(3)) == points_expiry.BatchRun(0, 1, 0)
+    assert expiry.settle_due_batches(at(2)).unlocked == 0
+    assert expiry.settle_due_batches(at(3)) == expiry.BatchRun(0, 1, 0)
 
     customer = assert_books(customer_id)
     assert (customer.points_available, customer.points_pending) == (40, 0)
@@ -83,7 +83,7 @@ def test_a_pending_batch_becomes_spendable_on_its_start_day(store: str) -> None:
     assert (batch.spend_key, batch.due_on) == (pending_id, day(11).isoformat())
     debit(customer_id, 15)
     # Its expiry still comes.
-    assert points_expiry.settle_due_batches(at(11)).expired == 1
+    assert expiry.settle_due_batches(at(11)).expired == 1
     assert expire_entries(customer_id) == [(-25, pending_id)]
 
 
@@ -94,8 +94,8 @@ def test_an_erased_customers_batches_leave_the_index(store: str, client: Any) ->
     credit(customer_id, 30, expires_on=day(1))
     assert client.delete(f"/recipients/{customer_id}", headers=bearer()).status_code == 204
 
-    assert points_expiry.settle_due_batches(at(3)) == points_expiry.BatchRun(0, 0, 1)
-    assert points_expiry.settle_due_batches(at(3)) == points_expiry.BatchRun(0, 0, 0)
+    assert expiry.settle_due_batches(at(3)) == expiry.BatchRun(0, 0, 1)
+    assert expiry.settle_due_batches(at(3)) == expiry.BatchRun(0, 0, 0)
 
 
 @pytest.mark.parametrize("at_call", [0, 1, 2])
@@ -105,10 +105,10 @@ def test_a_run_that_dies_between_batches_is_finished_by_the_next(store: str, at_
         credit(customer_id, 10 * offset, expires_on=day(offset))
 
     with hooked_clients(CrashPoint("TransactWriteItems", at_call)), pytest.raises(Crash):
-        points_expiry.settle_due_batches(at(5))
+        expiry.settle_due_batches(at(5))
     assert len(expire_entries(customer_id)) == at_call
     assert_books(customer_id)
-    points_expiry.settle_due_batches(at(5))
+    expiry.settle_due_batches(at(5))
 
     assert sorted(expire_entries(customer_id)) == [
         (-30, day(3).isoformat()),
@@ -124,9 +124,9 @@ def test_a_run_that_dies_unlocking_is_finished_by_the_next(store: str) -> None:
     credit(customer_id, 40, pending_until=day(3))
 
     with hooked_clients(CrashPoint("TransactWriteItems", 0)), pytest.raises(Crash):
-        points_expiry.settle_due_batches(at(3))
+        expiry.settle_due_batches(at(3))
     assert assert_books(customer_id).points_pending == 40
-    points_expiry.settle_due_batches(at(3))
+    expiry.settle_due_batches(at(3))
 
     customer = assert_books(customer_id)
     assert (customer.points_available, customer.points_pending) == (40, 0)
@@ -144,7 +144,7 @@ def test_a_spend_between_the_jobs_read_and_its_write_is_not_expired_twice(store:
             debit(customer_id, 12)
 
     with hooked_clients(spend_first):
-        run = points_expiry.settle_due_batches(at(3))
+        run = expiry.settle_due_batches(at(3))
 
     assert run.expired == 1
     assert expire_entries(customer_id) == [(-18, day(1).isoformat())]
@@ -185,7 +185,7 @@ def test_the_job_reads_each_batch_once_and_writes_it_in_one_transaction(
         credit(customer_id, 10, expires_on=day(offset))
     aws_calls.reset()
 
-    points_expiry.settle_due_batches(at(5))
+    expiry.settle_due_batches(at(5))
 
     # One page of due keys, then per batch its consistent read and its transaction.
     assert [op for _, op in aws_calls.operations] == ["Query"] + [

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import auth, customers, ledger
-from chalicelib.domain.auth import Principal, Role
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Principal, Role
+from chalicelib.domain.customers import records
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, bearer, body_of
 from tests.functional.test_recipients import WALLACE
 
@@ -26,7 +28,7 @@ def _history(client: Any, customer: str, query: str = "", **options: str) -> Any
 
 @pytest.fixture
 def customer_id(store: str) -> str:
-    customer = customers.new_customer(STORE, "hist@example.com")
+    customer = records.new_customer(STORE, "hist@example.com")
     ledger.post(
         Posting(STORE, customer.customer_id, 100, EntryKind.EARN, "order-1", "welcome", "admin:1"),
         new_customer=customer,

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import customers, ledger, points
-from chalicelib.domain.ledger import EntryKind, Posting
-from chalicelib.domain.points import InstantEdit
+from chalicelib.domain.customers import records
+from chalicelib.domain.points import accounts, ledger
+from chalicelib.domain.points.accounts import InstantEdit
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, AwsCalls, body_of
@@ -25,7 +26,7 @@ def _instant(client: Any, items: Any, key: str = API_KEY, **headers: str) -> Any
 
 
 def _customer(email: str, points_: int, store_code: str = STORE) -> str:
-    customer = customers.new_customer(store_code, email)
+    customer = records.new_customer(store_code, email)
     ledger.post(Posting(store_code, customer.customer_id, points_, EntryKind.EARN), customer)
     return customer.customer_id
 
@@ -72,9 +73,9 @@ def test_an_unknown_customer_type_is_that_items_error_and_a_known_one_is_set(
     assert aws_calls.count("Query") == 1  # the store's types, once for the whole request
     assert _balance_is_its_ledger(known) == 120
     assert CustomerModel.get(STORE, known).customer_type_id == "gold"
-    fresh = customers.find_by_email(STORE, "fresh@example.com", consistent=True)
+    fresh = records.find_by_email(STORE, "fresh@example.com", consistent=True)
     assert fresh is not None and fresh.customer_type_id == gold.type_id
-    assert customers.find_by_email(STORE, "other@example.com", consistent=True) is None
+    assert records.find_by_email(STORE, "other@example.com", consistent=True) is None
 
 
 def test_a_mixed_batch_applies_each_item_on_its_own(client: Any) -> None:
@@ -152,9 +153,9 @@ def test_a_mixed_batch_applies_each_item_on_its_own(client: Any) -> None:
         "error": {"message": "Customer not found.", "code": "customer_not_found"},
     }
 
-    created = customers.find_by_email(STORE, "new@example.com")
+    created = records.find_by_email(STORE, "new@example.com")
     assert created is not None and created.email == "New@example.com"
-    assert customers.find_by_email(STORE, "ghost@example.com") is None
+    assert records.find_by_email(STORE, "ghost@example.com") is None
     for customer_id, expected in ((rich, 400), (poor, 50), (created.customer_id, 400)):
         assert _balance_is_its_ledger(customer_id) == expected
     assert [int(e.amount) for e in _entries(rich)] == [500, -100]
@@ -193,7 +194,7 @@ def test_a_repeated_email_applies_in_order(client: Any) -> None:
         (True, 30),
         (True, 0),
     ]
-    customer = customers.find_by_email(STORE, "twice@example.com")
+    customer = records.find_by_email(STORE, "twice@example.com")
     assert customer is not None
     assert _balance_is_its_ledger(customer.customer_id) == 0
     assert CustomerModel.count(STORE) == 1
@@ -268,7 +269,7 @@ def test_a_key_of_another_store_edits_only_its_own_store(client: Any) -> None:
 
     assert outcomes[0]["error"]["code"] == "customer_not_found"
     assert outcomes[1]["AvailablePoints"] == 5
-    theirs = customers.find_by_email(OTHER_STORE, "shared@example.com")
+    theirs = records.find_by_email(OTHER_STORE, "shared@example.com")
     assert theirs is not None and theirs.customer_id != mine
     assert _balance_is_its_ledger(mine) == 100
     assert _balance_is_its_ledger(theirs.customer_id, OTHER_STORE) == 5
@@ -318,9 +319,9 @@ def test_a_credit_racing_a_new_customer_goes_to_the_one_created(store: str) -> N
     rival = _customer("race@example.com", 20)
     edit = InstantEdit(amount=5, email="race@example.com")
 
-    balance = points._apply(STORE, edit, {}, "store:test", None)
+    balance = accounts._apply(STORE, edit, {}, "store:test", None)
 
-    assert balance == points.Balance(25, 0)
+    assert balance == accounts.Balance(25, 0)
     assert _balance_is_its_ledger(rival) == 25
     assert CustomerModel.count(STORE) == 1
 
@@ -334,7 +335,7 @@ def test_concurrent_debits_never_overdraw() -> None:
 
     def debit(_: int) -> bool:
         edit = [{"amount": -10, "email": "busy@example.com"}]
-        outcome = points.instant_edit("RACE", edit, "store:race")[0]
+        outcome = accounts.instant_edit("RACE", edit, "store:race")[0]
         assert outcome.applied or outcome.error.code == "insufficient_points"
         return outcome.applied
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import customers, ledger
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.customers import records
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, AwsCalls, body_of
 
 
@@ -16,7 +17,7 @@ def _lookup(client: Any, email: str, key: str = API_KEY) -> Any:
 
 
 def _customer(store_code: str, email: str, earned: int, spent: int = 0) -> str:
-    customer = customers.new_customer(store_code, email)
+    customer = records.new_customer(store_code, email)
     ledger.post(Posting(store_code, customer.customer_id, earned, EntryKind.EARN), customer)
     if spent:
         ledger.post(Posting(store_code, customer.customer_id, -spent, EntryKind.SPEND))

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import purchases
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import purchases
 from chalicelib.storage.rewards import RewardModel
 from tests.conftest import OTHER_STORE, STORE, AwsCalls, body_of, jwt_headers, token_for
 from tests.factories import make_campaign

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from chalicelib.domain import recipients
+from chalicelib.domain.customers import recipients
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 

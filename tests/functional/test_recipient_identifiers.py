@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib.domain.customers import customers_count
+from chalicelib.domain.customers.records import customers_count
 from tests.conftest import STORE, bearer, body_of
 from tests.functional.test_recipients import WALLACE, create, created
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.customers import customers_count
+from chalicelib.domain.customers.records import customers_count
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from tests.conftest import API_KEY, STORE, bearer, body_of
 from tests.functional.test_recipients import WALLACE, created

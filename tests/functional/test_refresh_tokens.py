@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import auth, secrets
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access import auth, secrets
+from chalicelib.domain.access.auth import Role
 from chalicelib.storage.credentials import CredentialModel
 from chalicelib.storage.refresh_tokens import token_pk
 from tests.conftest import STORE, body_of, hooked_clients, jwt_headers
@@ -178,7 +178,7 @@ def test_a_crash_before_the_trade_is_written_leaves_the_old_token_valid(client: 
             raise RuntimeError("crash between reading the token and trading it")
 
     with hooked_clients(crash), pytest.raises(RuntimeError):
-        from chalicelib.domain import sessions
+        from chalicelib.domain.access import sessions
 
         sessions.refresh(refresh_token)
 

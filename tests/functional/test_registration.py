@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import customers, recipients
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.customers import recipients, records
 from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
 from tests.factories import RECIPIENT
 
@@ -109,7 +109,7 @@ def test_a_customer_registered_with_a_password_can_log_in(client: Any, role: Rol
     assert registered.status_code == 200, registered.body
     answer = body_of(registered)
     assert answer["email"] == "john4@example.com"
-    customer = customers.get_customer(STORE, answer["customerId"])
+    customer = records.get_customer(STORE, answer["customerId"])
     assert (customer.firstname, customer.surname) == ("John", "Kowalski")
     logged_in = login(client, Role.CUSTOMER, "john4@example.com")
     assert logged_in.status_code == 200, logged_in.body
@@ -131,15 +131,15 @@ def test_a_customer_registered_without_a_password_has_no_login(client: Any) -> N
 
 def test_a_taken_customer_email_is_a_400_and_writes_nothing(client: Any) -> None:
     existing = recipients.create_recipient(STORE, {**RECIPIENT, "email": "john4@example.com"})
-    before = customers.customers_count(STORE)
+    before = records.customers_count(STORE)
 
     refused = post(client, "/customer/register", CUSTOMER)
 
     assert refused.status_code == 400
     assert form_errors(refused, "email") == ["This email is already taken."]
-    assert customers.customers_count(STORE) == before
+    assert records.customers_count(STORE) == before
     assert login(client, Role.CUSTOMER, "john4@example.com").status_code == 401
-    assert customers.find_by_email(STORE, "john4@example.com").customer_id == existing.customer_id
+    assert records.find_by_email(STORE, "john4@example.com").customer_id == existing.customer_id
 
 
 def test_a_customer_may_not_register_customers(client: Any) -> None:

@@ -118,7 +118,7 @@ CURL_FORM = "application/x-www-form-urlencoded"  # what `curl -d` labels every b
 
 
 def _admin_json_as_form() -> dict[str, str]:
-    from chalicelib.domain.auth import Role
+    from chalicelib.domain.access.auth import Role
     from tests.conftest import jwt_headers, token_for
 
     return jwt_headers(token_for(Role.ADMIN), **{"Content-Type": CURL_FORM})

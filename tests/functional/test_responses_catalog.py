@@ -13,12 +13,12 @@ from pydantic import BaseModel
 
 from app import app
 from chalicelib.api import openapi
-from chalicelib.api.responses import buying as buying_responses
-from chalicelib.api.responses import campaigns as campaign_responses
-from chalicelib.api.responses import media as media_responses
+from chalicelib.api.openloyalty import buying_schemas as buying_responses
+from chalicelib.api.openloyalty import campaigns_schemas as campaign_responses
+from chalicelib.api.openloyalty import media_schemas as media_responses
 from chalicelib.api.routes import shaped
-from chalicelib.domain import catalog
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import entries
 from tests.conftest import STORE, body_of, jwt_headers, token_for
 from tests.factories import make_campaign
 
@@ -72,7 +72,7 @@ def test_a_campaign_is_answered_in_the_handlers_key_order_with_its_documented_ti
         )
     )
 
-    built = catalog.details(STORE, campaign.campaign_id, {}, internal=True)
+    built = entries.details(STORE, campaign.campaign_id, {}, internal=True)
     assert list(answer) == list(built)
     assert answer["pointValue"] == 0.5
     schemas = document["components"]["schemas"]

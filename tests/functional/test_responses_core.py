@@ -17,32 +17,26 @@ from pydantic import BaseModel
 
 from app import app
 from chalicelib.api import openapi
-from chalicelib.api.responses import (
-    auth,
-    claims,
-    docs,
-    health,
-    imonggo,
-    ledger,
-    mokugift,
-    points,
-    recipients,
-    rewards,
-)
+from chalicelib.api.admin import docs_schemas, health_schemas, ledger_schemas
+from chalicelib.api.alpha import recipients_schemas
+from chalicelib.api.coggins import claims_schemas, points_schemas
+from chalicelib.api.imonggo import customers_schemas
+from chalicelib.api.mokugift import issuing_schemas, rewards_schemas
+from chalicelib.api.openloyalty import auth_schemas
 from tests.conftest import bearer, body_of
 from tests.functional.test_imonggo_customers import basic, make_customer, make_type
 
 CORE_MODULES = (
-    auth,
-    claims,
-    docs,
-    health,
-    imonggo,
-    ledger,
-    mokugift,
-    points,
-    recipients,
-    rewards,
+    auth_schemas,
+    claims_schemas,
+    docs_schemas,
+    health_schemas,
+    customers_schemas,
+    ledger_schemas,
+    issuing_schemas,
+    points_schemas,
+    recipients_schemas,
+    rewards_schemas,
 )
 REF = "#/components/schemas/{}"
 
@@ -90,8 +84,11 @@ def test_imonggo_json_answers_are_the_documented_customer_and_spend(client: Any)
     assert (customer.status_code, spent.status_code) == (200, 200)
     # These handlers write their own JSON (decimals as `2000.0`), so no model shaped them.
     answer = json.loads(customer.body, parse_float=Decimal)
-    assert imonggo.ImonggoCustomer.model_validate(answer).model_dump(exclude_unset=True) == answer
-    assert imonggo.PointsSpent.model_validate(json.loads(spent.body, parse_float=Decimal))
+    assert (
+        customers_schemas.ImonggoCustomer.model_validate(answer).model_dump(exclude_unset=True)
+        == answer
+    )
+    assert customers_schemas.PointsSpent.model_validate(json.loads(spent.body, parse_float=Decimal))
 
 
 def test_non_json_answers_are_documented_with_their_media_types(document: dict[str, Any]) -> None:

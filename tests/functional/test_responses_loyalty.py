@@ -13,12 +13,12 @@ from pydantic import BaseModel
 
 from app import app
 from chalicelib.api import openapi
-from chalicelib.api.responses import ResponseModel
-from chalicelib.api.responses import bought as bought_responses
-from chalicelib.api.responses import cashback as cashback_responses
-from chalicelib.api.responses import targeting as targeting_responses
+from chalicelib.api.openloyalty import bought_schemas as bought_responses
+from chalicelib.api.openloyalty import cashback_schemas as cashback_responses
+from chalicelib.api.openloyalty import targeting_schemas as targeting_responses
 from chalicelib.api.routes import json_response, shaped
-from chalicelib.domain.auth import Role
+from chalicelib.api.schemas import ResponseModel
+from chalicelib.domain.access.auth import Role
 from tests.conftest import STORE, body_of, jwt_headers, token_for
 
 DOCUMENT = openapi.document(app)

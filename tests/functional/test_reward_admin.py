@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.domain.auth import Role
-from chalicelib.domain.deliveries import SENDING_LEASE
-from chalicelib.domain.rewards import reward_token
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.rewards.deliveries import SENDING_LEASE
+from chalicelib.domain.rewards.handout import reward_token
 from chalicelib.storage.rewards import (
     CANCELLED,
     EMAIL_QUEUED,

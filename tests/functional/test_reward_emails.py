@@ -21,9 +21,16 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from chalicelib import aws
-from chalicelib.domain import customers, deliveries, stores
-from chalicelib.domain.deliveries import MAX_RECEIVES, SENDING_LEASE, EmailOutcome, RetryLaterError
-from chalicelib.domain.rewards import Grant, Recipient, acquire, reward_url
+from chalicelib.domain.access import stores
+from chalicelib.domain.customers import records
+from chalicelib.domain.rewards import deliveries
+from chalicelib.domain.rewards.deliveries import (
+    MAX_RECEIVES,
+    SENDING_LEASE,
+    EmailOutcome,
+    RetryLaterError,
+)
+from chalicelib.domain.rewards.handout import Grant, Recipient, acquire, reward_url
 from chalicelib.jobs import reward_emails
 from chalicelib.mail import outbox
 from chalicelib.storage.campaigns import CampaignModel
@@ -60,7 +67,7 @@ def issue(
     grants = []
     for n in range(count):
         email = recipient.get("email", f"recipient{n}@example.com")
-        customer = customers.new_customer(campaign.store_code, email)
+        customer = records.new_customer(campaign.store_code, email)
         fields = {"firstname": f"Ann{n}", "surname": "Smith", **recipient, "email": email}
         grants.append(Grant(customer.customer_id, customer, recipient=Recipient(**fields)))
     outcomes = acquire(campaign, grants, source=ISSUED, email_status=email_status)

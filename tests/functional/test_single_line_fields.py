@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import auth
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Role
 from tests.conftest import API_KEY, STORE, AwsCalls, bearer, body_of, jwt_headers, token_for
 from tests.factories import make_campaign
 from tests.functional.test_bad_input import (

@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import targeting
-from chalicelib.domain.auth import Role
-from chalicelib.domain.customers import email_guard, new_customer
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import targeting
+from chalicelib.domain.customers.records import email_guard, new_customer
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.targeting import SegmentMemberModel, SegmentModel, segment_key
 from tests.conftest import OTHER_STORE, STORE, bearer, body_of, jwt_headers, token_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain import targeting
+from chalicelib.domain.catalog import targeting
 from chalicelib.storage.customers import CustomerModel, level_key
 from tests.conftest import OTHER_STORE, STORE
 from tests.factories import add_customer, make_campaign

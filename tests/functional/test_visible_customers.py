@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.domain import bought, stores, targeting
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access import stores
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import bought, targeting
 from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
 from tests.factories import add_customer, make_campaign
 from tests.functional.test_bought import T0, buy, new_customer

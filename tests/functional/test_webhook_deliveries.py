@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from chalicelib import aws
-from chalicelib.domain import events, ledger, webhook_deliveries
-from chalicelib.domain.ledger import EntryKind, Posting
-from chalicelib.domain.webhook_deliveries import Message, Outcome
-from chalicelib.domain.webhook_signature import HEADER, verify_signature
+from chalicelib.domain.events import event_log, webhook_deliveries
+from chalicelib.domain.events.webhook_deliveries import Message, Outcome
+from chalicelib.domain.events.webhook_signature import HEADER, verify_signature
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.events import EventModel
 from chalicelib.storage.webhook_deliveries import QUEUE, DeliveryModel, webhook_key
 from chalicelib.storage.webhooks import WebhookModel
@@ -222,7 +223,7 @@ def test_the_local_worker_feeds_the_queue_to_the_consumer(client: Any, receiver:
 def test_done_when_every_event_type_arrives_signed_retries_arrive_and_missed_ones_are_listed(
     client: Any, receiver: Receiver
 ) -> None:
-    everything = sorted(events.EVENT_TYPES)
+    everything = sorted(event_log.EVENT_TYPES)
     hook = register(client, receiver.url, everything)
     doomed = register(client, "http://127.0.0.1:9/hooks", ["points.earned"])
     for change in CHANGES.values():
@@ -238,7 +239,9 @@ def test_done_when_every_event_type_arrives_signed_retries_arrive_and_missed_one
     webhook_deliveries.dispatch()
     assert Outcome.RETRYING in drain()
     missed = body_of(
-        client.get(f"/events?since={events.iso(down_since)}&type=points.earned", headers=bearer())
+        client.get(
+            f"/events?since={event_log.iso(down_since)}&type=points.earned", headers=bearer()
+        )
     )["events"]
     assert [e["data"]["amount"] for e in missed] == [77]
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain import webhook_posting, webhooks
-from chalicelib.domain.events import Event
-from chalicelib.domain.webhook_signature import HEADER, signature_header, verify_signature
+from chalicelib.domain.events import webhook_posting, webhooks
+from chalicelib.domain.events.event_log import Event
+from chalicelib.domain.events.webhook_signature import HEADER, signature_header, verify_signature
 from chalicelib.storage.webhooks import WebhookModel
 from tests.conftest import STORE
 from tests.receivers import Receiver, local_stage, serving

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import webhooks
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.events import webhooks
 from chalicelib.storage.webhooks import WebhookModel
 from tests.conftest import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
 from tests.receivers import local_stage

@@ -20,8 +20,9 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.config import reset_settings
-from chalicelib.domain import auth, coupons, link_tokens
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access import auth, link_tokens
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import coupons
 from chalicelib.domain.claims import token_key
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.claims import ClaimModel

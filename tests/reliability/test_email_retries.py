@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from chalicelib import aws
-from chalicelib.domain.deliveries import MAX_RECEIVES
+from chalicelib.domain.rewards.deliveries import MAX_RECEIVES
 from chalicelib.mail import outbox
 from chalicelib.storage.rewards import EMAIL_FAILED, EMAIL_QUEUED, EMAIL_SENDING, EMAIL_SENT
 from local.worker import Worker

@@ -22,9 +22,13 @@ from app import app
 from chalicelib import aws
 from chalicelib.api.idempotency import MUTATING_METHODS
 from chalicelib.config import get_settings, reset_settings
-from chalicelib.domain import auth, events, ledger, media, recipients, sessions, webhooks
-from chalicelib.domain.auth import Role
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.access import auth, sessions
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import media
+from chalicelib.domain.customers import recipients
+from chalicelib.domain.events import event_log, webhooks
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.base import MODELS
 from tests.conftest import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
 from tests.factories import RECIPIENT, make_campaign
@@ -621,7 +625,7 @@ def redeliver_event(world: World) -> Call:
     a_webhook()  # subscribed to points.spent: the redelivery queues a message for it
     customer_id = a_customer(points=10)
     ledger.post(Posting(STORE, customer_id, -1, EntryKind.SPEND))
-    event_id = events.list_events(STORE, {"type": "points.spent"}).events[0].id
+    event_id = event_log.list_events(STORE, {"type": "points.spent"}).events[0].id
     return Call(f"/events/{event_id}/redeliver", bearer())
 
 

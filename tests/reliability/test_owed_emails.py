@@ -1,5 +1,5 @@
 """No reward stuck `queued`: a crash between writing rewards and queueing their emails, then the
-outbox sweeper (`domain.owed_emails`) and the consumer, and exactly one email per reward.
+outbox sweeper (`domain.rewards.owed_emails`) and the consumer, and exactly one email per reward.
 
 The crash is injected from outside the code under test: a botocore hook on the process's SQS
 client raises a `BaseException` on SendMessageBatch, as a killed process stops there; nothing in
@@ -18,8 +18,8 @@ from botocore.exceptions import ClientError
 
 from chalicelib import aws
 from chalicelib.config import get_settings
-from chalicelib.domain import deliveries, owed_emails
-from chalicelib.domain.owed_emails import SweepRun
+from chalicelib.domain.rewards import deliveries, owed_emails
+from chalicelib.domain.rewards.owed_emails import SweepRun
 from chalicelib.storage.rewards import (
     EMAIL_FAILED,
     EMAIL_QUEUED,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import ledger
-from chalicelib.domain.customers import customers_count
-from chalicelib.domain.ledger import EntryKind, Posting
+from chalicelib.domain.customers.records import customers_count
+from chalicelib.domain.points import ledger
+from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.targeting import SegmentMemberModel, SegmentModel, segment_key
 from tests.conftest import STORE, bearer, body_of, hooked_clients
 from tests.functional.test_recipients import WALLACE, created

@@ -24,7 +24,7 @@ from botocore.retries.standard import ExponentialBackoff
 
 from chalicelib import aws
 from chalicelib.config import get_settings
-from chalicelib.domain import auth
+from chalicelib.domain.access import auth
 from chalicelib.storage import base
 from chalicelib.storage.base import MODELS
 from tests.conftest import RACE_API_KEY, RACE_STORE, bearer, body_of, hooked_clients

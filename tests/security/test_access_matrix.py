@@ -1,4 +1,5 @@
-"""The Open Loyalty access matrix (chalicelib/api/access.py): every route takes its roles from
+"""The Open Loyalty access matrix (chalicelib/api/openloyalty/access.py): every route takes its
+roles from
 the one table, the OpenAPI document shows them, and every route answers every role as the
 table says: admin, seller, customer, the store's API key and anonymous (no credential).
 
@@ -18,10 +19,10 @@ from typing import Any
 import pytest
 
 from app import app
-from chalicelib.api.access import ACCESS, PUBLIC
 from chalicelib.api.openapi import document
-from chalicelib.domain import targeting
-from chalicelib.domain.auth import Role
+from chalicelib.api.openloyalty.access import ACCESS, PUBLIC
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.catalog import targeting
 from tests.conftest import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
 from tests.factories import make_campaign
 from tests.functional.test_bought import buy, new_customer

@@ -15,8 +15,9 @@ from urllib.parse import quote
 import pytest
 
 from chalicelib.config import reset_settings
-from chalicelib.domain import auth, points
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.points import accounts
 from chalicelib.storage.claims import ClaimModel
 from tests.conftest import API_KEY, OTHER_API_KEY, STORE, bearer, body_of, jwt_headers
 from tests.factories import RECIPIENT, make_campaign
@@ -46,7 +47,7 @@ def test_every_credential_style_of_one_api_key_applies_a_key_once(client: Any) -
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert [REPLAYED in a.headers for a in answers] == [False, True, True]
     assert {a.body for a in answers} == {answers[0].body}
-    assert points.lookup_balance(STORE, "pat@example.com").available == 500
+    assert accounts.lookup_balance(STORE, "pat@example.com").available == 500
 
 
 def test_csapikey_in_the_query_and_bearer_create_claims_once(client: Any) -> None:

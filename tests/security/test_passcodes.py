@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from chalicelib import cli
-from chalicelib.domain import auth, catalog, secrets
+from chalicelib.domain.access import auth, secrets
+from chalicelib.domain.catalog import entries
 from chalicelib.domain.errors import AuthenticationError
 from chalicelib.storage.credentials import CredentialModel
 from chalicelib.storage.rewards import RewardModel
@@ -35,7 +36,7 @@ def rewards_of(store_code: str) -> list[RewardModel]:
 
 def test_two_stores_with_one_campaign_id_each_issue_with_their_own_passcode(client: Any) -> None:
     for store_code in (STORE, OTHER_STORE):
-        catalog.create_campaign(store_code, cli._demo_campaign(), campaign_id=SHARED_ID)
+        entries.create_campaign(store_code, cli._demo_campaign(), campaign_id=SHARED_ID)
     ours = auth.set_passcode(STORE, SHARED_ID)
     theirs = auth.set_passcode(OTHER_STORE, SHARED_ID)
 

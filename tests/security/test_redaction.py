@@ -22,8 +22,9 @@ from urllib.parse import urlencode, urlparse
 
 import pytest
 
-from chalicelib.domain import auth, claims
-from chalicelib.domain.auth import Role
+from chalicelib.domain import claims
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Role
 from chalicelib.redaction import MASK, redact
 from tests.conftest import API_KEY, STORE
 from tests.factories import make_campaign
@@ -222,7 +223,7 @@ def test_a_crash_quoting_the_credential_leaves_it_out_of_the_log_and_the_body(
     secrets: Secrets, client: Any, logs: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app import app
-    from chalicelib.domain import issuing
+    from chalicelib.domain.rewards import issuing
 
     def crash(store_code: str, campaign_id: str, item: Any, *args: Any, **kwargs: Any) -> None:
         raise RuntimeError(f"could not issue with {item!r}")  # quotes the body, passcode and all

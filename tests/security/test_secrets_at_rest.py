@@ -19,8 +19,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from chalicelib import cli
-from chalicelib.domain import auth
-from chalicelib.domain.auth import Role
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Role
 from chalicelib.storage.claims import ClaimModel
 from chalicelib.storage.credentials import CredentialModel
 from chalicelib.storage.rewards import RewardModel

@@ -41,8 +41,9 @@ from urllib3.filepost import encode_multipart_formdata
 from app import app
 from chalicelib import cli
 from chalicelib.config import get_settings
-from chalicelib.domain import auth, events, stores, webhooks
-from chalicelib.domain.auth import USER_ROLES, Role
+from chalicelib.domain.access import auth, stores
+from chalicelib.domain.access.auth import USER_ROLES, Role
+from chalicelib.domain.events import event_log, webhooks
 from chalicelib.storage.credentials import CredentialModel
 from local.bootstrap import create_resources, load_template
 from tests.conftest import (
@@ -443,7 +444,7 @@ def build_world(client: Any, calls: Calls) -> World:
         "month": str(now.month),
         "year": str(now.year),
         "reward_id": _ok(sandboxed, 201)["rewardId"],
-        "event_id": events.list_events(STORE, {"limit": "1"}).events[0].id,
+        "event_id": event_log.list_events(STORE, {"limit": "1"}).events[0].id,
         "webhook_id": webhooks.create(STORE, WEBHOOK)[0].id,
     }
     return World(client, calls, ids, a, b, passcode, other_passcode, _revoked_key(), sandbox)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import bought
+from chalicelib.domain.catalog import bought
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.storage.rewards import ACTIVE, CANCELLED, EXPIRED, RewardModel
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from chalicelib.api.forms import parse_form
-from chalicelib.api.openloyalty import form_tree
-from chalicelib.domain.campaign_form import BLANK, read_campaign
+from chalicelib.api.openloyalty.errors import form_tree
+from chalicelib.domain.catalog.campaign_form import BLANK, read_campaign
 from chalicelib.domain.errors import InvalidInputError
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.cashback import Order, RewardTooSmallError, read_order, reward_amount
+from chalicelib.domain.catalog.cashback import Order, RewardTooSmallError, read_order, reward_amount
 from chalicelib.domain.errors import InvalidInputError, PermissionDeniedError
 
 BLANK = ["This value should not be blank."]

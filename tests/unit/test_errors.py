@@ -8,8 +8,8 @@ import pytest
 
 from chalicelib.api.errors import default_error_body, error_response, status_of
 from chalicelib.domain import errors
-from chalicelib.domain.ledger import InsufficientPointsError
-from chalicelib.domain.recipients import RecipientNotFoundError
+from chalicelib.domain.customers.recipients import RecipientNotFoundError
+from chalicelib.domain.points.ledger import InsufficientPointsError
 
 STATUSES = [
     (errors.RewardsError(), 400),

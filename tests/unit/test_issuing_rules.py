@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import issuing
 from chalicelib.domain.errors import InvalidInputError
-from chalicelib.domain.issuing import (
+from chalicelib.domain.rewards import issuing
+from chalicelib.domain.rewards.handout import Recipient
+from chalicelib.domain.rewards.issuing import (
     Delivery,
     InvalidRecipientError,
     TooManyRecipientsError,
@@ -17,7 +18,6 @@ from chalicelib.domain.issuing import (
     parse_recipient,
     recipients_of,
 )
-from chalicelib.domain.rewards import Recipient
 
 
 def test_an_email_recipient_is_trimmed_and_keeps_its_optional_fields() -> None:

@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from chalicelib import aws as aws_clients
 from chalicelib.config import get_settings, reset_settings
-from chalicelib.domain import link_tokens
+from chalicelib.domain.access import link_tokens
 from chalicelib.secrets_store import reset_secrets
 
 URL_SAFE_32 = re.compile(r"^[A-Za-z0-9_-]{32}$")  # what secrets.token_urlsafe(24) made

@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.config import reset_settings
+from chalicelib.domain.catalog.payout_providers import Callback, Paytm, provider_named
 from chalicelib.domain.errors import InvalidInputError, MalformedRequestError
-from chalicelib.domain.payout_providers import Callback, Paytm, provider_named
 from chalicelib.storage.cashback import ACCEPTED, FAILED, PAID, REQUESTED, CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.errors import InvalidInputError
-from chalicelib.domain.points import (
+from chalicelib.domain.points.accounts import (
     MAX_INSTANT_AMOUNT,
     MAX_INSTANT_ITEMS,
     Balance,

@@ -8,8 +8,8 @@ import pytest
 
 from chalicelib.api.errors import default_error_body, status_of
 from chalicelib.domain.errors import InvalidInputError, RewardsError, error_record, recorded_error
-from chalicelib.domain.ledger import InsufficientPointsError
-from chalicelib.domain.rewards import LimitReachedError, NoCouponsLeftError
+from chalicelib.domain.points.ledger import InsufficientPointsError
+from chalicelib.domain.rewards.handout import LimitReachedError, NoCouponsLeftError
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from pydantic import Field, RootModel, ValidationError
 
-from chalicelib.api.responses import Amount, ResponseModel
 from chalicelib.api.routes import shaped
+from chalicelib.api.schemas import Amount, ResponseModel
 
 
 class Balance(ResponseModel):

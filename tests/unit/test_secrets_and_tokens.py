@@ -14,8 +14,8 @@ import jwt
 import pytest
 
 from chalicelib.config import get_settings, reset_settings
-from chalicelib.domain import auth, secrets
-from chalicelib.domain.auth import Principal, Role
+from chalicelib.domain.access import auth, secrets
+from chalicelib.domain.access.auth import Principal, Role
 from chalicelib.domain.errors import AuthenticationError, ConflictError, InvalidInputError
 from tests.conftest import API_KEY, OTHER_STORE, STORE
 
@@ -84,7 +84,7 @@ def test_password_check_against_a_garbage_hash_is_false() -> None:
 
 
 def test_api_key_is_stored_only_as_its_sha256_digest(aws: None) -> None:
-    from chalicelib.domain import stores
+    from chalicelib.domain.access import stores
 
     stores.create_store("KEYS")
     made = auth.create_api_key("KEYS", label="ops")

@@ -13,8 +13,8 @@ from moto import mock_aws
 
 from chalicelib import aws as aws_clients
 from chalicelib.config import get_settings, reset_settings
-from chalicelib.domain import auth
-from chalicelib.domain.auth import Principal, Role
+from chalicelib.domain.access import auth
+from chalicelib.domain.access.auth import Principal, Role
 from chalicelib.domain.errors import AuthenticationError
 from chalicelib.secrets_store import reset_secrets
 from tests.conftest import STORE, AwsCalls

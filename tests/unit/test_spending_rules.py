@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.domain.errors import InvalidInputError
-from chalicelib.domain.spending import (
+from chalicelib.domain.points.spending import (
     AmountNotConvertibleError,
     parse_amount,
     points_for,

@@ -9,9 +9,10 @@ from xml.etree import ElementTree
 
 import pytest
 
-from chalicelib.api import imonggo, xml
-from chalicelib.domain.customer_types import CustomerType
-from chalicelib.domain.spending import Member, Spent
+from chalicelib.api import xml
+from chalicelib.api.imonggo import customers
+from chalicelib.domain.customers.customer_types import CustomerType
+from chalicelib.domain.points.spending import Member, Spent
 from chalicelib.storage.customers import CustomerModel
 
 # The document's customer 1534, with its `</alternate_code` typo fixed and its empty elements
@@ -110,15 +111,15 @@ def test_characters_xml_cannot_carry_are_replaced_so_the_document_parses() -> No
 
 
 def test_the_document_customer_renders_line_for_line() -> None:
-    rendered = xml.record("customer", imonggo.customer_fields(juan_cruz()))
+    rendered = xml.record("customer", customers.customer_fields(juan_cruz()))
     assert rendered.splitlines() == DOCUMENT_CUSTOMER.splitlines()
     assert rendered == DOCUMENT_CUSTOMER
 
 
 def test_the_document_spend_answer_renders_line_for_line() -> None:
     spent = Spent(points_spent=2000, amount_spent=Decimal("10"), points_available=28511)
-    response = imonggo.record_response(
-        "hash", imonggo.spent_fields(spent), imonggo.Format.XML, typed=True
+    response = customers.record_response(
+        "hash", customers.spent_fields(spent), customers.Format.XML, typed=True
     )
     assert response.body.splitlines() == DOCUMENT_HASH.splitlines()
     assert response.headers["Content-Type"] == "application/xml; charset=utf-8"
@@ -126,10 +127,10 @@ def test_the_document_spend_answer_renders_line_for_line() -> None:
 
 def test_json_keeps_the_keys_and_writes_decimals_as_exact_numbers() -> None:
     spent = Spent(points_spent=2010, amount_spent=Decimal("10.05"), points_available=0)
-    text = imonggo.json_text(imonggo.spent_fields(spent))
+    text = customers.json_text(customers.spent_fields(spent))
     assert text == '{"points-spent": 2010.0, "amount-spent": 10.05, "points-available": 0.0}'
 
-    customer = json.loads(imonggo.json_text(imonggo.customer_fields(juan_cruz())))
+    customer = json.loads(customers.json_text(customers.customer_fields(juan_cruz())))
     assert list(customer) == [
         element.tag for element in ElementTree.fromstring(DOCUMENT_CUSTOMER.encode())
     ]

@@ -1,0 +1,125 @@
+"""Webhook endpoints: a store registers URLs that receive its events, signed.
+
+`POST /webhooks` `{"url", "events": ["points.spent", ...], "enabled"?}` (admin JWT or store API
+key) answers 201 `{"id", "url", "events", "status", "createdAt", "disabledReason", "secret"}`;
+the secret is in no other answer. `GET /webhooks` answers `{"webhooks": [...]}`;
+`GET|PUT|DELETE /webhooks/{id}` read, replace (same body as the POST) and remove one;
+`POST /webhooks/{id}/rotate_secret` answers a new secret, the old one signing too until
+`previousSecretExpiresAt`. `GET /webhooks/{id}/deliveries?cursor=` answers
+`{"deliveries": [{"eventId", "eventType", "status", "attempts": [...]}], "nextCursor"}`.
+A URL that is not https or reaches a private address is a 422 naming `url`; an unknown event
+type a 400 `unknown_event_type`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.api.admin.webhooks_schemas import (
+    DeliveryList,
+    WebhookBody,
+    WebhookList,
+    WebhookWithSecret,
+)
+from chalicelib.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from chalicelib.api.request import ApiRequest
+from chalicelib.api.routes import Routes
+from chalicelib.domain.access.auth import Role
+from chalicelib.domain.errors import ConflictError, InvalidInputError, MalformedRequestError
+from chalicelib.domain.events import webhook_deliveries, webhooks
+from chalicelib.domain.events.event_log import UnknownEventTypeError
+
+routes = Routes(__name__)
+ROLES = (Role.ADMIN, Role.STORE)
+FORM_ERRORS = (InvalidInputError, MalformedRequestError, UnknownEventTypeError)
+
+
+def with_secret(webhook: webhooks.Webhook, secret: str) -> dict[str, Any]:
+    return {**webhook.body(), "secret": secret}
+
+
+@routes.route(
+    "/webhooks",
+    methods=["POST"],
+    roles=ROLES,
+    status=201,
+    summary="Register a webhook endpoint; its signing secret is shown once",
+    request_model=webhooks.WebhookForm,
+    response_model=WebhookWithSecret,
+    errors=FORM_ERRORS,
+    no_store=True,
+)
+def create_webhook(request: ApiRequest) -> dict[str, Any]:
+    key = request.raw.headers.get(IDEMPOTENCY_HEADER)
+    return with_secret(*webhooks.create(request.store_code, request.body, key))
+
+
+@routes.route(
+    "/webhooks",
+    roles=ROLES,
+    summary="The store's webhook endpoints",
+    response_model=WebhookList,
+)
+def list_webhooks(request: ApiRequest) -> dict[str, Any]:
+    return {"webhooks": [w.body() for w in webhooks.list_webhooks(request.store_code)]}
+
+
+@routes.route(
+    "/webhooks/{webhook_id}",
+    roles=ROLES,
+    summary="One webhook endpoint",
+    response_model=WebhookBody,
+    errors=(webhooks.WebhookNotFoundError,),
+)
+def get_webhook(request: ApiRequest, webhook_id: str) -> dict[str, Any]:
+    return webhooks.get_webhook(request.store_code, webhook_id).body()
+
+
+@routes.route(
+    "/webhooks/{webhook_id}",
+    methods=["PUT"],
+    roles=ROLES,
+    summary="Replace a webhook endpoint's URL and event types, or turn it on or off",
+    request_model=webhooks.WebhookForm,
+    response_model=WebhookBody,
+    errors=(*FORM_ERRORS, webhooks.WebhookNotFoundError),
+)
+def update_webhook(request: ApiRequest, webhook_id: str) -> dict[str, Any]:
+    return webhooks.update(request.store_code, webhook_id, request.body).body()
+
+
+@routes.route(
+    "/webhooks/{webhook_id}",
+    methods=["DELETE"],
+    roles=ROLES,
+    summary="Remove a webhook endpoint",
+    errors=(webhooks.WebhookNotFoundError,),
+)
+def delete_webhook(request: ApiRequest, webhook_id: str) -> None:
+    webhooks.delete(request.store_code, webhook_id)
+
+
+@routes.route(
+    "/webhooks/{webhook_id}/rotate_secret",
+    methods=["POST"],
+    roles=ROLES,
+    summary="A new signing secret; the previous one signs too until the overlap ends",
+    response_model=WebhookWithSecret,
+    errors=(webhooks.WebhookNotFoundError, ConflictError),
+    no_store=True,
+)
+def rotate_secret(request: ApiRequest, webhook_id: str) -> dict[str, Any]:
+    return with_secret(*webhooks.rotate_secret(request.store_code, webhook_id))
+
+
+@routes.route(
+    "/webhooks/{webhook_id}/deliveries",
+    roles=ROLES,
+    summary="An endpoint's deliveries, newest event first, with every attempt",
+    response_model=DeliveryList,
+    errors=(webhooks.WebhookNotFoundError, MalformedRequestError),
+)
+def list_deliveries(request: ApiRequest, webhook_id: str) -> dict[str, Any]:
+    cursor = request.query.get("cursor")
+    items, next_cursor = webhook_deliveries.list_deliveries(request.store_code, webhook_id, cursor)
+    return {"deliveries": items, "nextCursor": next_cursor}

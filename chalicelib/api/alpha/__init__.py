@@ -1,0 +1,1 @@
+"""The Alpha face: the recipient directory and balances."""

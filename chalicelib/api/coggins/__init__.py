@@ -1,0 +1,1 @@
+"""The Coggins face: points by email (lookup, INSTANT edits) and point claims."""

@@ -1,0 +1,1 @@
+"""The Imonggo face: customers with their points, spending by amount, customer types."""

@@ -1,0 +1,2 @@
+"""The Open Loyalty face: logins, the campaign catalog, targeting, buying, bought rewards,
+cashback."""

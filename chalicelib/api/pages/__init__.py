@@ -1,0 +1,1 @@
+"""Public HTML pages: the page behind a reward link."""

@@ -1,0 +1,1 @@
+"""Who is calling: stores, credentials and principals, secrets, sessions, link tokens."""

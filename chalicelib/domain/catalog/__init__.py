@@ -1,0 +1,1 @@
+"""The reward campaign catalog: campaigns, coupons, targeting, buying, bought rewards, cashback."""

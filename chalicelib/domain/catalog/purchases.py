@@ -1,0 +1,169 @@
+"""One customer's purchases, as Open Loyalty's clients read and settle them.
+
+- The bought list of one customer (`GET /admin/customer/{customer}/campaign/bought`, the
+  seller's twin path, and the customer's own `GET /customer/campaign/bought`): the rows of the
+  store's bought list (chalicelib/domain/catalog/bought.py) that are the customer's, read from the
+  rewards' and payouts' customer indexes, under `campaigns` as Open Loyalty answers;
+  `includeDetails=true` adds each row's campaign as the caller's role sees campaigns.
+- Marking many bought coupons used or unused at once (`POST /admin/campaign/coupons/
+  mark_as_used`): every coupon under the same rules as one (`bought.usage_change`), all in one
+  DynamoDB transaction, so either all change or none does; one that is unknown, not that
+  customer's or campaign's, of another code, or refused by the rules is a 400 naming it. The
+  coupons marked used are listed by one `coupon.used` event in the same transaction. A
+  transaction holds at most 100 items, that event one of them, so a request marks at most 99
+  coupons (Open Loyalty has no such cap; one event per coupon would halve it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import StringConstraints, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.catalog import bought, entries
+from chalicelib.domain.catalog.campaign_form import FORM_CONFIG, Flag, form_errors, line_text
+from chalicelib.domain.customers import records
+from chalicelib.domain.errors import InvalidInputError
+from chalicelib.domain.events import event_log
+from chalicelib.domain.validation import InputModel
+from chalicelib.storage.base import connection, failed_items
+from chalicelib.storage.rewards import RewardModel
+
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit of items in one transaction
+MAX_COUPONS = MAX_TRANSACTION_ITEMS - 1  # and one for the `coupon.used` event
+NonBlank = StringConstraints(min_length=1)
+Key = Annotated[line_text(bought.MAX_ID_LENGTH), NonBlank]
+
+
+class DetailsQuery(InputModel):
+    model_config = FORM_CONFIG
+
+    includeDetails: Flag = None
+
+
+def customer_bought(
+    store_code: str, customer_id: str, query: dict[str, Any], internal: bool
+) -> dict[str, Any]:
+    """A page of the customer's bought campaigns and how many match (404 for a customer the
+    store does not have); `internal`: campaigns in the admin's view."""
+    try:
+        include = bool(DetailsQuery.model_validate(query).includeDetails)
+    except PydanticValidationError as error:
+        raise InvalidInputError(form_errors(error)) from error
+    records.get_customer(store_code, customer_id)
+    page = bought.bought_page(store_code, query, customer_id)
+    rows = page.rows
+    if include:
+        shown = [campaign for campaign in page.campaigns if campaign is not None]
+        view = entries.list_query(
+            {key: query[key] for key in ("_locale", "format") if key in query}
+        ).view(internal)
+        lookups = entries.Lookups.of(store_code, shown)
+        rows = [
+            {**row, "campaign": entries.campaign_body(campaign, view, lookups)}
+            if campaign is not None
+            else row
+            for row, campaign in zip(rows, page.campaigns, strict=True)
+        ]
+    return {"campaigns": rows, "total": page.total}
+
+
+class CouponMark(InputModel):
+    model_config = FORM_CONFIG
+
+    customerId: Key
+    campaignId: Key
+    couponId: Key
+    code: Annotated[line_text(255), NonBlank]
+    used: bool
+
+
+class CouponMarks(InputModel):
+    model_config = FORM_CONFIG
+
+    coupons: list[CouponMark]
+
+    @field_validator("coupons")
+    @classmethod
+    def _bounded(cls, coupons: list[CouponMark]) -> list[CouponMark]:
+        if not coupons:
+            raise ValueError("Send at least one coupon.")
+        if len(coupons) > MAX_COUPONS:
+            raise ValueError(f"At most {MAX_COUPONS} coupons per request.")
+        return coupons
+
+
+@dataclass(frozen=True)
+class Marked:
+    mark: CouponMark
+    usage_date: datetime | None
+
+
+def _marks(body: Any) -> list[CouponMark]:
+    if not isinstance(body, dict):
+        raise InvalidInputError({"coupons": ["Send the coupons as coupons[i][...]."]})
+    try:
+        marks = CouponMarks.model_validate(body).coupons
+    except PydanticValidationError as error:
+        raise InvalidInputError(form_errors(error)) from error
+    seen: dict[str, int] = {}
+    for index, mark in enumerate(marks):
+        if mark.couponId in seen:
+            message = f"The same coupon as coupons[{seen[mark.couponId]}]."
+            raise InvalidInputError({f"coupons.{index}.couponId": [message]})
+        seen[mark.couponId] = index
+    return marks
+
+
+def mark_coupons(store_code: str, body: Any, now: datetime | None = None) -> list[Marked]:
+    """Mark every coupon of `coupons[i][customerId|campaignId|couponId|code|used]` used or
+    unused, all or none; InvalidInputError (400) naming the first coupon refused."""
+    marks = _marks(body)
+    now = now or datetime.now(UTC)
+    transaction = TransactWrite(connection=connection())
+    try:
+        with transaction:
+            for mark in marks:
+                actions, condition = bought.usage_change(
+                    mark.customerId, mark.campaignId, mark.used, now
+                )
+                transaction.update(
+                    RewardModel(store_code, mark.couponId),
+                    actions=actions,
+                    condition=condition & (RewardModel.coupon_code == mark.code),
+                    return_values="ALL_OLD",
+                )
+            used = [
+                event_log.used_coupon(mark.couponId, mark.campaignId, mark.customerId)
+                for mark in marks
+                if mark.used
+            ]
+            if used:
+                event_log.coupons_used(transaction, store_code, used, now)
+    except TransactWriteError as error:
+        refused = [
+            f
+            for f in failed_items(transaction, error)
+            if f.model is RewardModel and f.code == "ConditionalCheckFailed"
+        ]
+        if not refused:
+            raise  # only busy: nothing was written, and the answer says to retry
+        index = next(
+            i for i, m in enumerate(marks) if m.couponId == refused[0].key["reward_id"]["S"]
+        )
+        raise InvalidInputError(
+            {f"coupons.{index}.couponId": [_why(marks[index], refused[0].old_item, now)]}
+        ) from error
+    return [Marked(mark, now if mark.used else None) for mark in marks]
+
+
+def _why(mark: CouponMark, old_item: dict[str, Any] | None, now: datetime) -> str:
+    reward = RewardModel.from_raw_data(old_item) if old_item else None
+    if reward is not None and (reward.coupon_code or "") != mark.code:
+        reward = None  # another coupon's id: as unknown as one that does not exist
+    return bought.usage_refusal(reward, mark.customerId, mark.campaignId, now).message

@@ -1,0 +1,1 @@
+"""Customers: the records every face shares, customer types, the Alpha recipient directory."""

@@ -1,0 +1,415 @@
+"""Recipients: the customer directory of the Alpha document (create, find, update, delete, list).
+
+A recipient is found by its ID, its email or its public key (an ID the caller's own system
+knows). Email and public key are unique within a store: guard items are written in the same
+transaction as the customer, so two concurrent creates cannot both take one email.
+
+The three kinds of identifier share one namespace per store: a public key may not equal
+another recipient's ID or email, nor an email another recipient's public key (emails and
+email-like public keys compared case-insensitively). The same transaction checks it with
+conditions on the other recipient's item or guard, so no race can slip a collision in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ConfigDict, StringConstraints
+from pydantic import ValidationError as PydanticValidationError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.access.stores import get_store
+from chalicelib.domain.catalog import audiences, targeting
+from chalicelib.domain.customers.records import (
+    add_new_customers,
+    count_customers,
+    find_by_email,
+    find_by_public_key,
+    guards,
+    new_customer,
+)
+from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from chalicelib.domain.paging import decode_cursor, encode_cursor
+from chalicelib.domain.points import ledger
+from chalicelib.domain.validation import Email, InputModel, SingleLine, errors_of, field_label
+from chalicelib.storage.base import cancellation_codes, connection, failed_items
+from chalicelib.storage.customers import (
+    RECIPIENT_FIELDS,
+    CustomerModel,
+    UniqueValueModel,
+    email_key,
+    guarded_field,
+    public_key_key,
+    unique_email_pk,
+    unique_public_key_pk,
+)
+from chalicelib.storage.idempotency import ItemRecord
+
+REQUIRED_ON_CREATE = ("email", "firstname", "surname", "address1", "town", "postcode")
+MAX_PAGE_SIZE = 100
+
+
+class RecipientNotFoundError(NotFoundError):
+    """The document answers an unknown recipient with an empty message."""
+
+    default_message = ""
+
+
+def _country_code(value: str) -> str:
+    import pycountry  # its data loads slowly: only when a country code is checked
+
+    code = value.lower()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code.upper()) is None:
+        raise ValueError("The selected country code is invalid.")
+    return code
+
+
+Text = Annotated[str, StringConstraints(max_length=255), SingleLine]
+CountryCode = Annotated[str, AfterValidator(_country_code), SingleLine]
+
+
+class RecipientInput(InputModel):
+    """Every field of the document; all optional here, required ones are checked on create."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, coerce_numbers_to_str=True)
+
+    email: Email | None = None
+    public_key: Text | None = None
+    locale: Annotated[str, StringConstraints(max_length=35), SingleLine] | None = None
+    firstname: Text | None = None
+    surname: Text | None = None
+    company: Text | None = None
+    address1: Text | None = None
+    address2: Text | None = None
+    address3: Text | None = None
+    town: Text | None = None
+    postcode: Annotated[str, StringConstraints(max_length=32), SingleLine] | None = None
+    country_code: CountryCode | None = None
+    telephone: Annotated[str, StringConstraints(max_length=64), SingleLine] | None = None
+    del_firstname: Text | None = None
+    del_surname: Text | None = None
+    del_company: Text | None = None
+    del_address1: Text | None = None
+    del_address2: Text | None = None
+    del_address3: Text | None = None
+    del_town: Text | None = None
+    del_postcode: Annotated[str, StringConstraints(max_length=32), SingleLine] | None = None
+    del_country_code: CountryCode | None = None
+    del_telephone: Annotated[str, StringConstraints(max_length=64), SingleLine] | None = None
+
+
+@dataclass(frozen=True)
+class RecipientPage:
+    recipients: list[CustomerModel]
+    next_cursor: str | None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _parse(data: Any, required: tuple[str, ...]) -> dict[str, str | None]:
+    """The recipient fields present in `data`, validated; blank values become None."""
+    if not isinstance(data, dict):
+        raise InvalidInputError({"body": ["The request body must be a JSON object."]})
+    present = {field: data[field] for field in RECIPIENT_FIELDS if field in data}
+    errors: dict[str, list[str]] = {}
+    for field in required:
+        if _blank(present.get(field)):
+            errors[field] = [f"The {field_label(field)} field is required."]
+    try:
+        parsed = RecipientInput.model_validate(
+            {field: value for field, value in present.items() if not _blank(value)}
+        )
+    except PydanticValidationError as error:
+        for field, messages in errors_of(error).items():
+            errors.setdefault(field, messages)
+        parsed = None
+    if errors or parsed is None:
+        raise InvalidInputError(errors)
+    return {field: getattr(parsed, field) for field in present}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# Which field a refused item of a create or update speaks for: (table, key) -> field.
+Claims = dict[tuple[type, str], str]
+
+
+def _check_identifiers(
+    transaction: TransactWrite,
+    customer: CustomerModel,
+    email: str | None,
+    public_key: str | None,
+    touched: set[str],
+) -> Claims:
+    """Condition checks, in `transaction`, that the new `email` / `public_key` of `customer`
+    are no other recipient's identifier of another kind. Guards in `touched` (the customer's
+    own, written or deleted by the same transaction, which may touch an item once) are not
+    checked; email against email and public key against public key are the guards' business."""
+    store_code, customer_id = customer.store_code, customer.customer_id
+    checks: Claims = {}
+    if public_key and public_key != customer_id:
+        transaction.condition_check(
+            CustomerModel,
+            store_code,
+            public_key,
+            condition=CustomerModel.customer_id.does_not_exist(),
+        )
+        checks[(CustomerModel, public_key)] = "public_key"
+    # An email-like public key against the emails, an email against the public keys.
+    others = []
+    if public_key and "@" in public_key:
+        others.append((unique_email_pk(store_code, public_key), "public_key"))
+    if email:
+        others.append((unique_public_key_pk(store_code, email), "email"))
+    mine = UniqueValueModel.pk.does_not_exist() | (UniqueValueModel.owner_id == customer_id)
+    for pk, field in others:
+        if pk not in touched:
+            transaction.condition_check(UniqueValueModel, pk, condition=mine)
+            checks[(UniqueValueModel, pk)] = field
+    return checks
+
+
+def _raise_taken(transaction: TransactWrite, error: TransactWriteError, claims: Claims) -> None:
+    """Name the field whose uniqueness guard or identifier check refused the transaction, if
+    one did."""
+    for failure in failed_items(transaction, error):
+        if failure.code != "ConditionalCheckFailed":
+            continue
+        if failure.model is UniqueValueModel:
+            pk = failure.key["pk"]["S"]
+            field = claims.get((UniqueValueModel, pk)) or guarded_field(pk)
+        elif failure.model is CustomerModel:
+            field = claims.get((CustomerModel, failure.key["customer_id"]["S"]), "")
+        else:
+            continue
+        if field:
+            raise InvalidInputError(
+                {field: [f"The {field_label(field)} has already been taken."]}
+            ) from error
+
+
+def find_recipient(store_code: str, ref: str) -> CustomerModel:
+    """The store's recipient whose ID, email or public key is `ref`.
+
+    A recipient's own identifiers come first: its email for a value with `@`, else its ID; a
+    public key (the caller's alias) only when neither matches. The checks on create and update
+    keep a public key from equalling another recipient's ID or email, and this order keeps one
+    that slipped in before them from ever shadowing its owner.
+    """
+    ref = ref.strip()
+    if not ref:
+        raise RecipientNotFoundError()
+    if "@" in ref:
+        found = find_by_email(store_code, ref)
+        if found is not None:
+            return found
+    else:
+        try:
+            return CustomerModel.get(store_code, ref)
+        except DoesNotExist:
+            pass
+    found = find_by_public_key(store_code, ref)
+    if found is None:
+        raise RecipientNotFoundError()
+    return found
+
+
+def create_recipient(
+    store_code: str,
+    data: Any,
+    record: Callable[[CustomerModel], ItemRecord] | None = None,
+) -> CustomerModel:
+    """Create a recipient; `record` gives a bulk job's record of it, written with it."""
+    fields = _parse(data, REQUIRED_ON_CREATE)
+    if not fields.get("country_code"):
+        fields["country_code"] = get_store(store_code).country_code
+    customer = new_customer(store_code, **fields)
+    transaction = TransactWrite(connection=connection())
+    try:
+        with transaction:
+            add_new_customers(transaction, [customer])
+            touched = {guard.pk for guard in guards(customer)}
+            claims = _check_identifiers(
+                transaction, customer, customer.email, customer.public_key, touched
+            )
+            if record is not None:
+                record(customer).add_to(transaction)
+    except TransactWriteError as error:
+        if record is not None:
+            record(customer).progress.raise_if_taken(failed_items(transaction, error), error)
+        _raise_taken(transaction, error, claims)
+        raise
+    return customer
+
+
+def _swap_guard(
+    transaction: TransactWrite,
+    customer: CustomerModel,
+    old_pk: str | None,
+    new_pk: str | None,
+) -> None:
+    if old_pk:
+        transaction.delete(
+            UniqueValueModel(old_pk), condition=UniqueValueModel.owner_id == customer.customer_id
+        )
+    if new_pk:
+        transaction.save(
+            UniqueValueModel(new_pk, owner_id=customer.customer_id),
+            condition=UniqueValueModel.pk.does_not_exist(),
+        )
+
+
+def update_recipient(store_code: str, ref: str, data: Any) -> CustomerModel:
+    """Change only the fields given; null clears an optional field."""
+    customer = find_recipient(store_code, ref)
+    fields = _parse(data, tuple(field for field in REQUIRED_ON_CREATE if field in data))
+    actions = [
+        getattr(CustomerModel, field).set(value)
+        if value is not None
+        else getattr(CustomerModel, field).remove()
+        for field, value in fields.items()
+    ]
+    actions.append(CustomerModel.updated_at.set(_now()))
+    # The update applies only if nobody changed the guarded values since we read them.
+    condition = CustomerModel.customer_id.exists()
+    guard_changes = []
+    if "email" in fields and email_key(store_code, fields["email"] or "") != customer.email_key:
+        new_email = fields["email"]
+        assert new_email is not None  # required when present
+        actions.append(CustomerModel.email_key.set(email_key(store_code, new_email)))
+        condition &= CustomerModel.email_key == customer.email_key
+        guard_changes.append(
+            (
+                unique_email_pk(store_code, customer.email) if customer.email else None,
+                unique_email_pk(store_code, new_email),
+            )
+        )
+    if "public_key" in fields and fields["public_key"] != customer.public_key:
+        new_key = fields["public_key"]
+        if new_key:
+            actions.append(CustomerModel.public_key_key.set(public_key_key(store_code, new_key)))
+        else:
+            actions.append(CustomerModel.public_key_key.remove())
+        condition &= (
+            CustomerModel.public_key == customer.public_key
+            if customer.public_key
+            else CustomerModel.public_key.does_not_exist()
+        )
+        guard_changes.append(
+            (
+                unique_public_key_pk(store_code, customer.public_key)
+                if customer.public_key
+                else None,
+                unique_public_key_pk(store_code, new_key) if new_key else None,
+            )
+        )
+    if not guard_changes:
+        try:
+            customer.update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise RecipientNotFoundError() from error
+            raise
+        return customer
+    email = fields.get("email", customer.email)
+    public_key = fields.get("public_key", customer.public_key)
+    transaction = TransactWrite(connection=connection())
+    try:
+        with transaction:
+            transaction.update(customer, actions=actions, condition=condition)
+            for old_pk, new_pk in guard_changes:
+                _swap_guard(transaction, customer, old_pk, new_pk)
+            # Only a value that changes is checked: one kept was checked when it was set.
+            claims = _check_identifiers(
+                transaction,
+                customer,
+                email if email != customer.email else None,
+                public_key if public_key != customer.public_key else None,
+                {pk for pair in guard_changes for pk in pair if pk},
+            )
+    except TransactWriteError as error:
+        _raise_taken(transaction, error, claims)
+        if "ConditionalCheckFailed" in cancellation_codes(error):
+            raise ConflictError("The recipient changed meanwhile; read it and retry.") from error
+        raise
+    return CustomerModel.get(store_code, customer.customer_id, consistent_read=True)
+
+
+# Why the erasure's `expire` entry exists, for whoever reads the ledger later.
+ERASURE_REFERENCE = "erasure"
+ERASURE_REASON = "Personal data erased at the person's request; remaining points forfeited."
+# A balance that keeps moving under the erasure is read again this many times, then a 409.
+ERASE_ATTEMPTS = 3
+
+
+def _erase(customer: CustomerModel, actor: str | None) -> None:
+    """One transaction: the customer's item (every personal field with it) and its balance go,
+    the balance forfeited in the ledger, its email and public key guards freed, the store's
+    count lowered. Raises TransactWriteError when the item or its balance changed meanwhile."""
+    store_code = customer.store_code
+    with TransactWrite(connection=connection()) as transaction:
+        ledger.close_account(transaction, customer, ERASURE_REFERENCE, ERASURE_REASON, actor)
+        count_customers(transaction, store_code, -1)
+        if customer.level_id:
+            audiences.move_level(transaction, store_code, customer.level_id, -1)
+        for pk in (
+            unique_email_pk(store_code, customer.email) if customer.email else None,
+            unique_public_key_pk(store_code, customer.public_key) if customer.public_key else None,
+        ):
+            if pk:
+                transaction.delete(
+                    UniqueValueModel(pk),
+                    condition=UniqueValueModel.owner_id == customer.customer_id,
+                )
+
+
+def delete_recipient(store_code: str, ref: str, actor: str | None = None) -> None:
+    """Erase the recipient (the right to erasure): its personal data, email and public key go,
+    its remaining points are forfeited with a ledger entry, and it is unknown afterwards by
+    every identifier. The ledger keeps its entries under the bare customer id.
+
+    Its segment memberships (ids only) are dropped first, each step skipped when done: until
+    the final transaction commits the recipient is still found, so a retry after a crash
+    anywhere finishes the erasure, and after it nothing is half-erased.
+    """
+    customer = find_recipient(store_code, ref)
+    for _ in range(ERASE_ATTEMPTS):
+        targeting.forget_customer(store_code, customer)
+        try:
+            _erase(customer, actor)
+            return
+        except TransactWriteError as error:
+            if "ConditionalCheckFailed" not in cancellation_codes(error):
+                raise
+        # Erased meanwhile (404), or its balance or segments moved: read it again.
+        try:
+            customer = CustomerModel.get(store_code, customer.customer_id, consistent_read=True)
+        except DoesNotExist as error:
+            raise RecipientNotFoundError() from error
+    raise ConflictError("The recipient's points kept changing; try again.")
+
+
+def list_recipients(store_code: str, limit: int, cursor: str | None) -> RecipientPage:
+    """One page of the store's recipients, in ID order; one Query per page."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    # The cursor names only the last ID; the store always comes from the credential.
+    start = (
+        {"store_code": {"S": store_code}, "customer_id": {"S": decode_cursor(cursor)}}
+        if cursor
+        else None
+    )
+    results = CustomerModel.query(
+        store_code, limit=limit, page_size=limit, last_evaluated_key=start
+    )
+    recipients = list(results)
+    last = results.last_evaluated_key
+    next_cursor = encode_cursor(last["customer_id"]["S"]) if last and recipients else None
+    return RecipientPage(recipients, next_cursor)

@@ -1,0 +1,1 @@
+"""The event log and the webhooks that deliver it."""

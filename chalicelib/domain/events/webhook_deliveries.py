@@ -1,0 +1,302 @@
+"""Webhook deliveries: from the event outbox to the endpoints, retried for three days.
+
+`dispatch` (every minute) reads the events still owed (`storage.events`, a Query on each shard
+of the sparse dispatch-owed index, never a Scan), queues one SQS message per (event, enabled
+endpoint subscribed to its type), and only then clears the event's mark: a crash in between
+queues them again, so a delivery is made at least once (receivers deduplicate by event id).
+`handle` is one message: one attempt (`webhook_posting`), recorded on the delivery item; a
+failed attempt is queued again after an exponential backoff (30 s, doubling, at most 6 h; a
+wait longer than SQS's 15-minute delay hops through the queue until it is due). Once the next
+attempt would come more than `RETRY_PERIOD` after the first, the delivery is marked failed and
+the endpoint disabled, with a `webhook.disabled` event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import aws
+from chalicelib.domain.errors import MalformedRequestError
+from chalicelib.domain.events import event_log, webhook_posting, webhooks
+from chalicelib.domain.paging import decode_cursor, encode_cursor
+from chalicelib.storage.base import connection
+from chalicelib.storage.events import DISPATCH_SHARDS, EventModel
+from chalicelib.storage.webhook_deliveries import (
+    FAILED,
+    PENDING,
+    QUEUE,
+    SUCCEEDED,
+    AttemptAttribute,
+    DeliveryModel,
+    webhook_key,
+)
+from chalicelib.storage.webhooks import DISABLED, ENABLED, WebhookModel
+
+SQS_BATCH = 10
+SQS_MAX_DELAY_SECONDS = 900
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY_DELAY = timedelta(hours=6)
+RETRY_PERIOD = timedelta(days=3)
+PAGE_SIZE = 100
+
+
+class EnqueueError(Exception):
+    """SQS refused some messages (they stay owed: the caller does not clear their mark)."""
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    FAILED = "failed"  # retried for the whole period: the endpoint is disabled
+    WAITING = "waiting"  # not due yet: queued again for the rest of its wait
+    SKIPPED = "skipped"  # the endpoint is gone or disabled, the event gone, or delivered
+
+
+@dataclass(frozen=True)
+class Message:
+    store_code: str
+    webhook_id: str
+    event_id: str
+    attempt: int = 0
+    first_at: int = 0  # epoch seconds of the first attempt's queuing
+    not_before: int = 0  # epoch seconds: not to be attempted before
+    redelivery: bool = False  # asked for: made even when an earlier delivery succeeded
+
+    def body(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def of(cls, body: str) -> Message:
+        fields = json.loads(body)
+        return cls(**{name: fields[name] for name in cls.__dataclass_fields__})
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def enqueue(messages: list[Message], now: datetime | None = None) -> None:
+    """Queue `messages` ten at a time, each delayed until its `not_before` (15 min at most)."""
+    if not messages:
+        return
+    now_epoch = _epoch(now or datetime.now(UTC))
+    sqs = aws.client("sqs")
+    url = aws.queue_url(QUEUE)
+    refused = 0
+    for start in range(0, len(messages), SQS_BATCH):
+        entries = [
+            {
+                "Id": str(n),
+                "MessageBody": message.body(),
+                "DelaySeconds": max(0, min(SQS_MAX_DELAY_SECONDS, message.not_before - now_epoch)),
+            }
+            for n, message in enumerate(messages[start : start + SQS_BATCH])
+        ]
+        try:
+            response = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        except (BotoCoreError, ClientError):
+            refused += len(entries)
+            continue
+        refused += len(response.get("Failed", []))
+    if refused:
+        raise EnqueueError(f"{refused} webhook deliveries were not queued")
+
+
+def endpoints(store_code: str) -> list[WebhookModel]:
+    """The store's endpoints (one Query)."""
+    return list(WebhookModel.query(store_code, consistent_read=True))
+
+
+def _messages(
+    hooks: list[WebhookModel],
+    event_type: str,
+    event_id: str,
+    now: datetime,
+    redelivery: bool = False,
+) -> list[Message]:
+    """One message per enabled endpoint of `hooks` subscribed to `event_type`."""
+    first = _epoch(now)
+    return [
+        Message(hook.store_code, hook.webhook_id, event_id, 0, first, first, redelivery)
+        for hook in hooks
+        if hook.status == ENABLED and event_type in hook.event_types
+    ]
+
+
+def dispatch(now: datetime | None = None) -> int:
+    """Queue the deliveries of every event still owed; returns how many events it cleared."""
+    now = now or datetime.now(UTC)
+    cleared = 0
+    hooks: dict[str, list[WebhookModel]] = {}  # per store, read once a run
+    for shard in range(DISPATCH_SHARDS):
+        for owed in EventModel.dispatch_owed.query(str(shard), page_size=PAGE_SIZE):
+            if owed.store_code not in hooks:
+                hooks[owed.store_code] = endpoints(owed.store_code)
+            # A refusal raises: this event and the ones after stay owed for the next run.
+            enqueue(_messages(hooks[owed.store_code], owed.event_type, owed.event_id, now), now)
+            try:
+                EventModel(owed.store_code, owed.event_id).update(
+                    actions=[EventModel.dispatch_shard.remove()],
+                    condition=EventModel.event_id.exists(),  # never a stub of an expired event
+                )
+            except UpdateError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+            cleared += 1
+    return cleared
+
+
+def redeliver(store_code: str, event_id: str, now: datetime | None = None) -> list[str]:
+    """Queue the event again for each endpoint subscribed to it now; their ids."""
+    now = now or datetime.now(UTC)
+    event = event_log.get_event(store_code, event_id)
+    messages = _messages(endpoints(store_code), event.type, event.id, now, redelivery=True)
+    enqueue(messages, now)
+    return [message.webhook_id for message in messages]
+
+
+# -- one message -------------------------------------------------------------------------
+def _record(
+    message: Message, event_type: str, attempt: webhook_posting.Attempt, status: str, now: datetime
+) -> None:
+    item = DeliveryModel(webhook_key(message.store_code, message.webhook_id), message.event_id)
+    entry = AttemptAttribute(
+        at=now,
+        ok="true" if attempt.ok else "false",
+        latency_ms=attempt.latency_ms,
+        response_code=attempt.response_code,
+        error=attempt.error,
+    )
+    item.update(
+        actions=[
+            DeliveryModel.attempts.set((DeliveryModel.attempts | []).append([entry])),
+            DeliveryModel.event_type.set(event_type),
+            DeliveryModel.status.set(status),
+            DeliveryModel.created_at.set(DeliveryModel.created_at | now),
+            DeliveryModel.updated_at.set(now),
+            DeliveryModel.expires_at.set(_epoch(now + event_log.RETENTION)),
+        ]
+    )
+
+
+def _delivered(message: Message) -> bool:
+    try:
+        item = DeliveryModel.get(
+            webhook_key(message.store_code, message.webhook_id), message.event_id
+        )
+    except DoesNotExist:
+        return False
+    return item.status == SUCCEEDED
+
+
+def disable(hook: WebhookModel, reason: str, now: datetime) -> bool:
+    """Turn the endpoint off with a `webhook.disabled` event, in one transaction."""
+    transaction = TransactWrite(connection=connection())
+    try:
+        with transaction:
+            transaction.update(
+                hook,
+                actions=[
+                    WebhookModel.status.set(DISABLED),
+                    WebhookModel.disabled_reason.set(reason),
+                    WebhookModel.updated_at.set(now),
+                ],
+                condition=WebhookModel.status == ENABLED,
+            )
+            data = {**webhooks.Webhook.of(hook, now).body(), "status": DISABLED}
+            event_log.record(transaction, hook.store_code, event_log.WEBHOOK_DISABLED, data, now)
+    except TransactWriteError:
+        return False  # disabled or deleted meanwhile
+    return True
+
+
+def handle(
+    message: Message, now: datetime | None = None, timeout: float = webhook_posting.TIMEOUT_SECONDS
+) -> Outcome:
+    """One queued delivery: wait, skip, or attempt it and decide what follows."""
+    now = now or datetime.now(UTC)
+    if message.not_before > _epoch(now):
+        enqueue([message], now)
+        return Outcome.WAITING
+    try:
+        hook = WebhookModel.get(message.store_code, message.webhook_id, consistent_read=True)
+        event = event_log.get_event(message.store_code, message.event_id)
+    except (DoesNotExist, event_log.EventNotFoundError):
+        return Outcome.SKIPPED
+    if hook.status != ENABLED or (not message.redelivery and _delivered(message)):
+        return Outcome.SKIPPED
+    attempt = webhook_posting.deliver(hook, event, now, timeout)
+    if attempt.ok:
+        _record(message, event.type, attempt, SUCCEEDED, now)
+        return Outcome.DELIVERED
+    delay = min(FIRST_RETRY * 2**message.attempt, MAX_RETRY_DELAY)
+    if now + delay > datetime.fromtimestamp(message.first_at, UTC) + RETRY_PERIOD:
+        _record(message, event.type, attempt, FAILED, now)
+        disable(hook, f"Deliveries failed for {RETRY_PERIOD.days} days.", now)
+        return Outcome.FAILED
+    _record(message, event.type, attempt, PENDING, now)
+    again = Message(
+        message.store_code,
+        message.webhook_id,
+        message.event_id,
+        message.attempt + 1,
+        message.first_at,
+        _epoch(now + delay),
+        message.redelivery,
+    )
+    enqueue([again], now)
+    return Outcome.RETRYING
+
+
+# -- reading -----------------------------------------------------------------------------
+def attempt_body(attempt: AttemptAttribute) -> dict[str, Any]:
+    return {
+        "at": event_log.iso(attempt.at),
+        "ok": attempt.ok == "true",
+        "latencyMs": int(attempt.latency_ms),
+        "responseCode": int(attempt.response_code) if attempt.response_code else None,
+        "error": attempt.error,
+    }
+
+
+def delivery_body(item: DeliveryModel) -> dict[str, Any]:
+    return {
+        "eventId": item.event_id,
+        "eventType": item.event_type,
+        "status": item.status,
+        "attempts": [attempt_body(a) for a in item.attempts or []],
+        "createdAt": event_log.iso(item.created_at),
+        "updatedAt": event_log.iso(item.updated_at),
+    }
+
+
+def list_deliveries(
+    store_code: str, webhook_id: str, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """An endpoint's deliveries, newest event first, with every attempt; one Query a page."""
+    hook = webhooks.get_webhook(store_code, webhook_id)
+    key = webhook_key(store_code, hook.id)
+    start = None
+    if cursor:
+        after = decode_cursor(cursor)
+        if not event_log.EVENT_ID.fullmatch(after):
+            raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor")
+        start = {"webhook_key": {"S": key}, "event_id": {"S": after}}
+    results = DeliveryModel.query(
+        key,
+        scan_index_forward=False,
+        limit=PAGE_SIZE,
+        page_size=PAGE_SIZE,
+        last_evaluated_key=start,
+    )
+    items = [delivery_body(item) for item in results]
+    last = results.last_evaluated_key
+    return items, encode_cursor(last["event_id"]["S"]) if last and items else None

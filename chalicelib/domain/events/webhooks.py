@@ -1,0 +1,272 @@
+"""Webhook endpoints: registration, the URL safety check, and signing secrets never stored.
+
+An endpoint's secret is `whsec_` + HMAC-SHA256(link token secret, "webhook", store, id,
+generation), so it is shown once and made again whenever a delivery is signed, and a copy of
+the tables holds none. Rotating moves to the next generation; the previous one keeps signing
+until the overlap ends (`ROTATION_OVERLAP`), so a receiver can switch without missing a
+delivery. Rotating again within an overlap replaces the new secret and keeps the old one to
+its end: a retried rotation never cuts off the secret the receiver still uses.
+
+A URL must be https, with a host whose every address (after DNS) is global: no private,
+loopback, link-local, shared, reserved or multicast address, so a webhook cannot reach the
+service's own network (SSRF). The `local` stage alone also accepts http and loopback, for a
+receiver on the developer's machine. Deliveries check the address again when they connect.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+
+from chalicelib.config import get_settings
+from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from chalicelib.domain.events import event_log
+from chalicelib.domain.validation import InputModel, validate
+from chalicelib.storage.webhooks import DISABLED, ENABLED, WebhookModel
+
+ROTATION_OVERLAP = timedelta(hours=24)
+MAX_URL_LENGTH = 2048
+LOCAL_STAGE = "local"
+
+
+class WebhookNotFoundError(NotFoundError):
+    code = "webhook_not_found"
+    default_message = "No such webhook."
+
+
+class WebhookForm(InputModel):
+    url: str = Field(max_length=MAX_URL_LENGTH)
+    events: list[str] = Field(min_length=1, max_length=len(event_log.EVENT_TYPES))
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: str
+    url: str
+    events: list[str]
+    status: str
+    created_at: datetime
+    disabled_reason: str | None = None
+    previous_secret_expires_at: datetime | None = None
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "url": self.url,
+            "events": self.events,
+            "status": self.status,
+            "createdAt": event_log.iso(self.created_at),
+            "disabledReason": self.disabled_reason,
+        }
+        if self.previous_secret_expires_at is not None:
+            body["previousSecretExpiresAt"] = event_log.iso(self.previous_secret_expires_at)
+        return body
+
+    @classmethod
+    def of(cls, item: WebhookModel, now: datetime | None = None) -> Webhook:
+        overlap = item.previous_until if in_overlap(item, now) else None
+        return cls(
+            item.webhook_id,
+            item.url,
+            sorted(item.event_types),
+            item.status,
+            item.created_at,
+            item.disabled_reason,
+            overlap,
+        )
+
+
+# -- secrets -------------------------------------------------------------------------------
+def secret(store_code: str, webhook_id: str, generation: int) -> str:
+    message = "\0".join(("webhook", store_code, webhook_id, str(generation))).encode("utf-8")
+    key = get_settings().link_token_secret.encode("utf-8")
+    mac = hmac.new(key, message, hashlib.sha256).digest()
+    return "whsec_" + base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
+
+
+def in_overlap(item: WebhookModel, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    return item.previous_generation is not None and (item.previous_until or now) > now
+
+
+def signing_secrets(item: WebhookModel, now: datetime | None = None) -> list[str]:
+    """The secrets a delivery is signed with now: the current one, and the previous one
+    during an overlap."""
+    generations = [int(item.generation)]
+    if in_overlap(item, now):
+        generations.append(int(item.previous_generation))
+    return [secret(item.store_code, item.webhook_id, g) for g in generations]
+
+
+# -- the URL check -------------------------------------------------------------------------
+def _resolve(host: str, port: int) -> list[str]:
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        raise InvalidInputError({"url": ["The URL's host cannot be resolved."]}) from error
+    return [str(info[4][0]) for info in found]
+
+
+def safe_address(address: str, local: bool) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (ip.is_global and not ip.is_multicast) or (local and ip.is_loopback)
+
+
+def checked_url(url: str) -> tuple[str, int, list[str]]:
+    """The URL's host, port and addresses, each one safe to connect to; else a 422 naming
+    `url`. Called on registration and again before each delivery (DNS may have changed)."""
+    local = get_settings().stage == LOCAL_STAGE
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise InvalidInputError({"url": ["The URL is not valid."]}) from error
+    schemes = ("https", "http") if local else ("https",)
+    if parts.scheme not in schemes:
+        raise InvalidInputError({"url": ["The URL must be https."]})
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        raise InvalidInputError({"url": ["The URL needs a host and no user or password."]})
+    port = port or (443 if parts.scheme == "https" else 80)
+    addresses = _resolve(parts.hostname, port)
+    if not addresses or not all(safe_address(a, local) for a in addresses):
+        raise InvalidInputError(
+            {"url": ["The URL's host must have only public addresses (not private or local)."]}
+        )
+    return parts.hostname, port, addresses
+
+
+def _form(body: Any) -> WebhookForm:
+    form = validate(WebhookForm, body)
+    for event_type in form.events:
+        event_log.check_type(event_type)
+    checked_url(form.url)
+    return form
+
+
+# -- the endpoints -------------------------------------------------------------------------
+def _key(webhook_id: str) -> str:
+    """An id as stored (a UUID); anything else names no webhook (nor reaches DynamoDB)."""
+    try:
+        return str(uuid.UUID(webhook_id))
+    except ValueError as error:
+        raise WebhookNotFoundError() from error
+
+
+def _get(store_code: str, webhook_id: str) -> WebhookModel:
+    try:
+        return WebhookModel.get(store_code, _key(webhook_id), consistent_read=True)
+    except DoesNotExist as error:
+        raise WebhookNotFoundError() from error
+
+
+def create(store_code: str, body: Any, request_key: str | None = None) -> tuple[Webhook, str]:
+    """A new endpoint and its secret. With the request's Idempotency-Key its id comes from the
+    key, so a retry (whose answer, holding a secret, is never kept) finds the endpoint it made
+    and answers the same secret instead of registering a second one."""
+    form = _form(body)
+    now = datetime.now(UTC)
+    webhook_id = (
+        str(uuid.uuid5(uuid.NAMESPACE_URL, f"webhook:{store_code}:{request_key}"))
+        if request_key
+        else str(uuid.uuid4())
+    )
+    item = WebhookModel(
+        store_code,
+        webhook_id,
+        url=form.url,
+        event_types=set(form.events),
+        status=ENABLED if form.enabled else DISABLED,
+        generation=1,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        item.save(condition=WebhookModel.webhook_id.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        item = _get(store_code, webhook_id)
+    return Webhook.of(item), secret(store_code, webhook_id, int(item.generation))
+
+
+def list_webhooks(store_code: str) -> list[Webhook]:
+    return [Webhook.of(item) for item in WebhookModel.query(store_code)]
+
+
+def get_webhook(store_code: str, webhook_id: str) -> Webhook:
+    return Webhook.of(_get(store_code, webhook_id))
+
+
+def _changed(store_code: str, webhook_id: str, actions: list[Any], condition: Any = None) -> Any:
+    item = WebhookModel(store_code, _key(webhook_id))
+    exists = WebhookModel.webhook_id.exists()
+    try:
+        item.update(actions=actions, condition=exists if condition is None else exists & condition)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        if condition is None:
+            raise WebhookNotFoundError() from error
+        raise ConflictError("The webhook changed meanwhile; retry.") from error
+    return item
+
+
+def update(store_code: str, webhook_id: str, body: Any) -> Webhook:
+    """Replace the URL and types; `enabled: true` turns a disabled endpoint on again."""
+    form = _form(body)
+    actions = [
+        WebhookModel.url.set(form.url),
+        WebhookModel.event_types.set(set(form.events)),
+        WebhookModel.status.set(ENABLED if form.enabled else DISABLED),
+        WebhookModel.updated_at.set(datetime.now(UTC)),
+    ]
+    if form.enabled:
+        actions.append(WebhookModel.disabled_reason.remove())
+    return Webhook.of(_changed(store_code, webhook_id, actions))
+
+
+def delete(store_code: str, webhook_id: str) -> None:
+    try:
+        WebhookModel(store_code, _key(webhook_id)).delete(
+            condition=WebhookModel.webhook_id.exists()
+        )
+    except DeleteError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise WebhookNotFoundError() from error
+        raise
+
+
+def rotate_secret(store_code: str, webhook_id: str) -> tuple[Webhook, str]:
+    """The next generation's secret; the one the receiver holds keeps signing for the overlap."""
+    item = _get(store_code, webhook_id)
+    now = datetime.now(UTC)
+    current = int(item.generation)
+    # Within an overlap the older secret stays the previous one (see the module docstring).
+    previous = int(item.previous_generation) if in_overlap(item, now) else current
+    until = item.previous_until if in_overlap(item, now) else now + ROTATION_OVERLAP
+    rotated = _changed(
+        store_code,
+        item.webhook_id,
+        [
+            WebhookModel.generation.set(current + 1),
+            WebhookModel.previous_generation.set(previous),
+            WebhookModel.previous_until.set(until),
+            WebhookModel.updated_at.set(now),
+        ],
+        WebhookModel.generation == current,  # two rotations at once: one wins, one is retried
+    )
+    return Webhook.of(rotated, now), secret(store_code, item.webhook_id, current + 1)

@@ -1,0 +1,1 @@
+"""Points: the ledger, point batches, spending, claims, balances and their expiry."""

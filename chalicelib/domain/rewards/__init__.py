@@ -1,0 +1,1 @@
+"""Rewards handed out: issuing, the sandbox, the reward email's delivery and the outbox sweep."""
