@@ -270,7 +270,7 @@ def cashback_redeem(stack: Stack) -> Callable[[], Any]:
 
 def expiry_page(stack: Stack) -> Callable[[], Any]:
     """100 due claims (one page), then the scheduled job over them."""
-    from chalicelib.domain import claims
+    from chalicelib.domain.points import claims
 
     now = datetime.now(UTC)
     created = now - timedelta(days=3)

@@ -10,9 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import claims
 from chalicelib.domain.customers import records
-from chalicelib.domain.points import ledger
+from chalicelib.domain.points import claims, ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from tests.concurrency import invariants, workers
 from tests.concurrency.conftest import Task, run_everywhere

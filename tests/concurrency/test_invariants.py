@@ -10,10 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain import claims
 from chalicelib.domain.access import stores
 from chalicelib.domain.customers import records as customer_records
-from chalicelib.domain.points import ledger
+from chalicelib.domain.points import claims, ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.rewards.handout import Grant, acquire_one
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key

@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.domain import claims
 from chalicelib.domain.access import stores
+from chalicelib.domain.points import claims
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
 from chalicelib.storage.stores import StoreModel
 from tests.conftest import STORE, AwsCalls

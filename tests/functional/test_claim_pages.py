@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.domain import claims
 from chalicelib.domain.access import stores
 from chalicelib.domain.customers import records
+from chalicelib.domain.points import claims
 from chalicelib.storage.claims import CLAIMED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel
 from tests.conftest import STORE

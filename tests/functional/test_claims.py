@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from chalicelib.domain import claims
 from chalicelib.domain.access import stores
 from chalicelib.domain.customers import records
 from chalicelib.domain.errors import RewardsError
-from chalicelib.domain.points import ledger
+from chalicelib.domain.points import claims, ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.claims import CLAIMED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel

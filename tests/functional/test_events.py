@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import claims
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import bought, purchases
 from chalicelib.domain.events import event_log
-from chalicelib.domain.points import ledger
+from chalicelib.domain.points import claims, ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.rewards import deliveries
 from chalicelib.domain.rewards.handout import Grant, acquire_one

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import claims
 from chalicelib.domain.access import stores
-from chalicelib.domain.points import batches, ledger
+from chalicelib.domain.points import batches, claims, ledger
 from chalicelib.domain.points.batches import HISTORY_LIMIT, TooManyBatchesError
 from chalicelib.domain.points.ledger import EntryKind, InsufficientPointsError, Posting
 from chalicelib.storage.batches import PointBatchModel

@@ -23,7 +23,7 @@ from chalicelib.config import reset_settings
 from chalicelib.domain.access import auth, link_tokens
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import coupons
-from chalicelib.domain.claims import token_key
+from chalicelib.domain.points.claims import token_key
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.claims import ClaimModel
 from chalicelib.storage.customers import CustomerModel

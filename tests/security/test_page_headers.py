@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from chalicelib.domain import claims
 from chalicelib.domain.access import auth
+from chalicelib.domain.points import claims
 from tests.conftest import STORE
 from tests.factories import make_campaign
 

@@ -22,9 +22,9 @@ from urllib.parse import urlencode, urlparse
 
 import pytest
 
-from chalicelib.domain import claims
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
+from chalicelib.domain.points import claims
 from chalicelib.redaction import MASK, redact
 from tests.conftest import API_KEY, STORE
 from tests.factories import make_campaign

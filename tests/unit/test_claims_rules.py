@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError as PydanticValidationError
 
-from chalicelib.domain import claims
 from chalicelib.domain.access import link_tokens
-from chalicelib.domain.claims import ClaimRequest
+from chalicelib.domain.points import claims
+from chalicelib.domain.points.claims import ClaimRequest
 from chalicelib.domain.validation import errors_of
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
 

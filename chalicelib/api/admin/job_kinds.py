@@ -1,12 +1,11 @@
 """The kinds of bulk job: each applies a chunk's rows with its single call's own code and
 answers each row as that call would (its result body, or its error body).
 
-`points.instant` is Coggins' INSTANT edit (`domain.points.accounts.instant_edit`, which records each
-row's answer with its posting); `claims.create` its point claims request
-(`domain.claims.create_claims`, each claim written with its row's record). `recipients.import`
-is Alpha's recipient create (`domain.customers.recipients.create_recipient`), each recipient
-written with
-its row's record.
+`points.instant` is Coggins' INSTANT edit (`domain.points.accounts.instant_edit`, which records
+each row's answer with its posting); `claims.create` its point claims request
+(`domain.points.claims.create_claims`, each claim written with its row's record);
+`recipients.import` is Alpha's recipient create (`domain.customers.recipients.create_recipient`),
+each recipient written with its row's record.
 """
 
 from __future__ import annotations
@@ -18,11 +17,10 @@ from typing import Any
 from chalicelib.api.alpha.recipients import recipient_body, render_error
 from chalicelib.api.coggins.claims import outcome_body as claim_body
 from chalicelib.api.coggins.points import item_error_body, outcome_body
-from chalicelib.domain import claims
 from chalicelib.domain.bulk_jobs import Chunk, Kind, RowOutcome, present_fields
 from chalicelib.domain.customers import recipients
 from chalicelib.domain.errors import RewardsError, error_record, recorded_error
-from chalicelib.domain.points import accounts
+from chalicelib.domain.points import accounts, claims
 from chalicelib.storage.customers import RECIPIENT_FIELDS, CustomerModel
 from chalicelib.storage.idempotency import ItemRecord
 

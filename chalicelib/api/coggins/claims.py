@@ -16,10 +16,10 @@ from chalicelib.api.coggins.claims_schemas import Claim, Claimed, ClaimOutcomes
 from chalicelib.api.html import HTML, error_page, html_response
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain import claims
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.access.stores import get_store
 from chalicelib.domain.errors import ConflictError, InvalidInputError, RewardsError
+from chalicelib.domain.points import claims
 from chalicelib.storage.claims import ClaimModel
 
 ECHOED_FIELDS = ("amount", "email", "customerType", "expires")

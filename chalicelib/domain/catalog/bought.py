@@ -55,10 +55,10 @@ from chalicelib.domain.catalog.campaign_form import (
     parse_moment,
 )
 from chalicelib.domain.catalog.entries import DEFAULT_PER_PAGE, MAX_PER_PAGE, time_of
-from chalicelib.domain.claims import ExpiryRun
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError, RewardsError
 from chalicelib.domain.events import event_log
 from chalicelib.domain.paging import page_span
+from chalicelib.domain.points.claims import ExpiryRun
 from chalicelib.domain.validation import InputModel, number_type
 from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
