@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,9 +36,11 @@ from chalicelib.api.errors import (
 )
 from chalicelib.api.logging import logger
 from chalicelib.api.request import BODY_TYPES, ApiRequest, check_body_size
+from chalicelib.api.schemas import dump
 from chalicelib.api.security import authenticate
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.errors import RequestInProgressError, RewardsError
+from chalicelib.domain.validation import validate
 from chalicelib.storage.idempotency import BulkProgress, ProgressTakenError
 
 if TYPE_CHECKING:
@@ -97,10 +100,47 @@ class RouteDoc:
 def shaped(response_model: type[BaseModel], body: Any) -> Any:
     """`body` as `response_model` describes it: checked, aliased, nothing the handler left out.
 
-    A mismatch is a bug in the service, not the client's fault: it raises (a 500), and the
-    test suite, which goes through every route, is where it shows.
+    `body` is the domain's value (a dataclass, read by attribute) or a dict; the model maps it
+    to the wire once. A mismatch is a bug in the service, not the client's fault: it raises (a
+    500), and the test suite, which goes through every route, is where it shows.
     """
-    return response_model.model_validate(body).model_dump(by_alias=True, exclude_unset=True)
+    return dump(response_model.model_validate(body, from_attributes=True))
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a handler's own annotations declare: the models of its body, its query string and
+    its answer. A parameter named `body` or `query` typed with a pydantic model receives the
+    request's body or query string parsed into it (JSON and form bodies alike; a 4xx naming
+    every bad field otherwise); a return type that is a pydantic model shapes the answer."""
+
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    answer: type[BaseModel] | None
+
+    @classmethod
+    def of(cls, handler: Handler) -> Signature:
+        from pydantic import BaseModel
+
+        try:
+            hints = typing.get_type_hints(handler)
+        except NameError as error:
+            raise TypeError(f"{handler.__name__}: annotations must resolve at import") from error
+
+        def model(name: str) -> type[BaseModel] | None:
+            hint = hints.get(name)
+            return hint if isinstance(hint, type) and issubclass(hint, BaseModel) else None
+
+        return cls(model("body"), model("query"), model("return"))
+
+    def arguments(self, request: ApiRequest) -> dict[str, Any]:
+        """The handler's typed arguments of `request` (raises `InvalidInputError`)."""
+        found: dict[str, Any] = {}
+        if self.body is not None:
+            found["body"] = validate(self.body, request.body)
+        if self.query is not None:
+            found["query"] = validate(self.query, request.query)
+        return found
 
 
 @dataclass(frozen=True)
@@ -226,6 +266,9 @@ class Routes:
             roles = self.access(path, methods)
 
         def register(handler: Handler) -> Handler:
+            signature = Signature.of(handler)
+            answer_model = response_model or signature.answer
+
             def refusal(request: ApiRequest) -> Callable[[RewardsError], Response]:
                 def refuse(error: RewardsError) -> Response:
                     own = answer_error(request.raw, error) if answer_error is not None else None
@@ -235,15 +278,15 @@ class Routes:
 
             def answer(request: ApiRequest, params: dict[str, str]) -> Response:
                 try:
-                    result = handler(request, **params)
+                    result = handler(request, **params, **signature.arguments(request))
                 except Exception as error:
                     return self._failed(error, refusal(request))
                 if isinstance(result, Response):
                     return result
                 if result is None:
                     return Response(body="", status_code=204 if status == 200 else status)
-                if response_model is not None:
-                    result = shaped(response_model, result)
+                if answer_model is not None:
+                    result = shaped(answer_model, result)
                 return json_response(result, status, NO_STORE if no_store else None)
 
             @functools.wraps(handler)
@@ -285,11 +328,11 @@ class Routes:
                 roles if roles is not None else handler_roles,
                 status,
                 summary,
-                request_model,
-                response_model,
+                request_model or signature.body,
+                answer_model,
                 response_type,
                 errors,
-                query_model,
+                query_model or signature.query,
                 body_key,
                 also_answers,
                 form_model,

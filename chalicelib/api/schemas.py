@@ -50,7 +50,36 @@ def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-def optional_key(description: str | None = None) -> Any:
-    """A key the handler sometimes leaves out: not required, and never null, so its schema
-    shows no `default: null` (which the type would refuse)."""
-    return Field(None, description=description, json_schema_extra=_no_default)
+def dump(answer: BaseModel) -> Any:
+    """`answer` as JSON-ready data: keys by alias, without what the handler left out (an unset
+    field) and without an `optional_key` whose value is None (a domain value has every
+    attribute, so its absent keys are its Nones)."""
+    return answer.model_dump(by_alias=True, exclude_unset=True, exclude=_absent(answer) or None)
+
+
+def _absent(value: Any) -> Any:
+    """The `exclude` argument of `model_dump` for the `optional_key`s of `value` that are None,
+    nested models and lists of them included; None when there are none."""
+    if isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        if "root" in fields and len(fields) == 1:
+            return _absent(value.root)
+        found: dict[str, Any] = {}
+        for name, field in fields.items():
+            inner = getattr(value, name)
+            if inner is None and field.json_schema_extra is _no_default:
+                found[name] = True
+            elif (nested := _absent(inner)) is not None:
+                found[name] = nested
+        return found or None
+    if isinstance(value, list):
+        found_items = {i: nested for i, item in enumerate(value) if (nested := _absent(item))}
+        return found_items or None
+    return None
+
+
+def optional_key(description: str | None = None, **field: Any) -> Any:
+    """A key the handler sometimes leaves out (or the domain's value has as None): not
+    required, and never null, so its schema shows no `default: null` (which the type would
+    refuse). `field`: the rest of the field's declaration (its `validation_alias`, ...)."""
+    return Field(None, description=description, json_schema_extra=_no_default, **field)

@@ -16,7 +16,8 @@ from typing import Any
 
 from chalicelib.api.alpha.recipients import recipient_body, render_error
 from chalicelib.api.coggins.claims import outcome_body as claim_body
-from chalicelib.api.coggins.points import item_error_body, outcome_body
+from chalicelib.api.coggins.points_schemas import InstantError, InstantResult
+from chalicelib.api.routes import shaped
 from chalicelib.domain.bulk_jobs import Chunk, Kind, RowOutcome, present_fields
 from chalicelib.domain.customers import recipients
 from chalicelib.domain.errors import RewardsError, error_record, recorded_error
@@ -30,9 +31,9 @@ def instant_rows(chunk: Chunk, rows: list[Any]) -> list[RowOutcome]:
         chunk.store_code, rows, chunk.actor, chunk.reference, chunk.progress
     )
     return [
-        RowOutcome(True, outcome_body(outcome))
+        RowOutcome(True, shaped(InstantResult, outcome))
         if outcome.error is None
-        else RowOutcome(False, item_error_body(outcome.error))
+        else RowOutcome(False, shaped(InstantError, outcome.error))
         for outcome in outcomes
     ]
 

@@ -25,56 +25,28 @@ the service's error shape plus, for `insufficient_points`, `available` and `requ
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import unquote
 
 from chalicelib.api.coggins.points_schemas import Balance, InstantResults
-from chalicelib.api.errors import default_error_body
 from chalicelib.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.customers.records import CustomerNotFoundError
-from chalicelib.domain.errors import RewardsError, TooManyItemsError
+from chalicelib.domain.errors import TooManyItemsError
 from chalicelib.domain.points import accounts
-from chalicelib.domain.points.ledger import InsufficientPointsError
 
 routes = Routes(__name__)
-
-
-def balance_body(balance: accounts.Balance) -> dict[str, int]:
-    return {"AvailablePoints": balance.available, "UsedPoints": balance.used}
-
-
-def item_error_body(error: RewardsError) -> dict[str, Any]:
-    body = default_error_body(error)
-    if isinstance(error, InsufficientPointsError):
-        body.update(available=error.available, requested=error.requested)
-    return body
-
-
-def outcome_body(outcome: accounts.InstantOutcome) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "email": outcome.email,
-        "amount": outcome.amount,
-        "applied": outcome.applied,
-    }
-    if outcome.balance is not None:
-        body.update(balance_body(outcome.balance))
-    if outcome.error is not None:
-        body["error"] = item_error_body(outcome.error)
-    return body
 
 
 @routes.route(
     "/api/v1/points/{csapikey}/email/{email}/Full",
     roles=(Role.STORE,),
     summary="Point lookup: available and used points of a user by email (Coggins)",
-    response_model=Balance,
     errors=(CustomerNotFoundError,),
 )
-def lookup(request: ApiRequest, csapikey: str, email: str) -> dict[str, int]:
-    return balance_body(accounts.lookup_balance(request.store_code, unquote(email)))
+def lookup(request: ApiRequest, csapikey: str, email: str) -> Balance:
+    return accounts.lookup_balance(request.store_code, unquote(email))
 
 
 @routes.route(
@@ -83,11 +55,10 @@ def lookup(request: ApiRequest, csapikey: str, email: str) -> dict[str, int]:
     roles=(Role.STORE,),
     summary="Edit user point balance, instantly: an array of amounts by email (Coggins)",
     request_model=accounts.InstantEdits,
-    response_model=InstantResults,
     # Each item's own refusal (insufficient points, unknown customer) is in its 200 result.
     errors=(TooManyItemsError,),
 )
-def instant(request: ApiRequest, csapikey: str) -> list[dict[str, Any]]:
+def instant(request: ApiRequest, csapikey: str) -> InstantResults:
     assert request.principal is not None  # the route requires one
     outcomes = accounts.instant_edit(
         request.store_code,
@@ -96,4 +67,4 @@ def instant(request: ApiRequest, csapikey: str) -> list[dict[str, Any]]:
         request.raw.headers.get(IDEMPOTENCY_HEADER),
         request.progress,
     )
-    return [outcome_body(outcome) for outcome in outcomes]
+    return outcomes

@@ -7,9 +7,12 @@ appears inside a 200 answer: an item of a bulk call that was refused.
 
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import AliasPath, ConfigDict, Field, model_validator
 
-from chalicelib.api.schemas import ResponseModel
+from chalicelib.api.errors import default_error_body
+from chalicelib.api.schemas import ResponseModel, optional_key
+from chalicelib.domain.errors import RewardsError
+from chalicelib.domain.points.ledger import InsufficientPointsError
 from chalicelib.domain.validation import DeferredRootModel
 
 
@@ -26,8 +29,8 @@ class Balance(ResponseModel):
         json_schema_extra={"examples": [{"AvailablePoints": 9906, "UsedPoints": 5120}]}
     )
 
-    AvailablePoints: int
-    UsedPoints: int = Field(description="Points spent so far.")
+    AvailablePoints: int = Field(validation_alias="available")
+    UsedPoints: int = Field(validation_alias="used", description="Points spent so far.")
 
 
 class InstantError(ErrorBody):
@@ -38,6 +41,18 @@ class InstantError(ErrorBody):
         None, description="`insufficient_points` only: the points the item would take."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _of_error(cls, value: Any) -> Any:
+        """The domain's error as the service's error body, with an `insufficient_points`
+        refusal's figures."""
+        if not isinstance(value, RewardsError):
+            return value
+        body = default_error_body(value)
+        if isinstance(value, InsufficientPointsError):
+            body.update(available=value.available, requested=value.requested)
+        return body
+
 
 class InstantResult(ResponseModel):
     """One item's outcome, in the order of the request."""
@@ -45,11 +60,14 @@ class InstantResult(ResponseModel):
     email: Any = Field(description="The item's email: trimmed when valid, else as given.")
     amount: Any = Field(description="The item's amount: as given when the item is invalid.")
     applied: bool
-    AvailablePoints: int | None = Field(
-        None, description="The balance after the item, whenever the email names a customer."
+    AvailablePoints: int | None = optional_key(
+        "The balance after the item, whenever the email names a customer.",
+        validation_alias=AliasPath("balance", "available"),
     )
-    UsedPoints: int | None = Field(None, description="As `AvailablePoints`.")
-    error: InstantError | None = Field(None, description="Why the item was not applied.")
+    UsedPoints: int | None = optional_key(
+        "As `AvailablePoints`.", validation_alias=AliasPath("balance", "used")
+    )
+    error: InstantError | None = optional_key("Why the item was not applied.")
 
 
 class InstantResults(DeferredRootModel[list[InstantResult]]):
