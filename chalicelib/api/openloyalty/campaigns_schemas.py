@@ -8,13 +8,22 @@ inherited field in reverse order of the bases; so `Campaign` is put together fro
 the buying face puts a customer's own fields after `usageLeft`, where the document shows them.
 """
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from chalicelib.api.schemas import Amount, OpenLoyaltyTimestamp, ResponseModel, optional_key
+from chalicelib.domain.catalog.entries import time_of
 from chalicelib.storage.campaigns import REWARD_TYPES
 
+
+def _instant(value: Any) -> Any:
+    return time_of(value) if isinstance(value, datetime) else value
+
+
+# A domain instant as the document writes it, in UTC: `2017-10-05T10:59:00+0000`.
+Instant = Annotated[OpenLoyaltyTimestamp, BeforeValidator(_instant)]
 ADMIN_ONLY = "Admin views only (`GET /campaign`, `GET /campaign/{campaign}`)."
 
 # An empty map is an empty array on the wire, as the document's server answers it.
