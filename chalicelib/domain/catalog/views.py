@@ -17,7 +17,8 @@ from typing import Any
 
 from chalicelib.domain.catalog import campaigns, coupons, markup, targeting
 from chalicelib.domain.catalog.campaigns import DEFAULT_LOCALE
-from chalicelib.storage.campaigns import TRANSLATION_FIELDS, CampaignModel, MediaFile
+from chalicelib.domain.catalog.media import Photo
+from chalicelib.storage.campaigns import TRANSLATION_FIELDS, CampaignModel
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 DESCRIPTIONS = tuple(name for name in TRANSLATION_FIELDS if name != "name")
@@ -84,14 +85,6 @@ class Window:
     always: bool
     start: datetime | None
     end: datetime | None
-
-
-@dataclass(frozen=True)
-class Photo:
-    photo_id: str
-    path: str  # where the image is kept (a storage key, not a URL)
-    original_name: str | None
-    mime_type: str
 
 
 @dataclass(frozen=True)
@@ -175,10 +168,6 @@ def _names_of(ids: Iterable[str], names: dict[str, str]) -> dict[str, str]:
     return {value: names[value] for value in ids if value in names}
 
 
-def _photo(photo: MediaFile) -> Photo:
-    return Photo(photo.photo_id, photo.path, photo.original_name, photo.mime_type)
-
-
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -219,7 +208,7 @@ def campaign_view(campaign: CampaignModel, view: View, lookups: Lookups) -> Camp
         usage_left=campaigns.usage_left(campaign),
         visible_for_customers_count=lookups.visible_customers(campaign) if view.internal else None,
         users_count=int(campaign.users_count or 0) if view.internal else None,
-        photos=[_photo(photo) for photo in campaign.photos or []],
+        photos=[Photo.of(photo) for photo in campaign.photos or []],
         translations=[
             Translation(
                 **_texts(texts, view),
