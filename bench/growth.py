@@ -103,8 +103,10 @@ class Seeded:
         from chalicelib.domain.catalog import audiences, targeting
         from tests.factories import make_campaign
 
-        self.level_id = targeting.create_level(STORE, targeting.LevelInput(name="Growth")).level_id
-        segment = targeting.create_segment(STORE, targeting.SegmentInput(name="Growth"))
+        self.level_id = targeting.create_level(
+            STORE, targeting.LevelInput.of(name="Growth")
+        ).level_id
+        segment = targeting.create_segment(STORE, targeting.SegmentInput.of(name="Growth"))
         self.segment_id = segment.segment_id
         self.audience_id = audiences.audience_id([self.segment_id])
         targeting.set_customer_level(

@@ -19,11 +19,11 @@ from tests.factories import add_customer, make_campaign
 
 
 def _level(name: str) -> str:
-    return targeting.create_level(STORE, targeting.LevelInput(name=name)).level_id
+    return targeting.create_level(STORE, targeting.LevelInput.of(name=name)).level_id
 
 
 def _segment(name: str) -> str:
-    return targeting.create_segment(STORE, targeting.SegmentInput(name=name)).segment_id
+    return targeting.create_segment(STORE, targeting.SegmentInput.of(name=name)).segment_id
 
 
 def _customer(email: str) -> str:

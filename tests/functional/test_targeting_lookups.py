@@ -12,15 +12,15 @@ from tests.factories import add_customer, make_campaign
 
 
 def _level(name: str, store_code: str = STORE) -> str:
-    return targeting.create_level(store_code, targeting.LevelInput(name=name)).level_id
+    return targeting.create_level(store_code, targeting.LevelInput.of(name=name)).level_id
 
 
 def _segment(name: str, store_code: str = STORE) -> str:
-    return targeting.create_segment(store_code, targeting.SegmentInput(name=name)).segment_id
+    return targeting.create_segment(store_code, targeting.SegmentInput.of(name=name)).segment_id
 
 
 def _category(name: str, store_code: str = STORE) -> str:
-    return targeting.create_category(store_code, targeting.CategoryInput(name=name)).category_id
+    return targeting.create_category(store_code, targeting.CategoryInput.of(name=name)).category_id
 
 
 def _customer(email: str, level_id: str | None = None, store_code: str = STORE) -> CustomerModel:

@@ -23,11 +23,11 @@ def visible(client: Any, campaign_id: str, query: str = "", store_code: str = ST
 
 
 def level(name: str) -> str:
-    return targeting.create_level(STORE, targeting.LevelInput(name=name)).level_id
+    return targeting.create_level(STORE, targeting.LevelInput.of(name=name)).level_id
 
 
 def segment(name: str) -> str:
-    return targeting.create_segment(STORE, targeting.SegmentInput(name=name)).segment_id
+    return targeting.create_segment(STORE, targeting.SegmentInput.of(name=name)).segment_id
 
 
 def customer(email: str, level_id: str | None = None, **fields: Any) -> str:

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import ConfigDict, StringConstraints, model_validator
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
@@ -102,19 +102,24 @@ Description = Annotated[str, StringConstraints(max_length=5000)]
 
 class FormInput(InputModel):
     """A form of the document: its fields nested under one name (`level[name]` as form data,
-    `{"level": {...}}` as JSON); a bare object of the fields is read as well."""
+    `{"level": {...}}` as JSON), none of them given when the name is missing."""
 
     model_config = ConfigDict(str_strip_whitespace=True, populate_by_name=True)
     form_key: ClassVar[str | None] = None
     # A request without a body is an empty form: its required fields are what is missing.
     empty_form: ClassVar[bool] = True
 
+    @classmethod
+    def of(cls, **fields: Any) -> Self:
+        """The form built in code from its fields (a request's body comes wrapped)."""
+        return cls.model_validate({cls.form_key: fields} if cls.form_key else fields)
+
     @model_validator(mode="before")
     @classmethod
     def _unwrap(cls, data: Any) -> Any:
-        if cls.form_key is None or not isinstance(data, dict) or cls.form_key not in data:
+        if cls.form_key is None or not isinstance(data, dict):
             return data
-        inner = data[cls.form_key]
+        inner = data.get(cls.form_key, {})
         if not isinstance(inner, dict):
             raise ValueError(f"The {cls.form_key} form must be an object.")
         return inner
