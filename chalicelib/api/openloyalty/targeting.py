@@ -2,7 +2,9 @@
 
 Also who a campaign is visible to (`/campaign/{campaign}/customers/visible`), from its level or
 segment targeting. Forms follow the Open Loyalty document: `level[name]`, `segment[name]`,
-`campaign_category[name]`, as form data with bracket keys or the same as JSON.
+`campaign_category[name]`, as form data with bracket keys or the same as JSON; each arrives
+as its typed model (chalicelib/domain/catalog/targeting/), and each handler returns the
+domain's value, which targeting_schemas.py maps to the document's keys.
 """
 
 from __future__ import annotations
