@@ -103,12 +103,18 @@ class Seeded:
         from chalicelib.domain.catalog import audiences, targeting
         from tests.factories import make_campaign
 
-        self.level_id = targeting.create_level(STORE, {"level": {"name": "Growth"}}).level_id
-        segment = targeting.create_segment(STORE, {"segment": {"name": "Growth"}})
+        self.level_id = targeting.create_level(
+            STORE, targeting.LevelInput.of(name="Growth")
+        ).level_id
+        segment = targeting.create_segment(STORE, targeting.SegmentInput.of(name="Growth"))
         self.segment_id = segment.segment_id
         self.audience_id = audiences.audience_id([self.segment_id])
-        targeting.set_customer_level(STORE, customer_id, {"levelId": self.level_id})
-        targeting.add_members(STORE, self.segment_id, {"customers": [customer_id]})
+        targeting.set_customer_level(
+            STORE, customer_id, targeting.LevelChoice(levelId=self.level_id)
+        )
+        targeting.add_members(
+            STORE, self.segment_id, targeting.MembersInput(customers=[customer_id])
+        )
         for name, target in (("By level", "level"), ("By segment", "segment")):
             make_campaign(
                 STORE,

@@ -37,6 +37,7 @@ from chalicelib.config import reset_settings
 from chalicelib.domain.access import auth, stores
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import campaigns, entries, targeting
+from chalicelib.domain.catalog.campaign_form import read_campaign
 from chalicelib.domain.customers import records
 from chalicelib.domain.errors import RewardsError
 from chalicelib.domain.points import batches, ledger
@@ -164,7 +165,9 @@ def seed_demo(
     try:
         campaigns.get_campaign(store_code, DEMO_CAMPAIGN_ID)
     except campaigns.CampaignNotFoundError:
-        entries.create_campaign(store_code, _demo_campaign(), campaign_id=DEMO_CAMPAIGN_ID)
+        entries.create_campaign(
+            store_code, read_campaign(_demo_campaign()), campaign_id=DEMO_CAMPAIGN_ID
+        )
         # Its Mokugift queries answer anyone, as the original's did (until an admin stops it).
         issuing.set_public_queries(store_code, DEMO_CAMPAIGN_ID, {"enabled": True})
     auth.migrate_passcodes(store_code)  # a state folder from before passcodes had a store

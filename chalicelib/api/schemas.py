@@ -48,6 +48,15 @@ OpenLoyaltyTimestamp = Annotated[
 
 def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
+    # `X | None = optional_key()`: None is the key left out, never a null on the wire.
+    branches = schema.get("anyOf")
+    if branches and {"type": "null"} in branches:
+        kept = [branch for branch in branches if branch != {"type": "null"}]
+        schema.pop("anyOf")
+        if len(kept) == 1:  # the field's own keys (its description) win over the type's
+            schema.update({key: value for key, value in kept[0].items() if key not in schema})
+        else:
+            schema["anyOf"] = kept
 
 
 def dump(answer: BaseModel) -> Any:

@@ -19,11 +19,11 @@ from tests.factories import add_customer, make_campaign
 
 
 def _level(name: str) -> str:
-    return targeting.create_level(STORE, {"level": {"name": name}}).level_id
+    return targeting.create_level(STORE, targeting.LevelInput.of(name=name)).level_id
 
 
 def _segment(name: str) -> str:
-    return targeting.create_segment(STORE, {"segment": {"name": name}}).segment_id
+    return targeting.create_segment(STORE, targeting.SegmentInput.of(name=name)).segment_id
 
 
 def _customer(email: str) -> str:
@@ -31,7 +31,7 @@ def _customer(email: str) -> str:
 
 
 def _join(segment_id: str, *customer_ids: str) -> None:
-    targeting.add_members(STORE, segment_id, {"customers": list(customer_ids)})
+    targeting.add_members(STORE, segment_id, targeting.MembersInput(customers=list(customer_ids)))
 
 
 def _from_scratch(campaign: Any) -> int:
@@ -74,7 +74,9 @@ def test_level_counts_follow_the_customers_levels(store: str) -> None:
         (cy, silver),  # the same level again: nothing moves
     ]
     for customer_id, level_id in steps:
-        targeting.set_customer_level(STORE, customer_id, {"levelId": level_id or ""})
+        targeting.set_customer_level(
+            STORE, customer_id, targeting.LevelChoice(levelId=level_id or "")
+        )
         assert _kept(campaign) == _from_scratch(campaign), (customer_id, level_id)
 
     recipients.delete_recipient(STORE, cy)
@@ -84,10 +86,10 @@ def test_level_counts_follow_the_customers_levels(store: str) -> None:
 def test_an_unknown_level_is_refused_and_moves_nothing(store: str) -> None:
     gold = _level("Gold")
     ann = _customer("ann@example.com")
-    targeting.set_customer_level(STORE, ann, {"levelId": gold})
+    targeting.set_customer_level(STORE, ann, targeting.LevelChoice(levelId=gold))
 
     with pytest.raises(InvalidInputError) as refused:
-        targeting.set_customer_level(STORE, ann, {"levelId": "no-such-level"})
+        targeting.set_customer_level(STORE, ann, targeting.LevelChoice(levelId="no-such-level"))
 
     assert refused.value.errors == {"levelId": ["No level with this id in this store."]}
     assert CustomerModel.get(STORE, ann).level_id == gold

@@ -44,8 +44,8 @@ def table_calls() -> Iterator[TableCalls]:
 
 
 def test_only_what_the_customer_can_see_now_is_listed(client: Any) -> None:
-    gold = targeting.create_level(STORE, {"level": {"name": "Gold"}}).level_id
-    vip = targeting.create_segment(STORE, {"segment": {"name": "VIP"}}).segment_id
+    gold = targeting.create_level(STORE, targeting.LevelInput.of(name="Gold")).level_id
+    vip = targeting.create_segment(STORE, targeting.SegmentInput.of(name="VIP")).segment_id
     customer_id = customer_with(points=50, level_id=gold, segment_ids={vip})
     shown = [
         make_campaign(name="everyone"),

@@ -18,7 +18,6 @@ from chalicelib.api.openloyalty import campaigns_schemas as campaign_responses
 from chalicelib.api.openloyalty import media_schemas as media_responses
 from chalicelib.api.routes import shaped
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.catalog import entries
 from tests.conftest import STORE, body_of, jwt_headers, token_for
 from tests.factories import make_campaign
 
@@ -50,7 +49,7 @@ def test_every_documented_example_is_an_answer_the_model_lets_through(
     assert shaped(model, example) == example
 
 
-def test_a_campaign_is_answered_in_the_handlers_key_order_with_its_documented_timestamps(
+def test_a_campaign_is_answered_in_the_documents_key_order_with_its_documented_timestamps(
     client: Any, document: dict[str, Any]
 ) -> None:
     start = datetime(2017, 9, 5, 10, 59, tzinfo=UTC)
@@ -72,8 +71,8 @@ def test_a_campaign_is_answered_in_the_handlers_key_order_with_its_documented_ti
         )
     )
 
-    built = entries.details(STORE, campaign.campaign_id, {}, internal=True)
-    assert list(answer) == list(built)
+    example = list(campaign_responses.CAMPAIGN_EXAMPLE)
+    assert [key for key in answer if key in example] == [key for key in example if key in answer]
     assert answer["pointValue"] == 0.5
     schemas = document["components"]["schemas"]
     window = schemas["CampaignActivity"]["properties"]["activeFrom"]

@@ -459,7 +459,7 @@ def test_a_customer_who_joined_meanwhile_is_not_counted_twice(client: Any) -> No
 
     # As if `ann` joined between add_members' read and its write: the transaction is refused
     # by ann's conditions, the chunk is read again, and only bob is added.
-    assert targeting._join(STORE, segment_id, [ann, bob]) == [ann]
+    assert targeting.members._join(STORE, segment_id, [ann, bob]) == [ann]
     assert SegmentModel.get(STORE, segment_id).customers_count == 2
     assert stored(bob).segment_ids == {segment_id}
 

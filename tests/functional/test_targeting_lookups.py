@@ -12,21 +12,23 @@ from tests.factories import add_customer, make_campaign
 
 
 def _level(name: str, store_code: str = STORE) -> str:
-    return targeting.create_level(store_code, {"level": {"name": name}}).level_id
+    return targeting.create_level(store_code, targeting.LevelInput.of(name=name)).level_id
 
 
 def _segment(name: str, store_code: str = STORE) -> str:
-    return targeting.create_segment(store_code, {"segment": {"name": name}}).segment_id
+    return targeting.create_segment(store_code, targeting.SegmentInput.of(name=name)).segment_id
 
 
 def _category(name: str, store_code: str = STORE) -> str:
-    return targeting.create_category(store_code, {"campaign_category": {"name": name}}).category_id
+    return targeting.create_category(store_code, targeting.CategoryInput.of(name=name)).category_id
 
 
 def _customer(email: str, level_id: str | None = None, store_code: str = STORE) -> CustomerModel:
     customer = add_customer(store_code, email, firstname="Ann", surname="Lee")
     if level_id:
-        targeting.set_customer_level(store_code, customer.customer_id, {"levelId": level_id})
+        targeting.set_customer_level(
+            store_code, customer.customer_id, targeting.LevelChoice(levelId=level_id)
+        )
     return customer
 
 
@@ -87,8 +89,12 @@ def test_visible_count_for_levels_counts_each_levels_customers(aws_calls: Any, s
 def test_visible_count_for_segments_counts_a_customer_in_two_once(store: str) -> None:
     vip, staff = _segment("VIP"), _segment("Staff")
     ann, bob, cy = (_customer(f"{name}@example.com") for name in ("ann", "bob", "cy"))
-    targeting.add_members(STORE, vip, {"customers": [ann.customer_id, bob.customer_id]})
-    targeting.add_members(STORE, staff, {"customers": [bob.customer_id, cy.customer_id]})
+    targeting.add_members(
+        STORE, vip, targeting.MembersInput(customers=[ann.customer_id, bob.customer_id])
+    )
+    targeting.add_members(
+        STORE, staff, targeting.MembersInput(customers=[bob.customer_id, cy.customer_id])
+    )
     campaign = make_campaign(target="segment", segments=[vip, staff])
     only_vip = make_campaign(target="segment", segments=[vip])
 

@@ -23,17 +23,19 @@ def visible(client: Any, campaign_id: str, query: str = "", store_code: str = ST
 
 
 def level(name: str) -> str:
-    return targeting.create_level(STORE, {"level": {"name": name}}).level_id
+    return targeting.create_level(STORE, targeting.LevelInput.of(name=name)).level_id
 
 
 def segment(name: str) -> str:
-    return targeting.create_segment(STORE, {"segment": {"name": name}}).segment_id
+    return targeting.create_segment(STORE, targeting.SegmentInput.of(name=name)).segment_id
 
 
 def customer(email: str, level_id: str | None = None, **fields: Any) -> str:
     record = add_customer(STORE, email, firstname="Ann", surname="Lee", **fields)
     if level_id:
-        targeting.set_customer_level(STORE, record.customer_id, {"levelId": level_id})
+        targeting.set_customer_level(
+            STORE, record.customer_id, targeting.LevelChoice(levelId=level_id)
+        )
     return record.customer_id
 
 
@@ -63,8 +65,8 @@ def test_segment_targeting_lists_members_once(aws_calls: Any, client: Any) -> No
     vip, staff = segment("VIP"), segment("Staff")
     ann, bob, cy = (customer(f"{name}@example.com") for name in ("ann", "bob", "cy"))
     customer("outsider@example.com")
-    targeting.add_members(STORE, vip, {"customers": [ann, bob]})
-    targeting.add_members(STORE, staff, {"customers": [bob, cy]})
+    targeting.add_members(STORE, vip, targeting.MembersInput(customers=[ann, bob]))
+    targeting.add_members(STORE, staff, targeting.MembersInput(customers=[bob, cy]))
     campaign = make_campaign(target="segment", segments=[vip, staff])
 
     aws_calls.reset()
@@ -255,7 +257,7 @@ def test_purchases_cost_reads_bounded_by_the_page_not_the_store(
     buyers = []
     for number in range(12):
         record = new_customer(email=f"c{number}@example.com", points=10)
-        targeting.set_customer_level(STORE, record.customer_id, {"levelId": gold})
+        targeting.set_customer_level(STORE, record.customer_id, targeting.LevelChoice(levelId=gold))
         buy(campaign, record, now=T0)
         buyers.append(record.customer_id)
 

@@ -75,9 +75,9 @@ def world(client: Any) -> World:
     customer = new_customer(email="ann@example.com", points=1000)
     campaign = make_campaign(codes=["A-1", "A-2", "A-3"], public=True)
     coupon = buy(campaign, customer)
-    level = targeting.create_level(STORE, {"level": {"name": "Gold"}})
-    segment = targeting.create_segment(STORE, {"segment": {"name": "VIP"}})
-    category = targeting.create_category(STORE, {"campaign_category": {"name": "Food"}})
+    level = targeting.create_level(STORE, targeting.LevelInput.of(name="Gold"))
+    segment = targeting.create_segment(STORE, targeting.SegmentInput.of(name="VIP"))
+    category = targeting.create_category(STORE, targeting.CategoryInput.of(name="Food"))
     hidden = make_campaign(target="level", levels=[level.level_id])
     ids = {
         "storeCode": STORE,

@@ -12,6 +12,7 @@ import pytest
 from chalicelib import cli
 from chalicelib.domain.access import auth, secrets
 from chalicelib.domain.catalog import entries
+from chalicelib.domain.catalog.campaign_form import read_campaign
 from chalicelib.domain.errors import AuthenticationError
 from chalicelib.storage.credentials import CredentialModel
 from chalicelib.storage.rewards import RewardModel
@@ -36,7 +37,9 @@ def rewards_of(store_code: str) -> list[RewardModel]:
 
 def test_two_stores_with_one_campaign_id_each_issue_with_their_own_passcode(client: Any) -> None:
     for store_code in (STORE, OTHER_STORE):
-        entries.create_campaign(store_code, cli._demo_campaign(), campaign_id=SHARED_ID)
+        entries.create_campaign(
+            store_code, read_campaign(cli._demo_campaign()), campaign_id=SHARED_ID
+        )
     ours = auth.set_passcode(STORE, SHARED_ID)
     theirs = auth.set_passcode(OTHER_STORE, SHARED_ID)
 

@@ -23,9 +23,10 @@ from chalicelib.api.openloyalty.errors import openloyalty_routes
 from chalicelib.api.request import ApiRequest
 from chalicelib.domain.access import stores
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.catalog import buying, entries
-from chalicelib.domain.catalog.campaign_form import CampaignForm
+from chalicelib.domain.catalog import buying, entries, listing
+from chalicelib.domain.catalog.campaign_form import CampaignForm, CampaignInput
 from chalicelib.domain.catalog.campaigns import CampaignNotFoundError
+from chalicelib.domain.catalog.listing import ListQuery
 from chalicelib.domain.errors import InvalidInputError, NotFoundError
 
 CAMPAIGNS = "/api/{storeCode}/campaign"
@@ -36,45 +37,50 @@ routes = openloyalty_routes(__name__)
 
 
 def nested_query(request: ApiRequest) -> dict[str, Any]:
-    """The query string with bracket keys nested (`labels[0][key]`, `categoryId[]`)."""
+    """The query string with bracket keys nested (`labels[0][key]`, `categoryId[]`), which the
+    flat query dict would lose."""
     params = request.raw.query_params or {}
     return parse_form(urlencode([(key, value) for key in params for value in params.getlist(key)]))
 
 
+def list_query(request: ApiRequest) -> ListQuery:
+    """The lists' and the views' typed query (a 400 naming every bad parameter)."""
+    return listing.list_query(nested_query(request))
+
+
+# The form's fields are documented (`CampaignForm`); the handler gets the form read
+# (`CampaignInput`), its findings raised once the ids are checked against the store.
 @routes.route(
     CAMPAIGNS,
     methods=["POST"],
     summary="Create a new campaign",
     request_model=CampaignForm,
     body_key="campaign",
-    response_model=CampaignId,
 )
-def create_campaign(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    return {"campaignId": entries.create_campaign(request.store_code, request.body)}
+def create_campaign(request: ApiRequest, storeCode: str, body: CampaignInput) -> CampaignId:
+    return entries.create_campaign(request.store_code, body.draft)
 
 
 @routes.route(
     CAMPAIGNS,
     methods=["GET"],
     summary="Get a collection of campaigns",
-    query_model=entries.ListQuery,
-    response_model=Campaigns,
+    query_model=ListQuery,
     errors=QUERY_ERRORS,
 )
-def list_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    return entries.list_campaigns(request.store_code, nested_query(request), internal=True)
+def list_campaigns(request: ApiRequest, storeCode: str) -> Campaigns:
+    return listing.list_campaigns(request.store_code, list_query(request), internal=True)
 
 
 @routes.route(
     CAMPAIGNS + "/active",
     methods=["GET"],
     summary="Get a collection of active campaigns",
-    query_model=entries.ListQuery,
-    response_model=ActiveCampaigns,
+    query_model=ListQuery,
     errors=QUERY_ERRORS,
 )
-def active_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    return entries.active_campaigns(request.store_code, nested_query(request))
+def active_campaigns(request: ApiRequest, storeCode: str) -> ActiveCampaigns:
+    return listing.active_campaigns(request.store_code, list_query(request))
 
 
 @routes.route(
@@ -82,16 +88,15 @@ def active_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     methods=["GET"],
     summary="Get a collection of publicly available campaigns (no login needed): public and "
     "active ones only",
-    query_model=entries.ListQuery,
-    response_model=Campaigns,
+    query_model=ListQuery,
     errors=(NotFoundError, *QUERY_ERRORS),
 )
-def public_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+def public_campaigns(request: ApiRequest, storeCode: str) -> Campaigns:
     # Public: the store is the one the path names (a credential sent along is not read).
     if not stores.STORE_CODE.match(storeCode):
         raise NotFoundError(f"Store {storeCode[:64]} does not exist.")
     stores.get_store(storeCode)
-    return entries.public_campaigns(storeCode, nested_query(request))
+    return listing.public_campaigns(storeCode, list_query(request))
 
 
 @routes.route(
@@ -99,11 +104,10 @@ def public_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     methods=["GET"],
     summary="Get campaign details (the admin's view; a seller's or a customer's has less, and a "
     "customer reads only a campaign offered to them)",
-    query_model=entries.ListQuery,
-    response_model=Campaign,
+    query_model=ListQuery,
     errors=(CampaignNotFoundError, buying.CampaignNotOfferedError, *QUERY_ERRORS),
 )
-def campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
+def campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> Campaign:
     principal = request.principal
     role, subject = (principal.role, principal.subject) if principal else (None, "")
     allowed = (
@@ -111,8 +115,8 @@ def campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict
         if role is Role.CUSTOMER
         else None
     )
-    return entries.details(
-        request.store_code, campaign, nested_query(request), role is Role.ADMIN, allowed
+    return listing.details(
+        request.store_code, campaign, list_query(request), role is Role.ADMIN, allowed
     )
 
 
@@ -122,33 +126,32 @@ def campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict
     summary="Update a campaign",
     request_model=CampaignForm,
     body_key="campaign",
-    response_model=CampaignId,
     errors=(CampaignNotFoundError,),
 )
-def update_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
-    return {"campaignId": entries.update_campaign(request.store_code, campaign, request.body)}
+def update_campaign(
+    request: ApiRequest, storeCode: str, campaign: str, body: CampaignInput
+) -> CampaignId:
+    return entries.update_campaign(request.store_code, campaign, body.draft)
 
 
 @routes.route(
     CAMPAIGNS + "/{campaign}/active",
     methods=["POST"],
     summary="Change a campaign's state to active",
-    response_model=CampaignId,
     errors=(CampaignNotFoundError,),
 )
-def activate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, str]:
-    return {"campaignId": entries.set_active(request.store_code, campaign, active=True)}
+def activate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> CampaignId:
+    return entries.set_active(request.store_code, campaign, active=True)
 
 
 @routes.route(
     CAMPAIGNS + "/{campaign}/inactive",
     methods=["POST"],
     summary="Change a campaign's state to inactive",
-    response_model=CampaignId,
     errors=(CampaignNotFoundError,),
 )
-def deactivate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, str]:
-    return {"campaignId": entries.set_active(request.store_code, campaign, active=False)}
+def deactivate_campaign(request: ApiRequest, storeCode: str, campaign: str) -> CampaignId:
+    return entries.set_active(request.store_code, campaign, active=False)
 
 
 def wants_representation(request: ApiRequest) -> bool:
@@ -163,12 +166,14 @@ def wants_representation(request: ApiRequest) -> bool:
     methods=["POST"],
     summary="Replace or append campaign's coupons: 204 as the document answers; with "
     "`Prefer: return=representation`, 200 and what changed in the pool",
-    request_model=entries.CouponsForm,
+    # The answer is optional (204 without the preference): its model is declared here.
     response_model=CouponsChange,
     errors=(CampaignNotFoundError,),
 )
-def put_coupons(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any] | None:
-    change = entries.put_coupons(request.store_code, campaign, request.body, request.progress)
+def put_coupons(
+    request: ApiRequest, storeCode: str, campaign: str, body: entries.CouponsForm
+) -> entries.CouponsPut | None:
+    change = entries.put_coupons(request.store_code, campaign, body, request.progress)
     return change if wants_representation(request) else None
 
 
@@ -176,21 +181,19 @@ def put_coupons(request: ApiRequest, storeCode: str, campaign: str) -> dict[str,
     "/api/{storeCode}/seller/campaign",
     methods=["GET"],
     summary="Get a campaign collection (seller)",
-    query_model=entries.ListQuery,
-    response_model=Campaigns,
+    query_model=ListQuery,
     errors=QUERY_ERRORS,
 )
-def seller_campaigns(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    return entries.list_campaigns(request.store_code, nested_query(request), internal=True)
+def seller_campaigns(request: ApiRequest, storeCode: str) -> Campaigns:
+    return listing.list_campaigns(request.store_code, list_query(request), internal=True)
 
 
 @routes.route(
     "/api/{storeCode}/seller/campaign/{campaign}",
     methods=["GET"],
     summary="Get campaign details (seller)",
-    query_model=entries.ListQuery,
-    response_model=Campaign,
+    query_model=ListQuery,
     errors=(CampaignNotFoundError, *QUERY_ERRORS),
 )
-def seller_campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
-    return entries.details(request.store_code, campaign, nested_query(request), internal=True)
+def seller_campaign_details(request: ApiRequest, storeCode: str, campaign: str) -> Campaign:
+    return listing.details(request.store_code, campaign, list_query(request), internal=True)

@@ -1,25 +1,35 @@
 """The answers of the Open Loyalty campaign catalog (chalicelib/api/openloyalty/campaigns.py).
 
-One campaign has one shape (`catalog.campaign_body`) wherever it is shown: the admin's view
-carries the coupon codes and the internal counters, the seller's and the public lists leave
-them out. A model answers its fields in the order they are declared, and pydantic declares an
-inherited field in reverse order of the bases; so `Campaign` is put together from its parts
-(`CampaignKeys`, `Texts`, `CampaignTerms`, `CampaignMore`) to keep the document's order, and
-the buying face puts a customer's own fields after `usageLeft`, where the document shows them.
+One campaign has one shape wherever it is shown, mapped here from the domain's value
+(`views.CampaignView`): the admin's view carries the coupon codes and the internal counters,
+the seller's and the public lists leave them out (the value has None for them). A model answers
+its fields in the order they are declared, and pydantic declares an inherited field in reverse
+order of the bases; so `Campaign` is put together from its parts (`CampaignKeys`, `Texts`,
+`CampaignTerms`, `CampaignMore`) to keep the document's order, and the buying face puts a
+customer's own fields after `usageLeft`, where the document shows them.
 """
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from chalicelib.api.schemas import Amount, OpenLoyaltyTimestamp, ResponseModel, optional_key
+from chalicelib.domain.catalog.views import time_of
 from chalicelib.storage.campaigns import REWARD_TYPES
 
+
+def _instant(value: Any) -> Any:
+    return time_of(value) if isinstance(value, datetime) else value
+
+
+# A domain instant as the document writes it, in UTC: `2017-10-05T10:59:00+0000`.
+Instant = Annotated[OpenLoyaltyTimestamp, BeforeValidator(_instant)]
 ADMIN_ONLY = "Admin views only (`GET /campaign`, `GET /campaign/{campaign}`)."
 
 # An empty map is an empty array on the wire, as the document's server answers it.
 EmptyArray = Annotated[list[str], Field(max_length=0)]
-Names = dict[str, str] | EmptyArray
+Names = Annotated[dict[str, str] | EmptyArray, BeforeValidator(lambda names: names or [])]
 
 
 class CampaignId(ResponseModel):
@@ -31,6 +41,11 @@ class CampaignId(ResponseModel):
 
     campaignId: str
 
+    @model_validator(mode="before")
+    @classmethod
+    def _of_id(cls, value: Any) -> Any:
+        return {"campaignId": value} if isinstance(value, str) else value
+
 
 class CampaignLabel(ResponseModel):
     key: str
@@ -40,27 +55,27 @@ class CampaignLabel(ResponseModel):
 class CampaignActivity(ResponseModel):
     """When the campaign can be bought; the bounds only when it is not active all the time."""
 
-    allTimeActive: bool
-    activeFrom: OpenLoyaltyTimestamp = optional_key()
-    activeTo: OpenLoyaltyTimestamp = optional_key()
+    allTimeActive: bool = Field(validation_alias="always")
+    activeFrom: Instant | None = optional_key(validation_alias="start")
+    activeTo: Instant | None = optional_key(validation_alias="end")
 
 
 class CampaignVisibility(ResponseModel):
     """When the campaign is shown; the bounds only when it is not visible all the time."""
 
-    allTimeVisible: bool
-    visibleFrom: OpenLoyaltyTimestamp = optional_key()
-    visibleTo: OpenLoyaltyTimestamp = optional_key()
+    allTimeVisible: bool = Field(validation_alias="always")
+    visibleFrom: Instant | None = optional_key(validation_alias="start")
+    visibleTo: Instant | None = optional_key(validation_alias="end")
 
 
 class Texts(ResponseModel):
     """The translatable fields, each left out when it has no text."""
 
-    name: str = optional_key()
-    shortDescription: str = optional_key()
-    conditionsDescription: str = optional_key()
-    usageInstruction: str = optional_key()
-    brandDescription: str = optional_key()
+    name: str | None = optional_key()
+    shortDescription: str | None = optional_key()
+    conditionsDescription: str | None = optional_key()
+    usageInstruction: str | None = optional_key()
+    brandDescription: str | None = optional_key()
 
 
 class CampaignTranslation(Texts):
@@ -73,12 +88,16 @@ class CampaignTranslation(Texts):
 
 
 class CampaignPhoto(ResponseModel):
-    photoId: str = Field(description="Get the image at `.../campaign/{campaign}/photo/{photoId}`.")
+    photoId: str = Field(
+        validation_alias="photo_id",
+        description="Get the image at `.../campaign/{campaign}/photo/{photoId}`.",
+    )
     path: str = Field(description="Where the image is kept (a storage key, not a URL).")
     orginalName: str | None = Field(
-        description="The uploaded file's name (sic: the document's spelling)."
+        validation_alias="original_name",
+        description="The uploaded file's name (sic: the document's spelling).",
     )
-    mimeType: str
+    mimeType: str = Field(validation_alias="mime_type")
 
 
 class CampaignKeys(ResponseModel):
@@ -86,10 +105,10 @@ class CampaignKeys(ResponseModel):
 
     levels: list[str] = Field(description="Ids of the levels the campaign targets.")
     segments: list[str] = Field(description="Ids of the segments the campaign targets.")
-    coupons: list[str] = optional_key(
+    coupons: list[str] | None = optional_key(
         f"Every code of the coupon pool, used or not. {ADMIN_ONLY} Left out with `withoutCoupons`."
     )
-    campaignId: str
+    campaignId: str = Field(validation_alias="campaign_id")
     reward: Literal[REWARD_TYPES]
 
 
@@ -97,60 +116,91 @@ class CampaignTerms(ResponseModel):
     """A campaign's fields after its texts, up to `usageLeft`: price, limits, windows."""
 
     active: bool
-    costInPoints: int
-    singleCoupon: bool = Field(description="Every reward shares one code.")
+    costInPoints: int = Field(validation_alias="cost_in_points")
+    singleCoupon: bool = Field(
+        validation_alias="single_coupon", description="Every reward shares one code."
+    )
     unlimited: bool
-    limit: int = optional_key("Rewards the campaign gives in all; when set.")
-    limitPerUser: int = optional_key("Rewards one customer may get; when set.")
-    daysValid: int = Field(description="Days a coupon is valid once active; 0 is forever.")
-    daysInactive: int = Field(description="Days after the purchase before a coupon is active.")
-    campaignActivity: CampaignActivity
-    campaignVisibility: CampaignVisibility
+    limit: int | None = optional_key("Rewards the campaign gives in all; when set.")
+    limitPerUser: int | None = optional_key(
+        "Rewards one customer may get; when set.", validation_alias="limit_per_user"
+    )
+    daysValid: int = Field(
+        validation_alias="days_valid",
+        description="Days a coupon is valid once active; 0 is forever.",
+    )
+    daysInactive: int = Field(
+        validation_alias="days_inactive",
+        description="Days after the purchase before a coupon is active.",
+    )
+    campaignActivity: CampaignActivity = Field(validation_alias="activity")
+    campaignVisibility: CampaignVisibility = Field(validation_alias="visibility")
     labels: list[CampaignLabel]
     segmentNames: Names = Field(
-        description="Names of the targeted segments by id; `[]` when there are none."
+        validation_alias="segment_names",
+        description="Names of the targeted segments by id; `[]` when there are none.",
     )
     levelNames: Names = Field(
-        description="Names of the targeted levels by id; `[]` when there are none."
+        validation_alias="level_names",
+        description="Names of the targeted levels by id; `[]` when there are none.",
     )
-    will_be_active_from: OpenLoyaltyTimestamp = optional_key(
+    will_be_active_from: Instant | None = optional_key(
         "The start of the activity window, for a campaign not active now that has one."
     )
-    will_be_active_to: OpenLoyaltyTimestamp = optional_key(
+    will_be_active_to: Instant | None = optional_key(
         "The end of the activity window, for a campaign not active now that has one."
     )
     usageLeft: int | None = Field(
+        validation_alias="usage_left",
         description="How many more rewards the campaign can give (its limit less what it gave, "
-        "or its unused codes); null when nothing bounds it."
+        "or its unused codes); null when nothing bounds it.",
     )
 
 
 class CampaignMore(ResponseModel):
     """A campaign's fields after `usageLeft`: counters, images, all texts, flags, extras."""
 
-    visibleForCustomersCount: int = optional_key(
-        f"Customers the campaign is offered to. {ADMIN_ONLY}"
+    visibleForCustomersCount: int | None = optional_key(
+        f"Customers the campaign is offered to. {ADMIN_ONLY}",
+        validation_alias="visible_for_customers_count",
     )
-    usersWhoUsedThisCampaignCount: int = optional_key(
-        f"Customers who got a reward of the campaign. {ADMIN_ONLY}"
+    usersWhoUsedThisCampaignCount: int | None = optional_key(
+        f"Customers who got a reward of the campaign. {ADMIN_ONLY}", validation_alias="users_count"
     )
-    hasPhoto: bool
+    hasPhoto: bool = Field(validation_alias="has_photo")
     photos: list[CampaignPhoto]
     translations: list[CampaignTranslation] = Field(description="The texts of every locale.")
     categories: list[str] = Field(description="Ids of the campaign's categories.")
-    isFeatured: bool
+    isFeatured: bool = Field(validation_alias="featured")
     public: bool = Field(description="Listed by `GET /campaign/public/available`.")
-    pushNotificationText: str = optional_key("When set.")
-    pointValue: Amount = optional_key("Cashback: money paid per point; when set.")
-    cashbackProvider: str = optional_key("Cashback: who pays out; when set.")
-    emailSubject: str = optional_key("The reward email's subject template; when set.")
-    emailBody: str = optional_key("The reward email's opening template; when set.")
-    rewardValue: Amount = optional_key("What the reward is worth; when set.")
-    tax: Amount = optional_key("The reward's tax rate in percent (0 to 99); when set.")
-    taxPriceValue: Amount = optional_key("The reward's price with tax; when set.")
-    moreInformationLink: str = optional_key("A URL telling more about the reward; when set.")
-    transactionPercentageValue: int = optional_key(
-        "A percentage discount code's percentage of the transaction (0 to 99)."
+    pushNotificationText: str | None = optional_key(
+        "When set.", validation_alias="push_notification_text"
+    )
+    pointValue: Amount | None = optional_key(
+        "Cashback: money paid per point; when set.", validation_alias="point_value"
+    )
+    cashbackProvider: str | None = optional_key(
+        "Cashback: who pays out; when set.", validation_alias="cashback_provider"
+    )
+    emailSubject: str | None = optional_key(
+        "The reward email's subject template; when set.", validation_alias="email_subject"
+    )
+    emailBody: str | None = optional_key(
+        "The reward email's opening template; when set.", validation_alias="email_body"
+    )
+    rewardValue: Amount | None = optional_key(
+        "What the reward is worth; when set.", validation_alias="reward_value"
+    )
+    tax: Amount | None = optional_key("The reward's tax rate in percent (0 to 99); when set.")
+    taxPriceValue: Amount | None = optional_key(
+        "The reward's price with tax; when set.", validation_alias="tax_price_value"
+    )
+    moreInformationLink: str | None = optional_key(
+        "A URL telling more about the reward; when set.", validation_alias="more_information_link"
+    )
+    transactionPercentageValue: int | None = optional_key(
+        "A percentage discount code's percentage of the transaction (0 to 99).",
+        validation_alias="transaction_percentage_value",
     )
 
 
@@ -246,7 +296,7 @@ class Campaigns(ResponseModel):
 
 class ActiveCampaign(ResponseModel):
     id: str
-    name: str = optional_key("In the asked locale; left out when it has none.")
+    name: str | None = optional_key("In the asked locale; left out when it has none.")
 
 
 class ActiveCampaigns(ResponseModel):
@@ -291,7 +341,7 @@ class CouponsChange(ResponseModel):
         }
     )
 
-    campaignId: str
+    campaignId: str = Field(validation_alias="campaign_id")
     added: int = Field(description="Codes put in the pool.")
     duplicates: list[str] = Field(description="Codes given twice, or already in the pool.")
     removed: int = Field(description="Unused codes a replace took out of the pool.")

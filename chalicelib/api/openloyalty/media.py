@@ -16,8 +16,6 @@ AWS's own (`http://127.0.0.1:5000/...`), which the same client reaches.
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice import Response
 
 from chalicelib.api import multipart
@@ -55,12 +53,10 @@ def redirect(url: str) -> Response:
     methods=["POST"],
     content_types=UPLOAD_TYPES,
     summary="Add a photo to a campaign",
-    response_model=PhotoId,
     errors=(*UPLOAD_ERRORS, media.TooManyPhotosError),
 )
-def add_photo(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
-    photo = media.add_photo(request.store_code, campaign, *uploaded(request, "photo"))
-    return {"photoId": photo.photo_id}
+def add_photo(request: ApiRequest, storeCode: str, campaign: str) -> PhotoId:
+    return media.add_photo(request.store_code, campaign, *uploaded(request, "photo"))
 
 
 @routes.route(

@@ -16,4 +16,7 @@ class PhotoId(ResponseModel):
         json_schema_extra={"examples": [{"photoId": "08ae48fd-04b0-4a08-a2a7-fcfca3c4caf5"}]}
     )
 
-    photoId: str = Field(description="Get the image at `.../campaign/{campaign}/photo/{photoId}`.")
+    photoId: str = Field(
+        validation_alias="photo_id",
+        description="Get the image at `.../campaign/{campaign}/photo/{photoId}`.",
+    )

@@ -25,6 +25,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -56,6 +57,20 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 KINDS = "PNG, JPEG, GIF or WebP"
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Photo:
+    """An image of a campaign as its views show it."""
+
+    photo_id: str
+    path: str  # where the image is kept (a storage key, not a URL)
+    original_name: str | None
+    mime_type: str
+
+    @classmethod
+    def of(cls, media: MediaFile) -> Photo:
+        return cls(media.photo_id, media.path, media.original_name, media.mime_type)
 
 
 class PhotoNotFoundError(NotFoundError):
@@ -238,7 +253,7 @@ def _brand_icon_is(icon: MediaFile | None) -> Condition:
 # -- photos --------------------------------------------------------------------------------
 def add_photo(
     store_code: str, campaign_id: str, data: bytes | None, name: str | None = None
-) -> MediaFile:
+) -> Photo:
     """Store one more photo of the campaign (at most MAX_PHOTOS)."""
     photo = _upload(PHOTOS, "photo", store_code, campaign_id, data, name)
     photos = CampaignModel.photos
@@ -254,7 +269,7 @@ def add_photo(
                 raise
             get_campaign(store_code, campaign_id)  # a missing campaign is a 404
             raise TooManyPhotosError() from error
-    return photo
+    return Photo.of(photo)
 
 
 def photo_link(store_code: str, campaign_id: str, photo_id: str) -> str:
@@ -277,7 +292,7 @@ def remove_photo(store_code: str, campaign_id: str, photo_id: str) -> None:
 # -- brand icon ----------------------------------------------------------------------------
 def set_brand_icon(
     store_code: str, campaign_id: str, data: bytes | None, name: str | None = None
-) -> MediaFile:
+) -> Photo:
     """Store the campaign's brand icon, replacing (and then deleting) the one it had."""
     icon = _upload(BRAND_ICONS, "brand_icon", store_code, campaign_id, data, name)
 
@@ -289,7 +304,7 @@ def set_brand_icon(
         replaced = _change(store_code, campaign_id, plan)
     if replaced is not None:
         _discard(replaced)
-    return icon
+    return Photo.of(icon)
 
 
 def brand_icon_link(store_code: str, campaign_id: str) -> str:
