@@ -258,7 +258,7 @@ def test_the_migration_is_a_command(store: str, capsys: pytest.CaptureFixture[st
 
 def test_a_claim_may_say_when_its_points_expire(store: str) -> None:
     (outcome,) = claims.create_claims(STORE, [{"amount": 25, "pointsExpires": 7}])
-    token = claims.claim_token(outcome.claim)
+    token = outcome.claim.token
 
     result = claims.claim(token, "claimer@example.com")
 

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.api.alpha.recipients import recipient_body, render_error
-from chalicelib.api.coggins.claims import outcome_body as claim_body
+from chalicelib.api.coggins.claims_schemas import ClaimCreated, ClaimRefused
 from chalicelib.api.coggins.points_schemas import InstantError, InstantResult
 from chalicelib.api.routes import shaped
 from chalicelib.domain.bulk_jobs import Chunk, Kind, RowOutcome, present_fields
 from chalicelib.domain.customers import recipients
 from chalicelib.domain.errors import RewardsError, error_record, recorded_error
-from chalicelib.domain.points import accounts, claims
+from chalicelib.domain.points import accounts, claim_rules, claims
 from chalicelib.storage.customers import RECIPIENT_FIELDS, CustomerModel
 from chalicelib.storage.idempotency import ItemRecord
 
@@ -70,7 +70,12 @@ def import_recipients(chunk: Chunk, rows: list[Any]) -> list[RowOutcome]:
 
 def claim_rows(chunk: Chunk, rows: list[Any]) -> list[RowOutcome]:
     outcomes = claims.create_claims(chunk.store_code, rows, chunk.actor, progress=chunk.progress)
-    return [RowOutcome(outcome.claim is not None, claim_body(outcome)) for outcome in outcomes]
+    return [
+        RowOutcome(True, shaped(ClaimCreated, outcome))
+        if outcome.claim is not None
+        else RowOutcome(False, shaped(ClaimRefused, outcome))
+        for outcome in outcomes
+    ]
 
 
 def _whole_numbers(*names: str) -> Callable[[dict[str, str]], dict[str, Any]]:
@@ -97,7 +102,7 @@ KINDS: dict[str, Kind] = {
     ),
     "claims.create": Kind(
         claim_rows,
-        frozenset(claims.ClaimRequest.model_fields),
+        frozenset(claim_rules.ClaimRequest.model_fields),
         frozenset({"amount"}),
         _whole_numbers("amount", "expires"),
     ),
