@@ -26,7 +26,7 @@ from chalicelib.domain.errors import ConflictError, InvalidInputError
 from chalicelib.domain.points import batches, ledger
 from chalicelib.domain.points.batches import BatchView
 from chalicelib.domain.points.ledger import EntryKind, Posting
-from chalicelib.domain.validation import InputModel, SingleLine, validate
+from chalicelib.domain.validation import InputModel, SingleLine
 from chalicelib.storage.customers import CustomerModel
 
 MAX_POINTS = 1_000_000_000
@@ -103,9 +103,10 @@ def batches_of(store_code: str, ref: str) -> list[BatchView]:
     return batches.customer_batches(find_recipient(store_code, ref))
 
 
-def change_balance(store_code: str, ref: str, data: Any, actor: str | None) -> AlphaBalance:
-    """Apply the body `data` to the recipient's balance; the balance afterwards."""
-    change = validate(BalanceChange, data)
+def change_balance(
+    store_code: str, ref: str, change: BalanceChange, actor: str | None
+) -> AlphaBalance:
+    """Apply `change` to the recipient's balance; the balance afterwards."""
     sign, points = change.balance[0], int(change.balance.lstrip("+-"))
     if change.batch_id is not None and change.expiry is not None:
         raise InvalidInputError({"expiry": ["Give either a batch_id or an expiry, not both."]})

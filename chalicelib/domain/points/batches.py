@@ -384,6 +384,15 @@ def migrate_store(store_code: str) -> int:
 
 
 @dataclass(frozen=True)
+class BatchChange:
+    """One change of a batch, as its history keeps it."""
+
+    time: datetime
+    message: str | None
+    balance_change: int
+
+
+@dataclass(frozen=True)
 class BatchView:
     """A batch as the balance views show it."""
 
@@ -393,7 +402,7 @@ class BatchView:
     expired: int
     expires_on: str | None
     pending_until: str | None
-    history: list[HistoryEvent]
+    history: list[BatchChange]  # oldest first
 
 
 def customer_batches(customer: CustomerModel) -> list[BatchView]:
@@ -411,7 +420,10 @@ def customer_batches(customer: CustomerModel) -> list[BatchView]:
             int(batch.expired or 0),
             batch.expires_on,
             batch.pending_until,
-            list(batch.history or []),
+            [
+                BatchChange(event.time, event.message, int(event.balance_change))
+                for event in batch.history or []
+            ],
         )
         for batch in PointBatchModel.query(
             account_key(customer.store_code, customer.customer_id), consistent_read=True
