@@ -6,7 +6,8 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.schemas import ResponseModel, UtcTime
-from chalicelib.domain.points.claims import ClaimOutcome, ClaimResult
+from chalicelib.domain.points.claim_rules import ClaimResult
+from chalicelib.domain.points.claims import ClaimOutcome
 from chalicelib.domain.validation import DeferredRootModel
 
 # What a refused item echoes of its request, as given.

@@ -228,3 +228,14 @@ class ClaimState:
             last_claim_day(claim),
             mask_email(claim.email) if claim.email else None,
         )
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """A claim claimed: the points, the customer credited (made if new) and its balance."""
+
+    amount: int
+    customer_id: str
+    email: str
+    available_points: int
+    new_customer: bool

@@ -56,6 +56,7 @@ from chalicelib.domain.points.claim_rules import (
     ClaimExpiredError,
     ClaimNotFoundError,
     ClaimRequest,
+    ClaimResult,
     ClaimState,
     CreatedClaim,
     TooManyClaimsError,
@@ -282,15 +283,6 @@ def _raise_for_claim(failures: list[FailedItem], error: TransactWriteError) -> N
             if failure.old_item.get("status", {}).get("S") == CLAIMED:
                 raise ClaimAlreadyClaimedError() from error
             raise ClaimExpiredError() from error
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    amount: int
-    customer_id: str
-    email: str
-    available_points: int
-    new_customer: bool
 
 
 def _balance(store_code: str, existing: CustomerModel | None, amount: int) -> int:
