@@ -9,7 +9,8 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -92,7 +93,7 @@ class Customer:
 
     @classmethod
     def of(cls, item: CustomerModel) -> Customer:
-        values = {field.name: getattr(item, field.name) for field in fields(cls)}
+        values = {field.name: getattr(item, field.name) for field in dataclass_fields(cls)}
         values["imonggo_id"] = None if item.imonggo_id is None else int(item.imonggo_id)
         values["points_available"] = int(item.points_available or 0)
         values["points_used"] = int(item.points_used or 0)
