@@ -10,9 +10,11 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.catalog import coupons
 from chalicelib.domain.customers import customer_types
+from chalicelib.domain.customers.customer_type_input import CustomerTypeInput
 from chalicelib.domain.customers.records import add_new_customers, new_customer
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
+from chalicelib.domain.validation import validate
 from chalicelib.storage.base import connection
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
@@ -64,9 +66,8 @@ def make_campaign(
 
 def make_customer_type(name: str, store_code: str = STORE) -> customer_types.CustomerType:
     """A customer type of the store, for items that name it in `customerType`."""
-    return customer_types.create_customer_type(
-        store_code, {"name": name, "point_to_amount_ratio": 1}
-    )
+    fields = validate(CustomerTypeInput, {"name": name, "point_to_amount_ratio": 1})
+    return customer_types.create_customer_type(store_code, fields)
 
 
 def add_customer(store_code: str, email: str | None, **fields: Any) -> CustomerModel:

@@ -39,6 +39,8 @@ FACES = tuple(
         "coggins.points",
         "coggins.claims",
         "imonggo.customers",
+        "imonggo.customer_types",
+        "imonggo.spending",
         "admin.ledger",
         "openloyalty.campaigns",
         "openloyalty.targeting",

@@ -50,6 +50,9 @@ Handler = Callable[..., Any]
 # A route's own answer to an error of a request whose contract has one (Mokugift's original
 # contract: its XML error document); None: the face's JSON error.
 ErrorAnswer = Callable[[Request, RewardsError], Response | None]
+# A route's own rendering of its answer model, for a contract whose bytes JSON cannot give
+# (Imonggo's XML, and its JSON's `2000.0` decimals); None: JSON.
+Render = Callable[[Request, "BaseModel"], Response]
 # The roles of a route (None: public), by its path and methods.
 Access = Callable[[str, Sequence[str]], "tuple[Role, ...] | None"]
 JSON = "application/json"
@@ -90,6 +93,7 @@ class RouteDoc:
     form_model: type[BaseModel] | None = None
     render_error: ErrorRenderer | None = None  # the route's own JSON error shape, if not the face's
     answer_error: ErrorAnswer | None = None  # see `Routes.route`
+    render: Render | None = None  # see `Routes.route`
 
     @property
     def answer_types(self) -> tuple[str, ...]:
@@ -241,6 +245,7 @@ class Routes:
         form_model: type[BaseModel] | None = None,
         render_error: ErrorRenderer | None = None,
         answer_error: ErrorAnswer | None = None,
+        render: Render | None = None,
     ) -> Callable[[Handler], Handler]:
         """Register `handler(request, **path_params)`; `roles=None` means a public route.
 
@@ -252,7 +257,8 @@ class Routes:
         answers the errors of a request in the request's own contract when it has one (every
         error of the pipeline: authentication, the Idempotency-Key's, throttling, a body too
         large, and through `errors.face_error_middleware` the framework's 405, 415 and 500);
-        None from it leaves the JSON error. The other
+        None from it leaves the JSON error. `render` writes the answer, validated by the answer
+        model, in the request's media type instead of JSON (Imonggo's records). The other
         keyword-only arguments only describe the route in the OpenAPI document: its summary
         (default: the handler's docstring), the pydantic models of its body (wrapped in one
         form key, `campaign[...]`, when `body_key` is given; of a form body, when its fields
@@ -289,6 +295,10 @@ class Routes:
                     return result
                 if result is None:
                     return Response(body="", status_code=204 if status == 200 else status)
+                if answer_model is not None and render is not None:
+                    return render(
+                        request.raw, answer_model.model_validate(result, from_attributes=True)
+                    )
                 if answer_model is not None:
                     result = shaped(answer_model, result)
                 return json_response(result, status, NO_STORE if no_store else None)
@@ -342,6 +352,7 @@ class Routes:
                 form_model,
                 render_error,
                 answer_error,
+                render,
             )
             names = [("", handler.__name__)]
             names += [

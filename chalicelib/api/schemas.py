@@ -10,10 +10,11 @@ annotations`): pydantic would compile every string annotation when the app is im
 cold start pays for (bench/cold.py).
 """
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from chalicelib.domain.validation import DEFERRED
 
@@ -22,6 +23,16 @@ Amount = Annotated[Decimal, WithJsonSchema({"type": "number"})]
 # Instants are ISO 8601 strings as the handlers format them; the schema says so.
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 Date = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def utc_text(value: Any) -> Any:
+    """An instant given as a datetime, written to the second in UTC: `2013-05-25T02:24:31Z`."""
+    return value.strftime(UTC_FORMAT) if isinstance(value, datetime) else value
+
+
+# A `Timestamp` the model writes itself from the domain's datetime.
+UtcTime = Annotated[Timestamp, BeforeValidator(utc_text)]
 
 
 class ResponseModel(BaseModel):

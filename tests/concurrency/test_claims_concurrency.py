@@ -45,7 +45,7 @@ def test_each_token_is_claimed_once(served_aws: dict[str, str]) -> None:
     ledger.post(Posting(STORE, regular.customer_id, 100, EntryKind.EARN), new_customer=regular)
     requests = [{"amount": AMOUNT, "email": bound} for bound, _ in RACES.values()]
     created = claims.create_claims(STORE, requests)
-    tokens = [claims.claim_token(made.claim) for made in created if made.claim]
+    tokens = [made.claim.token for made in created if made.claim]
     # Round robin over the claims, alternating page and API, so every race runs at once.
     tasks = [
         (race, n % 2 == 0, claim_task(token, emails[n], page=n % 2 == 0))
@@ -79,7 +79,7 @@ def test_each_token_is_claimed_once(served_aws: dict[str, str]) -> None:
 
 def test_a_newcomer_claiming_many_tokens_at_once_gets_them_all(served_aws: dict[str, str]) -> None:
     created = claims.create_claims(STORE, [{"amount": AMOUNT}] * 8)
-    tokens = [claims.claim_token(made.claim) for made in created if made.claim]
+    tokens = [made.claim.token for made in created if made.claim]
     tasks = [claim_task(token, "newcomer@example.com", page=False) for token in tokens]
 
     results: list[Any] = run_everywhere(served_aws, workers.request, tasks)

@@ -47,9 +47,9 @@ def records(aws: None) -> Records:
     reward = acquire_one(campaign, grant, source=BOUGHT).rewards[0]
     claim = claims.create_claims(STORE, [{"amount": 5}])[0].claim
     assert claim is not None
-    claims.claim(claims.claim_token(claim), "shopper@example.com")
+    claims.claim(claim.token, "shopper@example.com")
     campaign.refresh()
-    return Records(customer.customer_id, campaign, reward, claim.token_digest)
+    return Records(customer.customer_id, campaign, reward, claims.token_key(claim.token))
 
 
 def off_the_ledger(records: Records) -> None:

@@ -26,7 +26,7 @@ def create(count: int, created: datetime, **fields: Any) -> set[str]:
     while len(tokens) < count:
         batch = min(claims.MAX_CLAIMS_PER_REQUEST, count - len(tokens))
         outcomes = claims.create_claims(STORE, [{"amount": 5, **fields}] * batch, now=created)
-        tokens.update(claims.claim_token(outcome.claim) for outcome in outcomes if outcome.claim)
+        tokens.update(outcome.claim.token for outcome in outcomes if outcome.claim)
     return tokens
 
 

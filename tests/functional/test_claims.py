@@ -44,7 +44,7 @@ def post_claims(client: Any, items: Any, headers: dict[str, str] | None = None) 
 def make_claim(store_code: str = STORE, now: datetime | None = None, **fields: Any) -> str:
     [outcome] = claims.create_claims(store_code, [{"amount": 400, **fields}], now=now)
     assert outcome.claim is not None, outcome.errors
-    return claims.claim_token(outcome.claim)
+    return outcome.claim.token
 
 
 def entries_of(store_code: str, customer_id: str) -> list[LedgerEntryModel]:

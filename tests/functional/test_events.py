@@ -105,7 +105,7 @@ def create_claim_keyed(client: Any) -> Action:
 def claim_claimed(client: Any) -> Action:
     [outcome] = claims.create_claims(STORE, [{"amount": 30}])
     assert outcome.claim is not None
-    token = claims.claim_token(outcome.claim)
+    token = outcome.claim.token
     return lambda: claims.claim(token, "kim@example.com")
 
 

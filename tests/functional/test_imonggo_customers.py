@@ -13,8 +13,10 @@ import pytest
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Principal, Role
 from chalicelib.domain.customers import customer_types, records
+from chalicelib.domain.customers.customer_type_input import CustomerTypeInput
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
+from chalicelib.domain.validation import validate
 from chalicelib.storage.customers import CustomerModel, public_key_key
 from tests.conftest import API_KEY, OTHER_API_KEY, STORE, bearer
 
@@ -44,9 +46,8 @@ def make_customer(points: int, store_code: str = STORE, **fields: Any) -> str:
 
 
 def make_type(name: str, ratio: str, discount: str = "0", store_code: str = STORE) -> str:
-    created = customer_types.create_customer_type(
-        store_code, {"name": name, "pointToAmountRatio": ratio, "discount": discount}
-    )
+    fields = {"name": name, "pointToAmountRatio": ratio, "discount": discount}
+    created = customer_types.create_customer_type(store_code, validate(CustomerTypeInput, fields))
     return created.type_id
 
 

@@ -343,3 +343,14 @@ def test_concurrent_spends_never_overspend(served_aws: dict[str, str]) -> None:
     assert available == 0 == sum(int(entry.amount) for entry in entries)
     assert used == 200
     assert len([entry for entry in entries if entry.kind == "spend"]) == 20
+
+
+def test_the_frameworks_refusals_are_in_the_format_asked_for_too(client: Any, juan: str) -> None:
+    """On the shared pipeline, a method the route has not is the document's error too."""
+    as_xml = client.get("/api/rewards.xml", headers=basic())
+    assert as_xml.status_code == 405
+    assert as_xml.headers["Content-Type"] == "application/xml; charset=utf-8"
+    assert errors_of(as_xml.body)
+    as_json = client.get("/api/rewards.json", headers=basic())
+    assert as_json.status_code == 405
+    assert json.loads(as_json.body)["code"] == "method_not_allowed"

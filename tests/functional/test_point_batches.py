@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.access import stores
-from chalicelib.domain.points import batches, claims, ledger
+from chalicelib.domain.points import balances, batches, claims, ledger
 from chalicelib.domain.points.batches import HISTORY_LIMIT, TooManyBatchesError
 from chalicelib.domain.points.ledger import EntryKind, InsufficientPointsError, Posting
 from chalicelib.storage.batches import PointBatchModel
@@ -38,13 +38,13 @@ def debit(customer_id: str, points: int, **fields: Any) -> None:
 def held(customer_id: str) -> dict[str, int]:
     """Batch id -> what it holds, of the customer's batches."""
     customer = CustomerModel.get(STORE, customer_id)
-    return {b.batch_id: b.balance for b in batches.customer_batches(customer)}
+    return {b.batch_id: b.balance for b in balances.customer_batches(customer)}
 
 
 def assert_books(customer_id: str) -> CustomerModel:
     """The batches hold the balance; the entries add up to it (available + pending)."""
     customer = CustomerModel.get(STORE, customer_id, consistent_read=True)
-    views = batches.customer_batches(customer)
+    views = balances.customer_batches(customer)
     available = sum(b.balance for b in views if b.pending_until is None)
     pending = sum(b.balance for b in views if b.pending_until is not None)
     assert (available, pending) == (customer.points_available, customer.points_pending)
@@ -58,7 +58,7 @@ def test_a_credit_without_expiry_goes_to_the_never_batch(store: str) -> None:
     credit(customer_id, 12)
 
     assert held(customer_id) == {"never": 42}
-    (batch,) = batches.customer_batches(CustomerModel.get(STORE, customer_id))
+    (batch,) = balances.customer_batches(CustomerModel.get(STORE, customer_id))
     assert [e.balance_change for e in batch.history] == [30, 12]
     assert batch.expires_on is None
     assert_books(customer_id)
@@ -83,7 +83,7 @@ def test_a_debit_takes_the_soonest_expiry_first_and_never_last(store: str) -> No
     debit(customer_id, 40)
 
     assert held(customer_id) == {day(2).isoformat(): 0, day(10).isoformat(): 10, "never": 100}
-    views = batches.customer_batches(CustomerModel.get(STORE, customer_id))
+    views = balances.customer_batches(CustomerModel.get(STORE, customer_id))
     assert [b.redeemed for b in views] == [30, 10, 0]
     debit(customer_id, 60)
     assert held(customer_id)["never"] == 50
@@ -172,7 +172,7 @@ def test_a_batch_keeps_a_bounded_history(store: str) -> None:
         credit(customer_id, 1, reason=f"credit {n}")
     debit(customer_id, 2, reason="last")
 
-    (batch,) = batches.customer_batches(CustomerModel.get(STORE, customer_id))
+    (batch,) = balances.customer_batches(CustomerModel.get(STORE, customer_id))
     assert 55 > HISTORY_LIMIT >= len(batch.history) > 0
     assert batch.history[-1].message == "last"
     assert batch.history[-2].message == "credit 54"
@@ -231,7 +231,7 @@ def test_a_customer_from_before_batches_moves_in_at_the_first_posting(
     assert held(customer_id) == {"never": expected}
     customer = CustomerModel.get(STORE, customer_id)
     assert customer.batched
-    (batch,) = batches.customer_batches(customer)
+    (batch,) = balances.customer_batches(customer)
     assert batch.history[0].message == batches.LEGACY_MESSAGE
 
 
@@ -258,7 +258,7 @@ def test_the_migration_is_a_command(store: str, capsys: pytest.CaptureFixture[st
 
 def test_a_claim_may_say_when_its_points_expire(store: str) -> None:
     (outcome,) = claims.create_claims(STORE, [{"amount": 25, "pointsExpires": 7}])
-    token = claims.claim_token(outcome.claim)
+    token = outcome.claim.token
 
     result = claims.claim(token, "claimer@example.com")
 

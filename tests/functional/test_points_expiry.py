@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.domain.points import batches, expiry, ledger
+from chalicelib.domain.points import balances, expiry, ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.batches import PointBatchModel
 from chalicelib.storage.customers import CustomerModel
@@ -45,7 +45,7 @@ def test_a_batch_expires_the_day_after_its_expiry_day(store: str) -> None:
     assert expire_entries(customer_id) == [(-30, day(1).isoformat())]
     customer = assert_books(customer_id)
     assert (customer.points_available, customer.points_expired) == (45, 30)
-    (expired, *_) = batches.customer_batches(customer)
+    (expired, *_) = balances.customer_batches(customer)
     assert (expired.expired, expired.history[-1].message) == (30, expiry.EXPIRED_REASON)
     # Out of both indexes: a second run finds nothing, a spend cannot take from it.
     assert expiry.settle_due_batches(at(2)) == expiry.BatchRun(0, 0, 0)

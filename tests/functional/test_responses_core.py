@@ -20,7 +20,7 @@ from chalicelib.api import openapi
 from chalicelib.api.admin import docs_schemas, health_schemas, ledger_schemas
 from chalicelib.api.alpha import recipients_schemas
 from chalicelib.api.coggins import claims_schemas, points_schemas
-from chalicelib.api.imonggo import customers_schemas
+from chalicelib.api.imonggo import customers_schemas, spending_schemas
 from chalicelib.api.mokugift import issuing_schemas, rewards_schemas
 from chalicelib.api.openloyalty import auth_schemas
 from tests.conftest import bearer, body_of
@@ -32,6 +32,7 @@ CORE_MODULES = (
     docs_schemas,
     health_schemas,
     customers_schemas,
+    spending_schemas,
     ledger_schemas,
     issuing_schemas,
     points_schemas,
@@ -88,7 +89,7 @@ def test_imonggo_json_answers_are_the_documented_customer_and_spend(client: Any)
         customers_schemas.ImonggoCustomer.model_validate(answer).model_dump(exclude_unset=True)
         == answer
     )
-    assert customers_schemas.PointsSpent.model_validate(json.loads(spent.body, parse_float=Decimal))
+    assert spending_schemas.PointsSpent.model_validate(json.loads(spent.body, parse_float=Decimal))
 
 
 def test_non_json_answers_are_documented_with_their_media_types(document: dict[str, Any]) -> None:

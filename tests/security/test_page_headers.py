@@ -21,7 +21,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 def claim_token() -> str:
     [outcome] = claims.create_claims(STORE, [{"amount": 10}])
     assert outcome.claim is not None
-    return claims.claim_token(outcome.claim)
+    return outcome.claim.token
 
 
 def reward_token(client: Any) -> str:

@@ -137,7 +137,7 @@ def secrets(client: Any) -> Secrets:
         passcode=passcode,
         jwt=auth.login(STORE, Role.ADMIN, ADMIN, PASSWORD),
         reward_token=urlparse(json.loads(issued.body)["url"]).path.rsplit("/", 1)[-1],
-        claim_token=claims.claim_token(outcome.claim),
+        claim_token=outcome.claim.token,
     )
 
 

@@ -11,8 +11,8 @@ import pytest
 from pydantic import ValidationError as PydanticValidationError
 
 from chalicelib.domain.access import link_tokens
-from chalicelib.domain.points import claims
-from chalicelib.domain.points.claims import ClaimRequest
+from chalicelib.domain.points import claim_rules as claims
+from chalicelib.domain.points.claim_rules import ClaimRequest
 from chalicelib.domain.validation import errors_of
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
 

@@ -10,8 +10,11 @@ from xml.etree import ElementTree
 import pytest
 
 from chalicelib.api import xml
-from chalicelib.api.imonggo import customers
+from chalicelib.api.imonggo import contract
+from chalicelib.api.imonggo.customers_schemas import ImonggoCustomer
+from chalicelib.api.imonggo.spending_schemas import PointsSpent
 from chalicelib.domain.customers.customer_types import CustomerType
+from chalicelib.domain.customers.records import Customer
 from chalicelib.domain.points.spending import Member, Spent
 from chalicelib.storage.customers import CustomerModel
 
@@ -76,7 +79,7 @@ def juan_cruz() -> Member:
         created_at=datetime(2013, 5, 25, 2, 24, 31, tzinfo=UTC),
         updated_at=datetime(2013, 7, 13, 0, 52, 24, tzinfo=UTC),
     )
-    return Member(customer, GOLD, GOLD.point_to_amount_ratio)
+    return Member(Customer.of(customer), GOLD, GOLD.point_to_amount_ratio)
 
 
 @pytest.mark.parametrize(
@@ -111,15 +114,15 @@ def test_characters_xml_cannot_carry_are_replaced_so_the_document_parses() -> No
 
 
 def test_the_document_customer_renders_line_for_line() -> None:
-    rendered = xml.record("customer", customers.customer_fields(juan_cruz()))
+    rendered = contract.body_text(ImonggoCustomer.model_validate(juan_cruz()), contract.Format.XML)
     assert rendered.splitlines() == DOCUMENT_CUSTOMER.splitlines()
     assert rendered == DOCUMENT_CUSTOMER
 
 
 def test_the_document_spend_answer_renders_line_for_line() -> None:
     spent = Spent(points_spent=2000, amount_spent=Decimal("10"), points_available=28511)
-    response = customers.record_response(
-        "hash", customers.spent_fields(spent), customers.Format.XML, typed=True
+    response = contract.respond(
+        PointsSpent.model_validate(spent, from_attributes=True), contract.Format.XML
     )
     assert response.body.splitlines() == DOCUMENT_HASH.splitlines()
     assert response.headers["Content-Type"] == "application/xml; charset=utf-8"
@@ -127,10 +130,13 @@ def test_the_document_spend_answer_renders_line_for_line() -> None:
 
 def test_json_keeps_the_keys_and_writes_decimals_as_exact_numbers() -> None:
     spent = Spent(points_spent=2010, amount_spent=Decimal("10.05"), points_available=0)
-    text = customers.json_text(customers.spent_fields(spent))
+    text = contract.body_text(
+        PointsSpent.model_validate(spent, from_attributes=True), contract.Format.JSON
+    )
     assert text == '{"points-spent": 2010.0, "amount-spent": 10.05, "points-available": 0.0}'
 
-    customer = json.loads(customers.json_text(customers.customer_fields(juan_cruz())))
+    answer = ImonggoCustomer.model_validate(juan_cruz())
+    customer = json.loads(contract.body_text(answer, contract.Format.JSON))
     assert list(customer) == [
         element.tag for element in ElementTree.fromstring(DOCUMENT_CUSTOMER.encode())
     ]

@@ -14,15 +14,17 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.api.alpha.recipients import recipient_body, render_error
-from chalicelib.api.coggins.claims import outcome_body as claim_body
+from chalicelib.api.alpha.recipients import render_error
+from chalicelib.api.alpha.recipients_schemas import Recipient
+from chalicelib.api.coggins.claims_schemas import ClaimCreated, ClaimRefused
 from chalicelib.api.coggins.points_schemas import InstantError, InstantResult
 from chalicelib.api.routes import shaped
 from chalicelib.domain.bulk_jobs import Chunk, Kind, RowOutcome, present_fields
 from chalicelib.domain.customers import recipients
+from chalicelib.domain.customers.recipient_input import REQUIRED_ON_CREATE
 from chalicelib.domain.errors import RewardsError, error_record, recorded_error
-from chalicelib.domain.points import accounts, claims
-from chalicelib.storage.customers import RECIPIENT_FIELDS, CustomerModel
+from chalicelib.domain.points import accounts, claim_rules, claims
+from chalicelib.storage.customers import RECIPIENT_FIELDS
 from chalicelib.storage.idempotency import ItemRecord
 
 
@@ -42,7 +44,7 @@ def _recipient_answer(store_code: str, answer: dict[str, Any]) -> RowOutcome:
     """A row recorded by an earlier run: its recipient as it is now, or its error."""
     if "error" in answer:
         return RowOutcome(False, render_error(recorded_error(answer["error"])))
-    return RowOutcome(True, recipient_body(CustomerModel.get(store_code, answer["id"])))
+    return RowOutcome(True, shaped(Recipient, recipients.get_recipient(store_code, answer["id"])))
 
 
 def import_recipients(chunk: Chunk, rows: list[Any]) -> list[RowOutcome]:
@@ -54,8 +56,8 @@ def import_recipients(chunk: Chunk, rows: list[Any]) -> list[RowOutcome]:
             outcomes.append(_recipient_answer(chunk.store_code, done[index]))
             continue
 
-        def record(customer: CustomerModel, index: int = index) -> ItemRecord:
-            return ItemRecord(progress, index, {"id": customer.customer_id})
+        def record(customer_id: str, index: int = index) -> ItemRecord:
+            return ItemRecord(progress, index, {"id": customer_id})
 
         try:
             customer = recipients.create_recipient(chunk.store_code, row, record)
@@ -64,13 +66,18 @@ def import_recipients(chunk: Chunk, rows: list[Any]) -> list[RowOutcome]:
             progress.record_now(index, {"error": error_record(error)})
             outcomes.append(RowOutcome(False, render_error(error)))
         else:
-            outcomes.append(RowOutcome(True, recipient_body(customer)))
+            outcomes.append(RowOutcome(True, shaped(Recipient, customer)))
     return outcomes
 
 
 def claim_rows(chunk: Chunk, rows: list[Any]) -> list[RowOutcome]:
     outcomes = claims.create_claims(chunk.store_code, rows, chunk.actor, progress=chunk.progress)
-    return [RowOutcome(outcome.claim is not None, claim_body(outcome)) for outcome in outcomes]
+    return [
+        RowOutcome(True, shaped(ClaimCreated, outcome))
+        if outcome.claim is not None
+        else RowOutcome(False, shaped(ClaimRefused, outcome))
+        for outcome in outcomes
+    ]
 
 
 def _whole_numbers(*names: str) -> Callable[[dict[str, str]], dict[str, Any]]:
@@ -97,11 +104,11 @@ KINDS: dict[str, Kind] = {
     ),
     "claims.create": Kind(
         claim_rows,
-        frozenset(claims.ClaimRequest.model_fields),
+        frozenset(claim_rules.ClaimRequest.model_fields),
         frozenset({"amount"}),
         _whole_numbers("amount", "expires"),
     ),
     "recipients.import": Kind(
-        import_recipients, frozenset(RECIPIENT_FIELDS), frozenset(recipients.REQUIRED_ON_CREATE)
+        import_recipients, frozenset(RECIPIENT_FIELDS), frozenset(REQUIRED_ON_CREATE)
     ),
 }

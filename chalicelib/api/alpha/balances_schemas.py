@@ -1,4 +1,5 @@
-"""Answers of the Alpha balances endpoints (chalicelib/api/alpha/balances.py)."""
+"""Answers of the Alpha balances endpoints (chalicelib/api/alpha/balances.py), mapped from
+the domain's `AlphaBalance` and `BatchView`."""
 
 from pydantic import ConfigDict, Field
 
@@ -31,7 +32,10 @@ class Batch(ResponseModel):
     balance: int = Field(description="What the batch holds (locked while pending).")
     redeemed: int
     expired: int
-    expiry: str | None = Field(description="The last day its points last (UTC); null: never.")
+    expiry: str | None = Field(
+        validation_alias="expires_on",
+        description="The last day its points last (UTC); null: never.",
+    )
     pending_until: str | None = Field(description="The day its points become spendable.")
     history: list[BatchChange] = Field(description="Its latest changes, oldest first.")
 

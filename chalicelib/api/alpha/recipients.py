@@ -12,6 +12,7 @@ from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.customers import recipients
+from chalicelib.domain.customers.recipient_input import RecipientInput
 from chalicelib.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -19,13 +20,10 @@ from chalicelib.domain.errors import (
     RewardsError,
 )
 from chalicelib.domain.points import accounts
-from chalicelib.domain.validation import validate
-from chalicelib.storage.customers import RECIPIENT_FIELDS, CustomerModel
 
 NOT_FOUND = (recipients.RecipientNotFoundError,)
 
 STORE_ROLES = (Role.STORE, Role.ADMIN)
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def render_error(error: RewardsError) -> dict[str, Any]:
@@ -41,34 +39,16 @@ def render_error(error: RewardsError) -> dict[str, Any]:
 routes = Routes(__name__, render_error, also_under=("/api/v1",))
 
 
-def recipient_body(customer: CustomerModel) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": customer.customer_id}
-    body.update({field: getattr(customer, field) for field in RECIPIENT_FIELDS})
-    body["active"] = 1 if customer.active else 0
-    body["created_at"] = customer.created_at.strftime(TIME_FORMAT)
-    body["updated_at"] = customer.updated_at.strftime(TIME_FORMAT)
-    body["balance"] = int(customer.points_available or 0)
-    return body
-
-
 @routes.route(
     "/recipients",
     methods=["GET"],
     roles=STORE_ROLES,
     summary="List the store's recipients, a page at a time (Alpha)",
-    # The same paging as the points history: `per_page` 1 to 100 (25), `cursor`.
-    query_model=accounts.HistoryQuery,
-    response_model=RecipientsPage,
     errors=(InvalidInputError, MalformedRequestError),  # bad `per_page`, foreign `cursor`
 )
-def list_recipients(request: ApiRequest) -> dict[str, Any]:
-    query = validate(accounts.HistoryQuery, request.query)
-    page = recipients.list_recipients(request.store_code, query.per_page, query.cursor)
-    return {
-        "data": [recipient_body(customer) for customer in page.recipients],
-        "per_page": query.per_page,
-        "next_cursor": page.next_cursor,
-    }
+def list_recipients(request: ApiRequest, query: accounts.HistoryQuery) -> RecipientsPage:
+    # The same paging as the points history: `per_page` 1 to 100 (25), `cursor`.
+    return recipients.list_recipients(request.store_code, query.per_page, query.cursor)
 
 
 @routes.route(
@@ -77,12 +57,13 @@ def list_recipients(request: ApiRequest) -> dict[str, Any]:
     roles=STORE_ROLES,
     status=201,
     summary="Creating a new recipient (Alpha)",
-    request_model=recipients.RecipientInput,
-    response_model=Recipient,
+    # Fields are checked in the domain, blank ones cleared and the required ones named
+    # (`recipient_input.parse_recipient`); the model documents them.
+    request_model=RecipientInput,
 )
-def create_recipient(request: ApiRequest) -> dict[str, Any]:
+def create_recipient(request: ApiRequest) -> Recipient:
     request.spoofed_method(("POST", "PUT"))  # the collection's PUT creates too; no DELETE
-    return recipient_body(recipients.create_recipient(request.store_code, request.body))
+    return recipients.create_recipient(request.store_code, request.body)
 
 
 @routes.route(
@@ -90,11 +71,10 @@ def create_recipient(request: ApiRequest) -> dict[str, Any]:
     methods=["GET"],
     roles=STORE_ROLES,
     summary="Retrieving recipient information, by ID, email or public key (Alpha)",
-    response_model=Recipient,
     errors=NOT_FOUND,
 )
-def get_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
-    return recipient_body(recipients.find_recipient(request.store_code, unquote(ref)))
+def get_recipient(request: ApiRequest, ref: str) -> Recipient:
+    return recipients.get_recipient(request.store_code, unquote(ref))
 
 
 @routes.route(
@@ -102,13 +82,11 @@ def get_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
     methods=["PUT", "PATCH"],
     roles=STORE_ROLES,
     summary="Update a recipient: only the fields given change (Alpha)",
-    request_model=recipients.RecipientInput,
-    response_model=Recipient,
+    request_model=RecipientInput,
     errors=(*NOT_FOUND, ConflictError),  # changed meanwhile: read it and retry
 )
-def update_recipient(request: ApiRequest, ref: str) -> dict[str, Any]:
-    customer = recipients.update_recipient(request.store_code, unquote(ref), request.body)
-    return recipient_body(customer)
+def update_recipient(request: ApiRequest, ref: str) -> Recipient:
+    return recipients.update_recipient(request.store_code, unquote(ref), request.body)
 
 
 @routes.route(
@@ -128,11 +106,11 @@ def delete_recipient(request: ApiRequest, ref: str) -> None:
     methods=["POST"],
     roles=STORE_ROLES,
     summary="Update (`_method=PUT`) or delete (`_method=DELETE`) a recipient with a POST (Alpha)",
-    request_model=recipients.RecipientInput,
-    response_model=Recipient,
+    request_model=RecipientInput,
+    response_model=Recipient,  # or none: a delete answers 204
     errors=(*NOT_FOUND, ConflictError, InvalidInputError),
 )
-def post_to_recipient(request: ApiRequest, ref: str) -> dict[str, Any] | None:
+def post_to_recipient(request: ApiRequest, ref: str) -> Recipient | None:
     """For clients that can only POST: the body's `_method` says which method it stands for."""
     method = request.spoofed_method(("PUT", "PATCH", "DELETE"))
     if method is None:

@@ -1,13 +1,24 @@
-"""Answers of the Alpha recipients endpoints (chalicelib/api/alpha/recipients.py)."""
+"""Answers of the Alpha recipients endpoints (chalicelib/api/alpha/recipients.py), mapped from
+the domain's `records.Customer` and `recipients.RecipientPage`."""
 
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from chalicelib.api.schemas import ResponseModel
 
-# The document's time format: UTC, `2020-01-24 15:14:05`.
-RecipientTime = Annotated[str, Field(description="UTC, `YYYY-MM-DD HH:MM:SS`.")]
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def _time_text(value: Any) -> Any:
+    return value.strftime(TIME_FORMAT) if isinstance(value, datetime) else value
+
+
+# The document's time format: UTC, `2020-01-24 15:14:05` (written from the domain's datetime).
+RecipientTime = Annotated[
+    str, BeforeValidator(_time_text), Field(description="UTC, `YYYY-MM-DD HH:MM:SS`.")
+]
 CountryCode = Annotated[str | None, Field(description="Lowercase ISO 3166-1 alpha-2.")]
 
 EXAMPLE = {
@@ -45,7 +56,7 @@ EXAMPLE = {
 class Recipient(ResponseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
 
-    id: str
+    id: str = Field(validation_alias="customer_id")
     email: str | None
     public_key: str | None = Field(description="An ID your own system recognises.")
     locale: str | None
@@ -69,14 +80,14 @@ class Recipient(ResponseModel):
     del_postcode: str | None
     del_country_code: CountryCode
     del_telephone: str | None
-    active: Literal[0, 1]
+    active: Annotated[Literal[0, 1], BeforeValidator(int)]
     created_at: RecipientTime
     updated_at: RecipientTime
-    balance: int = Field(description="Available points.")
+    balance: int = Field(validation_alias="points_available", description="Available points.")
 
 
 class RecipientsPage(ResponseModel):
-    data: list[Recipient] = Field(description="In ID order.")
+    data: list[Recipient] = Field(validation_alias="recipients", description="In ID order.")
     per_page: int
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page."

@@ -19,49 +19,26 @@ from chalicelib.api.routes import Routes
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.access.stores import get_store
 from chalicelib.domain.errors import ConflictError, InvalidInputError, RewardsError
+from chalicelib.domain.points import claim_rules as rules
 from chalicelib.domain.points import claims
-from chalicelib.storage.claims import ClaimModel
 
-ECHOED_FIELDS = ("amount", "email", "customerType", "expires")
 PAGE_TITLES = {
-    claims.ClaimNotFoundError.code: "Claim not found",
-    claims.ClaimAlreadyClaimedError.code: "Already claimed",
-    claims.ClaimExpiredError.code: "This claim has expired",
-    claims.ClaimEmailMismatchError.code: "Not your claim",
+    rules.ClaimNotFoundError.code: "Claim not found",
+    rules.ClaimAlreadyClaimedError.code: "Already claimed",
+    rules.ClaimExpiredError.code: "This claim has expired",
+    rules.ClaimEmailMismatchError.code: "Not your claim",
 }
 
 CLAIM_ERRORS = (
-    claims.ClaimNotFoundError,
-    claims.ClaimAlreadyClaimedError,
-    claims.ClaimExpiredError,
-    claims.ClaimEmailMismatchError,
+    rules.ClaimNotFoundError,
+    rules.ClaimAlreadyClaimedError,
+    rules.ClaimExpiredError,
+    rules.ClaimEmailMismatchError,
 )
 # Claiming also answers 409 `conflict` when the claim stays busy: retry.
 CLAIMING_ERRORS = (*CLAIM_ERRORS, ConflictError)
 
 routes = Routes(__name__)
-
-
-def _expires_at(claim: ClaimModel) -> str | None:
-    return None if claim.expires_at is None else claim.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def outcome_body(outcome: claims.ClaimOutcome) -> dict[str, Any]:
-    claim = outcome.claim
-    if claim is None:
-        given = outcome.request if isinstance(outcome.request, dict) else {}
-        echoed = {field: given[field] for field in ECHOED_FIELDS if field in given}
-        return {**echoed, "created": False, "errors": outcome.errors}
-    return {
-        "amount": int(claim.amount),
-        "email": claim.email,
-        "customerType": claim.customer_type,
-        "expires": None if claim.expires_days is None else int(claim.expires_days),
-        "expiresAt": _expires_at(claim),
-        "claimToken": claims.claim_token(claim),
-        "claimUrl": outcome.url,
-        "created": True,
-    }
 
 
 def _submitted_email(request: ApiRequest) -> Any:
@@ -77,51 +54,36 @@ def _submitted_email(request: ApiRequest) -> Any:
     methods=["POST"],
     roles=(Role.STORE,),
     summary="Point claims request: create point claims and their claim URLs (Coggins)",
-    request_model=claims.ClaimRequests,
-    response_model=ClaimOutcomes,
-    errors=(claims.TooManyClaimsError,),
+    # Each item is validated in its place (an invalid one is its outcome's `errors`): the body
+    # is the domain's to read, the model documents it.
+    request_model=rules.ClaimRequests,
+    errors=(rules.TooManyClaimsError,),
 )
-def create_claims(request: ApiRequest) -> list[dict[str, Any]]:
+def create_claims(request: ApiRequest) -> ClaimOutcomes:
     actor = request.principal.actor if request.principal else None
-    outcomes = claims.create_claims(
-        request.store_code, request.body, actor, progress=request.progress
-    )
-    return [outcome_body(outcome) for outcome in outcomes]
+    return claims.create_claims(request.store_code, request.body, actor, progress=request.progress)
 
 
 @routes.route(
     "/api/v1/claims/{token}",
     methods=["GET"],
     summary="A point claim's amount, status and expiry (Coggins claim URL, as JSON)",
-    response_model=Claim,
-    errors=(claims.ClaimNotFoundError,),
+    errors=(rules.ClaimNotFoundError,),
 )
-def get_claim(request: ApiRequest, token: str) -> dict[str, Any]:
-    claim = claims.get_claim(token)
-    return {
-        "amount": int(claim.amount),
-        "status": claims.effective_status(claim),
-        "expiresAt": _expires_at(claim),
-        "bound": claim.email is not None,
-    }
+def get_claim(request: ApiRequest, token: str) -> Claim:
+    return claims.read_claim(token)
 
 
 @routes.route(
     "/api/v1/claims/{token}",
     methods=["POST"],
     summary="Claim a point claim's points by email (Coggins claim URL, as JSON)",
-    request_model=claims.ClaimantInput,
-    response_model=Claimed,
+    # No body at all is an empty one (a bound claim needs no email): read by `_submitted_email`.
+    request_model=rules.ClaimantInput,
     errors=CLAIMING_ERRORS,
 )
-def claim_points(request: ApiRequest, token: str) -> Any:
-    result = claims.claim(token, _submitted_email(request))
-    return {
-        "claimed": True,
-        "amount": result.amount,
-        "customerId": result.customer_id,
-        "availablePoints": result.available_points,
-    }
+def claim_points(request: ApiRequest, token: str) -> Claimed:
+    return claims.claim(token, _submitted_email(request))
 
 
 # -- the claim page ------------------------------------------------------------------------
@@ -130,15 +92,15 @@ def claim_error_page(error: RewardsError) -> Response:
 
 
 def claim_form(
-    claim: ClaimModel, status: int = 200, email: Any = None, errors: Any = None
+    claim: rules.ClaimState, status: int = 200, email: Any = None, errors: Any = None
 ) -> Response:
     return html_response(
         "claim_form.html",
         status,
         store=get_store(claim.store_code),
-        amount=int(claim.amount),
-        last_day=claims.last_claim_day(claim),
-        bound_to=claims.mask_email(claim.email) if claim.email else None,
+        amount=claim.amount,
+        last_day=claim.last_day,
+        bound_to=claim.bound_to,
         email=email if isinstance(email, str) else "",
         errors=errors or {},
     )
@@ -153,8 +115,8 @@ def claim_form(
 )
 def show_claim_page(request: ApiRequest, token: str) -> Response:
     try:
-        claim = claims.get_claim(token)
-        claims.ensure_claimable(claim)
+        claim = claims.read_claim(token)
+        rules.ensure_claimable(claim)
     except RewardsError as error:
         return claim_error_page(error)
     return claim_form(claim)
@@ -164,7 +126,7 @@ def show_claim_page(request: ApiRequest, token: str) -> Response:
     "/claim/points/{token}",
     methods=["POST"],
     summary="Claim the points from the claim URL's page form (Coggins)",
-    request_model=claims.ClaimantInput,
+    request_model=rules.ClaimantInput,
     response_type=HTML,
     errors=CLAIMING_ERRORS,
 )
@@ -175,7 +137,7 @@ def claim_from_page(request: ApiRequest, token: str) -> Response:
         result = claims.claim(token, email)
     except InvalidInputError as error:  # the form again, with what was wrong
         try:
-            claim = claims.get_claim(token)
+            claim = claims.read_claim(token)
         except RewardsError as not_found:
             return claim_error_page(not_found)
         return claim_form(claim, 422, email, error.errors)

@@ -1,18 +1,28 @@
-"""Answers of the Imonggo endpoints (chalicelib/api/imonggo/customers.py): customer, spend,
-customer types.
+"""Answers of the Imonggo customer endpoints (chalicelib/api/imonggo/customers.py).
 
-The customer and the spend are answered in XML or JSON with the same fields, every key always
-(null, or `nil="true"` in XML, when empty); their handlers write the body themselves (decimals
-as the document's `2000.0`), so these two models document them without shaping them.
-`xml.name` is the XML root element.
+A customer is answered in XML or JSON with the same fields, in this order, every key always
+(null, or `nil="true"` in XML, when empty): the model maps the domain's `Member` to them once,
+and `contract.render` writes them (decimals as the document's `2000.0`). `xml.name` is the XML
+root element.
 """
 
-from pydantic import ConfigDict, Field
+from decimal import Decimal
+from typing import Any
 
-from chalicelib.api.schemas import Amount, ResponseModel, Timestamp
+from pydantic import ConfigDict, Field, model_validator
+
+from chalicelib.api import xml
+from chalicelib.api.schemas import Amount, ResponseModel, UtcTime
+from chalicelib.domain.points.spending import Member
 from chalicelib.domain.validation import DeferredRootModel
 
 NULL = "Not kept: always null."
+
+
+def discount_text(discount: Decimal | int) -> str:
+    """A type's discount as the document writes it, `0.0%`."""
+    return f"{xml.decimal_text(discount)}%"
+
 
 CUSTOMER_EXAMPLE = {
     "alternate_code": None,
@@ -83,8 +93,53 @@ class ImonggoCustomer(ResponseModel):
         description="Points per unit of money: the customer type's, else the store's."
     )
     birthdate: None = Field(description=NULL)
-    utc_created_at: Timestamp | None
-    utc_updated_at: Timestamp | None
+    utc_created_at: UtcTime | None
+    utc_updated_at: UtcTime | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _of_member(cls, value: Any) -> Any:
+        """The document's customer of the domain's member: an empty or unkept value null, as
+        Rails-era clients expect."""
+        if not isinstance(value, Member):
+            return value
+        customer, customer_type = value.customer, value.customer_type
+
+        def text(found: str | None) -> str | None:
+            return found or None
+
+        names = [part for part in (customer.firstname, customer.surname) if part]
+        return {
+            "alternate_code": None,
+            "available_points": customer.points_available,
+            "birthday": None,
+            "city": text(customer.town),
+            "code": text(customer.public_key),
+            "company_name": text(customer.company),
+            "country": text((customer.country_code or "").upper()),
+            "customer_type_id": int(customer_type.type_id) if customer_type else None,
+            "email": text(customer.email),
+            "fax": None,
+            "first_name": text(customer.firstname),
+            "id": customer.imonggo_id,
+            "last_name": text(customer.surname),
+            "mobile": None,
+            "name": text(" ".join(names)),
+            "remark": None,
+            "state": None,
+            "status": None,
+            "street": text(customer.address1),
+            "tax_exempt": False,
+            "telephone": text(customer.telephone),
+            "tin": None,
+            "zipcode": text(customer.postcode),
+            "customer_type_name": customer_type.name if customer_type else None,
+            "discount_text": discount_text(customer_type.discount if customer_type else 0),
+            "point_to_amount_ratio": value.point_to_amount_ratio,
+            "birthdate": None,
+            "utc_created_at": customer.created_at,
+            "utc_updated_at": customer.updated_at,
+        }
 
 
 class ImonggoCustomers(DeferredRootModel[list[ImonggoCustomer]]):
@@ -92,66 +147,3 @@ class ImonggoCustomers(DeferredRootModel[list[ImonggoCustomer]]):
     `<customer>` each, `<customers type="array"/>` past the end."""
 
     model_config = ConfigDict(json_schema_extra={"xml": {"name": "customers"}})
-
-
-class ImonggoCustomerType(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "xml": {"name": "customer_type"},
-            "examples": [
-                {
-                    "id": 8,
-                    "name": "Gold",
-                    "discount_text": "0.0%",
-                    "point_to_amount_ratio": 200.0,
-                    "status": None,
-                    "utc_created_at": "2013-05-25T02:24:31Z",
-                    "utc_updated_at": None,
-                }
-            ],
-        }
-    )
-
-    id: int
-    name: str
-    discount_text: str = Field(description="The type's discount, as a percentage.")
-    point_to_amount_ratio: Amount = Field(description="Points per unit of money.")
-    status: None = Field(description=NULL)
-    utc_created_at: Timestamp
-    utc_updated_at: None = Field(description=NULL)
-
-
-class PointsSpent(ResponseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "xml": {"name": "hash"},
-            "examples": [
-                {"points-spent": 2000.0, "amount-spent": 10.0, "points-available": 28511.0}
-            ],
-        }
-    )
-
-    points_spent: Amount = Field(alias="points-spent", description="`amount` times the ratio.")
-    amount_spent: Amount = Field(alias="amount-spent")
-    points_available: Amount = Field(
-        alias="points-available", description="The balance after the spend."
-    )
-
-
-class CustomerTypeInfo(ResponseModel):
-    customerTypeId: str
-    name: str
-    pointToAmountRatio: Amount = Field(description="Points per unit of money.")
-    discount: Amount = Field(description="A percentage, 0 to 100.")
-    createdAt: Timestamp
-
-
-class CustomerTypeList(ResponseModel):
-    items: list[CustomerTypeInfo]
-    total: int
-
-
-class CustomerTypeMembership(ResponseModel):
-    customerId: str
-    customerTypeId: str
-    customerTypeName: str

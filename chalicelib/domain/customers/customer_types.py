@@ -26,22 +26,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, StringConstraints
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.access.stores import get_store
+from chalicelib.domain.customers.customer_type_input import CustomerTypeChanges, CustomerTypeInput
 from chalicelib.domain.customers.recipients import RecipientNotFoundError, find_recipient
-from chalicelib.domain.customers.records import CustomerNotFoundError
+from chalicelib.domain.customers.records import Customer, CustomerNotFoundError
 from chalicelib.domain.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
     RewardsError,
 )
-from chalicelib.domain.validation import InputModel, SingleLine, number_type, validate
 from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customer_types import (
     COUNTER_ID,
@@ -51,12 +50,8 @@ from chalicelib.storage.customer_types import (
 )
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 
-MAX_REF_LENGTH = 64  # a type's id or name as a Coggins item gives it
 CACHE_SECONDS = 60.0
 REFRESH_ON_MISS_SECONDS = 5.0
-MAX_RATIO = Decimal("1000000")
-RATIO_PLACES = 4
-DISCOUNT_PLACES = 2
 
 
 class CustomerTypeNotFoundError(NotFoundError):
@@ -73,77 +68,6 @@ class UnknownCustomerTypeError(InvalidInputError):
 
     def __init__(self) -> None:
         super().__init__({"customerType": [self.default_message]})
-
-
-def _blank_is_none(value: str) -> str | None:
-    return value or None
-
-
-# `customerType` of a Coggins item: a type's id or name; blank means none.
-CustomerTypeRef = Annotated[
-    str,
-    StringConstraints(max_length=MAX_REF_LENGTH),
-    AfterValidator(_blank_is_none),
-    SingleLine,
-]
-
-
-def _places(value: Decimal) -> int:
-    exponent = value.as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
-
-
-def _ratio(value: Decimal) -> Decimal:
-    if value <= 0 or value > MAX_RATIO:
-        raise ValueError(
-            f"The point to amount ratio must be greater than 0 and at most {MAX_RATIO}."
-        )
-    if _places(value.normalize()) > RATIO_PLACES:
-        raise ValueError(
-            f"The point to amount ratio may have at most {RATIO_PLACES} decimal places."
-        )
-    return value
-
-
-def _discount(value: Decimal) -> Decimal:
-    if not 0 <= value <= 100:
-        raise ValueError("The discount must be a percentage between 0 and 100.")
-    if _places(value.normalize()) > DISCOUNT_PLACES:
-        raise ValueError(f"The discount may have at most {DISCOUNT_PLACES} decimal places.")
-    return value
-
-
-def _name(value: str) -> str:
-    if value.isdigit():
-        raise ValueError("The name may not be only digits: those are customer type ids.")
-    return value
-
-
-class CustomerTypeInput(InputModel):
-    """Every field optional here; `name` and the ratio are required on create."""
-
-    model_config = ConfigDict(str_strip_whitespace=True)
-
-    name: Annotated[
-        str, StringConstraints(min_length=1, max_length=255), SingleLine, AfterValidator(_name)
-    ]
-    point_to_amount_ratio: Annotated[number_type(Decimal), AfterValidator(_ratio)] = Field(
-        validation_alias=AliasChoices("pointToAmountRatio", "point_to_amount_ratio")
-    )
-    discount: Annotated[number_type(Decimal), AfterValidator(_discount)] = Decimal(0)
-
-
-class CustomerTypeChanges(CustomerTypeInput):
-    name: (
-        Annotated[
-            str, StringConstraints(min_length=1, max_length=255), SingleLine, AfterValidator(_name)
-        ]
-        | None
-    ) = None
-    point_to_amount_ratio: Annotated[number_type(Decimal), AfterValidator(_ratio)] | None = Field(
-        None, validation_alias=AliasChoices("pointToAmountRatio", "point_to_amount_ratio")
-    )
-    discount: Annotated[number_type(Decimal), AfterValidator(_discount)] | None = None
 
 
 @dataclass(frozen=True)
@@ -270,8 +194,7 @@ def _raise_name_taken(transaction: TransactWrite, error: TransactWriteError) -> 
             raise InvalidInputError({"name": ["The name has already been taken."]}) from error
 
 
-def create_customer_type(store_code: str, data: Any) -> CustomerType:
-    fields = validate(CustomerTypeInput, data)
+def create_customer_type(store_code: str, fields: CustomerTypeInput) -> CustomerType:
     item = CustomerTypeModel(
         store_code,
         _next_type_id(store_code),
@@ -295,10 +218,10 @@ def create_customer_type(store_code: str, data: Any) -> CustomerType:
     return _from_model(item)
 
 
-def update_customer_type(store_code: str, ref: str, data: Any) -> CustomerType:
+def update_customer_type(store_code: str, ref: str, given: CustomerTypeChanges) -> CustomerType:
     """Change only the fields given; a rename moves the name guard in the same transaction."""
     current = get_customer_type(store_code, ref)
-    changes = validate(CustomerTypeChanges, data).model_dump(exclude_unset=True)
+    changes = given.model_dump(exclude_unset=True)
     changes = {field: value for field, value in changes.items() if value is not None}
     item = CustomerTypeModel(store_code, current.type_id)
     actions = [getattr(CustomerTypeModel, field).set(value) for field, value in changes.items()]
@@ -381,9 +304,15 @@ def _set_customer_type(
         raise
 
 
-def assign_customer_type(
-    store_code: str, type_ref: str, customer_ref: str
-) -> tuple[CustomerModel, CustomerType]:
+@dataclass(frozen=True)
+class Membership:
+    """A customer and the type it was given."""
+
+    customer: Customer
+    customer_type: CustomerType
+
+
+def assign_customer_type(store_code: str, type_ref: str, customer_ref: str) -> Membership:
     """Give the customer (id, email or public key) this type; one conditional update."""
     customer_type = get_customer_type(store_code, type_ref)
     customer = _customer(store_code, customer_ref)
@@ -393,10 +322,10 @@ def assign_customer_type(
         CustomerModel.customer_id.exists(),
         CustomerNotFoundError(),
     )
-    return customer, customer_type
+    return Membership(Customer.of(customer), customer_type)
 
 
-def remove_customer_type(store_code: str, type_ref: str, customer_ref: str) -> CustomerModel:
+def remove_customer_type(store_code: str, type_ref: str, customer_ref: str) -> None:
     """Take this type away from the customer; 404 when the customer does not have it."""
     customer_type = get_customer_type(store_code, type_ref)
     customer = _customer(store_code, customer_ref)
@@ -410,4 +339,3 @@ def remove_customer_type(store_code: str, type_ref: str, customer_ref: str) -> C
         CustomerModel.customer_type_id == customer.customer_type_id,
         ConflictError("The customer changed meanwhile; read it and retry."),
     )
-    return customer

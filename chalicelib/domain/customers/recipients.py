@@ -15,16 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, ConfigDict, StringConstraints
-from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.access.stores import get_store
 from chalicelib.domain.catalog import audiences, targeting
+from chalicelib.domain.customers.recipient_input import REQUIRED_ON_CREATE, parse_recipient
 from chalicelib.domain.customers.records import (
+    Customer,
     add_new_customers,
     count_customers,
     find_by_email,
@@ -35,10 +35,9 @@ from chalicelib.domain.customers.records import (
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.points import ledger
-from chalicelib.domain.validation import Email, InputModel, SingleLine, errors_of, field_label
+from chalicelib.domain.validation import field_label
 from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customers import (
-    RECIPIENT_FIELDS,
     CustomerModel,
     UniqueValueModel,
     email_key,
@@ -49,7 +48,6 @@ from chalicelib.storage.customers import (
 )
 from chalicelib.storage.idempotency import ItemRecord
 
-REQUIRED_ON_CREATE = ("email", "firstname", "surname", "address1", "town", "postcode")
 MAX_PAGE_SIZE = 100
 
 
@@ -59,79 +57,11 @@ class RecipientNotFoundError(NotFoundError):
     default_message = ""
 
 
-def _country_code(value: str) -> str:
-    import pycountry  # its data loads slowly: only when a country code is checked
-
-    code = value.lower()
-    if len(code) != 2 or pycountry.countries.get(alpha_2=code.upper()) is None:
-        raise ValueError("The selected country code is invalid.")
-    return code
-
-
-Text = Annotated[str, StringConstraints(max_length=255), SingleLine]
-CountryCode = Annotated[str, AfterValidator(_country_code), SingleLine]
-
-
-class RecipientInput(InputModel):
-    """Every field of the document; all optional here, required ones are checked on create."""
-
-    model_config = ConfigDict(str_strip_whitespace=True, coerce_numbers_to_str=True)
-
-    email: Email | None = None
-    public_key: Text | None = None
-    locale: Annotated[str, StringConstraints(max_length=35), SingleLine] | None = None
-    firstname: Text | None = None
-    surname: Text | None = None
-    company: Text | None = None
-    address1: Text | None = None
-    address2: Text | None = None
-    address3: Text | None = None
-    town: Text | None = None
-    postcode: Annotated[str, StringConstraints(max_length=32), SingleLine] | None = None
-    country_code: CountryCode | None = None
-    telephone: Annotated[str, StringConstraints(max_length=64), SingleLine] | None = None
-    del_firstname: Text | None = None
-    del_surname: Text | None = None
-    del_company: Text | None = None
-    del_address1: Text | None = None
-    del_address2: Text | None = None
-    del_address3: Text | None = None
-    del_town: Text | None = None
-    del_postcode: Annotated[str, StringConstraints(max_length=32), SingleLine] | None = None
-    del_country_code: CountryCode | None = None
-    del_telephone: Annotated[str, StringConstraints(max_length=64), SingleLine] | None = None
-
-
 @dataclass(frozen=True)
 class RecipientPage:
-    recipients: list[CustomerModel]
+    recipients: list[Customer]
+    per_page: int
     next_cursor: str | None
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _parse(data: Any, required: tuple[str, ...]) -> dict[str, str | None]:
-    """The recipient fields present in `data`, validated; blank values become None."""
-    if not isinstance(data, dict):
-        raise InvalidInputError({"body": ["The request body must be a JSON object."]})
-    present = {field: data[field] for field in RECIPIENT_FIELDS if field in data}
-    errors: dict[str, list[str]] = {}
-    for field in required:
-        if _blank(present.get(field)):
-            errors[field] = [f"The {field_label(field)} field is required."]
-    try:
-        parsed = RecipientInput.model_validate(
-            {field: value for field, value in present.items() if not _blank(value)}
-        )
-    except PydanticValidationError as error:
-        for field, messages in errors_of(error).items():
-            errors.setdefault(field, messages)
-        parsed = None
-    if errors or parsed is None:
-        raise InvalidInputError(errors)
-    return {field: getattr(parsed, field) for field in present}
 
 
 def _now() -> datetime:
@@ -222,13 +152,19 @@ def find_recipient(store_code: str, ref: str) -> CustomerModel:
     return found
 
 
+def get_recipient(store_code: str, ref: str) -> Customer:
+    """The recipient `ref` names (`find_recipient`), as the faces show it."""
+    return Customer.of(find_recipient(store_code, ref))
+
+
 def create_recipient(
     store_code: str,
     data: Any,
-    record: Callable[[CustomerModel], ItemRecord] | None = None,
-) -> CustomerModel:
-    """Create a recipient; `record` gives a bulk job's record of it, written with it."""
-    fields = _parse(data, REQUIRED_ON_CREATE)
+    record: Callable[[str], ItemRecord] | None = None,
+) -> Customer:
+    """Create a recipient; `record` gives a bulk job's record of it (by its new id), written
+    with it."""
+    fields = parse_recipient(data, REQUIRED_ON_CREATE)
     if not fields.get("country_code"):
         fields["country_code"] = get_store(store_code).country_code
     customer = new_customer(store_code, **fields)
@@ -241,13 +177,14 @@ def create_recipient(
                 transaction, customer, customer.email, customer.public_key, touched
             )
             if record is not None:
-                record(customer).add_to(transaction)
+                record(customer.customer_id).add_to(transaction)
     except TransactWriteError as error:
         if record is not None:
-            record(customer).progress.raise_if_taken(failed_items(transaction, error), error)
+            progress = record(customer.customer_id).progress
+            progress.raise_if_taken(failed_items(transaction, error), error)
         _raise_taken(transaction, error, claims)
         raise
-    return customer
+    return Customer.of(customer)
 
 
 def _swap_guard(
@@ -267,10 +204,10 @@ def _swap_guard(
         )
 
 
-def update_recipient(store_code: str, ref: str, data: Any) -> CustomerModel:
+def update_recipient(store_code: str, ref: str, data: Any) -> Customer:
     """Change only the fields given; null clears an optional field."""
     customer = find_recipient(store_code, ref)
-    fields = _parse(data, tuple(field for field in REQUIRED_ON_CREATE if field in data))
+    fields = parse_recipient(data, tuple(field for field in REQUIRED_ON_CREATE if field in data))
     actions = [
         getattr(CustomerModel, field).set(value)
         if value is not None
@@ -318,7 +255,7 @@ def update_recipient(store_code: str, ref: str, data: Any) -> CustomerModel:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise RecipientNotFoundError() from error
             raise
-        return customer
+        return Customer.of(customer)
     email = fields.get("email", customer.email)
     public_key = fields.get("public_key", customer.public_key)
     transaction = TransactWrite(connection=connection())
@@ -340,7 +277,7 @@ def update_recipient(store_code: str, ref: str, data: Any) -> CustomerModel:
         if "ConditionalCheckFailed" in cancellation_codes(error):
             raise ConflictError("The recipient changed meanwhile; read it and retry.") from error
         raise
-    return CustomerModel.get(store_code, customer.customer_id, consistent_read=True)
+    return Customer.of(CustomerModel.get(store_code, customer.customer_id, consistent_read=True))
 
 
 # Why the erasure's `expire` entry exists, for whoever reads the ledger later.
@@ -412,4 +349,4 @@ def list_recipients(store_code: str, limit: int, cursor: str | None) -> Recipien
     recipients = list(results)
     last = results.last_evaluated_key
     next_cursor = encode_cursor(last["customer_id"]["S"]) if last and recipients else None
-    return RecipientPage(recipients, next_cursor)
+    return RecipientPage([Customer.of(item) for item in recipients], limit, next_cursor)

@@ -10,6 +10,7 @@ import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
@@ -50,6 +51,53 @@ COUNT_SHARES = 16
 class CustomerNotFoundError(NotFoundError):
     code = "customer_not_found"
     default_message = "Customer not found."
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer record as the faces show it (Alpha's recipient, Imonggo's customer): the
+    stored record's profile, delivery address, type and balance, read once."""
+
+    store_code: str
+    customer_id: str
+    imonggo_id: int | None
+    active: bool
+    email: str | None
+    public_key: str | None
+    locale: str | None
+    firstname: str | None
+    surname: str | None
+    company: str | None
+    address1: str | None
+    address2: str | None
+    address3: str | None
+    town: str | None
+    postcode: str | None
+    country_code: str | None
+    telephone: str | None
+    del_firstname: str | None
+    del_surname: str | None
+    del_company: str | None
+    del_address1: str | None
+    del_address2: str | None
+    del_address3: str | None
+    del_town: str | None
+    del_postcode: str | None
+    del_country_code: str | None
+    del_telephone: str | None
+    customer_type_id: str | None
+    points_available: int
+    points_used: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, item: CustomerModel) -> Customer:
+        values = {field.name: getattr(item, field.name) for field in dataclass_fields(cls)}
+        values["imonggo_id"] = None if item.imonggo_id is None else int(item.imonggo_id)
+        values["points_available"] = int(item.points_available or 0)
+        values["points_used"] = int(item.points_used or 0)
+        return cls(**values)
 
 
 def new_customer_id() -> str:
@@ -170,7 +218,7 @@ def customer_listing(params: Mapping[str, str]) -> CustomerListing:
     )
 
 
-def list_imonggo_customers(store_code: str, listing: CustomerListing) -> list[CustomerModel]:
+def list_imonggo_customers(store_code: str, listing: CustomerListing) -> list[Customer]:
     """One page of the store's numbered customers in integer id order, past the end empty.
 
     Read in id order from the index by Query (never a scan), a page of DynamoDB at a time, up
@@ -185,7 +233,7 @@ def list_imonggo_customers(store_code: str, listing: CustomerListing) -> list[Cu
         if listing.matches(customer)
     )
     start = (listing.page - 1) * listing.per_page
-    return list(islice(found, start, start + listing.per_page))
+    return [Customer.of(item) for item in islice(found, start, start + listing.per_page)]
 
 
 def _get(store_code: str, customer_id: str, consistent: bool = True) -> CustomerModel | None:

@@ -31,7 +31,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from chalicelib.domain.customers import customer_types
+from chalicelib.domain.customers import customer_type_input, customer_types
 from chalicelib.domain.customers.recipients import RecipientNotFoundError, find_recipient
 from chalicelib.domain.customers.records import (
     CustomerNotFoundError,
@@ -99,7 +99,7 @@ class InstantEdit(InputModel):
 
     amount: number_type(int, signed=True, text=False)
     email: Email
-    customerType: customer_types.CustomerTypeRef | None = None
+    customerType: customer_type_input.CustomerTypeRef | None = None
 
     @field_validator("amount")
     @classmethod

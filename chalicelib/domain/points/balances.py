@@ -2,7 +2,8 @@
 
 - `balance_of` is the recipient's `{balance, redeemed}`: its available points (as every face
   shows them) and its used points (Coggins' UsedPoints), with `pending` and `expired` beside.
-- `batches_of` lists its batches (`domain/points/batches.customer_batches`).
+- `batches_of` lists its batches (`customer_batches`: the batches `domain/points/batches`
+  keeps, as Alpha shows them).
 - `change_balance` applies `balance`: `+N` adds N (kind `earn`), `-N` takes N (kind `spend`,
   counted as redeemed), `N` sets the balance to N (kind `adjust`, by the difference, under a
   condition that the balance is still what was read: a change meanwhile makes it read again).
@@ -23,11 +24,12 @@ from pydantic import ConfigDict, StringConstraints, field_validator
 
 from chalicelib.domain.customers.recipients import find_recipient
 from chalicelib.domain.errors import ConflictError, InvalidInputError
-from chalicelib.domain.points import batches, ledger
-from chalicelib.domain.points.batches import BatchView
+from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
-from chalicelib.domain.validation import InputModel, SingleLine, validate
+from chalicelib.domain.validation import InputModel, SingleLine
+from chalicelib.storage.batches import PointBatchModel, batch_id_for
 from chalicelib.storage.customers import CustomerModel
+from chalicelib.storage.ledger import account_key
 
 MAX_POINTS = 1_000_000_000
 DEFAULT_MESSAGE = "Balance change"
@@ -95,17 +97,66 @@ class BalanceChange(InputModel):
         return value
 
 
+@dataclass(frozen=True)
+class BatchChange:
+    """One change of a batch, as its history keeps it."""
+
+    time: datetime
+    message: str | None
+    balance_change: int
+
+
+@dataclass(frozen=True)
+class BatchView:
+    """A batch as the balance views show it."""
+
+    batch_id: str
+    balance: int  # what it holds (locked while pending)
+    redeemed: int
+    expired: int
+    expires_on: str | None
+    pending_until: str | None
+    history: list[BatchChange]  # oldest first
+
+
+def customer_batches(customer: CustomerModel) -> list[BatchView]:
+    """The customer's batches in spending order (soonest expiry first), drained and expired
+    ones too: one consistent Query. A customer from before batches shows its balance as the
+    `never` batch it will become."""
+    if not customer.batched:
+        balance = int(customer.points_available or 0)
+        return [BatchView(batch_id_for(None), balance, 0, 0, None, None, [])] if balance else []
+    return [
+        BatchView(
+            batch.batch_id,
+            int(batch.remaining or 0),
+            int(batch.redeemed or 0),
+            int(batch.expired or 0),
+            batch.expires_on,
+            batch.pending_until,
+            [
+                BatchChange(event.time, event.message, int(event.balance_change))
+                for event in batch.history or []
+            ],
+        )
+        for batch in PointBatchModel.query(
+            account_key(customer.store_code, customer.customer_id), consistent_read=True
+        )
+    ]
+
+
 def balance_of(store_code: str, ref: str) -> AlphaBalance:
     return AlphaBalance.of(find_recipient(store_code, ref))
 
 
 def batches_of(store_code: str, ref: str) -> list[BatchView]:
-    return batches.customer_batches(find_recipient(store_code, ref))
+    return customer_batches(find_recipient(store_code, ref))
 
 
-def change_balance(store_code: str, ref: str, data: Any, actor: str | None) -> AlphaBalance:
-    """Apply the body `data` to the recipient's balance; the balance afterwards."""
-    change = validate(BalanceChange, data)
+def change_balance(
+    store_code: str, ref: str, change: BalanceChange, actor: str | None
+) -> AlphaBalance:
+    """Apply `change` to the recipient's balance; the balance afterwards."""
     sign, points = change.balance[0], int(change.balance.lstrip("+-"))
     if change.batch_id is not None and change.expiry is not None:
         raise InvalidInputError({"expiry": ["Give either a batch_id or an expiry, not both."]})

@@ -381,39 +381,3 @@ def migrate_store(store_code: str) -> int:
             store_code, customer.customer_id, int(customer.points_available or 0)
         )
     return migrated
-
-
-@dataclass(frozen=True)
-class BatchView:
-    """A batch as the balance views show it."""
-
-    batch_id: str
-    balance: int  # what it holds (locked while pending)
-    redeemed: int
-    expired: int
-    expires_on: str | None
-    pending_until: str | None
-    history: list[HistoryEvent]
-
-
-def customer_batches(customer: CustomerModel) -> list[BatchView]:
-    """The customer's batches in spending order (soonest expiry first), drained and expired
-    ones too: one consistent Query. A customer from before batches shows its balance as the
-    `never` batch it will become."""
-    if not customer.batched:
-        balance = int(customer.points_available or 0)
-        return [BatchView(batch_id_for(None), balance, 0, 0, None, None, [])] if balance else []
-    return [
-        BatchView(
-            batch.batch_id,
-            int(batch.remaining or 0),
-            int(batch.redeemed or 0),
-            int(batch.expired or 0),
-            batch.expires_on,
-            batch.pending_until,
-            list(batch.history or []),
-        )
-        for batch in PointBatchModel.query(
-            account_key(customer.store_code, customer.customer_id), consistent_read=True
-        )
-    ]

@@ -1,4 +1,6 @@
 """Point claims (Coggins document): points waiting behind a token until claimed, or expired.
+The rules (errors, token, expiry, what a request may say) are chalicelib/domain/points/
+claim_rules.py.
 
 Creating: a store posts an array of claim requests; each valid one becomes a pending claim keyed
 by the digest of its token, written with BatchWriteItem 25 at a time. The token is a UUID made
@@ -8,24 +10,10 @@ errors and the others still go in. A request with more than `MAX_CLAIMS_PER_REQU
 refused before any write. A request sent with an Idempotency-Key writes each claim in a
 transaction (50 a call) with the record of its id, so a retry after a crash creates only the
 claims still missing and answers the others with the tokens already given (made again from the
-recorded ids: no record holds a token).
-
-Validation: `amount` is a JSON integer from 1 to `MAX_AMOUNT` (no floats, booleans or numeric
-strings); `expires` a JSON integer of days from 0 to `MAX_EXPIRY_DAYS`, or missing/null for the
-store's default (`claim_expiry_days`, which may be "never"); `email` a valid address, stored
-trimmed and lowercased, which binds the claim to it; `customerType` a string of at most 64
-characters (blank means none) naming a customer type of the store by id or name: one naming
-none is that item's error (`customerType`), the store's types read once for the request. With
-an Idempotency-Key that refusal is recorded, so a retry answers it the same even if the type
-was created meanwhile. Other fields are ignored.
-
-Expiry rule (time of day not factored in, as the document says): `expires = N` days means the
-claim may be claimed through the end of the UTC day N days after the UTC day it was created:
-`expires_at = (created UTC date + N + 1 days) at 00:00 UTC`, and it is expired from that instant
-on. `expires = 0` means through the end of today (UTC). No expiry: never expires.
-`pointsExpires` (optional, days 0 to `MAX_EXPIRY_DAYS`) is how long the points last once
-claimed: they go to the batch expiring that many days after the claim day (`domain/points/batches`);
-missing, the store's points lifetime applies.
+recorded ids: no record holds a token). A `customerType` naming no type of the store is that
+item's error (`customerType`), the store's types read once for the request. With an
+Idempotency-Key that refusal is recorded, so a retry answers it the same even if the type was
+created meanwhile.
 
 Claiming: one TransactWrite holds the ledger posting (kind `claim`, reference = the token's
 digest, so the ledger holds no token either; creating the customer when the email is new, and
@@ -43,14 +31,12 @@ taking it out of the index, in one transaction with its `claim.expired` event. R
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, ConfigDict, Field, StrictInt
 from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -59,176 +45,54 @@ from chalicelib.domain.access import link_tokens
 from chalicelib.domain.access.stores import Store, get_store
 from chalicelib.domain.customers import customer_types
 from chalicelib.domain.customers.records import find_by_email, new_customer, normalize_email
-from chalicelib.domain.errors import (
-    ConflictError,
-    GoneError,
-    InvalidInputError,
-    NotFoundError,
-    PermissionDeniedError,
-    TooManyItemsError,
-)
+from chalicelib.domain.errors import ConflictError, InvalidInputError
 from chalicelib.domain.events import event_log
 from chalicelib.domain.points import ledger
-from chalicelib.domain.points.ledger import EntryKind, Posting
-from chalicelib.domain.validation import (
-    DeferredRootModel,
-    Email,
-    InputModel,
-    errors_of,
-    number_type,
-    validate,
+from chalicelib.domain.points.claim_rules import (
+    MAX_CLAIMS_PER_REQUEST,
+    ClaimAlreadyClaimedError,
+    ClaimantInput,
+    ClaimEmailMismatchError,
+    ClaimExpiredError,
+    ClaimNotFoundError,
+    ClaimRequest,
+    ClaimResult,
+    ClaimState,
+    CreatedClaim,
+    TooManyClaimsError,
+    ensure_claimable,
+    expires_at,
+    iso,
+    token_key,
 )
+from chalicelib.domain.points.ledger import EntryKind, Posting
+from chalicelib.domain.validation import errors_of, validate
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 
-MAX_CLAIMS_PER_REQUEST = 1000
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
-MAX_AMOUNT = 1_000_000_000
-MAX_EXPIRY_DAYS = 36_500  # a hundred years; beyond that is a typo, not a policy
 EXPIRY_PAGE_SIZE = 100
 CUSTOMER_MODELS = (CustomerModel, UniqueValueModel)
 CLAIM_ATTEMPTS = 4  # lookups of a claimant whose customer record changes under the claim
-# A UUID with or without its dashes, any case: the claim URL drops them, the API shows them.
-TOKEN = re.compile(
-    r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.IGNORECASE
-)
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so the strings sort as the times do
-
-
-class TooManyClaimsError(TooManyItemsError):
-    code = "too_many_claims"
-
-
-class ClaimNotFoundError(NotFoundError):
-    code = "claim_not_found"
-    default_message = "This claim does not exist."
-
-
-class ClaimAlreadyClaimedError(ConflictError):
-    code = "claim_already_claimed"
-    default_message = "These points have already been claimed."
-
-
-class ClaimExpiredError(GoneError):
-    code = "claim_expired"
-    default_message = "This claim has expired."
-
-
-class ClaimEmailMismatchError(PermissionDeniedError):
-    code = "claim_email_mismatch"
-    default_message = "These points can only be claimed with the email address they were sent to."
-
-
-# -- rules ---------------------------------------------------------------------------------
-def expires_at(created: datetime, days: int | None) -> datetime | None:
-    """The first instant the claim is expired: the UTC midnight ending its last day."""
-    if days is None:
-        return None
-    last_day = created.astimezone(UTC).date() + timedelta(days=days)
-    return datetime(last_day.year, last_day.month, last_day.day, tzinfo=UTC) + timedelta(days=1)
-
-
-def last_claim_day(claim: ClaimModel) -> date | None:
-    """The last UTC day the claim may be claimed on; None when it never expires."""
-    return None if claim.expires_at is None else (claim.expires_at - timedelta(days=1)).date()
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(ISO_FORMAT)
-
-
-def token_key(token: str) -> str:
-    """The claim's key for a token given with or without dashes (the digest of its 32 lowercase
-    hex digits); not a UUID: not found. A digest given as a token is hashed again: not found."""
-    token = token.strip()
-    if not TOKEN.match(token):
-        raise ClaimNotFoundError()
-    return link_tokens.digest(token.replace("-", "").lower())
-
-
-def _url_token(claim: ClaimModel) -> str:
-    """The claim's token, made again from its id: 32 hex digits, as in the claim URL."""
-    link = link_tokens.Link(link_tokens.CLAIM, claim.store_code, claim.claim_id)
-    return link_tokens.shown(link, claim.token_digest)
-
-
-def claim_token(claim: ClaimModel) -> str:
-    """The token as the API shows it: the UUID with dashes."""
-    return str(uuid.UUID(_url_token(claim)))
-
-
-def claim_url(store: Store, claim: ClaimModel) -> str:
-    return f"{store.public_base_url}/claim/points/{_url_token(claim)}"
-
-
-def mask_email(email: str) -> str:
-    """`t***@atest.com`: enough for the rightful owner to recognise, little for anyone else."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}"
-
-
-def effective_status(claim: ClaimModel, now: datetime | None = None) -> str:
-    """The status as it stands now: a pending claim past its expiry is expired already."""
-    now = now or datetime.now(UTC)
-    if claim.status == PENDING and claim.expires_at is not None and claim.expires_at <= now:
-        return EXPIRED
-    return claim.status
-
-
-def ensure_claimable(claim: ClaimModel, now: datetime | None = None) -> None:
-    status = effective_status(claim, now)
-    if status == CLAIMED:
-        raise ClaimAlreadyClaimedError()
-    if status == EXPIRED:
-        raise ClaimExpiredError()
-
-
-# -- validation ----------------------------------------------------------------------------
-def _bounded(label: str, low: int, high: int) -> AfterValidator:
-    def check(value: int) -> int:
-        if value < low:
-            raise ValueError(f"The {label} must be at least {low}.")
-        if value > high:
-            raise ValueError(f"The {label} may not be greater than {high}.")
-        return value
-
-    return AfterValidator(check)
-
-
-class ClaimRequest(InputModel):
-    """One item of the request array; JSON integers only for `amount` and `expires`."""
-
-    model_config = ConfigDict(str_strip_whitespace=True)
-
-    amount: Annotated[number_type(int, text=False), _bounded("amount", 1, MAX_AMOUNT)]
-    email: Email | None = None
-    customerType: customer_types.CustomerTypeRef | None = None  # the document's field name
-    expires: Annotated[StrictInt, _bounded("expires", 0, MAX_EXPIRY_DAYS)] | None = None
-    # Days the points last once claimed (through that UTC day); missing: the store's lifetime.
-    pointsExpires: Annotated[StrictInt, _bounded("pointsExpires", 0, MAX_EXPIRY_DAYS)] | None = None
-
-
-class ClaimRequests(
-    DeferredRootModel[Annotated[list[ClaimRequest], Field(max_length=MAX_CLAIMS_PER_REQUEST)]]
-):
-    """The request: an array of claims, each validated and answered in its place."""
-
-
-class ClaimantInput(InputModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
-
-    email: Email | None = None
 
 
 @dataclass(frozen=True)
 class ClaimOutcome:
-    """One item of a create request: the claim written, or why it was not."""
+    """One item of a create request: the claim created, or why it was not."""
 
     request: Any  # the item as given
+    claim: CreatedClaim | None = None
+    errors: dict[str, list[str]] | None = None
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """One item on its way to the table: the claim to write, or why there is none."""
+
+    request: Any
     claim: ClaimModel | None = None
-    url: str | None = None
     errors: dict[str, list[str]] | None = None
 
 
@@ -243,10 +107,10 @@ def _parse_request(item: Any) -> ClaimRequest | dict[str, list[str]]:
 
 def _new_claim(
     store: Store, item: Any, actor: str | None, now: datetime, claim_id: str | None = None
-) -> ClaimOutcome:
+) -> _Draft:
     parsed = _parse_request(item)
     if not isinstance(parsed, ClaimRequest):
-        return ClaimOutcome(item, errors=parsed)
+        return _Draft(item, errors=parsed)
     days = parsed.expires if parsed.expires is not None else store.claim_expiry_days
     expiry = expires_at(now, days)
     claim_id = claim_id or uuid.uuid4().hex
@@ -265,21 +129,21 @@ def _new_claim(
         created_at=now,
         created_by=actor,
     )
-    return ClaimOutcome(item, claim=claim, url=claim_url(store, claim))
+    return _Draft(item, claim=claim)
 
 
-def _recorded_claim(store: Store, item: Any, actor: str | None, answer: Any) -> ClaimOutcome:
+def _recorded_claim(store: Store, item: Any, actor: str | None, answer: Any) -> _Draft:
     """The claim an earlier, interrupted run of the same request created for `item`, or the
     refusal it answered."""
     if "errors" in answer:
-        return ClaimOutcome(item, errors=answer["errors"])
+        return _Draft(item, errors=answer["errors"])
     created = datetime.fromisoformat(answer["created_at"])
     return _new_claim(store, item, actor, created, claim_id=answer["claim_id"])
 
 
 def _refuse_unknown_types(
-    store_code: str, outcomes: list[ClaimOutcome], progress: BulkProgress, done: Container[int]
-) -> list[ClaimOutcome]:
+    store_code: str, outcomes: list[_Draft], progress: BulkProgress, done: Container[int]
+) -> list[_Draft]:
     """The outcomes with each new claim naming an unknown customer type refused in its place;
     the refusals recorded for a retry (a type created meanwhile would change the answer)."""
     new = {
@@ -297,12 +161,12 @@ def _refuse_unknown_types(
     }
     progress.record_many({index: {"errors": errors} for index, errors in refused.items()})
     return [
-        ClaimOutcome(outcome.request, errors=refused[index]) if index in refused else outcome
+        _Draft(outcome.request, errors=refused[index]) if index in refused else outcome
         for index, outcome in enumerate(outcomes)
     ]
 
 
-def _write(outcomes: list[ClaimOutcome], progress: BulkProgress, written: Container[int]) -> None:
+def _write(outcomes: list[_Draft], progress: BulkProgress, written: Container[int]) -> None:
     """Write the new claims (but those `written` before): with a keyed request, each in the
     transaction that records it (a retry then knows which exist); else BatchWriteItem, 25 a
     call."""
@@ -363,7 +227,14 @@ def create_claims(
     ]
     outcomes = _refuse_unknown_types(store_code, outcomes, progress, done)
     _write(outcomes, progress, written=done)
-    return outcomes
+    return [
+        ClaimOutcome(
+            outcome.request,
+            None if outcome.claim is None else CreatedClaim.of(store, outcome.claim),
+            outcome.errors,
+        )
+        for outcome in outcomes
+    ]
 
 
 # -- reading and claiming ------------------------------------------------------------------
@@ -372,6 +243,11 @@ def get_claim(token: str) -> ClaimModel:
         return ClaimModel.get(token_key(token), consistent_read=True)
     except DoesNotExist as error:
         raise ClaimNotFoundError() from error
+
+
+def read_claim(token: str) -> ClaimState:
+    """The claim behind a token as its link shows it (one consistent GetItem)."""
+    return ClaimState.of(get_claim(token))
 
 
 def _claimant_email(claim: ClaimModel, email: Any) -> str:
@@ -407,15 +283,6 @@ def _raise_for_claim(failures: list[FailedItem], error: TransactWriteError) -> N
             if failure.old_item.get("status", {}).get("S") == CLAIMED:
                 raise ClaimAlreadyClaimedError() from error
             raise ClaimExpiredError() from error
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    amount: int
-    customer_id: str
-    email: str
-    available_points: int
-    new_customer: bool
 
 
 def _balance(store_code: str, existing: CustomerModel | None, amount: int) -> int:

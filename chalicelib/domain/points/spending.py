@@ -30,12 +30,16 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.customers import customer_types
 from chalicelib.domain.customers.customer_types import CustomerType
-from chalicelib.domain.customers.records import find_imonggo_customer
+from chalicelib.domain.customers.records import (
+    Customer,
+    CustomerListing,
+    find_imonggo_customer,
+    list_imonggo_customers,
+)
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.validation import is_single_line, plain_number
-from chalicelib.storage.customers import CustomerModel
 
 MAX_AMOUNT = Decimal("1000000000")
 AMOUNT_PLACES = 2
@@ -65,7 +69,7 @@ class AmountNotConvertibleError(InvalidInputError):
 class Member:
     """A customer with the membership that prices its points."""
 
-    customer: CustomerModel
+    customer: Customer
     customer_type: CustomerType | None
     point_to_amount_ratio: Decimal
 
@@ -87,14 +91,21 @@ class Spent:
 def find_member(store_code: str, customer_ref: str, consistent: bool = False) -> Member:
     """The store's customer by Imonggo id (or customer id) with its type and ratio
     (`customers.find_imonggo_customer`; types are cached)."""
-    return member_of(find_imonggo_customer(store_code, customer_ref, consistent))
+    return member_of(Customer.of(find_imonggo_customer(store_code, customer_ref, consistent)))
 
 
-def member_of(customer: CustomerModel) -> Member:
+def member_of(customer: Customer) -> Member:
     """The customer with its type and ratio (both cached per process)."""
-    customer_type = customer_types.type_of(customer)
+    customer_type = customer_types.find_customer_type(
+        customer.store_code, customer.customer_type_id
+    )
     ratio = customer_types.point_to_amount_ratio(customer.store_code, customer_type)
     return Member(customer, customer_type, ratio)
+
+
+def list_members(store_code: str, listing: CustomerListing) -> list[Member]:
+    """A page of Imonggo's customer list (`records.list_imonggo_customers`), with their types."""
+    return [member_of(customer) for customer in list_imonggo_customers(store_code, listing)]
 
 
 def _text(value: Any) -> str | None:
@@ -166,21 +177,22 @@ def points_for(amount: Decimal, ratio: Decimal) -> int:
 
 def spend(store_code: str, order: SpendOrder, actor: str | None = None) -> Spent:
     """Debit `order.amount * ratio` points from the customer: one read, one transaction."""
-    member = find_member(store_code, order.customer_id, consistent=True)
+    customer = find_imonggo_customer(store_code, order.customer_id, consistent=True)
+    member = member_of(Customer.of(customer))
     points = points_for(order.amount, member.point_to_amount_ratio)
     ledger.post(
         Posting(
             store_code,
-            member.customer.customer_id,
+            customer.customer_id,
             -points,
             EntryKind.SPEND,
             reference=order.reference,
             actor=actor,
         )
     )
-    available = int(member.customer.points_available or 0) - points
+    available = member.customer.points_available - points
     if available < 0:
         # Only possible when points arrived between the read and the transaction.
-        member.customer.refresh(consistent_read=True)
-        available = int(member.customer.points_available)
+        customer.refresh(consistent_read=True)
+        available = int(customer.points_available)
     return Spent(points, order.amount, available)
