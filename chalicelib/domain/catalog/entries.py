@@ -27,7 +27,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
-from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain.catalog import campaigns, coupons, markup, targeting
 from chalicelib.domain.catalog.campaign_form import (
@@ -50,6 +49,7 @@ from chalicelib.storage.campaigns import (
     CampaignModel,
     MediaFile,
 )
+from chalicelib.storage.errors import ConditionFailedError
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -114,10 +114,8 @@ def _update(store_code: str, campaign_id: str, actions: list[Any]) -> None:
             actions=[*actions, CampaignModel.updated_at.set(_now())],
             condition=CampaignModel.campaign_id.exists(),
         )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise CampaignNotFoundError() from error
-        raise
+    except ConditionFailedError as error:
+        raise CampaignNotFoundError() from error
 
 
 def update_campaign(store_code: str, campaign_id: str, body: Any) -> str:

@@ -24,7 +24,7 @@ from itertools import islice
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -38,9 +38,9 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.paging import page_of, page_span
 from chalicelib.domain.validation import InputModel, SingleLine, number_type, validate
-from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel, level_key
+from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 from chalicelib.storage.targeting import (
     AudienceModel,
@@ -50,6 +50,7 @@ from chalicelib.storage.targeting import (
     SegmentModel,
     segment_key,
 )
+from chalicelib.storage.transactions import Transaction
 
 MAX_ID_LENGTH = 128  # ids we hand out are UUIDs; longer is not one of ours
 MAX_MEMBERS_PER_REQUEST = 1000
@@ -305,10 +306,8 @@ def _replace(kind: Kind, store_code: str, item_id: str, fields: dict[str, Any]) 
             actions=[*actions, model.updated_at.set(_now())],
             condition=getattr(model, kind.id_attribute).exists(),
         )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise kind.not_found() from error
-        raise
+    except ConditionFailedError as error:
+        raise kind.not_found() from error
     return item
 
 
@@ -319,10 +318,8 @@ def _delete(kind: Kind, store_code: str, item_id: str) -> None:
         kind.model(store_code, item_id).delete(
             condition=getattr(kind.model, kind.id_attribute).exists()
         )
-    except DeleteError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise kind.not_found() from error
-        raise
+    except ConditionFailedError as error:
+        raise kind.not_found() from error
 
 
 def _form(data: Any, name: str) -> Any:
@@ -495,7 +492,7 @@ def _drop_members(store_code: str, segment_id: str, customer_ids: list[str]) -> 
     """Delete memberships and take the segment out of each (still existing) customer."""
     gone: set[str] = set()  # customers deleted since: only their membership item is left
     for _ in range(ATTEMPTS):
-        transaction = TransactWrite(connection=connection())
+        transaction = Transaction()
         try:
             with transaction:
                 for customer_id in customer_ids:
@@ -509,10 +506,10 @@ def _drop_members(store_code: str, segment_id: str, customer_ids: list[str]) -> 
                             condition=CustomerModel.customer_id.exists(),
                         )
             return
-        except TransactWriteError as error:
+        except TransactionCancelledError as error:
             missing = {
-                failure.key["customer_id"]["S"]
-                for failure in failed_items(transaction, error)
+                failure.key["customer_id"]
+                for failure in error.failures
                 if failure.model is CustomerModel
             }
             if not missing:
@@ -639,7 +636,7 @@ def _join(
     for _ in range(ATTEMPTS):
         if not pending:
             return joined
-        transaction = TransactWrite(connection=connection())
+        transaction = Transaction()
         try:
             with transaction:
                 _write_joins(transaction, store_code, segment_id, pending, counting, segments)
@@ -647,8 +644,8 @@ def _join(
                     for customer_id in pending:
                         progress.record(transaction, positions[customer_id], True)
             return joined
-        except TransactWriteError as error:
-            failures = failed_items(transaction, error)
+        except TransactionCancelledError as error:
+            failures = error.failures
             BulkProgress.raise_if_taken(failures, error)
             if any(failure.model is SegmentModel for failure in failures):
                 raise SegmentNotFoundError() from error
@@ -732,7 +729,7 @@ def remove_member(store_code: str, segment_id: str, customer_id: str) -> None:
         except DoesNotExist:
             customer = None
         held = set(customer.segment_ids or ()) if customer is not None else set()
-        transaction = TransactWrite(connection=connection())
+        transaction = Transaction()
         try:
             with transaction:
                 transaction.delete(
@@ -756,8 +753,8 @@ def remove_member(store_code: str, segment_id: str, customer_id: str) -> None:
                     leaving = audiences.entering(audience, segment_id, held)
                     audiences.move(transaction, audience, -1 if leaving else 0)
             return
-        except TransactWriteError as error:
-            refused = {failure.model for failure in failed_items(transaction, error)}
+        except TransactionCancelledError as error:
+            refused = {failure.model for failure in error.failures}
             for model, not_found in (
                 (SegmentModel, SegmentNotFoundError),
                 (SegmentMemberModel, SegmentMemberNotFoundError),
@@ -784,7 +781,7 @@ def forget_customer(store_code: str, customer: CustomerModel) -> None:
     for position, segment_id in enumerate(held):
         later = set(held[position + 1 :])
         try:
-            with TransactWrite(connection=connection()) as transaction:
+            with Transaction() as transaction:
                 transaction.delete(
                     SegmentMemberModel(segment_key(store_code, segment_id), customer.customer_id),
                     condition=SegmentMemberModel.customer_id.exists(),
@@ -801,7 +798,7 @@ def forget_customer(store_code: str, customer: CustomerModel) -> None:
                     if segment_id in (audience.segment_ids or ()):
                         leaving = audiences.entering(audience, segment_id, later)
                         audiences.move(transaction, audience, -1 if leaving else 0)
-        except TransactWriteError:
+        except TransactionCancelledError:
             continue  # already dropped, or the segment is gone with its members
 
 
@@ -854,7 +851,7 @@ def set_customer_level(store_code: str, customer_id: str, data: Any) -> str | No
             if old is None
             else CustomerModel.level_id == old
         )
-        transaction = TransactWrite(connection=connection())
+        transaction = Transaction()
         try:
             with transaction:
                 if level_id is not None and level_id == old:
@@ -871,10 +868,10 @@ def set_customer_level(store_code: str, customer_id: str, data: Any) -> str | No
                     condition=CustomerModel.customer_id.exists() & held,
                 )
             return level_id
-        except TransactWriteError as error:
-            failures = failed_items(transaction, error)
+        except TransactionCancelledError as error:
+            failures = error.failures
             if any(
-                failure.model is LevelModel and failure.key["level_id"]["S"] == level_id
+                failure.model is LevelModel and failure.key["level_id"] == level_id
                 for failure in failures
             ):
                 raise InvalidInputError(

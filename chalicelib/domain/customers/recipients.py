@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.access.stores import get_store
@@ -36,7 +36,6 @@ from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundE
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.points import ledger
 from chalicelib.domain.validation import Email, InputModel, SingleLine, errors_of, field_label
-from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customers import (
     RECIPIENT_FIELDS,
     CustomerModel,
@@ -47,7 +46,10 @@ from chalicelib.storage.customers import (
     unique_email_pk,
     unique_public_key_pk,
 )
+from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
 from chalicelib.storage.idempotency import ItemRecord
+from chalicelib.storage.paging import key_values, start_key
+from chalicelib.storage.transactions import Transaction
 
 REQUIRED_ON_CREATE = ("email", "firstname", "surname", "address1", "town", "postcode")
 MAX_PAGE_SIZE = 100
@@ -177,17 +179,17 @@ def _check_identifiers(
     return checks
 
 
-def _raise_taken(transaction: TransactWrite, error: TransactWriteError, claims: Claims) -> None:
+def _raise_taken(error: TransactionCancelledError, claims: Claims) -> None:
     """Name the field whose uniqueness guard or identifier check refused the transaction, if
     one did."""
-    for failure in failed_items(transaction, error):
-        if failure.code != "ConditionalCheckFailed":
+    for failure in error.failures:
+        if not failure.condition_failed:
             continue
         if failure.model is UniqueValueModel:
-            pk = failure.key["pk"]["S"]
+            pk = failure.key["pk"]
             field = claims.get((UniqueValueModel, pk)) or guarded_field(pk)
         elif failure.model is CustomerModel:
-            field = claims.get((CustomerModel, failure.key["customer_id"]["S"]), "")
+            field = claims.get((CustomerModel, failure.key["customer_id"]), "")
         else:
             continue
         if field:
@@ -232,7 +234,7 @@ def create_recipient(
     if not fields.get("country_code"):
         fields["country_code"] = get_store(store_code).country_code
     customer = new_customer(store_code, **fields)
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             add_new_customers(transaction, [customer])
@@ -242,10 +244,10 @@ def create_recipient(
             )
             if record is not None:
                 record(customer).add_to(transaction)
-    except TransactWriteError as error:
+    except TransactionCancelledError as error:
         if record is not None:
-            record(customer).progress.raise_if_taken(failed_items(transaction, error), error)
-        _raise_taken(transaction, error, claims)
+            record(customer).progress.raise_if_taken(error.failures, error)
+        _raise_taken(error, claims)
         raise
     return customer
 
@@ -314,14 +316,12 @@ def update_recipient(store_code: str, ref: str, data: Any) -> CustomerModel:
     if not guard_changes:
         try:
             customer.update(actions=actions, condition=condition)
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                raise RecipientNotFoundError() from error
-            raise
+        except ConditionFailedError as error:
+            raise RecipientNotFoundError() from error
         return customer
     email = fields.get("email", customer.email)
     public_key = fields.get("public_key", customer.public_key)
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             transaction.update(customer, actions=actions, condition=condition)
@@ -335,9 +335,9 @@ def update_recipient(store_code: str, ref: str, data: Any) -> CustomerModel:
                 public_key if public_key != customer.public_key else None,
                 {pk for pair in guard_changes for pk in pair if pk},
             )
-    except TransactWriteError as error:
-        _raise_taken(transaction, error, claims)
-        if "ConditionalCheckFailed" in cancellation_codes(error):
+    except TransactionCancelledError as error:
+        _raise_taken(error, claims)
+        if error.refused():
             raise ConflictError("The recipient changed meanwhile; read it and retry.") from error
         raise
     return CustomerModel.get(store_code, customer.customer_id, consistent_read=True)
@@ -353,9 +353,10 @@ ERASE_ATTEMPTS = 3
 def _erase(customer: CustomerModel, actor: str | None) -> None:
     """One transaction: the customer's item (every personal field with it) and its balance go,
     the balance forfeited in the ledger, its email and public key guards freed, the store's
-    count lowered. Raises TransactWriteError when the item or its balance changed meanwhile."""
+    count lowered. Raises TransactionCancelledError when the item or its balance changed
+    meanwhile."""
     store_code = customer.store_code
-    with TransactWrite(connection=connection()) as transaction:
+    with Transaction() as transaction:
         ledger.close_account(transaction, customer, ERASURE_REFERENCE, ERASURE_REASON, actor)
         count_customers(transaction, store_code, -1)
         if customer.level_id:
@@ -386,8 +387,8 @@ def delete_recipient(store_code: str, ref: str, actor: str | None = None) -> Non
         try:
             _erase(customer, actor)
             return
-        except TransactWriteError as error:
-            if "ConditionalCheckFailed" not in cancellation_codes(error):
+        except TransactionCancelledError as error:
+            if not error.refused():
                 raise
         # Erased meanwhile (404), or its balance or segments moved: read it again.
         try:
@@ -402,7 +403,7 @@ def list_recipients(store_code: str, limit: int, cursor: str | None) -> Recipien
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     # The cursor names only the last ID; the store always comes from the credential.
     start = (
-        {"store_code": {"S": store_code}, "customer_id": {"S": decode_cursor(cursor)}}
+        start_key(CustomerModel, store_code=store_code, customer_id=decode_cursor(cursor))
         if cursor
         else None
     )
@@ -410,6 +411,6 @@ def list_recipients(store_code: str, limit: int, cursor: str | None) -> Recipien
         store_code, limit=limit, page_size=limit, last_evaluated_key=start
     )
     recipients = list(results)
-    last = results.last_evaluated_key
-    next_cursor = encode_cursor(last["customer_id"]["S"]) if last and recipients else None
+    last = key_values(CustomerModel, results.last_evaluated_key)
+    next_cursor = encode_cursor(last["customer_id"]) if last and recipients else None
     return RecipientPage(recipients, next_cursor)
