@@ -1,19 +1,24 @@
-"""Storage owns the wire: refused writes as storage errors, cursors from plain values (moto)."""
+"""Storage owns the wire: refused writes as storage errors, cursors from plain values, and items
+of several tables in one BatchGetItem (moto)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.storage.campaigns import CampaignModel
+from chalicelib.storage import base, reads
+from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.errors import ConditionFailedError, FailedItem, TransactionCancelledError
 from chalicelib.storage.ledger import LedgerEntryModel
 from chalicelib.storage.paging import key_values, start_key
+from chalicelib.storage.reads import Key, get_many
 from chalicelib.storage.rewards import RewardModel
 from chalicelib.storage.transactions import Transaction
+from tests.conftest import AwsCalls
 
 STORE = "WIRE"
 NOW = datetime.now(UTC)
@@ -126,3 +131,64 @@ def test_a_query_resumes_from_a_start_key_of_plain_values(aws: None) -> None:
 
     assert last == {"account": f"{STORE}|c1", "entry_id": "e1"}
     assert [entry.entry_id for entry in rest] == ["e2"]
+
+
+# -- reads of several tables -----------------------------------------------------------------
+def test_items_of_several_tables_come_in_one_batch_get(aws_calls: AwsCalls, aws: None) -> None:
+    _customer("c1", 5)
+    CampaignModel(
+        STORE, "k1", reward="gift_code", active=True, created_at=NOW, updated_at=NOW
+    ).save()
+    CampaignUsageModel(pool_key(STORE, "k1"), "c1", used=2).save()
+    aws_calls.reset()
+
+    campaign, customer, usage, missing, again = get_many(
+        [
+            Key(CampaignModel, STORE, "k1"),
+            Key(CustomerModel, STORE, "c1"),
+            Key(CampaignUsageModel, pool_key(STORE, "k1"), "c1"),
+            Key(CustomerModel, STORE, "nobody"),
+            Key(CustomerModel, STORE, "c1"),  # asked twice, sent once
+        ],
+        consistent_read=True,
+    )
+
+    assert aws_calls.operations == [("dynamodb", "BatchGetItem")]
+    assert isinstance(campaign, CampaignModel) and campaign.active
+    assert isinstance(customer, CustomerModel) and customer.points_available == 5
+    assert isinstance(usage, CampaignUsageModel) and usage.used == 2
+    assert missing is None
+    assert isinstance(again, CustomerModel)
+
+
+def test_more_than_a_hundred_keys_take_a_call_per_hundred(aws_calls: AwsCalls, aws: None) -> None:
+    for n in range(3):
+        _customer(f"c{n}", n)
+    aws_calls.reset()
+
+    found = get_many([Key(CustomerModel, STORE, f"c{n}") for n in range(150)])
+
+    assert aws_calls.count("BatchGetItem") == 2
+    assert [c.points_available for c in found[:3] if c is not None] == [0, 1, 2]
+    assert found[3:] == [None] * 147
+
+
+def test_unprocessed_keys_are_asked_for_again(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    _customer("c1", 7)
+    connection = base.connection()
+    dispatch = connection.dispatch
+    sent: list[dict[str, Any]] = []
+
+    def throttled_once(operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        sent.append(kwargs["RequestItems"])
+        if len(sent) == 1:  # DynamoDB throttled the whole batch: nothing read, all left over
+            return {"Responses": {}, "UnprocessedKeys": kwargs["RequestItems"]}
+        return dispatch(operation, kwargs)
+
+    monkeypatch.setattr(connection, "dispatch", throttled_once)
+    monkeypatch.setattr(reads, "BACKOFF_SECONDS", 0)
+
+    [customer] = get_many([Key(CustomerModel, STORE, "c1")])
+
+    assert len(sent) == 2 and sent[0] == sent[1]
+    assert isinstance(customer, CustomerModel) and customer.points_available == 7

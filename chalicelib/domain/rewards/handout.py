@@ -286,6 +286,7 @@ class _Acquisition:
         now: datetime,
         progress: BulkProgress = NO_PROGRESS,
         issue_transaction: str | None = None,
+        users: set[str] | None = None,
     ) -> None:
         self.campaign = campaign
         self.issue_transaction = issue_transaction
@@ -301,9 +302,14 @@ class _Acquisition:
         self.now = now
         self.taken_codes: set[str] = set()
         self.hints = ledger.Hints()  # what refused debits taught (`ledger.learn`)
-        # Customers with a usage item in the pool; a new customer has none.
-        self.users = usage.users_of(
-            self.pool, [grant.customer_id for grant in grants if grant.new_customer is None]
+        # Customers with a usage item in the pool (read here unless the caller did); a new
+        # customer has none.
+        self.users = (
+            set(users)
+            if users is not None
+            else usage.users_of(
+                self.pool, [grant.customer_id for grant in grants if grant.new_customer is None]
+            )
         )
 
     # -- packing ---------------------------------------------------------------------------
@@ -602,12 +608,15 @@ def acquire(
     now: datetime | None = None,
     progress: BulkProgress = NO_PROGRESS,
     issue_transaction: str | None = None,
+    users: set[str] | None = None,
 ) -> list[GrantOutcome]:
     """Give every grant its rewards, or the reason it got none; see the module docstring.
 
     A grant with an `item` records its rewards as that item of the keyed bulk request's
     `progress`, in the transaction that writes them. `issue_transaction` names the issuing
-    call the rewards come from (Mokugift's `transaction_id`), stored on each.
+    call the rewards come from (Mokugift's `transaction_id`), stored on each. `users`: which
+    of the grants' customers have a usage item of the campaign, when the caller read them
+    (consistently) already.
     """
     now = now or datetime.now(UTC)
     ensure_active(campaign, now)
@@ -617,7 +626,7 @@ def acquire(
                 {"quantity": [f"The quantity must be between 1 and {MAX_QUANTITY}."]}
             )
     acquisition = _Acquisition(
-        campaign, grants, source, actor, email_status, now, progress, issue_transaction
+        campaign, grants, source, actor, email_status, now, progress, issue_transaction, users
     )
     limit = usage.per_user_limit(campaign)
     for outcome in acquisition.outcomes:
