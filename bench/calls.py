@@ -110,11 +110,11 @@ MINIMUMS: dict[str, Minimum] = {
         Query=3,
     ),
     "buy": _minimum(
-        "the campaign and the customer; the customer's usage item (a first use raises the "
-        "campaign's count of users); a free coupon through the available index; the batches "
-        "the points come from; one transaction: coupon, reward, usage, counters, ledger entry, "
-        "balance, batches",
-        GetItem=2,
+        "the campaign, the customer and the customer's usage item (a first use raises the "
+        "campaign's count of users) in one BatchGetItem over three tables (6 calls before it: "
+        "a GetItem each for the campaign and the customer, a BatchGetItem for the usage item); "
+        "a free coupon through the available index; the batches the points come from; one "
+        "transaction: coupon, reward, usage, counters, ledger entry, balance, batches",
         BatchGetItem=1,
         Query=2,
         TransactWriteItems=1,

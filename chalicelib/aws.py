@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib.config import get_settings
 
 # Attempts per AWS call, the first included, for these clients and PynamoDB's (storage.base;
@@ -17,6 +19,10 @@ from chalicelib.config import get_settings
 # exponential backoff and full jitter (at most 1 s, 2 s, then 4 s), so a request DynamoDB keeps
 # throttling gives up within about 7 seconds, well inside the function's 30-second timeout.
 MAX_ATTEMPTS = 4
+
+# Any failed call of these clients: refused by the service (`ClientError`) or never answered
+# (`BotoCoreError`: connection refused, timeout), so callers name no botocore class.
+CALL_FAILED: tuple[type[Exception], ...] = (BotoCoreError, ClientError)
 
 _clients: dict[tuple[str, str, str | None], Any] = {}
 _queue_urls: dict[tuple[str, str, str | None], str] = {}

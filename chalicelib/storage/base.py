@@ -18,7 +18,6 @@ from __future__ import annotations
 import random
 import time
 import zlib
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -28,10 +27,10 @@ from pynamodb.connection import Connection
 from pynamodb.constants import NUMBER
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.aws import MAX_ATTEMPTS
 from chalicelib.config import get_settings
+from chalicelib.storage.errors import BUSY_CANCELLATION_CODES
 
 M = TypeVar("M", bound=type[Model])
 
@@ -86,7 +85,7 @@ class _TransactionConnection(Connection):
     """A connection that sends a transaction again while DynamoDB cancels it only for being
     busy (`BUSY_CANCELLATION_CODES`): a cancelled transaction wrote nothing, so resending the
     same items is safe, and their conditions are checked again. A condition that refused is
-    never retried here; the caller reads `failed_items`."""
+    never retried here (`transactions.Transaction` raises it as `TransactionCancelledError`)."""
 
     def transact_write_items(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -106,7 +105,7 @@ _connection: Connection | None = None
 
 
 def connection() -> Connection:
-    """The process-wide connection that transactions (`TransactWrite`) run on."""
+    """The process-wide connection that every table and transaction (`Transaction`) uses."""
     global _connection
     settings = get_settings()
     if _connection is None or (_connection.region, _connection.host) != (
@@ -121,7 +120,7 @@ def connection() -> Connection:
     return _connection
 
 
-def cancellation_codes(error: Exception) -> list[str | None]:
+def _cancellation_codes(error: Exception) -> list[str | None]:
     """Per transaction item, why DynamoDB cancelled it (`ConditionalCheckFailed`, ...)."""
     reasons = getattr(error, "cancellation_reasons", None) or []
     return [reason.code if reason is not None else None for reason in reasons]
@@ -137,10 +136,6 @@ BUSY_ERROR_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
-# A cancelled transaction gives a reason per item; only these mean busy rather than refused.
-BUSY_CANCELLATION_CODES = frozenset(
-    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-)
 
 
 def is_busy(error: BaseException) -> bool:
@@ -153,56 +148,12 @@ def is_busy(error: BaseException) -> bool:
         if isinstance(current, ClientError):
             code = current.response.get("Error", {}).get("Code")
             if code == "TransactionCanceledException":
-                reasons = {c for c in cancellation_codes(current) if c not in (None, "None")}
+                reasons = {c for c in _cancellation_codes(current) if c not in (None, "None")}
                 return bool(reasons) and reasons <= BUSY_CANCELLATION_CODES
             return code in BUSY_ERROR_CODES
         # PynamoDB keeps the botocore error as `cause`; others chain it with `raise ... from`.
         current = getattr(current, "cause", None) or current.__cause__
     return False
-
-
-@dataclass(frozen=True)
-class FailedItem:
-    """One item of a cancelled transaction that caused the cancellation."""
-
-    model: type[Model] | None
-    key: dict[str, Any]  # the item's key attributes, in DynamoDB's JSON form
-    code: str  # ConditionalCheckFailed, TransactionConflict, ...
-    old_item: dict[str, Any] | None  # the item as it was, when ALL_OLD was asked for
-
-
-def failed_items(transaction: TransactWrite, error: Exception) -> list[FailedItem]:
-    """Which items of `transaction` made DynamoDB cancel it, identified by table and key.
-
-    PynamoDB sends condition checks, deletes, puts and updates in that order, whatever order
-    they were added in; cancellation reasons follow the sent order, so they are matched here.
-    """
-    sent = [
-        *transaction._condition_check_items,
-        *transaction._delete_items,
-        *transaction._put_items,
-        *transaction._update_items,
-    ]
-    models = {model.Meta.table_name: model for model in MODELS}
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    failed = []
-    for item, reason in zip(sent, reasons, strict=False):
-        if reason is None or reason.code in (None, "None"):
-            continue
-        model = models.get(item["TableName"])
-        attributes = item.get("Key") or item.get("Item") or {}
-        key_names = {key.attr_name for key in _key_attributes(model)} if model else set()
-        key = {name: value for name, value in attributes.items() if name in key_names}
-        failed.append(FailedItem(model, key, reason.code, reason.raw_item))
-    return failed
-
-
-def _key_attributes(model: type[Model]) -> list[Attribute[Any]]:
-    return [
-        attribute
-        for attribute in model.get_attributes().values()
-        if attribute.is_hash_key or attribute.is_range_key
-    ]
 
 
 class DecimalAttribute(Attribute[Decimal]):

@@ -20,6 +20,7 @@ The store index lists a store's credentials for operators.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -29,12 +30,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.transactions import TransactWrite
 
-from chalicelib.storage.base import connection, failed_items, table
+from chalicelib.storage.base import table
+from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
 from chalicelib.storage.tables import TableModel
+from chalicelib.storage.transactions import Transaction
 
 PASSCODE_KIND = "passcode"
 PASSCODE_LOOKUP_KIND = "passcode_lookup"
@@ -119,22 +120,17 @@ def put_public_queries(store_code: str, campaign_id: str) -> bool:
             condition=CredentialModel.pk.does_not_exist()
             | (CredentialModel.store_code == store_code)
         )
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    except ConditionFailedError:
+        return False
     return True
 
 
 def delete_public_queries(store_code: str, campaign_id: str) -> None:
     """Stop the store's campaign answering public queries (nothing if it did not)."""
-    try:
+    with contextlib.suppress(ConditionFailedError):  # none, or another store's
         CredentialModel(public_queries_pk(campaign_id)).delete(
             condition=CredentialModel.store_code == store_code
         )
-    except DeleteError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
 
 
 def get_credential(pk: str) -> CredentialModel | None:
@@ -193,7 +189,7 @@ def put_passcode(
         created_at=record.created_at,
     )
     old_digest = previous.secret_hash if previous is not None else None
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             if previous is None:
@@ -204,12 +200,8 @@ def put_passcode(
                 transaction.save(lookup, condition=CredentialModel.pk.does_not_exist())
                 if old_digest:
                     transaction.delete(CredentialModel(passcode_lookup_pk(campaign_id, old_digest)))
-    except TransactWriteError as error:
-        refused = {
-            item.key["pk"]["S"]
-            for item in failed_items(transaction, error)
-            if item.code == "ConditionalCheckFailed"
-        }
+    except TransactionCancelledError as error:
+        refused = {item.key["pk"] for item in error.refused()}
         if not refused:
             raise
         reason = PasscodeRefusal.CHANGED if pk in refused else PasscodeRefusal.TAKEN

@@ -26,10 +26,10 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.storage.base import table
+from chalicelib.storage.errors import ConditionFailedError
 from chalicelib.storage.tables import TableModel
 
 # Recipient fields of the Alpha document, stored under their own names.
@@ -212,10 +212,8 @@ def set_imonggo_id(customer: CustomerModel, imonggo_id: int) -> bool:
                 CustomerModel.customer_id.exists() & CustomerModel.imonggo_id.does_not_exist()
             ),
         )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    except ConditionFailedError:
+        return False
     return True
 
 

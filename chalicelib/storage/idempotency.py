@@ -17,6 +17,7 @@ and the answer one uninterrupted run would have given. They expire with the requ
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -25,10 +26,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.storage.base import FailedItem, table
+from chalicelib.storage.base import table
+from chalicelib.storage.errors import ConditionFailedError, FailedItem
 from chalicelib.storage.tables import TableModel
 
 BATCH_GET = 100  # BatchGetItem's limit
@@ -66,10 +68,6 @@ class IdempotencyRecordModel(TableModel):
     tally = NumberAttribute(null=True)  # a running count of a phase (`BulkProgress.add_up`)
 
 
-def _condition_failed(error: PutError | UpdateError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
-
-
 @dataclass(frozen=True)
 class Taken:
     """The key is this request's now; `resumed` when it was taken over from a run that died
@@ -100,12 +98,9 @@ def take_key(record_id: str, validation: str, lease_until: int, ttl_seconds: int
         | ((model.status == IN_PROGRESS) & (model.in_progress_expiration < int(now * 1000)))
     )
     for condition, resumed in ((free, False), (dead, True)):
-        try:
+        with contextlib.suppress(ConditionFailedError):  # taken: look at who holds it
             record.save(condition=condition)
             return Taken(resumed=resumed)
-        except PutError as error:
-            if not _condition_failed(error):
-                raise
         if resumed:
             break
         try:
@@ -137,14 +132,11 @@ def release_key(record_id: str, lease_until: int) -> None:
     runs it again, resuming what it applied: the record stays, bound to this request. A key
     another run took over (with another lease) is left to that run."""
     model = IdempotencyRecordModel
-    try:
+    with contextlib.suppress(ConditionFailedError):  # another run holds it now
         model(record_id).update(
             actions=[model.status.set(RELEASED), model.in_progress_expiration.remove()],
             condition=(model.status == IN_PROGRESS) & (model.in_progress_expiration == lease_until),
         )
-    except UpdateError as error:
-        if not _condition_failed(error):
-            raise
 
 
 @dataclass(frozen=True)
@@ -212,10 +204,8 @@ class BulkProgress:
             return
         try:
             self._item(index, answer).save(condition=self._condition())
-        except PutError as error:
-            if _condition_failed(error):
-                raise ProgressTakenError() from error
-            raise
+        except ConditionFailedError as error:
+            raise ProgressTakenError() from error
 
     def add_up(self, transaction: TransactWrite, name: str, amount: int) -> None:
         """Add `amount` to the tally `name` in the transaction whose effect it counts."""
@@ -251,10 +241,7 @@ class BulkProgress:
     def raise_if_taken(failures: Iterable[FailedItem], cause: Exception) -> None:
         """`ProgressTakenError` when a transaction was cancelled because another run recorded
         one of its items (that run applied it; this one must not)."""
-        if any(
-            f.model is IdempotencyRecordModel and f.code == "ConditionalCheckFailed"
-            for f in failures
-        ):
+        if any(f.model is IdempotencyRecordModel and f.condition_failed for f in failures):
             raise ProgressTakenError() from cause
 
 

@@ -23,11 +23,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.storage.base import table
+from chalicelib.storage.errors import ConditionFailedError
 from chalicelib.storage.tables import TableModel
 
 QUEUE = "bulk-jobs"
@@ -70,10 +71,6 @@ class JobNotFound(Exception):
     """No job with this id in this store."""
 
 
-def _condition_failed(error: UpdateError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
-
-
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -93,10 +90,8 @@ def _update(job: JobModel, actions: list[Any], condition: Any) -> bool:
     """Apply `actions` when `condition` holds; False when it did not (nothing written)."""
     try:
         job.update(actions=actions, condition=condition)
-    except UpdateError as error:
-        if _condition_failed(error):
-            return False
-        raise
+    except ConditionFailedError:
+        return False
     return True
 
 

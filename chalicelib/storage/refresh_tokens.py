@@ -12,15 +12,14 @@ the table's TTL (`expires`, epoch seconds); a read also checks the time, since T
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
-
-from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.credentials import CredentialModel, get_credential
+from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
+from chalicelib.storage.transactions import Transaction
 
 TOKEN_KIND = "refresh_token"
 FAMILY_KIND = "refresh_family"
@@ -75,7 +74,7 @@ def start_family(token: StoredToken) -> None:
         expires=token.expires,
         created_at=datetime.now(UTC),
     )
-    with TransactWrite(connection=connection()) as transaction:
+    with Transaction() as transaction:
         transaction.save(family, condition=CredentialModel.pk.does_not_exist())
         transaction.save(_token_item(token), condition=CredentialModel.pk.does_not_exist())
 
@@ -110,18 +109,14 @@ class RotationRefusedError(Exception):
         self.reason = reason
 
 
-def _condition_refused(transaction: TransactWrite, error: TransactWriteError) -> set[str]:
-    return {
-        item.key["pk"]["S"]
-        for item in failed_items(transaction, error)
-        if item.code == "ConditionalCheckFailed"
-    }
+def _condition_refused(error: TransactionCancelledError) -> set[str]:
+    return {item.key["pk"] for item in error.refused()}
 
 
 def _trade(old: StoredToken, new: StoredToken, retry_key: str | None, retrading: bool) -> None:
     family = CredentialModel(family_pk(old.family_id))
     user = CredentialModel(old.user_pk)
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             transaction.condition_check(
@@ -158,8 +153,8 @@ def _trade(old: StoredToken, new: StoredToken, retry_key: str | None, retrading:
                 condition=condition,
             )
             transaction.save(_token_item(new), condition=CredentialModel.pk.does_not_exist())
-    except TransactWriteError as error:
-        refused = _condition_refused(transaction, error)
+    except TransactionCancelledError as error:
+        refused = _condition_refused(error)
         if not refused:
             raise
         if family.pk in refused:
@@ -184,11 +179,8 @@ def retrade(old: StoredToken, new: StoredToken) -> None:
 
 def revoke_family(family_id: str) -> None:
     """End a session: none of its tokens trades any more (nothing if it is gone already)."""
-    try:
+    with contextlib.suppress(ConditionFailedError):  # gone already
         CredentialModel(family_pk(family_id)).update(
             actions=[CredentialModel.revoked.set(True)],
             condition=CredentialModel.pk.exists(),
         )
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise

@@ -7,16 +7,23 @@ touching three tables made three clients. Here each model's table connection is 
 process-wide connection of `storage.base.connection()` (the one transactions use), which holds
 every table's schema and makes its client once. Re-binding (`bind_models`) still gives fresh
 connections, since both the model's and the shared one are dropped.
+
+A `save`, `update` or `delete` whose condition refused raises `errors.ConditionFailedError`,
+so no caller reads DynamoDB's error code.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
+from typing import Any
 
 from pynamodb.connection import TableConnection
+from pynamodb.exceptions import PynamoDBConnectionError
 from pynamodb.models import Model
 
 from chalicelib.storage.base import connection
+from chalicelib.storage.errors import ConditionFailedError
 
 
 class TableModel(Model):
@@ -32,3 +39,25 @@ class TableModel(Model):
                 shared.add_meta_table(schema)
             table_connection.connection = shared
         return table_connection
+
+    def save(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        with _refusal_as_error():
+            return super().save(*args, **kwargs)
+
+    def update(self, *args: Any, **kwargs: Any) -> Any:
+        with _refusal_as_error():
+            return super().update(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        with _refusal_as_error():
+            return super().delete(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _refusal_as_error() -> Iterator[None]:
+    try:
+        yield
+    except PynamoDBConnectionError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        raise ConditionFailedError(error.msg, error.cause) from error

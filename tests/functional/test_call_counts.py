@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from tests.conftest import AwsCalls, bearer, body_of
+from tests.factories import make_campaign
+from tests.functional.test_buying import admin_buy, customer_with
 from tests.functional.test_recipients import WALLACE
 
 
@@ -37,3 +39,25 @@ def test_recipient_reads_and_writes_take_the_calls_they_need(
         ("dynamodb", "UpdateItem"),
         ("dynamodb", "TransactWriteItems"),
     ]
+
+
+def test_a_buy_reads_campaign_customer_and_usage_in_one_batch_get(
+    aws_calls: AwsCalls, client: Any
+) -> None:
+    campaign = make_campaign(
+        codes=["B1", "B2", "B3"], reward="discount_code", cost_in_points=10, limit_per_user=5
+    )
+    admin_buy(client, customer_with(points=100), campaign.campaign_id)  # store settings cached
+    customer_id = customer_with(points=100)
+    for _ in range(2):  # the first use (no usage item yet), then a later one
+        aws_calls.reset()
+        bought = admin_buy(client, customer_id, campaign.campaign_id)
+        assert bought.status_code == 200, bought.body
+        # The reads in one call; a free coupon (its index); the batches the points come
+        # from; one transaction. The JWT needs no read.
+        assert aws_calls.operations == [
+            ("dynamodb", "BatchGetItem"),
+            ("dynamodb", "Query"),
+            ("dynamodb", "Query"),
+            ("dynamodb", "TransactWriteItems"),
+        ]

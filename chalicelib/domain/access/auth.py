@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.config import get_settings
 from chalicelib.domain.access import secrets
@@ -26,6 +26,7 @@ from chalicelib.domain.access.stores import get_store
 from chalicelib.domain.errors import AuthenticationError, ConflictError, InvalidInputError
 from chalicelib.storage import credentials
 from chalicelib.storage.credentials import CredentialModel, PasscodeNotWrittenError, PasscodeRefusal
+from chalicelib.storage.errors import ConditionFailedError
 
 KEY_ID_LENGTH = 12
 MIN_PASSWORD_LENGTH = 6
@@ -79,10 +80,8 @@ def _get(pk: str) -> CredentialModel | None:
 def _put_new(item: CredentialModel) -> None:
     try:
         item.save(condition=CredentialModel.pk.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise ConflictError("This credential already exists.") from error
-        raise
+    except ConditionFailedError as error:
+        raise ConflictError("This credential already exists.") from error
 
 
 # --- API keys -------------------------------------------------------------------------------

@@ -11,17 +11,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.customers import records
 from chalicelib.domain.errors import ConflictError, InvalidInputError
 from chalicelib.domain.validation import Email, InputModel
-from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.credentials import CredentialModel
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.errors import TransactionCancelledError
+from chalicelib.storage.transactions import Transaction
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
@@ -93,15 +92,15 @@ def register_customer(store_code: str, form: CustomerForm) -> CustomerModel:
         login = auth.new_user(
             store_code, Role.CUSTOMER, form.email, form.plainPassword, customer.customer_id
         )
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             records.add_new_customers(transaction, [customer])
             if login is not None:
                 transaction.save(login, condition=CredentialModel.pk.does_not_exist())
-    except TransactWriteError as error:
+    except TransactionCancelledError as error:
         taken = {UniqueValueModel, CredentialModel}
-        if any(failure.model in taken for failure in failed_items(transaction, error)):
+        if any(failure.model in taken for failure in error.failures):
             raise _email_taken() from error
         raise
     return customer

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from chalicelib.storage.errors import ConditionFailedError
 from chalicelib.storage.stores import StoreModel
 
 STORE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -84,9 +85,7 @@ def create_store(
     )
     try:
         item.save(condition=StoreModel.store_code.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    except ConditionFailedError as error:
         if exist_ok:
             return get_store(store_code)
         raise ConflictError(f"Store {store_code} already exists.") from error

@@ -23,10 +23,10 @@ import hashlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import ConflictError
+from chalicelib.storage.errors import ConditionFailedError
 from chalicelib.storage.targeting import AudienceModel, LevelModel
 
 ATTEMPTS = 3  # recounts after a concurrent membership change before giving up with a 409
@@ -115,9 +115,7 @@ def ensure_audience(store_code: str, segment_ids: Iterable[str], members: Member
     )
     try:
         audience.save(condition=AudienceModel.audience_id.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    except ConditionFailedError:
         return  # another campaign's: counted already, or by its own rebuild
     recount_audience(audience, members)
 
@@ -136,9 +134,8 @@ def recount_audience(audience: AudienceModel, members: Members) -> int:
                 condition=AudienceModel.changes == seen,
             )
             return count
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        except ConditionFailedError:
+            continue  # the members changed while counting: count again
     raise ConflictError("The segments' members kept changing; count again.")
 
 
@@ -157,9 +154,8 @@ def recount_level(level: LevelModel, count: Callable[[], int]) -> int:
                 condition=condition,
             )
             return found
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        except ConditionFailedError:
+            continue  # the customers changed while counting: count again
     raise ConflictError("The level's customers kept changing; count again.")
 
 

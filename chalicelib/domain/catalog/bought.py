@@ -40,7 +40,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator
 from pydantic import ValidationError as PydanticValidationError
-from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
@@ -60,10 +59,10 @@ from chalicelib.domain.events import event_log
 from chalicelib.domain.paging import page_span
 from chalicelib.domain.points.claims import ExpiryRun
 from chalicelib.domain.validation import InputModel, number_type
-from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.cashback import FAILED, CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
+from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
 from chalicelib.storage.rewards import (
     ACTIVE,
     BOUGHT,
@@ -72,6 +71,7 @@ from chalicelib.storage.rewards import (
     RewardModel,
     customer_key,
 )
+from chalicelib.storage.transactions import Transaction
 
 DELIVERY_STATUSES = ("ordered", "canceled", "shipped", "delivered")
 MAX_ID_LENGTH = 128  # longer cannot be a DynamoDB key, so it is simply not found
@@ -92,6 +92,7 @@ CSV_HEADER = (
     "8.Points balance",
     "9.Is used",
 )
+
 CSV_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
@@ -600,29 +601,22 @@ def _update(
     if refusal is None and event is None:
         try:
             item.update(actions=actions, condition=condition)
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        except ConditionFailedError as error:
             raise BoughtCouponNotFoundError() from error
         return
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             transaction.update(item, actions=actions, condition=condition, return_values="ALL_OLD")
             if event is not None:
                 event(transaction)
-    except TransactWriteError as error:
-        refused = [
-            f
-            for f in failed_items(transaction, error)
-            if f.model is RewardModel and f.code == "ConditionalCheckFailed"
-        ]
+    except TransactionCancelledError as error:
+        refused = error.refused(RewardModel)
         if not refused:
             raise
         if refusal is None:
             raise BoughtCouponNotFoundError() from error
-        found = refused[0].old_item
-        raise refusal(RewardModel.from_raw_data(found) if found else None) from error
+        raise refusal(refused[0].old_item) from error
 
 
 class UsageForm(InputModel):
@@ -752,10 +746,8 @@ def expire_coupon(reward: RewardModel, now: datetime) -> bool:
             ],
             condition=(RewardModel.status == ACTIVE) & (RewardModel.active_to <= now),
         )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    except ConditionFailedError:
+        return False
     return True
 
 

@@ -8,11 +8,13 @@ one BatchGetItem of the customer's usage counters for the page's campaigns with 
 limit. `additionalPoints` simulates a higher balance and, as the document says, then ignores
 the level and segment targeting.
 
-Buying: the campaign must be active, visible now and targeted at the customer; then
-`rewards.acquire` writes everything in one DynamoDB transaction (price, coupons, counters,
-reward records) or nothing. Only the admin may waive the price (`withoutPoints`); nobody
-bypasses visibility, targeting or limits. Cashback is redeemed through the cashback
-endpoints, never bought here, and `quantity` is ignored (one) for percentage discount codes.
+Buying: the campaign, the customer and the customer's usage item of the campaign are read in
+one BatchGetItem (`storage.reads.get_many`); the campaign must be active, visible now and
+targeted at the customer; then `rewards.acquire` writes everything in one DynamoDB
+transaction (price, coupons, counters, reward records) or nothing. Only the admin may waive
+the price (`withoutPoints`); nobody bypasses visibility, targeting or limits. Cashback is
+redeemed through the cashback endpoints, never bought here, and `quantity` is ignored (one)
+for percentage discount codes.
 """
 
 from __future__ import annotations
@@ -30,14 +32,14 @@ from chalicelib.domain.catalog.campaign_form import (
     Flag,
     form_errors,
 )
-from chalicelib.domain.catalog.campaigns import get_campaign
 from chalicelib.domain.customers.records import CustomerNotFoundError, get_customer
 from chalicelib.domain.errors import InvalidInputError, PermissionDeniedError
 from chalicelib.domain.rewards.handout import MAX_QUANTITY, Grant, acquire_one, recorded_rewards
 from chalicelib.domain.validation import InputModel, number_type
-from chalicelib.storage.campaigns import CampaignModel
+from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
+from chalicelib.storage.reads import Key, get_many
 from chalicelib.storage.rewards import BOUGHT, RewardModel
 
 CASHBACK = "cashback"
@@ -185,6 +187,27 @@ def ensure_visible_to(store_code: str, customer_id: str, campaign: CampaignModel
         raise CampaignNotOfferedError() from error
 
 
+def _buy_reads(
+    store_code: str, customer_id: str, campaign_id: str
+) -> tuple[CampaignModel, CustomerModel | None, set[str]]:
+    """The campaign, the customer (None if not found) and, as `acquire` takes them, the
+    customers with a usage item of the campaign: one consistent BatchGetItem, since the usage
+    item decides the condition the buy is written under."""
+    if not targeting.is_id(campaign_id):
+        raise campaigns.CampaignNotFoundError()
+    keys = [Key(CampaignModel, store_code, campaign_id)]
+    if targeting.is_id(customer_id):
+        keys += [
+            Key(CustomerModel, store_code, customer_id),
+            Key(CampaignUsageModel, pool_key(store_code, campaign_id), customer_id),
+        ]
+    campaign, *others = get_many(keys, consistent_read=True)
+    if campaign is None:
+        raise campaigns.CampaignNotFoundError()
+    customer, used = others or (None, None)
+    return campaign, customer, {customer_id} if used is not None else set()
+
+
 def buy(
     store_code: str,
     customer_id: str,
@@ -198,7 +221,7 @@ def buy(
     With a keyed request's `progress`, the transaction records the rewards, and a retry after
     a crash answers those rewards instead of buying again.
     """
-    campaign = get_campaign(store_code, campaign_id)
+    campaign, customer, users = _buy_reads(store_code, customer_id, campaign_id)
     done = progress.done([0])
     if done:
         bought = recorded_rewards(store_code, done.values())
@@ -206,7 +229,8 @@ def buy(
     now = datetime.now(UTC)
     # Whether the campaign is offered comes before any other check, as Open Loyalty's does.
     campaigns.ensure_active(campaign, now)
-    customer = _customer(store_code, customer_id)
+    if customer is None:
+        raise CustomerNotFoundError()
     ensure_offered(campaign, customer, now)
     if campaign.reward == CASHBACK:
         raise CashbackNotBuyableError()
@@ -215,5 +239,5 @@ def buy(
     price = 0 if form.withoutPoints else int(campaign.cost_in_points or 0)
     grant = Grant(customer_id, quantity=quantity, points=price, item=0 if progress.active else None)
     return acquire_one(
-        campaign, grant, source=BOUGHT, actor=actor, now=now, progress=progress
+        campaign, grant, source=BOUGHT, actor=actor, now=now, progress=progress, users=users
     ).rewards

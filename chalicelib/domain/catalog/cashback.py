@@ -35,7 +35,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Annotated, Any
 
 from pydantic import ValidationError as PydanticValidationError
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.access import stores
@@ -80,14 +80,14 @@ from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.rewards.handout import LimitPerUserReachedError, LimitReachedError
 from chalicelib.domain.validation import InputModel, number_type
-from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.cashback import FAILED, PENDING, REACHABLE_FROM, CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
+from chalicelib.storage.errors import ConditionFailedError, FailedItem, TransactionCancelledError
+from chalicelib.storage.transactions import Transaction
 
 CASHBACK = "cashback"
 CENT = Decimal("0.01")
-CONDITION_FAILED = "ConditionalCheckFailed"
 
 
 class CashbackNotFoundError(NotFoundError):
@@ -276,13 +276,13 @@ def _transact(
     """
     hints = ledger.Hints()
     for _ in range(ledger.POST_ATTEMPTS):
-        transaction = TransactWrite(connection=connection())
+        transaction = Transaction()
         try:
             with transaction:
                 write(transaction, hints)
             return
-        except TransactWriteError as error:
-            failures = failed_items(transaction, error)
+        except TransactionCancelledError as error:
+            failures = error.failures
             if ledger.learn(failures, hints):
                 continue
             refused(failures, error)
@@ -331,10 +331,10 @@ def _give_back_use(transaction: TransactWrite, payout: CashbackPayoutModel, now:
     )
 
 
-def _campaign_refusal(old_item: dict[str, Any] | None) -> RewardsError:
-    if not old_item:
+def _campaign_refusal(old_item: CampaignModel | None) -> RewardsError:
+    if old_item is None:
         return CashbackNotFoundError()
-    if not old_item.get("active", {}).get("BOOL", False):
+    if not old_item.active:
         return CampaignInactiveError()
     return LimitReachedError()
 
@@ -378,7 +378,7 @@ def _record(store_code: str, found: Quote, actor: str | None, now: datetime) -> 
 
     def refused(failures: list[FailedItem], error: Exception) -> None:
         for failure in failures:
-            if failure.code != CONDITION_FAILED:
+            if not failure.condition_failed:
                 continue
             if failure.model is CampaignModel:
                 raise _campaign_refusal(failure.old_item) from error
@@ -433,9 +433,7 @@ def _advance(payout: CashbackPayoutModel, status: ProviderStatus, now: datetime)
         payout.update(
             actions=_status_actions(status, now), condition=_reach_condition(status.status)
         )
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    except ConditionFailedError:
         payout.refresh(consistent_read=True)
 
 
@@ -466,7 +464,7 @@ def _fail(payout: CashbackPayoutModel, status: ProviderStatus, now: datetime) ->
         _give_back_use(transaction, payout, now)
 
     def refused(failures: list[FailedItem], error: Exception) -> None:
-        if any(f.model is CashbackPayoutModel and f.code == CONDITION_FAILED for f in failures):
+        if any(f.model is CashbackPayoutModel and f.condition_failed for f in failures):
             raise _Settled() from error
         ledger.raise_for_customer(failures, posting, error)
 

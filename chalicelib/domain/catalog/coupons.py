@@ -16,15 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from chalicelib.domain.catalog.campaigns import get_campaign
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.validation import is_single_line
-from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel, CouponModel, pool_key
+from chalicelib.storage.errors import TransactionCancelledError
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
+from chalicelib.storage.transactions import Transaction
 
 MAX_CODE_LENGTH = 128
 MAX_CODES_PER_REQUEST = 100_000
@@ -109,7 +107,7 @@ def _remove_unused(pool: str, keep: set[str], progress: BulkProgress) -> int:
         return removed
     per_transaction = MAX_TRANSACTION_ITEMS - 1  # and the tally
     while chunk := list(itertools.islice(unused, per_transaction)):
-        with TransactWrite(connection=connection()) as transaction:
+        with Transaction() as transaction:
             for coupon in chunk:
                 transaction.delete(coupon)
             progress.add_up(transaction, REMOVED, len(chunk))
@@ -146,14 +144,14 @@ def _add(
             for coupon in new:
                 batch.save(coupon)
         return result
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             for coupon in new:
                 transaction.save(coupon)
             progress.record(transaction, index, result)
-    except TransactWriteError as error:
-        BulkProgress.raise_if_taken(failed_items(transaction, error), error)
+    except TransactionCancelledError as error:
+        BulkProgress.raise_if_taken(error.failures, error)
         raise
     return result
 

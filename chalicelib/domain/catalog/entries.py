@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
-from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain.catalog import campaigns, coupons, markup, targeting
 from chalicelib.domain.catalog.campaign_form import Draft
@@ -44,6 +43,7 @@ from chalicelib.domain.catalog.views import (
     translation_id,
 )
 from chalicelib.storage.campaigns import TRANSLATION_FIELDS, CampaignModel, MediaFile
+from chalicelib.storage.errors import ConditionFailedError
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 
 __all__ = [
@@ -106,10 +106,8 @@ def _update(store_code: str, campaign_id: str, actions: list[Any]) -> None:
             actions=[*actions, CampaignModel.updated_at.set(_now())],
             condition=CampaignModel.campaign_id.exists(),
         )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise CampaignNotFoundError() from error
-        raise
+    except ConditionFailedError as error:
+        raise CampaignNotFoundError() from error
 
 
 def update_campaign(store_code: str, campaign_id: str, draft: Draft) -> str:

@@ -28,8 +28,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 
@@ -44,6 +42,7 @@ from chalicelib.domain.errors import (
     PayloadTooLargeError,
 )
 from chalicelib.storage.campaigns import CampaignModel, MediaFile
+from chalicelib.storage.errors import ConditionFailedError
 
 MB = 1024 * 1024
 # API Gateway base64-encodes binary bodies (4/3 larger) and Lambda takes at most 6 MB.
@@ -53,7 +52,6 @@ MAX_NAME_LENGTH = 255
 LINK_SECONDS = 300  # how long a presigned image URL works
 PHOTOS = "campaign_photos"
 BRAND_ICONS = "campaign_brand_icons"
-CONDITION_FAILED = "ConditionalCheckFailedException"
 KINDS = "PNG, JPEG, GIF or WebP"
 
 log = logging.getLogger(__name__)
@@ -169,7 +167,7 @@ def _discard(media: MediaFile) -> None:
     """Delete an object no item points at; failing only leaves an unreachable object behind."""
     try:
         aws.client("s3").delete_object(Bucket=_bucket(), Key=media.path)
-    except (BotoCoreError, ClientError):
+    except aws.CALL_FAILED:
         log.warning("could not delete media object %s", media.path, exc_info=True)
 
 
@@ -223,9 +221,7 @@ def _change(store_code: str, campaign_id: str, plan: Plan) -> MediaFile | None:
         actions, condition, replaced = plan(campaign)
         try:
             campaign.update(actions=[*actions, _touched()], condition=condition)
-        except UpdateError as error:
-            if error.cause_response_code != CONDITION_FAILED:
-                raise
+        except ConditionFailedError:
             continue
         return replaced
     raise MediaChangedError()
@@ -264,9 +260,7 @@ def add_photo(
                 actions=[photos.set((photos | []).append([photo])), _touched()],
                 condition=CampaignModel.campaign_id.exists() & room_left,
             )
-        except UpdateError as error:
-            if error.cause_response_code != CONDITION_FAILED:
-                raise
+        except ConditionFailedError as error:
             get_campaign(store_code, campaign_id)  # a missing campaign is a 404
             raise TooManyPhotosError() from error
     return Photo.of(photo)

@@ -22,8 +22,6 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints, field_validator
 from pydantic import ValidationError as PydanticValidationError
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.catalog import bought, entries
 from chalicelib.domain.catalog.campaign_form import FORM_CONFIG, Flag, form_errors, line_text
@@ -31,8 +29,9 @@ from chalicelib.domain.customers import records
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.events import event_log
 from chalicelib.domain.validation import InputModel
-from chalicelib.storage.base import connection, failed_items
+from chalicelib.storage.errors import TransactionCancelledError
 from chalicelib.storage.rewards import RewardModel
+from chalicelib.storage.transactions import Transaction
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit of items in one transaction
 MAX_COUPONS = MAX_TRANSACTION_ITEMS - 1  # and one for the `coupon.used` event
@@ -125,7 +124,7 @@ def mark_coupons(store_code: str, body: Any, now: datetime | None = None) -> lis
     unused, all or none; InvalidInputError (400) naming the first coupon refused."""
     marks = _marks(body)
     now = now or datetime.now(UTC)
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             for mark in marks:
@@ -145,25 +144,18 @@ def mark_coupons(store_code: str, body: Any, now: datetime | None = None) -> lis
             ]
             if used:
                 event_log.coupons_used(transaction, store_code, used, now)
-    except TransactWriteError as error:
-        refused = [
-            f
-            for f in failed_items(transaction, error)
-            if f.model is RewardModel and f.code == "ConditionalCheckFailed"
-        ]
+    except TransactionCancelledError as error:
+        refused = error.refused(RewardModel)
         if not refused:
             raise  # only busy: nothing was written, and the answer says to retry
-        index = next(
-            i for i, m in enumerate(marks) if m.couponId == refused[0].key["reward_id"]["S"]
-        )
+        index = next(i for i, m in enumerate(marks) if m.couponId == refused[0].key["reward_id"])
         raise InvalidInputError(
             {f"coupons.{index}.couponId": [_why(marks[index], refused[0].old_item, now)]}
         ) from error
     return [Marked(mark, now if mark.used else None) for mark in marks]
 
 
-def _why(mark: CouponMark, old_item: dict[str, Any] | None, now: datetime) -> str:
-    reward = RewardModel.from_raw_data(old_item) if old_item else None
+def _why(mark: CouponMark, reward: RewardModel | None, now: datetime) -> str:
     if reward is not None and (reward.coupon_code or "") != mark.code:
         reward = None  # another coupon's id: as unknown as one that does not exist
     return bought.usage_refusal(reward, mark.customerId, mark.campaignId, now).message

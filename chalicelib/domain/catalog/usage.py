@@ -21,8 +21,8 @@ from datetime import datetime
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.storage.base import FailedItem
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
+from chalicelib.storage.errors import FailedItem
 from chalicelib.storage.rewards import BOUGHT, RewardModel, customer_key
 
 
@@ -132,4 +132,4 @@ def add_use(
 def misjudged(failure: FailedItem, first: bool) -> bool:
     """Whether a refused `add_use` was written as the wrong kind of use (the item appeared, or
     went, meanwhile) rather than over the customer's limit."""
-    return bool(failure.old_item) == first
+    return (failure.old_item is not None) == first

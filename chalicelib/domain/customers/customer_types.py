@@ -28,9 +28,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
-
 from chalicelib.domain.access.stores import get_store
 from chalicelib.domain.customers.customer_type_input import CustomerTypeChanges, CustomerTypeInput
 from chalicelib.domain.customers.recipients import RecipientNotFoundError, find_recipient
@@ -41,7 +38,6 @@ from chalicelib.domain.errors import (
     NotFoundError,
     RewardsError,
 )
-from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customer_types import (
     COUNTER_ID,
     FIRST_TYPE_ID,
@@ -49,6 +45,8 @@ from chalicelib.storage.customer_types import (
     customer_type_name_pk,
 )
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
+from chalicelib.storage.transactions import Transaction
 
 CACHE_SECONDS = 60.0
 REFRESH_ON_MISS_SECONDS = 5.0
@@ -188,9 +186,9 @@ def _name_guard(store_code: str, name: str, type_id: str) -> UniqueValueModel:
     return UniqueValueModel(customer_type_name_pk(store_code, name), owner_id=type_id)
 
 
-def _raise_name_taken(transaction: TransactWrite, error: TransactWriteError) -> None:
-    for failure in failed_items(transaction, error):
-        if failure.model is UniqueValueModel and failure.code == "ConditionalCheckFailed":
+def _raise_name_taken(error: TransactionCancelledError) -> None:
+    for failure in error.failures:
+        if failure.model is UniqueValueModel and failure.condition_failed:
             raise InvalidInputError({"name": ["The name has already been taken."]}) from error
 
 
@@ -203,7 +201,7 @@ def create_customer_type(store_code: str, fields: CustomerTypeInput) -> Customer
         discount=fields.discount,
         created_at=datetime.now(UTC),
     )
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             transaction.save(item, condition=CustomerTypeModel.type_id.does_not_exist())
@@ -211,8 +209,8 @@ def create_customer_type(store_code: str, fields: CustomerTypeInput) -> Customer
                 _name_guard(store_code, item.name, item.type_id),
                 condition=UniqueValueModel.pk.does_not_exist(),
             )
-    except TransactWriteError as error:
-        _raise_name_taken(transaction, error)  # the allocated id stays unused: ids may have gaps
+    except TransactionCancelledError as error:
+        _raise_name_taken(error)  # the allocated id stays unused: ids may have gaps
         raise
     _cache.pop(store_code, None)
     return _from_model(item)
@@ -233,7 +231,7 @@ def update_customer_type(store_code: str, ref: str, given: CustomerTypeChanges) 
     )
     if not actions:
         return current
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             transaction.update(item, actions=actions, condition=condition)
@@ -246,9 +244,9 @@ def update_customer_type(store_code: str, ref: str, given: CustomerTypeChanges) 
                     _name_guard(store_code, changes["name"], current.type_id),
                     condition=UniqueValueModel.pk.does_not_exist(),
                 )
-    except TransactWriteError as error:
-        _raise_name_taken(transaction, error)
-        if "ConditionalCheckFailed" in cancellation_codes(error):
+    except TransactionCancelledError as error:
+        _raise_name_taken(error)
+        if error.refused():
             raise ConflictError(
                 "The customer type changed meanwhile; read it and retry."
             ) from error
@@ -259,7 +257,7 @@ def update_customer_type(store_code: str, ref: str, given: CustomerTypeChanges) 
 
 def delete_customer_type(store_code: str, ref: str) -> None:
     current = get_customer_type(store_code, ref)
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             transaction.delete(
@@ -270,8 +268,8 @@ def delete_customer_type(store_code: str, ref: str) -> None:
                 UniqueValueModel(customer_type_name_pk(store_code, current.name)),
                 condition=UniqueValueModel.owner_id == current.type_id,
             )
-    except TransactWriteError as error:
-        if "ConditionalCheckFailed" in cancellation_codes(error):
+    except TransactionCancelledError as error:
+        if error.refused():
             raise CustomerTypeNotFoundError() from error
         raise
     finally:
@@ -298,10 +296,8 @@ def _set_customer_type(
         customer.update(
             actions=[action, CustomerModel.updated_at.set(datetime.now(UTC))], condition=condition
         )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise refused from error
-        raise
+    except ConditionFailedError as error:
+        raise refused from error
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.access.stores import get_store
@@ -36,7 +36,6 @@ from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundE
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.points import ledger
 from chalicelib.domain.validation import field_label
-from chalicelib.storage.base import cancellation_codes, connection, failed_items
 from chalicelib.storage.customers import (
     CustomerModel,
     UniqueValueModel,
@@ -46,7 +45,10 @@ from chalicelib.storage.customers import (
     unique_email_pk,
     unique_public_key_pk,
 )
+from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
 from chalicelib.storage.idempotency import ItemRecord
+from chalicelib.storage.paging import key_values, start_key
+from chalicelib.storage.transactions import Transaction
 
 MAX_PAGE_SIZE = 100
 
@@ -107,17 +109,17 @@ def _check_identifiers(
     return checks
 
 
-def _raise_taken(transaction: TransactWrite, error: TransactWriteError, claims: Claims) -> None:
+def _raise_taken(error: TransactionCancelledError, claims: Claims) -> None:
     """Name the field whose uniqueness guard or identifier check refused the transaction, if
     one did."""
-    for failure in failed_items(transaction, error):
-        if failure.code != "ConditionalCheckFailed":
+    for failure in error.failures:
+        if not failure.condition_failed:
             continue
         if failure.model is UniqueValueModel:
-            pk = failure.key["pk"]["S"]
+            pk = failure.key["pk"]
             field = claims.get((UniqueValueModel, pk)) or guarded_field(pk)
         elif failure.model is CustomerModel:
-            field = claims.get((CustomerModel, failure.key["customer_id"]["S"]), "")
+            field = claims.get((CustomerModel, failure.key["customer_id"]), "")
         else:
             continue
         if field:
@@ -168,7 +170,7 @@ def create_recipient(
     if not fields.get("country_code"):
         fields["country_code"] = get_store(store_code).country_code
     customer = new_customer(store_code, **fields)
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             add_new_customers(transaction, [customer])
@@ -178,11 +180,10 @@ def create_recipient(
             )
             if record is not None:
                 record(customer.customer_id).add_to(transaction)
-    except TransactWriteError as error:
+    except TransactionCancelledError as error:
         if record is not None:
-            progress = record(customer.customer_id).progress
-            progress.raise_if_taken(failed_items(transaction, error), error)
-        _raise_taken(transaction, error, claims)
+            record(customer.customer_id).progress.raise_if_taken(error.failures, error)
+        _raise_taken(error, claims)
         raise
     return Customer.of(customer)
 
@@ -251,14 +252,12 @@ def update_recipient(store_code: str, ref: str, data: Any) -> Customer:
     if not guard_changes:
         try:
             customer.update(actions=actions, condition=condition)
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                raise RecipientNotFoundError() from error
-            raise
+        except ConditionFailedError as error:
+            raise RecipientNotFoundError() from error
         return Customer.of(customer)
     email = fields.get("email", customer.email)
     public_key = fields.get("public_key", customer.public_key)
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             transaction.update(customer, actions=actions, condition=condition)
@@ -272,9 +271,9 @@ def update_recipient(store_code: str, ref: str, data: Any) -> Customer:
                 public_key if public_key != customer.public_key else None,
                 {pk for pair in guard_changes for pk in pair if pk},
             )
-    except TransactWriteError as error:
-        _raise_taken(transaction, error, claims)
-        if "ConditionalCheckFailed" in cancellation_codes(error):
+    except TransactionCancelledError as error:
+        _raise_taken(error, claims)
+        if error.refused():
             raise ConflictError("The recipient changed meanwhile; read it and retry.") from error
         raise
     return Customer.of(CustomerModel.get(store_code, customer.customer_id, consistent_read=True))
@@ -290,9 +289,10 @@ ERASE_ATTEMPTS = 3
 def _erase(customer: CustomerModel, actor: str | None) -> None:
     """One transaction: the customer's item (every personal field with it) and its balance go,
     the balance forfeited in the ledger, its email and public key guards freed, the store's
-    count lowered. Raises TransactWriteError when the item or its balance changed meanwhile."""
+    count lowered. Raises TransactionCancelledError when the item or its balance changed
+    meanwhile."""
     store_code = customer.store_code
-    with TransactWrite(connection=connection()) as transaction:
+    with Transaction() as transaction:
         ledger.close_account(transaction, customer, ERASURE_REFERENCE, ERASURE_REASON, actor)
         count_customers(transaction, store_code, -1)
         if customer.level_id:
@@ -323,8 +323,8 @@ def delete_recipient(store_code: str, ref: str, actor: str | None = None) -> Non
         try:
             _erase(customer, actor)
             return
-        except TransactWriteError as error:
-            if "ConditionalCheckFailed" not in cancellation_codes(error):
+        except TransactionCancelledError as error:
+            if not error.refused():
                 raise
         # Erased meanwhile (404), or its balance or segments moved: read it again.
         try:
@@ -339,7 +339,7 @@ def list_recipients(store_code: str, limit: int, cursor: str | None) -> Recipien
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     # The cursor names only the last ID; the store always comes from the credential.
     start = (
-        {"store_code": {"S": store_code}, "customer_id": {"S": decode_cursor(cursor)}}
+        start_key(CustomerModel, store_code=store_code, customer_id=decode_cursor(cursor))
         if cursor
         else None
     )
@@ -347,6 +347,6 @@ def list_recipients(store_code: str, limit: int, cursor: str | None) -> Recipien
         store_code, limit=limit, page_size=limit, last_evaluated_key=start
     )
     recipients = list(results)
-    last = results.last_evaluated_key
-    next_cursor = encode_cursor(last["customer_id"]["S"]) if last and recipients else None
+    last = key_values(CustomerModel, results.last_evaluated_key)
+    next_cursor = encode_cursor(last["customer_id"]) if last and recipients else None
     return RecipientPage([Customer.of(item) for item in recipients], limit, next_cursor)

@@ -24,6 +24,7 @@ from chalicelib.domain.errors import MalformedRequestError, NotFoundError, Rewar
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.validation import InputModel, number_type, validate
 from chalicelib.storage.events import EventModel, dispatch_shard, type_key
+from chalicelib.storage.paging import key_values, start_key
 
 if TYPE_CHECKING:
     from chalicelib.storage.claims import ClaimModel
@@ -320,18 +321,18 @@ def list_events(store_code: str, query: dict[str, Any]) -> EventPage:
         after = decode_cursor(params.cursor)
         if not EVENT_ID.fullmatch(after):
             raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor")
-        start = {"store_code": {"S": store_code}, "event_id": {"S": after}}
+        start = {"store_code": store_code, "event_id": after}
     if params.type is not None:
         partition = type_key(store_code, check_type(params.type))
         if start is not None:
-            start["store_type"] = {"S": partition}
+            start["store_type"] = partition
         results = EventModel.by_type.query(
             partition,
             condition,
             scan_index_forward=False,
             limit=params.limit,
             page_size=params.limit,
-            last_evaluated_key=start,
+            last_evaluated_key=start_key(EventModel, **start) if start else None,
         )
     else:
         results = EventModel.query(
@@ -340,11 +341,11 @@ def list_events(store_code: str, query: dict[str, Any]) -> EventPage:
             scan_index_forward=False,
             limit=params.limit,
             page_size=params.limit,
-            last_evaluated_key=start,
+            last_evaluated_key=start_key(EventModel, **start) if start else None,
         )
     events = [Event.of(item) for item in results]
-    last = results.last_evaluated_key
-    next_cursor = encode_cursor(last["event_id"]["S"]) if last and events else None
+    last = key_values(EventModel, results.last_evaluated_key)
+    next_cursor = encode_cursor(last["event_id"]) if last and events else None
     return EventPage(events, next_cursor)
 
 

@@ -13,22 +13,23 @@ the endpoint disabled, with a `webhook.disabled` event in the same transaction.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import aws
 from chalicelib.domain.errors import MalformedRequestError
 from chalicelib.domain.events import event_log, webhook_posting, webhooks
 from chalicelib.domain.paging import decode_cursor, encode_cursor
-from chalicelib.storage.base import connection
+from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
 from chalicelib.storage.events import DISPATCH_SHARDS, EventModel
+from chalicelib.storage.paging import key_values, start_key
+from chalicelib.storage.transactions import Transaction
 from chalicelib.storage.webhook_deliveries import (
     FAILED,
     PENDING,
@@ -102,7 +103,7 @@ def enqueue(messages: list[Message], now: datetime | None = None) -> None:
         ]
         try:
             response = sqs.send_message_batch(QueueUrl=url, Entries=entries)
-        except (BotoCoreError, ClientError):
+        except aws.CALL_FAILED:
             refused += len(entries)
             continue
         refused += len(response.get("Failed", []))
@@ -142,14 +143,11 @@ def dispatch(now: datetime | None = None) -> int:
                 hooks[owed.store_code] = endpoints(owed.store_code)
             # A refusal raises: this event and the ones after stay owed for the next run.
             enqueue(_messages(hooks[owed.store_code], owed.event_type, owed.event_id, now), now)
-            try:
+            with contextlib.suppress(ConditionFailedError):  # the event expired meanwhile
                 EventModel(owed.store_code, owed.event_id).update(
                     actions=[EventModel.dispatch_shard.remove()],
                     condition=EventModel.event_id.exists(),  # never a stub of an expired event
                 )
-            except UpdateError as error:
-                if error.cause_response_code != "ConditionalCheckFailedException":
-                    raise
             cleared += 1
     return cleared
 
@@ -199,7 +197,7 @@ def _delivered(message: Message) -> bool:
 
 def disable(hook: WebhookModel, reason: str, now: datetime) -> bool:
     """Turn the endpoint off with a `webhook.disabled` event, in one transaction."""
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             transaction.update(
@@ -213,7 +211,7 @@ def disable(hook: WebhookModel, reason: str, now: datetime) -> bool:
             )
             data = {**webhooks.Webhook.of(hook, now).body(), "status": DISABLED}
             event_log.record(transaction, hook.store_code, event_log.WEBHOOK_DISABLED, data, now)
-    except TransactWriteError:
+    except TransactionCancelledError:
         return False  # disabled or deleted meanwhile
     return True
 
@@ -289,7 +287,7 @@ def list_deliveries(
         after = decode_cursor(cursor)
         if not event_log.EVENT_ID.fullmatch(after):
             raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor")
-        start = {"webhook_key": {"S": key}, "event_id": {"S": after}}
+        start = start_key(DeliveryModel, webhook_key=key, event_id=after)
     results = DeliveryModel.query(
         key,
         scan_index_forward=False,
@@ -298,5 +296,5 @@ def list_deliveries(
         last_evaluated_key=start,
     )
     items = [delivery_body(item) for item in results]
-    last = results.last_evaluated_key
-    return items, encode_cursor(last["event_id"]["S"]) if last and items else None
+    last = key_values(DeliveryModel, results.last_evaluated_key)
+    return items, encode_cursor(last["event_id"]) if last and items else None

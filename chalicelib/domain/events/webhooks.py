@@ -27,12 +27,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from chalicelib.domain.events import event_log
 from chalicelib.domain.validation import InputModel, validate
+from chalicelib.storage.errors import ConditionFailedError
 from chalicelib.storage.webhooks import DISABLED, ENABLED, WebhookModel
 
 ROTATION_OVERLAP = timedelta(hours=24)
@@ -196,9 +197,7 @@ def create(store_code: str, body: Any, request_key: str | None = None) -> tuple[
     )
     try:
         item.save(condition=WebhookModel.webhook_id.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    except ConditionFailedError:
         item = _get(store_code, webhook_id)
     return Webhook.of(item), secret(store_code, webhook_id, int(item.generation))
 
@@ -216,9 +215,7 @@ def _changed(store_code: str, webhook_id: str, actions: list[Any], condition: An
     exists = WebhookModel.webhook_id.exists()
     try:
         item.update(actions=actions, condition=exists if condition is None else exists & condition)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    except ConditionFailedError as error:
         if condition is None:
             raise WebhookNotFoundError() from error
         raise ConflictError("The webhook changed meanwhile; retry.") from error
@@ -244,10 +241,8 @@ def delete(store_code: str, webhook_id: str) -> None:
         WebhookModel(store_code, _key(webhook_id)).delete(
             condition=WebhookModel.webhook_id.exists()
         )
-    except DeleteError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise WebhookNotFoundError() from error
-        raise
+    except ConditionFailedError as error:
+        raise WebhookNotFoundError() from error
 
 
 def rotate_secret(store_code: str, webhook_id: str) -> tuple[Webhook, str]:

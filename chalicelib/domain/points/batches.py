@@ -29,14 +29,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.access import stores
 from chalicelib.domain.errors import ConflictError, NotFoundError
-from chalicelib.storage.base import FailedItem, connection
 from chalicelib.storage.batches import (
     DUE_SHARD,
     PENDING_MARK,
@@ -45,7 +44,9 @@ from chalicelib.storage.batches import (
     batch_id_for,
 )
 from chalicelib.storage.customers import CustomerModel
+from chalicelib.storage.errors import FailedItem, TransactionCancelledError
 from chalicelib.storage.ledger import account_key
+from chalicelib.storage.transactions import Transaction
 
 HISTORY_LIMIT = 50
 HISTORY_KEEP = 25
@@ -311,26 +312,19 @@ def learn(failures: list[FailedItem], hints: Hints) -> bool:
     migrating a customer from before batches) with what the refusal showed."""
     retry = False
     for failure in failures:
-        if failure.code != "ConditionalCheckFailed":
+        if not failure.condition_failed:
             continue
-        old = failure.old_item or {}
+        old = failure.old_item
         if failure.model is PointBatchModel:
             hints.consistent = True  # the index showed more than the batch holds, or none
             hints.refusals += 1
-            history = old.get("history", {}).get("L")
-            if history is not None and len(history) >= HISTORY_LIMIT:
-                events = PointBatchModel.history.deserialize(history)
-                key = (failure.key["account"]["S"], failure.key["batch_id"]["S"])
-                hints.full[key] = events
+            if old is not None and len(old.history or []) >= HISTORY_LIMIT:
+                hints.full[(failure.key["account"], failure.key["batch_id"])] = old.history
             retry = True
             # Debits that lost to another for the same batch: full jitter, so they part.
             time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** min(hints.refusals, 6)))
-        elif failure.model is CustomerModel and old and "batched" not in old:
-            migrate_customer(
-                old["store_code"]["S"],
-                old["customer_id"]["S"],
-                int(old.get("points_available", {}).get("N", "0")),
-            )
+        elif failure.model is CustomerModel and old is not None and old.batched is None:
+            migrate_customer(old.store_code, old.customer_id, int(old.points_available or 0))
             retry = True
     return retry
 
@@ -340,7 +334,7 @@ def migrate_customer(store_code: str, customer_id: str, balance: int) -> bool:
     batched, in one transaction conditioned on that balance; False if it moved meanwhile
     (or the customer was migrated or is gone): read it again."""
     now = datetime.now(UTC)
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             transaction.update(
@@ -365,7 +359,7 @@ def migrate_customer(store_code: str, customer_id: str, balance: int) -> bool:
                     now,
                     Hints(),
                 )
-    except TransactWriteError:
+    except TransactionCancelledError:
         return False
     return True
 

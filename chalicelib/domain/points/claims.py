@@ -38,8 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.access import link_tokens
 from chalicelib.domain.access.stores import Store, get_store
@@ -67,10 +66,11 @@ from chalicelib.domain.points.claim_rules import (
 )
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.validation import errors_of, validate
-from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.errors import FailedItem, TransactionCancelledError
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
+from chalicelib.storage.transactions import Transaction
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 EXPIRY_PAGE_SIZE = 100
@@ -179,7 +179,7 @@ def _write(outcomes: list[_Draft], progress: BulkProgress, written: Container[in
         return
     per_transaction = MAX_TRANSACTION_ITEMS // (2 + progress.actions_per_item)  # claim, event
     for start in range(0, len(new), per_transaction):
-        transaction = TransactWrite(connection=connection())
+        transaction = Transaction()
         try:
             with transaction:
                 for index, claim in new[start : start + per_transaction]:
@@ -190,8 +190,8 @@ def _write(outcomes: list[_Draft], progress: BulkProgress, written: Container[in
                         "created_at": claim.created_at.isoformat(),
                     }
                     progress.record(transaction, index, answer)
-        except TransactWriteError as error:
-            BulkProgress.raise_if_taken(failed_items(transaction, error), error)
+        except TransactionCancelledError as error:
+            BulkProgress.raise_if_taken(error.failures, error)
             raise
 
 
@@ -274,13 +274,13 @@ def _points_expiry(item: ClaimModel, now: datetime) -> date | None:
     return None if days is None else now.astimezone(UTC).date() + timedelta(days=int(days))
 
 
-def _raise_for_claim(failures: list[FailedItem], error: TransactWriteError) -> None:
+def _raise_for_claim(failures: list[FailedItem], error: TransactionCancelledError) -> None:
     """The claim's own condition failed: say why (claimed, expired, or gone)."""
     for failure in failures:
-        if failure.model is ClaimModel and failure.code == "ConditionalCheckFailed":
+        if failure.model is ClaimModel and failure.condition_failed:
             if not failure.old_item:
                 raise ClaimNotFoundError() from error
-            if failure.old_item.get("status", {}).get("S") == CLAIMED:
+            if failure.old_item.status == CLAIMED:
                 raise ClaimAlreadyClaimedError() from error
             raise ClaimExpiredError() from error
 
@@ -319,7 +319,7 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
             actor=f"customer:{normalize_email(address)}",
             expires_on=_points_expiry(item, now),
         )
-        transaction = TransactWrite(connection=connection())
+        transaction = Transaction()
         type_update = (
             [CustomerModel.customer_type_id.set(item.customer_type)]
             if item.customer_type and existing
@@ -342,16 +342,14 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
                     return_values="ALL_OLD",
                 )
                 event_log.claim_claimed(transaction, item, customer_id, now)
-        except TransactWriteError as error:
-            failures = failed_items(transaction, error)
+        except TransactionCancelledError as error:
+            failures = error.failures
             _raise_for_claim(failures, error)
             learned = ledger.learn(failures, hints)
             # Otherwise the customer changed under us (created or deleted meanwhile): look the
             # customer up again and retry. A busy item was resent by the storage connection
             # already, and escapes as a 503.
-            if not learned and not any(
-                f.model in CUSTOMER_MODELS and f.code != "TransactionConflict" for f in failures
-            ):
+            if not learned and not any(f.model in CUSTOMER_MODELS and not f.busy for f in failures):
                 raise
             if attempt == CLAIM_ATTEMPTS - 1:
                 raise ConflictError("The claim is busy; retry.") from error
@@ -373,7 +371,7 @@ class ExpiryRun:
 def expire_claim(claim: ClaimModel, now: datetime) -> bool:
     """Mark one due pending claim expired, take it out of the index and record its event in
     the same transaction; False if it was not pending and due any more."""
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             transaction.update(
@@ -386,9 +384,9 @@ def expire_claim(claim: ClaimModel, now: datetime) -> bool:
                 condition=(ClaimModel.status == PENDING) & (ClaimModel.expires_at <= now),
             )
             event_log.claim_expired(transaction, claim, now)
-    except TransactWriteError as error:
-        failures = failed_items(transaction, error)
-        if any(f.model is ClaimModel and f.code == "ConditionalCheckFailed" for f in failures):
+    except TransactionCancelledError as error:
+        failures = error.failures
+        if any(f.model is ClaimModel and f.condition_failed for f in failures):
             return False
         raise
     return True

@@ -22,17 +22,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.customers.records import CustomerNotFoundError
 from chalicelib.domain.errors import ConflictError
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.batches import Hints, day_of, due_after
 from chalicelib.domain.points.ledger import EntryKind, InsufficientPointsError, Posting
-from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.batches import DUE_SHARD, PointBatchModel
 from chalicelib.storage.customers import CustomerModel
+from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
+from chalicelib.storage.transactions import Transaction
 
 EXPIRY_PAGE_SIZE = 100
 SETTLE_ATTEMPTS = 5  # reads of a batch that spends keep changing under the job
@@ -114,7 +114,7 @@ def _unlock(batch: PointBatchModel) -> bool:
         actions.append(PointBatchModel.due_on.set(due_after(batch.expires_on)))
     else:
         actions += [PointBatchModel.due_shard.remove(), PointBatchModel.due_on.remove()]
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             transaction.update(
@@ -132,8 +132,8 @@ def _unlock(batch: PointBatchModel) -> bool:
                     ],
                     condition=CustomerModel.customer_id.exists(),
                 )
-    except TransactWriteError as error:
-        if any(f.model is CustomerModel for f in failed_items(transaction, error)):
+    except TransactionCancelledError as error:
+        if any(f.model is CustomerModel for f in error.failures):
             _leave_index(batch)  # the customer was erased
             return False
         raise ConflictError("The batch changed; read it again.") from error
@@ -151,9 +151,7 @@ def _leave_index(batch: PointBatchModel) -> None:
             ],
             condition=PointBatchModel.remaining == batch.remaining,
         )
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    except ConditionFailedError as error:
         raise ConflictError("The batch changed; read it again.") from error
 
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -33,11 +32,13 @@ from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.points import batches
 from chalicelib.domain.points.batches import MAX_DEBIT_BATCHES, Hints
 from chalicelib.observability import Metric, add_metric
-from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.batches import batch_id_for
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.errors import FailedItem, TransactionCancelledError
 from chalicelib.storage.idempotency import BulkProgress, ItemRecord
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
+from chalicelib.storage.paging import key_values, start_key
+from chalicelib.storage.transactions import Transaction
 
 MAX_PAGE_SIZE = 100
 POST_ATTEMPTS = 8  # a posting refused by what `learn` can fix is sent again this often
@@ -306,10 +307,10 @@ def count_points(posting: Posting) -> None:
 def raise_for_customer(failures: list[FailedItem], posting: Posting, cause: Exception) -> None:
     """Raise the domain error when the customer's condition cancelled a transaction."""
     for failure in failures:
-        if failure.model is CustomerModel and failure.code == "ConditionalCheckFailed":
+        if failure.model is CustomerModel and failure.condition_failed:
             if not failure.old_item:
                 raise CustomerNotFoundError() from cause
-            available = int(failure.old_item.get("points_available", {}).get("N", "0"))
+            available = int(failure.old_item.points_available or 0)
             raise InsufficientPointsError(available=available, requested=-posting.amount) from cause
 
 
@@ -331,7 +332,7 @@ def post(
     """
     hints = hints or Hints()
     for _ in range(POST_ATTEMPTS):
-        transaction = TransactWrite(connection=connection())
+        transaction = Transaction()
         try:
             with transaction:
                 entry = add_posting(
@@ -344,8 +345,8 @@ def post(
                 )
                 if record is not None:
                     record.add_to(transaction)
-        except TransactWriteError as error:
-            failures = failed_items(transaction, error)
+        except TransactionCancelledError as error:
+            failures = error.failures
             BulkProgress.raise_if_taken(failures, error)
             if any(f.model is UniqueValueModel for f in failures):
                 raise CustomerExistsError("A customer with this email exists.") from error
@@ -364,7 +365,7 @@ def post(
 def _moved(failures: list[FailedItem], expected: int) -> bool:
     for failure in failures:
         if failure.model is CustomerModel and failure.old_item:
-            return int(failure.old_item.get("points_available", {}).get("N", "0")) != expected
+            return int(failure.old_item.points_available or 0) != expected
     return False
 
 
@@ -379,7 +380,9 @@ def history(store_code: str, customer_id: str, limit: int, cursor: str | None) -
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     account = account_key(store_code, customer_id)
     start = (
-        {"account": {"S": account}, "entry_id": {"S": decode_cursor(cursor)}} if cursor else None
+        start_key(LedgerEntryModel, account=account, entry_id=decode_cursor(cursor))
+        if cursor
+        else None
     )
     results = LedgerEntryModel.query(
         account,
@@ -389,6 +392,6 @@ def history(store_code: str, customer_id: str, limit: int, cursor: str | None) -
         last_evaluated_key=start,
     )
     entries = list(results)
-    last = results.last_evaluated_key
-    next_cursor = encode_cursor(last["entry_id"]["S"]) if last and entries else None
+    last = key_values(LedgerEntryModel, results.last_evaluated_key)
+    next_cursor = encode_cursor(last["entry_id"]) if last and entries else None
     return HistoryPage(entries, next_cursor)

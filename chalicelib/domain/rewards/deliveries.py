@@ -49,6 +49,7 @@ address as a delivered email.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -57,8 +58,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import ConfigDict
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.access.link_tokens import LinkTokenError, digest
 from chalicelib.domain.access.stores import Store, get_store
@@ -76,8 +76,8 @@ from chalicelib.mail import outbox, ses
 from chalicelib.mail.reward_email import CampaignTemplateError, RewardEmail, render_reward_email
 from chalicelib.mail.templates import day
 from chalicelib.observability import Metric, add_metric
-from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel
+from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
 from chalicelib.storage.rewards import (
     ACTIVE,
     CANCELLED,
@@ -93,6 +93,7 @@ from chalicelib.storage.rewards import (
     settle_email_actions,
     store_of,
 )
+from chalicelib.storage.transactions import Transaction
 
 MAX_RECEIVES = 5  # the reward email queue's maxReceiveCount
 SENDING_LEASE = timedelta(minutes=5)  # > the consumer's Lambda timeout, < the visibility timeout
@@ -152,10 +153,6 @@ def get_reward(store_code: str, reward_id: str) -> RewardModel:
 
 
 # -- status moves --------------------------------------------------------------------------
-def _refused(error: UpdateError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
-
-
 def _as_read(reward: RewardModel) -> Any:
     """The condition that the reward's email is still as this process read it."""
     status = RewardModel.email_status
@@ -178,20 +175,18 @@ def _move(
     if status not in (EMAIL_SENT, EMAIL_FAILED):
         try:
             reward.update(actions=update, condition=condition)
-        except UpdateError as error:
-            if _refused(error):
-                return False
-            raise
+        except ConditionFailedError:
+            return False
         return True
-    transaction = TransactWrite(connection=connection())
+    transaction = Transaction()
     try:
         with transaction:
             transaction.update(reward, actions=update, condition=condition)
             reason = None if status == EMAIL_SENT else detail
             event_log.email_outcome(transaction, reward, status == EMAIL_SENT, reason, now)
-    except TransactWriteError as error:
-        failures = failed_items(transaction, error)
-        if any(f.model is RewardModel and f.code == "ConditionalCheckFailed" for f in failures):
+    except TransactionCancelledError as error:
+        failures = error.failures
+        if any(f.model is RewardModel and f.condition_failed for f in failures):
             return False
         raise
     return True
@@ -422,14 +417,11 @@ def _find_by_token(token: str) -> RewardModel:
 
 
 def _record_first_opening(reward: RewardModel, now: datetime) -> None:
-    try:
+    with contextlib.suppress(ConditionFailedError):  # refused: another opening was first
         reward.update(
             actions=[RewardModel.first_opened_at.set(now)],
             condition=RewardModel.reward_id.exists() & RewardModel.first_opened_at.does_not_exist(),
         )
-    except UpdateError as error:
-        if not _refused(error):  # refused: another opening was first
-            raise
 
 
 def open_reward(token: str, now: datetime | None = None) -> OpenedReward:

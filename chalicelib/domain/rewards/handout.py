@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.access import link_tokens
@@ -47,9 +46,9 @@ from chalicelib.domain.errors import ConflictError, InvalidInputError, RewardsEr
 from chalicelib.domain.events import event_log
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
-from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.errors import FailedItem, TransactionCancelledError
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 from chalicelib.storage.rewards import (
     BOUGHT,
@@ -59,6 +58,7 @@ from chalicelib.storage.rewards import (
     owe_email,
     pending_active_to,
 )
+from chalicelib.storage.transactions import Transaction
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 MAX_QUANTITY = 40  # 2 items per unit (coupon, reward) + 6 per grant must fit one transaction
@@ -286,6 +286,7 @@ class _Acquisition:
         now: datetime,
         progress: BulkProgress = NO_PROGRESS,
         issue_transaction: str | None = None,
+        users: set[str] | None = None,
     ) -> None:
         self.campaign = campaign
         self.issue_transaction = issue_transaction
@@ -301,9 +302,14 @@ class _Acquisition:
         self.now = now
         self.taken_codes: set[str] = set()
         self.hints = ledger.Hints()  # what refused debits taught (`ledger.learn`)
-        # Customers with a usage item in the pool; a new customer has none.
-        self.users = usage.users_of(
-            self.pool, [grant.customer_id for grant in grants if grant.new_customer is None]
+        # Customers with a usage item in the pool (read here unless the caller did); a new
+        # customer has none.
+        self.users = (
+            set(users)
+            if users is not None
+            else usage.users_of(
+                self.pool, [grant.customer_id for grant in grants if grant.new_customer is None]
+            )
         )
 
     # -- packing ---------------------------------------------------------------------------
@@ -440,26 +446,26 @@ class _Acquisition:
         learned = False
         by_customer = {self.outcomes[p.index].grant.customer_id: p for p in packed}
         for failure in failures:
-            if failure.code != "ConditionalCheckFailed":
+            if not failure.condition_failed:
                 continue
             model, key = failure.model, failure.key
             if model is CampaignModel:
                 learned |= self._campaign_refused(failure, indexes)
             elif model is CouponModel:
-                self.taken_codes.add(key["code"]["S"])
+                self.taken_codes.add(key["code"])
                 learned = True
             elif model is CampaignUsageModel:
-                learned |= self._usage_refused(by_customer, key["customer_id"]["S"], failure)
+                learned |= self._usage_refused(by_customer, key["customer_id"], failure)
             elif model is CustomerModel:
-                customer_id = key["customer_id"]["S"]
+                customer_id = key["customer_id"]
                 learned |= self._customer_refused(by_customer.get(customer_id), failure)
             elif model is UniqueValueModel and failure.old_item:
                 # The recipient became a customer meanwhile: give the reward to that customer.
-                owner = failure.old_item["owner_id"]["S"]
+                owner = failure.old_item.owner_id
                 for p in packed:
                     grant = self.outcomes[p.index].grant
                     new = grant.new_customer
-                    if new is not None and key["pk"]["S"] in {g.pk for g in guards(new)}:
+                    if new is not None and key["pk"] in {g.pk for g in guards(new)}:
                         grant.customer_id, grant.new_customer = owner, None
                         self.users |= usage.users_of(self.pool, [owner])
                         learned = True
@@ -490,12 +496,12 @@ class _Acquisition:
         if found is None:
             return False
         outcome = self.outcomes[found.index]
-        if failure.old_item and "batched" not in failure.old_item:
+        if failure.old_item and failure.old_item.batched is None:
             return True  # from before batches: `ledger.learn` moved its balance into them
         if not failure.old_item:
             outcome.error = CustomerNotFoundError()
         else:
-            available = int(failure.old_item.get("points_available", {}).get("N", "0"))
+            available = int(failure.old_item.points_available or 0)
             requested = outcome.grant.points * outcome.grant.quantity
             outcome.error = ledger.InsufficientPointsError(available, requested)
         return True
@@ -508,11 +514,11 @@ class _Acquisition:
             for i in pending:
                 self.outcomes[i].error = CampaignNotFoundError()
             return True
-        if not old.get("active", {}).get("BOOL", False):
+        if not old.active:
             for i in pending:
                 self.outcomes[i].error = CampaignInactiveError()
             return True
-        used = int(old.get("usage_count", {}).get("N", "0"))
+        used = int(old.usage_count or 0)
         left_by_limit = (
             int(self.campaign.limit) - used
             if not self.campaign.unlimited and self.campaign.limit is not None
@@ -534,7 +540,7 @@ class _Acquisition:
             pending, deferred = self._split_repeats(indexes)
             if not pending:
                 return deferred
-            transaction = TransactWrite(connection=connection())
+            transaction = Transaction()
             packed: list[_Packed] = []
             try:
                 with transaction:
@@ -547,13 +553,13 @@ class _Acquisition:
                     if self.outcomes[i].grant is refusal.grant:
                         self.outcomes[i].error = refusal.error
                 continue
-            except TransactWriteError as error:
-                failures = failed_items(transaction, error)
+            except TransactionCancelledError as error:
+                failures = error.failures
                 BulkProgress.raise_if_taken(failures, error)
                 learned = ledger.learn(failures, self.hints)
                 if self._blame(failures, pending, packed) or learned:
                     continue
-                if not any(f.code == "TransactionConflict" for f in failures):
+                if not any(f.busy for f in failures):
                     raise
                 time.sleep(0.02 * 2 ** min(attempt, 5))  # another writer holds an item
                 continue
@@ -602,12 +608,15 @@ def acquire(
     now: datetime | None = None,
     progress: BulkProgress = NO_PROGRESS,
     issue_transaction: str | None = None,
+    users: set[str] | None = None,
 ) -> list[GrantOutcome]:
     """Give every grant its rewards, or the reason it got none; see the module docstring.
 
     A grant with an `item` records its rewards as that item of the keyed bulk request's
     `progress`, in the transaction that writes them. `issue_transaction` names the issuing
-    call the rewards come from (Mokugift's `transaction_id`), stored on each.
+    call the rewards come from (Mokugift's `transaction_id`), stored on each. `users`: which
+    of the grants' customers have a usage item of the campaign, when the caller read them
+    (consistently) already.
     """
     now = now or datetime.now(UTC)
     ensure_active(campaign, now)
@@ -617,7 +626,7 @@ def acquire(
                 {"quantity": [f"The quantity must be between 1 and {MAX_QUANTITY}."]}
             )
     acquisition = _Acquisition(
-        campaign, grants, source, actor, email_status, now, progress, issue_transaction
+        campaign, grants, source, actor, email_status, now, progress, issue_transaction, users
     )
     limit = usage.per_user_limit(campaign)
     for outcome in acquisition.outcomes:

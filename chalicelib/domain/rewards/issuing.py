@@ -87,6 +87,7 @@ from chalicelib.storage.customers import (
     unique_public_key_pk,
 )
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
+from chalicelib.storage.paging import start_key
 from chalicelib.storage.rewards import (
     EMAIL_QUEUED,
     ISSUED,
@@ -617,12 +618,13 @@ def _start_key(
     # DynamoDB refuses a start key outside the query's range: a cursor of another month.
     if not reward_id or (span is not None and not span[0] <= moment <= span[1]):
         raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor")
-    return {
-        "store_code": {"S": store_code},
-        "reward_id": {"S": reward_id},
-        "campaign_key": {"S": campaign_key},
-        "created_at": {"S": created},
-    }
+    return start_key(
+        RewardModel,
+        store_code=store_code,
+        reward_id=reward_id,
+        campaign_key=campaign_key,
+        created_at=moment,
+    )
 
 
 def _listing(

@@ -21,11 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.config import get_settings
 from chalicelib.mail import outbox
 from chalicelib.observability import Metric, add_metric
+from chalicelib.storage.errors import ConditionFailedError
 from chalicelib.storage.rewards import (
     EMAIL_FAILED,
     EMAIL_QUEUED,
@@ -72,10 +71,8 @@ def _claim(owed: RewardModel, now: datetime, max_sweeps: int) -> str | None:
             condition=(RewardModel.email_owed_since == owed.email_owed_since)
             & (RewardModel.email_status == EMAIL_QUEUED),
         )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise
+    except ConditionFailedError:
+        return None
     return status
 
 

@@ -13,8 +13,6 @@ from decimal import Decimal
 from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field, StringConstraints
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.catalog import audiences
 from chalicelib.domain.catalog.targeting.sets import (
@@ -38,9 +36,10 @@ from chalicelib.domain.customers.records import CustomerNotFoundError, get_custo
 from chalicelib.domain.errors import ConflictError, InvalidInputError
 from chalicelib.domain.paging import page_of
 from chalicelib.domain.validation import number_type
-from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.customers import CustomerModel, level_key
+from chalicelib.storage.errors import TransactionCancelledError
 from chalicelib.storage.targeting import LevelModel
+from chalicelib.storage.transactions import Transaction
 
 MAX_CONDITION_VALUE = Decimal(10) ** 13
 
@@ -186,7 +185,7 @@ def set_customer_level(store_code: str, customer_id: str, choice: LevelChoice) -
             if old is None
             else CustomerModel.level_id == old
         )
-        transaction = TransactWrite(connection=connection())
+        transaction = Transaction()
         try:
             with transaction:
                 if level_id is not None and level_id == old:
@@ -203,10 +202,10 @@ def set_customer_level(store_code: str, customer_id: str, choice: LevelChoice) -
                     condition=CustomerModel.customer_id.exists() & held,
                 )
             return CustomerLevel(customer_id, level_id)
-        except TransactWriteError as error:
-            failures = failed_items(transaction, error)
+        except TransactionCancelledError as error:
+            failures = error.failures
             if any(
-                failure.model is LevelModel and failure.key["level_id"]["S"] == level_id
+                failure.model is LevelModel and failure.key["level_id"] == level_id
                 for failure in failures
             ):
                 raise InvalidInputError(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, model_validator
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.catalog import audiences
@@ -36,8 +36,8 @@ from chalicelib.domain.catalog.targeting.sets import (
 from chalicelib.domain.customers.records import CustomerNotFoundError
 from chalicelib.domain.errors import ConflictError, InvalidInputError
 from chalicelib.domain.paging import page_of
-from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.customers import CustomerModel
+from chalicelib.storage.errors import TransactionCancelledError
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 from chalicelib.storage.targeting import (
     AudienceModel,
@@ -45,6 +45,7 @@ from chalicelib.storage.targeting import (
     SegmentModel,
     segment_key,
 )
+from chalicelib.storage.transactions import Transaction
 
 MAX_MEMBERS_PER_REQUEST = 1000
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
@@ -175,7 +176,7 @@ def _join(
     for _ in range(ATTEMPTS):
         if not pending:
             return joined
-        transaction = TransactWrite(connection=connection())
+        transaction = Transaction()
         try:
             with transaction:
                 _write_joins(transaction, store_code, segment_id, pending, counting, segments)
@@ -183,8 +184,8 @@ def _join(
                     for customer_id in pending:
                         progress.record(transaction, positions[customer_id], True)
             return joined
-        except TransactWriteError as error:
-            failures = failed_items(transaction, error)
+        except TransactionCancelledError as error:
+            failures = error.failures
             BulkProgress.raise_if_taken(failures, error)
             if any(failure.model is SegmentModel for failure in failures):
                 raise SegmentNotFoundError() from error
@@ -268,7 +269,7 @@ def remove_member(store_code: str, segment_id: str, customer_id: str) -> None:
         except DoesNotExist:
             customer = None
         held = set(customer.segment_ids or ()) if customer is not None else set()
-        transaction = TransactWrite(connection=connection())
+        transaction = Transaction()
         try:
             with transaction:
                 transaction.delete(
@@ -292,8 +293,8 @@ def remove_member(store_code: str, segment_id: str, customer_id: str) -> None:
                     leaving = audiences.entering(audience, segment_id, held)
                     audiences.move(transaction, audience, -1 if leaving else 0)
             return
-        except TransactWriteError as error:
-            refused = {failure.model for failure in failed_items(transaction, error)}
+        except TransactionCancelledError as error:
+            refused = {failure.model for failure in error.failures}
             for model, not_found in (
                 (SegmentModel, SegmentNotFoundError),
                 (SegmentMemberModel, SegmentMemberNotFoundError),
@@ -320,7 +321,7 @@ def forget_customer(store_code: str, customer: CustomerModel) -> None:
     for position, segment_id in enumerate(held):
         later = set(held[position + 1 :])
         try:
-            with TransactWrite(connection=connection()) as transaction:
+            with Transaction() as transaction:
                 transaction.delete(
                     SegmentMemberModel(segment_key(store_code, segment_id), customer.customer_id),
                     condition=SegmentMemberModel.customer_id.exists(),
@@ -337,7 +338,7 @@ def forget_customer(store_code: str, customer: CustomerModel) -> None:
                     if segment_id in (audience.segment_ids or ()):
                         leaving = audiences.entering(audience, segment_id, later)
                         audiences.move(transaction, audience, -1 if leaving else 0)
-        except TransactWriteError:
+        except TransactionCancelledError:
             continue  # already dropped, or the segment is gone with its members
 
 

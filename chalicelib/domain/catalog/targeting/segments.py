@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from chalicelib.domain.catalog import audiences
 from chalicelib.domain.catalog.targeting.sets import (
     ATTEMPTS,
@@ -31,9 +28,10 @@ from chalicelib.domain.catalog.targeting.sets import (
 )
 from chalicelib.domain.customers.records import CustomerNotFoundError, get_customer
 from chalicelib.domain.errors import ConflictError
-from chalicelib.storage.base import connection, failed_items
 from chalicelib.storage.customers import CustomerModel
+from chalicelib.storage.errors import TransactionCancelledError
 from chalicelib.storage.targeting import SegmentMemberModel, SegmentModel, segment_key
+from chalicelib.storage.transactions import Transaction
 
 # Two items per member dropped (membership, customer's mirror), within DynamoDB's 100.
 DROPS_PER_TRANSACTION = 50
@@ -134,7 +132,7 @@ def _drop_members(store_code: str, segment_id: str, customer_ids: list[str]) -> 
     """Delete memberships and take the segment out of each (still existing) customer."""
     gone: set[str] = set()  # customers deleted since: only their membership item is left
     for _ in range(ATTEMPTS):
-        transaction = TransactWrite(connection=connection())
+        transaction = Transaction()
         try:
             with transaction:
                 for customer_id in customer_ids:
@@ -148,10 +146,10 @@ def _drop_members(store_code: str, segment_id: str, customer_ids: list[str]) -> 
                             condition=CustomerModel.customer_id.exists(),
                         )
             return
-        except TransactWriteError as error:
+        except TransactionCancelledError as error:
             missing = {
-                failure.key["customer_id"]["S"]
-                for failure in failed_items(transaction, error)
+                failure.key["customer_id"]
+                for failure in error.failures
                 if failure.model is CustomerModel
             }
             if not missing:

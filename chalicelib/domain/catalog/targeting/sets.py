@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import ConfigDict, StringConstraints, model_validator
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from chalicelib.domain.errors import ConflictError, NotFoundError, TooManyItemsError
 from chalicelib.domain.paging import page_of
 from chalicelib.domain.validation import InputModel, SingleLine
+from chalicelib.storage.errors import ConditionFailedError
 from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
 
 MAX_ID_LENGTH = 128  # ids we hand out are UUIDs; longer is not one of ours
@@ -198,10 +199,8 @@ def replace_item(kind: Kind, store_code: str, item_id: str, fields: dict[str, An
             actions=[*actions, model.updated_at.set(now())],
             condition=getattr(model, kind.id_attribute).exists(),
         )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise kind.not_found() from error
-        raise
+    except ConditionFailedError as error:
+        raise kind.not_found() from error
     return item
 
 
@@ -212,7 +211,5 @@ def delete_item(kind: Kind, store_code: str, item_id: str) -> None:
         kind.model(store_code, item_id).delete(
             condition=getattr(kind.model, kind.id_attribute).exists()
         )
-    except DeleteError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise kind.not_found() from error
-        raise
+    except ConditionFailedError as error:
+        raise kind.not_found() from error
