@@ -101,7 +101,8 @@ class CashbackRedemption(CashbackQuote):
         }
     )
 
-    pointValue: Amount = Field(  # type: ignore[assignment]  # a number here, as the document
+    # A number here: the document's redeem answers it so (its simulate, a string).
+    pointValue: Amount = Field(
         validation_alias="point_value", description="Money per point, as the campaign sets it."
     )
     payoutId: str = Field(
