@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.catalog import bought
+from chalicelib.domain.catalog import bought_query, coupon_usage
 from chalicelib.domain.customers import records
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
@@ -118,8 +118,8 @@ def test_a_used_coupon_shows_its_usage_and_cannot_be_used(client: Any) -> None:
     buyer = new_customer()
     reward = buy(campaign, buyer)
     used_at = reward.active_since.replace(microsecond=0) + timedelta(seconds=1)
-    bought.set_coupon_usage(
-        STORE, buyer.customer_id, campaign.campaign_id, reward.reward_id, {"used": "1"}, used_at
+    coupon_usage.set_coupon_usage(
+        STORE, buyer.customer_id, campaign.campaign_id, reward.reward_id, True, used_at
     )
 
     [row] = body_of(get(client))["boughtCampaigns"]
@@ -188,14 +188,12 @@ def many(client: Any) -> Fixture:
         reward = buy(campaign, buyer, now=T0 + timedelta(hours=5 * n), cost=n % 4)
         if n % 3 != 1 and n % 4 == 0:  # used, at a time inside its validity
             when = reward.active_since + timedelta(hours=n)
-            bought.set_coupon_usage(
-                STORE, buyer.customer_id, campaign.campaign_id, reward.reward_id, {"used": 1}, when
+            coupon_usage.set_coupon_usage(
+                STORE, buyer.customer_id, campaign.campaign_id, reward.reward_id, True, when
             )
         status = next(deliveries)
         if status:
-            bought.change_delivery_status(
-                STORE, buyer.customer_id, reward.reward_id, {"deliveryStatus": {"status": status}}
-            )
+            coupon_usage.change_delivery_status(STORE, buyer.customer_id, reward.reward_id, status)
     acquire(campaigns[0], [Grant(buyers[2].customer_id)], source=ISSUED, now=T0)
     foreign = make_campaign(OTHER_STORE)
     buy(foreign, new_customer(OTHER_STORE), now=T0)
@@ -249,7 +247,7 @@ FILTERS: list[tuple[dict[str, str], Callable[[RewardModel], bool]]] = [
     ),
     *[
         ({"deliveryStatus": status}, lambda r, s=status: r.delivery_status == s)
-        for status in bought.DELIVERY_STATUSES
+        for status in bought_query.DELIVERY_STATUSES
     ],
     (
         {"used": "false", "purchasedAtFrom": "2024-03-11", "deliveryStatus": "shipped"},
@@ -277,7 +275,7 @@ def test_each_filter_matches_the_brute_force_check(
         assert shown == [r.reward_id for r in expected], query
         assert body["total"] == len(expected), query
         # The rewards; the cashback payouts too unless the filters rule them out.
-        cashback_can_match = bought._lists_cashback(bought.read_query(query))
+        cashback_can_match = bought_query.lists_cashback(bought_query.read_query(query))
         assert (aws_calls.count("Query"), aws_calls.count("Scan")) == (
             1 + cashback_can_match,
             0,

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.catalog import bought
+from chalicelib.domain.catalog import bought_export, coupon_usage
 from chalicelib.domain.customers.records import new_customer_id
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel, customer_key
@@ -71,12 +71,12 @@ def write_document_rows() -> None:
         when = datetime.strptime(date, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
         reward = buy(campaigns[name], buyer, now=when, cost=int(cost))
         if used:
-            bought.set_coupon_usage(
+            coupon_usage.set_coupon_usage(
                 STORE,
                 buyer.customer_id,
                 campaigns[name].campaign_id,
                 reward.reward_id,
-                {"used": used},
+                True,
                 when + timedelta(minutes=1),
             )
 
@@ -90,7 +90,7 @@ def test_the_documents_rows_export_and_parse_back_to_the_same_values(client: Any
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
     by_date = sorted(csv.reader(document_lines()), key=lambda values: values[1])
-    assert parsed(response) == [list(bought.CSV_HEADER), *by_date]
+    assert parsed(response) == [list(bought_export.CSV_HEADER), *by_date]
     # Byte for byte as the document prints them, in purchase order.
     lines = response.body.decode("utf-8").split("\r\n")
     assert lines[0] == DOCUMENT_HEADER
@@ -104,10 +104,10 @@ def test_the_export_is_an_attachment_named_with_the_prefix_and_the_time(client: 
     after = datetime.now(UTC)
 
     disposition = response.headers["Content-Disposition"]
-    assert disposition.startswith(f'attachment; filename="{bought.CSV_FILENAME_PREFIX}')
+    assert disposition.startswith(f'attachment; filename="{bought_export.CSV_FILENAME_PREFIX}')
     name = disposition.removeprefix('attachment; filename="').removesuffix('"')
     stamp = datetime.strptime(
-        name.removeprefix(bought.CSV_FILENAME_PREFIX), "%Y%m%d_%H%M%S.csv"
+        name.removeprefix(bought_export.CSV_FILENAME_PREFIX), "%Y%m%d_%H%M%S.csv"
     ).replace(tzinfo=UTC)
     assert before <= stamp <= after
 
@@ -122,7 +122,7 @@ def test_awkward_values_survive_the_round_trip(client: Any) -> None:
 
     [header, row] = parsed(export(client))
 
-    assert header == list(bought.CSV_HEADER)
+    assert header == list(bought_export.CSV_HEADER)
     assert row[0] == name and row[4:8] == ["o'neil@x.com", "+44 20 7946", " Zoë ", "Smith, Jr."]
 
 
@@ -211,10 +211,10 @@ def test_thousands_of_rows_are_read_page_by_page(aws_calls: AwsCalls, client: An
     assert [row[1] for row in rows[1:]] == sorted(row[1] for row in rows[1:])
     assert sum(1 for row in rows[1:] if row[9] == "1") == count // 5
     assert {row[0] for row in rows[1:]} == {"Campaign 0", "Campaign 1", "Campaign 2"}
-    pages = math.ceil((count + issued) / bought.EXPORT_PAGE_SIZE)
+    pages = math.ceil((count + issued) / bought_export.EXPORT_PAGE_SIZE)
     assert aws_calls.count("Query") in (pages, pages + 1)  # + an empty last page, maybe
     # Per chunk of rows, one BatchGetItem of its customers; campaigns once for the export.
-    chunks = math.ceil(count / bought.EXPORT_PAGE_SIZE)
+    chunks = math.ceil(count / bought_export.EXPORT_PAGE_SIZE)
     assert aws_calls.count("BatchGetItem") == chunks + 1
     assert aws_calls.count("Scan") == 0
 
@@ -226,7 +226,7 @@ def test_another_stores_admin_exports_nothing_of_this_store(client: Any) -> None
     own = client.get(f"/api/{OTHER_STORE}/campaign/bought/export/csv", headers=admin(OTHER_STORE))
 
     assert foreign.status_code == 403 and b"mine@x.com" not in foreign.body
-    assert parsed(own) == [list(bought.CSV_HEADER)]
+    assert parsed(own) == [list(bought_export.CSV_HEADER)]
 
 
 @pytest.mark.parametrize("role", [Role.SELLER, Role.CUSTOMER])

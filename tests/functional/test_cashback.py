@@ -325,14 +325,14 @@ def test_a_campaign_switched_off_after_the_read_refuses_in_the_transaction(
 
     customer_id = customer_with_points(points=50)
     campaign = cashback_campaign("1")
-    read = cashback.quote
+    read = cashback.choose
 
     def read_then_switch_off(*args: Any, **kwargs: Any) -> Any:
         found = read(*args, **kwargs)
         CampaignModel(STORE, campaign.campaign_id).update(actions=[CampaignModel.active.set(False)])
         return found
 
-    monkeypatch.setattr(cashback, "quote", read_then_switch_off)
+    monkeypatch.setattr(cashback, "choose", read_then_switch_off)
     response = redeem(client, customer_id, 5)
 
     assert (response.status_code, body_of(response)["code"]) == (409, "campaign_inactive")

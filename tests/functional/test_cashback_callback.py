@@ -211,10 +211,10 @@ def test_a_failed_payout_gives_the_points_back_once(
 def test_two_failures_past_the_read_still_refund_once(
     paytm_secret: str, client: Any, redeemed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib.domain.catalog import cashback
+    from chalicelib.domain.catalog import cashback_payouts
 
     # As if both callbacks read the payout before either wrote: only the condition decides.
-    monkeypatch.setattr(cashback, "_may_reach", lambda payout, target: True)
+    monkeypatch.setattr(cashback_payouts, "_may_reach", lambda payout, target: True)
 
     first = call_back(client, redeemed["order_id"], "FAILURE")
     second = call_back(client, redeemed["order_id"], "FAILURE")

@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 
-from chalicelib.domain.catalog import bought
+from chalicelib.domain.catalog import coupon_expiry, coupon_usage
 from chalicelib.domain.rewards.handout import Grant, acquire
 from chalicelib.storage.rewards import ACTIVE, BOUGHT, CANCELLED, EXPIRED, ISSUED, RewardModel
 from tests.conftest import STORE, AwsCalls, body_of
@@ -33,8 +33,8 @@ def test_only_due_bought_coupons_expire_and_a_second_run_changes_nothing(
     buyer = new_customer()
     due = {buy(short, buyer, now=NOW - timedelta(days=2, minutes=n)).reward_id for n in range(5)}
     used = buy(short, buyer, now=NOW - timedelta(days=3))
-    bought.set_coupon_usage(
-        STORE, buyer.customer_id, short.campaign_id, used.reward_id, {"used": 1}, used.created_at
+    coupon_usage.set_coupon_usage(
+        STORE, buyer.customer_id, short.campaign_id, used.reward_id, True, used.created_at
     )
     due.add(used.reward_id)  # a used coupon past its validity expires too
     keep = {
@@ -51,10 +51,10 @@ def test_only_due_bought_coupons_expire_and_a_second_run_changes_nothing(
     before = snapshot()
 
     aws_calls.reset()
-    first = bought.expire_due_coupons(NOW)
+    first = coupon_expiry.expire_due_coupons(NOW)
     first_calls = Counter(operation for _, operation in aws_calls.operations)
     aws_calls.reset()
-    second = bought.expire_due_coupons(NOW + timedelta(minutes=5))
+    second = coupon_expiry.expire_due_coupons(NOW + timedelta(minutes=5))
     second_calls = Counter(operation for _, operation in aws_calls.operations)
 
     assert (first.expired, first.skipped) == (6, 0)
@@ -79,7 +79,7 @@ def test_hundreds_of_due_coupons_are_paged(aws_calls: AwsCalls, store: str) -> N
         acquire(campaign, grants, source=BOUGHT, now=NOW - timedelta(days=day))
     aws_calls.reset()
 
-    run = bought.expire_due_coupons(NOW)
+    run = coupon_expiry.expire_due_coupons(NOW)
 
     assert (run.expired, run.skipped) == (250, 0)
     assert aws_calls.count("Query") == 3 and aws_calls.count("Scan") == 0  # 100, 100, 50
@@ -91,8 +91,8 @@ def test_a_coupon_is_due_from_its_active_to(store: str) -> None:
     reward = buy(campaign, new_customer(), now=NOW)
     end = reward.active_to
 
-    assert bought.expire_due_coupons(end - timedelta(seconds=1)).expired == 0
-    assert bought.expire_due_coupons(end).expired == 1
+    assert coupon_expiry.expire_due_coupons(end - timedelta(seconds=1)).expired == 0
+    assert coupon_expiry.expire_due_coupons(end).expired == 1
     assert RewardModel.get(STORE, reward.reward_id).status == EXPIRED
 
 
@@ -101,7 +101,7 @@ def test_a_coupon_cancelled_after_it_was_read_is_not_expired(store: str) -> None
     stale = RewardModel.get(STORE, reward.reward_id)
     RewardModel(STORE, reward.reward_id).update(actions=[RewardModel.status.set(CANCELLED)])
 
-    assert bought.expire_coupon(stale, NOW) is False
+    assert coupon_expiry.expire_coupon(stale, NOW) is False
     assert RewardModel.get(STORE, reward.reward_id).status == CANCELLED
 
 
@@ -109,7 +109,7 @@ def test_an_expired_coupon_shows_expired_and_cannot_be_used(client: Any) -> None
     campaign = make_campaign(days_valid=1)
     buyer = new_customer()
     reward = buy(campaign, buyer, now=NOW - timedelta(days=2))
-    bought.expire_due_coupons(NOW)
+    coupon_expiry.expire_due_coupons(NOW)
 
     [row] = body_of(client.get(f"/api/{STORE}/campaign/bought", headers=admin()))["boughtCampaigns"]
     response = client.post(

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.catalog import bought, purchases
+from chalicelib.domain.catalog import coupon_usage, purchases
 from chalicelib.domain.events import event_log
 from chalicelib.domain.points import claims, ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
@@ -122,8 +122,8 @@ def bought_coupon() -> RewardModel:
 def use_coupon(client: Any) -> Action:
     """The admin's route and the customer's own both mark a coupon used this way."""
     reward = bought_coupon()
-    return lambda: bought.set_coupon_usage(
-        STORE, reward.customer_id, reward.campaign_id, reward.reward_id, {"used": "1"}
+    return lambda: coupon_usage.set_coupon_usage(
+        STORE, reward.customer_id, reward.campaign_id, reward.reward_id, True
     )
 
 
@@ -139,13 +139,14 @@ def mark_coupons(client: Any) -> Action:
         }
         for reward, flag in ((used, "1"), (unused, "0"))
     ]
-    return lambda: purchases.mark_coupons(STORE, {"coupons": marks})
+    return lambda: purchases.mark_coupons(STORE, purchases.CouponMarks.read({"coupons": marks}))
 
 
 def change_delivery_status(client: Any) -> Action:
     reward = bought_coupon()
-    body = {"deliveryStatus": {"status": "shipped"}}
-    return lambda: bought.change_delivery_status(STORE, reward.customer_id, reward.reward_id, body)
+    return lambda: coupon_usage.change_delivery_status(
+        STORE, reward.customer_id, reward.reward_id, "shipped"
+    )
 
 
 def send_reward_email(client: Any) -> Action:
@@ -308,11 +309,13 @@ def test_a_bulk_mark_is_one_event_listing_the_coupons_marked_used(client: Any) -
         }
         for r, flag in zip(many, ("1", "0", "1"), strict=True)
     ]
-    purchases.mark_coupons(STORE, {"coupons": marks})
+    purchases.mark_coupons(STORE, purchases.CouponMarks.read({"coupons": marks}))
     [event] = body_of(listed(client, "?type=coupon.used"))["events"]
     assert [c["id"] for c in event["data"]["coupons"]] == [many[0].reward_id, many[2].reward_id]
     unused_only = [{**marks[1], "used": "0"}]
-    purchases.mark_coupons(STORE, {"coupons": unused_only})  # nothing used: no event
+    purchases.mark_coupons(
+        STORE, purchases.CouponMarks.read({"coupons": unused_only})
+    )  # nothing used: no event
     assert len(stored_events(event_log.COUPON_USED)) == 1
 
 
@@ -348,10 +351,8 @@ def test_a_crash_as_a_delivery_status_changes_leaves_it_without_an_event(client:
 
 def test_another_customers_coupon_changes_no_status_and_records_nothing(client: Any) -> None:
     reward = bought_coupon()
-    with pytest.raises(bought.BoughtCouponNotFoundError):
-        bought.change_delivery_status(
-            STORE, "someone-else", reward.reward_id, {"status": "shipped"}
-        )
+    with pytest.raises(coupon_usage.BoughtCouponNotFoundError):
+        coupon_usage.change_delivery_status(STORE, "someone-else", reward.reward_id, "shipped")
     assert stored_events(event_log.DELIVERY_STATUS_CHANGED) == []
 
 

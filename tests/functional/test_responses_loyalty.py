@@ -96,6 +96,43 @@ def test_the_documented_page_bounds_are_the_enforced_ones(client: Any) -> None:
     assert levels("page=%C2%B2").status_code == 400
 
 
+CUSTOMER_BOUGHT_LISTS = [
+    "/api/{storeCode}/admin/customer/{customer}/campaign/bought",
+    "/api/{storeCode}/seller/customer/{customer}/campaign/bought",
+    "/api/{storeCode}/customer/campaign/bought",
+]
+
+
+@pytest.mark.parametrize("path", CUSTOMER_BOUGHT_LISTS)
+def test_a_customers_bought_list_documents_every_parameter_it_reads(path: str) -> None:
+    names = {p["name"] for p in PATHS[path]["get"]["parameters"] if p["in"] == "query"}
+
+    # The store list's filters, and what shows each row's campaign.
+    assert {"purchasedAtFrom", "deliveryStatus", "includeDetails", "_locale", "format"} <= names
+
+
+def _form_of(path: str) -> dict[str, Any]:
+    body = PATHS[path]["post"]["requestBody"]
+    assert body["required"] is True
+    name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    return DOCUMENT["components"]["schemas"][name]
+
+
+def test_each_cashback_form_documents_the_fields_its_caller_must_send() -> None:
+    admin_form = _form_of("/api/{storeCode}/admin/campaign/cashback/redeem")
+    own_form = _form_of("/api/{storeCode}/customer/campaign/cashback/redeem")
+
+    assert set(admin_form["required"]) == {"customerId", "pointsAmount"}
+    assert set(own_form["required"]) == {"pointsAmount", "cashbackId"}
+
+
+def test_keys_a_bought_row_leaves_out_are_not_documented_as_null() -> None:
+    row = DOCUMENT["components"]["schemas"]["BoughtCampaign"]["properties"]
+
+    for key in ("usageDate", "transactionId", "activeSince", "activeTo"):
+        assert "default" not in row[key], key
+
+
 def _examples(module: ModuleType) -> list[tuple[type[BaseModel], Any]]:
     return [
         (model, example)

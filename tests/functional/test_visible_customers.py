@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.domain.access import stores
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.catalog import bought, targeting
+from chalicelib.domain.catalog import coupon_usage, targeting
 from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
 from tests.factories import add_customer, make_campaign
 from tests.functional.test_bought import T0, buy, new_customer
@@ -221,8 +221,8 @@ def test_each_customer_shows_their_purchases_of_this_campaign_only(client: Any) 
     first = buy(campaign, ann, now=T0, cost=10)
     second = buy(campaign, ann, now=T0 + timedelta(hours=1), cost=10)
     buy(other, bob, now=T0, cost=5)
-    bought.set_coupon_usage(
-        STORE, ann.customer_id, campaign.campaign_id, first.reward_id, {"used": 1}, T0
+    coupon_usage.set_coupon_usage(
+        STORE, ann.customer_id, campaign.campaign_id, first.reward_id, True, T0
     )
 
     rows = {

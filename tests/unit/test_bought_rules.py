@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.catalog import bought
+from chalicelib.domain.catalog import bought, bought_export, bought_query
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.storage.rewards import ACTIVE, CANCELLED, EXPIRED, RewardModel
 
@@ -18,7 +18,7 @@ NOW = datetime(2024, 3, 10, 12, tzinfo=UTC)
 
 # -- CSV -------------------------------------------------------------------------------------------
 def test_the_header_is_written_as_the_document_prints_it() -> None:
-    text = bought._CsvText().rows([bought.CSV_HEADER])
+    text = bought_export.CsvText().rows([bought_export.CSV_HEADER])
 
     assert text == (
         '0.Name,1.Date,2.Cost,"3.Tax value",4.email,5.phone,6.Firstname,7.Surname,'
@@ -42,7 +42,7 @@ def test_the_header_is_written_as_the_document_prints_it() -> None:
     ],
 )
 def test_values_are_quoted_like_the_documents_export(value: Any, written: str) -> None:
-    assert bought._CsvText().rows([[value, "x"]]) == f"{written},x\r\n"
+    assert bought_export.CsvText().rows([[value, "x"]]) == f"{written},x\r\n"
 
 
 def test_rows_parse_back_to_what_was_written() -> None:
@@ -50,11 +50,14 @@ def test_rows_parse_back_to_what_was_written() -> None:
         ['Zoë\'s "gift", 10%', "2019-03-15 08:40:24", "3", "", "a@b.c", "", " Max ", "N\r\nX"],
         ["", "", "", "", "", "", "", ""],
     ]
-    text = bought._CsvText()
+    text = bought_export.CsvText()
 
-    written = text.rows([bought.CSV_HEADER]) + text.rows(rows)
+    written = text.rows([bought_export.CSV_HEADER]) + text.rows(rows)
 
-    assert list(csv.reader(io.StringIO(written, newline=""))) == [list(bought.CSV_HEADER), *rows]
+    assert list(csv.reader(io.StringIO(written, newline=""))) == [
+        list(bought_export.CSV_HEADER),
+        *rows,
+    ]
 
 
 # -- the query -------------------------------------------------------------------------------------
@@ -79,13 +82,13 @@ def test_rows_parse_back_to_what_was_written() -> None:
     ],
 )
 def test_date_bounds_in_the_three_forms(given: str, low: datetime, high: datetime) -> None:
-    wanted = bought.read_query({"usageDateFrom": given, "usageDateTo": given})
+    wanted = bought_query.read_query({"usageDateFrom": given, "usageDateTo": given})
 
     assert (wanted.usageDateFrom, wanted.usageDateTo) == (low, high)
 
 
 def test_defaults_and_blanks() -> None:
-    wanted = bought.read_query({"used": "", "deliveryStatus": "", "sort": "", "page": ""})
+    wanted = bought_query.read_query({"used": "", "deliveryStatus": "", "sort": "", "page": ""})
 
     assert (wanted.used, wanted.deliveryStatus, wanted.sort, wanted.page) == (
         None,
@@ -93,13 +96,13 @@ def test_defaults_and_blanks() -> None:
         None,
         None,
     )
-    assert bought.read_query({"used": "false", "direction": "desc"}).direction == "DESC"
-    assert bought.read_query({"used": "false"}).used is False
+    assert bought_query.read_query({"used": "false", "direction": "desc"}).direction == "DESC"
+    assert bought_query.read_query({"used": "false"}).used is False
 
 
 def test_every_bad_value_is_reported_at_once() -> None:
     with pytest.raises(InvalidInputError) as caught:
-        bought.read_query({"used": "x", "activeToFrom": "nope", "perPage": "1001"})
+        bought_query.read_query({"used": "x", "activeToFrom": "nope", "perPage": "1001"})
 
     assert set(caught.value.errors) == {"used", "activeToFrom", "perPage"}
 
@@ -113,10 +116,10 @@ def test_every_bad_value_is_reported_at_once() -> None:
 )
 def test_an_inverted_range_is_refused(low: str, high: str) -> None:
     with pytest.raises(InvalidInputError) as caught:
-        bought.read_query({low: "2024-03-11", high: "2024-03-10"})
+        bought_query.read_query({low: "2024-03-11", high: "2024-03-10"})
 
     assert list(caught.value.errors) == [high]
-    bought.read_query({low: "2024-03-10", high: "2024-03-10"})  # one day is fine
+    bought_query.read_query({low: "2024-03-10", high: "2024-03-10"})  # one day is fine
 
 
 # -- validity --------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.api.openloyalty.cashback import money_text
+from chalicelib.api.openloyalty.cashback_schemas import money_text
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,23 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.catalog.cashback import Order, RewardTooSmallError, read_order, reward_amount
+from chalicelib.domain.catalog.cashback import (
+    CashbackForm,
+    Order,
+    OwnCashbackForm,
+    RewardTooSmallError,
+    reward_amount,
+)
 from chalicelib.domain.errors import InvalidInputError, PermissionDeniedError
 
 BLANK = ["This value should not be blank."]
+
+
+def read_order(body: Any, customer_id: str | None = None) -> Order:
+    """The order of the admin's form, or with `customer_id` of that customer's own."""
+    if customer_id is None:
+        return Order.of(CashbackForm.read(body))
+    return Order.of(OwnCashbackForm.read(body), customer_id)
 
 
 def errors_of(body: Any, customer_id: str | None = None) -> dict[str, list[str]]:

@@ -22,7 +22,7 @@ from chalicelib.config import get_settings
 from chalicelib.domain.access import sessions
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.errors import AuthenticationError
-from chalicelib.domain.validation import InputModel, SingleLine, validate
+from chalicelib.domain.validation import InputModel, SingleLine
 
 routes = Routes(__name__, access=roles_of)
 
@@ -48,14 +48,9 @@ class RefreshInput(InputModel):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=512), SingleLine]
 
 
-def _answer(tokens: sessions.Tokens) -> dict[str, str]:
-    return {"token": tokens.token, "refresh_token": tokens.refresh_token}
-
-
-def _login(request: ApiRequest, role: Role) -> dict[str, str]:
-    data = validate(LoginInput, request.body)
-    store_code = data.storeCode or get_settings().default_store_code
-    return _answer(sessions.log_in(store_code, role, data.username, data.password))
+def _login(body: LoginInput, role: Role) -> sessions.Tokens:
+    store_code = body.storeCode or get_settings().default_store_code
+    return sessions.log_in(store_code, role, body.username, body.password)
 
 
 @routes.route(
@@ -63,12 +58,10 @@ def _login(request: ApiRequest, role: Role) -> dict[str, str]:
     methods=["POST"],
     no_store=True,
     summary="Log in as an admin: a JWT for `Authorization: Bearer`",
-    request_model=LoginInput,
-    response_model=Token,
     errors=LOGIN_ERRORS,
 )
-def admin_login(request: ApiRequest) -> dict[str, str]:
-    return _login(request, Role.ADMIN)
+def admin_login(request: ApiRequest, body: LoginInput) -> Token:
+    return _login(body, Role.ADMIN)
 
 
 @routes.route(
@@ -76,12 +69,10 @@ def admin_login(request: ApiRequest) -> dict[str, str]:
     methods=["POST"],
     no_store=True,
     summary="Log in as a seller: a JWT for `Authorization: Bearer`",
-    request_model=LoginInput,
-    response_model=Token,
     errors=LOGIN_ERRORS,
 )
-def seller_login(request: ApiRequest) -> dict[str, str]:
-    return _login(request, Role.SELLER)
+def seller_login(request: ApiRequest, body: LoginInput) -> Token:
+    return _login(body, Role.SELLER)
 
 
 @routes.route(
@@ -89,12 +80,10 @@ def seller_login(request: ApiRequest) -> dict[str, str]:
     methods=["POST"],
     no_store=True,
     summary="Log in as a customer: a JWT for `Authorization: Bearer`",
-    request_model=LoginInput,
-    response_model=Token,
     errors=LOGIN_ERRORS,
 )
-def customer_login(request: ApiRequest) -> dict[str, str]:
-    return _login(request, Role.CUSTOMER)
+def customer_login(request: ApiRequest, body: LoginInput) -> Token:
+    return _login(body, Role.CUSTOMER)
 
 
 @routes.route(
@@ -102,13 +91,10 @@ def customer_login(request: ApiRequest) -> dict[str, str]:
     methods=["POST"],
     no_store=True,
     summary="Trade a refresh token for a new JWT and a new refresh token (the old one used up)",
-    request_model=RefreshInput,
-    response_model=Token,
     errors=LOGIN_ERRORS,
 )
-def refresh_token(request: ApiRequest) -> dict[str, str]:
-    data = validate(RefreshInput, request.body)
-    return _answer(sessions.refresh(data.refresh_token, idempotency.key_of(request.raw)))
+def refresh_token(request: ApiRequest, body: RefreshInput) -> Token:
+    return sessions.refresh(body.refresh_token, idempotency.key_of(request.raw))
 
 
 @routes.route(
@@ -116,7 +102,6 @@ def refresh_token(request: ApiRequest) -> dict[str, str]:
     methods=["POST"],
     status=204,
     summary="Log out: end the session of a refresh token (204 for an unknown one too)",
-    request_model=RefreshInput,
 )
-def revoke_token(request: ApiRequest) -> None:
-    sessions.revoke(validate(RefreshInput, request.body).refresh_token)
+def revoke_token(request: ApiRequest, body: RefreshInput) -> None:
+    sessions.revoke(body.refresh_token)

@@ -4,7 +4,9 @@ Paths under `/api/{storeCode}/` as the document writes them; the coupon-usage pa
 does not describe, are Open Loyalty's own. Admin endpoints take an admin JWT; a customer marks
 their own coupons with theirs; the delivery-status choices are open to any credential of the
 store. Bodies are forms with bracket keys or the same as JSON; the document's "query"
-parameters (`used`, `deliveryStatus[status]`) are also read from the query string.
+parameters (`used`, `deliveryStatus[status]`) are also read from the query string. The list
+and the CSV export show the same rows (chalicelib/domain/catalog/bought.py), oldest purchase
+first unless `sort`/`direction` say otherwise.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from chalicelib.api.openloyalty.bought_schemas import (
 from chalicelib.api.openloyalty.campaigns import nested_query
 from chalicelib.api.openloyalty.errors import openloyalty_routes
 from chalicelib.api.request import ApiRequest
-from chalicelib.domain.catalog import bought
-from chalicelib.domain.catalog.entries import time_of
+from chalicelib.domain.catalog import bought, bought_export, coupon_usage
+from chalicelib.domain.catalog.bought_query import DELIVERY_STATUSES, BoughtQuery
+from chalicelib.domain.catalog.coupon_usage import DeliveryStatusForm, UsageForm
 from chalicelib.domain.errors import ConflictError, InvalidInputError
 
 BOUGHT = "/api/{storeCode}/campaign/bought"
@@ -32,11 +35,11 @@ COUPON = "/campaign/{campaign}/coupon/{coupon}"
 QUERY_ERRORS = (InvalidInputError,)
 # Why marking a coupon used is refused; a coupon changed meanwhile (ConflictError) is retried.
 USAGE_ERRORS = (
-    bought.BoughtCouponNotFoundError,
-    bought.CouponCancelledError,
-    bought.CouponExpiredError,
-    bought.CouponAlreadyUsedError,
-    bought.CouponNotActiveYetError,
+    coupon_usage.BoughtCouponNotFoundError,
+    coupon_usage.CouponCancelledError,
+    coupon_usage.CouponExpiredError,
+    coupon_usage.CouponAlreadyUsedError,
+    coupon_usage.CouponNotActiveYetError,
     ConflictError,
 )
 
@@ -49,20 +52,14 @@ def _form(request: ApiRequest) -> Any:
     return nested_query(request) if body is None else body
 
 
-def _usage(result: bought.Usage) -> dict[str, Any]:
-    return {"used": result.used, "usageDate": time_of(result.usage_date)}
-
-
 @routes.route(
     BOUGHT,
     methods=["GET"],
     summary="Get a collection of bought campaigns",
     errors=QUERY_ERRORS,
-    query_model=bought.BoughtQuery,
-    response_model=BoughtCampaigns,
 )
-def list_bought(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    return bought.list_bought(request.store_code, request.query)
+def list_bought(request: ApiRequest, storeCode: str, query: BoughtQuery) -> BoughtCampaigns:
+    return bought.list_bought(request.store_code, query)
 
 
 @routes.route(
@@ -70,18 +67,17 @@ def list_bought(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     methods=["GET"],
     summary="Get a collection of campaigns' purchases exported to a CSV file",
     errors=QUERY_ERRORS,
-    query_model=bought.BoughtQuery,
     response_type="text/csv",
 )
-def export_bought(request: ApiRequest, storeCode: str) -> Response:
+def export_bought(request: ApiRequest, storeCode: str, query: BoughtQuery) -> Response:
     # Built page by page; API Gateway and Lambda answer with the whole body at once.
-    text = "".join(bought.export_csv(request.store_code, request.query))
+    text = "".join(bought_export.export_csv(request.store_code, query))
     return Response(
         body=text,
         status_code=200,
         headers={
             "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{bought.csv_filename()}"',
+            "Content-Disposition": f'attachment; filename="{bought_export.csv_filename()}"',
         },
     )
 
@@ -90,56 +86,49 @@ def export_bought(request: ApiRequest, storeCode: str) -> Response:
     "/api/{storeCode}/admin/customer/{customer}" + COUPON,
     methods=["POST"],
     summary="Mark a customer's bought coupon as used or unused",
-    request_model=bought.UsageForm,
+    request_model=UsageForm,
     errors=USAGE_ERRORS,
-    response_model=CouponUsage,
 )
 def mark_coupon(
     request: ApiRequest, storeCode: str, customer: str, campaign: str, coupon: str
-) -> dict[str, Any]:
-    return _usage(
-        bought.set_coupon_usage(request.store_code, customer, campaign, coupon, _form(request))
-    )
+) -> CouponUsage:
+    used = UsageForm.read(_form(request)).used
+    return coupon_usage.set_coupon_usage(request.store_code, customer, campaign, coupon, used)
 
 
 @routes.route(
     "/api/{storeCode}/customer" + COUPON,
     methods=["POST"],
     summary="Mark the logged-in customer's bought coupon as used or unused",
-    request_model=bought.UsageForm,
+    request_model=UsageForm,
     errors=USAGE_ERRORS,
-    response_model=CouponUsage,
 )
-def mark_own_coupon(
-    request: ApiRequest, storeCode: str, campaign: str, coupon: str
-) -> dict[str, Any]:
+def mark_own_coupon(request: ApiRequest, storeCode: str, campaign: str, coupon: str) -> CouponUsage:
     customer = request.principal.subject if request.principal else ""
-    return _usage(
-        bought.set_coupon_usage(request.store_code, customer, campaign, coupon, _form(request))
-    )
+    used = UsageForm.read(_form(request)).used
+    return coupon_usage.set_coupon_usage(request.store_code, customer, campaign, coupon, used)
 
 
 @routes.route(
     "/api/{storeCode}/admin/customer/{customer}/bought/coupon/{coupon}/changeDeliveryStatus",
     methods=["PUT"],
     summary="Change delivery status in a campaign bought by a customer",
-    errors=(bought.BoughtCouponNotFoundError,),
-    request_model=bought.DeliveryStatusForm,
+    errors=(coupon_usage.BoughtCouponNotFoundError,),
+    request_model=DeliveryStatusForm,
     body_key="deliveryStatus",
-    response_model=DeliveryStatusChanged,
 )
 def change_delivery_status(
     request: ApiRequest, storeCode: str, customer: str, coupon: str
-) -> dict[str, str]:
-    bought.change_delivery_status(request.store_code, customer, coupon, _form(request))
-    return {"success": "Delivery status changed!"}
+) -> DeliveryStatusChanged:
+    status = DeliveryStatusForm.model_validate(_form(request)).status
+    coupon_usage.change_delivery_status(request.store_code, customer, coupon, status)
+    return DeliveryStatusChanged(success="Delivery status changed!")
 
 
 @routes.route(
     "/api/{storeCode}/settings/choices/deliveryStatus",
     methods=["GET"],
     summary="Get the delivery status choices",
-    response_model=DeliveryStatusChoices,
 )
-def delivery_status_choices(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    return {"choices": list(bought.DELIVERY_STATUSES)}
+def delivery_status_choices(request: ApiRequest, storeCode: str) -> DeliveryStatusChoices:
+    return DeliveryStatusChoices(choices=list(DELIVERY_STATUSES))

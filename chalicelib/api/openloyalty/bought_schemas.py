@@ -2,17 +2,28 @@
 coupon's
 usage, its delivery status and the delivery-status choices (Open Loyalty document).
 
-The list's items are built by `chalicelib.domain.catalog.bought.bought_body`.
+The list's items map the domain's rows (`chalicelib.domain.catalog.bought.BoughtRow`), which
+the CSV export writes too.
 """
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import AliasPath, BeforeValidator, ConfigDict, Field, model_validator
 
 from chalicelib.api.openloyalty.buying_schemas import BoughtCoupon
-from chalicelib.api.schemas import OpenLoyaltyTimestamp, ResponseModel
-from chalicelib.domain.catalog.bought import DELIVERY_STATUSES
+from chalicelib.api.schemas import OpenLoyaltyTimestamp, ResponseModel, optional_key
+from chalicelib.domain.catalog.bought_query import DELIVERY_STATUSES
+from chalicelib.domain.catalog.entries import time_of
 from chalicelib.storage.rewards import ACTIVE, CANCELLED, EXPIRED
+
+
+def _instant(value: Any) -> Any:
+    return time_of(value) if isinstance(value, datetime) else value
+
+
+# An instant of the domain's, written as the document writes them.
+Instant = Annotated[OpenLoyaltyTimestamp, BeforeValidator(_instant)]
 
 # Shipping status of a bought reward; "" until one is set.
 DeliveryStatusName = Literal[("", *DELIVERY_STATUSES)]
@@ -21,45 +32,71 @@ DeliveryStatusName = Literal[("", *DELIVERY_STATUSES)]
 class BoughtTransaction(ResponseModel):
     transactionId: str = Field(description="The ledger entry that took the points.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _of_id(cls, value: Any) -> Any:
+        return {"transactionId": value} if isinstance(value, str) else value
+
 
 class DeliveryStatus(ResponseModel):
     status: DeliveryStatusName
+
+    @model_validator(mode="before")
+    @classmethod
+    def _of_status(cls, value: Any) -> Any:
+        return {"status": value} if isinstance(value, str) else value
 
 
 class BoughtCampaign(ResponseModel):
     """One reward a customer bought with points."""
 
-    canBeUsed: bool = Field(description="Active, unused and valid now: it can be marked used.")
-    rewardCampaignId: str = Field(description="The campaign's id (the same as `campaignId`).")
-    campaignId: str
-    customerId: str
-    purchasedAt: OpenLoyaltyTimestamp
+    canBeUsed: bool = Field(
+        validation_alias="can_be_used",
+        description="Active, unused and valid now: it can be marked used.",
+    )
+    rewardCampaignId: str = Field(
+        validation_alias="campaign_id", description="The campaign's id (the same as `campaignId`)."
+    )
+    campaignId: str = Field(validation_alias="campaign_id")
+    customerId: str = Field(validation_alias="customer_id")
+    purchasedAt: Instant = Field(validation_alias="purchased_at")
     coupon: BoughtCoupon
     campaignType: str | None = Field(
-        description="The campaign's reward type; null when the campaign was deleted."
+        validation_alias="campaign_type",
+        description="The campaign's reward type; null when the campaign was deleted.",
     )
-    campaignName: str
-    customerEmail: str
-    customerName: str = Field(description="The buyer's first name.")
-    customerLastname: str
+    campaignName: str = Field(validation_alias="campaign_name")
+    customerEmail: str = Field(validation_alias=AliasPath("buyer", "email"))
+    customerName: str = Field(
+        validation_alias=AliasPath("buyer", "firstname"), description="The buyer's first name."
+    )
+    customerLastname: str = Field(validation_alias=AliasPath("buyer", "surname"))
     campaignShippingAddress: dict[str, Any] = Field(
-        description="Always empty: no shipping address is kept with a purchase."
+        validation_alias="shipping_address",
+        description="Always empty: no shipping address is kept with a purchase.",
     )
-    costInPoints: int
-    currentPointsAmount: int = Field(description="The buyer's available points now.")
+    costInPoints: int = Field(validation_alias="cost_in_points")
+    currentPointsAmount: int = Field(
+        validation_alias=AliasPath("buyer", "points"),
+        description="The buyer's available points now.",
+    )
     used: bool
-    usageDate: OpenLoyaltyTimestamp | None = Field(None, description="When it was marked used.")
+    usageDate: Instant | None = optional_key(
+        "When it was marked used.", validation_alias="usage_date"
+    )
     status: Literal[ACTIVE, CANCELLED, EXPIRED] = Field(
         description="`expired` once past `activeTo`, even before the expiry job has run."
     )
-    transactionId: BoughtTransaction | None = None
-    returnedAmount: int = Field(description="Points given back for it; always 0.")
-    deliveryStatus: DeliveryStatus
-    activeSince: OpenLoyaltyTimestamp | None = Field(
-        None, description="When the coupon becomes valid."
+    transactionId: BoughtTransaction | None = optional_key(validation_alias="transaction_id")
+    returnedAmount: int = Field(
+        validation_alias="returned_amount", description="Points given back for it; always 0."
     )
-    activeTo: OpenLoyaltyTimestamp | None = Field(
-        None, description="When it stops being valid (excluded)."
+    deliveryStatus: DeliveryStatus = Field(validation_alias="delivery_status")
+    activeSince: Instant | None = optional_key(
+        "When the coupon becomes valid.", validation_alias="active_since"
+    )
+    activeTo: Instant | None = optional_key(
+        "When it stops being valid (excluded).", validation_alias="active_to"
     )
 
 
@@ -144,7 +181,7 @@ class BoughtCampaigns(ResponseModel):
         }
     )
 
-    boughtCampaigns: list[BoughtCampaign]
+    boughtCampaigns: list[BoughtCampaign] = Field(validation_alias="rows")
     total: int = Field(description="How many bought rewards match, over all pages.")
 
 
@@ -152,8 +189,8 @@ class CouponUsage(ResponseModel):
     """A bought coupon marked used or unused."""
 
     used: bool
-    usageDate: OpenLoyaltyTimestamp | None = Field(
-        description="When it was marked used; null when unused."
+    usageDate: Instant | None = Field(
+        validation_alias="usage_date", description="When it was marked used; null when unused."
     )
 
 

@@ -27,6 +27,7 @@ from chalicelib.domain.catalog.campaigns import (
     CampaignNotTargetedError,
     CampaignNotVisibleError,
 )
+from chalicelib.domain.catalog.forms import NOT_AN_OBJECT
 from chalicelib.domain.customers.records import CustomerNotFoundError
 from chalicelib.domain.errors import ConflictError, InvalidInputError, RewardsError
 from chalicelib.domain.points.ledger import InsufficientPointsError
@@ -35,7 +36,6 @@ from chalicelib.domain.rewards.handout import (
     LimitReachedError,
     NoCouponsLeftError,
 )
-from chalicelib.storage.rewards import RewardModel
 
 ADMIN_PATH = "/api/{storeCode}/admin/customer/{customer}/campaign"
 SELLER_PATH = "/api/{storeCode}/seller/customer/{customer}/campaign"
@@ -53,10 +53,10 @@ BUY_ERRORS = (
 routes = openloyalty_routes(__name__)
 
 
-def _available(request: ApiRequest, customer_id: str, internal: bool) -> dict[str, Any]:
-    return buying.available_campaigns(
-        request.store_code, customer_id, nested_query(request), internal
-    )
+def _available(request: ApiRequest, customer_id: str, internal: bool) -> buying.Available:
+    # Its filters nest (`labels[0][key]`): read from the query string as the catalog's lists.
+    wanted = buying.AvailableQuery.read(nested_query(request))
+    return buying.available_campaigns(request.store_code, customer_id, wanted, internal)
 
 
 # Open Loyalty's words for each refusal of a buy (its own integration tests expect them).
@@ -70,13 +70,20 @@ OPEN_LOYALTY_WORDS: tuple[tuple[type[RewardsError], str], ...] = (
 NOT_OFFERED = (CampaignNotVisibleError, CampaignNotTargetedError)
 
 
-def _buy(request: ApiRequest, customer_id: str, campaign_id: str) -> dict[str, Any]:
+def _buy_form(request: ApiRequest) -> dict[str, Any]:
+    """The buy's fields: the body's (form or JSON), and the query string's over them, as the
+    document's server reads them."""
+    body = request.body
+    if body is not None and not isinstance(body, dict):
+        raise InvalidInputError(NOT_AN_OBJECT)
+    return {**(body or {}), **request.query}
+
+
+def _buy(request: ApiRequest, customer_id: str, campaign_id: str) -> buying.Receipt:
     principal = request.principal
-    form = buying.buy_form(
-        request.query, request.body, may_waive_points=principal.role is Role.ADMIN
-    )
+    form = buying.BuyForm.read(_buy_form(request)).allowed(principal.role is Role.ADMIN)
     try:
-        rewards = buying.buy(
+        return buying.buy_coupons(
             request.store_code, customer_id, campaign_id, form, principal.actor, request.progress
         )
     except CampaignInactiveError as error:
@@ -91,11 +98,6 @@ def _buy(request: ApiRequest, customer_id: str, campaign_id: str) -> dict[str, A
             if isinstance(error, refused):
                 raise Refusal(words, error) from error
         raise
-    return {"coupons": [_coupon(reward) for reward in rewards]}
-
-
-def _coupon(reward: RewardModel) -> dict[str, Any]:
-    return {"code": reward.coupon_code, "id": reward.reward_id}
 
 
 @routes.route(
@@ -103,10 +105,9 @@ def _coupon(reward: RewardModel) -> dict[str, Any]:
     methods=["GET"],
     summary="Get available campaigns for a customer",
     query_model=buying.AvailableQuery,
-    response_model=AvailableCampaigns,
     errors=AVAILABLE_ERRORS,
 )
-def admin_available(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
+def admin_available(request: ApiRequest, storeCode: str, customer: str) -> AvailableCampaigns:
     return _available(request, customer, internal=True)
 
 
@@ -115,10 +116,9 @@ def admin_available(request: ApiRequest, storeCode: str, customer: str) -> dict[
     methods=["GET"],
     summary="Get available campaigns for a customer (seller)",
     query_model=buying.AvailableQuery,
-    response_model=AvailableCampaigns,
     errors=AVAILABLE_ERRORS,
 )
-def seller_available(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
+def seller_available(request: ApiRequest, storeCode: str, customer: str) -> AvailableCampaigns:
     return _available(request, customer, internal=True)
 
 
@@ -127,10 +127,9 @@ def seller_available(request: ApiRequest, storeCode: str, customer: str) -> dict
     methods=["GET"],
     summary="Get all campaigns available for a logged-in customer",
     query_model=buying.AvailableQuery,
-    response_model=AvailableCampaigns,
     errors=AVAILABLE_ERRORS,
 )
-def customer_available(request: ApiRequest, storeCode: str) -> dict[str, Any]:
+def customer_available(request: ApiRequest, storeCode: str) -> AvailableCampaigns:
     return _available(request, request.principal.subject, internal=False)
 
 
@@ -140,10 +139,9 @@ def customer_available(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     summary="Buy reward campaign for a specific customer (admin)",
     request_model=buying.BuyForm,
     query_model=buying.BuyForm,
-    response_model=BoughtCoupons,
     errors=BUY_ERRORS,
 )
-def admin_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str) -> dict[str, Any]:
+def admin_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str) -> BoughtCoupons:
     return _buy(request, customer, campaign)
 
 
@@ -153,10 +151,9 @@ def admin_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str)
     summary="Buy a reward campaign for a specific customer (seller)",
     request_model=buying.BuyForm,
     query_model=buying.BuyForm,
-    response_model=BoughtCoupons,
     errors=BUY_ERRORS,
 )
-def seller_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str) -> dict[str, Any]:
+def seller_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str) -> BoughtCoupons:
     return _buy(request, customer, campaign)
 
 
@@ -166,8 +163,7 @@ def seller_buy(request: ApiRequest, storeCode: str, customer: str, campaign: str
     summary="Buy a reward campaign for the logged-in customer",
     request_model=buying.BuyForm,
     query_model=buying.BuyForm,
-    response_model=BoughtCoupons,
     errors=BUY_ERRORS,
 )
-def customer_buy(request: ApiRequest, storeCode: str, campaign: str) -> dict[str, Any]:
+def customer_buy(request: ApiRequest, storeCode: str, campaign: str) -> BoughtCoupons:
     return _buy(request, request.principal.subject, campaign)

@@ -9,7 +9,7 @@ where the document shows them.
 
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.openloyalty.campaigns_schemas import (
     CAMPAIGN_EXAMPLE,
@@ -19,6 +19,7 @@ from chalicelib.api.openloyalty.campaigns_schemas import (
     Texts,
 )
 from chalicelib.api.schemas import ResponseModel
+from chalicelib.domain.catalog import buying
 
 AVAILABLE_EXAMPLE: dict[str, Any] = {
     **CAMPAIGN_EXAMPLE,
@@ -45,6 +46,18 @@ class AvailableCampaign(CampaignMore, ForCustomer, CampaignTerms, Texts, Campaig
     get of it."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [AVAILABLE_EXAMPLE]})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _of_available(cls, value: Any) -> Any:
+        """The campaign as the catalog shows it, with the customer's own two keys."""
+        if not isinstance(value, buying.AvailableCampaign):
+            return value
+        return {
+            **value.campaign,
+            "usageLeftForCustomer": value.usage_left_for_customer,
+            "canBeBoughtByCustomer": value.can_be_bought,
+        }
 
 
 class AvailableCampaigns(ResponseModel):

@@ -6,9 +6,10 @@ The document's examples are copied with what this service adds: the `cashbackId`
 campaign used in every quote, the payout's id and status after redeeming and a callback.
 """
 
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from chalicelib.api.schemas import Amount, ResponseModel
 from chalicelib.storage.cashback import ACCEPTED, FAILED, PAID, PENDING, REQUESTED
@@ -21,6 +22,17 @@ PAYOUT_STATUS = (
 EXAMPLE_CASHBACK_ID = "972012b8-633d-41e8-be5a-5125c1a5be63"
 EXAMPLE_PAYOUT_ID = "1c50ef53-ab5b-4d24-9d03-f93c7ec042fe"
 EXAMPLE_CUSTOMER_ID = "f0b9914e-cd54-4a85-bc3f-d36e0c37edaa"
+
+
+def money_text(value: Decimal) -> str:
+    """`3` → "3.00", `0.125` → "0.125": two decimals at least, none of the value's lost."""
+    exponent = value.normalize().as_tuple().exponent
+    places = max(2, -exponent if isinstance(exponent, int) else 2)
+    return f"{value:.{places}f}"
+
+
+def _money_text(value: Any) -> Any:
+    return money_text(value) if isinstance(value, Decimal) else value
 
 
 class CashbackQuote(ResponseModel):
@@ -40,17 +52,25 @@ class CashbackQuote(ResponseModel):
         }
     )
 
-    customerId: str
-    pointsAmount: int
-    pointValue: str = Field(
+    customerId: str = Field(validation_alias="customer_id")
+    pointsAmount: int = Field(validation_alias="points")
+    # The document's simulate writes the point value as a decimal string ("3.00"); its redeem
+    # answers a number.
+    pointValue: Annotated[str, BeforeValidator(_money_text)] = Field(
+        validation_alias="point_value",
         description="Money per point, as the campaign sets it, written as the document shows it: "
         'a decimal string with at least two decimals (`"3.00"`).',
         pattern=r"^\d+\.\d{2,}$",
     )
     rewardAmount: Amount = Field(
-        description="`pointsAmount * pointValue` in the store's currency, rounded down to the cent."
+        validation_alias="reward_amount",
+        description="`pointsAmount * pointValue` in the store's currency, rounded down to the "
+        "cent.",
     )
-    cashbackId: str = Field(description="The cashback campaign used (given, or the best one).")
+    cashbackId: str = Field(
+        validation_alias="cashback_id",
+        description="The cashback campaign used (given, or the best one).",
+    )
 
 
 class CashbackRedemption(CashbackQuote):
@@ -81,8 +101,13 @@ class CashbackRedemption(CashbackQuote):
         }
     )
 
-    pointValue: Amount = Field(description="Money per point, as the campaign sets it.")
-    payoutId: str = Field(description="The payout: its provider's callback names it.")
+    # A number here: the document's redeem answers it so (its simulate, a string).
+    pointValue: Amount = Field(
+        validation_alias="point_value", description="Money per point, as the campaign sets it."
+    )
+    payoutId: str = Field(
+        validation_alias="payout_id", description="The payout: its provider's callback names it."
+    )
     status: PayoutStatus = Field(description=PAYOUT_STATUS)
 
 
@@ -106,9 +131,14 @@ class CashbackSettlement(ResponseModel):
         }
     )
 
-    couponId: str = Field(description="The payout's id (`payoutId` of the redemption).")
-    id: str = Field(description="The provider's order id: `<customerId>_<payoutId>`.")
-    customerId: str
+    couponId: str = Field(
+        validation_alias="payout_id", description="The payout's id (`payoutId` of the redemption)."
+    )
+    id: str = Field(
+        validation_alias="order_id",
+        description="The provider's order id: `<customerId>_<payoutId>`.",
+    )
+    customerId: str = Field(validation_alias="customer_id")
     code: str | None = Field(description="The provider's status code, as it sent it.")
     message: str | None = Field(description="The provider's status message.")
     provider: str

@@ -11,16 +11,13 @@ them; the document leaves these calls out (chalicelib/domain/catalog/purchases.p
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalicelib.api.openloyalty.bought import QUERY_ERRORS
 from chalicelib.api.openloyalty.buying import ADMIN_PATH, CUSTOMER_PATH, SELLER_PATH
-from chalicelib.api.openloyalty.campaigns import nested_query
 from chalicelib.api.openloyalty.errors import openloyalty_routes
 from chalicelib.api.openloyalty.purchases_schemas import CustomerBoughtCampaigns, MarkedCoupons
 from chalicelib.api.request import ApiRequest
-from chalicelib.domain.catalog import bought, purchases
-from chalicelib.domain.catalog.entries import time_of
+from chalicelib.domain.catalog import purchases
+from chalicelib.domain.catalog.purchases import CouponMarks, CustomerBoughtQuery
 from chalicelib.domain.customers.records import CustomerNotFoundError
 
 LIST_ERRORS = (CustomerNotFoundError, *QUERY_ERRORS)
@@ -28,22 +25,16 @@ LIST_ERRORS = (CustomerNotFoundError, *QUERY_ERRORS)
 routes = openloyalty_routes(__name__)
 
 
-def _bought(request: ApiRequest, customer_id: str, internal: bool) -> dict[str, Any]:
-    return purchases.customer_bought(
-        request.store_code, customer_id, nested_query(request), internal
-    )
-
-
 @routes.route(
     ADMIN_PATH + "/bought",
     methods=["GET"],
     summary="Get the campaigns a customer bought (admin)",
     errors=LIST_ERRORS,
-    query_model=bought.BoughtQuery,
-    response_model=CustomerBoughtCampaigns,
 )
-def customer_bought(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
-    return _bought(request, customer, internal=True)
+def customer_bought(
+    request: ApiRequest, storeCode: str, customer: str, query: CustomerBoughtQuery
+) -> CustomerBoughtCampaigns:
+    return purchases.customer_bought(request.store_code, customer, query, internal=True)
 
 
 @routes.route(
@@ -51,11 +42,11 @@ def customer_bought(request: ApiRequest, storeCode: str, customer: str) -> dict[
     methods=["GET"],
     summary="Get the campaigns a customer bought (seller)",
     errors=LIST_ERRORS,
-    query_model=bought.BoughtQuery,
-    response_model=CustomerBoughtCampaigns,
 )
-def seller_customer_bought(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
-    return _bought(request, customer, internal=False)
+def seller_customer_bought(
+    request: ApiRequest, storeCode: str, customer: str, query: CustomerBoughtQuery
+) -> CustomerBoughtCampaigns:
+    return purchases.customer_bought(request.store_code, customer, query, internal=False)
 
 
 @routes.route(
@@ -63,11 +54,12 @@ def seller_customer_bought(request: ApiRequest, storeCode: str, customer: str) -
     methods=["GET"],
     summary="Get the campaigns the logged-in customer bought",
     errors=LIST_ERRORS,
-    query_model=bought.BoughtQuery,
-    response_model=CustomerBoughtCampaigns,
 )
-def own_bought(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    return _bought(request, request.principal.subject if request.principal else "", False)
+def own_bought(
+    request: ApiRequest, storeCode: str, query: CustomerBoughtQuery
+) -> CustomerBoughtCampaigns:
+    customer = request.principal.subject if request.principal else ""
+    return purchases.customer_bought(request.store_code, customer, query, internal=False)
 
 
 @routes.route(
@@ -75,14 +67,7 @@ def own_bought(request: ApiRequest, storeCode: str) -> dict[str, Any]:
     methods=["POST"],
     summary=f"Mark many bought coupons used or unused: all or none, at most "
     f"{purchases.MAX_COUPONS} a request",
-    request_model=purchases.CouponMarks,
-    response_model=MarkedCoupons,
     errors=QUERY_ERRORS,
 )
-def mark_coupons(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    marked = purchases.mark_coupons(request.store_code, request.body)
-    return {
-        "coupons": [
-            {**item.mark.model_dump(), "usageDate": time_of(item.usage_date)} for item in marked
-        ]
-    }
+def mark_coupons(request: ApiRequest, storeCode: str, body: CouponMarks) -> MarkedCoupons:
+    return purchases.mark_coupons(request.store_code, body)

@@ -17,70 +17,49 @@ carries the password.
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalicelib.api.openloyalty.errors import openloyalty_routes
 from chalicelib.api.openloyalty.registration_schemas import CustomerLogin, SellerRegistered
 from chalicelib.api.request import ApiRequest
 from chalicelib.domain.access import registration
+from chalicelib.domain.access.registration import CustomerForm, PasswordForm, SellerForm
 from chalicelib.domain.customers.records import CustomerNotFoundError
 from chalicelib.domain.errors import InvalidInputError
-from chalicelib.domain.validation import validate
-from chalicelib.storage.customers import CustomerModel
 
 FORM_ERRORS = (InvalidInputError,)
 
 routes = openloyalty_routes(__name__)
 
 
-def _form(body: Any, key: str) -> Any:
-    """The form's fields, sent wrapped (`seller[email]`, `{"seller": {...}}`) or bare."""
-    return body.get(key, body) if isinstance(body, dict) else body
-
-
-def _customer_login(customer: CustomerModel) -> dict[str, Any]:
-    return {"customerId": customer.customer_id, "email": customer.email}
-
-
 @routes.route(
     "/api/{storeCode}/seller/register",
     methods=["POST"],
     summary="Register a new seller (a seller login)",
-    request_model=registration.SellerForm,
     body_key="seller",
-    response_model=SellerRegistered,
     errors=FORM_ERRORS,
 )
-def register_seller(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    form = validate(registration.SellerForm, _form(request.body, "seller"))
-    return {"sellerId": registration.register_seller(request.store_code, form), "email": form.email}
+def register_seller(request: ApiRequest, storeCode: str, body: SellerForm) -> SellerRegistered:
+    return registration.register_seller(request.store_code, body)
 
 
 @routes.route(
     "/api/{storeCode}/customer/register",
     methods=["POST"],
     summary="Create a new customer, with a login when a password is given",
-    request_model=registration.CustomerForm,
     body_key="customer",
-    response_model=CustomerLogin,
     errors=FORM_ERRORS,
 )
-def register_customer(request: ApiRequest, storeCode: str) -> dict[str, Any]:
-    form = validate(registration.CustomerForm, _form(request.body, "customer"))
-    return _customer_login(registration.register_customer(request.store_code, form))
+def register_customer(request: ApiRequest, storeCode: str, body: CustomerForm) -> CustomerLogin:
+    return registration.register_customer(request.store_code, body)
 
 
 @routes.route(
     "/api/{storeCode}/admin/customer/{customer}/login",
     methods=["POST"],
     summary="Give a customer a login (its email) or a new password",
-    request_model=registration.PasswordForm,
     body_key="customer",
-    response_model=CustomerLogin,
     errors=(*FORM_ERRORS, CustomerNotFoundError),
 )
-def give_customer_login(request: ApiRequest, storeCode: str, customer: str) -> dict[str, Any]:
-    form = validate(registration.PasswordForm, _form(request.body, "customer"))
-    return _customer_login(
-        registration.give_customer_login(request.store_code, customer, form.plainPassword)
-    )
+def give_customer_login(
+    request: ApiRequest, storeCode: str, customer: str, body: PasswordForm
+) -> CustomerLogin:
+    return registration.give_customer_login(request.store_code, customer, body.plainPassword)

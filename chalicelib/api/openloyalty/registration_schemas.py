@@ -8,10 +8,12 @@ from chalicelib.api.schemas import ResponseModel
 
 
 class SellerRegistered(ResponseModel):
-    sellerId: str = Field(description="The seller's id: the subject of the seller's tokens")
+    sellerId: str = Field(
+        validation_alias="id", description="The seller's id: the subject of the seller's tokens"
+    )
     email: str = Field(description="The seller's username at `POST /api/seller/login_check`")
 
 
 class CustomerLogin(ResponseModel):
-    customerId: str = Field(description="The customer's id")
+    customerId: str = Field(validation_alias="id", description="The customer's id")
     email: str = Field(description="The customer's username at `POST /api/customer/login_check`")

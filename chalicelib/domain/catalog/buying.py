@@ -19,23 +19,18 @@ for percentage discount codes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
-
-from pydantic import ValidationError as PydanticValidationError
+from typing import Annotated, Any, Self
 
 from chalicelib.domain.catalog import campaigns, entries, targeting, usage
-from chalicelib.domain.catalog.campaign_form import (
-    FORM_CONFIG,
-    Blankable,
-    Count,
-    Flag,
-    form_errors,
-)
+from chalicelib.domain.catalog.bought import Coupon
+from chalicelib.domain.catalog.campaign_form import Blankable, Count, Flag
+from chalicelib.domain.catalog.forms import OpenLoyaltyForm
 from chalicelib.domain.customers.records import CustomerNotFoundError, get_customer
 from chalicelib.domain.errors import InvalidInputError, PermissionDeniedError
 from chalicelib.domain.rewards.handout import MAX_QUANTITY, Grant, acquire_one, recorded_rewards
-from chalicelib.domain.validation import InputModel, number_type
+from chalicelib.domain.validation import number_type
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
@@ -55,24 +50,38 @@ class CashbackNotBuyableError(InvalidInputError):
 
 
 # -- availability ----------------------------------------------------------------------------
-class AvailableQuery(entries.ListQuery):
+class AvailableQuery(OpenLoyaltyForm, entries.ListQuery):
     """The catalog list's query, plus the availability filters of the document."""
 
     hasSegment: Flag = None
     additionalPoints: Count = None
 
 
-def _available_query(query: dict[str, Any]) -> AvailableQuery:
-    try:
-        return AvailableQuery.model_validate(query)
-    except PydanticValidationError as error:
-        raise InvalidInputError(form_errors(error)) from error
-
-
 def _customer(store_code: str, customer_id: str) -> CustomerModel:
     if not targeting.is_id(customer_id):
         raise CustomerNotFoundError()
     return get_customer(store_code, customer_id)
+
+
+def _buy_reads(
+    store_code: str, customer_id: str, campaign_id: str
+) -> tuple[CampaignModel, CustomerModel | None, set[str]]:
+    """The campaign, the customer (None if not found) and, as `acquire` takes them, the
+    customers with a usage item of the campaign: one consistent BatchGetItem, since the usage
+    item decides the condition the buy is written under."""
+    if not targeting.is_id(campaign_id):
+        raise campaigns.CampaignNotFoundError()
+    keys = [Key(CampaignModel, store_code, campaign_id)]
+    if targeting.is_id(customer_id):
+        keys += [
+            Key(CustomerModel, store_code, customer_id),
+            Key(CampaignUsageModel, pool_key(store_code, campaign_id), customer_id),
+        ]
+    campaign, *others = get_many(keys, consistent_read=True)
+    if campaign is None:
+        raise campaigns.CampaignNotFoundError()
+    customer, used = others or (None, None)
+    return campaign, customer, {customer_id} if used is not None else set()
 
 
 def usage_left_for_customer(campaign: CampaignModel, used: int) -> int | None:
@@ -94,21 +103,28 @@ def can_be_bought(campaign: CampaignModel, left_for_customer: int | None, balanc
     )
 
 
-def _with_customer_fields(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """The customer's fields right after `usageLeft`, where the document shows them."""
-    shown: dict[str, Any] = {}
-    for name, value in body.items():
-        shown[name] = value
-        if name == "usageLeft":
-            shown.update(extra)
-    return shown
+@dataclass(frozen=True)
+class AvailableCampaign:
+    """A campaign the customer can see now, in the catalog's shape, with what they can still
+    get of it."""
+
+    campaign: Any  # the catalog's own shape of it (`entries.campaign_body`)
+    usage_left_for_customer: int | None
+    can_be_bought: bool
+
+
+@dataclass(frozen=True)
+class Available:
+    """A page of the campaigns the customer can see now, and how many there are."""
+
+    campaigns: list[AvailableCampaign]
+    total: int
 
 
 def available_campaigns(
-    store_code: str, customer_id: str, query: dict[str, Any], internal: bool
-) -> dict[str, Any]:
+    store_code: str, customer_id: str, wanted: AvailableQuery, internal: bool
+) -> Available:
     """The campaigns the customer can see now, a page of them, with what they can buy."""
-    wanted = _available_query(query)
     customer = _customer(store_code, customer_id)
     now = datetime.now(UTC)
     simulated = wanted.additionalPoints is not None
@@ -129,34 +145,24 @@ def available_campaigns(
     shown = []
     for campaign in page.campaigns:
         left = usage_left_for_customer(campaign, used.get(campaign.campaign_id, 0))
-        extra = {
-            "usageLeftForCustomer": left,
-            "canBeBoughtByCustomer": can_be_bought(campaign, left, balance),
-        }
-        shown.append(_with_customer_fields(entries.campaign_body(campaign, view, lookups), extra))
-    return {"campaigns": shown, "total": page.total}
+        body = entries.campaign_body(campaign, view, lookups)
+        shown.append(AvailableCampaign(body, left, can_be_bought(campaign, left, balance)))
+    return Available(shown, page.total)
 
 
 # -- buying ----------------------------------------------------------------------------------
-class BuyForm(InputModel):
-    model_config = FORM_CONFIG
+class BuyForm(OpenLoyaltyForm):
+    """`quantity` and `withoutPoints`, from the query string or the body (form or JSON), as
+    the document's server reads them."""
 
     quantity: Annotated[number_type(int, ge=1, le=MAX_QUANTITY) | None, Blankable] = None
     withoutPoints: Flag = None
 
-
-def buy_form(query: dict[str, Any], body: Any, may_waive_points: bool) -> BuyForm:
-    """`quantity` and `withoutPoints` from the query string or the body (form or JSON), as
-    the document's server reads them; `withoutPoints` is the admin's alone."""
-    if body is not None and not isinstance(body, dict):
-        raise InvalidInputError({"form": ["The request body must be an object."]})
-    try:
-        form = BuyForm.model_validate({**(body or {}), **query})
-    except PydanticValidationError as error:
-        raise InvalidInputError(form_errors(error)) from error
-    if form.withoutPoints and not may_waive_points:
-        raise InvalidInputError({"withoutPoints": ["Only an admin may buy without points."]})
-    return form
+    def allowed(self, may_waive_points: bool) -> Self:
+        """The form, unless it waives the price for someone who may not (the admin alone)."""
+        if self.withoutPoints and not may_waive_points:
+            raise InvalidInputError({"withoutPoints": ["Only an admin may buy without points."]})
+        return self
 
 
 def ensure_offered(campaign: CampaignModel, customer: CustomerModel, now: datetime) -> None:
@@ -185,27 +191,6 @@ def ensure_visible_to(store_code: str, customer_id: str, campaign: CampaignModel
         CustomerNotFoundError,
     ) as error:
         raise CampaignNotOfferedError() from error
-
-
-def _buy_reads(
-    store_code: str, customer_id: str, campaign_id: str
-) -> tuple[CampaignModel, CustomerModel | None, set[str]]:
-    """The campaign, the customer (None if not found) and, as `acquire` takes them, the
-    customers with a usage item of the campaign: one consistent BatchGetItem, since the usage
-    item decides the condition the buy is written under."""
-    if not targeting.is_id(campaign_id):
-        raise campaigns.CampaignNotFoundError()
-    keys = [Key(CampaignModel, store_code, campaign_id)]
-    if targeting.is_id(customer_id):
-        keys += [
-            Key(CustomerModel, store_code, customer_id),
-            Key(CampaignUsageModel, pool_key(store_code, campaign_id), customer_id),
-        ]
-    campaign, *others = get_many(keys, consistent_read=True)
-    if campaign is None:
-        raise campaigns.CampaignNotFoundError()
-    customer, used = others or (None, None)
-    return campaign, customer, {customer_id} if used is not None else set()
 
 
 def buy(
@@ -241,3 +226,23 @@ def buy(
     return acquire_one(
         campaign, grant, source=BOUGHT, actor=actor, now=now, progress=progress, users=users
     ).rewards
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a buy gave the customer: one coupon per unit bought."""
+
+    coupons: list[Coupon]
+
+
+def buy_coupons(
+    store_code: str,
+    customer_id: str,
+    campaign_id: str,
+    form: BuyForm,
+    actor: str,
+    progress: BulkProgress = NO_PROGRESS,
+) -> Receipt:
+    """`buy`, answered as the coupons the customer got."""
+    rewards = buy(store_code, customer_id, campaign_id, form, actor, progress)
+    return Receipt([Coupon(reward.reward_id, reward.coupon_code) for reward in rewards])

@@ -16,15 +16,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import StringConstraints, field_validator
-from pydantic import ValidationError as PydanticValidationError
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from chalicelib.domain.catalog import bought, entries
-from chalicelib.domain.catalog.campaign_form import FORM_CONFIG, Flag, form_errors, line_text
+from chalicelib.domain.catalog import bought, coupon_usage, entries
+from chalicelib.domain.catalog.bought_query import BoughtQuery
+from chalicelib.domain.catalog.campaign_form import FORM_CONFIG, Flag, line_text
+from chalicelib.domain.catalog.forms import OpenLoyaltyForm
 from chalicelib.domain.customers import records
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.events import event_log
@@ -39,37 +40,44 @@ NonBlank = StringConstraints(min_length=1)
 Key = Annotated[line_text(bought.MAX_ID_LENGTH), NonBlank]
 
 
-class DetailsQuery(InputModel):
-    model_config = FORM_CONFIG
+class CustomerBoughtQuery(BoughtQuery):
+    """The bought list's query string, and `includeDetails` with how the campaigns are shown
+    (`_locale`, `format`)."""
 
     includeDetails: Flag = None
+    locale: str | None = Field(None, alias="_locale")
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerBought:
+    """A page of one customer's bought rows (with their `campaign` when asked) and how many
+    match."""
+
+    rows: list[bought.BoughtRow]
+    total: int
 
 
 def customer_bought(
-    store_code: str, customer_id: str, query: dict[str, Any], internal: bool
-) -> dict[str, Any]:
+    store_code: str, customer_id: str, wanted: CustomerBoughtQuery, internal: bool
+) -> CustomerBought:
     """A page of the customer's bought campaigns and how many match (404 for a customer the
     store does not have); `internal`: campaigns in the admin's view."""
-    try:
-        include = bool(DetailsQuery.model_validate(query).includeDetails)
-    except PydanticValidationError as error:
-        raise InvalidInputError(form_errors(error)) from error
     records.get_customer(store_code, customer_id)
-    page = bought.bought_page(store_code, query, customer_id)
+    page = bought.bought_page(store_code, wanted, customer_id)
     rows = page.rows
-    if include:
+    if wanted.includeDetails:
         shown = [campaign for campaign in page.campaigns if campaign is not None]
-        view = entries.list_query(
-            {key: query[key] for key in ("_locale", "format") if key in query}
-        ).view(internal)
+        shape = {"_locale": wanted.locale, "format": wanted.format}
+        view = entries.list_query({k: v for k, v in shape.items() if v is not None}).view(internal)
         lookups = entries.Lookups.of(store_code, shown)
         rows = [
-            {**row, "campaign": entries.campaign_body(campaign, view, lookups)}
+            replace(row, campaign=entries.campaign_body(campaign, view, lookups))
             if campaign is not None
             else row
             for row, campaign in zip(rows, page.campaigns, strict=True)
         ]
-    return {"campaigns": rows, "total": page.total}
+    return CustomerBought(rows, page.total)
 
 
 class CouponMark(InputModel):
@@ -82,10 +90,18 @@ class CouponMark(InputModel):
     used: bool
 
 
-class CouponMarks(InputModel):
-    model_config = FORM_CONFIG
+class CouponMarks(OpenLoyaltyForm):
+    """`coupons[i][customerId|campaignId|couponId|code|used]`: at most `MAX_COUPONS`, each
+    coupon once."""
 
     coupons: list[CouponMark]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise InvalidInputError({"coupons": ["Send the coupons as coupons[i][...]."]})
+        return data
 
     @field_validator("coupons")
     @classmethod
@@ -96,39 +112,39 @@ class CouponMarks(InputModel):
             raise ValueError(f"At most {MAX_COUPONS} coupons per request.")
         return coupons
 
+    @model_validator(mode="after")
+    def _each_once(self) -> CouponMarks:
+        seen: dict[str, int] = {}
+        for index, mark in enumerate(self.coupons):
+            if mark.couponId in seen:
+                message = f"The same coupon as coupons[{seen[mark.couponId]}]."
+                raise InvalidInputError({f"coupons.{index}.couponId": [message]})
+            seen[mark.couponId] = index
+        return self
+
 
 @dataclass(frozen=True)
 class Marked:
-    mark: CouponMark
+    """A coupon as it is now: the mark sent, and when it was used (None: unused)."""
+
+    customer_id: str
+    campaign_id: str
+    coupon_id: str
+    code: str
+    used: bool
     usage_date: datetime | None
 
 
-def _marks(body: Any) -> list[CouponMark]:
-    if not isinstance(body, dict):
-        raise InvalidInputError({"coupons": ["Send the coupons as coupons[i][...]."]})
-    try:
-        marks = CouponMarks.model_validate(body).coupons
-    except PydanticValidationError as error:
-        raise InvalidInputError(form_errors(error)) from error
-    seen: dict[str, int] = {}
-    for index, mark in enumerate(marks):
-        if mark.couponId in seen:
-            message = f"The same coupon as coupons[{seen[mark.couponId]}]."
-            raise InvalidInputError({f"coupons.{index}.couponId": [message]})
-        seen[mark.couponId] = index
-    return marks
-
-
-def mark_coupons(store_code: str, body: Any, now: datetime | None = None) -> list[Marked]:
-    """Mark every coupon of `coupons[i][customerId|campaignId|couponId|code|used]` used or
-    unused, all or none; InvalidInputError (400) naming the first coupon refused."""
-    marks = _marks(body)
+def mark_coupons(store_code: str, form: CouponMarks, now: datetime | None = None) -> list[Marked]:
+    """Mark every coupon of the form used or unused, all or none; InvalidInputError (400)
+    naming the first coupon refused."""
+    marks = form.coupons
     now = now or datetime.now(UTC)
     transaction = Transaction()
     try:
         with transaction:
             for mark in marks:
-                actions, condition = bought.usage_change(
+                actions, condition = coupon_usage.usage_change(
                     mark.customerId, mark.campaignId, mark.used, now
                 )
                 transaction.update(
@@ -152,10 +168,20 @@ def mark_coupons(store_code: str, body: Any, now: datetime | None = None) -> lis
         raise InvalidInputError(
             {f"coupons.{index}.couponId": [_why(marks[index], refused[0].old_item, now)]}
         ) from error
-    return [Marked(mark, now if mark.used else None) for mark in marks]
+    return [
+        Marked(
+            mark.customerId,
+            mark.campaignId,
+            mark.couponId,
+            mark.code,
+            mark.used,
+            now if mark.used else None,
+        )
+        for mark in marks
+    ]
 
 
 def _why(mark: CouponMark, reward: RewardModel | None, now: datetime) -> str:
     if reward is not None and (reward.coupon_code or "") != mark.code:
         reward = None  # another coupon's id: as unknown as one that does not exist
-    return bought.usage_refusal(reward, mark.customerId, mark.campaignId, now).message
+    return coupon_usage.usage_refusal(reward, mark.customerId, mark.campaignId, now).message
