@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import jwt
 import pytest
 
+from chalicelib import secrets_store
 from chalicelib.config import get_settings
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
@@ -45,8 +46,8 @@ def _login(client: Any, role: Role, body: dict[str, str], form: bool = False) ->
 
 
 def _claims(token: str) -> dict[str, Any]:
-    settings = get_settings()
-    return jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], issuer=settings.jwt_issuer)
+    issuer = get_settings().jwt_issuer
+    return jwt.decode(token, secrets_store.jwt_secret(), algorithms=["HS256"], issuer=issuer)
 
 
 def _token_for(client: Any, role: Role, store_code: str = STORE, username: str = "") -> str:
@@ -279,7 +280,7 @@ def _signed(**overrides: Any) -> str:
         "exp": now + timedelta(minutes=5),
         **overrides,
     }
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    return jwt.encode(claims, secrets_store.jwt_secret(), algorithm="HS256")
 
 
 def test_a_well_signed_admin_token_is_accepted(client: Any) -> None:

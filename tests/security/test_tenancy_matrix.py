@@ -39,7 +39,7 @@ from moto import mock_aws
 from urllib3.filepost import encode_multipart_formdata
 
 from app import app
-from chalicelib import cli
+from chalicelib import cli, secrets_store
 from chalicelib.config import get_settings
 from chalicelib.domain.access import auth, stores
 from chalicelib.domain.access.auth import USER_ROLES, Role
@@ -468,7 +468,7 @@ def _expired(route: Route) -> Credential:
     settings = get_settings()
     claims = {"iss": settings.jwt_issuer, "sub": "admin-1", "store": STORE}
     claims |= {"role": route.jwt_role.value, "iat": past, "exp": past + timedelta(minutes=5)}
-    return Credential(Kind.JWT, jwt.encode(claims, settings.jwt_secret, algorithm="HS256"))
+    return Credential(Kind.JWT, jwt.encode(claims, secrets_store.jwt_secret(), algorithm="HS256"))
 
 
 def _segment(data: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
+from chalicelib import secrets_store
 from chalicelib.config import get_settings
 from chalicelib.domain.access import secrets
 from chalicelib.domain.access.stores import get_store
@@ -249,7 +250,7 @@ def issue_token(principal: Principal) -> str:
         "iat": now,
         "exp": now + timedelta(seconds=settings.jwt_ttl_seconds),
     }
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    return jwt.encode(claims, secrets_store.jwt_secret(), algorithm="HS256")
 
 
 def principal_for_token(token: str) -> Principal:
@@ -259,7 +260,7 @@ def principal_for_token(token: str) -> Principal:
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret,
+            secrets_store.jwt_secret(),
             algorithms=["HS256"],
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "iat", "sub", "iss"]},
