@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEV_TOOLS = {"pytest", "pytest-xdist", "ruff", "cfn-lint", "schemathesis", "openapi-spec-validator"}
+DEV_TOOLS = {
+    "pytest",
+    "pytest-xdist",
+    "ruff",
+    "import-linter",
+    "cfn-lint",
+    "schemathesis",
+    "openapi-spec-validator",
+}
 
 
 def requirement_names(path: Path) -> set[str]:

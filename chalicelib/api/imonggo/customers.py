@@ -30,7 +30,7 @@ from chalice import Response
 from pydantic import Field
 
 from chalicelib.api import xml
-from chalicelib.api.errors import RETRY_AFTER_SECONDS, status_of, unavailable
+from chalicelib.api.errors import RETRY_AFTER_SECONDS, error_schema, status_of, unavailable
 from chalicelib.api.imonggo.customers_schemas import (
     CustomerTypeInfo,
     CustomerTypeList,
@@ -208,6 +208,7 @@ def error_messages(error: RewardsError) -> list[str]:
     return [message or error.message]
 
 
+@error_schema("ImonggoError")
 def json_error_body(error: RewardsError) -> dict[str, Any]:
     """`{"errors": [...]}`, with the service's `code` and `message` (and per-field `fields`)."""
     messages = error_messages(error)
