@@ -10,7 +10,7 @@ from chalicelib.api.alpha.recipients_schemas import Recipient, RecipientsPage
 from chalicelib.api.errors import default_error_body
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import STORE_OR_ADMIN
 from chalicelib.domain.customers import recipients
 from chalicelib.domain.errors import (
     ConflictError,
@@ -21,11 +21,12 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.points import accounts
 from chalicelib.domain.validation import validate
 from chalicelib.storage.customers import RECIPIENT_FIELDS, CustomerModel
+from chalicelib.timefmt import SPACED_SECONDS
 
 NOT_FOUND = (recipients.RecipientNotFoundError,)
 
-STORE_ROLES = (Role.STORE, Role.ADMIN)
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+STORE_ROLES = STORE_OR_ADMIN
+TIME_FORMAT = SPACED_SECONDS
 
 
 def render_error(error: RewardsError) -> dict[str, Any]:

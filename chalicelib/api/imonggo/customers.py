@@ -43,7 +43,7 @@ from chalicelib.api.imonggo.customers_schemas import (
 from chalicelib.api.request import BODY_TYPES, ApiRequest, check_body_size
 from chalicelib.api.routes import Routes
 from chalicelib.api.security import authenticate
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import STORE_ONLY, STORE_OR_ADMIN
 from chalicelib.domain.customers import customer_types, records
 from chalicelib.domain.customers.customer_types import CustomerType
 from chalicelib.domain.customers.records import CustomerNotFoundError
@@ -60,6 +60,7 @@ from chalicelib.domain.points.ledger import InsufficientPointsError
 from chalicelib.domain.points.spending import Member, Spent
 from chalicelib.domain.validation import InputModel
 from chalicelib.storage.customers import CustomerModel
+from chalicelib.timefmt import UTC_SECONDS
 
 routes = Routes(__name__)
 
@@ -67,9 +68,9 @@ XML = "application/xml"
 XML_TYPES = (XML, "text/xml")
 # The document's calls send `Content-Type: application/xml`, with no body.
 CONTENT_TYPES = (*BODY_TYPES, *XML_TYPES)
-STORE_ROLES = (Role.STORE,)
-TYPE_ADMIN_ROLES = (Role.ADMIN, Role.STORE)
-UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+STORE_ROLES = STORE_ONLY
+TYPE_ADMIN_ROLES = STORE_OR_ADMIN
+UTC_FORMAT = UTC_SECONDS
 # The document's words for the errors it names.
 DOCUMENT_MESSAGES: tuple[tuple[type[RewardsError], str], ...] = (
     (CustomerNotFoundError, "Customer not found"),

@@ -40,7 +40,12 @@ class Role(StrEnum):
     ISSUER = "issuer"
 
 
-USER_ROLES = (Role.ADMIN, Role.SELLER, Role.CUSTOMER)
+# Who may call a route: the role tuples that several faces declare, each defined here once.
+STORE_ONLY = (Role.STORE,)  # the store's API key
+ADMIN_ONLY = (Role.ADMIN,)
+ISSUER_ONLY = (Role.ISSUER,)  # a campaign's passcode
+STORE_OR_ADMIN = (Role.STORE, Role.ADMIN)  # the store's API key or its admin's token
+USER_ROLES = (Role.ADMIN, Role.SELLER, Role.CUSTOMER)  # the users who log in
 
 
 @dataclass(frozen=True)
