@@ -16,16 +16,11 @@ from chalicelib.config import get_settings
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.customers import recipients
-from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, bearer, body_of
+from tests.fixtures.auth import LOGIN_PATHS, PASSWORD, _claims
+from tests.fixtures.clients import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, bearer, body_of
 
-PASSWORD = "s3cret-pass"
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-LOGIN_PATHS = {
-    Role.ADMIN: "/api/admin/login_check",
-    Role.SELLER: "/api/seller/login_check",
-    Role.CUSTOMER: "/api/customer/login_check",
-}
 
 
 def _recipient(email: str) -> dict[str, str]:
@@ -43,11 +38,6 @@ def _login(client: Any, role: Role, body: dict[str, str], form: bool = False) ->
     if form:
         return client.post(LOGIN_PATHS[role], headers=FORM, body=urlencode(body).encode())
     return client.post(LOGIN_PATHS[role], headers=JSON, body=json.dumps(body).encode())
-
-
-def _claims(token: str) -> dict[str, Any]:
-    issuer = get_settings().jwt_issuer
-    return jwt.decode(token, secrets_store.jwt_secret(), algorithms=["HS256"], issuer=issuer)
 
 
 def _token_for(client: Any, role: Role, store_code: str = STORE, username: str = "") -> str:

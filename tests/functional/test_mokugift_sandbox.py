@@ -20,11 +20,11 @@ from chalicelib.storage import credentials
 from chalicelib.storage.campaigns import CampaignModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import RewardModel, sandbox_partition
-from tests.conftest import API_KEY, STORE, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
-from tests.functional.test_mokugift import queued_messages
-from tests.functional.test_mokugift_original import FORM, call, error_of, result_of
-from tests.functional.test_reward_emails import sent_emails
+from tests.fixtures.clients import API_KEY, STORE, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.mokugift import queued_messages
+from tests.fixtures.mokugift_original import FORM, call, error_of, result_of
+from tests.fixtures.reward_emails import sent_emails
 
 SANDBOX = sandbox_partition(STORE)
 JSON = {"Content-Type": "application/json"}

@@ -30,16 +30,16 @@ from chalicelib.domain.events import event_log, webhooks
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.base import MODELS
-from tests.conftest import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
-from tests.factories import RECIPIENT, make_campaign
-from tests.functional.test_bought import buy, new_customer
-from tests.functional.test_campaign_media import png
-from tests.functional.test_campaigns import campaign_json
-from tests.functional.test_cashback import cashback_campaign
-from tests.functional.test_cashback_callback import SECRET, message, sign
-from tests.functional.test_claims import make_claim
-from tests.functional.test_imonggo_customers import basic, make_customer
-from tests.functional.test_reward_emails import issue
+from tests.fixtures.bought import buy, new_customer
+from tests.fixtures.campaign_media import png
+from tests.fixtures.campaigns import campaign_json
+from tests.fixtures.cashback import cashback_campaign
+from tests.fixtures.cashback_callback import SECRET, message, sign
+from tests.fixtures.claims import make_claim
+from tests.fixtures.clients import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.factories import RECIPIENT, make_campaign
+from tests.fixtures.imonggo_customers import basic, make_customer
+from tests.fixtures.reward_emails import issue
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

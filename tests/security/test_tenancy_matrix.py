@@ -46,21 +46,20 @@ from chalicelib.domain.access.auth import USER_ROLES, Role
 from chalicelib.domain.events import event_log, webhooks
 from chalicelib.storage.credentials import CredentialModel
 from local.bootstrap import create_resources, load_template
-from tests.conftest import (
+from tests.fixtures.aws import hooked_clients, reset_process_state
+from tests.fixtures.campaign_media import png
+from tests.fixtures.clients import (
     API_KEY,
     OTHER_API_KEY,
     OTHER_STORE,
     STORE,
     bearer,
     body_of,
-    hooked_clients,
     jwt_headers,
-    reset_process_state,
     token_for,
 )
-from tests.factories import make_campaign
-from tests.functional.test_campaign_media import png
-from tests.security.tables import stored_items, tables_restored
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.tables import stored_items, tables_restored
 
 REFUSED = frozenset({401, 403, 404})
 STORE_PARAM = "storeCode"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,12 @@ def test_a_changed_requirement_installs_its_level_again(project: Path) -> None:
         requirements.write("# changed\n")
     assert "-r requirements-local.txt" in planned(project, "run")
     assert "-r requirements-dev.txt" in planned(project, "test")
+
+
+def test_make_lint_checks_the_import_contracts_of_pyproject(project: Path) -> None:
+    stamp(project, "dev")
+    plan = planned(project, "lint").strip().splitlines()
+
+    assert plan[-1].startswith(".venv/bin/lint-imports")
+    contracts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    assert {contract["type"] for contract in contracts["contracts"]} >= {"layers", "independence"}

@@ -18,7 +18,7 @@ from chalicelib.config import get_settings, reset_settings
 from chalicelib.domain.access import auth, secrets
 from chalicelib.domain.access.auth import Principal, Role
 from chalicelib.domain.errors import AuthenticationError, ConflictError, InvalidInputError
-from tests.conftest import API_KEY, OTHER_STORE, STORE
+from tests.fixtures.clients import API_KEY, OTHER_STORE, STORE
 
 CREDENTIALS_TABLE = "test-credentials"
 

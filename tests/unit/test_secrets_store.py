@@ -17,7 +17,8 @@ from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Principal, Role
 from chalicelib.domain.errors import AuthenticationError
 from chalicelib.secrets_store import jwt_secret, paytm_secret, reset_secrets
-from tests.conftest import STORE, AwsCalls
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.clients import STORE
 
 JWT_PARAMETER = "/rewards/test/jwt-secret"
 PAYTM_PARAMETER = "/rewards/test/paytm-secret"
