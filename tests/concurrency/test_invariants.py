@@ -120,7 +120,7 @@ def payout_refunded_unfailed(records: Records) -> None:
 
 
 def uncounted_customer(records: Records) -> None:
-    records.new_customer(STORE, "saved-around-the-count@example.com").save()
+    customer_records.new_customer(STORE, "saved-around-the-count@example.com").save()
 
 
 BREAKAGES: dict[str, tuple[Callable[[Records], None], str]] = {
