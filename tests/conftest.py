@@ -53,11 +53,7 @@ from tests.fixtures.clients import (  # noqa: E402
 moto_transactions.install()
 
 # The fixtures of tests/fixtures/ that tests of several files ask for.
-pytest_plugins = [
-    "tests.fixtures.email_retries",
-    "tests.fixtures.reward_emails",
-    "tests.fixtures.stacks",
-]
+pytest_plugins = ["tests.fixtures.emails", "tests.fixtures.stacks"]
 
 
 @pytest.fixture

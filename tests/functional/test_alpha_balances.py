@@ -11,9 +11,8 @@ import pytest
 
 from chalicelib.domain.points import expiry
 from tests.fixtures.clients import API_KEY, OTHER_API_KEY, STORE, bearer, body_of
-from tests.fixtures.imonggo_customers import basic, number
-from tests.fixtures.point_batches import credit, day
-from tests.fixtures.points_expiry import at
+from tests.fixtures.imonggo import basic, number
+from tests.fixtures.points import at, credit, day
 from tests.fixtures.recipients import WALLACE, created
 
 PREFIXES = ["", "/api/v1"]

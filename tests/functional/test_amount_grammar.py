@@ -21,8 +21,7 @@ from tests.fixtures.campaigns import DOC_CREATE, LEVEL_1, LEVEL_2, form_admin, m
 from tests.fixtures.cashback import ADMIN_PATH, cashback_campaign, form_headers
 from tests.fixtures.clients import API_KEY, STORE, body_of, jwt_headers, token_for
 from tests.fixtures.factories import customer_with_points
-from tests.fixtures.imonggo_customers import basic, make_customer, make_type
-from tests.fixtures.imonggo_spend import spend_path
+from tests.fixtures.imonggo import basic, make_customer, make_type, spend_path
 
 JSON = {"Content-Type": "application/json"}
 # Text no face reads as a number, whatever Python's int() / Decimal() make of it.

@@ -13,7 +13,7 @@ from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import targeting
 from tests.fixtures.aws import hooked_clients
 from tests.fixtures.buying import admin_buy, customer_with, headers
-from tests.fixtures.campaigns_listing import TableCalls
+from tests.fixtures.campaigns import TableCalls
 from tests.fixtures.clients import OTHER_STORE, STORE, body_of
 from tests.fixtures.factories import make_campaign
 

@@ -35,10 +35,10 @@ from tests.fixtures.bad_input import (
     writes,
     xml_error,
 )
-from tests.fixtures.claims import make_claim
 from tests.fixtures.clients import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
 from tests.fixtures.factories import make_campaign
-from tests.fixtures.imonggo_customers import basic
+from tests.fixtures.imonggo import basic
+from tests.fixtures.points import make_claim
 
 FORM = "application/x-www-form-urlencoded"
 HTML = "text/html; charset=utf-8"

@@ -15,7 +15,7 @@ from chalicelib.config import get_settings
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import campaigns, media
 from chalicelib.storage.campaigns import CampaignModel
-from tests.fixtures.campaign_media import png
+from tests.fixtures.campaigns import png
 from tests.fixtures.clients import API_KEY, OTHER_STORE, RACE_STORE, STORE, body_of, token_for
 from tests.fixtures.factories import make_campaign
 

@@ -18,7 +18,7 @@ import pytest
 from chalicelib.domain.access.auth import Role
 from chalicelib.storage.campaigns import REWARD_TYPES, CampaignModel
 from tests.fixtures.aws import hooked_clients
-from tests.fixtures.campaigns_listing import TableCalls
+from tests.fixtures.campaigns import TableCalls
 from tests.fixtures.clients import STORE, body_of, jwt_headers, token_for
 
 NOW = datetime.now(UTC)

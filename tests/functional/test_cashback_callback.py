@@ -15,8 +15,16 @@ from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool
 from chalicelib.storage.cashback import ACCEPTED, FAILED, PAID, REQUESTED, CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
 from tests.fixtures.aws import AwsCalls
-from tests.fixtures.cashback import WRITES, balance, cashback_campaign, entries, redeem
-from tests.fixtures.cashback_callback import SECRET, message, sign
+from tests.fixtures.cashback import (
+    SECRET,
+    WRITES,
+    balance,
+    cashback_campaign,
+    entries,
+    message,
+    redeem,
+    sign,
+)
 from tests.fixtures.clients import OTHER_STORE, STORE, body_of, token_for
 from tests.fixtures.factories import customer_with_points
 

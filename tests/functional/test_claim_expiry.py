@@ -15,9 +15,8 @@ from chalicelib.domain.points import claims
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
 from chalicelib.storage.stores import StoreModel
 from tests.fixtures.aws import AwsCalls
-from tests.fixtures.claim_expiry import create
-from tests.fixtures.claims import make_claim
 from tests.fixtures.clients import STORE
+from tests.fixtures.points import create, make_claim
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -23,9 +23,9 @@ from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from chalicelib.storage.stores import StoreModel
 from tests.fixtures.aws import AwsCalls, hooked_clients
-from tests.fixtures.claims import claim_json, make_claim
 from tests.fixtures.clients import API_KEY, OTHER_STORE, RACE_STORE, STORE, bearer, body_of
 from tests.fixtures.factories import make_customer_type
+from tests.fixtures.points import claim_json, make_claim
 
 CLAIM = {"amount": 400, "email": "Test011@ATest.com ", "customerType": "Internal", "expires": 1}
 

@@ -15,8 +15,8 @@ from chalicelib.api import logging as request_logs
 from chalicelib.domain.access import auth
 from chalicelib.jobs import reward_emails
 from tests.fixtures.clients import API_KEY, STORE, bearer
+from tests.fixtures.emails import consume, issue, receive
 from tests.fixtures.factories import make_campaign
-from tests.fixtures.reward_emails import consume, issue, receive
 
 ALICE = {"email": "alice@example.com", "first_name": "Alice", "last_name": "Liddell"}
 

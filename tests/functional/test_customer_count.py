@@ -11,11 +11,10 @@ from chalicelib.domain.customers.records import COUNT_SHARES, customers_count
 from chalicelib.storage.customers import CustomerCountModel, CustomerModel
 from tests.fixtures.aws import hooked_clients
 from tests.fixtures.campaigns import admin
-from tests.fixtures.claims import claim_json, make_claim
 from tests.fixtures.clients import OTHER_STORE, STORE, bearer, body_of
 from tests.fixtures.factories import make_campaign
-from tests.fixtures.mokugift_bulk import person, post_many
-from tests.fixtures.points_instant import _instant
+from tests.fixtures.mokugift import person, post_many
+from tests.fixtures.points import _instant, claim_json, make_claim
 from tests.fixtures.recipients import WALLACE
 
 

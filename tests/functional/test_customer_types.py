@@ -15,7 +15,7 @@ from chalicelib.domain.customers import customer_types
 from chalicelib.storage.customer_types import CustomerTypeModel
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 from tests.fixtures.clients import OTHER_API_KEY, STORE, bearer, body_of
-from tests.fixtures.imonggo_customers import admin_token, basic, make_customer, make_type
+from tests.fixtures.imonggo import admin_token, basic, make_customer, make_type
 
 TYPES = f"/api/{STORE}/customerType"
 

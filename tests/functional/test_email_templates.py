@@ -18,8 +18,8 @@ from chalicelib.mail.reward_email import SAMPLE_PLACEHOLDERS, placeholders
 from chalicelib.storage.campaigns import CampaignModel
 from tests.fixtures.campaigns import admin, campaign_json, create
 from tests.fixtures.clients import STORE, body_of
+from tests.fixtures.emails import consume, issue, receive
 from tests.fixtures.factories import make_campaign
-from tests.fixtures.reward_emails import consume, issue, receive
 
 REFUSED = {
     "include": ('{% include "reward_email.html" %}', "{% include %} is not allowed"),

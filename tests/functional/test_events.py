@@ -25,6 +25,7 @@ from chalicelib.storage.rewards import (
 )
 from tests.fixtures.aws import hooked_clients
 from tests.fixtures.clients import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.emails import issue, refuse_recipients
 from tests.fixtures.events import (
     CHANGES,
     bought_coupon,
@@ -33,7 +34,6 @@ from tests.fixtures.events import (
     use_coupon,
 )
 from tests.fixtures.factories import add_customer
-from tests.fixtures.reward_emails import issue, refuse_recipients
 
 
 class Crash(BaseException):

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.storage.customers import CustomerModel
 from tests.fixtures.clients import OTHER_API_KEY, STORE, bearer
-from tests.fixtures.imonggo_customers import (
+from tests.fixtures.imonggo import (
     XML_TYPE,
     admin_token,
     basic,

@@ -16,8 +16,7 @@ from chalicelib.storage.customers import CustomerModel
 from tests.fixtures.aws import hooked_clients
 from tests.fixtures.clients import OTHER_API_KEY, OTHER_STORE, RACE_STORE, STORE
 from tests.fixtures.factories import add_customer
-from tests.fixtures.imonggo_customers import basic, make_customer, number
-from tests.fixtures.imonggo_spend import balance
+from tests.fixtures.imonggo import balance, basic, make_customer, number
 
 
 def strip_id(customer_id: str, store_code: str = STORE) -> None:

@@ -16,8 +16,7 @@ from chalicelib.domain.customers import customer_types
 from chalicelib.domain.points import spending
 from chalicelib.domain.points.ledger import InsufficientPointsError
 from tests.fixtures.clients import OTHER_API_KEY, STORE
-from tests.fixtures.imonggo_customers import XML_TYPE, basic, make_customer, make_type
-from tests.fixtures.imonggo_spend import balance, spend_path
+from tests.fixtures.imonggo import XML_TYPE, balance, basic, make_customer, make_type, spend_path
 
 DOCUMENT_HASH = [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -11,7 +11,7 @@ from chalicelib.domain.access import stores
 from chalicelib.domain.rewards.handout import reward_url
 from chalicelib.storage.rewards import EMAIL_FAILED
 from tests.fixtures.clients import STORE
-from tests.fixtures.reward_emails import consume, issue, receive, reload, sent_emails
+from tests.fixtures.emails import consume, issue, receive, reload, sent_emails
 
 
 def test_the_email_sent_later_carries_the_link_shown_at_issue(client: Any) -> None:

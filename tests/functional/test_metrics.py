@@ -14,12 +14,11 @@ import pytest
 
 from chalicelib.domain.access import auth
 from chalicelib.observability import NAMESPACE
-from tests.fixtures.claim_expiry import create as create_claims
 from tests.fixtures.clients import API_KEY
+from tests.fixtures.emails import consume, issue, receive, refuse_recipients
 from tests.fixtures.factories import make_campaign
-from tests.fixtures.imonggo_customers import basic, make_customer, make_type
-from tests.fixtures.imonggo_spend import spend_path
-from tests.fixtures.reward_emails import consume, issue, receive, refuse_recipients
+from tests.fixtures.imonggo import basic, make_customer, make_type, spend_path
+from tests.fixtures.points import create as create_claims
 
 Emitted = Callable[[], list[dict[str, Any]]]
 

@@ -15,8 +15,14 @@ from chalicelib.storage.rewards import EMAIL_QUEUED, RewardModel
 from tests.fixtures.aws import AwsCalls
 from tests.fixtures.clients import STORE, body_of
 from tests.fixtures.factories import make_campaign
-from tests.fixtures.mokugift import issuer, queued_messages, refuse_messages, written_items
-from tests.fixtures.mokugift_bulk import person, post_many
+from tests.fixtures.mokugift import (
+    issuer,
+    person,
+    post_many,
+    queued_messages,
+    refuse_messages,
+    written_items,
+)
 
 
 def queue_length() -> int:

@@ -19,7 +19,7 @@ from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import RewardModel
 from tests.fixtures.clients import API_KEY, STORE, body_of, jwt_headers, token_for
 from tests.fixtures.factories import make_campaign
-from tests.fixtures.mokugift_original import FORM, call, error_of, result_of
+from tests.fixtures.mokugift import FORM, call, error_of, result_of
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from tests.fixtures.aws import hooked_clients
 from tests.fixtures.clients import STORE, body_of, jwt_headers, token_for
 from tests.fixtures.crashes import Crash, CrashPoint
 from tests.fixtures.factories import make_campaign
-from tests.fixtures.mokugift_original import FORM, error_of
+from tests.fixtures.mokugift import FORM, error_of
 
 JSON_BODY = {"Content-Type": "application/json"}
 ALICE = {"email": "alice@example.com", "first_name": "Alice", "last_name": "Liddell"}

@@ -17,7 +17,7 @@ from chalicelib.storage.stores import StoreModel
 from tests.fixtures.aws import AwsCalls
 from tests.fixtures.clients import STORE
 from tests.fixtures.factories import add_customer, customer_with_points
-from tests.fixtures.point_batches import assert_books, credit, day, debit, held, today
+from tests.fixtures.points import assert_books, credit, day, debit, held, today
 
 
 def test_a_credit_without_expiry_goes_to_the_never_batch(store: str) -> None:

@@ -18,8 +18,7 @@ from tests.fixtures.aws import hooked_clients
 from tests.fixtures.clients import STORE
 from tests.fixtures.crashes import Crash, CrashPoint
 from tests.fixtures.factories import customer_with_points
-from tests.fixtures.point_batches import assert_books, credit, day, debit, held
-from tests.fixtures.points_expiry import at
+from tests.fixtures.points import assert_books, at, credit, day, debit, held
 
 
 def expire_entries(customer_id: str) -> list[tuple[int, str | None]]:

@@ -16,7 +16,7 @@ from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from tests.fixtures.aws import AwsCalls
 from tests.fixtures.clients import OTHER_API_KEY, OTHER_STORE, STORE, body_of
 from tests.fixtures.factories import make_customer_type
-from tests.fixtures.points_instant import _instant
+from tests.fixtures.points import _instant
 
 
 def _customer(email: str, points_: int, store_code: str = STORE) -> str:

@@ -10,8 +10,7 @@ import pytest
 
 from chalicelib.domain.customers.records import customers_count
 from tests.fixtures.clients import STORE, bearer, body_of
-from tests.fixtures.recipients import WALLACE, created
-from tests.fixtures.recipients_erasure import PERSONAL, entries, grant, held_anywhere
+from tests.fixtures.recipients import PERSONAL, WALLACE, created, entries, grant, held_anywhere
 
 
 @pytest.mark.parametrize("ref", ["{id}", "wallace@example.com", "dQw4w9WgXcQ"])

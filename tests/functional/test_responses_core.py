@@ -24,7 +24,7 @@ from chalicelib.api.imonggo import customers_schemas
 from chalicelib.api.mokugift import issuing_schemas, rewards_schemas
 from chalicelib.api.openloyalty import auth_schemas
 from tests.fixtures.clients import bearer, body_of
-from tests.fixtures.imonggo_customers import basic, make_customer, make_type
+from tests.fixtures.imonggo import basic, make_customer, make_type
 
 CORE_MODULES = (
     auth_schemas,

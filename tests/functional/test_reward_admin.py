@@ -18,7 +18,7 @@ from chalicelib.storage.rewards import (
     RewardModel,
 )
 from tests.fixtures.clients import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
-from tests.fixtures.reward_emails import consume, issue, receive, reload, sent_emails
+from tests.fixtures.emails import consume, issue, receive, reload, sent_emails
 
 
 def path(reward: RewardModel, store_code: str = STORE) -> str:

@@ -37,8 +37,7 @@ from chalicelib.storage.rewards import (
 )
 from local.worker import Worker
 from tests.fixtures.clients import STORE
-from tests.fixtures.factories import make_campaign
-from tests.fixtures.reward_emails import (
+from tests.fixtures.emails import (
     MARKDOWN_TRANSLATIONS,
     consume,
     issue,
@@ -49,6 +48,7 @@ from tests.fixtures.reward_emails import (
     sent_emails,
     statuses,
 )
+from tests.fixtures.factories import make_campaign
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -18,8 +18,7 @@ from tests.fixtures.bad_input import Issuing, json_error, open_loyalty_error, wr
 from tests.fixtures.campaigns import DOC_CREATE, form_admin
 from tests.fixtures.clients import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
 from tests.fixtures.factories import make_campaign
-from tests.fixtures.imonggo_customers import basic, make_customer
-from tests.fixtures.imonggo_spend import spend_path
+from tests.fixtures.imonggo import basic, make_customer, spend_path
 from tests.fixtures.recipients import WALLACE
 
 JSON = {"Content-Type": "application/json"}

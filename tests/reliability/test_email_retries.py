@@ -22,8 +22,8 @@ from chalicelib.domain.rewards.deliveries import MAX_RECEIVES
 from chalicelib.mail import outbox
 from chalicelib.storage.rewards import EMAIL_FAILED, EMAIL_QUEUED, EMAIL_SENDING, EMAIL_SENT
 from local.worker import Worker
-from tests.fixtures.email_retries import DLQ, waiting
-from tests.fixtures.reward_emails import (
+from tests.fixtures.emails import (
+    DLQ,
     consume,
     issue,
     queue_url,
@@ -31,6 +31,7 @@ from tests.fixtures.reward_emails import (
     reload,
     sent_emails,
     statuses,
+    waiting,
 )
 
 THROTTLED = "Throttling: Maximum sending rate exceeded."

@@ -31,15 +31,13 @@ from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.base import MODELS
 from tests.fixtures.bought import buy, new_customer
-from tests.fixtures.campaign_media import png
-from tests.fixtures.campaigns import campaign_json
-from tests.fixtures.cashback import cashback_campaign
-from tests.fixtures.cashback_callback import SECRET, message, sign
-from tests.fixtures.claims import make_claim
+from tests.fixtures.campaigns import campaign_json, png
+from tests.fixtures.cashback import SECRET, cashback_campaign, message, sign
 from tests.fixtures.clients import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.emails import issue
 from tests.fixtures.factories import RECIPIENT, make_campaign
-from tests.fixtures.imonggo_customers import basic, make_customer
-from tests.fixtures.reward_emails import issue
+from tests.fixtures.imonggo import basic, make_customer
+from tests.fixtures.points import make_claim
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

@@ -31,10 +31,9 @@ from chalicelib.storage.rewards import (
 from local.worker import Worker
 from tests.fixtures.aws import AwsCalls
 from tests.fixtures.clients import STORE, body_of
+from tests.fixtures.emails import consume, receive, reload, sent_emails
 from tests.fixtures.factories import make_campaign
-from tests.fixtures.mokugift import ALICE, issue
-from tests.fixtures.mokugift_bulk import person, post_many
-from tests.fixtures.reward_emails import consume, receive, reload, sent_emails
+from tests.fixtures.mokugift import ALICE, issue, person, post_many
 
 
 class Crash(BaseException):

@@ -14,8 +14,7 @@ from chalicelib.storage.targeting import SegmentMemberModel, SegmentModel, segme
 from tests.fixtures.aws import hooked_clients
 from tests.fixtures.clients import STORE, bearer, body_of
 from tests.fixtures.crashes import Crash, CrashPoint
-from tests.fixtures.recipients import WALLACE, created
-from tests.fixtures.recipients_erasure import PERSONAL, entries, grant, held_anywhere
+from tests.fixtures.recipients import PERSONAL, WALLACE, created, entries, grant, held_anywhere
 from tests.fixtures.targeting_api import add_members, create_segment
 
 # Its writes, each a TransactWriteItems: one per segment it leaves, then the erasure itself.

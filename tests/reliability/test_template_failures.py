@@ -14,9 +14,8 @@ import pytest
 from chalicelib import aws
 from chalicelib.storage.rewards import EMAIL_FAILED, EMAIL_SENDING
 from local.worker import Worker
-from tests.fixtures.email_retries import DLQ, waiting
+from tests.fixtures.emails import DLQ, issue, reload, sent_emails, statuses, waiting
 from tests.fixtures.factories import make_campaign
-from tests.fixtures.reward_emails import issue, reload, sent_emails, statuses
 
 # A message not deleted comes back at once, so a retry would show in the next round.
 pytestmark = pytest.mark.usefixtures("redelivered")

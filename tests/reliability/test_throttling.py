@@ -30,7 +30,7 @@ from chalicelib.storage.base import MODELS
 from tests.fixtures.aws import hooked_clients
 from tests.fixtures.clients import RACE_API_KEY, RACE_STORE, bearer, body_of
 from tests.fixtures.factories import RECIPIENT, make_campaign
-from tests.fixtures.imonggo_customers import basic, make_customer
+from tests.fixtures.imonggo import basic, make_customer
 
 THROTTLING = {
     "ProvisionedThroughputExceededException": "com.amazonaws.dynamodb.v20120810",

@@ -33,8 +33,8 @@ from tests.fixtures.clients import (
     jwt_headers,
     token_for,
 )
+from tests.fixtures.emails import consume, receive, sent_emails
 from tests.fixtures.factories import make_campaign
-from tests.fixtures.reward_emails import consume, receive, sent_emails
 from tests.fixtures.tables import stored_items
 
 PASSWORD = "correct-horse-battery-staple"

@@ -47,7 +47,7 @@ from chalicelib.domain.events import event_log, webhooks
 from chalicelib.storage.credentials import CredentialModel
 from local.bootstrap import create_resources, load_template
 from tests.fixtures.aws import hooked_clients, reset_process_state
-from tests.fixtures.campaign_media import png
+from tests.fixtures.campaigns import png
 from tests.fixtures.clients import (
     API_KEY,
     OTHER_API_KEY,
