@@ -67,9 +67,11 @@ docs-serve: venv
 	$(BIN)/python -m doctools.openapi
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
 
+## Ruff, then the import contracts (pyproject.toml): layers pointing down, faces independent.
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: venv
 	$(BIN)/ruff check --fix .

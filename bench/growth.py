@@ -53,7 +53,7 @@ class Seeded:
     def __init__(self, stack: Stack) -> None:
         from chalicelib.config import get_settings
         from chalicelib.domain.access import auth, stores
-        from tests.factories import make_campaign
+        from tests.fixtures.factories import make_campaign
 
         stores.create_store(STORE, country_code="gb")
         auth.create_api_key(STORE, key=API_KEY)
@@ -101,7 +101,7 @@ class Seeded:
         """The customer in a level and a segment, each targeted by a campaign (as an admin
         makes them: the counts kept from the start)."""
         from chalicelib.domain.catalog import audiences, targeting
-        from tests.factories import make_campaign
+        from tests.fixtures.factories import make_campaign
 
         self.level_id = targeting.create_level(
             STORE, targeting.LevelInput.of(name="Growth")

@@ -195,7 +195,7 @@ def _seed(stack: Stack) -> None:
     from chalicelib.cli import DEMO_CAMPAIGN_ID, seed_demo
     from chalicelib.domain.access import auth
     from local import bootstrap
-    from tests.factories import make_campaign
+    from tests.fixtures.factories import make_campaign
 
     template = bootstrap.load_template()
     bootstrap.create_resources(template, os.environ["REWARDS_RESOURCE_PREFIX"])

@@ -1,7 +1,10 @@
 """Settings of the service, read once per process from the environment.
 
 Every other module asks `get_settings()`; nothing else reads `os.environ`. Tests that change the
-environment call `reset_settings()` (and `chalicelib.aws.reset_clients()`).
+environment call `reset_settings()` (and `chalicelib.aws.reset_clients()`). This module is the
+ground floor: it imports nothing of the service. The secrets it names (a value or an SSM
+parameter) are resolved above it, by `chalicelib.secrets_store`, which reads SSM through
+`chalicelib.aws`.
 """
 
 from __future__ import annotations
@@ -17,19 +20,6 @@ UNDEPLOYED_STAGES = frozenset({"local", "test"})
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _local_secret(data_dir: Path, name: str) -> str:
-    from chalicelib.secrets_store import local_secret  # as in `_secret`
-
-    return local_secret(data_dir, name)
-
-
-def _secret(value: str | None, parameter_name: str | None) -> str | None:
-    # Imported here: the secrets store reads through chalicelib.aws, which imports this module.
-    from chalicelib.secrets_store import secret
-
-    return secret(value, parameter_name)
-
-
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -41,7 +31,7 @@ class Settings:
     aws_endpoint_url: str | None
     resource_prefix: str
     # Secrets, set in the environment (locally) or named SSM parameters read on first use
-    # (deployed): see chalicelib/secrets_store.py. Read them as `jwt_secret`/`paytm_secret`.
+    # (deployed): read them through chalicelib.secrets_store (`jwt_secret()`, `paytm_secret()`).
     jwt_secret_value: str | None = field(repr=False)
     jwt_secret_parameter: str | None
     jwt_ttl_seconds: int
@@ -81,32 +71,6 @@ class Settings:
     # The local state folder (`.local`): the embedded AWS's recording, the demo key, and the
     # secrets a local install makes for itself.
     data_dir: Path
-
-    def _signing_secret(self, value: str | None, parameter: str | None, name: str) -> str:
-        # The configured secret; locally a random one made once per install (never one
-        # published with the code, which would let anybody forge a token or a link); a deployed
-        # stage without its own refuses.
-        secret = _secret(value, parameter)
-        if secret:
-            return secret
-        if self.stage not in UNDEPLOYED_STAGES:
-            variable = f"REWARDS_{name.upper().replace('-', '_')}"
-            raise RuntimeError(f"Stage {self.stage!r} needs {variable} or {variable}_PARAMETER.")
-        return _local_secret(self.data_dir, name)
-
-    @property
-    def jwt_secret(self) -> str:
-        return self._signing_secret(self.jwt_secret_value, self.jwt_secret_parameter, "jwt-secret")
-
-    @property
-    def paytm_secret(self) -> str | None:
-        return _secret(self.paytm_secret_value, self.paytm_secret_parameter)
-
-    @property
-    def link_token_secret(self) -> str:
-        return self._signing_secret(
-            self.link_token_secret_value, self.link_token_secret_parameter, "link-token-secret"
-        )
 
     def table_name(self, name: str) -> str:
         return f"{self.resource_prefix}{name}"

@@ -6,8 +6,10 @@ who can read the function's configuration): the environment names a parameter in
 container for many invocations, so the value is kept for the life of the process; a rotated
 secret is seen by new containers. Locally and in tests the secret itself is in the environment
 (`REWARDS_JWT_SECRET`), which wins over a parameter; a local install given none makes its own,
-kept in the local state folder (`local_secret`). `Settings.jwt_secret` and
-`Settings.paytm_secret` (chalicelib.config) are the way in.
+kept in the local state folder (`local_secret`). `jwt_secret()`, `paytm_secret()` and
+`link_token_secret()` are the way in. The settings (chalicelib.config) only name each secret:
+resolving it reads SSM through chalicelib.aws, which itself reads the settings, so the
+resolving lives here, above both, and the settings stay a plain read of the environment.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import threading
 from pathlib import Path
 
 from chalicelib import aws
-from chalicelib.config import get_settings
+from chalicelib.config import UNDEPLOYED_STAGES, get_settings
 
 _values: dict[tuple[str, str, str | None], str] = {}
 _lock = threading.Lock()
@@ -46,6 +48,42 @@ def secret(value: str | None, parameter_name: str | None) -> str | None:
     if parameter_name:
         return parameter(parameter_name)
     return None
+
+
+def _signing_secret(value: str | None, parameter_name: str | None, name: str) -> str:
+    # The configured secret; locally a random one made once per install (never one published
+    # with the code, which would let anybody forge a token or a link); a deployed stage without
+    # its own refuses.
+    found = secret(value, parameter_name)
+    if found:
+        return found
+    settings = get_settings()
+    if settings.stage not in UNDEPLOYED_STAGES:
+        variable = f"REWARDS_{name.upper().replace('-', '_')}"
+        raise RuntimeError(f"Stage {settings.stage!r} needs {variable} or {variable}_PARAMETER.")
+    return local_secret(settings.data_dir, name)
+
+
+def jwt_secret() -> str:
+    """The key JWTs are signed with (chalicelib.domain.access.auth)."""
+    settings = get_settings()
+    return _signing_secret(settings.jwt_secret_value, settings.jwt_secret_parameter, "jwt-secret")
+
+
+def paytm_secret() -> str | None:
+    """The key PayTM signs its callbacks with; None refuses them all."""
+    settings = get_settings()
+    return secret(settings.paytm_secret_value, settings.paytm_secret_parameter)
+
+
+def link_token_secret() -> str:
+    """The key claim and reward link tokens and webhook secrets are derived from."""
+    settings = get_settings()
+    return _signing_secret(
+        settings.link_token_secret_value,
+        settings.link_token_secret_parameter,
+        "link-token-secret",
+    )
 
 
 def reset_secrets() -> None:

@@ -55,6 +55,19 @@ RETRY_AFTER_SECONDS = 1  # DynamoDB throttling and an in-flight repeat both clea
 
 ErrorRenderer = Callable[[errors.RewardsError], dict[str, Any]]
 ErrorStatus = Callable[[errors.RewardsError], int]
+# The name of a face's own error shape in the OpenAPI document, by its renderer: the face names
+# it (`@error_schema("ImonggoError")`), so the document imports no face.
+ERROR_SCHEMA_NAMES: dict[ErrorRenderer, str] = {}
+
+
+def error_schema(name: str) -> Callable[[ErrorRenderer], ErrorRenderer]:
+    """Name the error shape of the decorated renderer in the OpenAPI document."""
+
+    def named(render: ErrorRenderer) -> ErrorRenderer:
+        ERROR_SCHEMA_NAMES[render] = name
+        return render
+
+    return named
 
 
 def status_of(error: errors.RewardsError) -> int:

@@ -24,10 +24,8 @@ from chalice.app import RouteEntry
 from pydantic import BaseModel, RootModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from chalicelib.api.errors import ErrorRenderer
+from chalicelib.api.errors import ERROR_SCHEMA_NAMES, ErrorRenderer
 from chalicelib.api.html import HTML
-from chalicelib.api.imonggo import contract
-from chalicelib.api.openloyalty import errors as openloyalty_errors
 from chalicelib.api.request import BODY_TYPES, FORM_TYPES
 from chalicelib.api.routes import JSON, RouteDoc
 from chalicelib.domain import errors
@@ -135,10 +133,7 @@ def _render_error(doc: RouteDoc) -> ErrorRenderer:
 
 
 def _error_schema_name(doc: RouteDoc) -> str:
-    render = _render_error(doc)
-    if render is contract.json_error_body:
-        return "ImonggoError"
-    return "OpenLoyaltyError" if render is openloyalty_errors.render_error else "Error"
+    return ERROR_SCHEMA_NAMES.get(_render_error(doc), "Error")
 
 
 def humanise(name: str) -> str:

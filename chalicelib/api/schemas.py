@@ -17,18 +17,18 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from chalicelib.domain.validation import DEFERRED
+from chalicelib.timefmt import UTC_SECONDS
 
 # Points and amounts stay exact (Decimal); on the wire they are JSON numbers, whole ones integers.
 Amount = Annotated[Decimal, WithJsonSchema({"type": "number"})]
 # Instants are ISO 8601 strings as the handlers format them; the schema says so.
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 Date = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
-UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def utc_text(value: Any) -> Any:
     """An instant given as a datetime, written to the second in UTC: `2013-05-25T02:24:31Z`."""
-    return value.strftime(UTC_FORMAT) if isinstance(value, datetime) else value
+    return value.strftime(UTC_SECONDS) if isinstance(value, datetime) else value
 
 
 # A `Timestamp` the model writes itself from the domain's datetime.

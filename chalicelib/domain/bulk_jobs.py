@@ -41,6 +41,7 @@ from chalicelib.domain.validation import InputModel, validate
 from chalicelib.storage import jobs
 from chalicelib.storage.idempotency import BulkProgress
 from chalicelib.storage.jobs import JobModel
+from chalicelib.timefmt import UTC_SECONDS
 
 MAX_INLINE_ROWS = 1000
 MAX_FILE_ROWS = 100_000
@@ -415,4 +416,4 @@ def view(job: JobModel) -> dict[str, Any]:
 
 
 def _time(value: Any) -> str | None:
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if value is None else value.strftime(UTC_SECONDS)

@@ -22,8 +22,8 @@ from chalicelib.domain.access import stores
 from chalicelib.domain.catalog.campaigns import get_campaign
 from chalicelib.domain.rewards.handout import reward_token
 from chalicelib.mail.reward_email import render_reward_email
-from tests.conftest import STORE
-from tests.functional.test_reward_emails import issue
+from tests.fixtures.clients import STORE
+from tests.fixtures.emails import issue
 
 CHROMIUM = next(
     (found for name in ("chromium", "chromium-browser") if (found := shutil.which(name))), None

@@ -25,8 +25,9 @@ from chalicelib.config import get_settings
 from chalicelib.domain.access import auth, stores
 from local.aws_server import AwsServer, start_in_thread
 from local.bootstrap import create_resources, load_template
-from tests.concurrency import workers
-from tests.conftest import RACE_API_KEY, RACE_STORE, reset_process_state
+from tests.fixtures import workers
+from tests.fixtures.aws import reset_process_state
+from tests.fixtures.clients import RACE_API_KEY, RACE_STORE
 
 PROCESSES = 6
 # The environment key naming the test a run belongs to (see `served_aws`).

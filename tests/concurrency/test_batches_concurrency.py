@@ -10,9 +10,9 @@ import pytest
 from chalicelib.domain.customers import records
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
-from tests.concurrency import invariants, workers
 from tests.concurrency.conftest import run_everywhere
-from tests.conftest import RACE_STORE as STORE
+from tests.fixtures import invariants, workers
+from tests.fixtures.clients import RACE_STORE as STORE
 
 pytestmark = pytest.mark.concurrency
 

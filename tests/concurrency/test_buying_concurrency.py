@@ -15,11 +15,11 @@ from chalicelib.domain.access.auth import Role
 from chalicelib.domain.customers import records
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
-from tests.concurrency import invariants, workers
 from tests.concurrency.conftest import Task, outcome, run_everywhere
-from tests.conftest import RACE_STORE as STORE
-from tests.conftest import jwt_headers, token_for
-from tests.factories import make_campaign
+from tests.fixtures import invariants, workers
+from tests.fixtures.clients import RACE_STORE as STORE
+from tests.fixtures.clients import jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
 
 pytestmark = pytest.mark.concurrency
 

@@ -19,11 +19,11 @@ from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.cashback import FAILED, PAID, REQUESTED
-from tests.concurrency import invariants, workers
 from tests.concurrency.conftest import Task, outcome, run_everywhere
-from tests.conftest import RACE_STORE as STORE
-from tests.conftest import token_for
-from tests.factories import make_campaign
+from tests.fixtures import invariants, workers
+from tests.fixtures.clients import RACE_STORE as STORE
+from tests.fixtures.clients import token_for
+from tests.fixtures.factories import make_campaign
 
 pytestmark = pytest.mark.concurrency
 

@@ -19,9 +19,9 @@ from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool
 from chalicelib.storage.cashback import CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import BOUGHT, RewardModel
-from tests.concurrency import invariants
-from tests.conftest import RACE_STORE as STORE
-from tests.factories import make_campaign
+from tests.fixtures import invariants
+from tests.fixtures.clients import RACE_STORE as STORE
+from tests.fixtures.factories import make_campaign
 
 pytestmark = pytest.mark.concurrency
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from doctools import examples
-from tests.e2e.test_local_stack import REPO_ROOT, Stack, start_stack
+from tests.fixtures.stacks import REPO_ROOT, Stack, start_stack
 
 pytestmark = pytest.mark.e2e
 

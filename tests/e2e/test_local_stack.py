@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,14 +18,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from local.ports import free_port, port_open
+from tests.fixtures.stacks import API_KEY, REPO_ROOT, Stack, assert_stops_cleanly, start_stack
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-API_KEY = "e2e-demo-key-0123456789abcdefghijklmnop"
-START_SECONDS = 180
-STOP_SECONDS = 20
 
 WALLACE = {
     "email": "wallace@example.com",
@@ -42,94 +35,9 @@ WALLACE = {
 }
 
 
-@dataclass
-class Stack:
-    process: subprocess.Popen[bytes]
-    aws_port: int
-    api_port: int
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-5000:]
-
-    def stop(self) -> int:
-        """Ctrl-C the stack's process group; its exit status."""
-        os.killpg(self.process.pid, signal.SIGINT)
-        return self.process.wait(STOP_SECONDS)
-
-
-def start_stack(
-    data_dir: Path, parent: list[str] | None = None, api_key: str | None = API_KEY
-) -> Stack:
-    """The stack on free ports; `parent` (a command taking the launcher's as arguments) runs
-    the launcher under another process, as make does. With no `api_key`, the stack makes its
-    own demo key in the data dir, as `make run` does."""
-    # Only what a user's shell would have: none of the test session's AWS or REWARDS settings.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "REWARDS_"))}
-    aws_port, api_port = free_port(), free_port()
-    env.update(
-        AWS_PORT=str(aws_port),
-        REWARDS_PORT=str(api_port),
-        REWARDS_DATA_DIR=str(data_dir),
-    )
-    if api_key is not None:
-        env["REWARDS_DEMO_API_KEY"] = api_key
-    log = data_dir / f"stack-{api_port}.log"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*(parent or []), sys.executable, "-m", "local.run"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    stack = Stack(process, aws_port, api_port, log)
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"local.run exited with {process.returncode}:\n{stack.output()}")
-        try:
-            if requests.get(f"{stack.url}/health", timeout=5).status_code == 200:
-                return stack
-        except (requests.ConnectionError, requests.Timeout):
-            pass  # not listening yet, or busy starting on a loaded machine
-        time.sleep(0.5)
-    stack.stop()
-    pytest.fail(f"/health did not answer 200 within {START_SECONDS} s:\n{stack.output()}")
-
-
-@pytest.fixture
-def stacks() -> Iterator[list[Stack]]:
-    """Stacks a test started; any still running at the end are stopped."""
-    started: list[Stack] = []
-    yield started
-    for stack in started:
-        if stack.process.poll() is None:
-            try:
-                stack.stop()
-            except subprocess.TimeoutExpired:
-                os.killpg(stack.process.pid, signal.SIGKILL)
-
-
 def api(stack: Stack, method: str, path: str, **kwargs: Any) -> requests.Response:
     headers = {"Authorization": f"Bearer {API_KEY}"}
     return requests.request(method, f"{stack.url}{path}", headers=headers, timeout=30, **kwargs)
-
-
-def assert_stops_cleanly(stack: Stack) -> None:
-    status = stack.stop()
-    assert status == 0, stack.output()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and (port_open(stack.api_port) or port_open(stack.aws_port)):
-        time.sleep(0.2)
-    assert not port_open(stack.api_port), "chalice local still serving"
-    assert not port_open(stack.aws_port), "embedded AWS still serving"
 
 
 def test_recipient_round_trip_over_http(tmp_path: Path, stacks: list[Stack]) -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.test_local_stack import Stack, assert_stops_cleanly, stacks, start_stack  # noqa: F401
+from tests.fixtures.stacks import Stack, assert_stops_cleanly, start_stack
 
 pytestmark = pytest.mark.e2e
 CAMPAIGN = "demo-welcome-gift"
 
 
-def test_an_open_loyalty_client_session(tmp_path: Path, stacks: list[Stack]) -> None:  # noqa: F811
+def test_an_open_loyalty_client_session(tmp_path: Path, stacks: list[Stack]) -> None:
     stack = start_stack(tmp_path / "data")
     stacks.append(stack)
     api = f"{stack.url}/api/DEFAULT"

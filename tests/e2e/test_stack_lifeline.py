@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from local.ports import port_open
-from tests.e2e.test_local_stack import Stack, start_stack
+from tests.fixtures.stacks import Stack, start_stack
 
 pytestmark = [
     pytest.mark.e2e,

@@ -19,8 +19,9 @@ from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, Coup
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel
-from tests.conftest import STORE, hooked_clients
-from tests.factories import customer_with_points, make_campaign
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.clients import STORE
+from tests.fixtures.factories import customer_with_points, make_campaign
 
 
 def _new(email: str, **fields: Any) -> Grant:

@@ -10,11 +10,10 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from chalicelib.domain.points import expiry
-from tests.conftest import API_KEY, OTHER_API_KEY, STORE, bearer, body_of
-from tests.functional.test_imonggo_customers import basic, number
-from tests.functional.test_point_batches import credit, day
-from tests.functional.test_points_expiry import at
-from tests.functional.test_recipients import WALLACE, created
+from tests.fixtures.clients import API_KEY, OTHER_API_KEY, STORE, bearer, body_of
+from tests.fixtures.imonggo import basic, number
+from tests.fixtures.points import at, credit, day
+from tests.fixtures.recipients import WALLACE, created
 
 PREFIXES = ["", "/api/v1"]
 
@@ -193,7 +192,7 @@ def test_every_face_shows_the_same_figures(client: Any, wallace: str) -> None:
 def test_a_set_racing_another_change_still_leaves_the_balance_set(
     client: Any, wallace: str
 ) -> None:
-    from tests.conftest import hooked_clients
+    from tests.fixtures.aws import hooked_clients
 
     put(client, wallace, {"balance": "+10"})
     raced = []

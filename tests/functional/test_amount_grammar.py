@@ -15,18 +15,13 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from chalicelib.domain.access.auth import Role
-from tests.conftest import API_KEY, STORE, AwsCalls, body_of, jwt_headers, token_for
-from tests.factories import customer_with_points
-from tests.functional.test_bad_input import (
-    json_error,
-    open_loyalty_error,
-    writes,
-    xml_error,
-)
-from tests.functional.test_campaigns import DOC_CREATE, LEVEL_1, LEVEL_2, form_admin, make_level
-from tests.functional.test_cashback import ADMIN_PATH, cashback_campaign, form_headers
-from tests.functional.test_imonggo_customers import basic, make_customer, make_type
-from tests.functional.test_imonggo_spend import spend_path
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.bad_input import json_error, open_loyalty_error, writes, xml_error
+from tests.fixtures.campaigns import DOC_CREATE, LEVEL_1, LEVEL_2, form_admin, make_level
+from tests.fixtures.cashback import ADMIN_PATH, cashback_campaign, form_headers
+from tests.fixtures.clients import API_KEY, STORE, body_of, jwt_headers, token_for
+from tests.fixtures.factories import customer_with_points
+from tests.fixtures.imonggo import basic, make_customer, make_type, spend_path
 
 JSON = {"Content-Type": "application/json"}
 # Text no face reads as a number, whatever Python's int() / Decimal() make of it.

@@ -14,8 +14,9 @@ from chalicelib.domain.customers import recipients
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.storage.customers import CustomerModel, level_key
 from chalicelib.storage.targeting import AudienceModel, LevelModel
-from tests.conftest import STORE, AwsCalls, hooked_clients
-from tests.factories import add_customer, make_campaign
+from tests.fixtures.aws import AwsCalls, hooked_clients
+from tests.fixtures.clients import STORE
+from tests.fixtures.factories import add_customer, make_campaign
 
 
 def _level(name: str) -> str:

@@ -11,20 +11,16 @@ from urllib.parse import urlencode
 import jwt
 import pytest
 
+from chalicelib import secrets_store
 from chalicelib.config import get_settings
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.customers import recipients
-from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, bearer, body_of
+from tests.fixtures.auth import LOGIN_PATHS, PASSWORD, _claims
+from tests.fixtures.clients import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, bearer, body_of
 
-PASSWORD = "s3cret-pass"
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-LOGIN_PATHS = {
-    Role.ADMIN: "/api/admin/login_check",
-    Role.SELLER: "/api/seller/login_check",
-    Role.CUSTOMER: "/api/customer/login_check",
-}
 
 
 def _recipient(email: str) -> dict[str, str]:
@@ -42,11 +38,6 @@ def _login(client: Any, role: Role, body: dict[str, str], form: bool = False) ->
     if form:
         return client.post(LOGIN_PATHS[role], headers=FORM, body=urlencode(body).encode())
     return client.post(LOGIN_PATHS[role], headers=JSON, body=json.dumps(body).encode())
-
-
-def _claims(token: str) -> dict[str, Any]:
-    settings = get_settings()
-    return jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], issuer=settings.jwt_issuer)
 
 
 def _token_for(client: Any, role: Role, store_code: str = STORE, username: str = "") -> str:
@@ -279,7 +270,7 @@ def _signed(**overrides: Any) -> str:
         "exp": now + timedelta(minutes=5),
         **overrides,
     }
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    return jwt.encode(claims, secrets_store.jwt_secret(), algorithm="HS256")
 
 
 def test_a_well_signed_admin_token_is_accepted(client: Any) -> None:

@@ -11,10 +11,11 @@ import pytest
 
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import targeting
-from tests.conftest import OTHER_STORE, STORE, body_of, hooked_clients
-from tests.factories import make_campaign
-from tests.functional.test_buying import admin_buy, customer_with, headers
-from tests.functional.test_campaigns_listing import TableCalls
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.buying import admin_buy, customer_with, headers
+from tests.fixtures.campaigns import TableCalls
+from tests.fixtures.clients import OTHER_STORE, STORE, body_of
+from tests.fixtures.factories import make_campaign
 
 NOW = datetime.now(UTC)
 

@@ -25,69 +25,28 @@ from chalicelib.mail.reward_email import render_reward_email
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.claims import PENDING, ClaimModel
 from chalicelib.storage.rewards import RewardModel
-from tests.conftest import API_KEY, STORE, AwsCalls, bearer, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
-from tests.functional.test_claims import make_claim
-from tests.functional.test_imonggo_customers import basic
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.bad_input import (
+    JSON,
+    Error,
+    Issuing,
+    json_error,
+    open_loyalty_error,
+    writes,
+    xml_error,
+)
+from tests.fixtures.clients import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.imonggo import basic
+from tests.fixtures.points import make_claim
 
-JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 HTML = "text/html; charset=utf-8"
-WRITES = {
-    ("dynamodb", "PutItem"),
-    ("dynamodb", "UpdateItem"),
-    ("dynamodb", "DeleteItem"),
-    ("dynamodb", "BatchWriteItem"),
-    ("dynamodb", "TransactWriteItems"),
-    ("sqs", "SendMessage"),
-    ("sqs", "SendMessageBatch"),
-    ("s3", "PutObject"),
-    ("ses", "SendEmail"),
-    ("ses", "SendRawEmail"),
-}
 MB = 1024 * 1024
 # Over Lambda's synchronous payload limit, and over API Gateway's.
 OVER_LIMITS = [pytest.param(6 * MB + 1, id="6MB+1"), pytest.param(10 * MB + 1, id="10MB+1")]
 TOO_LARGE = f"A request body may be at most {MAX_BODY_BYTES // MB} MB."
 MARKUP = "<script>alert('x')</script> ]]> & <b>"
-
-
-def writes(aws_calls: AwsCalls) -> list[tuple[str, str]]:
-    return [call for call in aws_calls.operations if call in WRITES]
-
-
-# -- the faces and their error shapes --------------------------------------------------------
-@dataclass(frozen=True)
-class Error:
-    status: int
-    code: str | None  # the XML face carries messages only
-    messages: list[str]
-    fields: dict[str, Any]  # per-field errors, or Open Loyalty's form tree
-
-
-def json_error(response: Any) -> Error:
-    assert response.headers["Content-Type"] == JSON
-    body = body_of(response)
-    assert isinstance(body["message"], str) and body["message"]
-    return Error(response.status_code, body["code"], [body["message"]], body.get("errors") or {})
-
-
-def open_loyalty_error(response: Any) -> Error:
-    error = json_error(response)
-    body = body_of(response)
-    if "form" in body:  # invalid forms: the Symfony tree, 400
-        return Error(error.status, error.code, error.messages, body["form"]["children"])
-    assert body["error"]["code"] == response.status_code
-    return error
-
-
-def xml_error(response: Any) -> Error:
-    assert response.headers["Content-Type"] == "application/xml; charset=utf-8"
-    root = ElementTree.fromstring(response.body)
-    assert root.tag == "errors"
-    messages = [str(element.text) for element in root]
-    assert messages and all(messages)
-    return Error(response.status_code, None, messages, {})
 
 
 def mokugift_error(response: Any) -> Error:
@@ -100,18 +59,6 @@ def mokugift_error(response: Any) -> Error:
     assert (root.tag, root.findtext("status")) == ("result", "Failed")
     assert root.findtext("error/code") == "113"  # invalid parameters
     return Error(response.status_code, None, [str(root.findtext("error/description"))], {})
-
-
-@dataclass(frozen=True)
-class Issuing:
-    """A campaign with coupons, and its passcode (set before a test counts writes)."""
-
-    campaign: CampaignModel
-    passcode: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"X-Passcode": self.passcode}
 
 
 @dataclass(frozen=True)

@@ -18,39 +18,14 @@ from chalicelib.domain.customers import records
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.rewards.handout import Grant, Recipient, acquire
-from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel
-from tests.conftest import OTHER_STORE, STORE, AwsCalls, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.bought import T0, admin, buy, new_customer
+from tests.fixtures.clients import OTHER_STORE, STORE, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
 
 LIST = f"/api/{STORE}/campaign/bought"
-T0 = datetime(2024, 3, 10, tzinfo=UTC)
-
-
-def admin(store_code: str = STORE) -> dict[str, str]:
-    return jwt_headers(token_for(Role.ADMIN, store_code))
-
-
-def new_customer(
-    store_code: str = STORE, email: str | None = None, points: int = 0, **fields: Any
-) -> CustomerModel:
-    customer = records.new_customer(store_code, email, **fields)
-    customer.save()
-    if points:
-        ledger.post(Posting(store_code, customer.customer_id, points, EntryKind.EARN))
-        customer.refresh()
-    return customer
-
-
-def buy(
-    campaign: CampaignModel, customer: CustomerModel, now: datetime | None = None, cost: int = 0
-) -> RewardModel:
-    """One bought reward, as the buy endpoints make it."""
-    grant = Grant(customer.customer_id, quantity=1, points=cost)
-    [outcome] = acquire(campaign, [grant], source=BOUGHT, now=now)
-    assert outcome.error is None, outcome.error
-    return outcome.rewards[0]
 
 
 def get(client: Any, query: dict[str, Any] | None = None, **headers: str) -> Any:

@@ -12,18 +12,18 @@ import pytest
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.rewards.handout import Grant, acquire
 from chalicelib.storage.rewards import CANCELLED, ISSUED, RewardModel
-from tests.conftest import (
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.bought import admin, buy, new_customer
+from tests.fixtures.clients import (
     API_KEY,
     OTHER_STORE,
     STORE,
-    AwsCalls,
     bearer,
     body_of,
     jwt_headers,
     token_for,
 )
-from tests.factories import make_campaign
-from tests.functional.test_bought import admin, buy, new_customer
+from tests.fixtures.factories import make_campaign
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

@@ -18,9 +18,10 @@ from chalicelib.domain.catalog import bought_export, coupon_usage
 from chalicelib.domain.customers.records import new_customer_id
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel, customer_key
-from tests.conftest import OTHER_STORE, STORE, AwsCalls, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
-from tests.functional.test_bought import admin, buy, new_customer
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.bought import admin, buy, new_customer
+from tests.fixtures.clients import OTHER_STORE, STORE, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
 
 EXPORT = f"/api/{STORE}/campaign/bought/export/csv"
 # The document's example, as printed (its leading spaces are the page's indentation).

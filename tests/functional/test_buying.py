@@ -9,37 +9,17 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.customers import records
-from chalicelib.domain.points import ledger
-from chalicelib.domain.points.ledger import EntryKind, Posting
+from chalicelib.domain.points.ledger import EntryKind
 from chalicelib.domain.rewards.handout import MAX_QUANTITY
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from chalicelib.storage.rewards import BOUGHT, RewardModel, customer_key
-from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
+from tests.fixtures.buying import admin_buy, customer_with, form_headers, headers
+from tests.fixtures.clients import OTHER_STORE, STORE, body_of
+from tests.fixtures.factories import make_campaign
 
-FORM = "application/x-www-form-urlencoded"
 NOW = datetime.now(UTC)
-
-
-# -- helpers shared with the availability tests ----------------------------------------------
-def headers(role: Role, store_code: str = STORE, subject: str | None = None) -> dict[str, str]:
-    return jwt_headers(token_for(role, store_code, subject=subject))
-
-
-def form_headers(role: Role, subject: str | None = None) -> dict[str, str]:
-    return {**headers(role, subject=subject), "Content-Type": FORM}
-
-
-def customer_with(points: int = 0, store_code: str = STORE, **fields: Any) -> str:
-    """A saved customer with `points` earned through the ledger (so balance == entries)."""
-    record = records.new_customer(store_code, None, **fields)
-    record.save()
-    if points:
-        ledger.post(Posting(store_code, record.customer_id, points, EntryKind.EARN))
-    return record.customer_id
 
 
 def balance(customer_id: str) -> tuple[int, int]:
@@ -61,13 +41,6 @@ def trace(campaign_id: str, customer_id: str) -> dict[str, Any]:
             r.reward_id for r in RewardModel.by_customer.query(customer_key(STORE, customer_id))
         ),
     }
-
-
-def admin_buy(
-    client: Any, customer_id: str, campaign_id: str, body: str = "", store_code: str = STORE
-) -> Any:
-    path = f"/api/{store_code}/admin/customer/{customer_id}/campaign/{campaign_id}/buy"
-    return client.post(path, body=body, headers=form_headers(Role.ADMIN))
 
 
 # -- buying ----------------------------------------------------------------------------------

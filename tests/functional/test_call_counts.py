@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import AwsCalls, bearer, body_of
-from tests.factories import make_campaign
-from tests.functional.test_buying import admin_buy, customer_with
-from tests.functional.test_recipients import WALLACE
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.buying import admin_buy, customer_with
+from tests.fixtures.clients import bearer, body_of
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.recipients import WALLACE
 
 
 def test_recipient_reads_and_writes_take_the_calls_they_need(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import struct
-import zlib
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,31 +15,14 @@ from chalicelib.config import get_settings
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import campaigns, media
 from chalicelib.storage.campaigns import CampaignModel
-from tests.conftest import API_KEY, OTHER_STORE, RACE_STORE, STORE, body_of, token_for
-from tests.factories import make_campaign
+from tests.fixtures.campaigns import png
+from tests.fixtures.clients import API_KEY, OTHER_STORE, RACE_STORE, STORE, body_of, token_for
+from tests.fixtures.factories import make_campaign
 
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88"
 NOT_FOUND = {"code": 404, "message": "Not Found"}
-
-
-def png(width: int = 8, height: int = 8) -> bytes:
-    """A valid RGB PNG of random pixels (so it does not compress: about 3 bytes a pixel)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    rows = b"".join(b"\0" + os.urandom(width * 3) for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows, 1))
-        + chunk(b"IEND", b"")
-    )
 
 
 def admin(store_code: str = STORE, role: Role = Role.ADMIN) -> dict[str, str]:

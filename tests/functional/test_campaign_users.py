@@ -14,8 +14,9 @@ from chalicelib.domain.customers import records
 from chalicelib.domain.rewards.handout import Grant, Recipient, acquire
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.rewards import BOUGHT, ISSUED
-from tests.conftest import STORE, hooked_clients, jwt_headers, token_for
-from tests.factories import customer_with_points, make_campaign
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.clients import STORE, jwt_headers, token_for
+from tests.fixtures.factories import customer_with_points, make_campaign
 
 ADMIN = jwt_headers(token_for(Role.ADMIN))
 

@@ -12,57 +12,19 @@ from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog.campaign_form import COUPON_REWARDS
 from chalicelib.domain.catalog.entries import translation_id
 from chalicelib.storage.campaigns import CampaignModel, MediaFile
-from chalicelib.storage.targeting import CategoryModel, LevelModel, SegmentModel
-from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
-
-LEVEL_1 = "e82c96cf-32a3-43bd-9034-4df343e5fd94"
-LEVEL_2 = "000096cf-32a3-43bd-9034-4df343e5fd94"
-FORM = "application/x-www-form-urlencoded"
-# The document's create example, as curl sends its -d lines.
-DOC_CREATE = "&".join(
-    [
-        "campaign[translations][en][reward]=discount_code",
-        "campaign[translations][en][name]=Discount+Code+Campaign",
-        "campaign[translations][en][shortDescription]=A+short+description+of+discount+code+campaign",
-        "campaign[translations][en][conditionsDescription]=Discount+code+for+registration",
-        "campaign[translations][en][usageInstruction]=Use+discount+code+as+you+like",
-        "campaign[translations][en][brandDescription]=Some+brand+description",
-        "campaign[active]=1",
-        "campaign[costInPoints]=100",
-        "campaign[target]=level",
-        "campaign[labels]=type:promotion;type:cashback",
-        f"campaign[levels][0]={LEVEL_1}",
-        f"campaign[levels][1]={LEVEL_2}",
-        "campaign[unlimited]=0",
-        "campaign[singleCoupon]=0",
-        "campaign[limit]=10",
-        "campaign[limitPerUser]=1",
-        "campaign[daysValid]=0",
-        "campaign[daysInactive]=0",
-        "campaign[coupons][0]=testCoupon",
-        "campaign[coupons][1]=DiscountCoupon",
-        "campaign[campaignVisibility][allTimeVisible]=0",
-        "campaign[campaignVisibility][visibleFrom]=2017-10-05+10:59",
-        "campaign[campaignVisibility][visibleTo]=2018-10-05+10:59",
-        "campaign[campaignActivity][allTimeActive]=0",
-        "campaign[campaignActivity][activeFrom]=2017-09-05+10:59",
-        "campaign[campaignActivity][activeTo]=2017-12-05+10:59",
-    ]
+from chalicelib.storage.targeting import CategoryModel, SegmentModel
+from tests.fixtures.campaigns import (
+    DOC_CREATE,
+    LEVEL_1,
+    LEVEL_2,
+    admin,
+    campaign_json,
+    create,
+    form_admin,
+    make_level,
 )
-
-
-def admin(store_code: str = STORE, **extra: str) -> dict[str, str]:
-    return jwt_headers(token_for(Role.ADMIN, store_code), **extra)
-
-
-def form_admin() -> dict[str, str]:
-    return admin(**{"Content-Type": FORM})
-
-
-def make_level(level_id: str, name: str, store_code: str = STORE) -> None:
-    now = datetime.now(UTC)
-    LevelModel(store_code, level_id, name=name, created_at=now, updated_at=now).save()
+from tests.fixtures.clients import OTHER_STORE, STORE, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
 
 
 def make_segment(segment_id: str, name: str) -> None:
@@ -73,30 +35,6 @@ def make_segment(segment_id: str, name: str) -> None:
 def make_category(category_id: str) -> None:
     now = datetime.now(UTC)
     CategoryModel(STORE, category_id, name=category_id, created_at=now, updated_at=now).save()
-
-
-def campaign_json(**fields: Any) -> dict[str, Any]:
-    """A valid JSON create body; `fields` override the campaign's fields."""
-    campaign: dict[str, Any] = {
-        "reward": "gift_code",
-        "translations": {"en": {"name": "Gift"}},
-        "coupons": ["GIFT-1"],  # a campaign of codes needs one at least
-        "active": True,
-        "costInPoints": 5,
-        "unlimited": True,
-        "daysValid": 0,
-        "daysInactive": 0,
-        "campaignVisibility": {"allTimeVisible": True},
-        "campaignActivity": {"allTimeActive": True},
-    }
-    campaign.update(fields)
-    return {"campaign": campaign}
-
-
-def create(client: Any, body: dict[str, Any], store_code: str = STORE) -> Any:
-    return client.post(
-        f"/api/{store_code}/campaign", body=json.dumps(body), headers=admin(store_code)
-    )
 
 
 def details(client: Any, campaign_id: str, query: str = "") -> Any:

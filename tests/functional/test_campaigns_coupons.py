@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import coupons
-from tests.conftest import STORE, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
+from tests.fixtures.clients import STORE, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
 
 FORM = "application/x-www-form-urlencoded"
 

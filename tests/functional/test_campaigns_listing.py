@@ -8,7 +8,6 @@ page.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +17,9 @@ import pytest
 
 from chalicelib.domain.access.auth import Role
 from chalicelib.storage.campaigns import REWARD_TYPES, CampaignModel
-from tests.conftest import STORE, body_of, hooked_clients, jwt_headers, token_for
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.campaigns import TableCalls
+from tests.fixtures.clients import STORE, body_of, jwt_headers, token_for
 
 NOW = datetime.now(UTC)
 LABELS = [
@@ -29,27 +30,6 @@ LABELS = [
 CATEGORIES = ["c1", "c2", "c3"]
 NAMES = ["alpha", "Beta", "gamma", "Delta", "epsilon", "zeta"]
 FILLER = "A long brand description. " * 200  # ~5 KB a campaign: the list spans DynamoDB pages
-
-
-class TableCalls:
-    """DynamoDB operations per table, read from each request's body before it is sent."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str | None]] = []
-
-    def record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        if model.service_model.service_name != "dynamodb":
-            return
-        body = params.get("body") or b"{}"
-        table = json.loads(body).get("TableName") if body.strip() else None
-        self.calls.append((model.name, table))
-
-    def count(self, operation: str, table_suffix: str | None = None) -> int:
-        return sum(
-            1
-            for name, table in self.calls
-            if name == operation and (table_suffix is None or (table or "").endswith(table_suffix))
-        )
 
 
 @pytest.fixture
@@ -369,7 +349,7 @@ def test_seller_list_is_the_same_catalog_with_codes_and_counters(
 
 
 def test_store_api_keys_read_the_public_list_only(client: Any) -> None:
-    from tests.conftest import bearer
+    from tests.fixtures.clients import bearer
 
     public = client.get(f"/api/{STORE}/campaign/public/available", headers=bearer())
     admin_list = client.get(f"/api/{STORE}/campaign", headers=bearer())

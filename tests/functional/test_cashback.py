@@ -13,47 +13,24 @@ from chalicelib.domain.access.auth import Role
 from chalicelib.domain.points.ledger import EntryKind
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.cashback import PENDING, REQUESTED, CashbackPayoutModel
-from chalicelib.storage.customers import CustomerModel
-from chalicelib.storage.ledger import LedgerEntryModel, account_key
-from tests.conftest import OTHER_STORE, STORE, AwsCalls, body_of, jwt_headers, token_for
-from tests.factories import customer_with_points, make_campaign
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.cashback import (
+    ADMIN_PATH,
+    WRITES,
+    balance,
+    cashback_campaign,
+    entries,
+    form_headers,
+    redeem,
+)
+from tests.fixtures.clients import OTHER_STORE, STORE, body_of, jwt_headers, token_for
+from tests.fixtures.factories import customer_with_points, make_campaign
 
-ADMIN_PATH = f"/api/{STORE}/admin/campaign/cashback"
 CUSTOMER_REDEEM = f"/api/{STORE}/customer/campaign/cashback/redeem"
-WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
-
-
-def form_headers(role: Role, store_code: str = STORE, subject: str | None = None) -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {token_for(role, store_code, subject=subject)}",
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Accept": "application/json",
-    }
-
-
-def cashback_campaign(point_value: str = "3.00", **fields: Any) -> CampaignModel:
-    values: dict[str, Any] = {"cashback_provider": "paytm", **fields}
-    return make_campaign(
-        name="Cashback", reward="cashback", point_value=Decimal(point_value), **values
-    )
-
-
-def balance(customer_id: str) -> int:
-    return int(CustomerModel.get(STORE, customer_id, consistent_read=True).points_available)
-
-
-def entries(customer_id: str) -> list[LedgerEntryModel]:
-    return list(LedgerEntryModel.query(account_key(STORE, customer_id), consistent_read=True))
 
 
 def payouts(store_code: str = STORE) -> list[CashbackPayoutModel]:
     return list(CashbackPayoutModel.query(store_code, consistent_read=True))
-
-
-def redeem(client: Any, customer_id: str, points: int, **extra: str) -> Any:
-    fields = {"customerId": customer_id, "pointsAmount": str(points), **extra}
-    body = "&".join(f"{name}={value}" for name, value in fields.items())
-    return client.post(f"{ADMIN_PATH}/redeem", body=body, headers=form_headers(Role.ADMIN))
 
 
 def redeem_as(

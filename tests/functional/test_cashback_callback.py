@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -16,17 +14,20 @@ from chalicelib.domain.points.ledger import EntryKind
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.cashback import ACCEPTED, FAILED, PAID, REQUESTED, CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel
-from tests.conftest import OTHER_STORE, STORE, AwsCalls, body_of, token_for
-from tests.factories import customer_with_points
-from tests.functional.test_cashback import (
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.cashback import (
+    SECRET,
     WRITES,
     balance,
     cashback_campaign,
     entries,
+    message,
     redeem,
+    sign,
 )
+from tests.fixtures.clients import OTHER_STORE, STORE, body_of, token_for
+from tests.fixtures.factories import customer_with_points
 
-SECRET = "paytm-shared-secret-for-tests"
 CALLBACK = f"/api/{STORE}/campaign/cashback/callback/paytm"
 
 
@@ -37,26 +38,6 @@ def paytm_secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     yield SECRET
     monkeypatch.delenv("REWARDS_PAYTM_SECRET")
     reset_settings()
-
-
-def sign(content: str, secret: str = SECRET) -> str:
-    return hmac.new(secret.encode(), content.encode(), hashlib.sha256).hexdigest()
-
-
-def message(order_id: str, code: str | None = "ACCEPTED", status: str | None = None) -> str:
-    """The document's callback content."""
-    return json.dumps(
-        {
-            "type": None,
-            "requestGuid": None,
-            "orderId": order_id,
-            "status": status,
-            "statusCode": code,
-            "statusMessage": code,
-            "response": None,
-            "metadata": None,
-        }
-    )
 
 
 def call_back(

@@ -14,20 +14,11 @@ from chalicelib.domain.access import stores
 from chalicelib.domain.points import claims
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
 from chalicelib.storage.stores import StoreModel
-from tests.conftest import STORE, AwsCalls
-from tests.functional.test_claims import make_claim
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.clients import STORE
+from tests.fixtures.points import create, make_claim
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-def create(count: int, created: datetime, **fields: Any) -> set[str]:
-    """`count` claims written with BatchWriteItem (create_claims takes 1,000 at a time)."""
-    tokens: set[str] = set()
-    while len(tokens) < count:
-        batch = min(claims.MAX_CLAIMS_PER_REQUEST, count - len(tokens))
-        outcomes = claims.create_claims(STORE, [{"amount": 5, **fields}] * batch, now=created)
-        tokens.update(outcome.claim.token for outcome in outcomes if outcome.claim)
-    return tokens
 
 
 def snapshot() -> dict[str, ClaimModel]:

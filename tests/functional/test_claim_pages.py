@@ -13,9 +13,9 @@ from chalicelib.domain.customers import records
 from chalicelib.domain.points import claims
 from chalicelib.storage.claims import CLAIMED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel
-from tests.conftest import STORE
-from tests.factories import make_customer_type
-from tests.functional.test_claims import make_claim
+from tests.fixtures.clients import STORE
+from tests.fixtures.factories import make_customer_type
+from tests.fixtures.points import make_claim
 
 HTML = "text/html; charset=utf-8"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

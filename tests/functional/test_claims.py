@@ -22,29 +22,16 @@ from chalicelib.storage.claims import CLAIMED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
 from chalicelib.storage.stores import StoreModel
-from tests.conftest import (
-    API_KEY,
-    OTHER_STORE,
-    RACE_STORE,
-    STORE,
-    AwsCalls,
-    bearer,
-    body_of,
-    hooked_clients,
-)
-from tests.factories import make_customer_type
+from tests.fixtures.aws import AwsCalls, hooked_clients
+from tests.fixtures.clients import API_KEY, OTHER_STORE, RACE_STORE, STORE, bearer, body_of
+from tests.fixtures.factories import make_customer_type
+from tests.fixtures.points import claim_json, make_claim
 
 CLAIM = {"amount": 400, "email": "Test011@ATest.com ", "customerType": "Internal", "expires": 1}
 
 
 def post_claims(client: Any, items: Any, headers: dict[str, str] | None = None) -> Any:
     return client.post("/api/v1/points", headers=headers or bearer(), body=json.dumps(items))
-
-
-def make_claim(store_code: str = STORE, now: datetime | None = None, **fields: Any) -> str:
-    [outcome] = claims.create_claims(store_code, [{"amount": 400, **fields}], now=now)
-    assert outcome.claim is not None, outcome.errors
-    return outcome.claim.token
 
 
 def entries_of(store_code: str, customer_id: str) -> list[LedgerEntryModel]:
@@ -223,15 +210,6 @@ def test_creating_claims_needs_an_api_key(client: Any) -> None:
     response = post_claims(client, [{"amount": 1}], {"Content-Type": "application/json"})
     assert response.status_code == 401
     assert ClaimModel.count() == 0
-
-
-# -- the JSON claim endpoints --------------------------------------------------------------
-def claim_json(client: Any, token: str, body: Any) -> Any:
-    return client.post(
-        f"/api/v1/claims/{token}",
-        headers={"Content-Type": "application/json"},
-        body=json.dumps(body),
-    )
 
 
 def test_a_claim_shows_its_state_without_its_email(client: Any) -> None:

@@ -21,7 +21,7 @@ from chalicelib.domain.customers import records
 from chalicelib.domain.errors import AuthenticationError
 from chalicelib.domain.points import ledger
 from local.ports import free_port
-from tests.conftest import bearer, body_of
+from tests.fixtures.clients import bearer, body_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -474,7 +474,7 @@ def test_the_cli_says_the_stack_it_found_is_gone(tmp_path: Path) -> None:
 def test_an_unreachable_endpoint_is_one_line_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tests.conftest import reset_process_state
+    from tests.fixtures.aws import reset_process_state
 
     with monkeypatch.context() as patch:
         patch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")

@@ -14,9 +14,9 @@ import pytest
 from chalicelib.api import logging as request_logs
 from chalicelib.domain.access import auth
 from chalicelib.jobs import reward_emails
-from tests.conftest import API_KEY, STORE, bearer
-from tests.factories import make_campaign
-from tests.functional.test_reward_emails import consume, issue, receive
+from tests.fixtures.clients import API_KEY, STORE, bearer
+from tests.fixtures.emails import consume, issue, receive
+from tests.fixtures.factories import make_campaign
 
 ALICE = {"email": "alice@example.com", "first_name": "Alice", "last_name": "Liddell"}
 

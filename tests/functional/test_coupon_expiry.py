@@ -13,9 +13,10 @@ import boto3
 from chalicelib.domain.catalog import coupon_expiry, coupon_usage
 from chalicelib.domain.rewards.handout import Grant, acquire
 from chalicelib.storage.rewards import ACTIVE, BOUGHT, CANCELLED, EXPIRED, ISSUED, RewardModel
-from tests.conftest import STORE, AwsCalls, body_of
-from tests.factories import make_campaign
-from tests.functional.test_bought import admin, buy, new_customer
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.bought import admin, buy, new_customer
+from tests.fixtures.clients import STORE, body_of
+from tests.fixtures.factories import make_campaign
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -9,13 +9,13 @@ from typing import Any
 from chalicelib.config import get_settings
 from chalicelib.domain.customers.records import COUNT_SHARES, customers_count
 from chalicelib.storage.customers import CustomerCountModel, CustomerModel
-from tests.conftest import OTHER_STORE, STORE, bearer, body_of, hooked_clients
-from tests.factories import make_campaign
-from tests.functional.test_campaigns import admin
-from tests.functional.test_claims import claim_json, make_claim
-from tests.functional.test_mokugift_bulk import person, post_many
-from tests.functional.test_points_instant import _instant
-from tests.functional.test_recipients import WALLACE
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.campaigns import admin
+from tests.fixtures.clients import OTHER_STORE, STORE, bearer, body_of
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.mokugift import person, post_many
+from tests.fixtures.points import _instant, claim_json, make_claim
+from tests.fixtures.recipients import WALLACE
 
 
 def stored(store_code: str = STORE) -> int:

@@ -14,13 +14,8 @@ from chalicelib.domain.access.auth import Principal, Role
 from chalicelib.domain.customers import customer_types
 from chalicelib.storage.customer_types import CustomerTypeModel
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
-from tests.conftest import OTHER_API_KEY, STORE, bearer, body_of
-from tests.functional.test_imonggo_customers import (
-    admin_token,
-    basic,
-    make_customer,
-    make_type,
-)
+from tests.fixtures.clients import OTHER_API_KEY, STORE, bearer, body_of
+from tests.fixtures.imonggo import admin_token, basic, make_customer, make_type
 
 TYPES = f"/api/{STORE}/customerType"
 

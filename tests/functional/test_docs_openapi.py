@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from doctools import openapi as docs_openapi
-from tests.conftest import body_of
+from tests.fixtures.clients import body_of
 
 
 def test_the_written_document_is_the_one_served_at_openapi_json(

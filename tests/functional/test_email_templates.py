@@ -16,12 +16,10 @@ import pytest
 from chalicelib.domain.access import stores
 from chalicelib.mail.reward_email import SAMPLE_PLACEHOLDERS, placeholders
 from chalicelib.storage.campaigns import CampaignModel
-from tests.conftest import STORE, body_of
-from tests.factories import make_campaign
-from tests.functional.test_campaigns import admin, campaign_json, create
-from tests.functional.test_reward_emails import consume, issue, receive, sent_params
-
-__all__ = ["sent_params"]  # a fixture of test_reward_emails, used here
+from tests.fixtures.campaigns import admin, campaign_json, create
+from tests.fixtures.clients import STORE, body_of
+from tests.fixtures.emails import consume, issue, receive
+from tests.fixtures.factories import make_campaign
 
 REFUSED = {
     "include": ('{% include "reward_email.html" %}', "{% include %} is not allowed"),

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,33 +12,28 @@ import pytest
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import coupon_usage, purchases
 from chalicelib.domain.events import event_log
-from chalicelib.domain.points import claims, ledger
+from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.rewards import deliveries
-from chalicelib.domain.rewards.handout import Grant, acquire_one
 from chalicelib.storage.claims import PENDING, ClaimModel
 from chalicelib.storage.events import EventModel
 from chalicelib.storage.ledger import LedgerEntryModel
 from chalicelib.storage.rewards import (
-    BOUGHT,
-    CANCELLED,
     EMAIL_SENDING,
     EMAIL_SENT,
-    ISSUED,
     RewardModel,
 )
-from tests.conftest import (
-    OTHER_API_KEY,
-    STORE,
-    bearer,
-    body_of,
-    hooked_clients,
-    jwt_headers,
-    token_for,
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.clients import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.emails import issue, refuse_recipients
+from tests.fixtures.events import (
+    CHANGES,
+    bought_coupon,
+    change_delivery_status,
+    expire_claim,
+    use_coupon,
 )
-from tests.factories import add_customer, customer_with_points, make_campaign
-from tests.functional.test_bought import buy, new_customer
-from tests.functional.test_reward_emails import issue, refuse_recipients
+from tests.fixtures.factories import add_customer
 
 
 class Crash(BaseException):
@@ -76,124 +69,6 @@ def stored_events(event_type: str | None = None) -> list[EventModel]:
 
 def listed(client: Any, query: str = "", headers: dict[str, str] | None = None) -> Any:
     return client.get(f"/events{query}", headers=headers or bearer())
-
-
-# -- what each change records: each prepares what it needs, then returns the change itself
-Action = Callable[[], Any]
-
-
-def earn(client: Any) -> Action:
-    customer_id = add_customer(STORE, None).customer_id
-    return lambda: ledger.post(Posting(STORE, customer_id, 100, EntryKind.EARN))
-
-
-def spend(client: Any) -> Action:
-    customer_id = customer_with_points(100)
-    return lambda: ledger.post(Posting(STORE, customer_id, -40, EntryKind.SPEND, reference="o1"))
-
-
-def adjust(client: Any) -> Action:
-    customer_id = customer_with_points(100)
-    return lambda: ledger.post(Posting(STORE, customer_id, -5, EntryKind.ADJUST, reason="fix"))
-
-
-def create_claim_keyed(client: Any) -> Action:
-    headers = bearer(**{"Idempotency-Key": str(uuid.uuid4())})
-    return lambda: client.post("/api/v1/points", headers=headers, body=json.dumps([{"amount": 7}]))
-
-
-def claim_claimed(client: Any) -> Action:
-    [outcome] = claims.create_claims(STORE, [{"amount": 30}])
-    assert outcome.claim is not None
-    token = outcome.claim.token
-    return lambda: claims.claim(token, "kim@example.com")
-
-
-def expire_claim(client: Any) -> Action:
-    created = datetime.now(UTC) - timedelta(days=2)
-    claims.create_claims(STORE, [{"amount": 9, "expires": 0}], now=created)
-    return claims.expire_due_claims
-
-
-def bought_coupon() -> RewardModel:
-    return buy(make_campaign(codes=[f"C-{uuid.uuid4().hex[:8]}"]), new_customer())
-
-
-def use_coupon(client: Any) -> Action:
-    """The admin's route and the customer's own both mark a coupon used this way."""
-    reward = bought_coupon()
-    return lambda: coupon_usage.set_coupon_usage(
-        STORE, reward.customer_id, reward.campaign_id, reward.reward_id, True
-    )
-
-
-def mark_coupons(client: Any) -> Action:
-    used, unused = bought_coupon(), bought_coupon()
-    marks = [
-        {
-            "customerId": reward.customer_id,
-            "campaignId": reward.campaign_id,
-            "couponId": reward.reward_id,
-            "code": reward.coupon_code,
-            "used": flag,
-        }
-        for reward, flag in ((used, "1"), (unused, "0"))
-    ]
-    return lambda: purchases.mark_coupons(STORE, purchases.CouponMarks.read({"coupons": marks}))
-
-
-def change_delivery_status(client: Any) -> Action:
-    reward = bought_coupon()
-    return lambda: coupon_usage.change_delivery_status(
-        STORE, reward.customer_id, reward.reward_id, "shipped"
-    )
-
-
-def send_reward_email(client: Any) -> Action:
-    [reward] = issue(1, enqueue=False)
-    return lambda: deliveries.deliver(STORE, reward.reward_id)
-
-
-def fail_reward_email(client: Any) -> Action:
-    [reward] = issue(1, enqueue=False)
-    reward.update(actions=[RewardModel.status.set(CANCELLED)])
-    return lambda: deliveries.deliver(STORE, reward.reward_id)
-
-
-def issue_reward(client: Any) -> Action:
-    customer_id = add_customer(STORE, f"{uuid.uuid4().hex}@example.com").customer_id
-    campaign = make_campaign()
-    return lambda: acquire_one(campaign, Grant(customer_id), source=ISSUED)
-
-
-def buy_campaign(client: Any) -> Action:
-    campaign = make_campaign(cost_in_points=10)
-    grant = Grant(customer_with_points(50), quantity=2, points=10)
-    return lambda: acquire_one(campaign, grant, source=BOUGHT)
-
-
-@dataclass(frozen=True)
-class Change:
-    prepare: Callable[[Any], Action]
-    event_type: str
-    table: str  # the table of the change the event reports
-
-
-CHANGES = {
-    "earn": Change(earn, event_log.POINTS_EARNED, "ledger"),
-    "spend": Change(spend, event_log.POINTS_SPENT, "ledger"),
-    "adjust": Change(adjust, event_log.POINTS_ADJUSTED, "ledger"),
-    "claim-created": Change(create_claim_keyed, event_log.CLAIM_CREATED, "claims"),
-    "claim-claimed": Change(claim_claimed, event_log.CLAIM_CLAIMED, "claims"),
-    "claim-expired": Change(expire_claim, event_log.CLAIM_EXPIRED, "claims"),
-    "coupon-used": Change(use_coupon, event_log.COUPON_USED, "rewards"),
-    "coupons-marked": Change(mark_coupons, event_log.COUPON_USED, "rewards"),
-    "delivery-status": Change(change_delivery_status, event_log.DELIVERY_STATUS_CHANGED, "rewards"),
-    "reward-sent": Change(send_reward_email, event_log.REWARD_SENT, "rewards"),
-    "reward-failed": Change(fail_reward_email, event_log.REWARD_FAILED, "rewards"),
-    "reward-created": Change(issue_reward, event_log.REWARD_CREATED, "rewards"),
-    "campaign-bought": Change(buy_campaign, event_log.CAMPAIGN_BOUGHT, "rewards"),
-}
 
 
 def drive(client: Any, name: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 
 from chalicelib.storage.base import MODELS
-from tests.conftest import body_of
+from tests.fixtures.clients import body_of
 
 
 def _table_names() -> set[str]:

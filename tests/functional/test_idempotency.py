@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import API_KEY, OTHER_API_KEY, bearer, body_of
-from tests.factories import RECIPIENT
+from tests.fixtures.clients import API_KEY, OTHER_API_KEY, bearer, body_of
+from tests.fixtures.factories import RECIPIENT
 
 REPLAYED = "Idempotent-Replayed"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from decimal import Decimal
 from typing import Any
@@ -10,55 +9,16 @@ from xml.etree import ElementTree
 
 import pytest
 
-from chalicelib.domain.access import auth
-from chalicelib.domain.access.auth import Principal, Role
-from chalicelib.domain.customers import customer_types, records
-from chalicelib.domain.customers.customer_type_input import CustomerTypeInput
-from chalicelib.domain.points import ledger
-from chalicelib.domain.points.ledger import EntryKind, Posting
-from chalicelib.domain.validation import validate
-from chalicelib.storage.customers import CustomerModel, public_key_key
-from tests.conftest import API_KEY, OTHER_API_KEY, STORE, bearer
-
-XML_TYPE = "application/xml; charset=utf-8"
-
-
-def basic(key: str = API_KEY, password: str = "X", **extra: str) -> dict[str, str]:
-    """The document's `curl -u TOKEN:X` with its XML headers."""
-    token = base64.b64encode(f"{key}:{password}".encode()).decode()
-    return {
-        "Authorization": f"Basic {token}",
-        "Accept": "application/xml",
-        "Content-Type": "application/xml",
-        **extra,
-    }
-
-
-def make_customer(points: int, store_code: str = STORE, **fields: Any) -> str:
-    """A customer with `points` earned, through the ledger; returns its id."""
-    customer = records.new_customer(store_code, fields.pop("email", None), **fields)
-    if customer.public_key:
-        customer.public_key_key = public_key_key(store_code, customer.public_key)
-    ledger.post(
-        Posting(store_code, customer.customer_id, points, EntryKind.EARN), new_customer=customer
-    )
-    return customer.customer_id
-
-
-def make_type(name: str, ratio: str, discount: str = "0", store_code: str = STORE) -> str:
-    fields = {"name": name, "pointToAmountRatio": ratio, "discount": discount}
-    created = customer_types.create_customer_type(store_code, validate(CustomerTypeInput, fields))
-    return created.type_id
-
-
-def number(customer_id: str, store_code: str = STORE) -> int:
-    """The customer's Imonggo integer id."""
-    return int(CustomerModel.get(store_code, customer_id, consistent_read=True).imonggo_id)
-
-
-def admin_token(store_code: str = STORE) -> dict[str, str]:
-    token = auth.issue_token(Principal(store_code, Role.ADMIN, "admin-1"))
-    return bearer(token)
+from chalicelib.storage.customers import CustomerModel
+from tests.fixtures.clients import OTHER_API_KEY, STORE, bearer
+from tests.fixtures.imonggo import (
+    XML_TYPE,
+    admin_token,
+    basic,
+    make_customer,
+    make_type,
+    number,
+)
 
 
 def xml_fields(body: bytes) -> dict[str, str | None]:

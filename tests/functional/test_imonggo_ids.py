@@ -13,10 +13,10 @@ import pytest
 from chalicelib import cli
 from chalicelib.domain.customers import records
 from chalicelib.storage.customers import CustomerModel
-from tests.conftest import OTHER_API_KEY, OTHER_STORE, RACE_STORE, STORE, hooked_clients
-from tests.factories import add_customer
-from tests.functional.test_imonggo_customers import basic, make_customer, number
-from tests.functional.test_imonggo_spend import balance
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.clients import OTHER_API_KEY, OTHER_STORE, RACE_STORE, STORE
+from tests.fixtures.factories import add_customer
+from tests.fixtures.imonggo import balance, basic, make_customer, number
 
 
 def strip_id(customer_id: str, store_code: str = STORE) -> None:

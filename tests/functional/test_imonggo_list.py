@@ -11,13 +11,8 @@ from xml.etree import ElementTree
 import pytest
 
 from chalicelib.storage.customers import CustomerModel
-from tests.conftest import OTHER_API_KEY, OTHER_STORE, STORE
-from tests.functional.test_imonggo_customers import (
-    XML_TYPE,
-    basic,
-    make_customer,
-    make_type,
-)
+from tests.fixtures.clients import OTHER_API_KEY, OTHER_STORE, STORE
+from tests.fixtures.imonggo import XML_TYPE, basic, make_customer, make_type
 
 
 def listed(client: Any, suffix: str = ".json", **params: Any) -> Any:

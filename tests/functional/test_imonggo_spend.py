@@ -15,15 +15,8 @@ from chalicelib.domain.access import auth, stores
 from chalicelib.domain.customers import customer_types
 from chalicelib.domain.points import spending
 from chalicelib.domain.points.ledger import InsufficientPointsError
-from chalicelib.storage.customers import CustomerModel
-from chalicelib.storage.ledger import LedgerEntryModel, account_key
-from tests.conftest import OTHER_API_KEY, STORE
-from tests.functional.test_imonggo_customers import (
-    XML_TYPE,
-    basic,
-    make_customer,
-    make_type,
-)
+from tests.fixtures.clients import OTHER_API_KEY, STORE
+from tests.fixtures.imonggo import XML_TYPE, balance, basic, make_customer, make_type, spend_path
 
 DOCUMENT_HASH = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -33,17 +26,6 @@ DOCUMENT_HASH = [
     '<points-available type="decimal">28511.0</points-available>',
     "</hash>",
 ]
-
-
-def spend_path(suffix: str = ".xml", **params: Any) -> str:
-    query = {"q": "spend", **params}
-    return f"/api/rewards{suffix}?" + urlencode({k: v for k, v in query.items() if v is not None})
-
-
-def balance(customer_id: str, store_code: str = STORE) -> tuple[int, int, list[LedgerEntryModel]]:
-    customer = CustomerModel.get(store_code, customer_id, consistent_read=True)
-    entries = list(LedgerEntryModel.query(account_key(store_code, customer_id)))
-    return int(customer.points_available), int(customer.points_used), entries
 
 
 def errors_of(body: bytes) -> list[str | None]:

@@ -10,8 +10,8 @@ import pytest
 from chalicelib import cli
 from chalicelib.domain import bulk_jobs
 from chalicelib.job_progress import follow, progress_line
-from tests.conftest import STORE, bearer, body_of
-from tests.functional.test_jobs import create, drain
+from tests.fixtures.clients import STORE, bearer, body_of
+from tests.fixtures.jobs import create, drain
 
 
 def _job(client: Any, rows: int) -> str:

@@ -12,8 +12,8 @@ import requests
 from chalicelib import aws
 from chalicelib.domain import bulk_jobs
 from chalicelib.storage.jobs import QUEUE
-from tests.conftest import bearer, body_of
-from tests.functional.test_jobs import drain, job_of, results
+from tests.fixtures.clients import bearer, body_of
+from tests.fixtures.jobs import drain, job_of, results
 
 
 def new_upload(client: Any, kind: str, form: str) -> dict[str, Any]:

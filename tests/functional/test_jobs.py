@@ -3,10 +3,7 @@ their results downloaded, each row answered as its single call answers it."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,60 +14,8 @@ from chalicelib.domain import bulk_jobs
 from chalicelib.domain.access.auth import Role
 from chalicelib.jobs import bulk_chunks
 from chalicelib.storage.jobs import QUEUE, JobModel
-from tests.conftest import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
-
-ADDRESS = {"address1": "1 High St", "town": "Leeds", "postcode": "LS1 1AA"}
-
-
-def create(client: Any, kind: str, rows: Any, headers: dict[str, str] | None = None) -> Any:
-    return client.post(
-        "/jobs",
-        headers=headers or bearer(),
-        body=json.dumps({"kind": kind, "format": "jsonl", "rows": rows}),
-    )
-
-
-def drain(limit: int | None = None, before: Callable[[], None] | None = None) -> int:
-    """Run queued chunks as the consumer would (at most `limit`); returns how many ran.
-
-    A chunk that raises stays queued and is visible again at once, as after its timeout.
-    """
-    sqs = aws.client("sqs")
-    url = aws.queue_url(QUEUE)
-    ran = 0
-    while limit is None or ran < limit:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages")
-        if not batch:
-            return ran
-        message = batch[0]
-        record = SimpleNamespace(
-            body=message["Body"], message_id=message["MessageId"], attributes={}
-        )
-        try:
-            if before is not None:
-                before()
-            bulk_chunks.run_one(record)
-        except BaseException:
-            sqs.change_message_visibility(
-                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-            )
-            raise
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        ran += 1
-    return ran
-
-
-def job_of(client: Any, job_id: str, key_headers: dict[str, str] | None = None) -> Any:
-    return client.get(f"/jobs/{job_id}", headers=key_headers or bearer())
-
-
-def results(client: Any, job_id: str, form: str = "jsonl") -> Any:
-    response = client.get(f"/jobs/{job_id}/results?format={form}", headers=bearer())
-    assert response.status_code == 200
-    text = response.body.decode() if isinstance(response.body, bytes) else response.body
-    if form == "csv":
-        return list(csv.DictReader(io.StringIO(text)))
-    return [json.loads(line) for line in text.splitlines()]
+from tests.fixtures.clients import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.jobs import ADDRESS, create, drain, job_of, results
 
 
 def test_an_instant_job_applies_every_row_and_answers_each_as_the_single_call(

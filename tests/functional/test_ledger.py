@@ -15,7 +15,7 @@ from chalicelib.domain.points.ledger import (
 )
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
-from tests.conftest import STORE
+from tests.fixtures.clients import STORE
 
 
 def balance_and_entries(customer_id: str) -> tuple[int, int, list[LedgerEntryModel]]:

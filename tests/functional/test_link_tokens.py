@@ -10,8 +10,8 @@ from chalicelib.config import reset_settings
 from chalicelib.domain.access import stores
 from chalicelib.domain.rewards.handout import reward_url
 from chalicelib.storage.rewards import EMAIL_FAILED
-from tests.conftest import STORE
-from tests.functional.test_reward_emails import consume, issue, receive, reload, sent_emails
+from tests.fixtures.clients import STORE
+from tests.fixtures.emails import consume, issue, receive, reload, sent_emails
 
 
 def test_the_email_sent_later_carries_the_link_shown_at_issue(client: Any) -> None:

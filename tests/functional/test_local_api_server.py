@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from chalicelib.api.faces import ROUTE_TABLE
-from tests.conftest import API_KEY
+from tests.fixtures.clients import API_KEY
 
 SECRET_HEADER = f"Bearer {API_KEY}"
 

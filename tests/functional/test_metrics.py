@@ -14,12 +14,11 @@ import pytest
 
 from chalicelib.domain.access import auth
 from chalicelib.observability import NAMESPACE
-from tests.conftest import API_KEY
-from tests.factories import make_campaign
-from tests.functional.test_claim_expiry import create as create_claims
-from tests.functional.test_imonggo_customers import basic, make_customer, make_type
-from tests.functional.test_imonggo_spend import spend_path
-from tests.functional.test_reward_emails import consume, issue, receive, refuse_recipients
+from tests.fixtures.clients import API_KEY
+from tests.fixtures.emails import consume, issue, receive, refuse_recipients
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.imonggo import basic, make_customer, make_type, spend_path
+from tests.fixtures.points import create as create_claims
 
 Emitted = Callable[[], list[dict[str, Any]]]
 
@@ -238,8 +237,8 @@ def test_disabled_metrics_print_nothing_and_carry_nothing_over(
 
 
 def test_points_spent_on_a_buy_are_counted_once_committed(client: Any, emitted: Emitted) -> None:
-    from tests.factories import make_campaign
-    from tests.functional.test_buying import admin_buy, customer_with
+    from tests.fixtures.buying import admin_buy, customer_with
+    from tests.fixtures.factories import make_campaign
 
     campaign = make_campaign(codes=["M1", "M2", "M3", "M4"], cost_in_points=30)
     buyer = customer_with(points=100)

@@ -11,50 +11,23 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib import aws
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.rewards.handout import reward_token
 from chalicelib.storage.campaigns import CampaignModel, CouponModel, pool_key
-from chalicelib.storage.customers import CustomerModel, UniqueValueModel
+from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import EMAIL_QUEUED, ISSUED, RewardModel
-from tests.conftest import OTHER_STORE, STORE, bearer, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
-
-ALICE = {
-    "email": "alice@example.com",
-    "first_name": "Alice",
-    "last_name": "Liddell",
-    "message": "Thank you!",
-    "sender_name": "The Hatter",
-}
-
-
-def issuer(passcode: str) -> dict[str, str]:
-    return {"X-Passcode": passcode, "Content-Type": "application/json"}
-
-
-def post(client: Any, path: str, body: Any, headers: dict[str, str]) -> Any:
-    return client.post(path, headers=headers, body=json.dumps(body))
-
-
-def issue(client: Any, campaign: CampaignModel, body: Any, endpoint: str = "reward") -> Any:
-    passcode = auth.set_passcode(campaign.store_code, campaign.campaign_id)
-    return post(client, f"/api/{endpoint}/{campaign.campaign_id}", body, issuer(passcode))
-
-
-def queued_messages() -> list[dict[str, Any]]:
-    sqs = aws.client("sqs")
-    url = aws.queue_url("reward-email")
-    messages: list[dict[str, Any]] = []
-    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
-        messages.extend(json.loads(message["Body"]) for message in batch)
-    return messages
-
-
-def written_items() -> int:
-    """Rewards, customers and guards in the tables (a test may scan)."""
-    return sum(model.count() for model in (RewardModel, CustomerModel, UniqueValueModel))
+from tests.fixtures.clients import OTHER_STORE, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.mokugift import (
+    ALICE,
+    issue,
+    issuer,
+    post,
+    queued_messages,
+    refuse_messages,
+    written_items,
+)
 
 
 @pytest.fixture
@@ -452,26 +425,6 @@ def test_no_coupons_left_is_409(client: Any, store: str) -> None:
     assert body_of(second)["code"] == "no_coupons_left"
     assert RewardModel.count() == 1
     assert len(queued_messages()) == 1
-
-
-# -- email queueing failures ---------------------------------------------------------------
-def refuse_messages(monkeypatch: pytest.MonkeyPatch, refused: set[int]) -> None:
-    """Make SQS refuse the entries at positions `refused` of every SendMessageBatch call."""
-    sqs = aws.client("sqs")
-    send = sqs.send_message_batch
-
-    def partly(**params: Any) -> dict[str, Any]:
-        entries = params["Entries"]
-        kept = [entry for n, entry in enumerate(entries) if n not in refused]
-        response = send(**{**params, "Entries": kept}) if kept else {"Successful": []}
-        response["Failed"] = [
-            {"Id": entries[n]["Id"], "SenderFault": False, "Code": "InternalError"}
-            for n in refused
-            if n < len(entries)
-        ]
-        return response
-
-    monkeypatch.setattr(sqs, "send_message_batch", partly)
 
 
 def test_a_reward_whose_email_could_not_be_queued_stays_owed_not_500(

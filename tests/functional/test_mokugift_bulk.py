@@ -10,30 +10,19 @@ import pytest
 
 from chalicelib import aws
 from chalicelib.domain.access import auth
-from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import EMAIL_QUEUED, RewardModel
-from tests.conftest import STORE, AwsCalls, body_of
-from tests.factories import make_campaign
-from tests.functional.test_mokugift import (
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.clients import STORE, body_of
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.mokugift import (
     issuer,
+    person,
+    post_many,
     queued_messages,
     refuse_messages,
     written_items,
 )
-
-
-def person(n: int) -> dict[str, Any]:
-    return {"email": f"person{n}@example.com", "first_name": f"P{n}", "last_name": "Doe"}
-
-
-def post_many(client: Any, campaign: CampaignModel, endpoint: str, recipients: Any) -> Any:
-    passcode = auth.set_passcode(STORE, campaign.campaign_id)
-    return client.post(
-        f"/api/{endpoint}/{campaign.campaign_id}",
-        headers=issuer(passcode),
-        body=json.dumps({"recipients": recipients}),
-    )
 
 
 def queue_length() -> int:

@@ -17,10 +17,9 @@ from chalicelib.domain.rewards import issuing
 from chalicelib.domain.rewards.handout import reward_token
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import RewardModel
-from tests.conftest import API_KEY, STORE, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
-
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+from tests.fixtures.clients import API_KEY, STORE, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.mokugift import FORM, call, error_of, result_of
 
 
 @pytest.fixture
@@ -31,40 +30,6 @@ def campaign(store: str) -> CampaignModel:
 @pytest.fixture
 def passcode(campaign: CampaignModel) -> str:
     return auth.set_passcode(STORE, campaign.campaign_id)
-
-
-def call(
-    client: Any,
-    endpoint: str,
-    campaign_id: str,
-    fields: dict[str, str],
-    headers: dict[str, str] | None = None,
-) -> Any:
-    return client.post(
-        f"/api/{endpoint}/{campaign_id}",
-        headers={**FORM, **(headers or {})},
-        body=urlencode(fields),
-    )
-
-
-def result_of(response: Any) -> ET.Element:
-    assert response.headers["Content-Type"].startswith("application/xml"), response.body
-    root = ET.fromstring(response.body)
-    assert root.tag == "result"
-    assert root.findtext("version") == "1.0"
-    return root
-
-
-def error_of(response: Any) -> tuple[int, int, str]:
-    """(HTTP status, `<error><code>`, `<description>`) of a failed call."""
-    root = result_of(response)
-    assert root.findtext("status") == "Failed"
-    assert root.find("transaction_id") is None
-    return (
-        response.status_code,
-        int(root.findtext("error/code")),
-        root.findtext("error/description"),
-    )
 
 
 def children(element: ET.Element | None) -> list[str]:

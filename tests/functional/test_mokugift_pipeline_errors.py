@@ -15,10 +15,11 @@ from chalicelib.api.request import MAX_BODY_BYTES
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
 from chalicelib.storage.campaigns import CampaignModel
-from tests.conftest import STORE, body_of, hooked_clients, jwt_headers, token_for
-from tests.factories import make_campaign
-from tests.functional.test_mokugift_original import FORM, error_of
-from tests.reliability.test_bulk_resume import Crash, CrashPoint
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.clients import STORE, body_of, jwt_headers, token_for
+from tests.fixtures.crashes import Crash, CrashPoint
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.mokugift import FORM, error_of
 
 JSON_BODY = {"Content-Type": "application/json"}
 ALICE = {"email": "alice@example.com", "first_name": "Alice", "last_name": "Liddell"}

@@ -14,8 +14,9 @@ from chalicelib.domain.access.auth import Role
 from chalicelib.domain.rewards.handout import Grant, Recipient, acquire, reward_token
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import ISSUED, RewardModel
-from tests.conftest import API_KEY, OTHER_API_KEY, AwsCalls, bearer, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.clients import API_KEY, OTHER_API_KEY, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
 
 MARCH = datetime(2024, 3, 1, tzinfo=UTC)
 JSON = "application/json"

@@ -20,11 +20,10 @@ from chalicelib.storage import credentials
 from chalicelib.storage.campaigns import CampaignModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import RewardModel, sandbox_partition
-from tests.conftest import API_KEY, STORE, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
-from tests.functional.test_mokugift import queued_messages
-from tests.functional.test_mokugift_original import FORM, call, error_of, result_of
-from tests.functional.test_reward_emails import sent_emails
+from tests.fixtures.clients import API_KEY, STORE, body_of, jwt_headers, token_for
+from tests.fixtures.emails import sent_emails
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.mokugift import FORM, call, error_of, queued_messages, result_of
 
 SANDBOX = sandbox_partition(STORE)
 JSON = {"Content-Type": "application/json"}

@@ -25,7 +25,7 @@ import pytest
 from chalicelib import cli
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.customers import records
-from tests.conftest import STORE, body_of
+from tests.fixtures.clients import STORE, body_of
 
 ADMIN = cli.DemoLogin("admin@example.com", "admin-password")
 SELLER = cli.DemoLogin("seller@example.com", "seller123")

@@ -13,7 +13,7 @@ from openapi_spec_validator.validation import OpenAPIV31SpecValidator
 
 from app import app
 from chalicelib.api import openapi
-from tests.conftest import body_of
+from tests.fixtures.clients import body_of
 
 API_KEY_STYLES = [{"csapikey": []}, {"basicAuth": []}, {"bearerApiKey": []}]
 JWT_STYLE = [{"bearerJwt": []}]

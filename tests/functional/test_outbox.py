@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from chalicelib import aws
 from chalicelib.mail import outbox
 from chalicelib.storage.rewards import RewardModel
-from tests.conftest import STORE
+from tests.fixtures.clients import STORE
 
 
 def _rewards(count: int) -> list[RewardModel]:

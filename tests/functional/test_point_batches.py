@@ -3,54 +3,21 @@ in the posting's own transaction, and the batches always add up to the balance."
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from chalicelib.domain.access import stores
-from chalicelib.domain.points import balances, batches, claims, ledger
+from chalicelib.domain.points import balances, batches, claims
 from chalicelib.domain.points.batches import HISTORY_LIMIT, TooManyBatchesError
-from chalicelib.domain.points.ledger import EntryKind, InsufficientPointsError, Posting
+from chalicelib.domain.points.ledger import InsufficientPointsError
 from chalicelib.storage.batches import PointBatchModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.stores import StoreModel
-from tests.conftest import STORE, AwsCalls
-from tests.factories import add_customer, customer_with_points
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def day(offset: int) -> date:
-    return today() + timedelta(days=offset)
-
-
-def credit(customer_id: str, points: int, **fields: Any) -> None:
-    ledger.post(Posting(STORE, customer_id, points, EntryKind.EARN, **fields))
-
-
-def debit(customer_id: str, points: int, **fields: Any) -> None:
-    ledger.post(Posting(STORE, customer_id, -points, EntryKind.SPEND, **fields))
-
-
-def held(customer_id: str) -> dict[str, int]:
-    """Batch id -> what it holds, of the customer's batches."""
-    customer = CustomerModel.get(STORE, customer_id)
-    return {b.batch_id: b.balance for b in balances.customer_batches(customer)}
-
-
-def assert_books(customer_id: str) -> CustomerModel:
-    """The batches hold the balance; the entries add up to it (available + pending)."""
-    customer = CustomerModel.get(STORE, customer_id, consistent_read=True)
-    views = balances.customer_batches(customer)
-    available = sum(b.balance for b in views if b.pending_until is None)
-    pending = sum(b.balance for b in views if b.pending_until is not None)
-    assert (available, pending) == (customer.points_available, customer.points_pending)
-    entries = ledger.history(STORE, customer_id, 100, None).entries
-    assert sum(int(e.amount) for e in entries) == available + pending
-    return customer
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.clients import STORE
+from tests.fixtures.factories import add_customer, customer_with_points
+from tests.fixtures.points import assert_books, credit, day, debit, held, today
 
 
 def test_a_credit_without_expiry_goes_to_the_never_batch(store: str) -> None:

@@ -5,7 +5,6 @@ midway or races a spend is finished by the next, never taking a point twice."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -15,16 +14,11 @@ from chalicelib.domain.points import balances, expiry, ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.batches import PointBatchModel
 from chalicelib.storage.customers import CustomerModel
-from tests.conftest import STORE, hooked_clients
-from tests.factories import customer_with_points
-from tests.functional.test_point_batches import assert_books, credit, day, debit, held
-from tests.reliability.test_bulk_resume import Crash, CrashPoint
-
-
-def at(offset: int) -> datetime:
-    """Noon UTC, `offset` days from today."""
-    moment = datetime.combine(day(offset), datetime.min.time(), tzinfo=UTC)
-    return moment + timedelta(hours=12)
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.clients import STORE
+from tests.fixtures.crashes import Crash, CrashPoint
+from tests.fixtures.factories import customer_with_points
+from tests.fixtures.points import assert_books, at, credit, day, debit, held
 
 
 def expire_entries(customer_id: str) -> list[tuple[int, str | None]]:
@@ -88,7 +82,7 @@ def test_a_pending_batch_becomes_spendable_on_its_start_day(store: str) -> None:
 
 
 def test_an_erased_customers_batches_leave_the_index(store: str, client: Any) -> None:
-    from tests.conftest import bearer
+    from tests.fixtures.clients import bearer
 
     customer_id = customer_with_points(0)
     credit(customer_id, 30, expires_on=day(1))

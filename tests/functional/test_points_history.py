@@ -12,8 +12,8 @@ from chalicelib.domain.access.auth import Principal, Role
 from chalicelib.domain.customers import records
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
-from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, bearer, body_of
-from tests.functional.test_recipients import WALLACE
+from tests.fixtures.clients import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, bearer, body_of
+from tests.fixtures.recipients import WALLACE
 
 ENTRY_FIELDS = {"id", "kind", "amount", "reference", "reason", "actor", "createdAt"}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,15 +13,10 @@ from chalicelib.domain.points.accounts import InstantEdit
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel, account_key
-from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, AwsCalls, body_of
-from tests.factories import make_customer_type
-
-JSON = {"Content-Type": "application/json"}
-
-
-def _instant(client: Any, items: Any, key: str = API_KEY, **headers: str) -> Any:
-    body = items if isinstance(items, str) else json.dumps(items)
-    return client.post(f"/api/v1/points/{key}/INSTANT", headers={**JSON, **headers}, body=body)
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.clients import OTHER_API_KEY, OTHER_STORE, STORE, body_of
+from tests.fixtures.factories import make_customer_type
+from tests.fixtures.points import _instant
 
 
 def _customer(email: str, points_: int, store_code: str = STORE) -> str:

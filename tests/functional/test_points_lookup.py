@@ -9,7 +9,8 @@ import pytest
 from chalicelib.domain.customers import records
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
-from tests.conftest import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, AwsCalls, body_of
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.clients import API_KEY, OTHER_API_KEY, OTHER_STORE, STORE, body_of
 
 
 def _lookup(client: Any, email: str, key: str = API_KEY) -> Any:

@@ -14,10 +14,11 @@ import pytest
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import purchases
 from chalicelib.storage.rewards import RewardModel
-from tests.conftest import OTHER_STORE, STORE, AwsCalls, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
-from tests.functional.test_bought import admin, buy, new_customer
-from tests.functional.test_cashback import cashback_campaign, redeem
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.bought import admin, buy, new_customer
+from tests.fixtures.cashback import cashback_campaign, redeem
+from tests.fixtures.clients import OTHER_STORE, STORE, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
 
 API = f"/api/{STORE}"
 FORM = "application/x-www-form-urlencoded"

@@ -15,8 +15,8 @@ from urllib.parse import quote
 import pytest
 
 from chalicelib.domain.customers.records import customers_count
-from tests.conftest import STORE, bearer, body_of
-from tests.functional.test_recipients import WALLACE, create, created
+from tests.fixtures.clients import STORE, bearer, body_of
+from tests.fixtures.recipients import WALLACE, create, created
 
 GROMIT = {**WALLACE, "email": "gromit@example.com", "public_key": "gromit-1", "firstname": "G"}
 

@@ -9,20 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import OTHER_API_KEY, bearer, body_of
+from tests.fixtures.clients import OTHER_API_KEY, bearer, body_of
+from tests.fixtures.recipients import WALLACE, create, created
 
-WALLACE = {
-    "email": "wallace@example.com",
-    "public_key": "dQw4w9WgXcQ",
-    "firstname": "Wallace",
-    "surname": "Wensleydale",
-    "company": "Anti-Pesto Pest Control",
-    "address1": "62 West Wallaby Street",
-    "town": "Wigan",
-    "postcode": "WG7 7FU",
-    "telephone": "01942 992143",
-    "country_code": "gb",
-}
 DOCUMENT_FIELDS = [
     "id", "email", "public_key", "active", "locale", "firstname", "surname", "company",
     "address1", "address2", "address3", "town", "postcode", "country_code", "telephone",
@@ -31,17 +20,6 @@ DOCUMENT_FIELDS = [
     "created_at", "updated_at", "balance",
 ]  # fmt: skip
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
-
-
-def create(client: Any, data: dict[str, Any], key: str | None = None) -> Any:
-    headers = bearer(key) if key else bearer()
-    return client.post("/recipients", headers=headers, body=json.dumps(data))
-
-
-def created(client: Any, **changes: Any) -> dict[str, Any]:
-    response = create(client, {**WALLACE, **changes})
-    assert response.status_code == 201, response.body
-    return body_of(response)
 
 
 def test_create_returns_the_document_shape(client: Any) -> None:

@@ -9,28 +9,8 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.customers.records import customers_count
-from chalicelib.storage.ledger import LedgerEntryModel, account_key
-from tests.conftest import API_KEY, STORE, bearer, body_of
-from tests.functional.test_recipients import WALLACE, created
-from tests.security.tables import stored_items
-
-PERSONAL = [value for key, value in WALLACE.items() if key != "country_code"]
-
-
-def grant(client: Any, email: str, amount: int) -> None:
-    points = json.dumps([{"amount": amount, "email": email}])
-    response = client.post(f"/api/v1/points/{API_KEY}/INSTANT", headers=bearer(), body=points)
-    assert response.status_code == 200, response.body
-
-
-def entries(customer_id: str) -> list[LedgerEntryModel]:
-    return list(LedgerEntryModel.query(account_key(STORE, customer_id), consistent_read=True))
-
-
-def held_anywhere(values: list[str]) -> list[str]:
-    """Which of `values` any item of any table still holds, case-insensitively."""
-    items = json.dumps([item for _, item in stored_items()]).lower()
-    return [value for value in values if value.lower() in items]
+from tests.fixtures.clients import STORE, bearer, body_of
+from tests.fixtures.recipients import PERSONAL, WALLACE, created, entries, grant, held_anywhere
 
 
 @pytest.mark.parametrize("ref", ["{id}", "wallace@example.com", "dQw4w9WgXcQ"])

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import API_KEY, bearer, body_of
-from tests.functional.test_recipients import WALLACE, created
-from tests.security.tables import stored_items
+from tests.fixtures.clients import API_KEY, bearer, body_of
+from tests.fixtures.recipients import WALLACE, created
+from tests.fixtures.tables import stored_items
 
 V1 = "/api/v1/recipients"
 

@@ -14,8 +14,9 @@ from chalicelib.domain.access import auth, secrets
 from chalicelib.domain.access.auth import Role
 from chalicelib.storage.credentials import CredentialModel
 from chalicelib.storage.refresh_tokens import token_pk
-from tests.conftest import STORE, body_of, hooked_clients, jwt_headers
-from tests.functional.test_auth import LOGIN_PATHS, PASSWORD, _claims
+from tests.fixtures.auth import LOGIN_PATHS, PASSWORD, _claims
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.clients import STORE, body_of, jwt_headers
 
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -11,8 +11,8 @@ import pytest
 
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.customers import recipients, records
-from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
-from tests.factories import RECIPIENT
+from tests.fixtures.clients import OTHER_STORE, STORE, body_of, jwt_headers, token_for
+from tests.fixtures.factories import RECIPIENT
 
 FORM = "application/x-www-form-urlencoded"
 PASSWORD = "s3cret-pass"

@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from tests.conftest import API_KEY
+from tests.fixtures.clients import API_KEY
 
 
 def test_request_log_is_json_with_request_id_and_no_secret(client: Any) -> None:

@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
-from tests.conftest import API_KEY, bearer, body_of
-from tests.factories import RECIPIENT
-from tests.functional.test_campaigns import campaign_json
+from tests.fixtures.campaigns import campaign_json
+from tests.fixtures.clients import API_KEY, bearer, body_of
+from tests.fixtures.factories import RECIPIENT
 
 
 def _recipients(client: Any) -> list[dict[str, Any]]:
@@ -119,7 +119,7 @@ CURL_FORM = "application/x-www-form-urlencoded"  # what `curl -d` labels every b
 
 def _admin_json_as_form() -> dict[str, str]:
     from chalicelib.domain.access.auth import Role
-    from tests.conftest import jwt_headers, token_for
+    from tests.fixtures.clients import jwt_headers, token_for
 
     return jwt_headers(token_for(Role.ADMIN), **{"Content-Type": CURL_FORM})
 

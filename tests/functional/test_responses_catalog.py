@@ -18,8 +18,8 @@ from chalicelib.api.openloyalty import campaigns_schemas as campaign_responses
 from chalicelib.api.openloyalty import media_schemas as media_responses
 from chalicelib.api.routes import shaped
 from chalicelib.domain.access.auth import Role
-from tests.conftest import STORE, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
+from tests.fixtures.clients import STORE, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
 
 RESPONSE_MODULES = (campaign_responses, media_responses, buying_responses)
 SCHEMAS = "#/components/schemas/"

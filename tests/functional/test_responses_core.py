@@ -23,8 +23,8 @@ from chalicelib.api.coggins import claims_schemas, points_schemas
 from chalicelib.api.imonggo import customers_schemas, spending_schemas
 from chalicelib.api.mokugift import issuing_schemas, rewards_schemas
 from chalicelib.api.openloyalty import auth_schemas
-from tests.conftest import bearer, body_of
-from tests.functional.test_imonggo_customers import basic, make_customer, make_type
+from tests.fixtures.clients import bearer, body_of
+from tests.fixtures.imonggo import basic, make_customer, make_type
 
 CORE_MODULES = (
     auth_schemas,

@@ -19,7 +19,7 @@ from chalicelib.api.openloyalty import targeting_schemas as targeting_responses
 from chalicelib.api.routes import json_response, shaped
 from chalicelib.api.schemas import ResponseModel
 from chalicelib.domain.access.auth import Role
-from tests.conftest import STORE, body_of, jwt_headers, token_for
+from tests.fixtures.clients import STORE, body_of, jwt_headers, token_for
 
 DOCUMENT = openapi.document(app)
 PATHS = DOCUMENT["paths"]

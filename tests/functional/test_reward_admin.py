@@ -17,8 +17,8 @@ from chalicelib.storage.rewards import (
     DeliveryEvent,
     RewardModel,
 )
-from tests.conftest import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
-from tests.functional.test_reward_emails import consume, issue, receive, reload, sent_emails
+from tests.fixtures.clients import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.emails import consume, issue, receive, reload, sent_emails
 
 
 def path(reward: RewardModel, store_code: str = STORE) -> str:

@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from botocore.exceptions import ClientError
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
 
 from chalicelib import aws
 from chalicelib.domain.access import stores
-from chalicelib.domain.customers import records
 from chalicelib.domain.rewards import deliveries
 from chalicelib.domain.rewards.deliveries import (
     MAX_RECEIVES,
@@ -30,140 +25,32 @@ from chalicelib.domain.rewards.deliveries import (
     EmailOutcome,
     RetryLaterError,
 )
-from chalicelib.domain.rewards.handout import Grant, Recipient, acquire, reward_url
+from chalicelib.domain.rewards.handout import reward_url
 from chalicelib.jobs import reward_emails
-from chalicelib.mail import outbox
-from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import (
     CANCELLED,
     EMAIL_FAILED,
     EMAIL_QUEUED,
     EMAIL_SENDING,
     EMAIL_SENT,
-    ISSUED,
     RewardModel,
 )
-from local.worker import LambdaContext, Worker
-from tests.conftest import STORE
-from tests.factories import make_campaign
+from local.worker import Worker
+from tests.fixtures.clients import STORE
+from tests.fixtures.emails import (
+    MARKDOWN_TRANSLATIONS,
+    consume,
+    issue,
+    queue_url,
+    receive,
+    refuse_recipients,
+    reload,
+    sent_emails,
+    statuses,
+)
+from tests.fixtures.factories import make_campaign
 
 REPO = Path(__file__).resolve().parents[2]
-HANDLER = "send_reward_emails"
-
-
-# -- helpers (the page and admin tests use them too) ---------------------------------------
-def issue(
-    count: int = 1,
-    campaign: CampaignModel | None = None,
-    correlation_id: str | None = "corr-1",
-    enqueue: bool = True,
-    email_status: str | None = EMAIL_QUEUED,
-    **recipient: Any,
-) -> list[RewardModel]:
-    """`count` rewards of `campaign` (by default one with a code per reward), queued and sent
-    to the email queue as the Mokugift API does."""
-    if campaign is None:
-        campaign = make_campaign(codes=[f"CODE-{n:04d}" for n in range(count)])
-    grants = []
-    for n in range(count):
-        email = recipient.get("email", f"recipient{n}@example.com")
-        customer = records.new_customer(campaign.store_code, email)
-        fields = {"firstname": f"Ann{n}", "surname": "Smith", **recipient, "email": email}
-        grants.append(Grant(customer.customer_id, customer, recipient=Recipient(**fields)))
-    outcomes = acquire(campaign, grants, source=ISSUED, email_status=email_status)
-    rewards = [reward for outcome in outcomes for reward in outcome.rewards]
-    assert len(rewards) == count, [outcome.error for outcome in outcomes]
-    if enqueue:
-        outbox.enqueue(rewards, correlation_id)
-    return rewards
-
-
-def sent_emails() -> list[Any]:
-    """What moto's SES accepted, in order."""
-    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
-
-
-def queue_url(name: str = outbox.QUEUE) -> str:
-    return aws.queue_url(name)
-
-
-def receive(count: int = 10) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = []
-    while len(messages) < count:
-        found = aws.client("sqs").receive_message(
-            QueueUrl=queue_url(),
-            MaxNumberOfMessages=min(10, count - len(messages)),
-            MessageSystemAttributeNames=["All"],
-        )
-        if not found.get("Messages"):
-            break
-        messages.extend(found["Messages"])
-    return messages
-
-
-def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """Messages as Lambda's SQS event source hands them to the function."""
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m.get("Attributes", {}),
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:test-reward-email",
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
-    }
-
-
-def consume(messages: list[dict[str, Any]]) -> list[str]:
-    """Invoke the consumer as Lambda would; returns the message ids it reported failed."""
-    from app import app
-
-    result = app.handler_map[HANDLER](sqs_event(messages), LambdaContext(HANDLER))
-    return [failure["itemIdentifier"] for failure in result["batchItemFailures"]]
-
-
-def refuse_recipients(*addresses: str, code: str = "Throttling") -> Callable[[], None]:
-    """Make SES refuse emails to `addresses`; returns the function that stops refusing."""
-
-    def refuse(params: dict[str, Any], **_: Any) -> None:
-        if set(params["Destination"]["ToAddresses"]) & set(addresses):
-            raise ClientError(
-                {"Error": {"Code": code, "Message": "Maximum sending rate exceeded."}},
-                "SendEmail",
-            )
-
-    events = aws.client("ses").meta.events
-    events.register("before-parameter-build.ses.SendEmail", refuse)
-    return lambda: events.unregister("before-parameter-build.ses.SendEmail", refuse)
-
-
-@pytest.fixture
-def sent_params(store: str) -> Iterator[list[dict[str, Any]]]:
-    """The parameters of every SendEmail call, as the code passed them."""
-    calls: list[dict[str, Any]] = []
-
-    def record(params: dict[str, Any], **_: Any) -> None:
-        calls.append(params)
-
-    events = aws.client("ses").meta.events
-    events.register("before-parameter-build.ses.SendEmail", record)
-    yield calls
-    events.unregister("before-parameter-build.ses.SendEmail", record)
-
-
-def reload(reward: RewardModel) -> RewardModel:
-    return RewardModel.get(reward.store_code, reward.reward_id, consistent_read=True)
-
-
-def statuses(reward: RewardModel) -> list[str]:
-    return [event.status for event in reload(reward).email_history]
 
 
 # -- the batch ------------------------------------------------------------------------------
@@ -389,15 +276,6 @@ def test_the_email_has_html_and_text_with_the_coupon_and_the_link(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert "Hi <b>Ann</b>," in text  # plain text is not HTML: nothing to escape
     assert "Thanks for <script>alert(1)</script> everything\n-- Bob" in text
-
-
-MARKDOWN_TRANSLATIONS = {
-    "en": {
-        "name": "Welcome gift",
-        "shortDescription": "**Big** day\n\n<script>alert(1)</script> [x](javascript:alert(1))",
-        "usageInstruction": "# Steps\n\n1. Show [the code](https://shop.example/use)",
-    }
-}
 
 
 def test_markdown_descriptions_render_safely_in_the_html_part_and_stay_text_in_the_other(

@@ -7,8 +7,8 @@ from typing import Any
 
 from chalicelib.domain.rewards.handout import reward_token
 from chalicelib.storage.rewards import CANCELLED, RewardModel
-from tests.factories import make_campaign
-from tests.functional.test_reward_emails import MARKDOWN_TRANSLATIONS, issue, reload
+from tests.fixtures.emails import MARKDOWN_TRANSLATIONS, issue, reload
+from tests.fixtures.factories import make_campaign
 
 HTML = "text/html; charset=utf-8"
 

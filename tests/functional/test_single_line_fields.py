@@ -13,19 +13,13 @@ import pytest
 
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
-from tests.conftest import API_KEY, STORE, AwsCalls, bearer, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
-from tests.functional.test_bad_input import (
-    Issuing,
-    json_error,
-    open_loyalty_error,
-    writes,
-    xml_error,
-)
-from tests.functional.test_campaigns import DOC_CREATE, form_admin
-from tests.functional.test_imonggo_customers import basic, make_customer
-from tests.functional.test_imonggo_spend import spend_path
-from tests.functional.test_recipients import WALLACE
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.bad_input import Issuing, json_error, open_loyalty_error, writes, xml_error
+from tests.fixtures.campaigns import DOC_CREATE, form_admin
+from tests.fixtures.clients import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.imonggo import basic, make_customer, spend_path
+from tests.fixtures.recipients import WALLACE
 
 JSON = {"Content-Type": "application/json"}
 

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import targeting
-from chalicelib.domain.customers.records import email_guard, new_customer
+from chalicelib.domain.customers.records import email_guard
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.targeting import SegmentMemberModel, SegmentModel, segment_key
-from tests.conftest import OTHER_STORE, STORE, bearer, body_of, jwt_headers, token_for
-
-
-def admin(store_code: str = STORE) -> dict[str, str]:
-    return jwt_headers(token_for(Role.ADMIN, store_code))
-
-
-def form_headers(store_code: str = STORE) -> dict[str, str]:
-    return {**admin(store_code), "Content-Type": "application/x-www-form-urlencoded"}
-
-
-def post_form(client: Any, path: str, pairs: list[tuple[str, str]], method: str = "post") -> Any:
-    return getattr(client, method)(path, body=urlencode(pairs), headers=form_headers())
+from tests.fixtures.clients import OTHER_STORE, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.targeting_api import add_members, admin, create_segment, customer, post_form
 
 
 def send(client: Any, method: str, path: str, body: Any = None, store_code: str = STORE) -> Any:
@@ -33,28 +21,11 @@ def send(client: Any, method: str, path: str, body: Any = None, store_code: str 
     return getattr(client, method)(path, body=payload, headers=admin(store_code))
 
 
-def customer(email: str, store_code: str = STORE) -> str:
-    record = new_customer(store_code, email, firstname="Ann", surname="Lee")
-    record.save()
-    return record.customer_id
-
-
 def create_level(client: Any, name: str, value: str = "0") -> str:
     pairs = [("level[name]", name), ("level[conditionValue]", value)]
     response = post_form(client, "/api/DEFAULT/level", pairs)
     assert response.status_code == 200, response.body
     return body_of(response)["id"]
-
-
-def create_segment(client: Any, name: str) -> str:
-    response = post_form(client, "/api/DEFAULT/segment", [("segment[name]", name)])
-    assert response.status_code == 200, response.body
-    return body_of(response)["segmentId"]
-
-
-def add_members(client: Any, segment_id: str, *customer_ids: str) -> Any:
-    pairs = [("customers[]", customer_id) for customer_id in customer_ids]
-    return post_form(client, f"/api/DEFAULT/segment/{segment_id}/customers", pairs)
 
 
 def set_level(client: Any, customer_id: str, level_id: str | None) -> Any:

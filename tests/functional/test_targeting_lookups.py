@@ -7,8 +7,8 @@ from typing import Any
 
 from chalicelib.domain.catalog import targeting
 from chalicelib.storage.customers import CustomerModel, level_key
-from tests.conftest import OTHER_STORE, STORE
-from tests.factories import add_customer, make_campaign
+from tests.fixtures.clients import OTHER_STORE, STORE
+from tests.fixtures.factories import add_customer, make_campaign
 
 
 def _level(name: str, store_code: str = STORE) -> str:

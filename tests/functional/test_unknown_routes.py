@@ -12,7 +12,7 @@ import pytest
 
 from infra.template import API_HANDLER_URI
 from local.worker import LambdaContext
-from tests.conftest import API_KEY, body_of
+from tests.fixtures.clients import API_KEY, body_of
 
 ROOT = Path(__file__).resolve().parents[2]
 

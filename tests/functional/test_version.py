@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import __version__
-from tests.conftest import body_of
+from tests.fixtures.clients import body_of
 
 ROOT = Path(__file__).resolve().parents[2]
 

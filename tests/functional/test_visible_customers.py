@@ -8,9 +8,9 @@ from typing import Any
 from chalicelib.domain.access import stores
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import coupon_usage, targeting
-from tests.conftest import OTHER_STORE, STORE, body_of, jwt_headers, token_for
-from tests.factories import add_customer, make_campaign
-from tests.functional.test_bought import T0, buy, new_customer
+from tests.fixtures.bought import T0, buy, new_customer
+from tests.fixtures.clients import OTHER_STORE, STORE, body_of, jwt_headers, token_for
+from tests.fixtures.factories import add_customer, make_campaign
 
 
 def admin(store_code: str = STORE) -> dict[str, str]:

@@ -24,10 +24,11 @@ from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.events import EventModel
 from chalicelib.storage.webhook_deliveries import QUEUE, DeliveryModel, webhook_key
 from chalicelib.storage.webhooks import WebhookModel
-from tests.conftest import STORE, bearer, body_of, hooked_clients
-from tests.factories import add_customer
-from tests.functional.test_events import CHANGES
-from tests.receivers import Receiver, local_stage, serving, start, stop
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.clients import STORE, bearer, body_of
+from tests.fixtures.events import CHANGES
+from tests.fixtures.factories import add_customer
+from tests.fixtures.receivers import Receiver, local_stage, serving, start, stop
 
 
 @pytest.fixture

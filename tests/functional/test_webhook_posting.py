@@ -12,8 +12,8 @@ from chalicelib.domain.events import webhook_posting, webhooks
 from chalicelib.domain.events.event_log import Event
 from chalicelib.domain.events.webhook_signature import HEADER, signature_header, verify_signature
 from chalicelib.storage.webhooks import WebhookModel
-from tests.conftest import STORE
-from tests.receivers import Receiver, local_stage, serving
+from tests.fixtures.clients import STORE
+from tests.fixtures.receivers import Receiver, local_stage, serving
 
 EVENT = Event(
     "evt_20261205T000000000000Z_000000000001",

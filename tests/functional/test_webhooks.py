@@ -12,8 +12,8 @@ import pytest
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.events import webhooks
 from chalicelib.storage.webhooks import WebhookModel
-from tests.conftest import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
-from tests.receivers import local_stage
+from tests.fixtures.clients import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.receivers import local_stage
 
 PUBLIC_URL = "https://93.184.216.34/hooks"  # a global address: no DNS needed
 BODY = {"url": PUBLIC_URL, "events": ["points.spent", "claim.claimed"]}

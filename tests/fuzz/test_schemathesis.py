@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 
 from chalicelib.cli import DEMO_CAMPAIGN_ID
 from local.run import STORE_CODE, StackSettings
-from tests.e2e.test_local_stack import API_KEY, REPO_ROOT, Stack, start_stack
+from tests.fixtures.stacks import API_KEY, REPO_ROOT, Stack, start_stack
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,48 +28,24 @@ from chalicelib.storage.claims import ClaimModel
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.ledger import LedgerEntryModel
 from chalicelib.storage.rewards import RewardModel
-from tests.conftest import (
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.bought import new_customer
+from tests.fixtures.clients import (
     API_KEY,
     OTHER_API_KEY,
     OTHER_STORE,
     STORE,
     body_of,
-    hooked_clients,
     jwt_headers,
     token_for,
 )
-from tests.factories import make_campaign, make_customer_type
-from tests.functional.test_bought import new_customer
-from tests.functional.test_mokugift import issuer, queued_messages
-from tests.functional.test_targeting_api import add_members, create_segment, customer
+from tests.fixtures.crashes import Crash, CrashPoint
+from tests.fixtures.factories import make_campaign, make_customer_type
+from tests.fixtures.mokugift import issuer, queued_messages
+from tests.fixtures.targeting_api import add_members, create_segment, customer
 
 JSON = {"Content-Type": "application/json"}
 FORM = "application/x-www-form-urlencoded"
-
-
-class Crash(BaseException):
-    """The process dying: not an `Exception`, so no handler of the service sees it."""
-
-
-@dataclass
-class CrashPoint:
-    """Die on the `at`-th (from 0) call of `operation`, optionally only on tables named so."""
-
-    operation: str
-    at: int
-    table: str | None = None
-    seen: int = 0
-    error: type[BaseException] = Crash
-
-    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        if model.name != self.operation:
-            return
-        table = json.loads(params.get("body") or b"{}").get("TableName", "")
-        if self.table is not None and not table.endswith(self.table):
-            return
-        self.seen += 1
-        if self.seen == self.at + 1:
-            raise self.error(f"{self.operation} #{self.at}")
 
 
 # Where a bulk request dies: before its first item, between two items' transactions, and after

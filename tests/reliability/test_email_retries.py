@@ -22,7 +22,8 @@ from chalicelib.domain.rewards.deliveries import MAX_RECEIVES
 from chalicelib.mail import outbox
 from chalicelib.storage.rewards import EMAIL_FAILED, EMAIL_QUEUED, EMAIL_SENDING, EMAIL_SENT
 from local.worker import Worker
-from tests.functional.test_reward_emails import (
+from tests.fixtures.emails import (
+    DLQ,
     consume,
     issue,
     queue_url,
@@ -30,10 +31,10 @@ from tests.functional.test_reward_emails import (
     reload,
     sent_emails,
     statuses,
+    waiting,
 )
 
 THROTTLED = "Throttling: Maximum sending rate exceeded."
-DLQ = "reward-email-dlq"
 
 
 class Ses:
@@ -65,23 +66,6 @@ def ses(store: str) -> Iterator[Ses]:
         yield hook
     finally:
         events.unregister("before-parameter-build.ses.SendEmail", hook)
-
-
-@pytest.fixture
-def redelivered(store: str) -> None:
-    """A message not deleted comes back at once (the deployed queue waits minutes)."""
-    aws.client("sqs").set_queue_attributes(
-        QueueUrl=queue_url(), Attributes={"VisibilityTimeout": "0"}
-    )
-
-
-def waiting(name: str = outbox.QUEUE) -> int:
-    """Messages in the queue `name`, visible or not."""
-    attributes = aws.client("sqs").get_queue_attributes(
-        QueueUrl=queue_url(name),
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(value) for value in attributes.values())
 
 
 def test_ses_throttling_is_retried_then_failed_and_dead_lettered_telling_each_step(

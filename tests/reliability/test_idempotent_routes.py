@@ -30,16 +30,14 @@ from chalicelib.domain.events import event_log, webhooks
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.base import MODELS
-from tests.conftest import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
-from tests.factories import RECIPIENT, make_campaign
-from tests.functional.test_bought import buy, new_customer
-from tests.functional.test_campaign_media import png
-from tests.functional.test_campaigns import campaign_json
-from tests.functional.test_cashback import cashback_campaign
-from tests.functional.test_cashback_callback import SECRET, message, sign
-from tests.functional.test_claims import make_claim
-from tests.functional.test_imonggo_customers import basic, make_customer
-from tests.functional.test_reward_emails import issue
+from tests.fixtures.bought import buy, new_customer
+from tests.fixtures.campaigns import campaign_json, png
+from tests.fixtures.cashback import SECRET, cashback_campaign, message, sign
+from tests.fixtures.clients import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.emails import issue
+from tests.fixtures.factories import RECIPIENT, make_campaign
+from tests.fixtures.imonggo import basic, make_customer
+from tests.fixtures.points import make_claim
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

@@ -23,9 +23,10 @@ from chalicelib.jobs import bulk_chunks
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.jobs import QUEUE
 from chalicelib.storage.ledger import LedgerEntryModel
-from tests.conftest import OTHER_API_KEY, OTHER_STORE, STORE, bearer, body_of, hooked_clients
-from tests.functional.test_jobs import ADDRESS, create, drain, job_of, results
-from tests.reliability.test_bulk_resume import Crash
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.clients import OTHER_API_KEY, OTHER_STORE, STORE, bearer, body_of
+from tests.fixtures.crashes import Crash
+from tests.fixtures.jobs import ADDRESS, create, drain, job_of, results
 
 ROWS = [
     {"amount": 1000, "email": "a@example.com"},

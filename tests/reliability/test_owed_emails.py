@@ -29,11 +29,11 @@ from chalicelib.storage.rewards import (
     RewardModel,
 )
 from local.worker import Worker
-from tests.conftest import STORE, AwsCalls, body_of
-from tests.factories import make_campaign
-from tests.functional.test_mokugift import ALICE, issue
-from tests.functional.test_mokugift_bulk import person, post_many
-from tests.functional.test_reward_emails import consume, receive, reload, sent_emails
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.clients import STORE, body_of
+from tests.fixtures.emails import consume, receive, reload, sent_emails
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.mokugift import ALICE, issue, person, post_many
 
 
 class Crash(BaseException):

@@ -11,11 +11,11 @@ from chalicelib.domain.customers.records import customers_count
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.storage.targeting import SegmentMemberModel, SegmentModel, segment_key
-from tests.conftest import STORE, bearer, body_of, hooked_clients
-from tests.functional.test_recipients import WALLACE, created
-from tests.functional.test_recipients_erasure import PERSONAL, entries, grant, held_anywhere
-from tests.functional.test_targeting_api import add_members, create_segment
-from tests.reliability.test_bulk_resume import Crash, CrashPoint
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.clients import STORE, bearer, body_of
+from tests.fixtures.crashes import Crash, CrashPoint
+from tests.fixtures.recipients import PERSONAL, WALLACE, created, entries, grant, held_anywhere
+from tests.fixtures.targeting_api import add_members, create_segment
 
 # Its writes, each a TransactWriteItems: one per segment it leaves, then the erasure itself.
 CRASH_POINTS = {

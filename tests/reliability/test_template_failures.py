@@ -14,9 +14,8 @@ import pytest
 from chalicelib import aws
 from chalicelib.storage.rewards import EMAIL_FAILED, EMAIL_SENDING
 from local.worker import Worker
-from tests.factories import make_campaign
-from tests.functional.test_reward_emails import issue, reload, sent_emails, statuses
-from tests.reliability.test_email_retries import DLQ, redelivered, waiting  # noqa: F401
+from tests.fixtures.emails import DLQ, issue, reload, sent_emails, statuses, waiting
+from tests.fixtures.factories import make_campaign
 
 # A message not deleted comes back at once, so a retry would show in the next round.
 pytestmark = pytest.mark.usefixtures("redelivered")

@@ -27,9 +27,10 @@ from chalicelib.config import get_settings
 from chalicelib.domain.access import auth
 from chalicelib.storage import base
 from chalicelib.storage.base import MODELS
-from tests.conftest import RACE_API_KEY, RACE_STORE, bearer, body_of, hooked_clients
-from tests.factories import RECIPIENT, make_campaign
-from tests.functional.test_imonggo_customers import basic, make_customer
+from tests.fixtures.aws import hooked_clients
+from tests.fixtures.clients import RACE_API_KEY, RACE_STORE, bearer, body_of
+from tests.fixtures.factories import RECIPIENT, make_campaign
+from tests.fixtures.imonggo import basic, make_customer
 
 THROTTLING = {
     "ProvisionedThroughputExceededException": "com.amazonaws.dynamodb.v20120810",

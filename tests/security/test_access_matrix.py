@@ -23,9 +23,9 @@ from chalicelib.api.openapi import document
 from chalicelib.api.openloyalty.access import ACCESS, PUBLIC
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import targeting
-from tests.conftest import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
-from tests.functional.test_bought import buy, new_customer
+from tests.fixtures.bought import buy, new_customer
+from tests.fixtures.clients import API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.factories import make_campaign
 
 ANONYMOUS = "anonymous"
 CALLERS = (ANONYMOUS, Role.CUSTOMER, Role.SELLER, Role.STORE, Role.ADMIN)

@@ -19,9 +19,9 @@ from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.points import accounts
 from chalicelib.storage.claims import ClaimModel
-from tests.conftest import API_KEY, OTHER_API_KEY, STORE, bearer, body_of, jwt_headers
-from tests.factories import RECIPIENT, make_campaign
-from tests.functional.test_bought import new_customer
+from tests.fixtures.bought import new_customer
+from tests.fixtures.clients import API_KEY, OTHER_API_KEY, STORE, bearer, body_of, jwt_headers
+from tests.fixtures.factories import RECIPIENT, make_campaign
 
 REPLAYED = "Idempotent-Replayed"
 JSON = {"Content-Type": "application/json"}

@@ -12,8 +12,8 @@ import pytest
 
 from chalicelib.domain.access import auth
 from chalicelib.domain.points import claims
-from tests.conftest import STORE
-from tests.factories import make_campaign
+from tests.fixtures.clients import STORE
+from tests.fixtures.factories import make_campaign
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

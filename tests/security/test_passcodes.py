@@ -16,7 +16,7 @@ from chalicelib.domain.catalog.campaign_form import read_campaign
 from chalicelib.domain.errors import AuthenticationError
 from chalicelib.storage.credentials import CredentialModel
 from chalicelib.storage.rewards import RewardModel
-from tests.conftest import OTHER_STORE, STORE, body_of
+from tests.fixtures.clients import OTHER_STORE, STORE, body_of
 
 SHARED_ID = "spring-gift"
 RECIPIENT = {"email": "wallace@example.com", "first_name": "Wallace", "last_name": "W"}

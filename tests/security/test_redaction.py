@@ -26,8 +26,8 @@ from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.points import claims
 from chalicelib.redaction import MASK, redact
-from tests.conftest import API_KEY, STORE
-from tests.factories import make_campaign
+from tests.fixtures.clients import API_KEY, STORE
+from tests.fixtures.factories import make_campaign
 
 PASSWORD = "correct-horse-battery-staple"
 ADMIN = "admin@example.com"

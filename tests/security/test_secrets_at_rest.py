@@ -24,10 +24,18 @@ from chalicelib.domain.access.auth import Role
 from chalicelib.storage.claims import ClaimModel
 from chalicelib.storage.credentials import CredentialModel
 from chalicelib.storage.rewards import RewardModel
-from tests.conftest import API_KEY, OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
-from tests.factories import make_campaign
-from tests.functional.test_reward_emails import consume, receive, sent_emails
-from tests.security.tables import stored_items
+from tests.fixtures.clients import (
+    API_KEY,
+    OTHER_API_KEY,
+    STORE,
+    bearer,
+    body_of,
+    jwt_headers,
+    token_for,
+)
+from tests.fixtures.emails import consume, receive, sent_emails
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.tables import stored_items
 
 PASSWORD = "correct-horse-battery-staple"
 JSON = {"Content-Type": "application/json"}

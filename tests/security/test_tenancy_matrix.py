@@ -39,28 +39,27 @@ from moto import mock_aws
 from urllib3.filepost import encode_multipart_formdata
 
 from app import app
-from chalicelib import cli
+from chalicelib import cli, secrets_store
 from chalicelib.config import get_settings
 from chalicelib.domain.access import auth, stores
 from chalicelib.domain.access.auth import USER_ROLES, Role
 from chalicelib.domain.events import event_log, webhooks
 from chalicelib.storage.credentials import CredentialModel
 from local.bootstrap import create_resources, load_template
-from tests.conftest import (
+from tests.fixtures.aws import hooked_clients, reset_process_state
+from tests.fixtures.campaigns import png
+from tests.fixtures.clients import (
     API_KEY,
     OTHER_API_KEY,
     OTHER_STORE,
     STORE,
     bearer,
     body_of,
-    hooked_clients,
     jwt_headers,
-    reset_process_state,
     token_for,
 )
-from tests.factories import make_campaign
-from tests.functional.test_campaign_media import png
-from tests.security.tables import stored_items, tables_restored
+from tests.fixtures.factories import make_campaign
+from tests.fixtures.tables import stored_items, tables_restored
 
 REFUSED = frozenset({401, 403, 404})
 STORE_PARAM = "storeCode"
@@ -468,7 +467,7 @@ def _expired(route: Route) -> Credential:
     settings = get_settings()
     claims = {"iss": settings.jwt_issuer, "sub": "admin-1", "store": STORE}
     claims |= {"role": route.jwt_role.value, "iat": past, "exp": past + timedelta(minutes=5)}
-    return Credential(Kind.JWT, jwt.encode(claims, settings.jwt_secret, algorithm="HS256"))
+    return Credential(Kind.JWT, jwt.encode(claims, secrets_store.jwt_secret(), algorithm="HS256"))
 
 
 def _segment(data: dict[str, Any]) -> str:

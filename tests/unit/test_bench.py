@@ -165,7 +165,7 @@ def test_the_bulk_floor_writes_every_item_the_app_put() -> None:
 
 def test_the_cold_start_side_calls_the_handler_with_an_api_gateway_event(store: str) -> None:
     from bench import cold
-    from tests.conftest import API_KEY
+    from tests.fixtures.clients import API_KEY
 
     event = cold._event("GET", f"/api/v1/points/{API_KEY}/email/nobody@example.com/Full")
 

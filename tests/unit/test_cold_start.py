@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from chalicelib.cold_start import loading
-from tests.conftest import in_fresh_interpreter
+from tests.fixtures.aws import in_fresh_interpreter
 
 
 @pytest.fixture

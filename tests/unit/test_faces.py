@@ -9,7 +9,7 @@ import pytest
 from chalicelib.api import faces
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from tests.conftest import in_fresh_interpreter
+from tests.fixtures.aws import in_fresh_interpreter
 
 
 def test_the_route_table_is_what_the_faces_declare() -> None:

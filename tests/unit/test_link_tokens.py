@@ -14,7 +14,7 @@ from moto import mock_aws
 from chalicelib import aws as aws_clients
 from chalicelib.config import get_settings, reset_settings
 from chalicelib.domain.access import link_tokens
-from chalicelib.secrets_store import reset_secrets
+from chalicelib.secrets_store import link_token_secret, reset_secrets
 
 URL_SAFE_32 = re.compile(r"^[A-Za-z0-9_-]{32}$")  # what secrets.token_urlsafe(24) made
 
@@ -117,7 +117,7 @@ def test_deployed_the_secret_is_read_from_its_ssm_parameter(env: pytest.MonkeyPa
             Name="/rewards/test/link-token-secret", Value="from-ssm-0123456789", Type="SecureString"
         )
 
-        assert get_settings().link_token_secret == "from-ssm-0123456789"
+        assert link_token_secret() == "from-ssm-0123456789"
         assert "from-ssm" not in repr(get_settings())
 
 

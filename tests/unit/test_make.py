@@ -6,12 +6,21 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEV_TOOLS = {"pytest", "pytest-xdist", "ruff", "cfn-lint", "schemathesis", "openapi-spec-validator"}
+DEV_TOOLS = {
+    "pytest",
+    "pytest-xdist",
+    "ruff",
+    "import-linter",
+    "cfn-lint",
+    "schemathesis",
+    "openapi-spec-validator",
+}
 
 
 def requirement_names(path: Path) -> set[str]:
@@ -101,3 +110,12 @@ def test_a_changed_requirement_installs_its_level_again(project: Path) -> None:
         requirements.write("# changed\n")
     assert "-r requirements-local.txt" in planned(project, "run")
     assert "-r requirements-dev.txt" in planned(project, "test")
+
+
+def test_make_lint_checks_the_import_contracts_of_pyproject(project: Path) -> None:
+    stamp(project, "dev")
+    plan = planned(project, "lint").strip().splitlines()
+
+    assert plan[-1].startswith(".venv/bin/lint-imports")
+    contracts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    assert {contract["type"] for contract in contracts["contracts"]} >= {"layers", "independence"}

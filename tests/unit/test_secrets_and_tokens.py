@@ -13,11 +13,12 @@ import boto3
 import jwt
 import pytest
 
+from chalicelib import secrets_store
 from chalicelib.config import get_settings, reset_settings
 from chalicelib.domain.access import auth, secrets
 from chalicelib.domain.access.auth import Principal, Role
 from chalicelib.domain.errors import AuthenticationError, ConflictError, InvalidInputError
-from tests.conftest import API_KEY, OTHER_STORE, STORE
+from tests.fixtures.clients import API_KEY, OTHER_STORE, STORE
 
 CREDENTIALS_TABLE = "test-credentials"
 
@@ -46,7 +47,7 @@ def _claims(**overrides: Any) -> dict[str, Any]:
 
 
 def _sign(claims: dict[str, Any], secret: str | None = None, algorithm: str = "HS256") -> str:
-    return jwt.encode(claims, secret or get_settings().jwt_secret, algorithm=algorithm)
+    return jwt.encode(claims, secret or secrets_store.jwt_secret(), algorithm=algorithm)
 
 
 # --- secrets ----------------------------------------------------------------------------------

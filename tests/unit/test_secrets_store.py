@@ -16,8 +16,9 @@ from chalicelib.config import get_settings, reset_settings
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Principal, Role
 from chalicelib.domain.errors import AuthenticationError
-from chalicelib.secrets_store import reset_secrets
-from tests.conftest import STORE, AwsCalls
+from chalicelib.secrets_store import jwt_secret, paytm_secret, reset_secrets
+from tests.fixtures.aws import AwsCalls
+from tests.fixtures.clients import STORE
 
 JWT_PARAMETER = "/rewards/test/jwt-secret"
 PAYTM_PARAMETER = "/rewards/test/paytm-secret"
@@ -46,16 +47,14 @@ def ssm(aws_calls: AwsCalls, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsCal
 
 
 def test_secrets_are_read_from_their_parameters(ssm: AwsCalls) -> None:
-    settings = get_settings()
-
-    assert settings.jwt_secret == STORED_JWT
-    assert settings.paytm_secret == STORED_PAYTM
+    assert jwt_secret() == STORED_JWT
+    assert paytm_secret() == STORED_PAYTM
     assert ssm.count("GetParameter", service="ssm") == 2
 
 
 def test_a_parameter_is_read_once_per_process(ssm: AwsCalls) -> None:
     for _ in range(3):
-        assert get_settings().jwt_secret == STORED_JWT
+        assert jwt_secret() == STORED_JWT
         reset_settings()  # even settings read again keep the value
 
     assert ssm.count("GetParameter", service="ssm") == 1
@@ -74,10 +73,8 @@ def test_the_environment_wins_over_the_parameter(
     monkeypatch.setenv("REWARDS_PAYTM_SECRET", "paytm-secret-from-the-environment")
     reset_settings()
 
-    settings = get_settings()
-
-    assert settings.jwt_secret == "jwt-secret-from-the-environment-000000000"
-    assert settings.paytm_secret == "paytm-secret-from-the-environment"
+    assert jwt_secret() == "jwt-secret-from-the-environment-000000000"
+    assert paytm_secret() == "paytm-secret-from-the-environment"
     assert ssm.count(service="ssm") == 0
 
 
@@ -89,10 +86,8 @@ def test_without_either_the_local_defaults_apply(
     monkeypatch.setenv("REWARDS_DATA_DIR", str(tmp_path))
     reset_settings()
 
-    settings = get_settings()
-
-    assert settings.jwt_secret == (tmp_path / "jwt-secret").read_text().strip()
-    assert settings.paytm_secret is None  # PayTM callbacks are refused
+    assert jwt_secret() == (tmp_path / "jwt-secret").read_text().strip()
+    assert paytm_secret() is None  # PayTM callbacks are refused
     assert ssm.count(service="ssm") == 0
 
 
@@ -111,16 +106,16 @@ def local_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[P
 def test_a_local_install_makes_its_own_jwt_secret_once(
     local_install: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    secret = get_settings().jwt_secret
+    secret = jwt_secret()
     kept = local_install / "jwt-secret"
 
     assert kept.read_text().strip() == secret and len(secret) >= 32
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     reset_settings()  # a restart reads it back
-    assert get_settings().jwt_secret == secret
+    assert jwt_secret() == secret
     monkeypatch.setenv("REWARDS_DATA_DIR", str(tmp_path / "another-install"))
     reset_settings()
-    assert get_settings().jwt_secret != secret  # each install its own
+    assert jwt_secret() != secret  # each install its own
 
 
 def test_a_token_signed_with_the_once_published_secret_is_refused(local_install: Path) -> None:
@@ -142,4 +137,4 @@ def test_a_missing_parameter_is_an_error_not_a_default(
     reset_settings()
 
     with pytest.raises(aws_clients.client("ssm").exceptions.ParameterNotFound):
-        get_settings().jwt_secret  # noqa: B018
+        jwt_secret()

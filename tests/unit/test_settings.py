@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib import secrets_store
 from chalicelib.config import get_settings, reset_settings
 
 VARIABLES = (
@@ -98,7 +99,7 @@ def test_environment_values_are_parsed(env: pytest.MonkeyPatch) -> None:
     assert settings.region == "eu-west-1"
     assert settings.aws_endpoint_url == "http://127.0.0.1:5000"
     assert settings.resource_prefix == "rewards-prod-"
-    assert settings.jwt_secret == "prod-secret-of-sufficient-length-0000"
+    assert settings.jwt_secret_value == "prod-secret-of-sufficient-length-0000"
     assert settings.jwt_ttl_seconds == 900
     assert settings.jwt_issuer == "issuer-x"
     assert settings.default_store_code == "MAIN"
@@ -192,7 +193,7 @@ def test_a_deployed_stage_without_a_jwt_secret_refuses_to_sign(
     env.setenv("REWARDS_STAGE", stage)
 
     with pytest.raises(RuntimeError, match="REWARDS_JWT_SECRET"):
-        _ = get_settings().jwt_secret
+        secrets_store.jwt_secret()
 
 
 def test_the_local_stage_has_a_development_jwt_secret(
@@ -201,7 +202,7 @@ def test_the_local_stage_has_a_development_jwt_secret(
     env.setenv("REWARDS_STAGE", "local")
     env.setenv("REWARDS_DATA_DIR", str(tmp_path))
 
-    assert get_settings().jwt_secret
+    assert secrets_store.jwt_secret()
 
 
 def test_secret_values_stay_out_of_the_settings_repr(env: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ from chalicelib.storage.paging import key_values, start_key
 from chalicelib.storage.reads import Key, get_many
 from chalicelib.storage.rewards import RewardModel
 from chalicelib.storage.transactions import Transaction
-from tests.conftest import AwsCalls
+from tests.fixtures.aws import AwsCalls
 
 STORE = "WIRE"
 NOW = datetime.now(UTC)

@@ -24,10 +24,10 @@ from chalicelib.api.admin.jobs_schemas import Job
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain import bulk_jobs
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import STORE_OR_ADMIN
 from chalicelib.domain.errors import InvalidInputError, PayloadTooLargeError, TooManyItemsError
 
-STORE_ROLES = (Role.STORE, Role.ADMIN)
+STORE_ROLES = STORE_OR_ADMIN
 RESULT_COLUMNS = ("row", "applied", "result", "error")
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 

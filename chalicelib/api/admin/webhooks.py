@@ -24,13 +24,13 @@ from chalicelib.api.admin.webhooks_schemas import (
 from chalicelib.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import STORE_OR_ADMIN
 from chalicelib.domain.errors import ConflictError, InvalidInputError, MalformedRequestError
 from chalicelib.domain.events import webhook_deliveries, webhooks
 from chalicelib.domain.events.event_log import UnknownEventTypeError
 
 routes = Routes(__name__)
-ROLES = (Role.ADMIN, Role.STORE)
+ROLES = STORE_OR_ADMIN
 FORM_ERRORS = (InvalidInputError, MalformedRequestError, UnknownEventTypeError)
 
 

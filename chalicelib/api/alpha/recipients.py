@@ -10,7 +10,7 @@ from chalicelib.api.alpha.recipients_schemas import Recipient, RecipientsPage
 from chalicelib.api.errors import default_error_body
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import STORE_OR_ADMIN
 from chalicelib.domain.customers import recipients
 from chalicelib.domain.customers.recipient_input import RecipientInput
 from chalicelib.domain.errors import (
@@ -23,7 +23,7 @@ from chalicelib.domain.points import accounts
 
 NOT_FOUND = (recipients.RecipientNotFoundError,)
 
-STORE_ROLES = (Role.STORE, Role.ADMIN)
+STORE_ROLES = STORE_OR_ADMIN
 
 
 def render_error(error: RewardsError) -> dict[str, Any]:

@@ -26,10 +26,10 @@ from urllib.parse import unquote
 from chalice import Response
 
 from chalicelib.api import xml
-from chalicelib.api.errors import RETRY_AFTER_SECONDS, status_of
+from chalicelib.api.errors import RETRY_AFTER_SECONDS, error_schema, status_of
 from chalicelib.api.request import BODY_TYPES
 from chalicelib.api.schemas import dump
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import STORE_ONLY
 from chalicelib.domain.customers.customer_types import CustomerTypeNotFoundError
 from chalicelib.domain.customers.records import CustomerNotFoundError
 from chalicelib.domain.errors import (
@@ -49,7 +49,7 @@ XML = "application/xml"
 XML_TYPES = (XML, "text/xml")
 # The document's calls send `Content-Type: application/xml`, with no body.
 CONTENT_TYPES = (*BODY_TYPES, *XML_TYPES)
-STORE_ROLES = (Role.STORE,)
+STORE_ROLES = STORE_ONLY
 # The document's words for the errors it names.
 DOCUMENT_MESSAGES: tuple[tuple[type[RewardsError], str], ...] = (
     (CustomerNotFoundError, "Customer not found"),
@@ -153,6 +153,7 @@ def error_messages(error: RewardsError) -> list[str]:
     return [message or error.message]
 
 
+@error_schema("ImonggoError")
 def json_error_body(error: RewardsError) -> dict[str, Any]:
     """`{"errors": [...]}`, with the service's `code` and `message` (and per-field `fields`)."""
     messages = error_messages(error)

@@ -19,7 +19,7 @@ from chalicelib.api.imonggo.customer_types_schemas import (
 )
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import STORE_OR_ADMIN
 from chalicelib.domain.customers import customer_types
 from chalicelib.domain.customers.customer_type_input import CustomerTypeChanges, CustomerTypeInput
 from chalicelib.domain.customers.customer_types import CustomerTypeNotFoundError
@@ -28,7 +28,7 @@ from chalicelib.domain.errors import ConflictError
 
 routes = Routes(__name__)
 
-TYPE_ADMIN_ROLES = (Role.ADMIN, Role.STORE)
+TYPE_ADMIN_ROLES = STORE_OR_ADMIN
 TYPE_NOT_FOUND = (CustomerTypeNotFoundError,)
 MEMBER_ERRORS = (*TYPE_NOT_FOUND, CustomerNotFoundError)
 

@@ -97,7 +97,7 @@ from chalicelib.api.request import (
 )
 from chalicelib.api.routes import JSON, Routes
 from chalicelib.api.security import authenticate
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import ISSUER_ONLY, Role
 from chalicelib.domain.access.stores import get_store
 from chalicelib.domain.catalog.campaigns import (
     CampaignInactiveError,
@@ -125,13 +125,14 @@ from chalicelib.domain.rewards.handout import (
 from chalicelib.domain.rewards.issuing import Delivery, IssueOutcome
 from chalicelib.domain.validation import InputModel
 from chalicelib.storage.rewards import RewardModel, store_of
+from chalicelib.timefmt import UTC_SECONDS
 
-ISSUER = (Role.ISSUER,)
+ISSUER = ISSUER_ONLY
 # The store's API key, an admin, or the campaign's own passcode; anyone when the campaign
 # answers public queries (`query_store`).
 QUERY_ROLES = (Role.STORE, Role.ADMIN, Role.ISSUER)
 NO_CREDENTIAL = AuthenticationError.default_message
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+TIME_FORMAT = UTC_SECONDS
 XML = "application/xml"
 XML_TYPES = (XML, "text/xml")
 VERSION = "1.0"

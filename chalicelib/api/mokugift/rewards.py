@@ -20,13 +20,14 @@ from chalicelib.api.mokugift.issuing import reward_body
 from chalicelib.api.mokugift.rewards_schemas import RewardDelivery, SandboxDelivery
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import STORE_OR_ADMIN, Role
 from chalicelib.domain.errors import ConflictError, PermissionDeniedError
 from chalicelib.domain.rewards import deliveries, sandbox
 from chalicelib.storage.rewards import RewardModel
+from chalicelib.timefmt import UTC_SECONDS
 
-STORE_ROLES = (Role.STORE, Role.ADMIN)
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+STORE_ROLES = STORE_OR_ADMIN
+TIME_FORMAT = UTC_SECONDS
 REWARD_PATH = "/api/{storeCode}/rewards/{reward}"
 
 routes = Routes(__name__)

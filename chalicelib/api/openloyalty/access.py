@@ -18,17 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import ADMIN_ONLY, USER_ROLES, Role
 
 Roles = tuple[Role, ...] | None
 
 PUBLIC: Roles = None
 ANONYMOUS = "anonymous"  # how the document names a caller without a credential
-ADMIN: tuple[Role, ...] = (Role.ADMIN,)
+ADMIN: tuple[Role, ...] = ADMIN_ONLY
 SELLER: tuple[Role, ...] = (Role.SELLER, Role.ADMIN)
 CUSTOMER: tuple[Role, ...] = (Role.CUSTOMER,)
 # Campaign details: a customer only for a campaign offered to them (checked by the handler).
-READER: tuple[Role, ...] = (Role.ADMIN, Role.SELLER, Role.CUSTOMER)
+READER: tuple[Role, ...] = USER_ROLES
 ANYONE: tuple[Role, ...] = (Role.ADMIN, Role.SELLER, Role.CUSTOMER, Role.STORE)
 
 S = "/api/{storeCode}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from chalicelib.api.errors import status_of
+from chalicelib.api.errors import error_schema, status_of
 from chalicelib.api.openloyalty.access import roles_of
 from chalicelib.api.routes import Access, Routes
 from chalicelib.domain import errors
@@ -54,6 +54,7 @@ def error_status(error: errors.RewardsError) -> int:
     return status_of(error)
 
 
+@error_schema("OpenLoyaltyError")
 def render_error(error: errors.RewardsError) -> dict[str, Any]:
     if isinstance(error, Refusal):
         return {"error": error.message, "message": error.message, "code": error.code}

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib import secrets_store
 from chalicelib.config import get_settings
 from chalicelib.domain.access import secrets
 from chalicelib.domain.access.stores import get_store
@@ -40,7 +41,12 @@ class Role(StrEnum):
     ISSUER = "issuer"
 
 
-USER_ROLES = (Role.ADMIN, Role.SELLER, Role.CUSTOMER)
+# Who may call a route: the role tuples that several faces declare, each defined here once.
+STORE_ONLY = (Role.STORE,)  # the store's API key
+ADMIN_ONLY = (Role.ADMIN,)
+ISSUER_ONLY = (Role.ISSUER,)  # a campaign's passcode
+STORE_OR_ADMIN = (Role.STORE, Role.ADMIN)  # the store's API key or its admin's token
+USER_ROLES = (Role.ADMIN, Role.SELLER, Role.CUSTOMER)  # the users who log in
 
 
 @dataclass(frozen=True)
@@ -248,7 +254,7 @@ def issue_token(principal: Principal) -> str:
         "iat": now,
         "exp": now + timedelta(seconds=settings.jwt_ttl_seconds),
     }
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    return jwt.encode(claims, secrets_store.jwt_secret(), algorithm="HS256")
 
 
 def principal_for_token(token: str) -> Principal:
@@ -258,7 +264,7 @@ def principal_for_token(token: str) -> Principal:
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret,
+            secrets_store.jwt_secret(),
             algorithms=["HS256"],
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "iat", "sub", "iss"]},

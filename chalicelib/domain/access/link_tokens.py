@@ -30,7 +30,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.config import get_settings
+from chalicelib import secrets_store
 from chalicelib.domain.access.secrets import token_digest, token_matches
 
 REWARD = "reward"
@@ -59,7 +59,7 @@ class Link:
     def token(self) -> str:
         """A reward's `/r/{token}`; a claim's as in its URL, a v4 UUID's 32 hex digits."""
         message = "\0".join((self.kind, self.store_code, self.record_id)).encode("utf-8")
-        key = get_settings().link_token_secret.encode("utf-8")
+        key = secrets_store.link_token_secret().encode("utf-8")
         mac = hmac.new(key, message, hashlib.sha256).digest()
         if self.kind == CLAIM:
             return uuid.UUID(bytes=mac[:16], version=4).hex  # 122 secret bits

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
+from chalicelib import secrets_store
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import InvalidInputError, MalformedRequestError
 from chalicelib.storage.cashback import ACCEPTED, FAILED, PAID, REQUESTED, CashbackPayoutModel
@@ -161,7 +162,7 @@ class Paytm(PayoutProvider):
         return callback.headers.get("content", "").encode("utf-8"), JSON_TYPE
 
     def verify(self, callback: Callback) -> bool:
-        secret = get_settings().paytm_secret
+        secret = secrets_store.paytm_secret()
         signature = callback.headers.get(SIGNATURE_HEADER, "").strip().lower()
         if not secret or not signature:
             return False

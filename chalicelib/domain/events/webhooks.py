@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from pydantic import Field
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib import secrets_store
 from chalicelib.config import get_settings
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from chalicelib.domain.events import event_log
@@ -92,7 +93,7 @@ class Webhook:
 # -- secrets -------------------------------------------------------------------------------
 def secret(store_code: str, webhook_id: str, generation: int) -> str:
     message = "\0".join(("webhook", store_code, webhook_id, str(generation))).encode("utf-8")
-    key = get_settings().link_token_secret.encode("utf-8")
+    key = secrets_store.link_token_secret().encode("utf-8")
     mac = hmac.new(key, message, hashlib.sha256).digest()
     return "whsec_" + base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
 
