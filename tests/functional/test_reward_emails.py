@@ -30,7 +30,9 @@ from chalicelib.domain.rewards.deliveries import (
     EmailOutcome,
     RetryLaterError,
 )
-from chalicelib.domain.rewards.handout import Grant, Recipient, acquire, reward_url
+from chalicelib.domain.rewards.grants import Grant, Recipient
+from chalicelib.domain.rewards.handout import acquire
+from chalicelib.domain.rewards.links import reward_url
 from chalicelib.jobs import reward_emails
 from chalicelib.mail import outbox
 from chalicelib.storage.campaigns import CampaignModel

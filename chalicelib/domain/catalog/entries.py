@@ -29,7 +29,7 @@ from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.domain.catalog import campaigns, coupons, markup, targeting
+from chalicelib.domain.catalog import campaigns, coupons, targeting
 from chalicelib.domain.catalog.campaign_form import (
     FORM_CONFIG,
     Blankable,
@@ -44,6 +44,7 @@ from chalicelib.domain.catalog.campaigns import DEFAULT_LOCALE, CampaignNotFound
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.paging import page_of
 from chalicelib.domain.validation import InputModel, number_type
+from chalicelib.mail import markup
 from chalicelib.storage.campaigns import (
     REWARD_TYPES,
     TRANSLATION_FIELDS,
