@@ -16,6 +16,7 @@ from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog.campaigns import CampaignNotFoundError
 from chalicelib.domain.rewards import issuing
 from chalicelib.domain.rewards.issuing import PublicQueriesInput
+from chalicelib.domain.validation import validate
 
 routes = Routes(__name__)
 
@@ -52,9 +53,14 @@ def rotate_sandbox_passcode(request: ApiRequest, storeCode: str, campaign: str) 
     methods=["PUT"],
     roles=(Role.ADMIN,),
     summary="Let anyone query the campaign's rewards, or stop it; off by default (Mokugift)",
+    # Not a typed `body` parameter: another store's campaign is a 404 whatever the body, so
+    # the body is parsed once the domain has found the campaign.
+    request_model=PublicQueriesInput,
     errors=(CampaignNotFoundError, issuing.PublicQueriesTakenError),
 )
-def set_public_queries(
-    request: ApiRequest, storeCode: str, campaign: str, body: PublicQueriesInput
-) -> PublicQueries:
-    return issuing.set_public_queries(request.store_code, campaign, body.enabled)
+def set_public_queries(request: ApiRequest, storeCode: str, campaign: str) -> PublicQueries:
+    return issuing.set_public_queries(
+        request.store_code,
+        campaign,
+        lambda: validate(PublicQueriesInput, request.body).enabled,
+    )

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -341,15 +341,20 @@ class PublicQueries:
     public_queries: bool
 
 
-def set_public_queries(store_code: str, campaign_id: str, enabled: bool) -> PublicQueries:
+def set_public_queries(
+    store_code: str, campaign_id: str, enabled: Callable[[], bool]
+) -> PublicQueries:
     """Let anyone query the campaign's rewards (Mokugift's queries asked for nothing), or stop
-    it: a campaign setting, off by default. The new setting is returned."""
+    it: a campaign setting, off by default. The new setting is returned. `enabled` gives the
+    setting asked for once the campaign is known to be the store's: another store's campaign
+    is not found, whatever the request's body."""
     get_campaign(store_code, campaign_id)
-    if not enabled:
+    setting = enabled()
+    if not setting:
         credentials.delete_public_queries(store_code, campaign_id)
     elif not credentials.put_public_queries(store_code, campaign_id):
         raise PublicQueriesTakenError()
-    return PublicQueries(campaign_id, enabled)
+    return PublicQueries(campaign_id, setting)
 
 
 def public_queries_store(campaign_id: str) -> str | None:
