@@ -79,12 +79,13 @@ from chalicelib.api.routes import Routes
 from chalicelib.api.security import authenticate
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog.campaigns import CampaignInactiveError, CampaignNotFoundError
-from chalicelib.domain.errors import ConflictError, InvalidInputError
+from chalicelib.domain.errors import ConflictError, InvalidInputError, RewardsError
 from chalicelib.domain.rewards import issuing, recipients
 from chalicelib.domain.rewards.grants import (
     LimitPerUserReachedError,
     LimitReachedError,
     NoCouponsLeftError,
+    Recipient,
 )
 from chalicelib.domain.rewards.issuing import Issued
 from chalicelib.domain.rewards.recipients import Delivery
@@ -115,13 +116,11 @@ routes = Routes(__name__)
 # -- one parse: either contract into the same call --------------------------------------------
 @dataclass(frozen=True)
 class IssueCall:
-    """One issuing request, whichever contract sent it: its recipient items (an item may be
-    the error of a list entry that did not parse), how each names its recipient, and whether
-    email recipients need names (the JSON contract's)."""
+    """One issuing request, whichever contract sent it: its recipients, each parsed or the
+    error that refuses it alone (a bulk call's), and how each was named, as given."""
 
-    items: list[Any]
-    named: bool
-    recipients: list[str | None]
+    recipients: list[Recipient | RewardsError]
+    names: list[str | None]
 
 
 def _fields(request: ApiRequest) -> dict[str, Any]:
@@ -143,20 +142,32 @@ def _named_by(item: Any, delivery: Delivery) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def parse_call(request: ApiRequest, delivery: Delivery, many: bool) -> IssueCall:
-    """The request as one `IssueCall`: a JSON body as is, the original's fields mapped."""
+def _items(
+    request: ApiRequest, delivery: Delivery, many: bool
+) -> tuple[list[Any], list[str | None]]:
+    """The request's recipient items (a list entry that did not parse is its error), and how
+    each names its recipient: a JSON body as is, the original's fields mapped."""
     if sends_json(request.raw):
         items = recipients.recipients_of(request.body) if many else [request.body]
-        return IssueCall(items, True, [_named_by(item, delivery) for item in items])
+        return items, [_named_by(item, delivery) for item in items]
     fields = _fields(request)
     if many:
         entries = recipients.parse_recipient_list(_text(fields, "recipient_list"), delivery)
-        named = [entry.address or entry.text for entry in entries]
-        return IssueCall([entry.item for entry in entries], False, named)
+        return [entry.item for entry in entries], [entry.address or entry.text for entry in entries]
     who = "recipient_id" if delivery is Delivery.UNIQUE_ID else "recipient_email"
     address = _text(fields, who)
     item = recipients.recipient_item(address, _text(fields, "recipient_name"), delivery)
-    return IssueCall([item], False, [address])
+    return [item], [address]
+
+
+def parse_call(request: ApiRequest, delivery: Delivery, many: bool) -> IssueCall:
+    """The request as one `IssueCall`. The JSON contract's email recipients need a first and a
+    last name; a single call's bad recipient refuses the call, before anything is read."""
+    items, names = _items(request, delivery, many)
+    named = sends_json(request.raw)
+    if many:
+        return IssueCall(recipients.parse_recipients(items, delivery, named), names)
+    return IssueCall([recipients.parse_recipient(items[0], delivery, named)], names)
 
 
 # Document the original contract's form fields only: `parse_call` reads them.
@@ -204,20 +215,22 @@ def answer_issue(
     # Authenticated already when an Idempotency-Key came with it (`api.routes`).
     principal = request.principal = request.principal or authenticate(request, ISSUER)
     call = parse_call(request, delivery, many)
-    issue = issuing.issue if many else issuing.issue_one
-    issued = issue(
-        request.store_code,
-        campaign_id,
-        call.items if many else call.items[0],
-        delivery,
-        actor=principal.actor,
-        correlation_id=correlation_id(request.raw),
-        progress=request.progress,
-        named=call.named,
-        sandbox=principal.sandbox,
-    )
+    options: dict[str, Any] = {
+        "actor": principal.actor,
+        "correlation_id": correlation_id(request.raw),
+        "progress": request.progress,
+        "sandbox": principal.sandbox,
+    }
+    if many:
+        issued = issuing.issue(
+            request.store_code, campaign_id, call.recipients, delivery, **options
+        )
+    else:
+        [recipient] = call.recipients
+        assert isinstance(recipient, Recipient)  # a single call's refusal was raised
+        issued = issuing.issue_one(request.store_code, campaign_id, recipient, delivery, **options)
     if answers_xml(request.raw):
-        return issued_xml(issued, delivery, call.recipients, many, 200 if many else 201)
+        return issued_xml(issued, delivery, call.names, many, 200 if many else 201)
     return issued
 
 

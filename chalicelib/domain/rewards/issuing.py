@@ -48,7 +48,7 @@ from chalicelib.domain.errors import ConflictError, RewardsError, error_record, 
 from chalicelib.domain.rewards import sandbox as sandbox_rewards
 from chalicelib.domain.rewards.grants import Grant, Recipient
 from chalicelib.domain.rewards.handout import acquire, recorded_rewards
-from chalicelib.domain.rewards.recipients import Delivery, InvalidRecipientError, parse_recipient
+from chalicelib.domain.rewards.recipients import Delivery
 from chalicelib.domain.rewards.reward import Reward, reward_of
 from chalicelib.domain.validation import InputModel
 from chalicelib.mail import outbox
@@ -202,37 +202,32 @@ def _recorded(store_code: str, answers: dict[int, Any], outcomes: list[_Settled]
 def issue(
     store_code: str,
     campaign_id: str,
-    items: Sequence[Any],
+    recipients: Sequence[Recipient | RewardsError],
     delivery: Delivery,
     actor: str | None = None,
     correlation_id: str | None = None,
     progress: BulkProgress = NO_PROGRESS,
-    named: bool = True,
     sandbox: bool = False,
 ) -> Issued:
-    """A reward for every valid recipient of `items`; outcomes in the order of `items`.
+    """A reward for every recipient (`recipients.parse_recipients`; one that is an error did
+    not parse and is refused with it); outcomes in the order of `recipients`.
 
-    The call's transaction (`new_transaction_id`) is stored on every reward created; `named`
-    as in `parse_recipient`; `sandbox`: sandbox rewards, nothing used up or sent
-    (chalicelib/domain/rewards/sandbox.py). A missing or inactive campaign refuses the whole
-    call; anything else (an invalid recipient, a limit reached, no coupon left) refuses only the
-    recipients it concerns. With a keyed request's `progress`, each recipient's reward is
-    recorded in the transaction that writes it (a refusal after its round), and a retry after a
-    crash answers the recipients an earlier run settled as it did, issuing only the others.
+    The call's transaction (`new_transaction_id`) is stored on every reward created; `sandbox`:
+    sandbox rewards, nothing used up or sent (chalicelib/domain/rewards/sandbox.py). A missing
+    or inactive campaign refuses the whole call; anything else (an invalid recipient, a limit
+    reached, no coupon left) refuses only the recipients it concerns. With a keyed request's
+    `progress`, each recipient's reward is recorded in the transaction that writes it (a
+    refusal after its round), and a retry after a crash answers the recipients an earlier run
+    settled as it did, issuing only the others.
     """
     transaction_id = new_transaction_id(progress)
     campaign = get_campaign(store_code, campaign_id)
     ensure_active(campaign, datetime.now(UTC))
-    outcomes = [_Settled() for _ in items]
-    recipients: dict[int, Recipient] = {}
-    for index, item in enumerate(items):
-        try:
-            recipients[index] = parse_recipient(item, delivery, named)
-        except InvalidRecipientError as error:
-            outcomes[index].error = error
+    outcomes = [_Settled(error=r if isinstance(r, RewardsError) else None) for r in recipients]
+    valid = {index: r for index, r in enumerate(recipients) if isinstance(r, Recipient)}
     emails = delivery is Delivery.EMAIL
     if sandbox:
-        made = sandbox_rewards.issue(campaign, recipients, emails, actor, progress, transaction_id)
+        made = sandbox_rewards.issue(campaign, valid, emails, actor, progress, transaction_id)
         for index, made_one in made.items():
             if isinstance(made_one, RewardsError):
                 outcomes[index].error = made_one
@@ -240,7 +235,7 @@ def issue(
                 outcomes[index].reward = made_one
     else:
         _issue_live(
-            campaign, recipients, outcomes, emails, actor, correlation_id, progress, transaction_id
+            campaign, valid, outcomes, emails, actor, correlation_id, progress, transaction_id
         )
     return Issued(
         transaction_id,
@@ -287,18 +282,17 @@ def _issue_live(
 def issue_one(
     store_code: str,
     campaign_id: str,
-    item: Any,
+    recipient: Recipient,
     delivery: Delivery,
     actor: str | None = None,
     correlation_id: str | None = None,
     progress: BulkProgress = NO_PROGRESS,
-    named: bool = True,
     sandbox: bool = False,
 ) -> Issued:
-    """One recipient's reward; every refusal is raised. Resumable as a list of one."""
-    parse_recipient(item, delivery, named)  # an invalid body is refused before any read
+    """An issuing call for one recipient: its one outcome has the reward, every refusal is
+    raised. Resumable as a list of one."""
     issued = issue(
-        store_code, campaign_id, [item], delivery, actor, correlation_id, progress, named, sandbox
+        store_code, campaign_id, [recipient], delivery, actor, correlation_id, progress, sandbox
     )
     [outcome] = issued.outcomes
     if outcome.error is not None:

@@ -14,6 +14,7 @@ first name (its first word) and the last name (the rest), `"Last, First"` as wri
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -136,6 +137,19 @@ def parse_recipient(item: Any, delivery: Delivery, named: bool = True) -> Recipi
         message=parsed.message,
         sender_name=parsed.sender_name,
     )
+
+
+def parse_recipients(
+    items: Sequence[Any], delivery: Delivery, named: bool = True
+) -> list[Recipient | InvalidRecipientError]:
+    """Each item's recipient (`parse_recipient`), or why it is none: each refused alone."""
+    parsed: list[Recipient | InvalidRecipientError] = []
+    for item in items:
+        try:
+            parsed.append(parse_recipient(item, delivery, named))
+        except InvalidRecipientError as error:
+            parsed.append(error)
+    return parsed
 
 
 def recipients_of(body: Any) -> list[Any]:
