@@ -169,7 +169,7 @@ def seed_demo(
             store_code, read_campaign(_demo_campaign()), campaign_id=DEMO_CAMPAIGN_ID
         )
         # Its Mokugift queries answer anyone, as the original's did (until an admin stops it).
-        issuing.set_public_queries(store_code, DEMO_CAMPAIGN_ID, {"enabled": True})
+        issuing.set_public_queries(store_code, DEMO_CAMPAIGN_ID, lambda: True)
     auth.migrate_passcodes(store_code)  # a state folder from before passcodes had a store
     if passcode:
         auth.ensure_passcode(store_code, DEMO_CAMPAIGN_ID, passcode)

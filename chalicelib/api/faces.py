@@ -46,6 +46,8 @@ FACES = tuple(
         "openloyalty.targeting",
         "openloyalty.media",
         "mokugift.issuing",
+        "mokugift.queries",
+        "mokugift.passcodes",
         "mokugift.rewards",
         "pages.reward_link",
         "openloyalty.buying",

@@ -70,6 +70,17 @@ def _no_default(schema: dict[str, Any]) -> None:
             schema["anyOf"] = kept
 
 
+class ErrorBody(ResponseModel):
+    """The service's error shape (chalicelib/api/errors.py `default_error_body`) where it
+    appears inside a 200 answer: an item of a bulk call that was refused."""
+
+    message: str
+    code: str = Field(description="Stable, machine-readable error code.")
+    errors: dict[str, list[str]] | None = Field(
+        None, description="Invalid input only: the messages of each invalid field."
+    )
+
+
 def dump(answer: BaseModel) -> Any:
     """`answer` as JSON-ready data: keys by alias, without what the handler left out (an unset
     field) and without an `optional_key` whose value is None (a domain value has every

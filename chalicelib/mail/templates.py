@@ -4,7 +4,7 @@
 on first use, so only the requests and jobs that render something pay for it.
 
 A campaign's descriptions are Markdown: the `markdown` filter renders them as safe HTML
-(chalicelib/domain/catalog/markup.py) where an `.html` template shows them; `.txt` ones keep the
+(chalicelib/mail/markup.py) where an `.html` template shows them; `.txt` ones keep the
 text.
 
 Text a store writes (a campaign's email subject and body) is a template too, but one we did not
@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from chalicelib.domain.catalog import markup
+from chalicelib.mail import markup
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 

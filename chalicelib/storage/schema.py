@@ -13,6 +13,7 @@ from pynamodb.models import Model
 
 # Importing the model modules registers their tables.
 from chalicelib.storage import (  # noqa: F401
+    batches,
     campaigns,
     cashback,
     claims,

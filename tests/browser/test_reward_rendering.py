@@ -20,8 +20,8 @@ import pytest
 
 from chalicelib.domain.access import stores
 from chalicelib.domain.catalog.campaigns import get_campaign
-from chalicelib.domain.rewards.handout import reward_token
-from chalicelib.mail.reward_email import render_reward_email
+from chalicelib.domain.rewards.email_content import render_reward_email
+from chalicelib.domain.rewards.links import reward_token
 from tests.fixtures.clients import STORE
 from tests.fixtures.emails import issue
 

@@ -14,7 +14,8 @@ from chalicelib.domain.access import stores
 from chalicelib.domain.customers import records as customer_records
 from chalicelib.domain.points import claims, ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
-from chalicelib.domain.rewards.handout import Grant, acquire_one
+from chalicelib.domain.rewards.grants import Grant
+from chalicelib.domain.rewards.handout import acquire_one
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.cashback import CashbackPayoutModel
 from chalicelib.storage.customers import CustomerModel

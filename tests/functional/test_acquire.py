@@ -13,7 +13,9 @@ from chalicelib.domain.catalog.campaigns import CampaignInactiveError
 from chalicelib.domain.customers import records
 from chalicelib.domain.points.ledger import InsufficientPointsError
 from chalicelib.domain.rewards import handout
-from chalicelib.domain.rewards.handout import Grant, Recipient, acquire, reward_token
+from chalicelib.domain.rewards.grants import Grant, Recipient
+from chalicelib.domain.rewards.handout import acquire
+from chalicelib.domain.rewards.links import reward_token
 from chalicelib.storage.base import connection
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel

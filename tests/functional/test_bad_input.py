@@ -21,7 +21,7 @@ from chalicelib.api.request import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.access.stores import get_store
-from chalicelib.mail.reward_email import render_reward_email
+from chalicelib.domain.rewards.email_content import render_reward_email
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.claims import PENDING, ClaimModel
 from chalicelib.storage.rewards import RewardModel

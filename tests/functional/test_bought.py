@@ -17,7 +17,8 @@ from chalicelib.domain.catalog import bought_query, coupon_usage
 from chalicelib.domain.customers import records
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
-from chalicelib.domain.rewards.handout import Grant, Recipient, acquire
+from chalicelib.domain.rewards.grants import Grant, Recipient
+from chalicelib.domain.rewards.handout import acquire
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import BOUGHT, ISSUED, RewardModel
 from tests.fixtures.aws import AwsCalls

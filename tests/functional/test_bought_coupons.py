@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.rewards.handout import Grant, acquire
+from chalicelib.domain.rewards.grants import Grant
+from chalicelib.domain.rewards.handout import acquire
 from chalicelib.storage.rewards import CANCELLED, ISSUED, RewardModel
 from tests.fixtures.aws import AwsCalls
 from tests.fixtures.bought import admin, buy, new_customer

@@ -11,7 +11,8 @@ from typing import Any
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import cashback
 from chalicelib.domain.customers import records
-from chalicelib.domain.rewards.handout import Grant, Recipient, acquire
+from chalicelib.domain.rewards.grants import Grant, Recipient
+from chalicelib.domain.rewards.handout import acquire
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
 from chalicelib.storage.rewards import BOUGHT, ISSUED
 from tests.fixtures.aws import hooked_clients

@@ -11,7 +11,8 @@ from typing import Any
 import boto3
 
 from chalicelib.domain.catalog import coupon_expiry, coupon_usage
-from chalicelib.domain.rewards.handout import Grant, acquire
+from chalicelib.domain.rewards.grants import Grant
+from chalicelib.domain.rewards.handout import acquire
 from chalicelib.storage.rewards import ACTIVE, BOUGHT, CANCELLED, EXPIRED, ISSUED, RewardModel
 from tests.fixtures.aws import AwsCalls
 from tests.fixtures.bought import admin, buy, new_customer

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.access import stores
-from chalicelib.mail.reward_email import SAMPLE_PLACEHOLDERS, placeholders
+from chalicelib.domain.rewards.email_content import placeholders
+from chalicelib.mail.reward_email import SAMPLE_PLACEHOLDERS
 from chalicelib.storage.campaigns import CampaignModel
 from tests.fixtures.campaigns import admin, campaign_json, create
 from tests.fixtures.clients import STORE, body_of

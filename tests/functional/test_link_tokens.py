@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.config import reset_settings
 from chalicelib.domain.access import stores
-from chalicelib.domain.rewards.handout import reward_url
+from chalicelib.domain.rewards.links import reward_url
 from chalicelib.storage.rewards import EMAIL_FAILED
 from tests.fixtures.clients import STORE
 from tests.fixtures.emails import consume, issue, receive, reload, sent_emails

@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.rewards.handout import reward_token
+from chalicelib.domain.rewards.links import reward_token
 from chalicelib.storage.campaigns import CampaignModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel
 from chalicelib.storage.rewards import EMAIL_QUEUED, ISSUED, RewardModel

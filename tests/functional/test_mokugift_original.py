@@ -14,7 +14,7 @@ import pytest
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.rewards import issuing
-from chalicelib.domain.rewards.handout import reward_token
+from chalicelib.domain.rewards.links import reward_token
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import RewardModel
 from tests.fixtures.clients import API_KEY, STORE, body_of, jwt_headers, token_for

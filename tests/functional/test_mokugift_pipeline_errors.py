@@ -181,7 +181,7 @@ def test_a_fault_in_a_query_is_110(
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("the index is down")
 
-    monkeypatch.setattr("chalicelib.domain.rewards.issuing.campaign_rewards", broken)
+    monkeypatch.setattr("chalicelib.domain.rewards.queries.campaign_rewards", broken)
     path = f"/api/all_rewards/{campaign.campaign_id}"
 
     response = client.get(path, headers={"X-Passcode": passcode})

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api.mokugift import issuing
+from chalicelib.api.mokugift import queries
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.rewards.handout import Grant, Recipient, acquire, reward_token
+from chalicelib.domain.rewards.grants import Grant, Recipient
+from chalicelib.domain.rewards.handout import acquire
+from chalicelib.domain.rewards.links import reward_token
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import ISSUED, RewardModel
 from tests.fixtures.aws import AwsCalls
@@ -133,7 +135,7 @@ def test_an_answer_past_the_size_limit_continues_by_cursor(
 ) -> None:
     created = rewards_at(campaign, MARCH, 7)
     one = len(json.dumps(body_of(walk_first(client, campaign))["rewards"][0]))
-    monkeypatch.setattr(issuing, "MAX_ANSWER_BYTES", 3 * one + 10)  # three rewards an answer
+    monkeypatch.setattr(queries, "MAX_ANSWER_BYTES", 3 * one + 10)  # three rewards an answer
 
     pages = walk(client, f"/api/all_rewards/{campaign.campaign_id}")
 

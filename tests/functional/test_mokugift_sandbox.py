@@ -15,7 +15,7 @@ import pytest
 
 from chalicelib.domain.access import auth, secrets
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.rewards.handout import reward_token
+from chalicelib.domain.rewards.links import reward_token
 from chalicelib.storage import credentials
 from chalicelib.storage.campaigns import CampaignModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel

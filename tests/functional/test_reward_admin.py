@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.rewards.deliveries import SENDING_LEASE
-from chalicelib.domain.rewards.handout import reward_token
+from chalicelib.domain.rewards.links import reward_token
 from chalicelib.storage.rewards import (
     CANCELLED,
     EMAIL_QUEUED,

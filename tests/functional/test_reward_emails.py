@@ -25,7 +25,7 @@ from chalicelib.domain.rewards.deliveries import (
     EmailOutcome,
     RetryLaterError,
 )
-from chalicelib.domain.rewards.handout import reward_url
+from chalicelib.domain.rewards.links import reward_url
 from chalicelib.jobs import reward_emails
 from chalicelib.storage.rewards import (
     CANCELLED,

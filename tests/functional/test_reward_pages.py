@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.rewards.handout import reward_token
+from chalicelib.domain.rewards.links import reward_token
 from chalicelib.storage.rewards import CANCELLED, RewardModel
 from tests.fixtures.emails import MARKDOWN_TRANSLATIONS, issue, reload
 from tests.fixtures.factories import make_campaign

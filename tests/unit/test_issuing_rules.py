@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.errors import InvalidInputError
-from chalicelib.domain.rewards import issuing
-from chalicelib.domain.rewards.handout import Recipient
-from chalicelib.domain.rewards.issuing import (
+from chalicelib.domain.rewards import issuing, recipients
+from chalicelib.domain.rewards.grants import Recipient
+from chalicelib.domain.rewards.queries import month_span
+from chalicelib.domain.rewards.recipients import (
     Delivery,
     InvalidRecipientError,
     TooManyRecipientsError,
-    month_span,
     parse_recipient,
     recipients_of,
 )
@@ -58,7 +58,7 @@ def test_a_unique_id_recipient_needs_only_the_id_and_takes_numbers_as_text() -> 
     [
         ({"unique_id": "x" * 256}, "unique_id"),
         ({"unique_id": "x", "first_name": ["a"]}, "first_name"),
-        ({"unique_id": "x", "message": "m" * (issuing.MAX_MESSAGE_LENGTH + 1)}, "message"),
+        ({"unique_id": "x", "message": "m" * (recipients.MAX_MESSAGE_LENGTH + 1)}, "message"),
     ],
 )
 def test_recipient_fields_are_bounded(item: dict[str, Any], field: str) -> None:
@@ -115,7 +115,7 @@ def test_repeated_recipients_go_in_later_rounds_in_order() -> None:
 def _entries(text: str, delivery: Delivery = Delivery.EMAIL) -> list[Any]:
     return [
         entry.item if isinstance(entry.item, dict) else type(entry.item)
-        for entry in issuing.parse_recipient_list(text, delivery)
+        for entry in recipients.parse_recipient_list(text, delivery)
     ]
 
 
@@ -162,11 +162,13 @@ def test_an_entry_in_neither_form_is_refused_alone(bad: str) -> None:
 
 @pytest.mark.parametrize("text", ["", " , ,", None, ["a@x.com"]])
 def test_no_entries_is_a_missing_recipient(text: Any) -> None:
-    with pytest.raises(issuing.RecipientMissingError):
-        issuing.parse_recipient_list(text, Delivery.EMAIL)
+    with pytest.raises(recipients.RecipientMissingError):
+        recipients.parse_recipient_list(text, Delivery.EMAIL)
 
 
 def test_at_most_1000_entries() -> None:
-    assert len(issuing.parse_recipient_list(", ".join(["a@x.com"] * 1000), Delivery.EMAIL)) == 1000
+    assert (
+        len(recipients.parse_recipient_list(", ".join(["a@x.com"] * 1000), Delivery.EMAIL)) == 1000
+    )
     with pytest.raises(TooManyRecipientsError):
-        issuing.parse_recipient_list(", ".join(["a@x.com"] * 1001), Delivery.EMAIL)
+        recipients.parse_recipient_list(", ".join(["a@x.com"] * 1001), Delivery.EMAIL)

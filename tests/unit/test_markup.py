@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.catalog.markup import to_html
+from chalicelib.mail.markup import to_html
 
 
 def test_markdown_renders() -> None:

@@ -1,27 +1,16 @@
-"""Answers of the Coggins points endpoints (chalicelib/api/coggins/points.py): lookup, instant
-edits.
-
-`ErrorBody` is the service's error shape (chalicelib/api/errors.py `default_error_body`) where it
-appears inside a 200 answer: an item of a bulk call that was refused.
-"""
+"""Answers of the Coggins points endpoints (chalicelib/api/coggins/points.py): the lookup, and
+the instant edits, each item answered with its balance or its error (`ErrorBody`, the shared
+error shape inside a 200 answer)."""
 
 from typing import Any
 
 from pydantic import AliasPath, ConfigDict, Field, model_validator
 
 from chalicelib.api.errors import default_error_body
-from chalicelib.api.schemas import ResponseModel, optional_key
+from chalicelib.api.schemas import ErrorBody, ResponseModel, optional_key
 from chalicelib.domain.errors import RewardsError
 from chalicelib.domain.points.ledger import InsufficientPointsError
 from chalicelib.domain.validation import DeferredRootModel
-
-
-class ErrorBody(ResponseModel):
-    message: str
-    code: str = Field(description="Stable, machine-readable error code.")
-    errors: dict[str, list[str]] | None = Field(
-        None, description="Invalid input only: the messages of each invalid field."
-    )
 
 
 class Balance(ResponseModel):

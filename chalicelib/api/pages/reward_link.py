@@ -12,7 +12,7 @@ from chalice import Response
 from chalicelib.api.html import HTML, error_page, html_response
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain.catalog.campaigns import CampaignNotFoundError, texts
+from chalicelib.domain.catalog.campaigns import CampaignNotFoundError
 from chalicelib.domain.errors import RewardsError
 from chalicelib.domain.rewards import deliveries
 
@@ -46,7 +46,7 @@ def show_reward(request: ApiRequest, token: str) -> Response:
     return html_response(
         "reward_page.html",
         reward=opened.reward,
-        texts=texts(opened.campaign),
+        texts=opened.texts,
         store=opened.store,
         not_yet_active=opened.not_yet_active,
     )

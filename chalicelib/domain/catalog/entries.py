@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
-from chalicelib.domain.catalog import campaigns, coupons, markup, targeting
+from chalicelib.domain.catalog import campaigns, coupons, targeting
 from chalicelib.domain.catalog.campaign_form import Draft
 from chalicelib.domain.catalog.campaigns import CampaignNotFoundError
 from chalicelib.domain.catalog.form_values import DocumentForm, Flag, as_list
@@ -42,6 +42,7 @@ from chalicelib.domain.catalog.views import (
     time_of,
     translation_id,
 )
+from chalicelib.mail import markup
 from chalicelib.storage.campaigns import TRANSLATION_FIELDS, CampaignModel, MediaFile
 from chalicelib.storage.errors import ConditionFailedError
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress

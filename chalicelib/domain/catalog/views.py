@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain.catalog import campaigns, coupons, markup, targeting
+from chalicelib.domain.catalog import campaigns, coupons, targeting
 from chalicelib.domain.catalog.campaigns import DEFAULT_LOCALE
 from chalicelib.domain.catalog.media import Photo
+from chalicelib.mail import markup
 from chalicelib.storage.campaigns import TRANSLATION_FIELDS, CampaignModel
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"

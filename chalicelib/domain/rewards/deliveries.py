@@ -39,19 +39,14 @@ itself is never stored) and records the first opening once (`first_opened_at`, s
 `attribute_not_exists`). An email whose link cannot be made again (`LinkTokenError`: the link
 token secret changed) is marked failed, like one that cannot be rendered: it is never sent dead.
 
-The sandbox (`deliver_in_sandbox`): a sandbox reward's email is rendered as the consumer
-renders it and kept on the reward, never sent, and its delivery goes through the same steps
-and statuses (sending, then sent with a message id, or failed with the reason), decided by the
-address: SES's mailbox simulator (`SIMULATOR`) ends as SES ends its real deliveries (a bounce
-or a suppressed address: failed; a complaint: sent, then a `complaint` step), any other
-address as a delivered email.
+A sandbox reward's email is never sent: `sandbox.deliver_in_sandbox` walks it through the
+same steps and statuses.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -62,7 +57,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.access.link_tokens import LinkTokenError, digest
 from chalicelib.domain.access.stores import Store, get_store
-from chalicelib.domain.catalog.campaigns import get_campaign
+from chalicelib.domain.catalog.campaigns import get_campaign, texts
 from chalicelib.domain.errors import (
     ConflictError,
     GoneError,
@@ -71,12 +66,13 @@ from chalicelib.domain.errors import (
     RewardsError,
 )
 from chalicelib.domain.events import event_log
-from chalicelib.domain.validation import Email, InputModel, validate
+from chalicelib.domain.rewards.email_content import render_reward_email
+from chalicelib.domain.rewards.reward import Reward, reward_of
+from chalicelib.domain.validation import Email, InputModel
 from chalicelib.mail import outbox, ses
-from chalicelib.mail.reward_email import CampaignTemplateError, RewardEmail, render_reward_email
+from chalicelib.mail.reward_email import CampaignTemplateError, RewardEmail
 from chalicelib.mail.templates import day
 from chalicelib.observability import Metric, add_metric
-from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
 from chalicelib.storage.rewards import (
     ACTIVE,
@@ -85,9 +81,7 @@ from chalicelib.storage.rewards import (
     EMAIL_QUEUED,
     EMAIL_SENDING,
     EMAIL_SENT,
-    DeliveryEvent,
     RewardModel,
-    StoredEmail,
     email_event,
     owe_email_actions,
     settle_email_actions,
@@ -150,6 +144,11 @@ def get_reward(store_code: str, reward_id: str) -> RewardModel:
         return RewardModel.get(store_code, reward_id, consistent_read=True)
     except DoesNotExist as error:
         raise RewardNotFoundError() from error
+
+
+def read_reward(store_code: str, reward_id: str) -> Reward:
+    """The store's reward with its email's delivery history (one GetItem)."""
+    return reward_of(get_reward(store_code, reward_id))
 
 
 # -- status moves --------------------------------------------------------------------------
@@ -234,7 +233,8 @@ def _render(reward: RewardModel) -> tuple[Store, RewardEmail]:
     return store, render_reward_email(reward, campaign, store)
 
 
-def _unrendered(error: Exception) -> str:
+def unrendered(error: Exception) -> str:
+    """Why an email that cannot be rendered failed, for its history."""
     return f"The email could not be rendered: {error}"
 
 
@@ -258,7 +258,7 @@ def deliver(
         store, email = _render(reward)
     # Rendering again changes nothing.
     except (RewardsError, CampaignTemplateError, LinkTokenError) as error:
-        reason = _unrendered(error)
+        reason = unrendered(error)
         _move(reward, mine, EMAIL_FAILED, reason, now, (RewardModel.email_error.set(reason),))
         add_metric(Metric.EMAILS_FAILED)
         return EmailOutcome.FAILED
@@ -285,70 +285,6 @@ def deliver(
     return EmailOutcome.SENT
 
 
-# -- the sandbox -----------------------------------------------------------------------------
-SIMULATOR_DOMAIN = "simulator.amazonses.com"
-COMPLAINT = "complaint"  # the history step of a complaint about an email sent
-
-
-@dataclass(frozen=True)
-class Simulated:
-    """How SES ends a delivery to one of its mailbox simulator's addresses."""
-
-    failure: str | None = None  # the bounce's reason: the email ends failed
-    complaint: str | None = None  # the complaint after a delivered email
-
-
-SIMULATOR = {
-    "success": Simulated(),
-    "bounce": Simulated(failure="Bounce (Permanent, General): the address does not exist."),
-    "complaint": Simulated(complaint="The recipient marked the email as spam."),
-    "suppressionlist": Simulated(
-        failure="Bounce (Permanent, OnAccountSuppressionList): the address is suppressed."
-    ),
-}
-
-
-def simulated(address: str) -> Simulated:
-    """The end of a sandbox delivery to `address`: the simulator's (`bounce+label@...` too),
-    or for any other address, a delivered email."""
-    local, _, domain = address.lower().rpartition("@")
-    if domain != SIMULATOR_DOMAIN:
-        return SIMULATOR["success"]
-    return SIMULATOR.get(local.partition("+")[0], SIMULATOR["success"])
-
-
-def deliver_in_sandbox(reward: RewardModel, campaign: CampaignModel, now: datetime) -> None:
-    """Deliver an unsaved sandbox reward's email without sending it: rendered and kept on the
-    reward (`sandbox_email`), its status and history as `deliver` would leave them."""
-    assert reward.email is not None
-    store = get_store(store_of(reward.store_code))
-    steps = [(EMAIL_SENDING, "attempt 1")]
-    reward.email_attempts = 1
-    try:
-        email = render_reward_email(reward, campaign, store)
-    except (CampaignTemplateError, LinkTokenError) as error:
-        reward.email_error = _unrendered(error)
-        steps.append((EMAIL_FAILED, reward.email_error))
-    else:
-        reward.sandbox_email = StoredEmail(
-            sender=ses.sender_address(store.name, store.email_sender),
-            recipient=reward.email,
-            subject=email.subject,
-            html=email.html,
-            text=email.text,
-        )
-        reward.email_message_id = f"sandbox-{uuid.uuid4().hex}"
-        steps.append((EMAIL_SENT, reward.email_message_id))
-        outcome = simulated(reward.email)
-        if outcome.failure is not None:
-            reward.email_error = outcome.failure
-            steps.append((EMAIL_FAILED, outcome.failure))
-        if outcome.complaint is not None:
-            steps.append((COMPLAINT, outcome.complaint))
-    reward.email_status = EMAIL_FAILED if reward.email_error else EMAIL_SENT
-    reward.email_history = [DeliveryEvent(at=now, status=s, detail=d) for s, d in steps]
-
-
 # -- resend --------------------------------------------------------------------------------
 class ResendInput(InputModel):
     model_config = ConfigDict(str_strip_whitespace=True)
@@ -367,12 +303,12 @@ def _ensure_resendable(reward: RewardModel, now: datetime) -> None:
 def resend(
     store_code: str,
     reward_id: str,
-    body: Any,
+    body: ResendInput | None,
     correlation_id: str | None = None,
     now: datetime | None = None,
-) -> RewardModel:
+) -> Reward:
     """Queue the reward's email again, to a corrected address when `body` gives one."""
-    given = validate(ResendInput, {} if body is None else body).email
+    given = body.email if body is not None else None
     now = now or datetime.now(UTC)
     reward = get_reward(store_code, reward_id)
     address = given or reward.email
@@ -395,14 +331,16 @@ def resend(
         _ensure_resendable(get_reward(store_code, reward_id), now)  # changed meanwhile: say how
         raise ConflictError("The reward changed meanwhile; retry.")
     outbox.enqueue_owed([reward], correlation_id)
-    return reward
+    return reward_of(reward)
 
 
 # -- the link ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class OpenedReward:
-    reward: RewardModel
-    campaign: CampaignModel
+    """What the page behind a reward link shows."""
+
+    reward: Reward
+    texts: dict[str, Any]  # the campaign's texts (`campaigns.texts`)
     store: Store
     not_yet_active: bool
 
@@ -437,4 +375,4 @@ def open_reward(token: str, now: datetime | None = None) -> OpenedReward:
     if reward.first_opened_at is None:
         _record_first_opening(reward, now)
     not_yet_active = reward.active_since is not None and reward.active_since > now
-    return OpenedReward(reward, campaign, get_store(store_code), not_yet_active)
+    return OpenedReward(reward_of(reward), texts(campaign), get_store(store_code), not_yet_active)

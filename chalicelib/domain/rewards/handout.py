@@ -19,21 +19,23 @@ URL rewards take a few dozen calls. When a transaction is cancelled, the reasons
 item refused: that grant gets its error (limit per user, not enough points) and the rest are
 retried; a campaign condition shrinks the batch to what is left; a coupon somebody else took
 is replaced by another. Outcomes come back in the order of the grants.
+
+What a grant is and the refusals it may get are in `grants`; the reward records it writes come
+from `new_rewards`. This module stays near 500 lines: one `_Acquisition` packs a transaction,
+writes it and reads its cancellation reasons back into the grants, one state machine that
+reads best in one place.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.access import link_tokens
-from chalicelib.domain.access.stores import Store
 from chalicelib.domain.catalog import usage
 from chalicelib.domain.catalog.campaigns import (
     CampaignInactiveError,
@@ -46,17 +48,21 @@ from chalicelib.domain.errors import ConflictError, InvalidInputError, RewardsEr
 from chalicelib.domain.events import event_log
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
+from chalicelib.domain.rewards.grants import (
+    Grant,
+    GrantOutcome,
+    LimitPerUserReachedError,
+    LimitReachedError,
+    NoCouponsLeftError,
+)
+from chalicelib.domain.rewards.new_rewards import free_codes, new_reward, single_code
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, CouponModel, pool_key
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 from chalicelib.storage.errors import FailedItem, TransactionCancelledError
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 from chalicelib.storage.rewards import (
     BOUGHT,
-    EMAIL_QUEUED,
     RewardModel,
-    customer_key,
-    owe_email,
-    pending_active_to,
 )
 from chalicelib.storage.transactions import Transaction
 
@@ -80,64 +86,6 @@ class _GrantRefused(Exception):
         self.error = error
 
 
-class LimitReachedError(ConflictError):
-    code = "campaign_limit_reached"
-    default_message = "This campaign has reached its usage limit."
-
-
-class LimitPerUserReachedError(ConflictError):
-    code = "campaign_limit_per_user_reached"
-    default_message = "This customer has reached the campaign's limit per user."
-
-
-class NoCouponsLeftError(ConflictError):
-    code = "no_coupons_left"
-    default_message = "This campaign has no coupons left."
-
-    def __init__(self, left: int = 0) -> None:
-        super().__init__()
-        self.left = left  # codes that were still free when this was decided
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Who the reward is for, as the caller gave it; snapshotted on the reward."""
-
-    email: str | None = None
-    public_key: str | None = None
-    firstname: str | None = None
-    surname: str | None = None
-    message: str | None = None
-    sender_name: str | None = None
-
-
-@dataclass
-class Grant:
-    """One customer's share of an acquire call.
-
-    `customer_id` names an existing customer; `new_customer` (unsaved, from
-    `customers.new_customer`) is created in the same transaction as its rewards.
-    `points` is the price per unit, debited from the customer's balance.
-    """
-
-    customer_id: str
-    new_customer: CustomerModel | None = None
-    quantity: int = 1
-    points: int = 0
-    recipient: Recipient = field(default_factory=Recipient)
-    # The item of a keyed bulk request this grant answers: its rewards are recorded there, in
-    # the same transaction (`storage.idempotency.BulkProgress`).
-    item: int | None = None
-
-
-@dataclass
-class GrantOutcome:
-    grant: Grant
-    rewards: list[RewardModel] = field(default_factory=list)
-    transaction_id: str | None = None  # the ledger entry of the points debit
-    error: RewardsError | None = None
-
-
 @dataclass
 class _Packed:
     """A grant placed in one transaction attempt, with the items that identify it."""
@@ -147,74 +95,6 @@ class _Packed:
     coupon_codes: list[str]
     debit: Posting | None = None  # the points debit, counted once the transaction committed
     entry_id: str | None = None
-
-
-def reward_token(reward: RewardModel) -> str:
-    """The landing page's URL token, made again from the reward's id (only its digest is kept)."""
-    link = link_tokens.Link(link_tokens.REWARD, reward.store_code, reward.reward_id)
-    return link_tokens.shown(link, reward.token_digest)
-
-
-def reward_url(store: Store, reward: RewardModel) -> str:
-    """The reward's landing page, under the store's public base URL."""
-    return f"{store.public_base_url}/r/{reward_token(reward)}"
-
-
-def validity(campaign: CampaignModel, now: datetime) -> tuple[datetime, datetime | None]:
-    """When a new reward's coupon becomes usable, and until when (None: forever)."""
-    since = now + timedelta(days=int(campaign.days_inactive or 0))
-    days_valid = int(campaign.days_valid or 0)
-    return since, (since + timedelta(days=days_valid) if days_valid else None)
-
-
-def new_reward(
-    campaign: CampaignModel,
-    grant: Grant,
-    code: str | None,
-    *,
-    source: str,
-    actor: str | None,
-    email_status: str | None,
-    now: datetime,
-    issue_transaction: str | None,
-    partition: str | None = None,
-    reward_id: str | None = None,
-) -> RewardModel:
-    """One unsaved reward of `grant`, in the campaign's store (or `partition`, a sandbox's)."""
-    since, until = validity(campaign, now)
-    recipient = grant.recipient
-    store_code = partition or campaign.store_code
-    reward_id = reward_id or str(uuid.uuid4())
-    reward = RewardModel(
-        store_code,
-        reward_id,
-        campaign_id=campaign.campaign_id,
-        campaign_key=pool_key(store_code, campaign.campaign_id),
-        customer_id=grant.customer_id,
-        customer_key=customer_key(store_code, grant.customer_id),
-        token_digest=link_tokens.digest(link_tokens.reward_token(store_code, reward_id)),
-        source=source,
-        email=recipient.email,
-        public_key=recipient.public_key,
-        firstname=recipient.firstname,
-        surname=recipient.surname,
-        message=recipient.message,
-        sender_name=recipient.sender_name,
-        coupon_code=code,
-        cost_in_points=grant.points,
-        active_since=since,
-        active_to=until,
-        pending_active_to=pending_active_to(source, until),
-        email_status=email_status,
-        email_history=[],
-        created_at=now,
-        created_by=actor,
-        issue_transaction=issue_transaction,
-    )
-    if email_status == EMAIL_QUEUED:
-        # The outbox record is part of the reward's own item, so of its transaction.
-        owe_email(reward, now)
-    return reward
 
 
 def granted_record(rewards: Sequence[RewardModel]) -> dict[str, Any]:
@@ -248,31 +128,6 @@ def _items_needed(grant: Grant, pooled: bool) -> int:
     return items
 
 
-def _single_code(campaign: CampaignModel) -> str | None:
-    """The code a single-coupon campaign gives everyone: the first (and only) of its pool."""
-    if not campaign.single_coupon:
-        return None
-    first = next(
-        iter(CouponModel.query(pool_key(campaign.store_code, campaign.campaign_id), limit=1)), None
-    )
-    return first.code if first else None
-
-
-def free_codes(pool: str, count: int, skip: set[str]) -> list[str]:
-    """Up to `count` unused codes, read consistently from the pool's available-codes index."""
-    if count <= 0:
-        return []
-    codes: list[str] = []
-    for coupon in CouponModel.available.query(
-        pool, consistent_read=True, page_size=min(count + len(skip), 1000)
-    ):
-        if coupon.available_code not in skip:
-            codes.append(coupon.available_code)
-            if len(codes) == count:
-                break
-    return codes
-
-
 class _Acquisition:
     """The state of one `acquire` call: outcomes so far and what is known to be taken."""
 
@@ -294,7 +149,7 @@ class _Acquisition:
         self.store_code = campaign.store_code
         self.pool = pool_key(campaign.store_code, campaign.campaign_id)
         self.pooled = uses_coupon_pool(campaign)
-        self.single_code = _single_code(campaign)
+        self.single_code = single_code(campaign)
         self.outcomes = [GrantOutcome(grant) for grant in grants]
         self.source = source
         self.actor = actor

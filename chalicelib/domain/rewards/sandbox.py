@@ -12,8 +12,12 @@ Nothing real is used up or created:
   the limit per user is not applied.)
 - no customer is created: recipients are kept on the rewards only;
 - no email leaves: an emailed reward's email is rendered, kept on the reward and its delivery
-  simulated before the answer (`deliveries.deliver_in_sandbox`), SES's mailbox simulator
-  addresses ending as SES would end them; no queue message, no outbox.
+  simulated before the answer (`deliver_in_sandbox`), SES's mailbox simulator
+  addresses ending as SES would end them; no queue message, no outbox. Its delivery goes
+  through the live steps and statuses (sending, then sent with a message id, or failed with
+  the reason), decided by the address: SES's mailbox simulator (`SIMULATOR`) ends as SES ends
+  its real deliveries (a bounce or a suppressed address: failed; a complaint: sent, then a
+  `complaint` step), any other address as a delivered email.
 
 Each reward is one write (BatchWriteItem, 25 a call) holding everything about it, so there is
 no second effect to lose. A keyed request (Idempotency-Key) gives its rewards ids made from the
@@ -26,23 +30,39 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from chalicelib.domain.access.link_tokens import LinkTokenError
+from chalicelib.domain.access.stores import get_store
 from chalicelib.domain.catalog.campaigns import uses_coupon_pool
 from chalicelib.domain.errors import RewardsError
 from chalicelib.domain.rewards import deliveries
-from chalicelib.domain.rewards.handout import (
+from chalicelib.domain.rewards.email_content import render_reward_email
+from chalicelib.domain.rewards.grants import (
     Grant,
     LimitReachedError,
     NoCouponsLeftError,
     Recipient,
-    free_codes,
-    new_reward,
-    recorded_rewards,
 )
+from chalicelib.domain.rewards.handout import recorded_rewards
+from chalicelib.domain.rewards.new_rewards import free_codes, new_reward
+from chalicelib.domain.rewards.reward import Reward
+from chalicelib.mail import ses
+from chalicelib.mail.reward_email import CampaignTemplateError
 from chalicelib.storage.campaigns import CampaignModel, pool_key
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
-from chalicelib.storage.rewards import ISSUED, RewardModel, sandbox_partition
+from chalicelib.storage.rewards import (
+    EMAIL_FAILED,
+    EMAIL_SENDING,
+    EMAIL_SENT,
+    ISSUED,
+    DeliveryEvent,
+    RewardModel,
+    StoredEmail,
+    sandbox_partition,
+    store_of,
+)
 
 SANDBOX_CUSTOMER = "sandbox"  # the customer id of every sandbox reward: none is created
 COUPON_PREFIX = "SANDBOX-"
@@ -118,12 +138,80 @@ def issue(
                 reward_id=reward_id,
             )
             if emails:
-                deliveries.deliver_in_sandbox(reward, campaign, now)
+                deliver_in_sandbox(reward, campaign, now)
             batch.save(reward)
             outcomes[index] = reward
     return outcomes
 
 
-def get_reward(store_code: str, reward_id: str) -> RewardModel:
-    """One sandbox reward of the store (one GetItem); a live one is not found here."""
-    return deliveries.get_reward(sandbox_partition(store_code), reward_id)
+# -- its emails -----------------------------------------------------------------------------
+SIMULATOR_DOMAIN = "simulator.amazonses.com"
+COMPLAINT = "complaint"  # the history step of a complaint about an email sent
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """How SES ends a delivery to one of its mailbox simulator's addresses."""
+
+    failure: str | None = None  # the bounce's reason: the email ends failed
+    complaint: str | None = None  # the complaint after a delivered email
+
+
+SIMULATOR = {
+    "success": Simulated(),
+    "bounce": Simulated(failure="Bounce (Permanent, General): the address does not exist."),
+    "complaint": Simulated(complaint="The recipient marked the email as spam."),
+    "suppressionlist": Simulated(
+        failure="Bounce (Permanent, OnAccountSuppressionList): the address is suppressed."
+    ),
+}
+
+
+def simulated(address: str) -> Simulated:
+    """The end of a sandbox delivery to `address`: the simulator's (`bounce+label@...` too),
+    or for any other address, a delivered email."""
+    local, _, domain = address.lower().rpartition("@")
+    if domain != SIMULATOR_DOMAIN:
+        return SIMULATOR["success"]
+    return SIMULATOR.get(local.partition("+")[0], SIMULATOR["success"])
+
+
+def deliver_in_sandbox(reward: RewardModel, campaign: CampaignModel, now: datetime) -> None:
+    """Deliver an unsaved sandbox reward's email without sending it: rendered and kept on the
+    reward (`sandbox_email`), its status and history as `deliver` would leave them."""
+    assert reward.email is not None
+    store = get_store(store_of(reward.store_code))
+    steps = [(EMAIL_SENDING, "attempt 1")]
+    reward.email_attempts = 1
+    try:
+        email = render_reward_email(reward, campaign, store)
+    except (CampaignTemplateError, LinkTokenError) as error:
+        reward.email_error = deliveries.unrendered(error)
+        steps.append((EMAIL_FAILED, reward.email_error))
+    else:
+        reward.sandbox_email = StoredEmail(
+            sender=ses.sender_address(store.name, store.email_sender),
+            recipient=reward.email,
+            subject=email.subject,
+            html=email.html,
+            text=email.text,
+        )
+        reward.email_message_id = f"sandbox-{uuid.uuid4().hex}"
+        steps.append((EMAIL_SENT, reward.email_message_id))
+        outcome = simulated(reward.email)
+        if outcome.failure is not None:
+            reward.email_error = outcome.failure
+            steps.append((EMAIL_FAILED, outcome.failure))
+        if outcome.complaint is not None:
+            steps.append((COMPLAINT, outcome.complaint))
+    reward.email_status = EMAIL_FAILED if reward.email_error else EMAIL_SENT
+    reward.email_history = [DeliveryEvent(at=now, status=s, detail=d) for s, d in steps]
+
+
+def get_reward(store_code: str, campaign_id: str, reward_id: str) -> Reward:
+    """One sandbox reward of the store's campaign (one GetItem); a live one, or another
+    campaign's, is not found here."""
+    reward = deliveries.read_reward(sandbox_partition(store_code), reward_id)
+    if reward.campaign_id != campaign_id:
+        raise deliveries.RewardNotFoundError()
+    return reward
