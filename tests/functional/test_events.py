@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.catalog import bought, purchases
+from chalicelib.domain.catalog import bought, cashback, purchases
+from chalicelib.domain.catalog.payout_providers import Callback
 from chalicelib.domain.events import event_log
 from chalicelib.domain.points import claims, ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
-from chalicelib.domain.rewards import deliveries
-from chalicelib.domain.rewards.handout import Grant, acquire_one
+from chalicelib.domain.rewards import deliveries, email_notifications
+from chalicelib.domain.rewards.handout import Grant, acquire_one, reward_token
+from chalicelib.storage.cashback import CashbackPayoutModel
 from chalicelib.storage.claims import PENDING, ClaimModel
 from chalicelib.storage.events import EventModel
 from chalicelib.storage.ledger import LedgerEntryModel
@@ -40,6 +42,8 @@ from tests.conftest import (
 )
 from tests.factories import add_customer, customer_with_points, make_campaign
 from tests.functional.test_bought import buy, new_customer
+from tests.functional.test_cashback import cashback_campaign
+from tests.functional.test_cashback import redeem as redeem_cashback
 from tests.functional.test_reward_emails import issue, refuse_recipients
 
 
@@ -171,6 +175,55 @@ def buy_campaign(client: Any) -> Action:
     return lambda: acquire_one(campaign, grant, source=BOUGHT)
 
 
+def sent_reward() -> RewardModel:
+    """A reward whose email SES (moto) accepted: it has the message id of notifications."""
+    [reward] = issue(1, enqueue=False)
+    deliveries.deliver(STORE, reward.reward_id)
+    return RewardModel.get(STORE, reward.reward_id, consistent_read=True)
+
+
+def ses_event(ses_type: str, message_id: str, **details: Any) -> str:
+    """An SES event as SNS delivers it to the queue (its envelope around the raw event)."""
+    key = email_notifications.KINDS[ses_type][2]
+    event = {"eventType": ses_type, "mail": {"messageId": message_id}, key: details}
+    return json.dumps({"Type": "Notification", "MessageId": "sns-1", "Message": json.dumps(event)})
+
+
+def notified(ses_type: str, **details: Any) -> Callable[[Any], Action]:
+    def prepare(client: Any) -> Action:
+        body = ses_event(ses_type, str(sent_reward().email_message_id), **details)
+        return lambda: email_notifications.apply(email_notifications.read(body))
+
+    return prepare
+
+
+def resend_reward(client: Any) -> Action:
+    reward = sent_reward()
+    return lambda: deliveries.resend(STORE, reward.reward_id, {"email": "new@example.com"})
+
+
+def redeem_reward(client: Any) -> Action:
+    [reward] = issue(1, enqueue=False)
+    return lambda: deliveries.open_reward(reward_token(reward))
+
+
+def expire_coupon(client: Any) -> Action:
+    long_ago = datetime.now(UTC) - timedelta(days=3)
+    campaign = make_campaign(days_valid=1, codes=[f"X-{uuid.uuid4().hex[:8]}"])
+    buy(campaign, new_customer(), now=long_ago)
+    return bought.expire_due_coupons
+
+
+def pay_cashback(client: Any) -> Action:
+    """A payout its provider reports paid (the store admin's callback: no signature)."""
+    customer_id = customer_with_points(points=20)
+    cashback_campaign("2", unlimited=False, limit=10, limit_per_user=3)
+    payout_id = redeem_cashback(client, customer_id, 5).json_body["payoutId"]
+    body = json.dumps({"orderId": f"{customer_id}_{payout_id}", "statusCode": "SUCCESS"})
+    callback = Callback(body.encode(), "application/json", {})
+    return lambda: cashback.settle(STORE, "paytm", callback, trusted=True)
+
+
 @dataclass(frozen=True)
 class Change:
     prepare: Callable[[Any], Action]
@@ -192,6 +245,18 @@ CHANGES = {
     "reward-failed": Change(fail_reward_email, event_log.REWARD_FAILED, "rewards"),
     "reward-created": Change(issue_reward, event_log.REWARD_CREATED, "rewards"),
     "campaign-bought": Change(buy_campaign, event_log.CAMPAIGN_BOUGHT, "rewards"),
+    "reward-delivered": Change(notified("Delivery"), event_log.REWARD_DELIVERED, "rewards"),
+    "reward-bounced": Change(
+        notified("Bounce", bounceType="Permanent", bounceSubType="General"),
+        event_log.REWARD_BOUNCED,
+        "rewards",
+    ),
+    "reward-complained": Change(notified("Complaint"), event_log.REWARD_COMPLAINED, "rewards"),
+    "reward-opened": Change(notified("Open"), event_log.REWARD_OPENED, "rewards"),
+    "reward-resent": Change(resend_reward, event_log.REWARD_RESENT, "rewards"),
+    "reward-redeemed": Change(redeem_reward, event_log.REWARD_REDEEMED, "rewards"),
+    "coupon-expired": Change(expire_coupon, event_log.COUPON_EXPIRED, "rewards"),
+    "cashback-paid": Change(pay_cashback, event_log.CASHBACK_PAID, "cashback-payouts"),
 }
 
 
@@ -200,7 +265,12 @@ def drive(client: Any, name: str) -> None:
 
 
 def table_count(table: str) -> int:
-    model = {"ledger": LedgerEntryModel, "claims": ClaimModel, "rewards": RewardModel}[table]
+    model = {
+        "ledger": LedgerEntryModel,
+        "claims": ClaimModel,
+        "rewards": RewardModel,
+        "cashback-payouts": CashbackPayoutModel,
+    }[table]
     return sum(1 for _ in model.scan())  # a test's look at the whole table
 
 

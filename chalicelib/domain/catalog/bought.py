@@ -56,7 +56,7 @@ from chalicelib.domain.catalog.campaign_form import (
 )
 from chalicelib.domain.catalog.entries import DEFAULT_PER_PAGE, MAX_PER_PAGE, time_of
 from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError, RewardsError
-from chalicelib.domain.events import event_log
+from chalicelib.domain.events import event_log, lifecycle_events
 from chalicelib.domain.paging import page_span
 from chalicelib.domain.points.claims import ExpiryRun
 from chalicelib.domain.validation import InputModel, number_type
@@ -742,18 +742,24 @@ def change_delivery_status(store_code: str, customer_id: str, coupon_id: str, bo
 
 # -- expiry --------------------------------------------------------------------------------------
 def expire_coupon(reward: RewardModel, now: datetime) -> bool:
-    """Expire one due active coupon and take it out of the index; False if it was not."""
+    """Expire one due active coupon and take it out of the index, with its `coupon.expired`
+    event in one transaction; False if it was not."""
+    transaction = TransactWrite(connection=connection())
     try:
-        reward.update(
-            actions=[
-                RewardModel.status.set(EXPIRED),
-                RewardModel.expired_at.set(now),
-                RewardModel.pending_active_to.remove(),
-            ],
-            condition=(RewardModel.status == ACTIVE) & (RewardModel.active_to <= now),
-        )
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        with transaction:
+            transaction.update(
+                reward,
+                actions=[
+                    RewardModel.status.set(EXPIRED),
+                    RewardModel.expired_at.set(now),
+                    RewardModel.pending_active_to.remove(),
+                ],
+                condition=(RewardModel.status == ACTIVE) & (RewardModel.active_to <= now),
+            )
+            lifecycle_events.coupon_expired(transaction, reward, now)
+    except TransactWriteError as error:
+        failures = failed_items(transaction, error)
+        if any(f.model is RewardModel and f.code == "ConditionalCheckFailed" for f in failures):
             return False
         raise
     return True

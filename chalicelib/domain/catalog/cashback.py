@@ -76,13 +76,20 @@ from chalicelib.domain.errors import (
     PermissionDeniedError,
     RewardsError,
 )
+from chalicelib.domain.events import lifecycle_events
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.rewards.handout import LimitPerUserReachedError, LimitReachedError
 from chalicelib.domain.validation import InputModel, number_type
 from chalicelib.storage.base import FailedItem, connection, failed_items
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
-from chalicelib.storage.cashback import FAILED, PENDING, REACHABLE_FROM, CashbackPayoutModel
+from chalicelib.storage.cashback import (
+    FAILED,
+    PAID,
+    PENDING,
+    REACHABLE_FROM,
+    CashbackPayoutModel,
+)
 from chalicelib.storage.customers import CustomerModel
 
 CASHBACK = "cashback"
@@ -425,14 +432,28 @@ def _reach_condition(target: str) -> Any:
 
 def _advance(payout: CashbackPayoutModel, status: ProviderStatus, now: datetime) -> None:
     """Move the payout to `status` if it may go there from where it is: one conditional
-    UpdateItem. When another call moved it first, the payout is read again instead."""
+    UpdateItem, or with its `cashback.paid` event one transaction. When another call moved it
+    first, the payout is read again instead."""
     if not _may_reach(payout, status.status):
         return
     assert status.status is not None
+    actions, condition = _status_actions(status, now), _reach_condition(status.status)
+    if status.status == PAID:
+        transaction = TransactWrite(connection=connection())
+        try:
+            with transaction:
+                transaction.update(payout, actions=actions, condition=condition)
+                lifecycle_events.cashback_paid(transaction, payout, now)
+        except TransactWriteError as error:
+            failures = failed_items(transaction, error)
+            if not any(
+                f.model is CashbackPayoutModel and f.code == CONDITION_FAILED for f in failures
+            ):
+                raise
+        payout.refresh(consistent_read=True)
+        return
     try:
-        payout.update(
-            actions=_status_actions(status, now), condition=_reach_condition(status.status)
-        )
+        payout.update(actions=actions, condition=condition)
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise

@@ -48,6 +48,15 @@ REWARD_FAILED = "reward.failed"
 COUPON_USED = "coupon.used"
 DELIVERY_STATUS_CHANGED = "delivery_status.changed"
 WEBHOOK_DISABLED = "webhook.disabled"
+# After a reward's email was sent: what SES reports of it (its notifications).
+REWARD_DELIVERED = "reward.delivered"
+REWARD_BOUNCED = "reward.bounced"
+REWARD_COMPLAINED = "reward.complained"
+REWARD_OPENED = "reward.opened"
+REWARD_REDEEMED = "reward.redeemed"  # the recipient opened the reward's link: the code shown
+REWARD_RESENT = "reward.resent"
+CASHBACK_PAID = "cashback.paid"
+COUPON_EXPIRED = "coupon.expired"
 
 # Every type the service records today; a webhook may subscribe to these only.
 EVENT_TYPES = frozenset(
@@ -66,6 +75,14 @@ EVENT_TYPES = frozenset(
         COUPON_USED,
         DELIVERY_STATUS_CHANGED,
         WEBHOOK_DISABLED,
+        REWARD_DELIVERED,
+        REWARD_BOUNCED,
+        REWARD_COMPLAINED,
+        REWARD_OPENED,
+        REWARD_REDEEMED,
+        REWARD_RESENT,
+        CASHBACK_PAID,
+        COUPON_EXPIRED,
     }
 )
 
