@@ -38,6 +38,7 @@ from chalicelib import aws as aws_clients  # noqa: E402
 from chalicelib.config import get_settings, reset_settings  # noqa: E402
 from chalicelib.domain.access import auth, stores  # noqa: E402
 from chalicelib.domain.customers import customer_types  # noqa: E402
+from chalicelib.domain.events import webhooks  # noqa: E402
 from chalicelib.storage.base import bind_models  # noqa: E402
 from local import moto_transactions  # noqa: E402
 from local.bootstrap import create_resources, load_template  # noqa: E402
@@ -61,6 +62,7 @@ def reset_process_state(fresh_clients: bool = False) -> None:
     bind_models(force=fresh_clients)
     stores.clear_store_cache()
     customer_types.clear_cache()
+    webhooks.forget_subscriptions()
 
 
 class AwsCalls:

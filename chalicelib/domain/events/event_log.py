@@ -161,10 +161,40 @@ def record(
     data: dict[str, Any],
     now: datetime | None = None,
 ) -> Event:
-    """Add the event to `transaction`; it exists once, and only if, the transaction commits."""
+    """Add the event to `transaction`; it exists once, and only if, the transaction commits.
+    Once it has, its webhook deliveries are queued at once (`_publish_after_commit`)."""
     event = new_event(store_code, event_type, data, now)
     transaction.save(_item(event), condition=EventModel.event_id.does_not_exist())
+    _publish_after_commit(transaction, event)
     return event
+
+
+def _publish_after_commit(transaction: TransactWrite, event: Event) -> None:
+    """Queue the event's deliveries as soon as `transaction` commits, not at the dispatcher's
+    next run. PynamoDB's TransactWrite has no commit hook, so the first event wraps this
+    transaction's own `_commit` (the one `__exit__` calls); a transaction that is cancelled
+    never publishes. The publishing is best effort: the event stays owed in the outbox until
+    its deliveries are queued, so a crash between the commit and the queue costs a minute."""
+    pending: list[Event] | None = getattr(transaction, "_rewards_events", None)
+    if pending is None:
+        pending = []
+        commit = transaction._commit
+
+        def commit_then_publish() -> Any:
+            result = commit()
+            published(pending)
+            return result
+
+        transaction._rewards_events = pending  # type: ignore[attr-defined]
+        transaction._commit = commit_then_publish  # type: ignore[method-assign]
+    pending.append(event)
+
+
+def published(events: list[Event]) -> None:
+    """Hand committed events to the webhook dispatcher (imported here: it imports this)."""
+    from chalicelib.domain.events import webhook_deliveries
+
+    webhook_deliveries.publish(events)
 
 
 def new_event(
@@ -223,9 +253,11 @@ def claims_created_unkeyed(claims: list[ClaimModel]) -> None:
     """The events of claims an unkeyed bulk call wrote with BatchWriteItem, written the same
     way right after them: such a call has no transaction to share (a crash between the two
     loses these events; a keyed call records them with its claims)."""
+    events = [new_event(claim.store_code, CLAIM_CREATED, claim_data(claim)) for claim in claims]
     with EventModel.batch_write() as batch:
-        for claim in claims:
-            batch.save(_item(new_event(claim.store_code, CLAIM_CREATED, claim_data(claim))))
+        for event in events:
+            batch.save(_item(event))
+    published(events)
 
 
 def claim_claimed(

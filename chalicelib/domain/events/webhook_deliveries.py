@@ -1,5 +1,6 @@
 """Webhook deliveries: from the event outbox to the endpoints, retried for three days.
 
+`publish` queues an event's deliveries right after the transaction that recorded it commits;
 `dispatch` (every minute) reads the events still owed (`storage.events`, a Query on each shard
 of the sparse dispatch-owed index, never a Scan), queues one SQS message per (event, enabled
 endpoint subscribed to its type), and only then clears the event's mark: a crash in between
@@ -14,13 +15,14 @@ the endpoint disabled, with a `webhook.disabled` event in the same transaction.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws
@@ -46,6 +48,8 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY_DELAY = timedelta(hours=6)
 RETRY_PERIOD = timedelta(days=3)
 PAGE_SIZE = 100
+
+log = logging.getLogger(__name__)
 
 
 class EnqueueError(Exception):
@@ -131,6 +135,42 @@ def _messages(
     ]
 
 
+def _clear(store_code: str, event_id: str) -> None:
+    """Take the event out of the outbox: its deliveries are queued."""
+    try:
+        EventModel(store_code, event_id).update(
+            actions=[EventModel.dispatch_shard.remove()],
+            condition=EventModel.event_id.exists(),  # never a stub of an expired event
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def publish(events: list[event_log.Event], now: datetime | None = None) -> None:
+    """Right after the commit that recorded `events`: queue the deliveries of those an
+    endpoint subscribes to and clear their marks, rather than wait for the dispatcher's run.
+
+    Which types some endpoint wants comes from `webhooks.subscribed_types` (cached); the
+    messages from a fresh read of the endpoints. An event no endpoint wants, as far as this
+    process knows, stays owed: the dispatcher reads the endpoints afresh, so an endpoint made
+    meanwhile still gets it. Never raises for AWS: what was not queued stays owed."""
+    now = now or datetime.now(UTC)
+    wanted: dict[str, list[event_log.Event]] = {}
+    try:
+        for event in events:
+            if event.type in webhooks.subscribed_types(event.store_code):
+                wanted.setdefault(event.store_code, []).append(event)
+        for store_code, owed in wanted.items():
+            hooks = endpoints(store_code)
+            webhooks.remember_subscriptions(store_code, hooks)
+            for event in owed:
+                enqueue(_messages(hooks, event.type, event.id, now), now)
+                _clear(store_code, event.id)
+    except (BotoCoreError, ClientError, PynamoDBException, EnqueueError) as error:
+        log.warning("webhook deliveries left to the dispatcher: %s", error)
+
+
 def dispatch(now: datetime | None = None) -> int:
     """Queue the deliveries of every event still owed; returns how many events it cleared."""
     now = now or datetime.now(UTC)
@@ -142,14 +182,7 @@ def dispatch(now: datetime | None = None) -> int:
                 hooks[owed.store_code] = endpoints(owed.store_code)
             # A refusal raises: this event and the ones after stay owed for the next run.
             enqueue(_messages(hooks[owed.store_code], owed.event_type, owed.event_id, now), now)
-            try:
-                EventModel(owed.store_code, owed.event_id).update(
-                    actions=[EventModel.dispatch_shard.remove()],
-                    condition=EventModel.event_id.exists(),  # never a stub of an expired event
-                )
-            except UpdateError as error:
-                if error.cause_response_code != "ConditionalCheckFailedException":
-                    raise
+            _clear(owed.store_code, owed.event_id)
             cleared += 1
     return cleared
 
@@ -215,6 +248,7 @@ def disable(hook: WebhookModel, reason: str, now: datetime) -> bool:
             event_log.record(transaction, hook.store_code, event_log.WEBHOOK_DISABLED, data, now)
     except TransactWriteError:
         return False  # disabled or deleted meanwhile
+    webhooks.forget_subscriptions(hook.store_code)
     return True
 
 

@@ -11,6 +11,12 @@ A URL must be https, with a host whose every address (after DNS) is global: no p
 loopback, link-local, shared, reserved or multicast address, so a webhook cannot reach the
 service's own network (SSRF). The `local` stage alone also accepts http and loopback, for a
 receiver on the developer's machine. Deliveries check the address again when they connect.
+
+`subscribed_types` keeps, per process and for `SUBSCRIPTIONS_CACHE_SECONDS`, which event types
+some enabled endpoint of a store wants: a change whose events no endpoint wants then costs no
+read of the endpoints (see `webhook_deliveries.publish`). Changing an endpoint forgets it here;
+another process may go on with the old answer for that long, which delays a delivery to the
+dispatcher's run (a minute) and never loses it.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import hashlib
 import hmac
 import ipaddress
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +43,7 @@ from chalicelib.domain.validation import InputModel, validate
 from chalicelib.storage.webhooks import DISABLED, ENABLED, WebhookModel
 
 ROTATION_OVERLAP = timedelta(hours=24)
+SUBSCRIPTIONS_CACHE_SECONDS = 30.0
 MAX_URL_LENGTH = 2048
 LOCAL_STAGE = "local"
 
@@ -108,6 +116,33 @@ def signing_secrets(item: WebhookModel, now: datetime | None = None) -> list[str
     if in_overlap(item, now):
         generations.append(int(item.previous_generation))
     return [secret(item.store_code, item.webhook_id, g) for g in generations]
+
+
+# -- which types a store's endpoints want (cached) ------------------------------------------
+_subscriptions: dict[str, tuple[float, frozenset[str]]] = {}
+
+
+def remember_subscriptions(store_code: str, items: list[WebhookModel]) -> frozenset[str]:
+    """Keep what the store's endpoints `items` (all of them, just read) subscribe to."""
+    types = frozenset(t for item in items if item.status == ENABLED for t in item.event_types)
+    _subscriptions[store_code] = (time.monotonic(), types)
+    return types
+
+
+def subscribed_types(store_code: str) -> frozenset[str]:
+    """The event types some enabled endpoint of the store wants; one Query when not cached."""
+    cached = _subscriptions.get(store_code)
+    if cached and time.monotonic() - cached[0] < SUBSCRIPTIONS_CACHE_SECONDS:
+        return cached[1]
+    return remember_subscriptions(store_code, list(WebhookModel.query(store_code)))
+
+
+def forget_subscriptions(store_code: str | None = None) -> None:
+    """After an endpoint of the store changed (or, with None, for every store)."""
+    if store_code is None:
+        _subscriptions.clear()
+    else:
+        _subscriptions.pop(store_code, None)
 
 
 # -- the URL check -------------------------------------------------------------------------
@@ -200,6 +235,7 @@ def create(store_code: str, body: Any, request_key: str | None = None) -> tuple[
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
         item = _get(store_code, webhook_id)
+    forget_subscriptions(store_code)
     return Webhook.of(item), secret(store_code, webhook_id, int(item.generation))
 
 
@@ -236,7 +272,9 @@ def update(store_code: str, webhook_id: str, body: Any) -> Webhook:
     ]
     if form.enabled:
         actions.append(WebhookModel.disabled_reason.remove())
-    return Webhook.of(_changed(store_code, webhook_id, actions))
+    changed = _changed(store_code, webhook_id, actions)
+    forget_subscriptions(store_code)
+    return Webhook.of(changed)
 
 
 def delete(store_code: str, webhook_id: str) -> None:
@@ -248,6 +286,7 @@ def delete(store_code: str, webhook_id: str) -> None:
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise WebhookNotFoundError() from error
         raise
+    forget_subscriptions(store_code)
 
 
 def rotate_secret(store_code: str, webhook_id: str) -> tuple[Webhook, str]:
