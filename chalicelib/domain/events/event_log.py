@@ -21,6 +21,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import MalformedRequestError, NotFoundError, RewardsError
+from chalicelib.domain.events.publishing import publish_after_commit, published
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.validation import InputModel, number_type, validate
 from chalicelib.storage.events import EventModel, dispatch_shard, type_key
@@ -162,39 +163,11 @@ def record(
     now: datetime | None = None,
 ) -> Event:
     """Add the event to `transaction`; it exists once, and only if, the transaction commits.
-    Once it has, its webhook deliveries are queued at once (`_publish_after_commit`)."""
+    Once it has, its webhook deliveries are queued at once (`publishing`)."""
     event = new_event(store_code, event_type, data, now)
     transaction.save(_item(event), condition=EventModel.event_id.does_not_exist())
-    _publish_after_commit(transaction, event)
+    publish_after_commit(transaction, event)
     return event
-
-
-def _publish_after_commit(transaction: TransactWrite, event: Event) -> None:
-    """Queue the event's deliveries as soon as `transaction` commits, not at the dispatcher's
-    next run. PynamoDB's TransactWrite has no commit hook, so the first event wraps this
-    transaction's own `_commit` (the one `__exit__` calls); a transaction that is cancelled
-    never publishes. The publishing is best effort: the event stays owed in the outbox until
-    its deliveries are queued, so a crash between the commit and the queue costs a minute."""
-    pending: list[Event] | None = getattr(transaction, "_rewards_events", None)
-    if pending is None:
-        pending = []
-        commit = transaction._commit
-
-        def commit_then_publish() -> Any:
-            result = commit()
-            published(pending)
-            return result
-
-        transaction._rewards_events = pending  # type: ignore[attr-defined]
-        transaction._commit = commit_then_publish  # type: ignore[method-assign]
-    pending.append(event)
-
-
-def published(events: list[Event]) -> None:
-    """Hand committed events to the webhook dispatcher (imported here: it imports this)."""
-    from chalicelib.domain.events import webhook_deliveries
-
-    webhook_deliveries.publish(events)
 
 
 def new_event(
@@ -358,9 +331,9 @@ class EventPage:
     next_cursor: str | None
 
 
-def list_events(store_code: str, query: dict[str, Any]) -> EventPage:
+def list_events(store_code: str, query: EventsQuery | dict[str, Any]) -> EventPage:
     """The store's events, newest first, one Query a page (on the type index with `type`)."""
-    params = validate(EventsQuery, query)
+    params = query if isinstance(query, EventsQuery) else validate(EventsQuery, query)
     condition = None
     if params.since is not None:
         condition = EventModel.event_id >= f"evt_{_id_time(params.since)}"

@@ -19,16 +19,13 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws
-from chalicelib.domain.errors import MalformedRequestError
 from chalicelib.domain.events import event_log, webhook_posting, webhooks
-from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.storage.base import connection
 from chalicelib.storage.events import DISPATCH_SHARDS, EventModel
 from chalicelib.storage.webhook_deliveries import (
@@ -187,13 +184,19 @@ def dispatch(now: datetime | None = None) -> int:
     return cleared
 
 
-def redeliver(store_code: str, event_id: str, now: datetime | None = None) -> list[str]:
-    """Queue the event again for each endpoint subscribed to it now; their ids."""
+@dataclass(frozen=True)
+class Redelivery:
+    event_id: str
+    webhooks: list[str]  # the endpoints it is queued for
+
+
+def redeliver(store_code: str, event_id: str, now: datetime | None = None) -> Redelivery:
+    """Queue the event again for each endpoint subscribed to it now."""
     now = now or datetime.now(UTC)
     event = event_log.get_event(store_code, event_id)
     messages = _messages(endpoints(store_code), event.type, event.id, now, redelivery=True)
     enqueue(messages, now)
-    return [message.webhook_id for message in messages]
+    return Redelivery(event.id, [message.webhook_id for message in messages])
 
 
 # -- one message -------------------------------------------------------------------------
@@ -288,49 +291,3 @@ def handle(
     )
     enqueue([again], now)
     return Outcome.RETRYING
-
-
-# -- reading -----------------------------------------------------------------------------
-def attempt_body(attempt: AttemptAttribute) -> dict[str, Any]:
-    return {
-        "at": event_log.iso(attempt.at),
-        "ok": attempt.ok == "true",
-        "latencyMs": int(attempt.latency_ms),
-        "responseCode": int(attempt.response_code) if attempt.response_code else None,
-        "error": attempt.error,
-    }
-
-
-def delivery_body(item: DeliveryModel) -> dict[str, Any]:
-    return {
-        "eventId": item.event_id,
-        "eventType": item.event_type,
-        "status": item.status,
-        "attempts": [attempt_body(a) for a in item.attempts or []],
-        "createdAt": event_log.iso(item.created_at),
-        "updatedAt": event_log.iso(item.updated_at),
-    }
-
-
-def list_deliveries(
-    store_code: str, webhook_id: str, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    """An endpoint's deliveries, newest event first, with every attempt; one Query a page."""
-    hook = webhooks.get_webhook(store_code, webhook_id)
-    key = webhook_key(store_code, hook.id)
-    start = None
-    if cursor:
-        after = decode_cursor(cursor)
-        if not event_log.EVENT_ID.fullmatch(after):
-            raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor")
-        start = {"webhook_key": {"S": key}, "event_id": {"S": after}}
-    results = DeliveryModel.query(
-        key,
-        scan_index_forward=False,
-        limit=PAGE_SIZE,
-        page_size=PAGE_SIZE,
-        last_evaluated_key=start,
-    )
-    items = [delivery_body(item) for item in results]
-    last = results.last_evaluated_key
-    return items, encode_cursor(last["event_id"]["S"]) if last and items else None

@@ -1,7 +1,7 @@
 """Webhook endpoints: registration, the URL safety check, and signing secrets never stored.
 
-An endpoint's secret is `whsec_` + HMAC-SHA256(link token secret, "webhook", store, id,
-generation), so it is shown once and made again whenever a delivery is signed, and a copy of
+An endpoint's secret is `whsec_` + HMAC-SHA256(the webhook secret setting, "webhook", store,
+id, generation), so it is shown once and made again whenever a delivery is signed, and a copy of
 the tables holds none. Rotating moves to the next generation; the previous one keeps signing
 until the overlap ends (`ROTATION_OVERLAP`), so a receiver can switch without missing a
 delivery. Rotating again within an overlap replaces the new secret and keeps the old one to
@@ -30,19 +30,27 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from chalicelib.config import get_settings
-from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from chalicelib.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    MalformedRequestError,
+    NotFoundError,
+)
 from chalicelib.domain.events import event_log
-from chalicelib.domain.validation import InputModel, validate
+from chalicelib.domain.paging import decode_cursor, encode_cursor
+from chalicelib.domain.validation import InputModel, number_type, validate
 from chalicelib.storage.webhooks import DISABLED, ENABLED, WebhookModel
 
 ROTATION_OVERLAP = timedelta(hours=24)
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
 SUBSCRIPTIONS_CACHE_SECONDS = 30.0
 MAX_URL_LENGTH = 2048
 LOCAL_STAGE = "local"
@@ -99,7 +107,7 @@ class Webhook:
 # -- secrets -------------------------------------------------------------------------------
 def secret(store_code: str, webhook_id: str, generation: int) -> str:
     message = "\0".join(("webhook", store_code, webhook_id, str(generation))).encode("utf-8")
-    key = get_settings().link_token_secret.encode("utf-8")
+    key = get_settings().webhook_secret.encode("utf-8")
     mac = hmac.new(key, message, hashlib.sha256).digest()
     return "whsec_" + base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
 
@@ -184,8 +192,9 @@ def checked_url(url: str) -> tuple[str, int, list[str]]:
     return parts.hostname, port, addresses
 
 
-def _form(body: Any) -> WebhookForm:
-    form = validate(WebhookForm, body)
+def _form(body: WebhookForm | dict[str, Any]) -> WebhookForm:
+    """The form checked beyond its fields: known types, a safe URL (a dict is parsed first)."""
+    form = body if isinstance(body, WebhookForm) else validate(WebhookForm, body)
     for event_type in form.events:
         event_log.check_type(event_type)
     checked_url(form.url)
@@ -208,7 +217,16 @@ def _get(store_code: str, webhook_id: str) -> WebhookModel:
         raise WebhookNotFoundError() from error
 
 
-def create(store_code: str, body: Any, request_key: str | None = None) -> tuple[Webhook, str]:
+class Registration(NamedTuple):
+    """An endpoint with its secret: the one answer that shows it."""
+
+    webhook: Webhook
+    secret: str
+
+
+def create(
+    store_code: str, body: WebhookForm | dict[str, Any], request_key: str | None = None
+) -> Registration:
     """A new endpoint and its secret. With the request's Idempotency-Key its id comes from the
     key, so a retry (whose answer, holding a secret, is never kept) finds the endpoint it made
     and answers the same secret instead of registering a second one."""
@@ -236,11 +254,45 @@ def create(store_code: str, body: Any, request_key: str | None = None) -> tuple[
             raise
         item = _get(store_code, webhook_id)
     forget_subscriptions(store_code)
-    return Webhook.of(item), secret(store_code, webhook_id, int(item.generation))
+    return Registration(Webhook.of(item), secret(store_code, webhook_id, int(item.generation)))
 
 
-def list_webhooks(store_code: str) -> list[Webhook]:
-    return [Webhook.of(item) for item in WebhookModel.query(store_code)]
+class WebhooksQuery(InputModel):
+    cursor: str | None = None
+    limit: number_type(int) = DEFAULT_PAGE_SIZE  # type: ignore[valid-type]
+
+    @field_validator("limit")
+    @classmethod
+    def _page_size(cls, value: int) -> int:
+        if not 1 <= value <= MAX_PAGE_SIZE:
+            raise ValueError(f"The limit must be between 1 and {MAX_PAGE_SIZE}.")
+        return value
+
+
+@dataclass(frozen=True)
+class WebhookPage:
+    webhooks: list[Webhook]
+    next_cursor: str | None
+
+
+def list_webhooks(store_code: str, query: WebhooksQuery) -> WebhookPage:
+    """The store's endpoints in id order, one Query a page; the cursor is the last id."""
+    start = None
+    if query.cursor:
+        try:
+            after = str(uuid.UUID(decode_cursor(query.cursor)))
+        except ValueError as error:
+            raise MalformedRequestError(
+                "The cursor is not valid.", code="invalid_cursor"
+            ) from error
+        start = {"store_code": {"S": store_code}, "webhook_id": {"S": after}}
+    results = WebhookModel.query(
+        store_code, limit=query.limit, page_size=query.limit, last_evaluated_key=start
+    )
+    found = [Webhook.of(item) for item in results]
+    last = results.last_evaluated_key
+    next_cursor = encode_cursor(last["webhook_id"]["S"]) if last and found else None
+    return WebhookPage(found, next_cursor)
 
 
 def get_webhook(store_code: str, webhook_id: str) -> Webhook:
@@ -261,7 +313,7 @@ def _changed(store_code: str, webhook_id: str, actions: list[Any], condition: An
     return item
 
 
-def update(store_code: str, webhook_id: str, body: Any) -> Webhook:
+def update(store_code: str, webhook_id: str, body: WebhookForm | dict[str, Any]) -> Webhook:
     """Replace the URL and types; `enabled: true` turns a disabled endpoint on again."""
     form = _form(body)
     actions = [
@@ -289,7 +341,7 @@ def delete(store_code: str, webhook_id: str) -> None:
     forget_subscriptions(store_code)
 
 
-def rotate_secret(store_code: str, webhook_id: str) -> tuple[Webhook, str]:
+def rotate_secret(store_code: str, webhook_id: str) -> Registration:
     """The next generation's secret; the one the receiver holds keeps signing for the overlap."""
     item = _get(store_code, webhook_id)
     now = datetime.now(UTC)
@@ -308,4 +360,4 @@ def rotate_secret(store_code: str, webhook_id: str) -> tuple[Webhook, str]:
         ],
         WebhookModel.generation == current,  # two rotations at once: one wins, one is retried
     )
-    return Webhook.of(rotated, now), secret(store_code, item.webhook_id, current + 1)
+    return Registration(Webhook.of(rotated, now), secret(store_code, item.webhook_id, current + 1))
