@@ -15,8 +15,9 @@ receiver on the developer's machine. Deliveries check the address again when the
 `subscribed_types` keeps, per process and for `SUBSCRIPTIONS_CACHE_SECONDS`, which event types
 some enabled endpoint of a store wants: a change whose events no endpoint wants then costs no
 read of the endpoints (see `webhook_deliveries.publish`). Changing an endpoint forgets it here;
-another process may go on with the old answer for that long, which delays a delivery to the
-dispatcher's run (a minute) and never loses it.
+another process may go on with the old answer that long, which is safe either way: an endpoint
+it does not know of gets its deliveries from the dispatcher (within a minute), and one it
+still believes in costs a read that finds it gone. So the answer is kept long.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from chalicelib.storage.webhooks import DISABLED, ENABLED, WebhookModel
 ROTATION_OVERLAP = timedelta(hours=24)
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
-SUBSCRIPTIONS_CACHE_SECONDS = 30.0
+SUBSCRIPTIONS_CACHE_SECONDS = 600.0
 MAX_URL_LENGTH = 2048
 LOCAL_STAGE = "local"
 
