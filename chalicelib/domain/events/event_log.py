@@ -144,6 +144,11 @@ def _id_time(moment: datetime) -> str:
 EVENT_ID = re.compile(r"evt_\d{8}T\d{12}Z_[0-9a-f]{12}")
 
 
+def ids_from(moment: datetime) -> str:
+    """The lowest id an event of `moment` may have: ids sort by time."""
+    return f"evt_{_id_time(moment)}"
+
+
 def new_event_id(now: datetime) -> str:
     return f"evt_{_id_time(now)}_{secrets.token_hex(6)}"
 
@@ -336,7 +341,7 @@ def list_events(store_code: str, query: EventsQuery | dict[str, Any]) -> EventPa
     params = query if isinstance(query, EventsQuery) else validate(EventsQuery, query)
     condition = None
     if params.since is not None:
-        condition = EventModel.event_id >= f"evt_{_id_time(params.since)}"
+        condition = EventModel.event_id >= ids_from(params.since)
     start: dict[str, Any] | None = None
     if params.cursor:
         after = decode_cursor(params.cursor)

@@ -1,10 +1,13 @@
 """Webhook deliveries: from the event outbox to the endpoints, retried for three days.
 
-`publish` queues an event's deliveries right after the transaction that recorded it commits;
-`dispatch` (every minute) reads the events still owed (`storage.events`, a Query on each shard
-of the sparse dispatch-owed index, never a Scan), queues one SQS message per (event, enabled
-endpoint subscribed to its type), and only then clears the event's mark: a crash in between
-queues them again, so a delivery is made at least once (receivers deduplicate by event id).
+`publish` queues an event's deliveries right after the transaction that recorded it commits,
+and the consumer's first attempt takes the event out of the outbox. `dispatch` (every minute)
+reads the events still owed `DISPATCH_GRACE` after they happened (`storage.events`, a Query on
+each shard of the sparse dispatch-owed index, never a Scan): those whose publishing a crash or
+SQS lost, or that no endpoint wanted when they were recorded. It queues one SQS message per
+(event, enabled endpoint subscribed to its type), and only then clears the event's mark: a
+crash in between queues them again, so a delivery is made at least once (receivers
+deduplicate by event id).
 `handle` is one message: one attempt (`webhook_posting`), recorded on the delivery item; a
 failed attempt is queued again after an exponential backoff (30 s, doubling, at most 6 h; a
 wait longer than SQS's 15-minute delay hops through the queue until it is due). Once the next
@@ -19,6 +22,7 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
@@ -44,6 +48,8 @@ SQS_MAX_DELAY_SECONDS = 900
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY_DELAY = timedelta(hours=6)
 RETRY_PERIOD = timedelta(days=3)
+# An event owed this long after it happened was not published (see `publish`).
+DISPATCH_GRACE = timedelta(minutes=2)
 PAGE_SIZE = 100
 
 log = logging.getLogger(__name__)
@@ -132,12 +138,13 @@ def _messages(
     ]
 
 
-def _clear(store_code: str, event_id: str) -> None:
+def _clear(store_code: str, event_id: str, condition: Any = None) -> None:
     """Take the event out of the outbox: its deliveries are queued."""
     try:
         EventModel(store_code, event_id).update(
             actions=[EventModel.dispatch_shard.remove()],
-            condition=EventModel.event_id.exists(),  # never a stub of an expired event
+            # never a stub of an expired event
+            condition=EventModel.event_id.exists() if condition is None else condition,
         )
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
@@ -146,35 +153,41 @@ def _clear(store_code: str, event_id: str) -> None:
 
 def publish(events: list[event_log.Event], now: datetime | None = None) -> None:
     """Right after the commit that recorded `events`: queue the deliveries of those an
-    endpoint subscribes to and clear their marks, rather than wait for the dispatcher's run.
+    endpoint subscribes to, rather than wait for the dispatcher's run.
 
     Which types some endpoint wants comes from `webhooks.subscribed_types` (cached); the
-    messages from a fresh read of the endpoints. An event no endpoint wants, as far as this
-    process knows, stays owed: the dispatcher reads the endpoints afresh, so an endpoint made
-    meanwhile still gets it. Never raises for AWS: what was not queued stays owed."""
+    messages from a fresh read of the endpoints, all in one SendMessageBatch (ten a call).
+    The events stay owed: the consumer takes each out of the outbox with its first attempt
+    (`handle`), off the request's path, and the dispatcher leaves an event alone for
+    `DISPATCH_GRACE` after it happened. An event no endpoint wants, as far as this process
+    knows, waits for the dispatcher, which reads the endpoints afresh: an endpoint made
+    meanwhile still gets it. Never raises for AWS: what was not queued is the dispatcher's."""
     now = now or datetime.now(UTC)
     wanted: dict[str, list[event_log.Event]] = {}
     try:
         for event in events:
             if event.type in webhooks.subscribed_types(event.store_code):
                 wanted.setdefault(event.store_code, []).append(event)
+        messages: list[Message] = []
         for store_code, owed in wanted.items():
             hooks = endpoints(store_code)
             webhooks.remember_subscriptions(store_code, hooks)
-            for event in owed:
-                enqueue(_messages(hooks, event.type, event.id, now), now)
-                _clear(store_code, event.id)
+            messages += [m for e in owed for m in _messages(hooks, e.type, e.id, now)]
+        enqueue(messages, now)
     except (BotoCoreError, ClientError, PynamoDBException, EnqueueError) as error:
         log.warning("webhook deliveries left to the dispatcher: %s", error)
 
 
 def dispatch(now: datetime | None = None) -> int:
-    """Queue the deliveries of every event still owed; returns how many events it cleared."""
+    """Queue the deliveries of every event still owed `DISPATCH_GRACE` after it happened (a
+    crash or SQS lost its publishing, or no endpoint wanted it then); returns how many events
+    it cleared."""
     now = now or datetime.now(UTC)
     cleared = 0
     hooks: dict[str, list[WebhookModel]] = {}  # per store, read once a run
+    before = EventModel.event_id < event_log.ids_from(now - DISPATCH_GRACE)
     for shard in range(DISPATCH_SHARDS):
-        for owed in EventModel.dispatch_owed.query(str(shard), page_size=PAGE_SIZE):
+        for owed in EventModel.dispatch_owed.query(str(shard), before, page_size=PAGE_SIZE):
             if owed.store_code not in hooks:
                 hooks[owed.store_code] = endpoints(owed.store_code)
             # A refusal raises: this event and the ones after stay owed for the next run.
@@ -263,6 +276,8 @@ def handle(
     if message.not_before > _epoch(now):
         enqueue([message], now)
         return Outcome.WAITING
+    if message.attempt == 0 and not message.redelivery:  # queued: out of the outbox
+        _clear(message.store_code, message.event_id, EventModel.dispatch_shard.exists())
     try:
         hook = WebhookModel.get(message.store_code, message.webhook_id, consistent_read=True)
         event = event_log.get_event(message.store_code, message.event_id)
