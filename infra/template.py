@@ -428,7 +428,7 @@ def _terraform_email_notifications() -> dict[str, Any]:
                 "name": "notifications",
                 "configuration_set_name": f"${{aws_ses_configuration_set.{name}.name}}",
                 "enabled": True,
-                "matching_types": [kind.title() for kind in SES_EVENTS],
+                "matching_types": list(SES_EVENTS),
                 "sns_destination": {"topic_arn": f"${{{topic}.arn}}"},
             }
         },
