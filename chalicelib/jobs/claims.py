@@ -21,6 +21,6 @@ jobs = Blueprint(__name__)
 @jobs.schedule(Rate(get_settings().claim_expiry_rate_minutes, unit=Rate.MINUTES))
 @flushed("rewards-claims")
 def expire_claims(event: Any) -> dict[str, int]:
-    from chalicelib.domain import claims  # see chalicelib/jobs/__init__.py
+    from chalicelib.domain.points import claims  # see chalicelib/jobs/__init__.py
 
     return report_expiry(claims.expire_due_claims(), Metric.CLAIMS_EXPIRED, "claims")
