@@ -16,7 +16,7 @@ with loading():  # the collector paused while the modules load (chalicelib/cold_
     from chalicelib.api.logging import request_log_middleware
     from chalicelib.api.metrics import request_metrics_middleware
     from chalicelib.config import get_settings
-    from chalicelib.jobs import bulk_chunks, reward_emails, webhook_deliveries
+    from chalicelib.jobs import bulk_chunks, email_notifications, reward_emails, webhook_deliveries
     from chalicelib.jobs import claims as claim_jobs
     from chalicelib.jobs import coupons as coupon_jobs
     from chalicelib.jobs import owed_emails as owed_email_jobs
@@ -44,6 +44,7 @@ app.register_middleware(face_error_middleware(app.routes), "http")
 faces.register(app)  # each face loaded on the first request it serves
 app.register_blueprint(bulk_chunks.jobs)
 app.register_blueprint(claim_jobs.jobs)
+app.register_blueprint(email_notifications.jobs)
 app.register_blueprint(coupon_jobs.jobs)
 app.register_blueprint(owed_email_jobs.jobs)
 app.register_blueprint(point_jobs.jobs)

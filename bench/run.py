@@ -26,6 +26,7 @@ COLD_REPETITIONS = 5
 BULK_REPETITIONS = 2
 GROWTH_REPETITIONS = 3
 RESTART_REPETITIONS = 3
+OUTBOX_REPETITIONS = 40
 
 # Each section by the name `python -m bench NAME...` (`make bench SECTIONS=...`) selects it.
 MEASURED_ON_THE_BENCH_AWS = (
@@ -36,6 +37,7 @@ MEASURED_ON_THE_BENCH_AWS = (
     "memory",
     "growth",
     "batches",
+    "outbox",
 )
 STARTING_THEIR_OWN_STACKS = ("install", "restart")
 SECTIONS = MEASURED_ON_THE_BENCH_AWS + STARTING_THEIR_OWN_STACKS
@@ -46,7 +48,18 @@ Section = tuple[str, str, Callable[[], list[Figure]]]  # name, title, measure
 def _sections(stack: Any) -> list[Section]:
     """Every section, in the order they run; `stack` is the bench's AWS (None if not started).
     Imported here: the modules read settings that `bench.stack.start` sets."""
-    from bench import batches, bulk, calls, cold, growth, install, memory, overhead, restart
+    from bench import (
+        batches,
+        bulk,
+        calls,
+        cold,
+        growth,
+        install,
+        memory,
+        outbox,
+        overhead,
+        restart,
+    )
 
     return [
         ("calls", "AWS calls per operation", lambda: calls.figures(calls.measure(stack))),
@@ -56,6 +69,7 @@ def _sections(stack: Any) -> list[Section]:
         ("memory", "memory", lambda: memory.measure(stack)),
         ("growth", "growth", lambda: growth.measure(stack, GROWTH_REPETITIONS)),  # grows a store
         ("batches", "point batches", lambda: batches.measure(stack)),
+        ("outbox", "event outbox", lambda: outbox.measure(stack, OUTBOX_REPETITIONS)),
         ("install", "cold install (make run on a fresh clone)", install.measure),
         ("restart", "restart after history", lambda: restart.measure(RESTART_REPETITIONS)),
     ]

@@ -41,6 +41,7 @@ ENVIRONMENT = {
     "REWARDS_RESOURCE_PREFIX": "bench-",
     "REWARDS_JWT_SECRET": "bench-secret-that-is-long-enough-for-hs256",
     "REWARDS_LINK_TOKEN_SECRET": "bench-link-token-secret-0123456789abcdef",
+    "REWARDS_WEBHOOK_SECRET": "bench-webhook-secret-0123456789abcdef",
     "REWARDS_PUBLIC_BASE_URL": "https://rewards.bench",
     "REWARDS_LOG_LEVEL": "INFO",
     "POWERTOOLS_METRICS_NAMESPACE": "Rewards",

@@ -68,6 +68,10 @@ class Settings:
     # (chalicelib/domain/access/link_tokens.py).
     link_token_secret_value: str | None = field(repr=False)
     link_token_secret_parameter: str | None
+    # The key webhook endpoints' signing secrets are derived from
+    # (chalicelib/domain/events/webhooks.py): its own, so rotating one never touches the other.
+    webhook_secret_value: str | None = field(repr=False)
+    webhook_secret_parameter: str | None
     # The local state folder (`.local`): the embedded AWS's recording, the demo key, and the
     # secrets a local install makes for itself.
     data_dir: Path
@@ -119,6 +123,8 @@ def get_settings() -> Settings:
         paytm_sales_wallet_guid=env.get("REWARDS_PAYTM_SALES_WALLET_GUID") or None,
         link_token_secret_value=env.get("REWARDS_LINK_TOKEN_SECRET") or None,
         link_token_secret_parameter=env.get("REWARDS_LINK_TOKEN_SECRET_PARAMETER") or None,
+        webhook_secret_value=env.get("REWARDS_WEBHOOK_SECRET") or None,
+        webhook_secret_parameter=env.get("REWARDS_WEBHOOK_SECRET_PARAMETER") or None,
         data_dir=Path(env.get("REWARDS_DATA_DIR") or REPO_ROOT / ".local").resolve(),
     )
 

@@ -6,10 +6,11 @@ who can read the function's configuration): the environment names a parameter in
 container for many invocations, so the value is kept for the life of the process; a rotated
 secret is seen by new containers. Locally and in tests the secret itself is in the environment
 (`REWARDS_JWT_SECRET`), which wins over a parameter; a local install given none makes its own,
-kept in the local state folder (`local_secret`). `jwt_secret()`, `paytm_secret()` and
-`link_token_secret()` are the way in. The settings (chalicelib.config) only name each secret:
-resolving it reads SSM through chalicelib.aws, which itself reads the settings, so the
-resolving lives here, above both, and the settings stay a plain read of the environment.
+kept in the local state folder (`local_secret`). `jwt_secret()`, `paytm_secret()`,
+`link_token_secret()` and `webhook_secret()` are the way in. The settings (chalicelib.config)
+only name each secret: resolving it reads SSM through chalicelib.aws, which itself reads the
+settings, so the resolving lives here, above both, and the settings stay a plain read of the
+environment.
 """
 
 from __future__ import annotations
@@ -77,12 +78,21 @@ def paytm_secret() -> str | None:
 
 
 def link_token_secret() -> str:
-    """The key claim and reward link tokens and webhook secrets are derived from."""
+    """The key claim and reward link tokens are derived from."""
     settings = get_settings()
     return _signing_secret(
         settings.link_token_secret_value,
         settings.link_token_secret_parameter,
         "link-token-secret",
+    )
+
+
+def webhook_secret() -> str:
+    """The key each webhook endpoint's signing secret is derived from
+    (chalicelib.domain.events.webhooks)."""
+    settings = get_settings()
+    return _signing_secret(
+        settings.webhook_secret_value, settings.webhook_secret_parameter, "webhook-secret"
     )
 
 

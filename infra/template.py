@@ -49,6 +49,17 @@ WEBHOOK_QUEUE_BASENAME = "webhook-delivery"
 WEBHOOK_DEAD_LETTER_BASENAME = "webhook-delivery-dlq"
 WEBHOOK_VISIBILITY_TIMEOUT = 360
 WEBHOOK_MAX_RECEIVES = 5
+# SES's notifications of reward emails (delivered, bounced, complained, opened): the sender's
+# configuration set publishes them to an SNS topic feeding this queue, consumed by
+# chalicelib.jobs.email_notifications; one that is not an SES event reaches its dead-letter queue.
+NOTIFICATION_CONSUMER = "record_email_notifications"
+NOTIFICATION_QUEUE_BASENAME = "email-notification"
+NOTIFICATION_DEAD_LETTER_BASENAME = "email-notification-dlq"
+NOTIFICATION_VISIBILITY_TIMEOUT = 360
+NOTIFICATION_MAX_RECEIVES = 5
+CONFIGURATION_SET_BASENAME = "reward-email"
+NOTIFICATION_TOPIC_BASENAME = "email-notification"
+SES_EVENTS = ("delivery", "bounce", "complaint", "open")
 # The bulk job consumer (chalicelib.jobs.bulk_chunks), its queue and the bucket of job files.
 JOBS_CONSUMER = "run_bulk_chunks"
 JOBS_QUEUE_BASENAME = "bulk-jobs"
@@ -99,6 +110,14 @@ QUEUES = (
         WEBHOOK_DEAD_LETTER_BASENAME,
         WEBHOOK_VISIBILITY_TIMEOUT,
         WEBHOOK_MAX_RECEIVES,
+    ),
+    ConsumerQueue(
+        NOTIFICATION_CONSUMER,
+        "EmailNotificationQueue",
+        NOTIFICATION_QUEUE_BASENAME,
+        NOTIFICATION_DEAD_LETTER_BASENAME,
+        NOTIFICATION_VISIBILITY_TIMEOUT,
+        NOTIFICATION_MAX_RECEIVES,
     ),
     ConsumerQueue(
         JOBS_CONSUMER,
@@ -176,6 +195,62 @@ def _private_bucket(basename: str) -> dict[str, Any]:
     }
 
 
+def _email_notification_resources() -> dict[str, Any]:
+    """SES's configuration set -> SNS topic -> the notification queue (raw SES events)."""
+    queue_arn = {"Fn::GetAtt": ["EmailNotificationQueue", "Arn"]}
+    return {
+        "RewardEmailSet": {
+            "Type": "AWS::SES::ConfigurationSet",
+            "Properties": {"Name": _name(CONFIGURATION_SET_BASENAME)},
+        },
+        "EmailNotificationTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": _name(NOTIFICATION_TOPIC_BASENAME)},
+        },
+        "RewardEmailSetEvents": {
+            "Type": "AWS::SES::ConfigurationSetEventDestination",
+            "Properties": {
+                "ConfigurationSetName": {"Ref": "RewardEmailSet"},
+                "EventDestination": {
+                    "Name": "notifications",
+                    "Enabled": True,
+                    "MatchingEventTypes": list(SES_EVENTS),
+                    "SnsDestination": {"TopicARN": {"Ref": "EmailNotificationTopic"}},
+                },
+            },
+        },
+        "EmailNotificationSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Properties": {
+                "TopicArn": {"Ref": "EmailNotificationTopic"},
+                "Protocol": "sqs",
+                "Endpoint": queue_arn,
+                "RawMessageDelivery": True,
+            },
+        },
+        "EmailNotificationQueuePolicy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": "EmailNotificationQueue"}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "sns.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": queue_arn,
+                            "Condition": {
+                                "ArnEquals": {"aws:SourceArn": {"Ref": "EmailNotificationTopic"}}
+                            },
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
 def build_template() -> dict[str, Any]:
     resources: dict[str, Any] = dict(table_resources())
     for queue in QUEUES:
@@ -204,8 +279,13 @@ def build_template() -> dict[str, Any]:
     resources["MediaBucket"] = _private_bucket(MEDIA_BASENAME)
     resources["EmailSenderIdentity"] = {
         "Type": "AWS::SES::EmailIdentity",
-        "Properties": {"EmailIdentity": {"Ref": "EmailSender"}},
+        "Properties": {
+            "EmailIdentity": {"Ref": "EmailSender"},
+            # Every email the identity sends publishes its events through this set.
+            "ConfigurationSetAttributes": {"ConfigurationSetName": {"Ref": "RewardEmailSet"}},
+        },
     }
+    resources.update(_email_notification_resources())
     # `RestAPI` is the API resource `chalice package` generates: its swagger gets the
     # catch-all methods. What could still miss them (a method outside `ANY`) gets the
     # service's 404 JSON error, not a 403 "Missing Authentication Token".
@@ -336,6 +416,54 @@ def _terraform_queues(queue: ConsumerQueue) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def _terraform_email_notifications() -> dict[str, Any]:
+    """The configuration set, topic and subscription of `_email_notification_resources`."""
+    queue = f"aws_sqs_queue.{_terraform_name(NOTIFICATION_QUEUE_BASENAME)}"
+    topic = f"aws_sns_topic.{_terraform_name(NOTIFICATION_TOPIC_BASENAME)}"
+    name = _terraform_name(CONFIGURATION_SET_BASENAME)
+    return {
+        "aws_ses_configuration_set": {name: {"name": _prefixed(CONFIGURATION_SET_BASENAME)}},
+        "aws_ses_event_destination": {
+            "notifications": {
+                "name": "notifications",
+                "configuration_set_name": f"${{aws_ses_configuration_set.{name}.name}}",
+                "enabled": True,
+                "matching_types": list(SES_EVENTS),
+                "sns_destination": {"topic_arn": f"${{{topic}.arn}}"},
+            }
+        },
+        # The sender identity, sending through the set by default (only SES v2's resource can).
+        "aws_sesv2_email_identity": {
+            "email_sender": {
+                "email_identity": "${var.email_sender}",
+                "configuration_set_name": f"${{aws_ses_configuration_set.{name}.name}}",
+            }
+        },
+        "aws_sns_topic": {
+            _terraform_name(NOTIFICATION_TOPIC_BASENAME): {
+                "name": _prefixed(NOTIFICATION_TOPIC_BASENAME)
+            }
+        },
+        "aws_sns_topic_subscription": {
+            "email_notifications": {
+                "topic_arn": f"${{{topic}.arn}}",
+                "protocol": "sqs",
+                "endpoint": f"${{{queue}.arn}}",
+                "raw_message_delivery": True,
+            }
+        },
+        "aws_sqs_queue_policy": {
+            "email_notifications": {
+                "queue_url": f"${{{queue}.id}}",
+                "policy": '${jsonencode({Version = "2012-10-17", Statement = [{Effect = '
+                '"Allow", Principal = {Service = "sns.amazonaws.com"}, Action = '
+                f'"sqs:SendMessage", Resource = {queue}.arn, Condition = {{ArnEquals = '
+                f'{{"aws:SourceArn" = {topic}.arn}}}}}}]}})}}',
+            }
+        },
+    }
+
+
 def build_terraform() -> dict[str, Any]:
     """`resources.tf.json`: the resources of `build_template()` for chalice's Terraform."""
     cloudformation = build_template()["Resources"]
@@ -387,7 +515,7 @@ def build_terraform() -> dict[str, Any]:
                 }
                 for bucket in buckets
             },
-            "aws_ses_email_identity": {"email_sender": {"email": "${var.email_sender}"}},
+            **_terraform_email_notifications(),
             "aws_api_gateway_gateway_response": {
                 "unknown_route": {
                     # `rest_api` is the API resource chalice's Terraform generates.

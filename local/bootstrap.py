@@ -294,11 +294,25 @@ def _make_identity(clients: Clients, logical: str, props: dict[str, Any]) -> tup
     return identity, True, {"Ref": identity}
 
 
+def _make_configuration_set(
+    clients: Clients, logical: str, props: dict[str, Any]
+) -> tuple[str, bool, Any]:
+    """The set the identity sends through (moto publishes none of its events: the worker
+    stands in, `local.ses_feedback`)."""
+    ses = clients("ses")
+    name = props["Name"]
+    known = {s["Name"] for s in ses.list_configuration_sets().get("ConfigurationSets", [])}
+    if name not in known:
+        ses.create_configuration_set(ConfigurationSet={"Name": name})
+    return name, name not in known, {"Ref": name}
+
+
 MAKERS: dict[str, Maker] = {
     "AWS::DynamoDB::Table": _make_table,
     "AWS::SQS::Queue": _make_queue,
     "AWS::S3::Bucket": _make_bucket,
     "AWS::SES::EmailIdentity": _make_identity,
+    "AWS::SES::ConfigurationSet": _make_configuration_set,
 }
 
 

@@ -6,6 +6,9 @@ shaped like Lambda's, and deletes SQS messages as the SQS event source mapping d
 on success, all but the reported `batchItemFailures`, or none when the handler raises (they
 come back after the visibility timeout and reach the dead-letter queue by the redrive policy).
 
+SES: moto publishes no notifications of the emails it takes; `local.ses_feedback` reports them
+to the notification queue as SES's configuration set would (each round, on an embedded AWS).
+
 Schedules: `rate(N unit)` runs every N units (times REWARDS_SCHEDULE_SCALE, e.g. 0.01 to run a
 daily job about every 15 minutes); `cron(...)` runs at each matching minute (UTC), except for the
 L, W and # forms, which are skipped locally.
@@ -31,6 +34,8 @@ from typing import Any
 import boto3
 from chalice.app import Chalice, ScheduledEventConfig, ScheduleExpression, SQSEventConfig
 
+from local.ses_feedback import SesFeedback
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -43,6 +48,7 @@ _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|hour|day)s?\s*\)$", re.IGNORECASE
 _CRON = re.compile(r"^cron\((.*)\)$", re.IGNORECASE)
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+NOTIFICATION_CONSUMER = "record_email_notifications"  # chalicelib.jobs.email_notifications
 _DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]  # EventBridge: 1-7 from Sunday
 
 
@@ -227,6 +233,15 @@ class Worker:
                 self._add_schedule(config, handler, scale)
             else:
                 log.info("%s: %s events are not fed locally", config.name, type(config).__name__)
+        self.feedback = self._ses_feedback()
+
+    def _ses_feedback(self) -> SesFeedback | None:
+        """SES's notifications, stood in for when the AWS is the embedded one."""
+        aws_url = os.environ.get("AWS_ENDPOINT_URL")
+        queue = next((q for q in self.queues if q.function == NOTIFICATION_CONSUMER), None)
+        if not aws_url or queue is None:
+            return None
+        return SesFeedback(self.sqs, aws_url, lambda: queue.url if self._resolve(queue) else None)
 
     def _add_schedule(self, config: ScheduledEventConfig, handler: Handler, scale: float) -> None:
         expression = _expression(config)
@@ -337,6 +352,11 @@ class Worker:
                 received += self.poll(queue)
             except Exception:  # e.g. the embedded AWS restarting; the next round retries
                 log.exception("polling %s failed", queue.name)
+        if self.feedback is not None:
+            try:
+                received += self.feedback.run_once()
+            except Exception:  # the embedded AWS restarting; the next round reports them
+                log.exception("reporting SES notifications failed")
         now = self.clock()
         for schedule in self.schedules:
             if schedule.due(now):

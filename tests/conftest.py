@@ -23,6 +23,7 @@ os.environ.update(
     REWARDS_RESOURCE_PREFIX="test-",
     REWARDS_JWT_SECRET="test-secret-that-is-long-enough-for-hs256",
     REWARDS_LINK_TOKEN_SECRET="test-link-token-secret-0123456789abcdef",
+    REWARDS_WEBHOOK_SECRET="test-webhook-secret-0123456789abcdef",
     REWARDS_PUBLIC_BASE_URL="https://rewards.test",
     POWERTOOLS_LOG_LEVEL="WARNING",
     POWERTOOLS_METRICS_DISABLED="true",  # tests about metrics turn them on for themselves

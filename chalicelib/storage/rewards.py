@@ -19,6 +19,8 @@ Keyed by (store_code, reward_id). Indexes, each serving one read the API needs w
   call's writes; the sweeper queries each.
 - `issue-transaction-index` (issue_transaction, created_at): sparse, the rewards one Mokugift
   issuing call created (its `transaction_id`).
+- `email-message-index` (email_message_id): sparse, keys only: the reward an SES notification
+  (delivery, bounce, complaint, open) is about, found by the message id SES gave its email.
 
 `created_at` is stored in PynamoDB's fixed-width UTC form, so its strings sort as the times do.
 
@@ -41,6 +43,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import (
@@ -172,6 +175,14 @@ class RewardsOwingEmailIndex(GlobalSecondaryIndex["RewardModel"]):
     email_owed_since = UTCDateTimeAttribute(range_key=True)
 
 
+class RewardsByEmailMessageIndex(GlobalSecondaryIndex["RewardModel"]):
+    class Meta:
+        index_name = "email-message-index"
+        projection = KeysOnlyProjection()
+
+    email_message_id = UnicodeAttribute(hash_key=True)
+
+
 class RewardsByIssueTransactionIndex(GlobalSecondaryIndex["RewardModel"]):
     class Meta:
         index_name = "issue-transaction-index"
@@ -222,6 +233,8 @@ class RewardModel(TableModel):
     email_error = UnicodeAttribute(null=True)
     email_attempts = NumberAttribute(default=0)
     email_history = ListAttribute(of=DeliveryEvent, default=list)
+    # "<SES message id>:<notification kind>" of each SES notification applied: each once.
+    email_notifications = UnicodeSetAttribute(null=True)
     # The outbox: present while a queue message is owed and no consumer has taken the reward.
     email_owed_shard = UnicodeAttribute(null=True)
     email_owed_since = UTCDateTimeAttribute(null=True)  # when the message became owed
@@ -239,6 +252,7 @@ class RewardModel(TableModel):
     by_pending_expiry = BoughtRewardsByExpiryIndex()
     by_email_owed = RewardsOwingEmailIndex()
     by_issue_transaction = RewardsByIssueTransactionIndex()
+    by_email_message = RewardsByEmailMessageIndex()
 
 
 def email_event(status: str, detail: str | None, at: datetime) -> Any:

@@ -9,6 +9,7 @@ transaction cancelled only because its items were busy; one cancelled otherwise 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.attributes import Attribute
@@ -21,18 +22,27 @@ from chalicelib.storage.errors import FailedItem, TransactionCancelledError
 
 
 class Transaction(TransactWrite):
-    """A `TransactWrite` on the shared connection whose cancellation is a storage error."""
+    """A `TransactWrite` on the shared connection whose cancellation is a storage error, and
+    which runs what was asked `after_commit` once it has committed."""
 
     def __init__(self) -> None:
         super().__init__(connection=connection())
+        self._after_commit: list[Callable[[], Any]] = []
+
+    def after_commit(self, callback: Callable[[], Any]) -> None:
+        """Run `callback` right after the commit; never when the transaction is cancelled."""
+        self._after_commit.append(callback)
 
     def _commit(self) -> Any:
         try:
-            return super()._commit()
+            result = super()._commit()
         except TransactWriteError as error:
             if error.cause_response_code != "TransactionCanceledException":
                 raise  # not a refusal: a malformed transaction, or DynamoDB still throttling
             raise TransactionCancelledError(failed_items(self, error), error) from error
+        for callback in self._after_commit:
+            callback()
+        return result
 
 
 def failed_items(transaction: TransactWrite, error: TransactWriteError) -> list[FailedItem]:

@@ -12,13 +12,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from tests.fixtures.stacks import API_KEY, REPO_ROOT, Stack, assert_stops_cleanly, start_stack
+from tests.fixtures.stacks import API_KEY, REPO_ROOT, Stack, api, assert_stops_cleanly, start_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -33,11 +32,6 @@ WALLACE = {
     "postcode": "WG7 7FU",
     "country_code": "gb",
 }
-
-
-def api(stack: Stack, method: str, path: str, **kwargs: Any) -> requests.Response:
-    headers = {"Authorization": f"Bearer {API_KEY}"}
-    return requests.request(method, f"{stack.url}{path}", headers=headers, timeout=30, **kwargs)
 
 
 def test_recipient_round_trip_over_http(tmp_path: Path, stacks: list[Stack]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,8 +14,8 @@ from chalicelib.domain.events import event_log
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.rewards import deliveries
+from chalicelib.storage.cashback import CashbackPayoutModel
 from chalicelib.storage.claims import PENDING, ClaimModel
-from chalicelib.storage.events import EventModel
 from chalicelib.storage.ledger import LedgerEntryModel
 from chalicelib.storage.rewards import (
     EMAIL_SENDING,
@@ -25,46 +24,18 @@ from chalicelib.storage.rewards import (
 )
 from tests.fixtures.aws import hooked_clients
 from tests.fixtures.clients import OTHER_API_KEY, STORE, bearer, body_of, jwt_headers, token_for
+from tests.fixtures.crashes import Crash
 from tests.fixtures.emails import issue, refuse_recipients
 from tests.fixtures.events import (
     CHANGES,
+    CrashOnWrite,
     bought_coupon,
     change_delivery_status,
     expire_claim,
+    stored_events,
     use_coupon,
 )
 from tests.fixtures.factories import add_customer
-
-
-class Crash(BaseException):
-    """The process dying: not an `Exception`, so no handler of the service sees it."""
-
-
-@dataclass
-class CrashOnWrite:
-    """Die as the first write naming `table` is sent; keeps the tables that write named."""
-
-    table: str
-    tables: set[str] = field(default_factory=set)
-
-    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        if model.name not in ("TransactWriteItems", "BatchWriteItem", "PutItem", "UpdateItem"):
-            return
-        body = json.loads(params.get("body") or b"{}")
-        named = {
-            item[kind]["TableName"].removeprefix("test-")
-            for item in body.get("TransactItems", [])
-            for kind in item
-        } | {name.removeprefix("test-") for name in body.get("RequestItems", {})}
-        named |= {body["TableName"].removeprefix("test-")} if "TableName" in body else set()
-        if self.table in named:
-            self.tables = named
-            raise Crash(model.name)
-
-
-def stored_events(event_type: str | None = None) -> list[EventModel]:
-    items = list(EventModel.query(STORE))
-    return [item for item in items if event_type is None or item.event_type == event_type]
 
 
 def listed(client: Any, query: str = "", headers: dict[str, str] | None = None) -> Any:
@@ -76,7 +47,12 @@ def drive(client: Any, name: str) -> None:
 
 
 def table_count(table: str) -> int:
-    model = {"ledger": LedgerEntryModel, "claims": ClaimModel, "rewards": RewardModel}[table]
+    model = {
+        "ledger": LedgerEntryModel,
+        "claims": ClaimModel,
+        "rewards": RewardModel,
+        "cashback-payouts": CashbackPayoutModel,
+    }[table]
     return sum(1 for _ in model.scan())  # a test's look at the whole table
 
 

@@ -96,7 +96,7 @@ def test_the_first_opening_is_recorded_once(aws_calls: Any, client: Any) -> None
     first = reload(reward).first_opened_at
     assert first is not None
     assert aws_calls.count("Query") == 1
-    assert aws_calls.count("UpdateItem") == 1
+    assert aws_calls.count("TransactWriteItems") == 1  # the opening and its reward.redeemed
     aws_calls.reset()
 
     assert page(client, reward).status_code == 200

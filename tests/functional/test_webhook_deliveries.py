@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from chalicelib import aws
-from chalicelib.domain.events import event_log, webhook_deliveries
+from chalicelib.domain.events import event_log, webhook_deliveries, webhooks
 from chalicelib.domain.events.webhook_deliveries import Message, Outcome
 from chalicelib.domain.events.webhook_signature import HEADER, verify_signature
 from chalicelib.domain.points import ledger
@@ -81,6 +81,80 @@ def earn(amount: int = 10) -> None:
     ledger.post(Posting(STORE, add_customer(STORE, None).customer_id, amount, EntryKind.EARN))
 
 
+class Crash(BaseException):
+    """The process dying: no handler of the service sees it."""
+
+
+def die_at_the_queue(model: Any, **_: Any) -> None:
+    if model.name == "SendMessageBatch":
+        raise Crash("after the commit, before SQS has the deliveries")
+
+
+def earn_then_die(amount: int = 10) -> None:
+    """The change commits with its event, and the process dies before the deliveries are
+    queued: the event is left owed, for the dispatcher."""
+    with hooked_clients(die_at_the_queue), pytest.raises(Crash):
+        earn(amount)
+
+
+def dispatch_after_grace() -> int:
+    """The dispatcher's run once the events owed now are past their publishing's grace."""
+    later = datetime.now(UTC) + webhook_deliveries.DISPATCH_GRACE + timedelta(seconds=1)
+    return webhook_deliveries.dispatch(later)
+
+
+def owed() -> list[str]:
+    return [e.event_id for e in EventModel.query(STORE) if e.dispatch_shard is not None]
+
+
+def test_a_committed_events_deliveries_are_queued_at_once(client: Any, receiver: Receiver) -> None:
+    hook = register(client, receiver.url, ["points.earned"])
+    earn()
+    [(message, _)] = queued()  # before any dispatcher run
+    assert message.webhook_id == hook["id"]
+    assert len(owed()) == 1  # until the consumer has it
+    assert webhook_deliveries.handle(message, timeout=1.0) is Outcome.DELIVERED
+    assert owed() == []
+    assert webhook_deliveries.dispatch() == 0  # nothing left to queue twice
+
+
+def test_a_crash_between_the_commit_and_the_queue_leaves_the_event_to_the_dispatcher(
+    client: Any, receiver: Receiver
+) -> None:
+    register(client, receiver.url, ["points.earned"])
+    earn_then_die()
+    assert queued() == [] and len(owed()) == 1  # committed, and still owed
+    assert webhook_deliveries.dispatch() == 0  # a publishing may still be in flight
+    assert dispatch_after_grace() == 1
+    assert len(queued()) == 1 and owed() == []
+
+
+def test_an_event_no_endpoint_wants_costs_no_read_of_the_endpoints(client: Any) -> None:
+    called: list[str] = []
+
+    def calls(model: Any, params: dict[str, Any], **_: Any) -> None:
+        table = json.loads(params.get("body") or b"{}").get("TableName", "")
+        called.append(f"{model.name} {table}".strip())
+
+    with hooked_clients(calls):
+        earn()  # the store's subscriptions are read once, then known for a while
+        called.clear()
+        earn()
+    assert not [call for call in called if "webhooks" in call or "SendMessage" in call], called
+    assert len(owed()) == 2  # their marks are the dispatcher's to clear
+
+
+def test_an_endpoint_another_process_made_gets_the_events_from_the_dispatcher(
+    client: Any, receiver: Receiver
+) -> None:
+    other = register(client, receiver.url, ["points.earned"])
+    webhooks.remember_subscriptions(STORE, [])  # as another process's registration leaves it
+    earn()
+    assert queued() == [] and len(owed()) == 1  # this process knew of no endpoint wanting it
+    assert dispatch_after_grace() == 1
+    assert [m.webhook_id for m, _ in queued()] == [other["id"]]
+
+
 def test_dispatch_queues_one_delivery_per_subscribed_enabled_endpoint(
     client: Any, receiver: Receiver
 ) -> None:
@@ -92,27 +166,27 @@ def test_dispatch_queues_one_delivery_per_subscribed_enabled_endpoint(
         headers=bearer(),
         body=json.dumps({"url": receiver.url, "events": ["points.earned"], "enabled": False}),
     )
-    earn()
+    earn_then_die()
 
-    assert webhook_deliveries.dispatch() == 1
+    assert dispatch_after_grace() == 1
     [(message, _)] = queued()
     assert (message.webhook_id, message.attempt) == (wanted["id"], 0)
     assert [e.dispatch_shard for e in EventModel.query(STORE)] == [None]  # cleared
-    assert webhook_deliveries.dispatch() == 0
+    assert dispatch_after_grace() == 0
 
 
 def test_an_event_whose_messages_sqs_refused_stays_owed(client: Any, receiver: Receiver) -> None:
     register(client, receiver.url, ["points.earned"])
-    earn()
+    earn_then_die()
 
     def refuse(model: Any, **_: Any) -> None:
         if model.name == "SendMessageBatch":
             raise ConnectionError("SQS unreachable")
 
     with hooked_clients(refuse), pytest.raises(ConnectionError):
-        webhook_deliveries.dispatch()
+        dispatch_after_grace()
     assert queued() == []
-    assert webhook_deliveries.dispatch() == 1  # the next run queues it
+    assert dispatch_after_grace() == 1  # the next run queues it
     assert len(queued()) == 1
 
 
@@ -272,7 +346,7 @@ def test_an_event_that_expires_while_dispatched_is_not_made_again(
     client: Any, receiver: Receiver
 ) -> None:
     register(client, receiver.url, ["points.earned"])
-    earn()
+    earn_then_die()
     [event] = list(EventModel.query(STORE))
 
     def expire_first(model: Any, params: dict[str, Any], **_: Any) -> None:
@@ -281,5 +355,5 @@ def test_an_event_that_expires_while_dispatched_is_not_made_again(
             event.delete()  # the TTL, between the dispatcher's read and its update
 
     with hooked_clients(expire_first):
-        assert webhook_deliveries.dispatch() == 1
+        assert dispatch_after_grace() == 1
     assert list(EventModel.query(STORE)) == []  # no stub without its data

@@ -170,3 +170,60 @@ def test_an_admin_registers_and_a_seller_may_not(client: Any) -> None:
     assert client.post("/webhooks", headers=admin, body=json.dumps(BODY)).status_code == 201
     seller = jwt_headers(token_for(Role.SELLER))
     assert client.post("/webhooks", headers=seller, body=json.dumps(BODY)).status_code == 403
+
+
+def test_the_webhooks_come_a_page_at_a_time(client: Any) -> None:
+    created = {body_of(register(client))["id"] for _ in range(3)}
+    first = body_of(client.get("/webhooks?limit=2", headers=bearer()))
+    assert len(first["webhooks"]) == 2 and first["nextCursor"]
+    rest = body_of(client.get(f"/webhooks?cursor={first['nextCursor']}", headers=bearer()))
+    assert rest["nextCursor"] is None
+    assert {w["id"] for w in first["webhooks"] + rest["webhooks"]} == created
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ("?limit=0", 422, "validation_failed"),
+        ("?limit=101", 422, "validation_failed"),
+        ("?cursor=nonsense", 400, "invalid_cursor"),
+        ("?cursor=eyJhZnRlciI6ICJ4In0", 400, "invalid_cursor"),  # {"after": "x"}: no webhook id
+    ],
+)
+def test_bad_list_queries_are_4xx(client: Any, query: str, status: int, code: str) -> None:
+    response = client.get(f"/webhooks{query}", headers=bearer())
+    assert (response.status_code, body_of(response)["code"]) == (status, code)
+
+
+def test_secrets_come_from_the_webhook_secret_and_not_the_link_token_secret(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.config import reset_settings
+
+    def made() -> str:
+        reset_settings()
+        return webhooks.secret(STORE, "4d7c2b1e-0000-4000-8000-000000000000", 1)
+
+    first = made()
+    monkeypatch.setenv("REWARDS_LINK_TOKEN_SECRET", "another-link-token-secret-0123456789")
+    assert made() == first  # rotating the link token secret keeps every endpoint's secret
+    monkeypatch.setenv("REWARDS_WEBHOOK_SECRET", "another-webhook-secret-0123456789abc")
+    assert made() != first
+    monkeypatch.undo()
+    reset_settings()
+
+
+def test_a_deployed_stage_without_its_webhook_secret_refuses_to_sign(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib.config import get_settings, reset_settings
+
+    monkeypatch.setenv("REWARDS_STAGE", "prod")
+    monkeypatch.delenv("REWARDS_WEBHOOK_SECRET")
+    reset_settings()
+    try:
+        with pytest.raises(RuntimeError, match="REWARDS_WEBHOOK_SECRET"):
+            assert get_settings().webhook_secret
+    finally:
+        monkeypatch.undo()
+        reset_settings()

@@ -10,14 +10,13 @@ every enabled endpoint subscribed to its type: 202 `{"eventId", "webhooks": [ids
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalicelib.api.admin.events_schemas import EventBody, EventList, Redelivery
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.errors import InvalidInputError, MalformedRequestError
 from chalicelib.domain.events import event_log, webhook_deliveries
+from chalicelib.domain.events.event_log import EventsQuery
 
 routes = Routes(__name__)
 
@@ -26,24 +25,20 @@ routes = Routes(__name__)
     "/events",
     roles=(Role.ADMIN, Role.STORE),
     summary="The store's events, newest first, by type and time",
-    query_model=event_log.EventsQuery,
-    response_model=EventList,
     errors=(InvalidInputError, MalformedRequestError, event_log.UnknownEventTypeError),
 )
-def list_events(request: ApiRequest) -> dict[str, Any]:
-    page = event_log.list_events(request.store_code, request.query)
-    return {"events": [event.body() for event in page.events], "nextCursor": page.next_cursor}
+def list_events(request: ApiRequest, query: EventsQuery) -> EventList:
+    return event_log.list_events(request.store_code, query)
 
 
 @routes.route(
     "/events/{event_id}",
     roles=(Role.ADMIN, Role.STORE),
     summary="One event of the store",
-    response_model=EventBody,
     errors=(event_log.EventNotFoundError,),
 )
-def get_event(request: ApiRequest, event_id: str) -> dict[str, Any]:
-    return event_log.get_event(request.store_code, event_id).body()
+def get_event(request: ApiRequest, event_id: str) -> EventBody:
+    return event_log.get_event(request.store_code, event_id)
 
 
 @routes.route(
@@ -52,9 +47,7 @@ def get_event(request: ApiRequest, event_id: str) -> dict[str, Any]:
     roles=(Role.ADMIN, Role.STORE),
     status=202,
     summary="Deliver an event again to every endpoint subscribed to its type",
-    response_model=Redelivery,
     errors=(event_log.EventNotFoundError,),
 )
-def redeliver(request: ApiRequest, event_id: str) -> dict[str, Any]:
-    queued = webhook_deliveries.redeliver(request.store_code, event_id)
-    return {"eventId": event_id, "webhooks": queued}
+def redeliver(request: ApiRequest, event_id: str) -> Redelivery:
+    return webhook_deliveries.redeliver(request.store_code, event_id)

@@ -1,8 +1,19 @@
 """The answer of the points history endpoint (chalicelib/api/admin/ledger.py)."""
 
-from pydantic import Field
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
 
 from chalicelib.api.schemas import ResponseModel, Timestamp
+
+
+def _isoformat(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+# As this answer has always written an entry's time: ISO 8601 with `+00:00`.
+EntryTime = Annotated[Timestamp, BeforeValidator(_isoformat)]
 
 
 class LedgerEntry(ResponseModel):
@@ -17,7 +28,7 @@ class LedgerEntry(ResponseModel):
     )
     reason: str | None
     actor: str | None = Field(description="`<role>:<subject>` of who caused the entry.")
-    createdAt: Timestamp
+    createdAt: EntryTime = Field(validation_alias="created_at")
 
 
 class LedgerBalance(ResponseModel):
@@ -28,7 +39,7 @@ class LedgerBalance(ResponseModel):
 
 
 class PointsHistory(ResponseModel):
-    data: list[LedgerEntry] = Field(description="Newest entry first.")
+    data: list[LedgerEntry] = Field(validation_alias="entries", description="Newest entry first.")
     per_page: int
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page."

@@ -2,7 +2,8 @@
 
 `POST /webhooks` `{"url", "events": ["points.spent", ...], "enabled"?}` (admin JWT or store API
 key) answers 201 `{"id", "url", "events", "status", "createdAt", "disabledReason", "secret"}`;
-the secret is in no other answer. `GET /webhooks` answers `{"webhooks": [...]}`;
+the secret is in no other answer. `GET /webhooks?cursor=&limit=` answers
+`{"webhooks": [...], "nextCursor"}` (in id order, `limit` 1-100, 50 by default);
 `GET|PUT|DELETE /webhooks/{id}` read, replace (same body as the POST) and remove one;
 `POST /webhooks/{id}/rotate_secret` answers a new secret, the old one signing too until
 `previousSecretExpiresAt`. `GET /webhooks/{id}/deliveries?cursor=` answers
@@ -12,8 +13,6 @@ type a 400 `unknown_event_type`.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from chalicelib.api.admin.webhooks_schemas import (
     DeliveryList,
@@ -26,16 +25,14 @@ from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
 from chalicelib.domain.access.auth import STORE_OR_ADMIN
 from chalicelib.domain.errors import ConflictError, InvalidInputError, MalformedRequestError
-from chalicelib.domain.events import webhook_deliveries, webhooks
+from chalicelib.domain.events import delivery_log, webhooks
+from chalicelib.domain.events.delivery_log import DeliveriesQuery
 from chalicelib.domain.events.event_log import UnknownEventTypeError
+from chalicelib.domain.events.webhooks import WebhookForm, WebhooksQuery
 
 routes = Routes(__name__)
 ROLES = STORE_OR_ADMIN
 FORM_ERRORS = (InvalidInputError, MalformedRequestError, UnknownEventTypeError)
-
-
-def with_secret(webhook: webhooks.Webhook, secret: str) -> dict[str, Any]:
-    return {**webhook.body(), "secret": secret}
 
 
 @routes.route(
@@ -44,35 +41,32 @@ def with_secret(webhook: webhooks.Webhook, secret: str) -> dict[str, Any]:
     roles=ROLES,
     status=201,
     summary="Register a webhook endpoint; its signing secret is shown once",
-    request_model=webhooks.WebhookForm,
-    response_model=WebhookWithSecret,
     errors=FORM_ERRORS,
     no_store=True,
 )
-def create_webhook(request: ApiRequest) -> dict[str, Any]:
+def create_webhook(request: ApiRequest, body: WebhookForm) -> WebhookWithSecret:
     key = request.raw.headers.get(IDEMPOTENCY_HEADER)
-    return with_secret(*webhooks.create(request.store_code, request.body, key))
+    return webhooks.create(request.store_code, body, key)
 
 
 @routes.route(
     "/webhooks",
     roles=ROLES,
-    summary="The store's webhook endpoints",
-    response_model=WebhookList,
+    summary="The store's webhook endpoints, a page at a time",
+    errors=(InvalidInputError, MalformedRequestError),
 )
-def list_webhooks(request: ApiRequest) -> dict[str, Any]:
-    return {"webhooks": [w.body() for w in webhooks.list_webhooks(request.store_code)]}
+def list_webhooks(request: ApiRequest, query: WebhooksQuery) -> WebhookList:
+    return webhooks.list_webhooks(request.store_code, query)
 
 
 @routes.route(
     "/webhooks/{webhook_id}",
     roles=ROLES,
     summary="One webhook endpoint",
-    response_model=WebhookBody,
     errors=(webhooks.WebhookNotFoundError,),
 )
-def get_webhook(request: ApiRequest, webhook_id: str) -> dict[str, Any]:
-    return webhooks.get_webhook(request.store_code, webhook_id).body()
+def get_webhook(request: ApiRequest, webhook_id: str) -> WebhookBody:
+    return webhooks.get_webhook(request.store_code, webhook_id)
 
 
 @routes.route(
@@ -80,12 +74,10 @@ def get_webhook(request: ApiRequest, webhook_id: str) -> dict[str, Any]:
     methods=["PUT"],
     roles=ROLES,
     summary="Replace a webhook endpoint's URL and event types, or turn it on or off",
-    request_model=webhooks.WebhookForm,
-    response_model=WebhookBody,
     errors=(*FORM_ERRORS, webhooks.WebhookNotFoundError),
 )
-def update_webhook(request: ApiRequest, webhook_id: str) -> dict[str, Any]:
-    return webhooks.update(request.store_code, webhook_id, request.body).body()
+def update_webhook(request: ApiRequest, webhook_id: str, body: WebhookForm) -> WebhookBody:
+    return webhooks.update(request.store_code, webhook_id, body)
 
 
 @routes.route(
@@ -104,22 +96,18 @@ def delete_webhook(request: ApiRequest, webhook_id: str) -> None:
     methods=["POST"],
     roles=ROLES,
     summary="A new signing secret; the previous one signs too until the overlap ends",
-    response_model=WebhookWithSecret,
     errors=(webhooks.WebhookNotFoundError, ConflictError),
     no_store=True,
 )
-def rotate_secret(request: ApiRequest, webhook_id: str) -> dict[str, Any]:
-    return with_secret(*webhooks.rotate_secret(request.store_code, webhook_id))
+def rotate_secret(request: ApiRequest, webhook_id: str) -> WebhookWithSecret:
+    return webhooks.rotate_secret(request.store_code, webhook_id)
 
 
 @routes.route(
     "/webhooks/{webhook_id}/deliveries",
     roles=ROLES,
     summary="An endpoint's deliveries, newest event first, with every attempt",
-    response_model=DeliveryList,
-    errors=(webhooks.WebhookNotFoundError, MalformedRequestError),
+    errors=(webhooks.WebhookNotFoundError, MalformedRequestError, InvalidInputError),
 )
-def list_deliveries(request: ApiRequest, webhook_id: str) -> dict[str, Any]:
-    cursor = request.query.get("cursor")
-    items, next_cursor = webhook_deliveries.list_deliveries(request.store_code, webhook_id, cursor)
-    return {"deliveries": items, "nextCursor": next_cursor}
+def list_deliveries(request: ApiRequest, webhook_id: str, query: DeliveriesQuery) -> DeliveryList:
+    return delivery_log.list_deliveries(request.store_code, webhook_id, query)

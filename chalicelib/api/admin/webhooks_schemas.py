@@ -1,8 +1,16 @@
-"""The answers of the webhook endpoints (chalicelib/api/admin/webhooks.py)."""
+"""The answers of the webhook endpoints (chalicelib/api/admin/webhooks.py).
 
-from pydantic import Field
+An endpoint's wire form is the domain's own (`Webhook.body()`): the `webhook.disabled` event
+shows the endpoint with it too.
+"""
 
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from chalicelib.api.admin.events_schemas import Instant
 from chalicelib.api.schemas import ResponseModel, Timestamp, optional_key
+from chalicelib.domain.events.webhooks import Registration, Webhook
 
 
 class WebhookBody(ResponseModel):
@@ -16,6 +24,13 @@ class WebhookBody(ResponseModel):
         "During a rotation's overlap: until when the previous secret signs too."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _of_webhook(cls, value: Any) -> Any:
+        if isinstance(value, Registration):
+            return {**value.webhook.body(), "secret": value.secret}
+        return value.body() if isinstance(value, Webhook) else value
+
 
 class WebhookWithSecret(WebhookBody):
     secret: str = Field(
@@ -25,26 +40,32 @@ class WebhookWithSecret(WebhookBody):
 
 
 class WebhookList(ResponseModel):
-    webhooks: list[WebhookBody]
+    webhooks: list[WebhookBody] = Field(description="In id order.")
+    nextCursor: str | None = Field(
+        validation_alias="next_cursor",
+        description="Pass as `cursor` for the next page; null on the last page.",
+    )
 
 
 class AttemptBody(ResponseModel):
-    at: Timestamp
+    at: Instant
     ok: bool = Field(description="Whether the endpoint answered 2xx in time.")
-    latencyMs: int
-    responseCode: int | None = Field(description="The endpoint's HTTP status, if it answered.")
+    latencyMs: int = Field(validation_alias="latency_ms")
+    responseCode: int | None = Field(
+        validation_alias="response_code", description="The endpoint's HTTP status, if it answered."
+    )
     error: str | None = Field(description="Why no answer: timed out, refused address, ...")
 
 
 class DeliveryBody(ResponseModel):
-    eventId: str
-    eventType: str
+    eventId: str = Field(validation_alias="event_id")
+    eventType: str = Field(validation_alias="event_type")
     status: str = Field(description="`pending` (retrying), `succeeded` or `failed`.")
     attempts: list[AttemptBody]
-    createdAt: Timestamp
-    updatedAt: Timestamp
+    createdAt: Instant = Field(validation_alias="created_at")
+    updatedAt: Instant = Field(validation_alias="updated_at")
 
 
 class DeliveryList(ResponseModel):
     deliveries: list[DeliveryBody] = Field(description="Newest event first.")
-    nextCursor: str | None
+    nextCursor: str | None = Field(validation_alias="next_cursor")

@@ -22,11 +22,12 @@ from chalicelib.domain.catalog import usage
 from chalicelib.domain.catalog.campaigns import CampaignInactiveError
 from chalicelib.domain.catalog.payout_providers import ProviderStatus
 from chalicelib.domain.errors import ConflictError, NotFoundError, RewardsError
+from chalicelib.domain.events import lifecycle_events
 from chalicelib.domain.points import ledger
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.rewards.handout import LimitPerUserReachedError, LimitReachedError
 from chalicelib.storage.campaigns import CampaignModel, CampaignUsageModel, pool_key
-from chalicelib.storage.cashback import FAILED, PENDING, REACHABLE_FROM, CashbackPayoutModel
+from chalicelib.storage.cashback import FAILED, PAID, PENDING, REACHABLE_FROM, CashbackPayoutModel
 from chalicelib.storage.errors import ConditionFailedError, FailedItem, TransactionCancelledError
 from chalicelib.storage.transactions import Transaction
 
@@ -204,14 +205,24 @@ def _reach_condition(target: str) -> Any:
 
 def advance(payout: CashbackPayoutModel, status: ProviderStatus, now: datetime) -> None:
     """Move the payout to `status` if it may go there from where it is: one conditional
-    UpdateItem. When another call moved it first, the payout is read again instead."""
+    UpdateItem, or with its `cashback.paid` event one transaction. When another call moved it
+    first, the payout is read again instead."""
     if not _may_reach(payout, status.status):
         return
     assert status.status is not None
+    actions, condition = _status_actions(status, now), _reach_condition(status.status)
+    if status.status == PAID:
+        try:
+            with Transaction() as transaction:
+                transaction.update(payout, actions=actions, condition=condition)
+                lifecycle_events.cashback_paid(transaction, payout, now)
+        except TransactionCancelledError as error:
+            if not error.refused(CashbackPayoutModel):
+                raise
+        payout.refresh(consistent_read=True)
+        return
     try:
-        payout.update(
-            actions=_status_actions(status, now), condition=_reach_condition(status.status)
-        )
+        payout.update(actions=actions, condition=condition)
     except ConditionFailedError:
         payout.refresh(consistent_read=True)
 

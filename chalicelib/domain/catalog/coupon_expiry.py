@@ -13,26 +13,34 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.domain.catalog.bought import now_utc
+from chalicelib.domain.events import lifecycle_events
 from chalicelib.domain.points.claims import ExpiryRun
-from chalicelib.storage.errors import ConditionFailedError
+from chalicelib.storage.errors import TransactionCancelledError
 from chalicelib.storage.rewards import ACTIVE, EXPIRED, RewardModel
+from chalicelib.storage.transactions import Transaction
 
 EXPIRY_PAGE_SIZE = 100
 
 
 def expire_coupon(reward: RewardModel, now: datetime) -> bool:
-    """Expire one due active coupon and take it out of the index; False if it was not."""
+    """Expire one due active coupon and take it out of the index, with its `coupon.expired`
+    event in one transaction; False if it was not."""
     try:
-        reward.update(
-            actions=[
-                RewardModel.status.set(EXPIRED),
-                RewardModel.expired_at.set(now),
-                RewardModel.pending_active_to.remove(),
-            ],
-            condition=(RewardModel.status == ACTIVE) & (RewardModel.active_to <= now),
-        )
-    except ConditionFailedError:
-        return False
+        with Transaction() as transaction:
+            transaction.update(
+                reward,
+                actions=[
+                    RewardModel.status.set(EXPIRED),
+                    RewardModel.expired_at.set(now),
+                    RewardModel.pending_active_to.remove(),
+                ],
+                condition=(RewardModel.status == ACTIVE) & (RewardModel.active_to <= now),
+            )
+            lifecycle_events.coupon_expired(transaction, reward, now)
+    except TransactionCancelledError as error:
+        if error.refused(RewardModel):
+            return False
+        raise
     return True
 
 

@@ -21,10 +21,12 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import MalformedRequestError, NotFoundError, RewardsError
+from chalicelib.domain.events.publishing import publish_after_commit, published
 from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.domain.validation import InputModel, number_type, validate
 from chalicelib.storage.events import EventModel, dispatch_shard, type_key
 from chalicelib.storage.paging import key_values, start_key
+from chalicelib.storage.transactions import Transaction
 
 if TYPE_CHECKING:
     from chalicelib.storage.claims import ClaimModel
@@ -49,6 +51,15 @@ REWARD_FAILED = "reward.failed"
 COUPON_USED = "coupon.used"
 DELIVERY_STATUS_CHANGED = "delivery_status.changed"
 WEBHOOK_DISABLED = "webhook.disabled"
+# After a reward's email was sent: what SES reports of it (its notifications).
+REWARD_DELIVERED = "reward.delivered"
+REWARD_BOUNCED = "reward.bounced"
+REWARD_COMPLAINED = "reward.complained"
+REWARD_OPENED = "reward.opened"
+REWARD_REDEEMED = "reward.redeemed"  # the recipient opened the reward's link: the code shown
+REWARD_RESENT = "reward.resent"
+CASHBACK_PAID = "cashback.paid"
+COUPON_EXPIRED = "coupon.expired"
 
 # Every type the service records today; a webhook may subscribe to these only.
 EVENT_TYPES = frozenset(
@@ -67,6 +78,14 @@ EVENT_TYPES = frozenset(
         COUPON_USED,
         DELIVERY_STATUS_CHANGED,
         WEBHOOK_DISABLED,
+        REWARD_DELIVERED,
+        REWARD_BOUNCED,
+        REWARD_COMPLAINED,
+        REWARD_OPENED,
+        REWARD_REDEEMED,
+        REWARD_RESENT,
+        CASHBACK_PAID,
+        COUPON_EXPIRED,
     }
 )
 
@@ -127,6 +146,11 @@ def _id_time(moment: datetime) -> str:
 EVENT_ID = re.compile(r"evt_\d{8}T\d{12}Z_[0-9a-f]{12}")
 
 
+def ids_from(moment: datetime) -> str:
+    """The lowest id an event of `moment` may have: ids sort by time."""
+    return f"evt_{_id_time(moment)}"
+
+
 def new_event_id(now: datetime) -> str:
     return f"evt_{_id_time(now)}_{secrets.token_hex(6)}"
 
@@ -139,15 +163,17 @@ def check_type(event_type: str) -> str:
 
 
 def record(
-    transaction: TransactWrite,
+    transaction: Transaction,
     store_code: str,
     event_type: str,
     data: dict[str, Any],
     now: datetime | None = None,
 ) -> Event:
-    """Add the event to `transaction`; it exists once, and only if, the transaction commits."""
+    """Add the event to `transaction`; it exists once, and only if, the transaction commits.
+    Once it has, its webhook deliveries are queued at once (`publishing`)."""
     event = new_event(store_code, event_type, data, now)
     transaction.save(_item(event), condition=EventModel.event_id.does_not_exist())
+    publish_after_commit(transaction, event)
     return event
 
 
@@ -207,9 +233,11 @@ def claims_created_unkeyed(claims: list[ClaimModel]) -> None:
     """The events of claims an unkeyed bulk call wrote with BatchWriteItem, written the same
     way right after them: such a call has no transaction to share (a crash between the two
     loses these events; a keyed call records them with its claims)."""
+    events = [new_event(claim.store_code, CLAIM_CREATED, claim_data(claim)) for claim in claims]
     with EventModel.batch_write() as batch:
-        for claim in claims:
-            batch.save(_item(new_event(claim.store_code, CLAIM_CREATED, claim_data(claim))))
+        for event in events:
+            batch.save(_item(event))
+    published(events)
 
 
 def claim_claimed(
@@ -277,7 +305,7 @@ def coupons_used(
 
 
 def delivery_status_changed(
-    transaction: TransactWrite,
+    transaction: Transaction,
     store_code: str,
     coupon_id: str,
     customer_id: str,
@@ -310,12 +338,12 @@ class EventPage:
     next_cursor: str | None
 
 
-def list_events(store_code: str, query: dict[str, Any]) -> EventPage:
+def list_events(store_code: str, query: EventsQuery | dict[str, Any]) -> EventPage:
     """The store's events, newest first, one Query a page (on the type index with `type`)."""
-    params = validate(EventsQuery, query)
+    params = query if isinstance(query, EventsQuery) else validate(EventsQuery, query)
     condition = None
     if params.since is not None:
-        condition = EventModel.event_id >= f"evt_{_id_time(params.since)}"
+        condition = EventModel.event_id >= ids_from(params.since)
     start: dict[str, Any] | None = None
     if params.cursor:
         after = decode_cursor(params.cursor)

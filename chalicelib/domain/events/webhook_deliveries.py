@@ -1,9 +1,13 @@
 """Webhook deliveries: from the event outbox to the endpoints, retried for three days.
 
-`dispatch` (every minute) reads the events still owed (`storage.events`, a Query on each shard
-of the sparse dispatch-owed index, never a Scan), queues one SQS message per (event, enabled
-endpoint subscribed to its type), and only then clears the event's mark: a crash in between
-queues them again, so a delivery is made at least once (receivers deduplicate by event id).
+`publish` queues an event's deliveries right after the transaction that recorded it commits,
+and the consumer's first attempt takes the event out of the outbox. `dispatch` (every minute)
+reads the events still owed `DISPATCH_GRACE` after they happened (`storage.events`, a Query on
+each shard of the sparse dispatch-owed index, never a Scan): those whose publishing a crash or
+SQS lost, or that no endpoint wanted when they were recorded. It queues one SQS message per
+(event, enabled endpoint subscribed to its type), and only then clears the event's mark: a
+crash in between queues them again, so a delivery is made at least once (receivers
+deduplicate by event id).
 `handle` is one message: one attempt (`webhook_posting`), recorded on the delivery item; a
 failed attempt is queued again after an exponential backoff (30 s, doubling, at most 6 h; a
 wait longer than SQS's 15-minute delay hops through the queue until it is due). Once the next
@@ -15,20 +19,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from chalicelib import aws
-from chalicelib.domain.errors import MalformedRequestError
 from chalicelib.domain.events import event_log, webhook_posting, webhooks
-from chalicelib.domain.paging import decode_cursor, encode_cursor
 from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
 from chalicelib.storage.events import DISPATCH_SHARDS, EventModel
-from chalicelib.storage.paging import key_values, start_key
 from chalicelib.storage.transactions import Transaction
 from chalicelib.storage.webhook_deliveries import (
     FAILED,
@@ -46,7 +48,11 @@ SQS_MAX_DELAY_SECONDS = 900
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY_DELAY = timedelta(hours=6)
 RETRY_PERIOD = timedelta(days=3)
+# An event owed this long after it happened was not published (see `publish`).
+DISPATCH_GRACE = timedelta(minutes=2)
 PAGE_SIZE = 100
+
+log = logging.getLogger(__name__)
 
 
 class EnqueueError(Exception):
@@ -132,33 +138,75 @@ def _messages(
     ]
 
 
+def _clear(store_code: str, event_id: str, condition: Any = None) -> None:
+    """Take the event out of the outbox: its deliveries are queued."""
+    with contextlib.suppress(ConditionFailedError):  # expired meanwhile, or already cleared
+        EventModel(store_code, event_id).update(
+            actions=[EventModel.dispatch_shard.remove()],
+            # never a stub of an expired event
+            condition=EventModel.event_id.exists() if condition is None else condition,
+        )
+
+
+def publish(events: list[event_log.Event], now: datetime | None = None) -> None:
+    """Right after the commit that recorded `events`: queue the deliveries of those an
+    endpoint subscribes to, rather than wait for the dispatcher's run.
+
+    Which types some endpoint wants comes from `webhooks.subscribed_types` (cached); the
+    messages from a fresh read of the endpoints, all in one SendMessageBatch (ten a call).
+    The events stay owed: the consumer takes each out of the outbox with its first attempt
+    (`handle`), off the request's path, and the dispatcher leaves an event alone for
+    `DISPATCH_GRACE` after it happened. An event no endpoint wants, as far as this process
+    knows, waits for the dispatcher, which reads the endpoints afresh: an endpoint made
+    meanwhile still gets it. Never raises for AWS: what was not queued is the dispatcher's."""
+    now = now or datetime.now(UTC)
+    wanted: dict[str, list[event_log.Event]] = {}
+    try:
+        for event in events:
+            if event.type in webhooks.subscribed_types(event.store_code):
+                wanted.setdefault(event.store_code, []).append(event)
+        messages: list[Message] = []
+        for store_code, owed in wanted.items():
+            hooks = endpoints(store_code)
+            webhooks.remember_subscriptions(store_code, hooks)
+            messages += [m for e in owed for m in _messages(hooks, e.type, e.id, now)]
+        enqueue(messages, now)
+    except (*aws.CALL_FAILED, PynamoDBException, EnqueueError) as error:
+        log.warning("webhook deliveries left to the dispatcher: %s", error)
+
+
 def dispatch(now: datetime | None = None) -> int:
-    """Queue the deliveries of every event still owed; returns how many events it cleared."""
+    """Queue the deliveries of every event still owed `DISPATCH_GRACE` after it happened (a
+    crash or SQS lost its publishing, or no endpoint wanted it then); returns how many events
+    it cleared."""
     now = now or datetime.now(UTC)
     cleared = 0
     hooks: dict[str, list[WebhookModel]] = {}  # per store, read once a run
+    before = EventModel.event_id < event_log.ids_from(now - DISPATCH_GRACE)
     for shard in range(DISPATCH_SHARDS):
-        for owed in EventModel.dispatch_owed.query(str(shard), page_size=PAGE_SIZE):
+        for owed in EventModel.dispatch_owed.query(str(shard), before, page_size=PAGE_SIZE):
             if owed.store_code not in hooks:
                 hooks[owed.store_code] = endpoints(owed.store_code)
             # A refusal raises: this event and the ones after stay owed for the next run.
             enqueue(_messages(hooks[owed.store_code], owed.event_type, owed.event_id, now), now)
-            with contextlib.suppress(ConditionFailedError):  # the event expired meanwhile
-                EventModel(owed.store_code, owed.event_id).update(
-                    actions=[EventModel.dispatch_shard.remove()],
-                    condition=EventModel.event_id.exists(),  # never a stub of an expired event
-                )
+            _clear(owed.store_code, owed.event_id)
             cleared += 1
     return cleared
 
 
-def redeliver(store_code: str, event_id: str, now: datetime | None = None) -> list[str]:
-    """Queue the event again for each endpoint subscribed to it now; their ids."""
+@dataclass(frozen=True)
+class Redelivery:
+    event_id: str
+    webhooks: list[str]  # the endpoints it is queued for
+
+
+def redeliver(store_code: str, event_id: str, now: datetime | None = None) -> Redelivery:
+    """Queue the event again for each endpoint subscribed to it now."""
     now = now or datetime.now(UTC)
     event = event_log.get_event(store_code, event_id)
     messages = _messages(endpoints(store_code), event.type, event.id, now, redelivery=True)
     enqueue(messages, now)
-    return [message.webhook_id for message in messages]
+    return Redelivery(event.id, [message.webhook_id for message in messages])
 
 
 # -- one message -------------------------------------------------------------------------
@@ -213,6 +261,7 @@ def disable(hook: WebhookModel, reason: str, now: datetime) -> bool:
             event_log.record(transaction, hook.store_code, event_log.WEBHOOK_DISABLED, data, now)
     except TransactionCancelledError:
         return False  # disabled or deleted meanwhile
+    webhooks.forget_subscriptions(hook.store_code)
     return True
 
 
@@ -224,6 +273,8 @@ def handle(
     if message.not_before > _epoch(now):
         enqueue([message], now)
         return Outcome.WAITING
+    if message.attempt == 0 and not message.redelivery:  # queued: out of the outbox
+        _clear(message.store_code, message.event_id, EventModel.dispatch_shard.exists())
     try:
         hook = WebhookModel.get(message.store_code, message.webhook_id, consistent_read=True)
         event = event_log.get_event(message.store_code, message.event_id)
@@ -252,49 +303,3 @@ def handle(
     )
     enqueue([again], now)
     return Outcome.RETRYING
-
-
-# -- reading -----------------------------------------------------------------------------
-def attempt_body(attempt: AttemptAttribute) -> dict[str, Any]:
-    return {
-        "at": event_log.iso(attempt.at),
-        "ok": attempt.ok == "true",
-        "latencyMs": int(attempt.latency_ms),
-        "responseCode": int(attempt.response_code) if attempt.response_code else None,
-        "error": attempt.error,
-    }
-
-
-def delivery_body(item: DeliveryModel) -> dict[str, Any]:
-    return {
-        "eventId": item.event_id,
-        "eventType": item.event_type,
-        "status": item.status,
-        "attempts": [attempt_body(a) for a in item.attempts or []],
-        "createdAt": event_log.iso(item.created_at),
-        "updatedAt": event_log.iso(item.updated_at),
-    }
-
-
-def list_deliveries(
-    store_code: str, webhook_id: str, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    """An endpoint's deliveries, newest event first, with every attempt; one Query a page."""
-    hook = webhooks.get_webhook(store_code, webhook_id)
-    key = webhook_key(store_code, hook.id)
-    start = None
-    if cursor:
-        after = decode_cursor(cursor)
-        if not event_log.EVENT_ID.fullmatch(after):
-            raise MalformedRequestError("The cursor is not valid.", code="invalid_cursor")
-        start = start_key(DeliveryModel, webhook_key=key, event_id=after)
-    results = DeliveryModel.query(
-        key,
-        scan_index_forward=False,
-        limit=PAGE_SIZE,
-        page_size=PAGE_SIZE,
-        last_evaluated_key=start,
-    )
-    items = [delivery_body(item) for item in results]
-    last = key_values(DeliveryModel, results.last_evaluated_key)
-    return items, encode_cursor(last["event_id"]) if last and items else None

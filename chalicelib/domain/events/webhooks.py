@@ -1,7 +1,7 @@
 """Webhook endpoints: registration, the URL safety check, and signing secrets never stored.
 
-An endpoint's secret is `whsec_` + HMAC-SHA256(link token secret, "webhook", store, id,
-generation), so it is shown once and made again whenever a delivery is signed, and a copy of
+An endpoint's secret is `whsec_` + HMAC-SHA256(the webhook secret setting, "webhook", store,
+id, generation), so it is shown once and made again whenever a delivery is signed, and a copy of
 the tables holds none. Rotating moves to the next generation; the previous one keeps signing
 until the overlap ends (`ROTATION_OVERLAP`), so a receiver can switch without missing a
 delivery. Rotating again within an overlap replaces the new secret and keeps the old one to
@@ -11,6 +11,13 @@ A URL must be https, with a host whose every address (after DNS) is global: no p
 loopback, link-local, shared, reserved or multicast address, so a webhook cannot reach the
 service's own network (SSRF). The `local` stage alone also accepts http and loopback, for a
 receiver on the developer's machine. Deliveries check the address again when they connect.
+
+`subscribed_types` keeps, per process and for `SUBSCRIPTIONS_CACHE_SECONDS`, which event types
+some enabled endpoint of a store wants: a change whose events no endpoint wants then costs no
+read of the endpoints (see `webhook_deliveries.publish`). Changing an endpoint forgets it here;
+another process may go on with the old answer that long, which is safe either way: an endpoint
+it does not know of gets its deliveries from the dispatcher (within a minute), and one it
+still believes in costs a read that finds it gone. So the answer is kept long.
 """
 
 from __future__ import annotations
@@ -20,24 +27,35 @@ import hashlib
 import hmac
 import ipaddress
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import secrets_store
 from chalicelib.config import get_settings
-from chalicelib.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from chalicelib.domain.errors import (
+    ConflictError,
+    InvalidInputError,
+    MalformedRequestError,
+    NotFoundError,
+)
 from chalicelib.domain.events import event_log
-from chalicelib.domain.validation import InputModel, validate
+from chalicelib.domain.paging import decode_cursor, encode_cursor
+from chalicelib.domain.validation import InputModel, number_type, validate
 from chalicelib.storage.errors import ConditionFailedError
+from chalicelib.storage.paging import key_values, start_key
 from chalicelib.storage.webhooks import DISABLED, ENABLED, WebhookModel
 
 ROTATION_OVERLAP = timedelta(hours=24)
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
+SUBSCRIPTIONS_CACHE_SECONDS = 600.0
 MAX_URL_LENGTH = 2048
 LOCAL_STAGE = "local"
 
@@ -93,7 +111,7 @@ class Webhook:
 # -- secrets -------------------------------------------------------------------------------
 def secret(store_code: str, webhook_id: str, generation: int) -> str:
     message = "\0".join(("webhook", store_code, webhook_id, str(generation))).encode("utf-8")
-    key = secrets_store.link_token_secret().encode("utf-8")
+    key = secrets_store.webhook_secret().encode("utf-8")
     mac = hmac.new(key, message, hashlib.sha256).digest()
     return "whsec_" + base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
 
@@ -110,6 +128,33 @@ def signing_secrets(item: WebhookModel, now: datetime | None = None) -> list[str
     if in_overlap(item, now):
         generations.append(int(item.previous_generation))
     return [secret(item.store_code, item.webhook_id, g) for g in generations]
+
+
+# -- which types a store's endpoints want (cached) ------------------------------------------
+_subscriptions: dict[str, tuple[float, frozenset[str]]] = {}
+
+
+def remember_subscriptions(store_code: str, items: list[WebhookModel]) -> frozenset[str]:
+    """Keep what the store's endpoints `items` (all of them, just read) subscribe to."""
+    types = frozenset(t for item in items if item.status == ENABLED for t in item.event_types)
+    _subscriptions[store_code] = (time.monotonic(), types)
+    return types
+
+
+def subscribed_types(store_code: str) -> frozenset[str]:
+    """The event types some enabled endpoint of the store wants; one Query when not cached."""
+    cached = _subscriptions.get(store_code)
+    if cached and time.monotonic() - cached[0] < SUBSCRIPTIONS_CACHE_SECONDS:
+        return cached[1]
+    return remember_subscriptions(store_code, list(WebhookModel.query(store_code)))
+
+
+def forget_subscriptions(store_code: str | None = None) -> None:
+    """After an endpoint of the store changed (or, with None, for every store)."""
+    if store_code is None:
+        _subscriptions.clear()
+    else:
+        _subscriptions.pop(store_code, None)
 
 
 # -- the URL check -------------------------------------------------------------------------
@@ -151,8 +196,9 @@ def checked_url(url: str) -> tuple[str, int, list[str]]:
     return parts.hostname, port, addresses
 
 
-def _form(body: Any) -> WebhookForm:
-    form = validate(WebhookForm, body)
+def _form(body: WebhookForm | dict[str, Any]) -> WebhookForm:
+    """The form checked beyond its fields: known types, a safe URL (a dict is parsed first)."""
+    form = body if isinstance(body, WebhookForm) else validate(WebhookForm, body)
     for event_type in form.events:
         event_log.check_type(event_type)
     checked_url(form.url)
@@ -175,7 +221,16 @@ def _get(store_code: str, webhook_id: str) -> WebhookModel:
         raise WebhookNotFoundError() from error
 
 
-def create(store_code: str, body: Any, request_key: str | None = None) -> tuple[Webhook, str]:
+class Registration(NamedTuple):
+    """An endpoint with its secret: the one answer that shows it."""
+
+    webhook: Webhook
+    secret: str
+
+
+def create(
+    store_code: str, body: WebhookForm | dict[str, Any], request_key: str | None = None
+) -> Registration:
     """A new endpoint and its secret. With the request's Idempotency-Key its id comes from the
     key, so a retry (whose answer, holding a secret, is never kept) finds the endpoint it made
     and answers the same secret instead of registering a second one."""
@@ -200,11 +255,46 @@ def create(store_code: str, body: Any, request_key: str | None = None) -> tuple[
         item.save(condition=WebhookModel.webhook_id.does_not_exist())
     except ConditionFailedError:
         item = _get(store_code, webhook_id)
-    return Webhook.of(item), secret(store_code, webhook_id, int(item.generation))
+    forget_subscriptions(store_code)
+    return Registration(Webhook.of(item), secret(store_code, webhook_id, int(item.generation)))
 
 
-def list_webhooks(store_code: str) -> list[Webhook]:
-    return [Webhook.of(item) for item in WebhookModel.query(store_code)]
+class WebhooksQuery(InputModel):
+    cursor: str | None = None
+    limit: number_type(int) = DEFAULT_PAGE_SIZE  # type: ignore[valid-type]
+
+    @field_validator("limit")
+    @classmethod
+    def _page_size(cls, value: int) -> int:
+        if not 1 <= value <= MAX_PAGE_SIZE:
+            raise ValueError(f"The limit must be between 1 and {MAX_PAGE_SIZE}.")
+        return value
+
+
+@dataclass(frozen=True)
+class WebhookPage:
+    webhooks: list[Webhook]
+    next_cursor: str | None
+
+
+def list_webhooks(store_code: str, query: WebhooksQuery) -> WebhookPage:
+    """The store's endpoints in id order, one Query a page; the cursor is the last id."""
+    start = None
+    if query.cursor:
+        try:
+            after = str(uuid.UUID(decode_cursor(query.cursor)))
+        except ValueError as error:
+            raise MalformedRequestError(
+                "The cursor is not valid.", code="invalid_cursor"
+            ) from error
+        start = start_key(WebhookModel, store_code=store_code, webhook_id=after)
+    results = WebhookModel.query(
+        store_code, limit=query.limit, page_size=query.limit, last_evaluated_key=start
+    )
+    found = [Webhook.of(item) for item in results]
+    last = key_values(WebhookModel, results.last_evaluated_key)
+    next_cursor = encode_cursor(last["webhook_id"]) if last and found else None
+    return WebhookPage(found, next_cursor)
 
 
 def get_webhook(store_code: str, webhook_id: str) -> Webhook:
@@ -223,7 +313,7 @@ def _changed(store_code: str, webhook_id: str, actions: list[Any], condition: An
     return item
 
 
-def update(store_code: str, webhook_id: str, body: Any) -> Webhook:
+def update(store_code: str, webhook_id: str, body: WebhookForm | dict[str, Any]) -> Webhook:
     """Replace the URL and types; `enabled: true` turns a disabled endpoint on again."""
     form = _form(body)
     actions = [
@@ -234,7 +324,9 @@ def update(store_code: str, webhook_id: str, body: Any) -> Webhook:
     ]
     if form.enabled:
         actions.append(WebhookModel.disabled_reason.remove())
-    return Webhook.of(_changed(store_code, webhook_id, actions))
+    changed = _changed(store_code, webhook_id, actions)
+    forget_subscriptions(store_code)
+    return Webhook.of(changed)
 
 
 def delete(store_code: str, webhook_id: str) -> None:
@@ -244,9 +336,10 @@ def delete(store_code: str, webhook_id: str) -> None:
         )
     except ConditionFailedError as error:
         raise WebhookNotFoundError() from error
+    forget_subscriptions(store_code)
 
 
-def rotate_secret(store_code: str, webhook_id: str) -> tuple[Webhook, str]:
+def rotate_secret(store_code: str, webhook_id: str) -> Registration:
     """The next generation's secret; the one the receiver holds keeps signing for the overlap."""
     item = _get(store_code, webhook_id)
     now = datetime.now(UTC)
@@ -265,4 +358,4 @@ def rotate_secret(store_code: str, webhook_id: str) -> tuple[Webhook, str]:
         ],
         WebhookModel.generation == current,  # two rotations at once: one wins, one is retried
     )
-    return Webhook.of(rotated, now), secret(store_code, item.webhook_id, current + 1)
+    return Registration(Webhook.of(rotated, now), secret(store_code, item.webhook_id, current + 1))

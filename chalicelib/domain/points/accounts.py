@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, field_validator
@@ -331,18 +332,40 @@ class HistoryQuery(InputModel):
 
 
 @dataclass(frozen=True)
+class HistoryEntry:
+    """One ledger entry as an operator reads it."""
+
+    id: str
+    kind: str
+    amount: int
+    reference: str | None
+    reason: str | None
+    actor: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class CustomerHistory:
     per_page: int
     balance: Balance
-    page: ledger.HistoryPage
+    entries: list[HistoryEntry]
+    next_cursor: str | None
 
 
-def customer_history(store_code: str, ref: str, query: dict[str, str]) -> CustomerHistory:
+def customer_history(
+    store_code: str, ref: str, query: HistoryQuery | dict[str, str]
+) -> CustomerHistory:
     """One page of the ledger of the customer whose id, email or public key is `ref`."""
-    params = validate(HistoryQuery, query)
+    params = query if isinstance(query, HistoryQuery) else validate(HistoryQuery, query)
     try:
         customer = find_recipient(store_code, ref)
     except RecipientNotFoundError as error:
         raise CustomerNotFoundError() from error
     page = ledger.history(store_code, customer.customer_id, params.per_page, params.cursor)
-    return CustomerHistory(params.per_page, Balance.of(customer), page)
+    entries = [
+        HistoryEntry(
+            e.entry_id, e.kind, int(e.amount), e.reference, e.reason, e.actor, e.created_at
+        )
+        for e in page.entries
+    ]
+    return CustomerHistory(params.per_page, Balance.of(customer), entries, page.next_cursor)

@@ -45,8 +45,8 @@ same steps and statuses.
 
 from __future__ import annotations
 
-import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -54,6 +54,7 @@ from typing import Any
 
 from pydantic import ConfigDict
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.access.link_tokens import LinkTokenError, digest
 from chalicelib.domain.access.stores import Store, get_store
@@ -65,7 +66,7 @@ from chalicelib.domain.errors import (
     NotFoundError,
     RewardsError,
 )
-from chalicelib.domain.events import event_log
+from chalicelib.domain.events import event_log, lifecycle_events
 from chalicelib.domain.rewards.email_content import render_reward_email
 from chalicelib.domain.rewards.reward import Reward, reward_of
 from chalicelib.domain.validation import Email, InputModel
@@ -166,12 +167,20 @@ def _move(
     detail: str | None,
     now: datetime,
     actions: tuple[Any, ...] = (),
+    event: Callable[[TransactWrite], Any] | None = None,
 ) -> bool:
     """One step: the new status and its history event under `condition`; False if refused.
     An outcome (sent, failed) is written with its `reward.sent`/`reward.failed` event in one
-    transaction; the other steps are one conditional update."""
+    transaction, a step with an `event` (a resend) with that one; the other steps are one
+    conditional update."""
     update = [RewardModel.email_status.set(status), email_event(status, detail, now), *actions]
-    if status not in (EMAIL_SENT, EMAIL_FAILED):
+    if status in (EMAIL_SENT, EMAIL_FAILED):
+        sent, reason = status == EMAIL_SENT, None if status == EMAIL_SENT else detail
+
+        def event(transaction: TransactWrite) -> Any:
+            return event_log.email_outcome(transaction, reward, sent, reason, now)
+
+    if event is None:
         try:
             reward.update(actions=update, condition=condition)
         except ConditionFailedError:
@@ -181,8 +190,7 @@ def _move(
     try:
         with transaction:
             transaction.update(reward, actions=update, condition=condition)
-            reason = None if status == EMAIL_SENT else detail
-            event_log.email_outcome(transaction, reward, status == EMAIL_SENT, reason, now)
+            event(transaction)
     except TransactionCancelledError as error:
         failures = error.failures
         if any(f.model is RewardModel and f.condition_failed for f in failures):
@@ -327,9 +335,15 @@ def resend(
         detail = f"resend to {address} (was {reward.email or 'no address'})"
         actions.append(RewardModel.email.set(address))
     condition = _as_read(reward) & (RewardModel.status == ACTIVE)
-    if not _move(reward, condition, EMAIL_QUEUED, detail, now, tuple(actions)):
+    readdressed = address != reward.email
+
+    def resent(transaction: TransactWrite) -> Any:
+        return lifecycle_events.resent(transaction, reward, readdressed, now)
+
+    if not _move(reward, condition, EMAIL_QUEUED, detail, now, tuple(actions), resent):
         _ensure_resendable(get_reward(store_code, reward_id), now)  # changed meanwhile: say how
         raise ConflictError("The reward changed meanwhile; retry.")
+    reward.refresh(consistent_read=True)  # a transaction's update leaves the model as read
     outbox.enqueue_owed([reward], correlation_id)
     return reward_of(reward)
 
@@ -355,11 +369,19 @@ def _find_by_token(token: str) -> RewardModel:
 
 
 def _record_first_opening(reward: RewardModel, now: datetime) -> None:
-    with contextlib.suppress(ConditionFailedError):  # refused: another opening was first
-        reward.update(
-            actions=[RewardModel.first_opened_at.set(now)],
-            condition=RewardModel.reward_id.exists() & RewardModel.first_opened_at.does_not_exist(),
-        )
+    """Once: the first opening, with its `reward.redeemed` event (the code was shown)."""
+    try:
+        with Transaction() as transaction:
+            transaction.update(
+                reward,
+                actions=[RewardModel.first_opened_at.set(now)],
+                condition=RewardModel.reward_id.exists()
+                & RewardModel.first_opened_at.does_not_exist(),
+            )
+            lifecycle_events.redeemed(transaction, reward, now)
+    except TransactionCancelledError as error:
+        if not error.refused(RewardModel):  # refused: another opening was first
+            raise
 
 
 def open_reward(token: str, now: datetime | None = None) -> OpenedReward:
