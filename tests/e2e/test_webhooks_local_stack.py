@@ -68,7 +68,7 @@ def on_the_stacks_aws(monkeypatch: pytest.MonkeyPatch, stack: Stack, data_dir: P
 
 def drive_every_change(client: Any) -> None:
     """Every change of the functional event tests, each recording its type, on this AWS."""
-    from tests.functional.test_events import CHANGES
+    from tests.fixtures.events import CHANGES
 
     for change in CHANGES.values():
         change.prepare(client)()

@@ -11,7 +11,7 @@ from chalicelib import aws
 from chalicelib.domain.events import event_log
 from chalicelib.domain.rewards import deliveries, email_notifications
 from chalicelib.domain.rewards.email_notifications import Outcome
-from chalicelib.domain.rewards.handout import reward_token
+from chalicelib.domain.rewards.links import reward_token
 from chalicelib.mail import outbox
 from chalicelib.storage.rewards import EMAIL_FAILED, EMAIL_QUEUED, EMAIL_SENT, RewardModel
 from local.ses_feedback import notifications
