@@ -54,7 +54,15 @@ _SENDS: dict[str, frozenset[str]] = {
     "sqs": frozenset({"SendMessage", "SendMessageBatch", "DeleteMessage", "DeleteMessageBatch"}),
     "ses": frozenset({"SendEmail", "SendRawEmail", "SendTemplatedEmail", "SendBulkTemplatedEmail"}),
     "s3": frozenset(
-        {"PutObject", "DeleteObject", "DeleteObjects", "CopyObject", "CreateMultipartUpload"}
+        {
+            "PutObject",
+            "DeleteObject",
+            "DeleteObjects",
+            "CopyObject",
+            "CreateMultipartUpload",
+            "UploadPart",
+            "CompleteMultipartUpload",
+        }
     ),
 }
 
@@ -70,7 +78,7 @@ def _skipped_answer(operation: str, params: dict[str, Any]) -> dict[str, Any]:
         }
     if operation == "DeleteObjects":
         return {"Deleted": params.get("Delete", {}).get("Objects", [])}
-    return {"MessageId": made_up, "ETag": f'"{made_up}"'}
+    return {"MessageId": made_up, "ETag": f'"{made_up}"', "UploadId": made_up}
 
 
 def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain import bulk_jobs
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.catalog import bought, purchases
 from chalicelib.domain.events import event_log
@@ -20,6 +21,7 @@ from chalicelib.domain.rewards import deliveries
 from chalicelib.domain.rewards.handout import Grant, acquire_one
 from chalicelib.storage.claims import PENDING, ClaimModel
 from chalicelib.storage.events import EventModel
+from chalicelib.storage.jobs import JobModel
 from chalicelib.storage.ledger import LedgerEntryModel
 from chalicelib.storage.rewards import (
     BOUGHT,
@@ -171,6 +173,13 @@ def buy_campaign(client: Any) -> Action:
     return lambda: acquire_one(campaign, grant, source=BOUGHT)
 
 
+def finish_job(client: Any) -> Action:
+    from chalicelib.api.admin.job_kinds import KINDS
+
+    job, _, _ = bulk_jobs.create_job(STORE, "store:test", {"kind": "points.instant"}, KINDS)
+    return lambda: bulk_jobs.cancel_job(STORE, job.job_id)
+
+
 @dataclass(frozen=True)
 class Change:
     prepare: Callable[[Any], Action]
@@ -192,6 +201,7 @@ CHANGES = {
     "reward-failed": Change(fail_reward_email, event_log.REWARD_FAILED, "rewards"),
     "reward-created": Change(issue_reward, event_log.REWARD_CREATED, "rewards"),
     "campaign-bought": Change(buy_campaign, event_log.CAMPAIGN_BOUGHT, "rewards"),
+    "job-finished": Change(finish_job, event_log.JOB_FINISHED, "jobs"),
 }
 
 
@@ -200,7 +210,12 @@ def drive(client: Any, name: str) -> None:
 
 
 def table_count(table: str) -> int:
-    model = {"ledger": LedgerEntryModel, "claims": ClaimModel, "rewards": RewardModel}[table]
+    model = {
+        "ledger": LedgerEntryModel,
+        "claims": ClaimModel,
+        "rewards": RewardModel,
+        "jobs": JobModel,
+    }[table]
     return sum(1 for _ in model.scan())  # a test's look at the whole table
 
 

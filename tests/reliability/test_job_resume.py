@@ -49,7 +49,7 @@ class CrashAt:
         if model.name != self.operation:
             return
         body = params.get("body")
-        head = body[:300] if isinstance(body, bytes | str) else b""  # S3's is a stream
+        head = body[:3000] if isinstance(body, bytes | str) else b""  # S3's is a stream
         text = f"{params.get('url_path', '')} {head!r}"
         if self.where not in text:
             return
@@ -63,7 +63,7 @@ CRASH_POINTS = {
     "between-two-rows": CrashAt("TransactWriteItems", 1),
     "before-the-results-are-kept": CrashAt("PutObject", 0, "results/"),
     "before-the-chunk-is-counted": CrashAt("UpdateItem", 1, "-jobs"),
-    "before-the-job-is-done": CrashAt("UpdateItem", 2, "-jobs"),
+    "before-the-job-is-done": CrashAt("TransactWriteItems", 0, "job.finished"),
 }
 
 

@@ -48,6 +48,7 @@ REWARD_FAILED = "reward.failed"
 COUPON_USED = "coupon.used"
 DELIVERY_STATUS_CHANGED = "delivery_status.changed"
 WEBHOOK_DISABLED = "webhook.disabled"
+JOB_FINISHED = "job.finished"
 
 # Every type the service records today; a webhook may subscribe to these only.
 EVENT_TYPES = frozenset(
@@ -66,6 +67,7 @@ EVENT_TYPES = frozenset(
         COUPON_USED,
         DELIVERY_STATUS_CHANGED,
         WEBHOOK_DISABLED,
+        JOB_FINISHED,
     }
 )
 
@@ -286,6 +288,12 @@ def delivery_status_changed(
     """With the update that sets a bought coupon's shipping status."""
     data = {"id": coupon_id, "customerId": customer_id, "deliveryStatus": status}
     return record(transaction, store_code, DELIVERY_STATUS_CHANGED, data, now)
+
+
+def job_finished(transaction: TransactWrite, store_code: str, job: dict[str, Any]) -> Event:
+    """With the update that ends a bulk job (done, failed or cancelled): the job as
+    `GET /jobs/{id}` shows it then."""
+    return record(transaction, store_code, JOB_FINISHED, job)
 
 
 # -- reading -------------------------------------------------------------------------------
