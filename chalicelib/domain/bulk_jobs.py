@@ -417,12 +417,14 @@ def sweep_unsent(kinds: Mapping[str, Kind], now: datetime | None = None) -> int:
     swept = 0
     for found in jobs.unsent_jobs((now or jobs.now()) - UNSENT_GRACE):
         job = get_job(found.store_code, found.job_id)
-        if job.state == jobs.QUEUED:
+        if job.state in (jobs.QUEUED, jobs.RUNNING):
+            # Some messages may have gone out (and run) before the crash: the others are sent.
+            counted = set(job.counted or ())
             messages, _ = _input_messages(job, kinds)
-            _queue(job, messages)
+            _queue(job, [message for message in messages if message.chunk not in counted])
             swept += 1
         else:
-            jobs.chunks_sent(job)  # started or ended since: its messages went out
+            jobs.chunks_sent(job)  # ended since: nothing more will run
     return swept
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib.api.routes import MUTATING
 from chalicelib.domain.access import auth
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.customers import records
@@ -188,3 +189,12 @@ def test_dry_run_must_be_true_or_false(client: Any) -> None:
 
     assert response.status_code == 422
     assert "dryRun" in json.loads(response.body)["errors"]
+
+
+def test_the_api_description_offers_a_dry_run_on_every_mutating_call(client: Any) -> None:
+    document = json.loads(client.get("/openapi.json").body)
+
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            names = {parameter["name"] for parameter in operation.get("parameters", [])}
+            assert ("dryRun" in names) == (method.upper() in MUTATING), (method, path)

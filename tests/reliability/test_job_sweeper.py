@@ -67,3 +67,20 @@ def test_a_job_that_sent_its_messages_leaves_the_outbox(client: Any) -> None:
     assert created.status_code == 201
     assert list(jobs.unsent_jobs(later())) == []
     assert bulk_jobs.sweep_unsent(KINDS, now=later()) == 0
+
+
+def test_a_job_that_died_part_way_through_its_sends_gets_only_the_rest(client: Any) -> None:
+    rows = bulk_jobs.CHUNK_ROWS * jobs.SEND_BATCH + 1  # one chunk past the first batch of ten
+    job = new_upload(client, "points.instant", "csv")
+    upload(job, "email,amount\n" + "".join(f"p{n % 9}@example.com,1\n" for n in range(rows)))
+
+    with hooked_clients(CrashAt("SendMessageBatch", 1)), pytest.raises(Crash):
+        start(client, job)
+    assert drain() == jobs.SEND_BATCH  # the first batch went out, and ran
+    assert body_of(job_of(client, job["id"]))["state"] == "running"
+
+    assert bulk_jobs.sweep_unsent(KINDS, now=later()) == 1
+    assert drain() == 1  # the chunks that ran are not sent again
+
+    shown = body_of(job_of(client, job["id"]))
+    assert (shown["state"], shown["applied"]) == ("done", rows)
