@@ -36,6 +36,7 @@ MEASURED_ON_THE_BENCH_AWS = (
     "memory",
     "growth",
     "batches",
+    "jobs",
 )
 STARTING_THEIR_OWN_STACKS = ("install", "restart")
 SECTIONS = MEASURED_ON_THE_BENCH_AWS + STARTING_THEIR_OWN_STACKS
@@ -46,7 +47,18 @@ Section = tuple[str, str, Callable[[], list[Figure]]]  # name, title, measure
 def _sections(stack: Any) -> list[Section]:
     """Every section, in the order they run; `stack` is the bench's AWS (None if not started).
     Imported here: the modules read settings that `bench.stack.start` sets."""
-    from bench import batches, bulk, calls, cold, growth, install, memory, overhead, restart
+    from bench import (
+        batches,
+        bulk,
+        calls,
+        cold,
+        growth,
+        install,
+        jobs,
+        memory,
+        overhead,
+        restart,
+    )
 
     return [
         ("calls", "AWS calls per operation", lambda: calls.figures(calls.measure(stack))),
@@ -56,6 +68,7 @@ def _sections(stack: Any) -> list[Section]:
         ("memory", "memory", lambda: memory.measure(stack)),
         ("growth", "growth", lambda: growth.measure(stack, GROWTH_REPETITIONS)),  # grows a store
         ("batches", "point batches", lambda: batches.measure(stack)),
+        ("jobs", "bulk jobs", lambda: jobs.measure(stack)),
         ("install", "cold install (make run on a fresh clone)", install.measure),
         ("restart", "restart after history", lambda: restart.measure(RESTART_REPETITIONS)),
     ]
