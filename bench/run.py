@@ -38,6 +38,7 @@ MEASURED_ON_THE_BENCH_AWS = (
     "growth",
     "batches",
     "outbox",
+    "jobs",
 )
 STARTING_THEIR_OWN_STACKS = ("install", "restart")
 SECTIONS = MEASURED_ON_THE_BENCH_AWS + STARTING_THEIR_OWN_STACKS
@@ -55,6 +56,7 @@ def _sections(stack: Any) -> list[Section]:
         cold,
         growth,
         install,
+        jobs,
         memory,
         outbox,
         overhead,
@@ -70,6 +72,7 @@ def _sections(stack: Any) -> list[Section]:
         ("growth", "growth", lambda: growth.measure(stack, GROWTH_REPETITIONS)),  # grows a store
         ("batches", "point batches", lambda: batches.measure(stack)),
         ("outbox", "event outbox", lambda: outbox.measure(stack, OUTBOX_REPETITIONS)),
+        ("jobs", "bulk jobs", lambda: jobs.measure(stack)),
         ("install", "cold install (make run on a fresh clone)", install.measure),
         ("restart", "restart after history", lambda: restart.measure(RESTART_REPETITIONS)),
     ]

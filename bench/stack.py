@@ -80,7 +80,11 @@ class CallLog:
     def __call__(self, model: Any, params: Any = None, **_: Any) -> None:
         if self.recording:
             body = params.get("body", b"") if isinstance(params, dict) else b""
-            self.calls.append(Call(model.service_model.service_name, model.name, bytes(body)))
+            if isinstance(body, str):
+                body = body.encode()
+            # An S3 object's body is a stream or chunks: not kept (nothing replays it).
+            kept = bytes(body) if isinstance(body, bytes | bytearray) else b""
+            self.calls.append(Call(model.service_model.service_name, model.name, kept))
 
     def answered(self, model: Any, parsed: Any = None, **_: Any) -> None:
         if self.recording and model.service_model.service_name == "dynamodb":

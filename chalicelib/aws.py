@@ -1,7 +1,8 @@
 """AWS clients, created lazily once per process and shared by every request.
 
 Lambda reuses a container for many invocations, so a client made per request would pay the
-connection and credential set-up again each time. Clients are kept per endpoint, so settings
+connection and credential set-up again each time. Every client skips its sends in a dry run
+(`chalicelib.dry_run.guard`). Clients are kept per endpoint, so settings
 pointing elsewhere get their own; tests that hook into client creation call `reset_clients()`.
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib import dry_run
 from chalicelib.config import get_settings
 
 # Attempts per AWS call, the first included, for these clients and PynamoDB's (storage.base;
@@ -52,13 +54,16 @@ def client(service: str) -> Any:
             # S3 signs with SigV4 everywhere: botocore would presign URLs with SigV2, which
             # newer regions refuse (chalicelib.domain.catalog.media hands such URLs to clients).
             signature = {"signature_version": "s3v4"} if service == "s3" else {}
-            _clients[key] = _session.client(
-                service,
-                region_name=settings.region,
-                endpoint_url=settings.aws_endpoint_url,
-                config=Config(
-                    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}, **signature
-                ),
+            _clients[key] = dry_run.guard(
+                _session.client(
+                    service,
+                    region_name=settings.region,
+                    endpoint_url=settings.aws_endpoint_url,
+                    config=Config(
+                        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+                        **signature,
+                    ),
+                )
             )
         return _clients[key]
 

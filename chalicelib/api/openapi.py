@@ -27,7 +27,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from chalicelib.api.errors import ERROR_SCHEMA_NAMES, ErrorRenderer
 from chalicelib.api.html import HTML
 from chalicelib.api.request import BODY_TYPES, FORM_TYPES
-from chalicelib.api.routes import JSON, RouteDoc
+from chalicelib.api.routes import JSON, MUTATING, RouteDoc
 from chalicelib.domain import errors
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.health import SERVICE_VERSION
@@ -325,6 +325,17 @@ def _is_object(schema: dict[str, Any]) -> bool:
     )
 
 
+# Every mutating call takes it (chalicelib/api/routes.py), so it is documented once, here.
+DRY_RUN_PARAMETER = {
+    "name": "dryRun",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "boolean", "default": False},
+    "description": "Answer what the call would do, writing and sending nothing; the answer has "
+    'the header `Rewards-Dry-Run: true` and, a JSON object, `"dryRun": true`.',
+}
+
+
 def _query_parameters(
     doc: RouteDoc, schemas: dict[str, Any], refs: dict[tuple[type[BaseModel], str], Any]
 ) -> list[dict[str, Any]]:
@@ -372,6 +383,8 @@ def _operation(
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in entry.view_args
     ] + _query_parameters(doc, schemas, refs)
+    if method in MUTATING:
+        parameters.append(DRY_RUN_PARAMETER)
     if parameters:
         operation["parameters"] = parameters
     if method in BODY_METHODS:

@@ -9,7 +9,9 @@ A route that declares a `response_model` has its body shaped by that model: vali
 renamed to their aliases, and only the keys the handler set kept, so the documented schema is
 the one clients receive. Domain errors become 4xx bodies here, so handlers stay a line or two.
 What a route declares is also recorded on its view as a `RouteDoc`, the source of the OpenAPI
-document (chalicelib/api/openapi.py).
+document (chalicelib/api/openapi.py). Any mutating request with `dryRun=true` runs its handler as
+a dry run (chalicelib/dry_run.py: nothing written or sent, no Idempotency-Key kept) and its
+answer says so (`marked_dry_run`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Chalice, Response
 from chalice.app import Request
 
+from chalicelib import dry_run
 from chalicelib.api import idempotency
 from chalicelib.api.errors import (
     ErrorRenderer,
@@ -39,7 +42,7 @@ from chalicelib.api.request import BODY_TYPES, ApiRequest, check_body_size
 from chalicelib.api.schemas import dump
 from chalicelib.api.security import authenticate
 from chalicelib.domain.access.auth import Role
-from chalicelib.domain.errors import RequestInProgressError, RewardsError
+from chalicelib.domain.errors import InvalidInputError, RequestInProgressError, RewardsError
 from chalicelib.domain.validation import validate
 from chalicelib.storage.idempotency import BulkProgress, ProgressTakenError
 
@@ -109,6 +112,37 @@ def shaped(response_model: type[BaseModel], body: Any) -> Any:
     500), and the test suite, which goes through every route, is where it shows.
     """
     return dump(response_model.model_validate(body, from_attributes=True))
+
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DRY_RUN_HEADER = "Rewards-Dry-Run"
+
+
+def dry_run_asked(request: ApiRequest) -> bool:
+    """Whether a mutating request asks for a dry run (`dryRun=true` in its query); a value
+    other than true or false is a 422 on the parameter."""
+    if request.raw.method not in MUTATING:
+        return False
+    asked = request.query.get("dryRun")
+    if asked is None or asked.lower() in ("false", "0"):
+        return False
+    if asked.lower() in ("true", "1"):
+        return True
+    raise InvalidInputError({"dryRun": ["The value must be true or false."]})
+
+
+def marked_dry_run(response: Response) -> Response:
+    """The answer of a dry run, saying so: its header, and `"dryRun": true` in a JSON object."""
+    response.headers = {**(response.headers or {}), DRY_RUN_HEADER: "true"}
+    kind = next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
+    body = response.body
+    if isinstance(body, dict):
+        response.body = {"dryRun": True, **body}
+    elif kind.startswith(JSON) and isinstance(body, str) and body.startswith("{"):
+        # Spliced in, so the rest of the body keeps its exact bytes (numbers included).
+        rest = body[1:].lstrip()
+        response.body = '{"dryRun": true' + ("" if rest.startswith("}") else ", ") + rest
+    return response
 
 
 @dataclass(frozen=True)
@@ -320,7 +354,18 @@ class Routes:
             @functools.wraps(handler)
             def view(**params: str) -> Response:
                 request = ApiRequest(self._current_request(), params)
-                key = idempotency.key_of(request.raw)
+                try:
+                    rehearsed = dry_run_asked(request)
+                except RewardsError as error:
+                    return refusal(request)(error)
+                if not rehearsed:
+                    return run(request, params)
+                with dry_run.rehearsing():
+                    return marked_dry_run(run(request, params))
+
+            def run(request: ApiRequest, params: dict[str, str]) -> Response:
+                # A dry run stores nothing, so it neither records nor replays an answer.
+                key = None if dry_run.active() else idempotency.key_of(request.raw)
                 try:
                     # As API Gateway and Lambda would, even where the handler never reads it. A
                     # handler that authenticates itself answers its own errors, this one too.

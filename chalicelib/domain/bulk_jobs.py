@@ -16,18 +16,39 @@ chunk run again after a crash, or delivered twice, answers the rows already appl
 and applies only the rest. Its outcomes are then kept (`storage.jobs.put_results`) and counted
 once (`storage.jobs.count_chunk`); the job is done when every chunk is counted. A cancelled job's
 chunks not yet started are skipped. A row that does not fit its kind fails only itself.
+
+A CSV record may span lines (RFC 4180: a quoted field holds line breaks): the file is read as
+records, not lines (`_records`), for the split and for each chunk's rows alike.
+
+Crash between the job's commit and its chunk messages: the job is written owing its messages
+(the outbox of `storage.jobs`); `sweep_unsent` splits the file again and sends them (a chunk
+delivered twice is applied once). When the last chunk is counted, the kind's `finish` runs (the
+coupons' recount), a job of more than `LINK_ROWS` rows keeps its results as one file per format
+(`GET /jobs/{id}/results` then answers a presigned link), and the job ends done in one
+transaction with its `job.finished` event; each step is repeated by a redelivered chunk if a
+crash cut it short.
+
+In a dry run (chalicelib/dry_run.py) creating a job with inline rows applies them as rehearsal,
+chunk by chunk with the kinds' own code, and answers the counts and every row's outcome the job
+would have: nothing is kept, queued or applied. A row sees the items earlier rows would write
+when it reads them by key, not through a Query (a customer's point batches): rows that spend
+what earlier rows of the same job grant are answered as the stored state stands.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from chalicelib import dry_run
+from chalicelib.domain.catalog.campaigns import get_campaign
 from chalicelib.domain.errors import (
     ConflictError,
     InvalidInputError,
@@ -37,6 +58,7 @@ from chalicelib.domain.errors import (
     TooManyItemsError,
     error_record,
 )
+from chalicelib.domain.events import event_log
 from chalicelib.domain.validation import InputModel, validate
 from chalicelib.storage import jobs
 from chalicelib.storage.idempotency import BulkProgress
@@ -48,6 +70,10 @@ MAX_FILE_ROWS = 100_000
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 UPLOAD_URL_SECONDS = 3600
 CHUNK_ROWS = 100
+LINK_ROWS = MAX_INLINE_ROWS  # a job of more rows hands out its results as a presigned link
+RESULTS_URL_SECONDS = 3600
+RESULT_COLUMNS = ("row", "applied", "result", "error")
+UNSENT_GRACE = timedelta(minutes=5)  # a job's own request sends its chunks well within this
 # A chunk's row answers are kept as long as SQS may still deliver its message (14 days).
 PROGRESS_TTL_SECONDS = 15 * 24 * 3600
 
@@ -75,6 +101,7 @@ class JobRequest(InputModel):
     kind: str
     format: Literal["csv", "jsonl"] = "jsonl"
     rows: list[Any] | None = None
+    campaignId: str | None = None  # the campaign of a coupons or rewards job
 
 
 @dataclass(frozen=True)
@@ -100,6 +127,7 @@ class Chunk:
     job_id: str
     actor: str
     progress: BulkProgress
+    campaign_id: str | None = None
 
     @property
     def reference(self) -> str:
@@ -118,12 +146,15 @@ def present_fields(row: dict[str, str]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Kind:
     """A kind of job: how a chunk's rows are applied, the fields (CSV columns) of its single
-    call, those a CSV must have, and how a CSV row becomes that call's body."""
+    call, those a CSV must have, and how a CSV row becomes that call's body; `campaign`, whether
+    its job names one (`campaignId`); `finish`, what runs once when its last chunk is counted."""
 
     apply: Apply
     fields: frozenset[str]
     required: frozenset[str]
     from_csv: Callable[[dict[str, str]], dict[str, Any]] = present_fields
+    campaign: bool = False
+    finish: Callable[[JobModel], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -172,18 +203,31 @@ def _is_row(line: bytes) -> bool:
     return bool(line.strip())
 
 
+def _records(lines: Iterable[bytes], quoted: bool) -> Iterator[bytes]:
+    """The file's records: its lines, or with `quoted` (a CSV) its lines joined while a quoted
+    field is open, so a field holding a line break stays in its record (RFC 4180)."""
+    pending = b""
+    for line in lines:
+        pending += line
+        if not quoted or pending.count(b'"') % 2 == 0:
+            yield pending
+            pending = b""
+    if pending:
+        yield pending
+
+
 def _split(
-    job: JobModel, lines: Iterable[bytes], offset: int, header: list[str] | None, limit: int
+    job: JobModel, records: Iterable[bytes], offset: int, header: list[str] | None, limit: int
 ) -> tuple[list[ChunkMessage], int]:
-    """The chunk messages covering `lines` (from byte `offset` of the job's file), and the
-    rows; more than `limit` rows is `TooManyItemsError`. Reads the lines once."""
+    """The chunk messages covering `records` (from byte `offset` of the job's file), and the
+    rows; more than `limit` rows is `TooManyItemsError`. Reads the records once."""
     messages: list[ChunkMessage] = []
     rows = 0
     start = offset
     in_chunk = 0
-    for line in lines:
-        offset += len(line)
-        if not _is_row(line):
+    for record in records:
+        offset += len(record)
+        if not _is_row(record):
             continue
         rows += 1
         in_chunk += 1
@@ -211,12 +255,18 @@ def _message(
 
 def create_job(
     store_code: str, actor: str, data: Any, kinds: Mapping[str, Kind]
-) -> tuple[JobModel, str | None]:
+) -> tuple[JobModel, str | None, list[dict[str, Any]] | None]:
     """Check a job request and make the job: with its rows, kept and queued (the job starts at
-    once); without, awaiting its file, with the presigned URL to upload it to."""
+    once); without, awaiting its file, with the presigned URL to upload it to. In a dry run,
+    the job as it would end and its rows' outcomes instead (see the module docstring)."""
     request = validate(JobRequest, data)
     if request.kind not in kinds:
         raise InvalidInputError({"kind": [f"The kind must be one of: {', '.join(sorted(kinds))}."]})
+    kind = kinds[request.kind]
+    if kind.campaign:
+        if request.campaignId is None:
+            raise InvalidInputError({"campaignId": [f"A {request.kind} job names its campaign."]})
+        get_campaign(store_code, request.campaignId)  # the campaign of this store, or a 404
     rows = request.rows
     if rows is not None and len(rows) > MAX_INLINE_ROWS:
         raise TooManyItemsError(
@@ -237,23 +287,85 @@ def create_job(
         failed=0,
         created_at=jobs.now(),
         input_key=jobs.input_key(store_code, job_id, request.format if rows is None else "jsonl"),
+        campaign_id=request.campaignId if kind.campaign else None,
     )
     if rows is None:
+        if dry_run.active():
+            return job, None, None  # no file will be kept: nowhere to upload it to
         jobs.save_new(job)
-        return job, jobs.upload_url(job.input_key, UPLOAD_URL_SECONDS)
+        return job, jobs.upload_url(job.input_key, UPLOAD_URL_SECONDS), None
+    if dry_run.active():
+        return _rehearsed(job, rows, kind)
     lines = [json.dumps(row, separators=(",", ":")).encode("utf-8") + b"\n" for row in rows]
     messages, job.rows = _split(job, lines, 0, None, MAX_INLINE_ROWS)
     job.chunks = len(messages)
     jobs.put_input(job.input_key, b"".join(lines))
     jobs.save_new(job)
     _queue(job, messages)
-    return get_job(store_code, job_id), None
+    return get_job(store_code, job_id), None, None
+
+
+def _rehearsed(
+    job: JobModel, rows: list[Any], kind: Kind
+) -> tuple[JobModel, None, list[dict[str, Any]]]:
+    """The job's rows applied in a dry run, chunk by chunk as its worker would: the job as it
+    would end, and every row's outcome."""
+    lines: list[dict[str, Any]] = []
+    for number, first in enumerate(range(0, len(rows), CHUNK_ROWS)):
+        outcomes = kind.apply(_chunk(job, number), rows[first : first + CHUNK_ROWS])
+        lines += [outcome.line(first + index + 1) for index, outcome in enumerate(outcomes)]
+    job.rows = len(rows)
+    job.applied = sum(1 for line in lines if line["applied"])
+    job.failed = len(lines) - job.applied
+    job.state = jobs.DONE
+    return job, None, lines
+
+
+def _chunk(job: JobModel, number: int) -> Chunk:
+    """What chunk `number` of the job applies its rows with."""
+    progress = BulkProgress(
+        f"job#{job.store_code}#{job.job_id}#{number}",
+        PROGRESS_TTL_SECONDS,
+        resumed=True,  # any run of a chunk may follow one that died
+    )
+    return Chunk(job.store_code, job.job_id, job.actor, progress, job.campaign_id)
 
 
 def _queue(job: JobModel, messages: list[ChunkMessage]) -> None:
     if not messages:
-        jobs.end(job, jobs.DONE, [jobs.QUEUED])
+        _end(job, jobs.DONE, [jobs.QUEUED])
     jobs.send_chunks(message.body() for message in messages)
+    jobs.chunks_sent(job)
+
+
+def _end(job: JobModel, state: str, from_states: Iterable[str], error: Any = None) -> bool:
+    """End the job, with its `job.finished` event in the same transaction."""
+
+    def finished(transaction: Any) -> None:
+        shown = {**view(job), "state": state, "finishedAt": _time(jobs.now())}
+        if error is not None:
+            shown["error"] = error
+        event_log.job_finished(transaction, job.store_code, shown)
+
+    return jobs.end(job, state, from_states, error, also=finished)
+
+
+def _input_messages(job: JobModel, kinds: Mapping[str, Kind]) -> tuple[list[ChunkMessage], int]:
+    """Read the job's file once, as a stream: its header checked (a CSV), its rows split into
+    chunk messages."""
+    assert job.input_key is not None
+    quoted = job.input_key.endswith(".csv")
+    records = _records(jobs.input_lines(job.input_key), quoted)
+    offset, header = 0, None
+    if quoted:
+        for record in records:
+            offset += len(record)
+            if _is_row(record):
+                header = _header(record, kinds[job.kind])
+                break
+        if header is None:
+            _header(b"", kinds[job.kind])
+    return _split(job, records, offset, header, MAX_FILE_ROWS)
 
 
 def _header(line: bytes, kind: Kind) -> list[str]:
@@ -290,24 +402,31 @@ def start_job(store_code: str, job_id: str, kinds: Mapping[str, Kind]) -> JobMod
     try:
         if size > MAX_UPLOAD_BYTES:
             raise PayloadTooLargeError(f"The file is over {MAX_UPLOAD_BYTES} bytes.")
-        lines = jobs.input_lines(job.input_key)
-        offset, header = 0, None
-        if job.format == "csv":
-            for line in lines:
-                offset += len(line)
-                if _is_row(line):
-                    header = _header(line, kinds[job.kind])
-                    break
-            if header is None:
-                _header(b"", kinds[job.kind])
-        messages, rows = _split(job, lines, offset, header, MAX_FILE_ROWS)
+        messages, rows = _input_messages(job, kinds)
     except RewardsError as error:
-        jobs.end(job, jobs.FAILED, [jobs.AWAITING_UPLOAD], error_record(error))
+        _end(job, jobs.FAILED, [jobs.AWAITING_UPLOAD], error_record(error))
         raise
     if not jobs.mark_queued(job, rows, len(messages)):
         raise JobStartedError()
     _queue(get_job(store_code, job_id), messages)
     return get_job(store_code, job_id)
+
+
+def sweep_unsent(kinds: Mapping[str, Kind], now: datetime | None = None) -> int:
+    """Send the chunk messages of every job that has owed them longer than `UNSENT_GRACE` (its
+    request died between writing the job and sending them); how many jobs were finished."""
+    swept = 0
+    for found in jobs.unsent_jobs((now or jobs.now()) - UNSENT_GRACE):
+        job = get_job(found.store_code, found.job_id)
+        if job.state in (jobs.QUEUED, jobs.RUNNING):
+            # Some messages may have gone out (and run) before the crash: the others are sent.
+            counted = set(job.counted or ())
+            messages, _ = _input_messages(job, kinds)
+            _queue(job, [message for message in messages if message.chunk not in counted])
+            swept += 1
+        else:
+            jobs.chunks_sent(job)  # ended since: nothing more will run
+    return swept
 
 
 def get_job(store_code: str, job_id: str) -> JobModel:
@@ -321,7 +440,7 @@ def cancel_job(store_code: str, job_id: str) -> JobModel:
     """Stop a job: its chunks not yet started are skipped (one running finishes); a job
     awaiting its file will not start."""
     job = get_job(store_code, job_id)
-    if not jobs.end(job, jobs.CANCELLED, [jobs.AWAITING_UPLOAD, jobs.QUEUED, jobs.RUNNING]):
+    if not _end(job, jobs.CANCELLED, [jobs.AWAITING_UPLOAD, jobs.QUEUED, jobs.RUNNING]):
         raise JobEndedError()
     return get_job(store_code, job_id)
 
@@ -331,14 +450,37 @@ def results(store_code: str, job_id: str) -> Iterator[dict[str, Any]]:
     return jobs.read_results(store_code, job_id)
 
 
+def results_link(job: JobModel, form: str) -> str | None:
+    """A presigned URL of the job's results file in `form`, once kept (a large job's)."""
+    if job.results_kept_at is None:
+        return None
+    return jobs.results_url(job.store_code, job.job_id, form, RESULTS_URL_SECONDS)
+
+
+def csv_line(line: dict[str, Any] | None) -> str:
+    """One outcome as a CSV record (None: the header): its result or its error as JSON."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if line is None:
+        writer.writerow(RESULT_COLUMNS)
+        return out.getvalue()
+    body = line.get("result") if line["applied"] else line.get("error")
+    cell = json.dumps(body, separators=(",", ":"))
+    writer.writerow(
+        [line["row"], "true" if line["applied"] else "false"]
+        + ([cell, ""] if line["applied"] else ["", cell])
+    )
+    return out.getvalue()
+
+
 def _rows(data: bytes, header: list[str] | None, kind: Kind) -> list[Any]:
-    """A chunk's rows as its single call's bodies; a line that cannot be read is passed as it
-    is, for the call to refuse (that row only)."""
+    """A chunk's rows as its single call's bodies; a record that cannot be read is passed as
+    it is, for the call to refuse (that row only)."""
     rows: list[Any] = []
-    for line in data.splitlines():
-        if not _is_row(line):
+    for record in _records(data.splitlines(keepends=True), header is not None):
+        if not _is_row(record):
             continue
-        text = line.decode("utf-8", errors="replace")
+        text = record.decode("utf-8", errors="replace")
         if header is None:
             try:
                 rows.append(json.loads(text))
@@ -346,13 +488,13 @@ def _rows(data: bytes, header: list[str] | None, kind: Kind) -> list[Any]:
                 rows.append(text)
             continue
         try:
-            values = next(csv.reader([text]))
-        except csv.Error:
+            values = next(csv.reader(io.StringIO(text, newline="")))
+        except (csv.Error, StopIteration):
             values = []
         rows.append(
             kind.from_csv(dict(zip(header, values, strict=True)))
             if len(values) == len(header)
-            else text
+            else text.rstrip("\r\n")
         )
     return rows
 
@@ -368,13 +510,7 @@ def run_chunk(message: ChunkMessage, kinds: Mapping[str, Kind]) -> str:
     kind = kinds[job.kind]
     data = jobs.read_input(message.key, message.start, message.end)
     rows = _rows(data, message.header, kind)
-    progress = BulkProgress(
-        f"job#{message.store_code}#{message.job_id}#{message.chunk}",
-        PROGRESS_TTL_SECONDS,
-        resumed=True,  # any run of a chunk may follow one that died
-    )
-    chunk = Chunk(message.store_code, message.job_id, job.actor, progress)
-    outcomes = kind.apply(chunk, rows)
+    outcomes = kind.apply(_chunk(job, message.chunk), rows)
     jobs.put_results(
         message.store_code,
         message.job_id,
@@ -383,15 +519,22 @@ def run_chunk(message: ChunkMessage, kinds: Mapping[str, Kind]) -> str:
     )
     applied = sum(1 for outcome in outcomes if outcome.applied)
     jobs.count_chunk(job, message.chunk, applied, len(outcomes) - applied)
-    _finish_if_complete(message.store_code, message.job_id)
+    _finish_if_complete(message.store_code, message.job_id, kind)
     return "applied"
 
 
-def _finish_if_complete(store_code: str, job_id: str) -> None:
-    """Done once every chunk is counted (checked by every chunk's run, the last one wins)."""
+def _finish_if_complete(store_code: str, job_id: str, kind: Kind) -> None:
+    """Done once every chunk is counted (checked by every chunk's run, the last one wins):
+    the kind's finish, a large job's results files, then the end and its event."""
     job = get_job(store_code, job_id)
-    if len(job.counted or ()) >= job.chunks:
-        jobs.end(job, jobs.DONE, [jobs.RUNNING, jobs.QUEUED])
+    if len(job.counted or ()) < job.chunks:
+        return
+    if kind.finish is not None:
+        kind.finish(job)
+    if job.rows > LINK_ROWS and job.results_kept_at is None:
+        jobs.keep_results_files(store_code, job_id, results(store_code, job_id), csv_line)
+        jobs.mark_results_kept(job)
+    _end(job, jobs.DONE, [jobs.RUNNING, jobs.QUEUED])
 
 
 def view(job: JobModel) -> dict[str, Any]:

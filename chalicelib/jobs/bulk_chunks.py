@@ -4,6 +4,9 @@ Each message of a batch is handled on its own; the ones that fail are returned i
 `batchItemFailures` and delivered again, and `domain.bulk_jobs.run_chunk` resumes them without
 applying a row twice. A message that cannot be read fails every time and ends in the
 dead-letter queue.
+
+`sweep_unsent_chunks` runs every five minutes: a job whose request died after writing it and
+before sending its chunk messages gets them sent (`domain.bulk_jobs.sweep_unsent`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Rate
 from chalice.app import SQSEvent
 
 from chalicelib import redaction
@@ -71,3 +74,14 @@ def run_bulk_chunks(event: SQSEvent) -> dict[str, Any]:
         processor=sqs_batch_processor(),
         context=event.context,
     )
+
+
+@jobs.schedule(Rate(5, unit=Rate.MINUTES))
+@flushed(SERVICE)
+def sweep_unsent_chunks(event: Any) -> dict[str, int]:
+    from chalicelib.api.admin.job_kinds import KINDS  # see chalicelib/jobs/__init__.py
+    from chalicelib.domain import bulk_jobs
+
+    swept = bulk_jobs.sweep_unsent(KINDS)
+    logger().info("bulk jobs with unsent chunks", swept=swept)
+    return {"swept": swept}

@@ -28,6 +28,7 @@ from pynamodb.constants import NUMBER
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 
+from chalicelib import dry_run
 from chalicelib.aws import MAX_ATTEMPTS
 from chalicelib.config import get_settings
 from chalicelib.storage.errors import BUSY_CANCELLATION_CODES
@@ -85,7 +86,20 @@ class _TransactionConnection(Connection):
     """A connection that sends a transaction again while DynamoDB cancels it only for being
     busy (`BUSY_CANCELLATION_CODES`): a cancelled transaction wrote nothing, so resending the
     same items is safe, and their conditions are checked again. A condition that refused is
-    never retried here (`transactions.Transaction` raises it as `TransactionCancelledError`)."""
+    never retried here (`transactions.Transaction` raises it as `TransactionCancelledError`).
+    Every model's calls go through it (storage/tables.py), so in a dry run its writes are
+    rehearsed (storage/rehearsal.py)."""
+
+    def _make_api_call(self, operation_name: str, operation_kwargs: dict[str, Any]) -> Any:
+        # The one path of every DynamoDB call: in a dry run, writes are rehearsed, not made.
+        rehearsal = dry_run.current()
+        if rehearsal is not None:
+            from chalicelib.storage import rehearsal as rehearsed
+
+            if operation_name in rehearsed.OPERATIONS:
+                send = super()._make_api_call
+                return rehearsed.rehearse(rehearsal.plan, operation_name, operation_kwargs, send)
+        return super()._make_api_call(operation_name, operation_kwargs)
 
     def transact_write_items(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         for attempt in range(1, MAX_ATTEMPTS + 1):

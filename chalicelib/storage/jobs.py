@@ -7,12 +7,19 @@ the counters and the set, unless the set holds the chunk already), so a chunk re
 it was counted is never counted twice. Each chunk is one message of the `bulk-jobs` queue; its
 outcomes are one JSONL object in the jobs bucket, `results/<store>/<job>/<chunk>.jsonl`, written
 before the chunk is counted (a rerun writes the same bytes again).
+
+Outbox of the chunk messages: a job is written queued with `chunks_unsent_shard` set (the sparse
+`chunks-unsent-index`), and the attribute is removed once its messages are all sent; a process
+that died in between leaves the job in the index, where the sweeper finds it and sends them
+(`unsent_jobs`). Ending a job is one transaction with whatever must happen with it (its
+`job.finished` event). The results of a large job are also kept as one file per format,
+`results/<store>/<job>.jsonl|csv`, handed out as a presigned GET URL (`results_url`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,16 +31,20 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
 from chalicelib import aws
 from chalicelib.config import get_settings
-from chalicelib.storage.base import table
-from chalicelib.storage.errors import ConditionFailedError
+from chalicelib.storage.base import shard_of, table
+from chalicelib.storage.errors import ConditionFailedError, TransactionCancelledError
 from chalicelib.storage.tables import TableModel
+from chalicelib.storage.transactions import Transaction
 
 QUEUE = "bulk-jobs"
 BUCKET = "jobs"
 SEND_BATCH = 10  # SendMessageBatch's limit
+UNSENT_SHARDS = 4  # partitions of the chunks-unsent index
+PART_BYTES = 8 * 1024 * 1024  # a results file's multipart part (S3: at least 5 MB but the last)
 
 AWAITING_UPLOAD = "awaiting_upload"
 QUEUED = "queued"
@@ -42,6 +53,15 @@ DONE = "done"
 FAILED = "failed"
 CANCELLED = "cancelled"
 ENDED = frozenset({DONE, FAILED, CANCELLED})
+
+
+class JobsWithUnsentChunksIndex(GlobalSecondaryIndex["JobModel"]):
+    class Meta:
+        index_name = "chunks-unsent-index"
+        projection = KeysOnlyProjection()  # the sweeper reads each job it finds
+
+    chunks_unsent_shard = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
 
 
 @table("jobs")
@@ -65,6 +85,12 @@ class JobModel(TableModel):
     finished_at = UTCDateTimeAttribute(null=True)
     error = UnicodeAttribute(null=True)  # JSON: why the whole job failed
     input_key = UnicodeAttribute(null=True)  # the S3 key of its rows (inline or uploaded)
+    campaign_id = UnicodeAttribute(null=True)  # the campaign of a coupons or rewards job
+    # The outbox: set while its chunk messages may not all be sent (see the module docstring).
+    chunks_unsent_shard = UnicodeAttribute(null=True)
+    results_kept_at = UTCDateTimeAttribute(null=True)  # when its results files were written
+
+    by_unsent_chunks = JobsWithUnsentChunksIndex()
 
 
 class JobNotFound(Exception):
@@ -76,7 +102,21 @@ def now() -> datetime:
 
 
 def save_new(job: JobModel) -> None:
+    """Write a new job; a queued one owes its chunk messages until `chunks_sent`."""
+    if job.state == QUEUED:
+        job.chunks_unsent_shard = shard_of(job.job_id, UNSENT_SHARDS)
     job.save(condition=JobModel.job_id.does_not_exist())
+
+
+def chunks_sent(job: JobModel) -> None:
+    """Every chunk message of the job is on the queue: it leaves the outbox."""
+    _update(job, [JobModel.chunks_unsent_shard.remove()], JobModel.job_id.exists())
+
+
+def unsent_jobs(before: datetime) -> Iterator[JobModel]:
+    """Jobs written before `before` whose chunk messages may not all have been sent."""
+    for shard in range(UNSENT_SHARDS):
+        yield from JobModel.by_unsent_chunks.query(str(shard), JobModel.created_at < before)
 
 
 def get_job(store_code: str, job_id: str) -> JobModel:
@@ -96,10 +136,16 @@ def _update(job: JobModel, actions: list[Any], condition: Any) -> bool:
 
 
 def mark_queued(job: JobModel, rows: int, chunks: int) -> bool:
-    """awaiting_upload -> queued, with its counts; False when it was started already."""
+    """awaiting_upload -> queued, with its counts, owing its chunk messages; False when it was
+    started already."""
     return _update(
         job,
-        [JobModel.state.set(QUEUED), JobModel.rows.set(rows), JobModel.chunks.set(chunks)],
+        [
+            JobModel.state.set(QUEUED),
+            JobModel.rows.set(rows),
+            JobModel.chunks.set(chunks),
+            JobModel.chunks_unsent_shard.set(shard_of(job.job_id, UNSENT_SHARDS)),
+        ],
         JobModel.state == AWAITING_UPLOAD,
     )
 
@@ -126,12 +172,32 @@ def count_chunk(job: JobModel, chunk: int, applied: int, failed: int) -> bool:
     )
 
 
-def end(job: JobModel, state: str, from_states: Iterable[str], error: Any = None) -> bool:
-    """Move the job to an end `state` if it is in one of `from_states`."""
+def end(
+    job: JobModel,
+    state: str,
+    from_states: Iterable[str],
+    error: Any = None,
+    also: Callable[[Transaction], None] | None = None,
+) -> bool:
+    """Move the job to an end `state` if it is in one of `from_states`, in one transaction with
+    what `also` adds to it (the event of its end); False when it was not in one of them."""
     actions = [JobModel.state.set(state), JobModel.finished_at.set(now())]
     if error is not None:
         actions.append(JobModel.error.set(json.dumps(error, separators=(",", ":"))))
-    return _update(job, actions, JobModel.state.is_in(*from_states))
+    try:
+        with Transaction() as transaction:
+            transaction.update(job, actions, condition=JobModel.state.is_in(*from_states))
+            if also is not None:
+                also(transaction)
+    except TransactionCancelledError as failed:
+        if failed.refused(JobModel):
+            return False
+        raise
+    return True
+
+
+def mark_results_kept(job: JobModel) -> None:
+    _update(job, [JobModel.results_kept_at.set(now())], JobModel.job_id.exists())
 
 
 # --- the queue ---------------------------------------------------------------------------------
@@ -191,6 +257,77 @@ def read_results(store_code: str, job_id: str) -> Iterator[dict[str, Any]]:
             for line in body.iter_lines():
                 if line:
                     yield json.loads(line)
+
+
+def _results_file(store_code: str, job_id: str, form: str) -> str:
+    return f"results/{store_code}/{job_id}.{form}"
+
+
+def keep_results_files(
+    store_code: str, job_id: str, lines: Iterable[dict[str, Any]], csv_line: Callable[..., str]
+) -> None:
+    """Write every outcome once more as one JSONL and one CSV file, streamed: multipart uploads
+    of `PART_BYTES` parts, so memory stays flat whatever the job's size."""
+    s3 = aws.client("s3")
+    uploads = {
+        form: _Upload(s3, _results_file(store_code, job_id, form), media)
+        for form, media in (("jsonl", "application/x-ndjson"), ("csv", "text/csv; charset=utf-8"))
+    }
+    uploads["csv"].write(csv_line(None).encode("utf-8"))
+    for line in lines:
+        uploads["jsonl"].write((json.dumps(line, separators=(",", ":")) + "\n").encode("utf-8"))
+        uploads["csv"].write(csv_line(line).encode("utf-8"))
+    for upload in uploads.values():
+        upload.close()
+
+
+class _Upload:
+    """One S3 object written part by part."""
+
+    def __init__(self, s3: Any, key: str, media_type: str) -> None:
+        self.s3, self.key = s3, key
+        started = s3.create_multipart_upload(Bucket=_bucket(), Key=key, ContentType=media_type)
+        self.upload_id = started["UploadId"]
+        self.parts: list[dict[str, Any]] = []
+        self.pending = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.pending += data
+        if len(self.pending) >= PART_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        number = len(self.parts) + 1
+        answer = self.s3.upload_part(
+            Bucket=_bucket(),
+            Key=self.key,
+            UploadId=self.upload_id,
+            PartNumber=number,
+            Body=bytes(self.pending),
+        )
+        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+        self.pending = bytearray()
+
+    def close(self) -> None:
+        if self.pending or not self.parts:
+            self._flush()
+        self.s3.complete_multipart_upload(
+            Bucket=_bucket(),
+            Key=self.key,
+            UploadId=self.upload_id,
+            MultipartUpload={"Parts": self.parts},
+        )
+
+
+def results_url(store_code: str, job_id: str, form: str, expires_in: int) -> str:
+    """A presigned GET URL of the job's results file (signed locally: no call to S3)."""
+    return str(
+        aws.client("s3").generate_presigned_url(
+            "get_object",
+            Params={"Bucket": _bucket(), "Key": _results_file(store_code, job_id, form)},
+            ExpiresIn=expires_in,
+        )
+    )
 
 
 # --- the input ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.rewards import deliveries
 from chalicelib.storage.cashback import CashbackPayoutModel
 from chalicelib.storage.claims import PENDING, ClaimModel
+from chalicelib.storage.jobs import JobModel
 from chalicelib.storage.ledger import LedgerEntryModel
 from chalicelib.storage.rewards import (
     EMAIL_SENDING,
@@ -52,6 +53,7 @@ def table_count(table: str) -> int:
         "claims": ClaimModel,
         "rewards": RewardModel,
         "cashback-payouts": CashbackPayoutModel,
+        "jobs": JobModel,
     }[table]
     return sum(1 for _ in model.scan())  # a test's look at the whole table
 

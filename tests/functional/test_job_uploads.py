@@ -7,37 +7,10 @@ import json
 from typing import Any
 
 import pytest
-import requests
 
-from chalicelib import aws
 from chalicelib.domain import bulk_jobs
-from chalicelib.storage.jobs import QUEUE
 from tests.fixtures.clients import bearer, body_of
-from tests.fixtures.jobs import drain, job_of, results
-
-
-def new_upload(client: Any, kind: str, form: str) -> dict[str, Any]:
-    created = client.post(
-        "/jobs", headers=bearer(), body=json.dumps({"kind": kind, "format": form})
-    )
-    assert created.status_code == 201
-    return body_of(created)
-
-
-def upload(job: dict[str, Any], text: str) -> None:
-    answer = requests.put(job["uploadUrl"], data=text.encode("utf-8"), timeout=10)
-    assert answer.status_code == 200
-
-
-def start(client: Any, job: dict[str, Any]) -> Any:
-    return client.post(f"/jobs/{job['id']}/start", headers=bearer())
-
-
-def queued() -> int:
-    attributes = aws.client("sqs").get_queue_attributes(
-        QueueUrl=aws.queue_url(QUEUE), AttributeNames=["ApproximateNumberOfMessages"]
-    )
-    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+from tests.fixtures.jobs import drain, job_of, new_upload, queued, results, start, upload
 
 
 def test_a_csv_is_uploaded_started_and_each_bad_row_fails_alone(client: Any) -> None:

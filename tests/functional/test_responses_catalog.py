@@ -123,5 +123,5 @@ def test_a_buy_documents_quantity_and_without_points_in_the_query_as_the_documen
     ]["post"]
 
     query = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
-    assert query == {"quantity", "withoutPoints"}
+    assert query == {"quantity", "withoutPoints", "dryRun"}
     assert operation["requestBody"]["required"] is False

@@ -105,7 +105,7 @@ def test_non_json_answers_are_documented_with_their_media_types(document: dict[s
 @pytest.mark.parametrize(
     ("path", "method", "parameters"),
     [
-        ("/api/rewards.xml", "post", ["q", "customer_id", "amount", "reference"]),
+        ("/api/rewards.xml", "post", ["q", "customer_id", "amount", "reference", "dryRun"]),
         ("/recipients", "get", ["per_page", "cursor"]),
         ("/api/all_rewards/{campaign_id}", "get", ["campaign_id", "limit", "cursor"]),
         (

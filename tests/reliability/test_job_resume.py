@@ -11,7 +11,6 @@ without a crash in another, identical store.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,7 +24,7 @@ from chalicelib.storage.jobs import QUEUE
 from chalicelib.storage.ledger import LedgerEntryModel
 from tests.fixtures.aws import hooked_clients
 from tests.fixtures.clients import OTHER_API_KEY, OTHER_STORE, STORE, bearer, body_of
-from tests.fixtures.crashes import Crash
+from tests.fixtures.crashes import Crash, CrashAt
 from tests.fixtures.jobs import ADDRESS, create, drain, job_of, results
 
 ROWS = [
@@ -37,34 +36,12 @@ ROWS = [
 ]
 
 
-@dataclass
-class CrashAt:
-    """Die on the `at`-th (from 0) call of `operation` whose request mentions `where`."""
-
-    operation: str
-    at: int
-    where: str = ""
-    seen: int = 0
-
-    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        if model.name != self.operation:
-            return
-        body = params.get("body")
-        head = body[:300] if isinstance(body, bytes | str) else b""  # S3's is a stream
-        text = f"{params.get('url_path', '')} {head!r}"
-        if self.where not in text:
-            return
-        self.seen += 1
-        if self.seen == self.at + 1:
-            raise Crash(f"{self.operation} #{self.at}")
-
-
 CRASH_POINTS = {
     "before-the-first-row": CrashAt("TransactWriteItems", 0),
     "between-two-rows": CrashAt("TransactWriteItems", 1),
     "before-the-results-are-kept": CrashAt("PutObject", 0, "results/"),
     "before-the-chunk-is-counted": CrashAt("UpdateItem", 1, "-jobs"),
-    "before-the-job-is-done": CrashAt("UpdateItem", 2, "-jobs"),
+    "before-the-job-is-done": CrashAt("TransactWriteItems", 0, "job.finished"),
 }
 
 

@@ -1,20 +1,21 @@
 """Bulk jobs: `POST /jobs` with the rows inline or a file, its progress, results, cancelling.
 
-`POST /jobs` `{"kind": "points.instant" | "claims.create" | "recipients.import",
-"format": "csv" | "jsonl", "rows": [...]}` (at most 1,000 rows, each the body of the kind's
-single call) answers 201 with the job, which starts at once (`domain.bulk_jobs`). Without
-`rows` the job awaits its file: the answer's `uploadUrl` takes a PUT of it, then
-`POST /jobs/{job_id}/start` checks and starts it. `GET /jobs/{job_id}` shows its state and
-counts; `GET /jobs/{job_id}/results` every row's outcome as JSONL or CSV (`format`, default the
-job's); `POST /jobs/{job_id}/cancel` skips the chunks not yet started. Store API key or admin.
+`POST /jobs` `{"kind": "points.instant" | "claims.create" | "recipients.import" |
+"coupons.upload" | "rewards.reward" | "rewards.reward_url" | "rewards.reward_url2",
+"format": "csv" | "jsonl", "campaignId"?, "rows": [...]}` (at most 1,000 rows, each the body of
+the kind's single call; `campaignId` for the coupons and rewards kinds) answers 201 with the job,
+which starts at once (`domain.bulk_jobs`). Without `rows` the job awaits its file: the answer's
+`uploadUrl` takes a PUT of it, then `POST /jobs/{job_id}/start` checks and starts it.
+`GET /jobs/{job_id}` shows its state and counts; `GET /jobs/{job_id}/results` every row's outcome
+as JSONL or CSV (`format`, default the job's), or for a large job once done a 303 to a presigned
+link of its results file; `POST /jobs/{job_id}/cancel` skips the chunks not yet started. Store
+API key or admin. With `dryRun=true`, `POST /jobs` with rows answers the job as it would end and
+each row's outcome (`results`), applying nothing.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from chalice import Response
@@ -28,7 +29,6 @@ from chalicelib.domain.access.auth import STORE_OR_ADMIN
 from chalicelib.domain.errors import InvalidInputError, PayloadTooLargeError, TooManyItemsError
 
 STORE_ROLES = STORE_OR_ADMIN
-RESULT_COLUMNS = ("row", "applied", "result", "error")
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 routes = Routes(__name__)
@@ -50,12 +50,14 @@ def _principal_actor(request: ApiRequest) -> str:
     errors=(InvalidInputError, TooManyItemsError),
 )
 def create_job(request: ApiRequest) -> dict[str, Any]:
-    job, upload_url = bulk_jobs.create_job(
+    job, upload_url, rehearsed = bulk_jobs.create_job(
         request.store_code, _principal_actor(request), request.body, KINDS
     )
     shown = bulk_jobs.view(job)
     if upload_url is not None:
         shown["uploadUrl"] = upload_url
+    if rehearsed is not None:
+        shown["results"] = rehearsed
     return shown
 
 
@@ -101,24 +103,11 @@ def cancel_job(request: ApiRequest, job_id: str) -> dict[str, Any]:
     return bulk_jobs.view(bulk_jobs.cancel_job(request.store_code, job_id))
 
 
-def _csv(lines: Iterable[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(RESULT_COLUMNS)
-    for line in lines:
-        body = line.get("result") if line["applied"] else line.get("error")
-        cell = json.dumps(body, separators=(",", ":"))
-        writer.writerow(
-            [line["row"], "true" if line["applied"] else "false"]
-            + ([cell, ""] if line["applied"] else ["", cell])
-        )
-    return out.getvalue()
-
-
 @routes.route(
     "/jobs/{job_id}/results",
     roles=STORE_ROLES,
-    summary="Every row's outcome of a bulk job so far, as JSONL or CSV (`format`)",
+    summary="Every row's outcome of a bulk job so far, as JSONL or CSV (`format`); a large "
+    "job's, once done, as a 303 to a presigned link of its results file",
     response_type="application/x-ndjson",
     also_answers=("text/csv",),
     errors=(bulk_jobs.JobNotFoundError, InvalidInputError),
@@ -128,9 +117,17 @@ def job_results(request: ApiRequest, job_id: str) -> Response:
     form = request.query.get("format", job.format)
     if form not in MEDIA_TYPES:
         raise InvalidInputError({"format": ["The format must be csv or jsonl."]})
+    link = bulk_jobs.results_link(job, form)
+    if link is not None:
+        # Too large for an answer: the file, kept when the job was done.
+        return Response(
+            body=json.dumps({"downloadUrl": link}),
+            status_code=303,
+            headers={"Location": link, "Content-Type": "application/json"},
+        )
     lines = bulk_jobs.results(request.store_code, job_id)
     if form == "csv":
-        body = _csv(lines)
+        body = bulk_jobs.csv_line(None) + "".join(bulk_jobs.csv_line(line) for line in lines)
     else:
         body = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
     return Response(

@@ -34,7 +34,10 @@ class Job(ResponseModel):
     )
 
     id: str
-    kind: str = Field(description="`points.instant`, `claims.create` or `recipients.import`.")
+    kind: str = Field(
+        description="`points.instant`, `claims.create`, `recipients.import`, `coupons.upload`, "
+        "`rewards.reward`, `rewards.reward_url` or `rewards.reward_url2`."
+    )
     state: Literal["awaiting_upload", "queued", "running", "done", "failed", "cancelled"]
     rows: int
     applied: int = Field(description="Rows applied, as their single call would have.")
@@ -50,4 +53,9 @@ class Job(ResponseModel):
         None,
         description="A job created without rows only: where to PUT its CSV or JSONL file "
         "(presigned, valid one hour); then `POST /jobs/{id}/start`.",
+    )
+    results: list[dict[str, Any]] | None = Field(
+        None,
+        description="A dry run with rows only: each row's outcome the job would have "
+        "(`row`, `applied`, and `result` or `error`), as `GET /jobs/{id}/results` lists them.",
     )

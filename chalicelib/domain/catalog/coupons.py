@@ -162,12 +162,14 @@ def put_codes(
     codes: Iterable[object],
     append: bool,
     progress: BulkProgress = NO_PROGRESS,
+    recount_after: bool = True,
 ) -> PoolChange:
     """Append codes to the pool, or replace its unused codes with them.
 
     The codes go in chunks (BatchWriteItem; with a keyed request's `progress`, one transaction
     per chunk that records it), so a retry after a crash answers the chunks an earlier run
-    wrote as that run did, and writes only the others.
+    wrote as that run did, and writes only the others. Without `recount_after` the campaign's
+    counters are left for the caller to recount once (a bulk job's many calls).
     """
     campaign = get_campaign(store_code, campaign_id)
     pool = pool_key(store_code, campaign_id)
@@ -187,7 +189,8 @@ def put_codes(
         result = done.get(index) or _add(pool, chunk, append, now, progress, index, index * size)
         change.added += result["added"]
         change.duplicates += result["duplicates"]
-    change.available, change.total = recount(campaign)
+    if recount_after:
+        change.available, change.total = recount(campaign)
     return change
 
 

@@ -60,6 +60,7 @@ REWARD_REDEEMED = "reward.redeemed"  # the recipient opened the reward's link: t
 REWARD_RESENT = "reward.resent"
 CASHBACK_PAID = "cashback.paid"
 COUPON_EXPIRED = "coupon.expired"
+JOB_FINISHED = "job.finished"
 
 # Every type the service records today; a webhook may subscribe to these only.
 EVENT_TYPES = frozenset(
@@ -86,6 +87,7 @@ EVENT_TYPES = frozenset(
         REWARD_RESENT,
         CASHBACK_PAID,
         COUPON_EXPIRED,
+        JOB_FINISHED,
     }
 )
 
@@ -315,6 +317,12 @@ def delivery_status_changed(
     """With the update that sets a bought coupon's shipping status."""
     data = {"id": coupon_id, "customerId": customer_id, "deliveryStatus": status}
     return record(transaction, store_code, DELIVERY_STATUS_CHANGED, data, now)
+
+
+def job_finished(transaction: TransactWrite, store_code: str, job: dict[str, Any]) -> Event:
+    """With the update that ends a bulk job (done, failed or cancelled): the job as
+    `GET /jobs/{id}` shows it then."""
+    return record(transaction, store_code, JOB_FINISHED, job)
 
 
 # -- reading -------------------------------------------------------------------------------

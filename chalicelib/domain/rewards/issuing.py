@@ -208,11 +208,13 @@ def issue(
     correlation_id: str | None = None,
     progress: BulkProgress = NO_PROGRESS,
     sandbox: bool = False,
+    transaction_id: str | None = None,
 ) -> Issued:
     """A reward for every recipient (`recipients.parse_recipients`; one that is an error did
     not parse and is refused with it); outcomes in the order of `recipients`.
 
-    The call's transaction (`new_transaction_id`) is stored on every reward created; `sandbox`:
+    The call's transaction (`transaction_id`, else `new_transaction_id`: a bulk job names its
+    own) is stored on every reward created; `sandbox`:
     sandbox rewards, nothing used up or sent (chalicelib/domain/rewards/sandbox.py). A missing
     or inactive campaign refuses the whole call; anything else (an invalid recipient, a limit
     reached, no coupon left) refuses only the recipients it concerns. With a keyed request's
@@ -220,7 +222,7 @@ def issue(
     refusal after its round), and a retry after a crash answers the recipients an earlier run
     settled as it did, issuing only the others.
     """
-    transaction_id = new_transaction_id(progress)
+    transaction_id = transaction_id or new_transaction_id(progress)
     campaign = get_campaign(store_code, campaign_id)
     ensure_active(campaign, datetime.now(UTC))
     outcomes = [_Settled(error=r if isinstance(r, RewardsError) else None) for r in recipients]
