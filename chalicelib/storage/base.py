@@ -134,7 +134,7 @@ def connection() -> Connection:
     return _connection
 
 
-def _cancellation_codes(error: Exception) -> list[str | None]:
+def cancellation_codes(error: Exception) -> list[str | None]:
     """Per transaction item, why DynamoDB cancelled it (`ConditionalCheckFailed`, ...)."""
     reasons = getattr(error, "cancellation_reasons", None) or []
     return [reason.code if reason is not None else None for reason in reasons]
@@ -162,7 +162,7 @@ def is_busy(error: BaseException) -> bool:
         if isinstance(current, ClientError):
             code = current.response.get("Error", {}).get("Code")
             if code == "TransactionCanceledException":
-                reasons = {c for c in _cancellation_codes(current) if c not in (None, "None")}
+                reasons = {c for c in cancellation_codes(current) if c not in (None, "None")}
                 return bool(reasons) and reasons <= BUSY_CANCELLATION_CODES
             return code in BUSY_ERROR_CODES
         # PynamoDB keeps the botocore error as `cause`; others chain it with `raise ... from`.

@@ -35,7 +35,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import CancellationReason, VerboseClientError
 
-from chalicelib.storage.base import MODELS, _key_attributes, cancellation_codes
+from chalicelib.storage.base import MODELS, cancellation_codes
+from chalicelib.storage.transactions import key_attributes
 
 Send = Callable[[str, dict[str, Any]], dict[str, Any]]
 Item = dict[str, Any]  # DynamoDB's JSON form: {"name": {"S": "..."}}
@@ -188,7 +189,7 @@ def _key(kind: str, operation: dict[str, Any]) -> Item:
 
 def _key_of(table: str, item: Item) -> Item:
     model = next(model for model in MODELS if model.Meta.table_name == table)
-    names = [attribute.attr_name for attribute in _key_attributes(model)]
+    names = [attribute.attr_name for attribute in key_attributes(model).values()]
     return {name: item[name] for name in names}
 
 

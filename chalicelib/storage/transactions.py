@@ -66,7 +66,7 @@ def failed_items(transaction: TransactWrite, error: TransactWriteError) -> list[
         attributes = item.get("Key") or item.get("Item") or {}
         key = {
             name: attribute.deserialize(attribute.get_value(attributes[attribute.attr_name]))
-            for name, attribute in (_key_attributes(model) if model else {}).items()
+            for name, attribute in (key_attributes(model) if model else {}).items()
             if attribute.attr_name in attributes
         }
         old = model.from_raw_data(reason.raw_item) if model and reason.raw_item else None
@@ -74,7 +74,7 @@ def failed_items(transaction: TransactWrite, error: TransactWriteError) -> list[
     return failed
 
 
-def _key_attributes(model: type[Model]) -> dict[str, Attribute[Any]]:
+def key_attributes(model: type[Model]) -> dict[str, Attribute[Any]]:
     return {
         name: attribute
         for name, attribute in model.get_attributes().items()
