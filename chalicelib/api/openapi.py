@@ -245,7 +245,8 @@ def _possible_errors(method: str, entry: RouteEntry, doc: RouteDoc) -> list[erro
     classes: list[type[errors.RewardsError]] = []
     if doc.roles is not None:
         classes += [errors.AuthenticationError, errors.PermissionDeniedError]
-    if method in BODY_METHODS or doc.request_model is not None or doc.query_model is not None:
+    # A mutating route also reads `dryRun` from its query string (refused when not a boolean).
+    if method in MUTATING or doc.request_model is not None or doc.query_model is not None:
         classes += [errors.InvalidInputError, errors.MalformedRequestError]
     if not all(_parsed(content_type) for content_type in entry.content_types):
         classes.append(errors.UnsupportedMediaTypeError)  # a body in a type only accepted empty
@@ -430,6 +431,21 @@ def _path_template(path: str) -> str:
     return re.sub(r"\{(\w+)\+\}", r"{\1}", path)
 
 
+DRY_RUN_MARK = {
+    "type": "boolean",
+    "const": True,
+    "description": "Present (true) only in the answer of a dry run (`dryRun=true`).",
+}
+
+
+def _allow_dry_run_mark(schemas: dict[str, Any], ref: dict[str, Any]) -> None:
+    """A mutating route's JSON object answer may carry `"dryRun": true`: say so on its model."""
+    name = ref.get("$ref", "").rsplit("/", 1)[-1]
+    schema = schemas.get(name)
+    if schema is not None and "properties" in schema:
+        schema["properties"].setdefault("dryRun", DRY_RUN_MARK)
+
+
 @lru_cache(maxsize=4)
 def document(app: Chalice) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `app`, built once per app."""
@@ -440,6 +456,8 @@ def document(app: Chalice) -> dict[str, Any]:
     for operation_id, (path, method, entry, doc) in zip(_operation_ids(keys), found, strict=True):
         operation = _operation(operation_id, method, entry, doc, refs, schemas)
         paths[_path_template(path)][method.lower()] = operation
+        if method in MUTATING and doc.response_model is not None:
+            _allow_dry_run_mark(schemas, refs[(doc.response_model, "serialization")])
     return {
         "openapi": OPENAPI_VERSION,
         "info": {

@@ -73,7 +73,15 @@ def test_trace_on_every_route_is_a_405_listing_the_routes_methods(local_api: str
         )
         assert status == 405, (path, body)
         assert set(headers["Allow"].split(", ")) == allowed, path
-        assert json_error(status, headers, body)["code"] == "method_not_allowed"
+        if path.endswith(".xml"):  # Imonggo: the suffix picks the format, whatever the Accept
+            assert headers["Content-Type"].startswith("application/xml"), (path, body)
+            assert b"<errors>" in body, (path, body)
+            continue
+        # Imonggo's paths answer in its own error shape, `errors` beside `code` and `message`.
+        assert headers["Content-Type"] == "application/json", (path, body)
+        payload = json.loads(body)
+        assert {"message", "code"} <= set(payload) <= {"message", "code", "errors"}, path
+        assert payload["code"] == "method_not_allowed"
 
 
 def test_a_route_still_answers_its_own_methods(local_api: str) -> None:
