@@ -24,7 +24,7 @@ from chalicelib.api.admin.job_kinds import KINDS
 from chalicelib.api.admin.jobs_schemas import Job
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain import bulk_jobs
+from chalicelib.domain import bulk_files, bulk_jobs
 from chalicelib.domain.access.auth import STORE_OR_ADMIN
 from chalicelib.domain.errors import InvalidInputError, PayloadTooLargeError, TooManyItemsError
 
@@ -126,7 +126,7 @@ def job_results(request: ApiRequest, job_id: str) -> Response:
         )
     lines = bulk_jobs.results(request.store_code, job_id)
     if form == "csv":
-        body = bulk_jobs.csv_line(None) + "".join(bulk_jobs.csv_line(line) for line in lines)
+        body = bulk_files.csv_line(None) + "".join(bulk_files.csv_line(line) for line in lines)
     else:
         body = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
     return Response(
