@@ -121,7 +121,7 @@ def test_a_dry_run_changes_nothing_and_says_so(world: World, route: Route) -> No
     [claim] = claims.create_claims(STORE, [{"amount": 5}])  # for the routes naming a claim
     before = moto_state()
 
-    response = send_dry_run(world, route, claims.claim_token(claim.claim))
+    response = send_dry_run(world, route, claim.claim.token)
 
     assert response.status_code < 500, response.body
     assert response.headers.get("Rewards-Dry-Run") == "true"
