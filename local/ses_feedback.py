@@ -26,7 +26,7 @@ POLL_SECONDS = 2.0
 
 def notifications(message_id: str, recipient: str, now: datetime) -> list[dict[str, Any]]:
     """The SES events (configuration set form) a delivery to `recipient` ends with."""
-    from chalicelib.domain.rewards.deliveries import simulated
+    from chalicelib.domain.rewards.sandbox import simulated
 
     at = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
     mail = {"timestamp": at, "messageId": message_id, "destination": [recipient]}
