@@ -3,7 +3,7 @@
 A ground-floor module (it imports nothing of the service), so every layer may use it: the faces
 answer in their documents' formats, the domain writes the same ones into bulk job answers and
 CSV exports. A format that one module alone writes stays beside it (Open Loyalty's
-`domain.catalog.entries.TIME_FORMAT`, the claims' sortable `domain.points.claims.ISO_FORMAT`).
+`domain.catalog.views.TIME_FORMAT`, the claims' sortable `domain.points.claim_rules.ISO_FORMAT`).
 Each is meant for `datetime.strftime` of an aware UTC time.
 """
 

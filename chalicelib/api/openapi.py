@@ -2,9 +2,9 @@
 
 Nothing here repeats a route: paths, methods, path parameters and accepted content types come
 from `app.routes`; roles, status, summary, pydantic models and errors from the `RouteDoc` that
-`Routes.route` records beside each view. Error examples are rendered by the face's own error
-renderer, so they show exactly what a client receives. Imported on the first request for the
-document only (it is cached), never at cold start.
+`Routes.route` records beside each view. Each operation's errors, and the error bodies' schemas,
+come from chalicelib/api/openapi_errors.py. Imported on the first request for the document only
+(it is cached), never at cold start.
 """
 
 from __future__ import annotations
@@ -24,19 +24,13 @@ from chalice.app import RouteEntry
 from pydantic import BaseModel, RootModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from chalicelib.api.errors import ERROR_SCHEMA_NAMES, ErrorRenderer
-from chalicelib.api.html import HTML
+from chalicelib.api.openapi_errors import BODY_METHODS, ERROR_SCHEMAS, REF, error_responses, parsed
 from chalicelib.api.request import BODY_TYPES, FORM_TYPES
 from chalicelib.api.routes import JSON, MUTATING, RouteDoc
-from chalicelib.domain import errors
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.health import SERVICE_VERSION
 
 OPENAPI_VERSION = "3.1.0"
-REF = "#/components/schemas/{model}"
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-ERRORS_IN_ANSWER_TYPE = (HTML, "application/xml")
-EXAMPLE_FIELD_ERRORS = {"email": ["The email field is required."]}
 
 API_KEY_SCHEMES = ("csapikey", "basicAuth", "bearerApiKey")
 SCHEMES_BY_ROLE: dict[Role, tuple[str, ...]] = {
@@ -83,58 +77,6 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     },
 }
 
-FIELD_ERRORS = {
-    "type": "object",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    "description": "The messages of each invalid field.",
-}
-ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
-    "Error": {
-        "type": "object",
-        "required": ["message"],
-        "properties": {
-            "message": {"type": "string"},
-            "code": {"type": "string", "description": "Stable, machine-readable error code."},
-            "errors": FIELD_ERRORS,
-        },
-    },
-    "ImonggoError": {
-        "type": "object",
-        "required": ["errors"],
-        "properties": {
-            "errors": {"type": "array", "items": {"type": "string"}},
-            "message": {"type": "string", "description": "The first of `errors`."},
-            "code": {"type": "string", "description": "Stable, machine-readable error code."},
-            "fields": FIELD_ERRORS,
-        },
-    },
-    "OpenLoyaltyError": {
-        "type": "object",
-        "required": ["message", "code"],
-        "properties": {
-            "message": {"type": "string"},
-            "code": {"type": "string", "description": "Stable, machine-readable error code."},
-            "error": {
-                "type": "object",
-                "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
-            },
-            "form": {
-                "type": "object",
-                "description": "Invalid forms: the Symfony form tree, `children` by field.",
-            },
-            "errors": {"type": "array", "items": {"type": "string"}},
-        },
-    },
-}
-
-
-def _render_error(doc: RouteDoc) -> ErrorRenderer:
-    return doc.render_error or doc.routes.render_error
-
-
-def _error_schema_name(doc: RouteDoc) -> str:
-    return ERROR_SCHEMA_NAMES.get(_render_error(doc), "Error")
-
 
 def humanise(name: str) -> str:
     return name.replace("_", " ").strip().capitalize()
@@ -152,18 +94,6 @@ def summary_of(doc: RouteDoc) -> str:
 
 def face_of(doc: RouteDoc) -> str:
     return doc.handler.__module__.rsplit(".", 1)[-1]
-
-
-def example_error(error_class: type[errors.RewardsError]) -> errors.RewardsError:
-    """An instance to render as the example: its own defaults when it can be built bare."""
-    try:
-        return error_class()
-    except TypeError:  # needs arguments (field errors, amounts): the base defaults will do
-        error = error_class.__new__(error_class)
-        errors.RewardsError.__init__(error)
-        if isinstance(error, errors.InvalidInputError):
-            error.errors = EXAMPLE_FIELD_ERRORS
-        return error
 
 
 def _operations(app: Chalice) -> Iterator[tuple[str, str, RouteEntry, RouteDoc]]:
@@ -235,53 +165,6 @@ def _success(doc: RouteDoc, refs: dict[tuple[type[BaseModel], str], Any]) -> dic
     return {str(doc.status): {"description": HTTPStatus(doc.status).phrase, "content": content}}
 
 
-def _parsed(content_type: str) -> bool:
-    """Whether the service reads a body of this type (JSON, form, multipart) or only accepts
-    the type, as Imonggo clients send XML headers with the order in the query string."""
-    return content_type in BODY_TYPES or content_type.startswith("multipart/")
-
-
-def _possible_errors(method: str, entry: RouteEntry, doc: RouteDoc) -> list[errors.RewardsError]:
-    classes: list[type[errors.RewardsError]] = []
-    if doc.roles is not None:
-        classes += [errors.AuthenticationError, errors.PermissionDeniedError]
-    # A mutating route also reads `dryRun` from its query string (refused when not a boolean).
-    if method in MUTATING or doc.request_model is not None or doc.query_model is not None:
-        classes += [errors.InvalidInputError, errors.MalformedRequestError]
-    if not all(_parsed(content_type) for content_type in entry.content_types):
-        classes.append(errors.UnsupportedMediaTypeError)  # a body in a type only accepted empty
-    if entry.view_args:
-        classes.append(errors.NotFoundError)
-    classes += [c for c in doc.errors if c not in classes]
-    if doc.status >= 400:  # a route that only refuses: that refusal, no more
-        classes = list(doc.errors)
-    classes.append(errors.ServiceUnavailableError)  # any route: DynamoDB still busy after retries
-    return [example_error(error_class) for error_class in classes]
-
-
-def _error_responses(method: str, entry: RouteEntry, doc: RouteDoc) -> dict[str, Any]:
-    by_status: dict[int, list[errors.RewardsError]] = defaultdict(list)
-    for error in _possible_errors(method, entry, doc):
-        by_status[doc.routes.error_status(error)].append(error)
-    responses: dict[str, Any] = {}
-    # Pages answer their errors as pages, XML answers in XML; images and files in JSON.
-    kinds = [kind for kind in doc.answer_types if kind in ERRORS_IN_ANSWER_TYPE]
-    for status, found in sorted(by_status.items()):
-        content: dict[str, Any] = {kind: {"schema": {"type": "string"}} for kind in kinds}
-        if doc.response_type not in ERRORS_IN_ANSWER_TYPE:
-            examples = {
-                type(error).__name__: {
-                    "summary": error.message,
-                    "value": _render_error(doc)(error),
-                }
-                for error in found
-            }
-            schema = {"$ref": REF.format(model=_error_schema_name(doc))}
-            content = {JSON: {"schema": schema, "examples": examples}, **content}
-        responses[str(status)] = {"description": HTTPStatus(status).phrase, "content": content}
-    return responses
-
-
 def _body_required(model: type[BaseModel]) -> bool:
     return any(field.is_required() for field in model.model_fields.values())
 
@@ -306,7 +189,7 @@ def _request_body(
             continue
         if content_type in FORM_TYPES and model is not None and issubclass(model, RootModel):
             continue  # a form's fields cannot carry an array: such a body is JSON only
-        if _parsed(content_type):
+        if parsed(content_type):
             content[content_type] = {
                 "schema": schema if content_type in BODY_TYPES else {"type": "object"}
             }
@@ -390,7 +273,7 @@ def _operation(
         operation["parameters"] = parameters
     if method in BODY_METHODS:
         operation["requestBody"] = _request_body(entry, doc, refs)
-    operation["responses"] = {**_success(doc, refs), **_error_responses(method, entry, doc)}
+    operation["responses"] = {**_success(doc, refs), **error_responses(method, entry, doc)}
     return operation
 
 

@@ -5,7 +5,9 @@ handler, render errors.
 and receives an `ApiRequest`; it returns a body (serialised as JSON) or a Chalice `Response`.
 The face's views are put on the app by chalicelib/api/faces.py, which loads a face on the first
 request it serves; each view reads the request of the app the face serves (`Routes.serve`).
-A route that declares a `response_model` has its body shaped by that model: validated, keys
+A handler's typed `body` and `query` parameters and its answer's model come from its
+annotations (chalicelib/api/signature.py). A route that declares a `response_model` (or whose
+handler's return annotation is a model) has its body shaped by that model: validated, keys
 renamed to their aliases, and only the keys the handler set kept, so the documented schema is
 the one clients receive. Domain errors become 4xx bodies here, so handlers stay a line or two.
 What a route declares is also recorded on its view as a `RouteDoc`, the source of the OpenAPI
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import json
-import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,15 +42,14 @@ from chalicelib.api.logging import logger
 from chalicelib.api.request import BODY_TYPES, ApiRequest, check_body_size
 from chalicelib.api.schemas import dump
 from chalicelib.api.security import authenticate
+from chalicelib.api.signature import Handler, Signature
 from chalicelib.domain.access.auth import Role
 from chalicelib.domain.errors import InvalidInputError, RequestInProgressError, RewardsError
-from chalicelib.domain.validation import validate
 from chalicelib.storage.idempotency import BulkProgress, ProgressTakenError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-Handler = Callable[..., Any]
 # A route's own answer to an error of a request whose contract has one (Mokugift's original
 # contract: its XML error document); None: the face's JSON error.
 ErrorAnswer = Callable[[Request, RewardsError], Response | None]
@@ -143,60 +143,6 @@ def marked_dry_run(response: Response) -> Response:
         rest = body[1:].lstrip()
         response.body = '{"dryRun": true' + ("" if rest.startswith("}") else ", ") + rest
     return response
-
-
-@dataclass(frozen=True)
-class Signature:
-    """What a handler's own annotations declare: the models of its body, its query string and
-    its answer. A parameter named `body` or `query` typed with a pydantic model receives the
-    request's body or query string parsed into it (JSON and form bodies alike; a 4xx naming
-    every bad field otherwise); `body: Model | None` takes a request without a body as None. A
-    return type that is a pydantic model shapes the answer."""
-
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    answer: type[BaseModel] | None
-    body_optional: bool = False
-
-    @classmethod
-    def of(cls, handler: Handler) -> Signature:
-        from pydantic import BaseModel
-
-        try:
-            hints = typing.get_type_hints(handler)
-        except NameError as error:
-            raise TypeError(f"{handler.__name__}: annotations must resolve at import") from error
-
-        def model(hint: Any) -> type[BaseModel] | None:
-            return hint if isinstance(hint, type) and issubclass(hint, BaseModel) else None
-
-        body = hints.get("body")
-        members = typing.get_args(body)  # `Model | None`: the model, or None without a body
-        optional_body = None
-        if len(members) == 2 and type(None) in members:
-            optional_body = model(next(m for m in members if m is not type(None)))
-        return cls(
-            model(body) or optional_body,
-            model(hints.get("query")),
-            model(hints.get("return")),
-            body_optional=optional_body is not None,
-        )
-
-    def arguments(self, request: ApiRequest) -> dict[str, Any]:
-        """The handler's typed arguments of `request` (raises `InvalidInputError`)."""
-        found: dict[str, Any] = {}
-        if self.body is not None:
-            body = request.body
-            if body is None and self.body_optional:
-                found["body"] = None
-            else:
-                # An empty form is a form without fields, for a model that says so (`empty_form`).
-                if body is None and getattr(self.body, "empty_form", False):
-                    body = {}
-                found["body"] = validate(self.body, body)
-        if self.query is not None:
-            found["query"] = validate(self.query, request.query)
-        return found
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,10 @@
 Creating a job checks the whole request first (its kind, its rows being at most
 `MAX_INLINE_ROWS`): a refusal writes nothing. Inline rows are kept as one JSONL object in S3;
 without rows the job waits for a CSV or JSONL file uploaded to a presigned URL, and starting it
-reads the file once, as a stream, to check its header (a CSV's columns must be fields of the
-kind, its required ones included), its size (`MAX_UPLOAD_BYTES`) and its row count
-(`MAX_FILE_ROWS`): any of these wrong fails the job before a row is applied. Either way the rows
-are split into chunks of at most `CHUNK_ROWS` rows (a blank line is no row; a CSV row is one
-line), and each chunk is queued as one message naming its byte range of the file, so a message
-stays small whatever the rows hold and a chunk worker reads one chunk at a time.
+reads the file once (its size at most `MAX_UPLOAD_BYTES`, its header and rows as
+chalicelib/domain/bulk_files.py checks them): anything wrong fails the job before a row is
+applied. Either way the rows are split into chunks, each queued as one message naming its byte
+range of the file (`bulk_files.ChunkMessage`).
 
 A chunk applies its rows with the kind's own single-call code (`Apply`), which records each
 row's answer in the transaction that applies it (`BulkProgress`, one progress per chunk): a
@@ -16,9 +14,6 @@ chunk run again after a crash, or delivered twice, answers the rows already appl
 and applies only the rest. Its outcomes are then kept (`storage.jobs.put_results`) and counted
 once (`storage.jobs.count_chunk`); the job is done when every chunk is counted. A cancelled job's
 chunks not yet started are skipped. A row that does not fit its kind fails only itself.
-
-A CSV record may span lines (RFC 4180: a quoted field holds line breaks): the file is read as
-records, not lines (`_records`), for the split and for each chunk's rows alike.
 
 Crash between the job's commit and its chunk messages: the job is written owing its messages
 (the outbox of `storage.jobs`); `sweep_unsent` splits the file again and sends them (a chunk
@@ -37,8 +32,6 @@ what earlier rows of the same job grant are answered as the stored state stands.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import uuid
@@ -48,6 +41,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from chalicelib import dry_run
+from chalicelib.domain import bulk_files
+from chalicelib.domain.bulk_files import CHUNK_ROWS, ChunkMessage
 from chalicelib.domain.catalog.campaigns import get_campaign
 from chalicelib.domain.errors import (
     ConflictError,
@@ -66,13 +61,10 @@ from chalicelib.storage.jobs import JobModel
 from chalicelib.timefmt import UTC_SECONDS
 
 MAX_INLINE_ROWS = 1000
-MAX_FILE_ROWS = 100_000
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 UPLOAD_URL_SECONDS = 3600
-CHUNK_ROWS = 100
 LINK_ROWS = MAX_INLINE_ROWS  # a job of more rows hands out its results as a presigned link
 RESULTS_URL_SECONDS = 3600
-RESULT_COLUMNS = ("row", "applied", "result", "error")
 UNSENT_GRACE = timedelta(minutes=5)  # a job's own request sends its chunks well within this
 # A chunk's row answers are kept as long as SQS may still deliver its message (14 days).
 PROGRESS_TTL_SECONDS = 15 * 24 * 3600
@@ -157,102 +149,6 @@ class Kind:
     finish: Callable[[JobModel], None] | None = None
 
 
-@dataclass(frozen=True)
-class ChunkMessage:
-    """One chunk as queued: its job, number, first row (from 0), and the byte range of the
-    file `key` holding its rows; `header`, a CSV's columns (None: JSONL)."""
-
-    store_code: str
-    job_id: str
-    chunk: int
-    first: int
-    start: int
-    end: int
-    key: str
-    header: list[str] | None = None
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "storeCode": self.store_code,
-            "jobId": self.job_id,
-            "chunk": self.chunk,
-            "first": self.first,
-            "start": self.start,
-            "end": self.end,
-            "key": self.key,
-            "header": self.header,
-        }
-
-    @classmethod
-    def parse(cls, text: str) -> ChunkMessage:
-        data = json.loads(text)
-        header = data.get("header")
-        return cls(
-            str(data["storeCode"]),
-            str(data["jobId"]),
-            int(data["chunk"]),
-            int(data["first"]),
-            int(data["start"]),
-            int(data["end"]),
-            str(data["key"]),
-            None if header is None else [str(name) for name in header],
-        )
-
-
-def _is_row(line: bytes) -> bool:
-    return bool(line.strip())
-
-
-def _records(lines: Iterable[bytes], quoted: bool) -> Iterator[bytes]:
-    """The file's records: its lines, or with `quoted` (a CSV) its lines joined while a quoted
-    field is open, so a field holding a line break stays in its record (RFC 4180)."""
-    pending = b""
-    for line in lines:
-        pending += line
-        if not quoted or pending.count(b'"') % 2 == 0:
-            yield pending
-            pending = b""
-    if pending:
-        yield pending
-
-
-def _split(
-    job: JobModel, records: Iterable[bytes], offset: int, header: list[str] | None, limit: int
-) -> tuple[list[ChunkMessage], int]:
-    """The chunk messages covering `records` (from byte `offset` of the job's file), and the
-    rows; more than `limit` rows is `TooManyItemsError`. Reads the records once."""
-    messages: list[ChunkMessage] = []
-    rows = 0
-    start = offset
-    in_chunk = 0
-    for record in records:
-        offset += len(record)
-        if not _is_row(record):
-            continue
-        rows += 1
-        in_chunk += 1
-        if rows > limit:
-            raise TooManyItemsError(
-                {"rows": [f"At most {limit} rows a job; the file has more."]},
-                f"Too many rows: at most {limit} a job.",
-            )
-        if in_chunk == CHUNK_ROWS:
-            messages.append(_message(job, len(messages), rows - in_chunk, start, offset, header))
-            start, in_chunk = offset, 0
-    if in_chunk:
-        messages.append(_message(job, len(messages), rows - in_chunk, start, offset, header))
-    return messages, rows
-
-
-def _message(
-    job: JobModel, number: int, first: int, start: int, end: int, header: list[str] | None
-) -> ChunkMessage:
-    assert job.input_key is not None  # set when the job is made
-    return ChunkMessage(
-        job.store_code, job.job_id, number, first, start, end, job.input_key, header
-    )
-
-
 def create_job(
     store_code: str, actor: str, data: Any, kinds: Mapping[str, Kind]
 ) -> tuple[JobModel, str | None, list[dict[str, Any]] | None]:
@@ -297,7 +193,7 @@ def create_job(
     if dry_run.active():
         return _rehearsed(job, rows, kind)
     lines = [json.dumps(row, separators=(",", ":")).encode("utf-8") + b"\n" for row in rows]
-    messages, job.rows = _split(job, lines, 0, None, MAX_INLINE_ROWS)
+    messages, job.rows = bulk_files.split(job, lines, 0, None, MAX_INLINE_ROWS)
     job.chunks = len(messages)
     jobs.put_input(job.input_key, b"".join(lines))
     jobs.save_new(job)
@@ -350,46 +246,6 @@ def _end(job: JobModel, state: str, from_states: Iterable[str], error: Any = Non
     return jobs.end(job, state, from_states, error, also=finished)
 
 
-def _input_messages(job: JobModel, kinds: Mapping[str, Kind]) -> tuple[list[ChunkMessage], int]:
-    """Read the job's file once, as a stream: its header checked (a CSV), its rows split into
-    chunk messages."""
-    assert job.input_key is not None
-    quoted = job.input_key.endswith(".csv")
-    records = _records(jobs.input_lines(job.input_key), quoted)
-    offset, header = 0, None
-    if quoted:
-        for record in records:
-            offset += len(record)
-            if _is_row(record):
-                header = _header(record, kinds[job.kind])
-                break
-        if header is None:
-            _header(b"", kinds[job.kind])
-    return _split(job, records, offset, header, MAX_FILE_ROWS)
-
-
-def _header(line: bytes, kind: Kind) -> list[str]:
-    """A CSV's columns, checked against the kind's fields."""
-    try:
-        header = [name.strip() for name in next(csv.reader([line.decode("utf-8-sig")]))]
-    except (UnicodeDecodeError, StopIteration, csv.Error):
-        header = []
-    unknown = [name for name in header if name not in kind.fields]
-    missing = sorted(kind.required - set(header))
-    problems = []
-    if not header:
-        problems.append("The file must start with a header line naming its columns.")
-    if unknown:
-        problems.append(f"Unknown columns: {', '.join(unknown)}.")
-    if missing:
-        problems.append(f"Missing columns: {', '.join(missing)}.")
-    if len(set(header)) != len(header):
-        problems.append("A column is named twice.")
-    if problems:
-        raise InvalidInputError({"header": problems}, "The file's header does not match its kind.")
-    return header
-
-
 def start_job(store_code: str, job_id: str, kinds: Mapping[str, Kind]) -> JobModel:
     """Check the uploaded file (size, header, rows) and queue its chunks. A file that fails a
     check fails the job, with no row applied, and the refusal is raised."""
@@ -402,7 +258,8 @@ def start_job(store_code: str, job_id: str, kinds: Mapping[str, Kind]) -> JobMod
     try:
         if size > MAX_UPLOAD_BYTES:
             raise PayloadTooLargeError(f"The file is over {MAX_UPLOAD_BYTES} bytes.")
-        messages, rows = _input_messages(job, kinds)
+        kind = kinds[job.kind]
+        messages, rows = bulk_files.input_messages(job, kind.fields, kind.required)
     except RewardsError as error:
         _end(job, jobs.FAILED, [jobs.AWAITING_UPLOAD], error_record(error))
         raise
@@ -421,7 +278,8 @@ def sweep_unsent(kinds: Mapping[str, Kind], now: datetime | None = None) -> int:
         if job.state in (jobs.QUEUED, jobs.RUNNING):
             # Some messages may have gone out (and run) before the crash: the others are sent.
             counted = set(job.counted or ())
-            messages, _ = _input_messages(job, kinds)
+            kind = kinds[job.kind]
+            messages, _ = bulk_files.input_messages(job, kind.fields, kind.required)
             _queue(job, [message for message in messages if message.chunk not in counted])
             swept += 1
         else:
@@ -457,48 +315,6 @@ def results_link(job: JobModel, form: str) -> str | None:
     return jobs.results_url(job.store_code, job.job_id, form, RESULTS_URL_SECONDS)
 
 
-def csv_line(line: dict[str, Any] | None) -> str:
-    """One outcome as a CSV record (None: the header): its result or its error as JSON."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    if line is None:
-        writer.writerow(RESULT_COLUMNS)
-        return out.getvalue()
-    body = line.get("result") if line["applied"] else line.get("error")
-    cell = json.dumps(body, separators=(",", ":"))
-    writer.writerow(
-        [line["row"], "true" if line["applied"] else "false"]
-        + ([cell, ""] if line["applied"] else ["", cell])
-    )
-    return out.getvalue()
-
-
-def _rows(data: bytes, header: list[str] | None, kind: Kind) -> list[Any]:
-    """A chunk's rows as its single call's bodies; a record that cannot be read is passed as
-    it is, for the call to refuse (that row only)."""
-    rows: list[Any] = []
-    for record in _records(data.splitlines(keepends=True), header is not None):
-        if not _is_row(record):
-            continue
-        text = record.decode("utf-8", errors="replace")
-        if header is None:
-            try:
-                rows.append(json.loads(text))
-            except ValueError:
-                rows.append(text)
-            continue
-        try:
-            values = next(csv.reader(io.StringIO(text, newline="")))
-        except (csv.Error, StopIteration):
-            values = []
-        rows.append(
-            kind.from_csv(dict(zip(header, values, strict=True)))
-            if len(values) == len(header)
-            else text.rstrip("\r\n")
-        )
-    return rows
-
-
 def run_chunk(message: ChunkMessage, kinds: Mapping[str, Kind]) -> str:
     """Apply one chunk's rows (those not applied before), keep and count their outcomes, and
     end the job with its last chunk. Safe to run again, whatever step a run died at."""
@@ -509,7 +325,7 @@ def run_chunk(message: ChunkMessage, kinds: Mapping[str, Kind]) -> str:
         jobs.mark_running(job)
     kind = kinds[job.kind]
     data = jobs.read_input(message.key, message.start, message.end)
-    rows = _rows(data, message.header, kind)
+    rows = bulk_files.chunk_rows(data, message.header, kind.from_csv)
     outcomes = kind.apply(_chunk(job, message.chunk), rows)
     jobs.put_results(
         message.store_code,
@@ -532,7 +348,9 @@ def _finish_if_complete(store_code: str, job_id: str, kind: Kind) -> None:
     if kind.finish is not None:
         kind.finish(job)
     if job.rows > LINK_ROWS and job.results_kept_at is None:
-        jobs.keep_results_files(store_code, job_id, results(store_code, job_id), csv_line)
+        jobs.keep_results_files(
+            store_code, job_id, results(store_code, job_id), bulk_files.csv_line
+        )
         jobs.mark_results_kept(job)
     _end(job, jobs.DONE, [jobs.RUNNING, jobs.QUEUED])
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.observability import Metric, add_metric
 
 if TYPE_CHECKING:
-    from chalicelib.domain.points.claims import ExpiryRun
+    from chalicelib.domain.points.claim_expiry import ExpiryRun
 
 log = logging.getLogger(__name__)
 

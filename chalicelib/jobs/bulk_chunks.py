@@ -38,11 +38,11 @@ def run_one(record: Any) -> str:
     """Handle one chunk's SQS record; raising reports it failed, so SQS delivers it again."""
     # Imported here: see chalicelib/jobs/__init__.py.
     from chalicelib.api.admin.job_kinds import KINDS
-    from chalicelib.domain import bulk_jobs
+    from chalicelib.domain import bulk_files, bulk_jobs
 
     log = logger()
     try:
-        message = bulk_jobs.ChunkMessage.parse(record.body)
+        message = bulk_files.ChunkMessage.parse(record.body)
     except (ValueError, KeyError, TypeError):
         log.error("unreadable bulk job message", sqs_message_id=record.message_id)
         raise

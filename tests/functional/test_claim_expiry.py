@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from chalicelib.domain.access import stores
-from chalicelib.domain.points import claims
+from chalicelib.domain.points import claim_expiry, claims
 from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
 from chalicelib.storage.stores import StoreModel
 from tests.fixtures.aws import AwsCalls
@@ -46,10 +46,10 @@ def test_2000_due_claims_expire_once_by_query_and_nothing_else_changes(
     before = snapshot()
 
     aws_calls.reset()
-    first = claims.expire_due_claims(NOW)
+    first = claim_expiry.expire_due_claims(NOW)
     first_calls = Counter(operation for _, operation in aws_calls.operations)
     aws_calls.reset()
-    second = claims.expire_due_claims(NOW + timedelta(minutes=5))
+    second = claim_expiry.expire_due_claims(NOW + timedelta(minutes=5))
     second_calls = Counter(operation for _, operation in aws_calls.operations)
 
     assert (first.expired, first.skipped) == (2000, 0)
@@ -73,8 +73,8 @@ def test_2000_due_claims_expire_once_by_query_and_nothing_else_changes(
 def test_a_claim_is_due_from_its_expiry_instant(store: str) -> None:
     [token] = create(1, datetime(2024, 1, 1, 15, tzinfo=UTC), expires=0)
 
-    assert claims.expire_due_claims(datetime(2024, 1, 1, 23, 59, 59, tzinfo=UTC)).expired == 0
-    assert claims.expire_due_claims(datetime(2024, 1, 2, tzinfo=UTC)).expired == 1
+    assert claim_expiry.expire_due_claims(datetime(2024, 1, 1, 23, 59, 59, tzinfo=UTC)).expired == 0
+    assert claim_expiry.expire_due_claims(datetime(2024, 1, 2, tzinfo=UTC)).expired == 1
     assert claims.get_claim(token).status == EXPIRED
 
 
@@ -83,13 +83,13 @@ def test_a_claim_claimed_after_it_was_read_is_not_expired(store: str) -> None:
     stale = claims.get_claim(token)
     claims.claim(token, "quick@example.com", now=NOW - timedelta(days=2))
 
-    assert claims.expire_claim(stale, NOW) is False
+    assert claim_expiry.expire_claim(stale, NOW) is False
     assert claims.get_claim(token).status == CLAIMED
 
 
 def test_an_expired_claim_is_gone_for_the_api(client: Any) -> None:
     token = make_claim(expires=0, now=NOW - timedelta(days=1))
-    claims.expire_due_claims(NOW)
+    claim_expiry.expire_due_claims(NOW)
 
     assert client.get(f"/api/v1/claims/{token}").json_body["status"] == "expired"
     response = client.post(

@@ -16,6 +16,7 @@ from chalicelib.config import get_settings
 from chalicelib.storage.base import MODELS
 from chalicelib.storage.schema import logical_id
 from infra import template
+from infra import terraform as terraform_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -239,9 +240,9 @@ def terraform() -> dict[str, Any]:
 
 
 def test_committed_terraform_equals_the_rendered_one(terraform: dict[str, Any]) -> None:
-    assert terraform == template.build_terraform()
+    assert terraform == terraform_files.build_terraform()
     override = json.loads((ROOT / "infra" / "chalice_override.tf.json").read_text())
-    assert override == template.build_terraform_override()
+    assert override == terraform_files.build_terraform_override()
 
 
 @pytest.mark.parametrize(

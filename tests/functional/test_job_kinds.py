@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.domain import bulk_jobs
+from chalicelib.domain import bulk_files, bulk_jobs
 from chalicelib.domain.events import event_log
 from chalicelib.domain.rewards import issuing
 from chalicelib.storage.campaigns import CampaignModel
@@ -105,7 +105,7 @@ def _kinds() -> Any:
     return KINDS
 
 
-def _take_message() -> bulk_jobs.ChunkMessage:
+def _take_message() -> bulk_files.ChunkMessage:
     from chalicelib import aws
     from chalicelib.storage.jobs import QUEUE
 
@@ -113,7 +113,7 @@ def _take_message() -> bulk_jobs.ChunkMessage:
     url = aws.queue_url(QUEUE)
     message = sqs.receive_message(QueueUrl=url)["Messages"][0]
     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return bulk_jobs.ChunkMessage.parse(message["Body"])
+    return bulk_files.ChunkMessage.parse(message["Body"])
 
 
 def test_a_job_that_ends_records_its_event_with_its_counts(client: Any) -> None:

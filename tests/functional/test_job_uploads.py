@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import bulk_jobs
+from chalicelib.domain import bulk_files, bulk_jobs
 from tests.fixtures.clients import bearer, body_of
 from tests.fixtures.jobs import drain, job_of, new_upload, queued, results, start, upload
 
@@ -82,7 +82,7 @@ def test_a_header_that_does_not_match_fails_the_job_before_any_row(
 def test_a_file_over_the_row_limit_fails_the_job_before_any_row(
     client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bulk_jobs, "MAX_FILE_ROWS", 3)
+    monkeypatch.setattr(bulk_files, "MAX_FILE_ROWS", 3)
     job = new_upload(client, "points.instant", "csv")
     upload(job, "email,amount\n" + "".join(f"r{i}@example.com,1\n" for i in range(4)))
     refused = start(client, job)

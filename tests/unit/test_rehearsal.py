@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.storage.rehearsal import apply_update, holds
+from chalicelib.storage.expressions import apply_update, holds
 
 ITEM: dict[str, Any] = {
     "pk": {"S": "DEFAULT"},

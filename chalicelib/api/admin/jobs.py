@@ -24,11 +24,10 @@ from chalicelib.api.admin.job_kinds import KINDS
 from chalicelib.api.admin.jobs_schemas import Job
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain import bulk_jobs
+from chalicelib.domain import bulk_files, bulk_jobs
 from chalicelib.domain.access.auth import STORE_OR_ADMIN
 from chalicelib.domain.errors import InvalidInputError, PayloadTooLargeError, TooManyItemsError
 
-STORE_ROLES = STORE_OR_ADMIN
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 routes = Routes(__name__)
@@ -42,7 +41,7 @@ def _principal_actor(request: ApiRequest) -> str:
 @routes.route(
     "/jobs",
     methods=["POST"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     status=201,
     summary="Create a bulk job of one kind, its rows inline: it starts at once",
     request_model=bulk_jobs.JobRequest,
@@ -64,7 +63,7 @@ def create_job(request: ApiRequest) -> dict[str, Any]:
 @routes.route(
     "/jobs/{job_id}/start",
     methods=["POST"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Start a bulk job once its file is uploaded: its header and size are checked first",
     response_model=Job,
     errors=(
@@ -82,7 +81,7 @@ def start_job(request: ApiRequest, job_id: str) -> dict[str, Any]:
 
 @routes.route(
     "/jobs/{job_id}",
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="A bulk job's state, counts and times",
     response_model=Job,
     errors=(bulk_jobs.JobNotFoundError,),
@@ -94,7 +93,7 @@ def get_job(request: ApiRequest, job_id: str) -> dict[str, Any]:
 @routes.route(
     "/jobs/{job_id}/cancel",
     methods=["POST"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Cancel a bulk job: the chunks not yet started are skipped",
     response_model=Job,
     errors=(bulk_jobs.JobNotFoundError, bulk_jobs.JobEndedError),
@@ -105,7 +104,7 @@ def cancel_job(request: ApiRequest, job_id: str) -> dict[str, Any]:
 
 @routes.route(
     "/jobs/{job_id}/results",
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Every row's outcome of a bulk job so far, as JSONL or CSV (`format`); a large "
     "job's, once done, as a 303 to a presigned link of its results file",
     response_type="application/x-ndjson",
@@ -127,7 +126,7 @@ def job_results(request: ApiRequest, job_id: str) -> Response:
         )
     lines = bulk_jobs.results(request.store_code, job_id)
     if form == "csv":
-        body = bulk_jobs.csv_line(None) + "".join(bulk_jobs.csv_line(line) for line in lines)
+        body = bulk_files.csv_line(None) + "".join(bulk_files.csv_line(line) for line in lines)
     else:
         body = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
     return Response(

@@ -31,14 +31,13 @@ from chalicelib.domain.events.event_log import UnknownEventTypeError
 from chalicelib.domain.events.webhooks import WebhookForm, WebhooksQuery
 
 routes = Routes(__name__)
-ROLES = STORE_OR_ADMIN
 FORM_ERRORS = (InvalidInputError, MalformedRequestError, UnknownEventTypeError)
 
 
 @routes.route(
     "/webhooks",
     methods=["POST"],
-    roles=ROLES,
+    roles=STORE_OR_ADMIN,
     status=201,
     summary="Register a webhook endpoint; its signing secret is shown once",
     errors=FORM_ERRORS,
@@ -51,7 +50,7 @@ def create_webhook(request: ApiRequest, body: WebhookForm) -> WebhookWithSecret:
 
 @routes.route(
     "/webhooks",
-    roles=ROLES,
+    roles=STORE_OR_ADMIN,
     summary="The store's webhook endpoints, a page at a time",
     errors=(InvalidInputError, MalformedRequestError),
 )
@@ -61,7 +60,7 @@ def list_webhooks(request: ApiRequest, query: WebhooksQuery) -> WebhookList:
 
 @routes.route(
     "/webhooks/{webhook_id}",
-    roles=ROLES,
+    roles=STORE_OR_ADMIN,
     summary="One webhook endpoint",
     errors=(webhooks.WebhookNotFoundError,),
 )
@@ -72,7 +71,7 @@ def get_webhook(request: ApiRequest, webhook_id: str) -> WebhookBody:
 @routes.route(
     "/webhooks/{webhook_id}",
     methods=["PUT"],
-    roles=ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Replace a webhook endpoint's URL and event types, or turn it on or off",
     errors=(*FORM_ERRORS, webhooks.WebhookNotFoundError),
 )
@@ -83,7 +82,7 @@ def update_webhook(request: ApiRequest, webhook_id: str, body: WebhookForm) -> W
 @routes.route(
     "/webhooks/{webhook_id}",
     methods=["DELETE"],
-    roles=ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Remove a webhook endpoint",
     errors=(webhooks.WebhookNotFoundError,),
 )
@@ -94,7 +93,7 @@ def delete_webhook(request: ApiRequest, webhook_id: str) -> None:
 @routes.route(
     "/webhooks/{webhook_id}/rotate_secret",
     methods=["POST"],
-    roles=ROLES,
+    roles=STORE_OR_ADMIN,
     summary="A new signing secret; the previous one signs too until the overlap ends",
     errors=(webhooks.WebhookNotFoundError, ConflictError),
     no_store=True,
@@ -105,7 +104,7 @@ def rotate_secret(request: ApiRequest, webhook_id: str) -> WebhookWithSecret:
 
 @routes.route(
     "/webhooks/{webhook_id}/deliveries",
-    roles=ROLES,
+    roles=STORE_OR_ADMIN,
     summary="An endpoint's deliveries, newest event first, with every attempt",
     errors=(webhooks.WebhookNotFoundError, MalformedRequestError, InvalidInputError),
 )

@@ -6,9 +6,10 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from chalicelib.api.alpha.balances_schemas import Balance, Batches
-from chalicelib.api.alpha.recipients import NOT_FOUND, STORE_ROLES, render_error
+from chalicelib.api.alpha.recipients import NOT_FOUND, render_error
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
+from chalicelib.domain.access.auth import STORE_OR_ADMIN
 from chalicelib.domain.errors import ConflictError, InvalidInputError
 from chalicelib.domain.points import balances
 from chalicelib.domain.points.balances import BalanceChange
@@ -30,7 +31,7 @@ CHANGE_ERRORS = (
 @routes.route(
     "/balances/{ref}",
     methods=["GET"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="A recipient's balance and redeemed points, by ID, email or public key (Alpha)",
     errors=NOT_FOUND,
 )
@@ -41,7 +42,7 @@ def get_balance(request: ApiRequest, ref: str) -> Balance:
 @routes.route(
     "/balances/batches/{ref}",
     methods=["GET"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="A recipient's point batches, soonest expiry first (Alpha)",
     errors=NOT_FOUND,
 )
@@ -52,7 +53,7 @@ def get_batches(request: ApiRequest, ref: str) -> Batches:
 @routes.route(
     "/balances/{ref}",
     methods=["PUT"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary='Change a balance: "+N" adds, "-N" takes, "N" sets; optional batch_id, expiry, '
     "message (Alpha)",
     errors=CHANGE_ERRORS,
@@ -65,7 +66,7 @@ def put_balance(request: ApiRequest, ref: str, body: BalanceChange) -> Balance:
 @routes.route(
     "/balances/{ref}",
     methods=["POST"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Change a balance with a POST that says `_method=PUT` (Alpha)",
     errors=CHANGE_ERRORS,
 )

@@ -23,8 +23,6 @@ from chalicelib.domain.points import accounts
 
 NOT_FOUND = (recipients.RecipientNotFoundError,)
 
-STORE_ROLES = STORE_OR_ADMIN
-
 
 def render_error(error: RewardsError) -> dict[str, Any]:
     """The document's shapes: `{"message": ""}` for 404, message + errors for 422."""
@@ -42,7 +40,7 @@ routes = Routes(__name__, render_error, also_under=("/api/v1",))
 @routes.route(
     "/recipients",
     methods=["GET"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="List the store's recipients, a page at a time (Alpha)",
     errors=(InvalidInputError, MalformedRequestError),  # bad `per_page`, foreign `cursor`
 )
@@ -54,7 +52,7 @@ def list_recipients(request: ApiRequest, query: accounts.HistoryQuery) -> Recipi
 @routes.route(
     "/recipients",
     methods=["POST", "PUT"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     status=201,
     summary="Creating a new recipient (Alpha)",
     # Fields are checked in the domain, blank ones cleared and the required ones named
@@ -69,7 +67,7 @@ def create_recipient(request: ApiRequest) -> Recipient:
 @routes.route(
     "/recipients/{ref}",
     methods=["GET"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Retrieving recipient information, by ID, email or public key (Alpha)",
     errors=NOT_FOUND,
 )
@@ -80,7 +78,7 @@ def get_recipient(request: ApiRequest, ref: str) -> Recipient:
 @routes.route(
     "/recipients/{ref}",
     methods=["PUT", "PATCH"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Update a recipient: only the fields given change (Alpha)",
     request_model=RecipientInput,
     errors=(*NOT_FOUND, ConflictError),  # changed meanwhile: read it and retry
@@ -92,7 +90,7 @@ def update_recipient(request: ApiRequest, ref: str) -> Recipient:
 @routes.route(
     "/recipients/{ref}",
     methods=["DELETE"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Erase a recipient: personal data gone, remaining points forfeited (Alpha)",
     errors=(*NOT_FOUND, ConflictError),  # its points kept changing: retry
 )
@@ -104,7 +102,7 @@ def delete_recipient(request: ApiRequest, ref: str) -> None:
 @routes.route(
     "/recipients/{ref}",
     methods=["POST"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Update (`_method=PUT`) or delete (`_method=DELETE`) a recipient with a POST (Alpha)",
     request_model=RecipientInput,
     response_model=Recipient,  # or none: a delete answers 204

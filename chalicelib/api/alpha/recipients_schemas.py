@@ -7,12 +7,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, ConfigDict, Field
 
 from chalicelib.api.schemas import ResponseModel
-
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+from chalicelib.timefmt import SPACED_SECONDS
 
 
 def _time_text(value: Any) -> Any:
-    return value.strftime(TIME_FORMAT) if isinstance(value, datetime) else value
+    return value.strftime(SPACED_SECONDS) if isinstance(value, datetime) else value
 
 
 # The document's time format: UTC, `2020-01-24 15:14:05` (written from the domain's datetime).

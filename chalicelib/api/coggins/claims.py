@@ -16,7 +16,7 @@ from chalicelib.api.coggins.claims_schemas import Claim, Claimed, ClaimOutcomes
 from chalicelib.api.html import HTML, error_page, html_response
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import STORE_ONLY
 from chalicelib.domain.access.stores import get_store
 from chalicelib.domain.errors import ConflictError, InvalidInputError, RewardsError
 from chalicelib.domain.points import claim_rules as rules
@@ -52,7 +52,7 @@ def _submitted_email(request: ApiRequest) -> Any:
 @routes.route(
     "/api/v1/points",
     methods=["POST"],
-    roles=(Role.STORE,),
+    roles=STORE_ONLY,
     summary="Point claims request: create point claims and their claim URLs (Coggins)",
     # Each item is validated in its place (an invalid one is its outcome's `errors`): the body
     # is the domain's to read, the model documents it.

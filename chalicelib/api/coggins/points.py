@@ -31,7 +31,7 @@ from chalicelib.api.coggins.points_schemas import Balance, InstantResults
 from chalicelib.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import STORE_ONLY
 from chalicelib.domain.customers.records import CustomerNotFoundError
 from chalicelib.domain.errors import TooManyItemsError
 from chalicelib.domain.points import accounts
@@ -41,7 +41,7 @@ routes = Routes(__name__)
 
 @routes.route(
     "/api/v1/points/{csapikey}/email/{email}/Full",
-    roles=(Role.STORE,),
+    roles=STORE_ONLY,
     summary="Point lookup: available and used points of a user by email (Coggins)",
     errors=(CustomerNotFoundError,),
 )
@@ -52,7 +52,7 @@ def lookup(request: ApiRequest, csapikey: str, email: str) -> Balance:
 @routes.route(
     "/api/v1/points/{csapikey}/INSTANT",
     methods=["POST"],
-    roles=(Role.STORE,),
+    roles=STORE_ONLY,
     summary="Edit user point balance, instantly: an array of amounts by email (Coggins)",
     request_model=accounts.InstantEdits,
     # Each item's own refusal (insufficient points, unknown customer) is in its 200 result.

@@ -49,7 +49,6 @@ XML = "application/xml"
 XML_TYPES = (XML, "text/xml")
 # The document's calls send `Content-Type: application/xml`, with no body.
 CONTENT_TYPES = (*BODY_TYPES, *XML_TYPES)
-STORE_ROLES = STORE_ONLY
 # The document's words for the errors it names.
 DOCUMENT_MESSAGES: tuple[tuple[type[RewardsError], str], ...] = (
     (CustomerNotFoundError, "Customer not found"),
@@ -196,7 +195,7 @@ def answer_error(request: Request, error: RewardsError) -> Response | None:
 # What every customer and reward route declares (`Routes.route`'s arguments): the store's
 # credential, the document's body types, its answers and its errors.
 IMONGGO_ROUTE: dict[str, Any] = {
-    "roles": STORE_ROLES,
+    "roles": STORE_ONLY,
     "content_types": CONTENT_TYPES,
     "render": render,
     "answer_error": answer_error,

@@ -28,7 +28,6 @@ from chalicelib.domain.errors import ConflictError
 
 routes = Routes(__name__)
 
-TYPE_ADMIN_ROLES = STORE_OR_ADMIN
 TYPE_NOT_FOUND = (CustomerTypeNotFoundError,)
 MEMBER_ERRORS = (*TYPE_NOT_FOUND, CustomerNotFoundError)
 
@@ -63,7 +62,7 @@ MEMBER_PATH = TYPE_PATH + "/customers/{customer}"
 @routes.route(
     TYPES_PATH,
     methods=["POST"],
-    roles=TYPE_ADMIN_ROLES,
+    roles=STORE_OR_ADMIN,
     status=201,
     summary="Create a customer type: its points-to-amount ratio and discount",
 )
@@ -76,7 +75,7 @@ def create_customer_type(
 @routes.route(
     TYPES_PATH,
     methods=["GET"],
-    roles=TYPE_ADMIN_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="List the store's customer types",
 )
 def list_customer_types(request: ApiRequest, storeCode: str) -> CustomerTypeList:
@@ -86,7 +85,7 @@ def list_customer_types(request: ApiRequest, storeCode: str) -> CustomerTypeList
 @routes.route(
     TYPE_PATH,
     methods=["GET"],
-    roles=TYPE_ADMIN_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="A customer type, by id or name",
     errors=TYPE_NOT_FOUND,
 )
@@ -97,7 +96,7 @@ def get_customer_type(request: ApiRequest, storeCode: str, customerType: str) ->
 @routes.route(
     TYPE_PATH,
     methods=["PUT"],
-    roles=TYPE_ADMIN_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Update a customer type: only the fields given change",
     errors=(*TYPE_NOT_FOUND, ConflictError),  # changed meanwhile: read it and retry
 )
@@ -113,7 +112,7 @@ def update_customer_type(
 @routes.route(
     TYPE_PATH,
     methods=["DELETE"],
-    roles=TYPE_ADMIN_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Delete a customer type",
     errors=TYPE_NOT_FOUND,
 )
@@ -124,7 +123,7 @@ def delete_customer_type(request: ApiRequest, storeCode: str, customerType: str)
 @routes.route(
     MEMBER_PATH,
     methods=["PUT"],
-    roles=TYPE_ADMIN_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Give a customer (id, email or public key) this customer type",
     errors=MEMBER_ERRORS,
 )
@@ -139,7 +138,7 @@ def assign_customer_type(
 @routes.route(
     MEMBER_PATH,
     methods=["DELETE"],
-    roles=TYPE_ADMIN_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="Take this customer type away from a customer",
     errors=(*MEMBER_ERRORS, ConflictError),  # changed meanwhile: read it and retry
 )

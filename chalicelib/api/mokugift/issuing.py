@@ -91,8 +91,6 @@ from chalicelib.domain.rewards.issuing import Issued
 from chalicelib.domain.rewards.recipients import Delivery
 from chalicelib.domain.validation import InputModel
 
-ISSUER = ISSUER_ONLY
-
 
 class WrongMethodError(MethodNotAllowedError):
     default_message = "This call is made with POST."
@@ -213,7 +211,7 @@ def answer_issue(
     contract's models map, or the original's XML document of it."""
     check_body_size(request.raw)
     # Authenticated already when an Idempotency-Key came with it (`api.routes`).
-    principal = request.principal = request.principal or authenticate(request, ISSUER)
+    principal = request.principal = request.principal or authenticate(request, ISSUER_ONLY)
     call = parse_call(request, delivery, many)
     options: dict[str, Any] = {
         "actor": principal.actor,
@@ -253,7 +251,7 @@ def _issuing_route(
     return routes.route(
         path,
         methods=["POST"],
-        handler_roles=ISSUER,
+        handler_roles=ISSUER_ONLY,
         status=200 if many else 201,
         summary=summary,
         request_model=request_model,

@@ -12,13 +12,12 @@ from pydantic import BeforeValidator, Field, model_validator
 from chalicelib.api.errors import default_error_body
 from chalicelib.api.schemas import ErrorBody, ResponseModel, Timestamp
 from chalicelib.domain.errors import RewardsError
-
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+from chalicelib.timefmt import UTC_SECONDS
 
 
 def iso_time(moment: datetime | None) -> str | None:
     """How every reward time is shown: UTC to the second, `2025-03-01T09:30:00Z`."""
-    return None if moment is None else moment.astimezone(UTC).strftime(TIME_FORMAT)
+    return None if moment is None else moment.astimezone(UTC).strftime(UTC_SECONDS)
 
 
 def _shown_time(value: Any) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from chalicelib.api.mokugift.passcodes_schemas import Passcode, PublicQueries
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain.access.auth import Role
+from chalicelib.domain.access.auth import ADMIN_ONLY
 from chalicelib.domain.catalog.campaigns import CampaignNotFoundError
 from chalicelib.domain.rewards import issuing
 from chalicelib.domain.rewards.issuing import PublicQueriesInput
@@ -24,7 +24,7 @@ routes = Routes(__name__)
 @routes.route(
     "/api/{storeCode}/campaign/{campaign}/passcode",
     methods=["POST"],
-    roles=(Role.ADMIN,),
+    roles=ADMIN_ONLY,
     summary="A new passcode for creating the campaign's rewards, shown once (Mokugift)",
     errors=(CampaignNotFoundError,),
     no_store=True,
@@ -36,7 +36,7 @@ def rotate_passcode(request: ApiRequest, storeCode: str, campaign: str) -> Passc
 @routes.route(
     "/api/{storeCode}/campaign/{campaign}/sandbox_passcode",
     methods=["POST"],
-    roles=(Role.ADMIN,),
+    roles=ADMIN_ONLY,
     summary=(
         "A new sandbox passcode, shown once: the same calls, creating sandbox rewards that use "
         "nothing up and send nothing (Mokugift)"
@@ -51,7 +51,7 @@ def rotate_sandbox_passcode(request: ApiRequest, storeCode: str, campaign: str) 
 @routes.route(
     "/api/{storeCode}/campaign/{campaign}/public_queries",
     methods=["PUT"],
-    roles=(Role.ADMIN,),
+    roles=ADMIN_ONLY,
     summary="Let anyone query the campaign's rewards, or stop it; off by default (Mokugift)",
     # Not a typed `body` parameter: another store's campaign is a 404 whatever the body, so
     # the body is parsed once the domain has found the campaign.

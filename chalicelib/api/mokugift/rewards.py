@@ -16,12 +16,11 @@ from chalicelib.api.logging import correlation_id
 from chalicelib.api.mokugift.rewards_schemas import RewardDelivery, SandboxDelivery
 from chalicelib.api.request import ApiRequest
 from chalicelib.api.routes import Routes
-from chalicelib.domain.access.auth import STORE_OR_ADMIN, Role
+from chalicelib.domain.access.auth import ISSUER_ONLY, STORE_OR_ADMIN
 from chalicelib.domain.errors import ConflictError, PermissionDeniedError
 from chalicelib.domain.rewards import deliveries, sandbox
 from chalicelib.domain.rewards.deliveries import ResendInput
 
-STORE_ROLES = STORE_OR_ADMIN
 REWARD_PATH = "/api/{storeCode}/rewards/{reward}"
 
 routes = Routes(__name__)
@@ -30,7 +29,7 @@ routes = Routes(__name__)
 @routes.route(
     REWARD_PATH,
     methods=["GET"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     summary="A reward, with its email's delivery history",
     errors=(deliveries.RewardNotFoundError,),
 )
@@ -41,7 +40,7 @@ def get_reward(request: ApiRequest, storeCode: str, reward: str) -> RewardDelive
 @routes.route(
     f"{REWARD_PATH}/resend",
     methods=["POST"],
-    roles=STORE_ROLES,
+    roles=STORE_OR_ADMIN,
     status=202,
     summary="Resend a reward's email, optionally to a corrected address",
     errors=(
@@ -62,7 +61,7 @@ def resend_reward(
 @routes.route(
     "/api/sandbox_email/{campaign_id}/{reward_id}",
     methods=["GET"],
-    roles=(Role.ISSUER,),
+    roles=ISSUER_ONLY,
     summary="A sandbox reward with its simulated delivery and the email it would have sent",
     errors=(deliveries.RewardNotFoundError,),
 )

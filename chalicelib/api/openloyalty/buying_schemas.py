@@ -1,10 +1,10 @@
 """The answers of buying (chalicelib/api/openloyalty/buying.py): what a customer can buy, and what
 they got.
 
-An available campaign is the catalog's campaign (chalicelib/api/openloyalty/campaigns_schemas.py)
-with
-the customer's own `usageLeftForCustomer` and `canBeBoughtByCustomer` right after `usageLeft`,
-where the document shows them.
+An available campaign is the catalog's campaign, mapped by `Campaign`
+(chalicelib/api/openloyalty/campaigns_schemas.py), with the customer's own
+`usageLeftForCustomer` and `canBeBoughtByCustomer` right after `usageLeft`, where the document
+shows them.
 """
 
 from typing import Any
@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.openloyalty.campaigns_schemas import (
     CAMPAIGN_EXAMPLE,
+    Campaign,
     CampaignKeys,
     CampaignMore,
     CampaignTerms,
@@ -50,11 +51,12 @@ class AvailableCampaign(CampaignMore, ForCustomer, CampaignTerms, Texts, Campaig
     @model_validator(mode="before")
     @classmethod
     def _of_available(cls, value: Any) -> Any:
-        """The campaign as the catalog shows it, with the customer's own two keys."""
+        """The campaign as `Campaign` maps it, with the customer's own two keys."""
         if not isinstance(value, buying.AvailableCampaign):
             return value
+        campaign = Campaign.model_validate(value.campaign, from_attributes=True)
         return {
-            **value.campaign,
+            **{name: getattr(campaign, name) for name in campaign.model_fields_set},
             "usageLeftForCustomer": value.usage_left_for_customer,
             "canBeBoughtByCustomer": value.can_be_bought,
         }

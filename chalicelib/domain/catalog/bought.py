@@ -23,6 +23,7 @@ from typing import Any
 from chalicelib.domain.catalog import campaigns
 from chalicelib.domain.catalog.bought_query import SORT_KEYS, BoughtQuery, all_bought
 from chalicelib.domain.catalog.entries import DEFAULT_PER_PAGE
+from chalicelib.domain.catalog.views import CampaignView
 from chalicelib.domain.paging import page_span
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.customers import CustomerModel
@@ -111,7 +112,7 @@ class BoughtRow:
     active_to: datetime | None
     returned_amount: int = 0  # points given back for it: none ever are
     shipping_address: dict[str, Any] = field(default_factory=dict)  # none is kept
-    campaign: Any = None
+    campaign: CampaignView | None = None  # the customer's list, with `includeDetails`
 
 
 def bought_row(

@@ -20,6 +20,7 @@ from chalicelib.domain.catalog.bought import BoughtRow, campaigns_of, now_utc, r
 from chalicelib.domain.catalog.bought_query import BoughtQuery, all_bought
 from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.rewards import RewardModel
+from chalicelib.timefmt import SPACED_SECONDS
 
 EXPORT_PAGE_SIZE = 1000  # rewards per Query page and per CSV chunk
 # Open Loyalty sends the export as an attachment whose name starts with a configured prefix
@@ -37,7 +38,6 @@ CSV_HEADER = (
     "8.Points balance",
     "9.Is used",
 )
-CSV_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 class CsvText:
@@ -82,7 +82,7 @@ def csv_row(row: BoughtRow) -> tuple[Any, ...]:
     buyer = row.buyer
     return (
         _text_cell(row.campaign_name),
-        row.purchased_at.astimezone(UTC).strftime(CSV_DATE_FORMAT),
+        row.purchased_at.astimezone(UTC).strftime(SPACED_SECONDS),
         row.cost_in_points,
         "",  # tax value: campaigns carry none
         _text_cell(buyer.email),

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from chalicelib.domain.catalog import campaigns, entries, targeting, usage
 from chalicelib.domain.catalog.bought import Coupon
 from chalicelib.domain.catalog.campaign_form import Blankable, Count, Flag
 from chalicelib.domain.catalog.forms import OpenLoyaltyForm
+from chalicelib.domain.catalog.views import CampaignView, campaign_view
 from chalicelib.domain.customers.records import CustomerNotFoundError, get_customer
 from chalicelib.domain.errors import InvalidInputError, PermissionDeniedError
 from chalicelib.domain.rewards.handout import MAX_QUANTITY, Grant, acquire_one, recorded_rewards
@@ -105,10 +106,10 @@ def can_be_bought(campaign: CampaignModel, left_for_customer: int | None, balanc
 
 @dataclass(frozen=True)
 class AvailableCampaign:
-    """A campaign the customer can see now, in the catalog's shape, with what they can still
+    """A campaign the customer can see now, as the catalog shows it, with what they can still
     get of it."""
 
-    campaign: Any  # the catalog's own shape of it (`entries.campaign_body`)
+    campaign: CampaignView
     usage_left_for_customer: int | None
     can_be_bought: bool
 
@@ -145,8 +146,11 @@ def available_campaigns(
     shown = []
     for campaign in page.campaigns:
         left = usage_left_for_customer(campaign, used.get(campaign.campaign_id, 0))
-        body = entries.campaign_body(campaign, view, lookups)
-        shown.append(AvailableCampaign(body, left, can_be_bought(campaign, left, balance)))
+        shown.append(
+            AvailableCampaign(
+                campaign_view(campaign, view, lookups), left, can_be_bought(campaign, left, balance)
+            )
+        )
     return Available(shown, page.total)
 
 

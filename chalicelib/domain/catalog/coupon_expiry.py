@@ -14,7 +14,7 @@ from datetime import datetime
 
 from chalicelib.domain.catalog.bought import now_utc
 from chalicelib.domain.events import lifecycle_events
-from chalicelib.domain.points.claims import ExpiryRun
+from chalicelib.domain.points.claim_expiry import ExpiryRun
 from chalicelib.storage.errors import TransactionCancelledError
 from chalicelib.storage.rewards import ACTIVE, EXPIRED, RewardModel
 from chalicelib.storage.transactions import Transaction

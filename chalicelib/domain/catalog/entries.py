@@ -14,14 +14,13 @@ their names used across the catalog are re-exported here (`time_of`, `ListQuery`
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
-from chalicelib.domain.catalog import campaigns, coupons, targeting
+from chalicelib.domain.catalog import coupons, targeting
 from chalicelib.domain.catalog.campaign_form import Draft
 from chalicelib.domain.catalog.campaigns import CampaignNotFoundError
 from chalicelib.domain.catalog.form_values import DocumentForm, Flag, as_list
@@ -35,15 +34,8 @@ from chalicelib.domain.catalog.listing import (
     list_query,
     select_page,
 )
-from chalicelib.domain.catalog.views import (
-    DESCRIPTIONS,
-    Lookups,
-    View,
-    time_of,
-    translation_id,
-)
-from chalicelib.mail import markup
-from chalicelib.storage.campaigns import TRANSLATION_FIELDS, CampaignModel, MediaFile
+from chalicelib.domain.catalog.views import Lookups, View, time_of, translation_id
+from chalicelib.storage.campaigns import CampaignModel
 from chalicelib.storage.errors import ConditionFailedError
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 
@@ -172,127 +164,3 @@ def put_coupons(
         change.available,
         change.total,
     )
-
-
-# -- the wire dict of a campaign ----------------------------------------------------------------
-# For the faces that still build their answers as dicts (buying's available campaigns, the
-# purchases with details): the catalog's own routes map `views.campaign_view` through
-# `campaigns_schemas.Campaign` instead. Goes once those faces do the same.
-def _window(flag: str, always: bool, bounds: dict[str, datetime | None]) -> dict[str, Any]:
-    shown: dict[str, Any] = {flag: bool(always)}
-    shown.update({name: time_of(value) for name, value in bounds.items() if value is not None})
-    return shown
-
-
-def _texts(texts: dict[str, Any], view: View) -> dict[str, Any]:
-    """The translatable fields that have text, descriptions rendered when HTML is asked."""
-    shown = {name: texts.get(name) for name in TRANSLATION_FIELDS if texts.get(name)}
-    if view.html:
-        shown.update(
-            {name: markup.to_inline_html(shown[name]) for name in DESCRIPTIONS if name in shown}
-        )
-    return shown
-
-
-def _names_of(ids: Iterable[str], names: dict[str, str]) -> dict[str, str] | list[Any]:
-    """`{id: name}`; empty is `[]`, as the document shows it (its server's empty array)."""
-    found = {value: names[value] for value in ids if value in names}
-    return found or []
-
-
-def _photo(photo: MediaFile) -> dict[str, Any]:
-    return {
-        "photoId": photo.photo_id,
-        "path": photo.path,
-        "orginalName": photo.original_name,  # sic: the document's spelling
-        "mimeType": photo.mime_type,
-    }
-
-
-def campaign_body(campaign: CampaignModel, view: View, lookups: Lookups) -> dict[str, Any]:
-    """One campaign in the document's shape, for the admin or (less) for everyone else."""
-    levels, segments = list(campaign.levels or []), list(campaign.segments or [])
-    body: dict[str, Any] = {"levels": levels, "segments": segments}
-    if view.internal and view.with_coupons:
-        has_codes = bool(campaign.coupons_total)
-        body["coupons"] = (
-            coupons.codes_of(campaign.store_code, campaign.campaign_id) if has_codes else []
-        )
-    texts = _texts(campaigns.texts(campaign, view.locale), view)
-    body.update(
-        {
-            "campaignId": campaign.campaign_id,
-            "reward": campaign.reward,
-            **texts,
-            "active": bool(campaign.active),
-            "costInPoints": int(campaign.cost_in_points or 0),
-            "singleCoupon": bool(campaign.single_coupon),
-            "unlimited": bool(campaign.unlimited),
-        }
-    )
-    if campaign.limit is not None:
-        body["limit"] = int(campaign.limit)
-    if campaign.limit_per_user is not None:
-        body["limitPerUser"] = int(campaign.limit_per_user)
-    body.update(
-        {
-            "daysValid": int(campaign.days_valid or 0),
-            "daysInactive": int(campaign.days_inactive or 0),
-            "campaignActivity": _window(
-                "allTimeActive",
-                campaign.all_time_active,
-                {"activeFrom": campaign.active_from, "activeTo": campaign.active_to},
-            ),
-            "campaignVisibility": _window(
-                "allTimeVisible",
-                campaign.all_time_visible,
-                {"visibleFrom": campaign.visible_from, "visibleTo": campaign.visible_to},
-            ),
-            "labels": list(campaign.labels or []),
-            "segmentNames": _names_of(segments, lookups.segments),
-            "levelNames": _names_of(levels, lookups.levels),
-        }
-    )
-    if not campaign.all_time_active and not campaigns.is_active(campaign, lookups.now):
-        # Open Loyalty tells when a campaign that is off now would be on.
-        upcoming = {
-            "will_be_active_from": time_of(campaign.active_from),
-            "will_be_active_to": time_of(campaign.active_to),
-        }
-        body.update({key: value for key, value in upcoming.items() if value is not None})
-    body["usageLeft"] = campaigns.usage_left(campaign)
-    if view.internal:
-        body["visibleForCustomersCount"] = lookups.visible_customers(campaign)
-        body["usersWhoUsedThisCampaignCount"] = int(campaign.users_count or 0)
-    photos = list(campaign.photos or [])
-    body.update(
-        {
-            "hasPhoto": bool(photos),
-            "photos": [_photo(photo) for photo in photos],
-            "translations": [
-                {
-                    **_texts(texts, view),
-                    "id": translation_id(campaign.campaign_id, locale),
-                    "locale": locale,
-                }
-                for locale, texts in (campaign.translations or {}).items()
-            ],
-            "categories": list(campaign.categories or []),
-            "isFeatured": bool(campaign.featured),
-            "public": bool(campaign.public),
-        }
-    )
-    optional = {
-        "pushNotificationText": campaign.push_notification_text,
-        "pointValue": campaign.point_value,
-        "cashbackProvider": campaign.cashback_provider,
-        "emailSubject": campaign.email_subject,
-        "emailBody": campaign.email_body,
-        "rewardValue": campaign.reward_value,
-        "tax": campaign.tax,
-        "taxPriceValue": campaign.tax_price_value,
-        "moreInformationLink": campaign.more_information_link,
-        "transactionPercentageValue": campaign.transaction_percentage_value,
-    }
-    body.update({name: value for name, value in optional.items() if value is not None})
-    return body

@@ -26,6 +26,7 @@ from chalicelib.domain.catalog import bought, coupon_usage, entries
 from chalicelib.domain.catalog.bought_query import BoughtQuery
 from chalicelib.domain.catalog.campaign_form import FORM_CONFIG, Flag, line_text
 from chalicelib.domain.catalog.forms import OpenLoyaltyForm
+from chalicelib.domain.catalog.views import campaign_view
 from chalicelib.domain.customers import records
 from chalicelib.domain.errors import InvalidInputError
 from chalicelib.domain.events import event_log
@@ -72,7 +73,7 @@ def customer_bought(
         view = entries.list_query({k: v for k, v in shape.items() if v is not None}).view(internal)
         lookups = entries.Lookups.of(store_code, shown)
         rows = [
-            replace(row, campaign=entries.campaign_body(campaign, view, lookups))
+            replace(row, campaign=campaign_view(campaign, view, lookups))
             if campaign is not None
             else row
             for row, campaign in zip(rows, page.campaigns, strict=True)

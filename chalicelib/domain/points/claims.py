@@ -22,11 +22,7 @@ the condition that it is still pending and not past its expiry, so a token is cl
 ever, however many try at the same time. An expired claim is refused from `expires_at` on,
 whether or not the expiry job has run yet.
 
-Expiry job: only pending claims with an expiry carry `pending_expires_at`, so the sparse index
-(status, pending_expires_at) holds exactly the claims that may come due; the job queries it page
-by page and expires each due claim with a conditional update that also removes the attribute,
-taking it out of the index, in one transaction with its `claim.expired` event. Re-running it
-(after a crash, or twice) changes nothing more.
+Expiring due claims is chalicelib/domain/points/claim_expiry.py.
 """
 
 from __future__ import annotations
@@ -66,14 +62,13 @@ from chalicelib.domain.points.claim_rules import (
 )
 from chalicelib.domain.points.ledger import EntryKind, Posting
 from chalicelib.domain.validation import errors_of, validate
-from chalicelib.storage.claims import CLAIMED, EXPIRED, PENDING, ClaimModel
+from chalicelib.storage.claims import CLAIMED, PENDING, ClaimModel
 from chalicelib.storage.customers import CustomerModel, UniqueValueModel
 from chalicelib.storage.errors import FailedItem, TransactionCancelledError
 from chalicelib.storage.idempotency import NO_PROGRESS, BulkProgress
 from chalicelib.storage.transactions import Transaction
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
-EXPIRY_PAGE_SIZE = 100
 CUSTOMER_MODELS = (CustomerModel, UniqueValueModel)
 CLAIM_ATTEMPTS = 4  # lookups of a claimant whose customer record changes under the claim
 
@@ -359,50 +354,3 @@ def claim(token: str, email: Any, now: datetime | None = None) -> ClaimResult:
             amount, customer_id, address, _balance(item.store_code, existing, amount), not existing
         )
     raise AssertionError("unreachable")
-
-
-# -- expiry --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ExpiryRun:
-    expired: int
-    skipped: int  # due in the index but no longer pending when updated (claimed meanwhile)
-
-
-def expire_claim(claim: ClaimModel, now: datetime) -> bool:
-    """Mark one due pending claim expired, take it out of the index and record its event in
-    the same transaction; False if it was not pending and due any more."""
-    transaction = Transaction()
-    try:
-        with transaction:
-            transaction.update(
-                claim,
-                actions=[
-                    ClaimModel.status.set(EXPIRED),
-                    ClaimModel.expired_at.set(now),
-                    ClaimModel.pending_expires_at.remove(),
-                ],
-                condition=(ClaimModel.status == PENDING) & (ClaimModel.expires_at <= now),
-            )
-            event_log.claim_expired(transaction, claim, now)
-    except TransactionCancelledError as error:
-        failures = error.failures
-        if any(f.model is ClaimModel and f.condition_failed for f in failures):
-            return False
-        raise
-    return True
-
-
-def expire_due_claims(now: datetime | None = None) -> ExpiryRun:
-    """Expire every pending claim due at `now`: Query the sparse index, 100 per page."""
-    now = now or datetime.now(UTC)
-    expired = skipped = 0
-    # The iterator follows LastEvaluatedKey page by page until there is none.
-    due = ClaimModel.by_pending_expiry.query(
-        PENDING, ClaimModel.pending_expires_at <= iso(now), page_size=EXPIRY_PAGE_SIZE
-    )
-    for item in due:
-        if expire_claim(item, now):
-            expired += 1
-        else:
-            skipped += 1
-    return ExpiryRun(expired, skipped)
