@@ -12,18 +12,29 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+
+# How storage rehearses one DynamoDB call (chalicelib/storage/rehearsal.py `rehearse`): given
+# the plan, the operation, its arguments and the way to really send it.
+Rehearse = Callable[[dict[Any, Any], str, dict[str, Any], Callable[..., Any]], Any]
 
 
 @dataclass
 class Rehearsal:
     """One dry run in progress: `plan` is what its writes would have left, kept by storage so
-    a read of an item the run wrote answers the written item (storage owns its content)."""
+    a read of an item the run wrote answers the written item (storage owns its content).
+    `rehearse` and `operations` are the rehearsal of the DynamoDB calls it covers, handed in by
+    whoever starts the dry run, so storage's connection needs no import of it."""
 
+    rehearse: Rehearse
+    operations: frozenset[str]
     plan: dict[Any, Any] = field(default_factory=dict)
+
+    def covers(self, operation: str) -> bool:
+        return operation in self.operations
 
 
 _current: ContextVar[Rehearsal | None] = ContextVar("dry_run", default=None)
@@ -39,9 +50,10 @@ def active() -> bool:
 
 
 @contextlib.contextmanager
-def rehearsing() -> Iterator[Rehearsal]:
-    """Run the block as a dry run: nothing written, nothing sent."""
-    token = _current.set(Rehearsal())
+def rehearsing(rehearse: Rehearse, operations: frozenset[str]) -> Iterator[Rehearsal]:
+    """Run the block as a dry run: nothing written, nothing sent; `rehearse` stands in for the
+    DynamoDB calls named in `operations`."""
+    token = _current.set(Rehearsal(rehearse, operations))
     try:
         yield _current.get()  # type: ignore[misc]
     finally:

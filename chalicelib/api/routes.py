@@ -306,7 +306,9 @@ class Routes:
                     return refusal(request)(error)
                 if not rehearsed:
                     return run(request, params)
-                with dry_run.rehearsing():
+                from chalicelib.storage import rehearsal  # loaded by a dry run alone
+
+                with dry_run.rehearsing(rehearsal.rehearse, rehearsal.OPERATIONS):
                     return marked_dry_run(run(request, params))
 
             def run(request: ApiRequest, params: dict[str, str]) -> Response:

@@ -93,12 +93,9 @@ class _TransactionConnection(Connection):
     def _make_api_call(self, operation_name: str, operation_kwargs: dict[str, Any]) -> Any:
         # The one path of every DynamoDB call: in a dry run, writes are rehearsed, not made.
         rehearsal = dry_run.current()
-        if rehearsal is not None:
-            from chalicelib.storage import rehearsal as rehearsed
-
-            if operation_name in rehearsed.OPERATIONS:
-                send = super()._make_api_call
-                return rehearsed.rehearse(rehearsal.plan, operation_name, operation_kwargs, send)
+        if rehearsal is not None and rehearsal.covers(operation_name):
+            send = super()._make_api_call
+            return rehearsal.rehearse(rehearsal.plan, operation_name, operation_kwargs, send)
         return super()._make_api_call(operation_name, operation_kwargs)
 
     def transact_write_items(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
