@@ -114,6 +114,23 @@ class RedactedRequestHandler(ChaliceRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s - %s", self.address_string(), format % args)
 
+    def _parse_payload(self) -> tuple[dict[str, str], bytes | None]:
+        """Chalice's, plus a body sent in chunks (no Content-Length), which API Gateway takes
+        too: read whole, so none of its bytes is read as the connection's next request."""
+        if "chunked" not in (self.headers.get("transfer-encoding") or "").lower():
+            headers, body = super()._parse_payload()
+            return headers, body
+        body = bytearray()
+        try:
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                body += self.rfile.read(size)
+                self.rfile.readline()  # the CRLF that ends the chunk
+            while self.rfile.readline().strip():
+                pass  # trailer fields, up to the empty line
+        except ValueError:
+            self.close_connection = True  # not chunks after all: nothing more can be read
+        return dict(self.headers), bytes(body) or None
+
 
 def make_server(app: Chalice, config: Config, host: str, port: int) -> LocalDevServer:
     return LocalDevServer(app, config, host, port, handler_cls=RedactedRequestHandler)

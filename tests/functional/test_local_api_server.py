@@ -109,3 +109,31 @@ def test_an_unknown_path_leaves_the_apps_routes_as_they_were(local_api: str) -> 
     call(local_api, "GET", "/")
 
     assert set(app.routes) == before  # the API description, built from them, stays the same
+
+
+def test_a_chunked_body_is_read_whole_and_the_connection_serves_the_next_request(
+    local_api: str,
+) -> None:
+    """A body sent in chunks (no Content-Length) is the request's body, as API Gateway takes
+    it, and none of its bytes are left to be read as the connection's next request."""
+    address = urlsplit(local_api)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    try:
+        body = [b'{"email": "chunked@example.com", ', b'"firstname": "Chunky"}']
+        connection.request(
+            "POST",
+            "/recipients",
+            body=iter(body),
+            headers={"Authorization": SECRET_HEADER, "Content-Type": "application/json"},
+            encode_chunked=True,
+        )
+        first = connection.getresponse()
+        payload = json.loads(first.read())
+        assert first.status == 422, payload  # the body was read: its fields are checked
+        assert set(payload["errors"]) >= {"surname"}, payload
+        connection.request("GET", "/health")
+        second = connection.getresponse()
+        assert second.status == 200, second.read()
+        second.read()
+    finally:
+        connection.close()
