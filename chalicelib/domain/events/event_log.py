@@ -326,9 +326,10 @@ def job_finished(transaction: TransactWrite, store_code: str, job: dict[str, Any
 
 
 # -- reading -------------------------------------------------------------------------------
-class EventsQuery(InputModel):
-    type: str | None = None
-    since: AwareDatetime | None = None
+class PageQuery(InputModel):
+    """A page of a listing of this context (events, webhook endpoints): `limit` items from
+    `cursor` on."""
+
     cursor: str | None = None
     limit: number_type(int) = DEFAULT_PAGE_SIZE  # type: ignore[valid-type]
 
@@ -338,6 +339,11 @@ class EventsQuery(InputModel):
         if not 1 <= value <= MAX_PAGE_SIZE:
             raise ValueError(f"The limit must be between 1 and {MAX_PAGE_SIZE}.")
         return value
+
+
+class EventsQuery(PageQuery):
+    type: str | None = None
+    since: AwareDatetime | None = None
 
 
 @dataclass(frozen=True)

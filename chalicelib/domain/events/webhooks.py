@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import secrets_store
@@ -47,14 +47,12 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import event_log
 from chalicelib.domain.paging import decode_cursor, encode_cursor
-from chalicelib.domain.validation import InputModel, number_type, validate
+from chalicelib.domain.validation import InputModel, validate
 from chalicelib.storage.errors import ConditionFailedError
 from chalicelib.storage.paging import key_values, start_key
 from chalicelib.storage.webhooks import DISABLED, ENABLED, WebhookModel
 
 ROTATION_OVERLAP = timedelta(hours=24)
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 50
 SUBSCRIPTIONS_CACHE_SECONDS = 600.0
 MAX_URL_LENGTH = 2048
 LOCAL_STAGE = "local"
@@ -259,16 +257,8 @@ def create(
     return Registration(Webhook.of(item), secret(store_code, webhook_id, int(item.generation)))
 
 
-class WebhooksQuery(InputModel):
-    cursor: str | None = None
-    limit: number_type(int) = DEFAULT_PAGE_SIZE  # type: ignore[valid-type]
-
-    @field_validator("limit")
-    @classmethod
-    def _page_size(cls, value: int) -> int:
-        if not 1 <= value <= MAX_PAGE_SIZE:
-            raise ValueError(f"The limit must be between 1 and {MAX_PAGE_SIZE}.")
-        return value
+class WebhooksQuery(event_log.PageQuery):
+    """`GET /webhooks`: a page of the store's endpoints, in id order."""
 
 
 @dataclass(frozen=True)
